@@ -1,0 +1,68 @@
+//! The pattern catalogue: what each pattern is, teaches and accepts.
+//!
+//! One [`PatternInfo`] per implemented pattern, in the brief's words and
+//! order. `/api/patterns`, the dashboard's explanation panel, the CLI's
+//! `--pattern` and the WebSocket all read this list.
+
+use serde::Serialize;
+
+use crate::params::{ParamError, ParamSet, ParamSpec};
+use crate::pattern::Pattern;
+use crate::patterns;
+
+/// A pattern as the class meets it.
+#[derive(Debug, Serialize)]
+pub struct PatternInfo {
+    /// Stable id used by the UI, the CLI and the wire protocol.
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Response timing: does the caller wait?
+    pub timing: &'static str,
+    /// Interaction flow: direct, via an intermediary, or as events.
+    pub flow: &'static str,
+    /// Delivery behaviour: how reliably and how timely.
+    pub delivery: &'static str,
+    /// What the class must see in the animation.
+    pub sees: &'static str,
+    /// The law the measurements obey (and the tests check).
+    pub law: &'static str,
+    /// The classroom question this pattern answers.
+    pub question: &'static str,
+    pub params: &'static [ParamSpec],
+}
+
+/// Every implemented pattern.
+pub fn catalogue() -> &'static [&'static PatternInfo] {
+    &[&patterns::request_response::INFO]
+}
+
+/// Looks a pattern up by id, with the error a person should see.
+pub fn find_pattern(id: &str) -> Result<&'static PatternInfo, ParamError> {
+    catalogue()
+        .iter()
+        .copied()
+        .find(|p| p.id == id)
+        .ok_or_else(|| ParamError::UnknownPattern {
+            pattern: id.to_string(),
+            valid: catalogue().iter().map(|p| p.id).collect(),
+        })
+}
+
+impl PatternInfo {
+    /// This pattern's parameters at their defaults.
+    pub fn defaults(&'static self) -> ParamSet {
+        ParamSet::defaults(self.id, self.params)
+    }
+}
+
+/// Builds a fresh, unstarted engine for the pattern the parameters belong to.
+pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
+    match params.pattern() {
+        patterns::request_response::ID => Box::new(
+            patterns::request_response::RequestResponse::new(params, seed),
+        ),
+        other => unreachable!(
+            "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
+        ),
+    }
+}

@@ -1,0 +1,211 @@
+//! Events: every step in the life of every message and request.
+//!
+//! The engine emits one [`Event`] per lifecycle step. The same stream feeds
+//! the metrics (all of it), the browser's animation (possibly sampled) and the
+//! determinism tests (byte for byte).
+//!
+//! Message lifecycle: `Sent` → (`Queued` →) `Started` → `Served`, or
+//! `Sent` → `Delivered`, or `Sent` → … → `Dropped`. Requests: `Offered` →
+//! `Completed` or `Failed`, with `TimedOut` marking each attempt that gave up.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Time;
+use crate::topology::{LinkId, NodeId};
+
+/// Identifies one message on the wire. Unique within a run.
+pub type MsgId = u64;
+/// Correlation id: ties a request to its responses, retries and polls.
+pub type ReqId = u64;
+
+/// What a message is, for colour, shape and counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MsgKind {
+    Request,
+    Response,
+    /// An error reply, e.g. `503` when the server's queue is full.
+    Error,
+    /// A request sent again after a timeout or an error.
+    Retry,
+    Poll,
+    EmptyPoll,
+    Event,
+    Ack,
+    Callback,
+    Heartbeat,
+    Compensation,
+    Accepted,
+}
+
+impl MsgKind {
+    pub const ALL: [MsgKind; 12] = [
+        MsgKind::Request,
+        MsgKind::Response,
+        MsgKind::Error,
+        MsgKind::Retry,
+        MsgKind::Poll,
+        MsgKind::EmptyPoll,
+        MsgKind::Event,
+        MsgKind::Ack,
+        MsgKind::Callback,
+        MsgKind::Heartbeat,
+        MsgKind::Compensation,
+        MsgKind::Accepted,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MsgKind::Request => "request",
+            MsgKind::Response => "response",
+            MsgKind::Error => "error",
+            MsgKind::Retry => "retry",
+            MsgKind::Poll => "poll",
+            MsgKind::EmptyPoll => "empty poll",
+            MsgKind::Event => "event",
+            MsgKind::Ack => "ack",
+            MsgKind::Callback => "callback",
+            MsgKind::Heartbeat => "heartbeat",
+            MsgKind::Compensation => "compensation",
+            MsgKind::Accepted => "202 accepted",
+        }
+    }
+}
+
+/// Why a message never reached the party that wanted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Lost on the network link.
+    Loss,
+    /// Arrived at a node whose waiting room was full.
+    QueueFull,
+    /// A response that arrived after its client had given up or already had
+    /// an answer.
+    Late,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 3] = [DropReason::Loss, DropReason::QueueFull, DropReason::Late];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            DropReason::Loss => "loss",
+            DropReason::QueueFull => "queue_full",
+            DropReason::Late => "late",
+        }
+    }
+}
+
+/// Why a request ended without the answer its client wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// The client's last attempt timed out.
+    Timeout,
+    /// The server refused the last attempt (queue full → `503`).
+    Rejected,
+}
+
+impl FailReason {
+    pub const ALL: [FailReason; 2] = [FailReason::Timeout, FailReason::Rejected];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            FailReason::Timeout => "timeout",
+            FailReason::Rejected => "rejected",
+        }
+    }
+}
+
+/// One step, at one virtual instant.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Time,
+    pub what: What,
+}
+
+/// The step itself.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum What {
+    /// The workload offers a new request at a client node.
+    Offered { req: ReqId, node: NodeId },
+    /// A message leaves `link.from`. It reaches `link.to` at `arrive_at`,
+    /// unless `lost`, in which case a `Dropped { reason: Loss }` follows then.
+    /// Carrying both ends lets the browser draw the dot without waiting.
+    Sent {
+        msg: MsgId,
+        req: ReqId,
+        kind: MsgKind,
+        link: LinkId,
+        arrive_at: Time,
+        lost: bool,
+    },
+    /// The message arrived and waits in `node`'s queue.
+    Queued { msg: MsgId, node: NodeId },
+    /// A worker of `node` started on the message; `queued` says whether it
+    /// came from the queue (or straight off the link).
+    Started {
+        msg: MsgId,
+        node: NodeId,
+        queued: bool,
+    },
+    /// The worker finished; the message is consumed. `wasted` marks work for
+    /// a request its client had already given up on or had answered.
+    Served {
+        msg: MsgId,
+        node: NodeId,
+        wasted: bool,
+    },
+    /// The message reached the party that wanted it and was consumed.
+    Delivered { msg: MsgId, node: NodeId },
+    /// The message was discarded at `node` (or on the link into it).
+    Dropped {
+        msg: MsgId,
+        node: NodeId,
+        reason: DropReason,
+    },
+    /// Attempt `attempt` (0-based) of a request gave up waiting.
+    TimedOut {
+        req: ReqId,
+        node: NodeId,
+        attempt: u32,
+    },
+    /// The request got what it wanted; `wait` is its waiting time.
+    Completed {
+        req: ReqId,
+        node: NodeId,
+        wait: Time,
+    },
+    /// The request ended without an answer.
+    Failed {
+        req: ReqId,
+        node: NodeId,
+        reason: FailReason,
+    },
+    /// `node` now has `workers` parallel workers (at start and on change).
+    Capacity { node: NodeId, workers: u32 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_small_on_the_wire() {
+        let e = Event {
+            at: 12 * crate::time::SECOND,
+            what: What::Sent {
+                msg: 40_000,
+                req: 20_000,
+                kind: MsgKind::Request,
+                link: 3,
+                arrive_at: 12 * crate::time::SECOND + 20 * crate::time::MS,
+                lost: false,
+            },
+        };
+        let bytes = postcard::to_allocvec(&e).unwrap();
+        assert!(bytes.len() <= 24, "{} bytes", bytes.len());
+        assert_eq!(postcard::from_bytes::<Event>(&bytes).unwrap(), e);
+    }
+}

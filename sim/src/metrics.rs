@@ -1,0 +1,512 @@
+//! Metrics computed from every event.
+//!
+//! [`Metrics::apply`] sees each event the engine emits — none are sampled —
+//! and keeps: waiting-time histograms (overall and per 100 ms bucket, merged
+//! into a rolling one-second window), offered/completed/failed/wire counts,
+//! time-weighted queue depth and utilisation, and drop and failure reasons.
+//! [`Snapshot`] is what the viewer plots; [`SeriesRow`] is one line of the
+//! CLI's per-second CSV.
+
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{DropReason, Event, FailReason, MsgKind, What};
+use crate::time::{self, Time, MS};
+
+/// Width of one metrics bucket. Ten buckets make the rolling window.
+pub const BUCKET: Time = 100 * MS;
+/// Buckets in the rolling window (one virtual second).
+pub const WINDOW_BUCKETS: usize = 10;
+/// Largest waiting time the histograms resolve, in microseconds (one hour);
+/// longer waits are clamped to it.
+const MAX_WAIT_US: u64 = 3_600_000_000;
+
+fn new_histogram() -> Histogram<u64> {
+    // Two significant digits: 1 % resolution in a few kilobytes.
+    Histogram::new_with_bounds(1, MAX_WAIT_US, 2).expect("static histogram bounds are valid")
+}
+
+/// Counts and time integrals over one bucket of virtual time.
+struct Bucket {
+    start: Time,
+    offered: u64,
+    completed: u64,
+    failed: u64,
+    sent: u64,
+    /// Waiting times of requests completed in this bucket, in µs.
+    waits: Histogram<u64>,
+    /// ∫ busy workers dt, in worker-nanoseconds.
+    busy_area: f64,
+    /// ∫ worker capacity dt; utilisation is busy_area / capacity_area.
+    capacity_area: f64,
+    /// ∫ queue depth dt; the time-average depth is depth_area / width.
+    depth_area: f64,
+}
+
+impl Bucket {
+    fn new(start: Time) -> Self {
+        Bucket {
+            start,
+            offered: 0,
+            completed: 0,
+            failed: 0,
+            sent: 0,
+            waits: new_histogram(),
+            busy_area: 0.0,
+            capacity_area: 0.0,
+            depth_area: 0.0,
+        }
+    }
+
+    /// Clears the bucket for reuse without reallocating its histogram.
+    fn reset(&mut self, start: Time) {
+        self.start = start;
+        self.offered = 0;
+        self.completed = 0;
+        self.failed = 0;
+        self.sent = 0;
+        self.waits.reset();
+        self.busy_area = 0.0;
+        self.capacity_area = 0.0;
+        self.depth_area = 0.0;
+    }
+}
+
+/// Waiting-time statistics in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Waits {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Waits {
+    fn from_histogram(h: &Histogram<u64>, exact_mean_ms: Option<f64>) -> Waits {
+        if h.is_empty() {
+            return Waits::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        Waits {
+            count: h.len(),
+            mean: exact_mean_ms.unwrap_or_else(|| h.mean() / 1000.0),
+            p50: ms(h.value_at_quantile(0.50)),
+            p95: ms(h.value_at_quantile(0.95)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+        }
+    }
+}
+
+/// Running totals since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub offered: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub retries: u64,
+    /// Requests served after their client had given up or been answered.
+    pub wasted: u64,
+    /// Messages put on the wire.
+    pub sent: u64,
+    /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
+    pub dropped: [u64; 3],
+    /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
+    pub failed_by: [u64; 2],
+}
+
+/// What the viewer plots, several times a second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Virtual time of the snapshot.
+    pub at: Time,
+    /// How much virtual time the rolling-window figures cover (≤ 1 s).
+    pub window: Time,
+    pub offered_per_s: f64,
+    /// Useful deliveries per second: completed requests.
+    pub throughput_per_s: f64,
+    pub failed_per_s: f64,
+    /// Messages put on the wire per second.
+    pub wire_per_s: f64,
+    /// Waiting time over the rolling window.
+    pub wait: Waits,
+    /// Waiting time since the start of the run.
+    pub overall: Waits,
+    /// Busy worker time over capacity, over the rolling window.
+    pub utilisation: f64,
+    pub queue_depth: u64,
+    pub in_flight: u64,
+    pub busy: u64,
+    pub capacity: u64,
+    pub totals: Totals,
+}
+
+/// One virtual second of the CLI's `--format csv` series.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRow {
+    /// End of the second, in virtual seconds.
+    pub t: f64,
+    pub offered: u64,
+    pub completed: u64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    /// Time-averaged queue depth over the second.
+    pub queue_depth: f64,
+}
+
+/// Everything measured about one run, updated event by event.
+pub struct Metrics {
+    /// Time up to which the integrals have been accumulated.
+    now: Time,
+    queue_depth: u64,
+    in_flight: u64,
+    busy: u64,
+    /// Workers per node, from `Capacity` events; summed into `capacity`.
+    workers: Vec<u32>,
+    capacity: u64,
+    current: Bucket,
+    /// Closed buckets of the rolling window, oldest first.
+    recent: VecDeque<Bucket>,
+    /// Scratch histogram for merging the window, kept to avoid allocation.
+    scratch: Histogram<u64>,
+    overall: Histogram<u64>,
+    /// Exact sum of waiting times, so the mean is not histogram-rounded.
+    wait_sum: u128,
+    busy_area: f64,
+    capacity_area: f64,
+    totals: Totals,
+    /// Per-second rows, kept only when asked for (the CLI's CSV).
+    series: Option<Vec<SeriesRow>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
+impl Metrics {
+    /// `series`: also keep one [`SeriesRow`] per virtual second.
+    pub fn new(series: bool) -> Self {
+        Metrics {
+            now: 0,
+            queue_depth: 0,
+            in_flight: 0,
+            busy: 0,
+            workers: Vec::new(),
+            capacity: 0,
+            current: Bucket::new(0),
+            recent: VecDeque::with_capacity(WINDOW_BUCKETS + 1),
+            scratch: new_histogram(),
+            overall: new_histogram(),
+            wait_sum: 0,
+            busy_area: 0.0,
+            capacity_area: 0.0,
+            totals: Totals::default(),
+            series: series.then(Vec::new),
+        }
+    }
+
+    /// Accumulates levels up to `to` within the current bucket.
+    fn integrate(&mut self, to: Time) {
+        let dt = to.saturating_sub(self.now) as f64;
+        if dt > 0.0 {
+            let b = &mut self.current;
+            b.busy_area += self.busy as f64 * dt;
+            b.capacity_area += self.capacity as f64 * dt;
+            b.depth_area += self.queue_depth as f64 * dt;
+            self.busy_area += self.busy as f64 * dt;
+            self.capacity_area += self.capacity as f64 * dt;
+            self.now = to;
+        }
+    }
+
+    /// Moves the metrics clock to `t`, closing every bucket that ends by then.
+    pub fn advance_to(&mut self, t: Time) {
+        while t >= self.current.start + BUCKET {
+            let end = self.current.start + BUCKET;
+            self.integrate(end);
+            self.close_bucket(end);
+        }
+        self.integrate(t);
+    }
+
+    fn close_bucket(&mut self, end: Time) {
+        let mut next = if self.recent.len() >= WINDOW_BUCKETS {
+            self.recent.pop_front().expect("window is not empty")
+        } else {
+            Bucket::new(end)
+        };
+        next.reset(end);
+        let closed = std::mem::replace(&mut self.current, next);
+        self.recent.push_back(closed);
+        if self.series.is_some() && end % time::SECOND == 0 {
+            let row = self.second_row(end);
+            if let Some(s) = self.series.as_mut() {
+                s.push(row);
+            }
+        }
+    }
+
+    /// Folds the last ten closed buckets (exactly the second ending at `end`).
+    fn second_row(&mut self, end: Time) -> SeriesRow {
+        self.scratch.reset();
+        let (mut offered, mut completed, mut depth_area) = (0, 0, 0.0);
+        for b in self.recent.iter().rev().take(WINDOW_BUCKETS) {
+            offered += b.offered;
+            completed += b.completed;
+            depth_area += b.depth_area;
+            let _ = self.scratch.add(&b.waits);
+        }
+        let w = Waits::from_histogram(&self.scratch, None);
+        SeriesRow {
+            t: time::to_secs(end),
+            offered,
+            completed,
+            p50: w.p50,
+            p95: w.p95,
+            p99: w.p99,
+            queue_depth: depth_area / time::SECOND as f64,
+        }
+    }
+
+    /// Updates every figure from one event.
+    pub fn apply(&mut self, e: &Event) {
+        self.advance_to(e.at);
+        match e.what {
+            What::Offered { .. } => {
+                self.current.offered += 1;
+                self.totals.offered += 1;
+            }
+            What::Sent { kind, .. } => {
+                self.current.sent += 1;
+                self.totals.sent += 1;
+                if kind == MsgKind::Retry {
+                    self.totals.retries += 1;
+                }
+                self.in_flight += 1;
+            }
+            What::Queued { .. } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.queue_depth += 1;
+            }
+            What::Started { queued, .. } => {
+                if queued {
+                    self.queue_depth = self.queue_depth.saturating_sub(1);
+                } else {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                }
+                self.busy += 1;
+            }
+            What::Served { wasted, .. } => {
+                self.busy = self.busy.saturating_sub(1);
+                if wasted {
+                    self.totals.wasted += 1;
+                }
+            }
+            What::Delivered { .. } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+            }
+            What::Dropped { reason, .. } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.totals.dropped[drop_index(reason)] += 1;
+            }
+            What::TimedOut { .. } => self.totals.timed_out += 1,
+            What::Completed { wait, .. } => {
+                let us = (wait / 1000).clamp(1, MAX_WAIT_US);
+                self.current.completed += 1;
+                self.totals.completed += 1;
+                let _ = self.current.waits.record(us);
+                let _ = self.overall.record(us);
+                self.wait_sum += wait as u128;
+            }
+            What::Failed { reason, .. } => {
+                self.current.failed += 1;
+                self.totals.failed += 1;
+                self.totals.failed_by[fail_index(reason)] += 1;
+            }
+            What::Capacity { node, workers } => {
+                let i = node as usize;
+                if self.workers.len() <= i {
+                    self.workers.resize(i + 1, 0);
+                }
+                self.workers[i] = workers;
+                self.capacity = self.workers.iter().map(|&w| w as u64).sum();
+            }
+        }
+    }
+
+    /// Figures over the rolling window and the whole run, at the metrics clock.
+    pub fn snapshot(&mut self) -> Snapshot {
+        self.scratch.reset();
+        let _ = self.scratch.add(&self.current.waits);
+        let (mut offered, mut completed, mut failed, mut sent) = (
+            self.current.offered,
+            self.current.completed,
+            self.current.failed,
+            self.current.sent,
+        );
+        let (mut busy, mut cap) = (self.current.busy_area, self.current.capacity_area);
+        let mut start = self.current.start;
+        let horizon = time::SECOND;
+        for b in self.recent.iter().rev() {
+            if self.now.saturating_sub(b.start) > horizon {
+                break;
+            }
+            let _ = self.scratch.add(&b.waits);
+            offered += b.offered;
+            completed += b.completed;
+            failed += b.failed;
+            sent += b.sent;
+            busy += b.busy_area;
+            cap += b.capacity_area;
+            start = b.start;
+        }
+        let window = self.now.saturating_sub(start);
+        let per_s = |n: u64| {
+            if window == 0 {
+                0.0
+            } else {
+                n as f64 / time::to_secs(window)
+            }
+        };
+        Snapshot {
+            at: self.now,
+            window,
+            offered_per_s: per_s(offered),
+            throughput_per_s: per_s(completed),
+            failed_per_s: per_s(failed),
+            wire_per_s: per_s(sent),
+            wait: Waits::from_histogram(&self.scratch, None),
+            overall: self.overall_waits(),
+            utilisation: if cap > 0.0 { busy / cap } else { 0.0 },
+            queue_depth: self.queue_depth,
+            in_flight: self.in_flight,
+            busy: self.busy,
+            capacity: self.capacity,
+            totals: self.totals,
+        }
+    }
+
+    /// Waiting time over the whole run, with the exact mean.
+    pub fn overall_waits(&self) -> Waits {
+        let n = self.overall.len();
+        let mean = (n > 0).then(|| self.wait_sum as f64 / n as f64 / MS as f64);
+        Waits::from_histogram(&self.overall, mean)
+    }
+
+    /// Busy worker time over capacity since the start of the run.
+    pub fn utilisation(&self) -> f64 {
+        if self.capacity_area > 0.0 {
+            self.busy_area / self.capacity_area
+        } else {
+            0.0
+        }
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// The per-second rows, if they were asked for.
+    pub fn series(&self) -> &[SeriesRow] {
+        self.series.as_deref().unwrap_or(&[])
+    }
+}
+
+pub fn drop_index(r: DropReason) -> usize {
+    DropReason::ALL.iter().position(|&x| x == r).unwrap_or(0)
+}
+
+pub fn fail_index(r: FailReason) -> usize {
+    FailReason::ALL.iter().position(|&x| x == r).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn completed(at: Time, wait_ms: u64) -> Event {
+        Event {
+            at,
+            what: What::Completed {
+                req: 0,
+                node: 0,
+                wait: wait_ms * MS,
+            },
+        }
+    }
+
+    #[test]
+    fn window_rates_cover_the_last_second_only() {
+        let mut m = Metrics::new(false);
+        // 50 completions in the first second, 10 in the third.
+        for i in 0..50 {
+            m.apply(&completed(i * 20 * MS, 5));
+        }
+        for i in 0..10 {
+            m.apply(&completed(2 * time::SECOND + i * 100 * MS, 40));
+        }
+        m.advance_to(3 * time::SECOND);
+        let s = m.snapshot();
+        assert_eq!(s.window, time::SECOND);
+        assert!(
+            (s.throughput_per_s - 10.0).abs() < 1e-9,
+            "{}",
+            s.throughput_per_s
+        );
+        assert!((s.wait.p50 - 40.0).abs() < 0.5);
+        assert_eq!(s.overall.count, 60);
+        assert!((s.overall.mean - (50.0 * 5.0 + 10.0 * 40.0) / 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn utilisation_and_depth_are_time_weighted() {
+        let mut m = Metrics::new(true);
+        m.apply(&Event {
+            at: 0,
+            what: What::Capacity {
+                node: 1,
+                workers: 2,
+            },
+        });
+        m.apply(&Event {
+            at: 0,
+            what: What::Sent {
+                msg: 0,
+                req: 0,
+                kind: MsgKind::Request,
+                link: 0,
+                arrive_at: 0,
+                lost: false,
+            },
+        });
+        m.apply(&Event {
+            at: 0,
+            what: What::Started {
+                msg: 0,
+                node: 1,
+                queued: false,
+            },
+        });
+        // One of two workers busy for half a second → 25 % over one second.
+        m.apply(&Event {
+            at: time::SECOND / 2,
+            what: What::Served {
+                msg: 0,
+                node: 1,
+                wasted: false,
+            },
+        });
+        m.advance_to(time::SECOND);
+        assert!((m.utilisation() - 0.25).abs() < 1e-9);
+        assert_eq!(m.series().len(), 1);
+        assert_eq!(m.series()[0].t, 1.0);
+    }
+}

@@ -1,0 +1,504 @@
+//! Pattern parameters: their specifications, values and validation.
+//!
+//! Every parameter a pattern accepts is described by a [`ParamSpec`]: id,
+//! name, unit, range, default and whether a change applies live. The same
+//! specs produce the `/api/patterns` catalogue, the dashboard's controls, the
+//! CLI's `--set` parsing and the WebSocket's validation, so a value refused in
+//! one place is refused with the same words everywhere.
+//!
+//! Values are stored as `f64` whatever their kind (booleans as 0/1, choices
+//! as the option's index): compact on the wire, and one code path for all.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The kind of a parameter and its admissible values.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Kind {
+    Number {
+        min: f64,
+        max: f64,
+        default: f64,
+        /// Slider resolution.
+        step: f64,
+        /// Only whole numbers are admissible.
+        integer: bool,
+        /// The range spans decades: the slider should be logarithmic.
+        log: bool,
+    },
+    Bool {
+        default: bool,
+    },
+    Choice {
+        options: &'static [&'static str],
+        default: usize,
+    },
+}
+
+/// One parameter of a pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ParamSpec {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    /// One line for the control's tooltip.
+    pub help: &'static str,
+    #[serde(flatten)]
+    pub kind: Kind,
+    /// `true`: a change applies to the running simulation. `false`: the
+    /// topology changes, so the run restarts with the new value.
+    pub live: bool,
+}
+
+impl ParamSpec {
+    pub fn default_value(&self) -> f64 {
+        match self.kind {
+            Kind::Number { default, .. } => default,
+            Kind::Bool { default } => f64::from(u8::from(default)),
+            Kind::Choice { default, .. } => default as f64,
+        }
+    }
+
+    /// The admissible values, in words, for error messages.
+    pub fn range_text(&self) -> String {
+        match self.kind {
+            Kind::Number {
+                min, max, integer, ..
+            } => {
+                let whole = if integer { "a whole number " } else { "" };
+                let unit = if self.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", self.unit)
+                };
+                format!("{whole}from {} to {}{unit}", fmt_num(min), fmt_num(max))
+            }
+            Kind::Bool { .. } => "true or false".to_string(),
+            Kind::Choice { options, .. } => format!("one of {}", options.join(", ")),
+        }
+    }
+
+    /// Checks an encoded value against the spec.
+    pub fn check(&self, v: f64) -> Result<f64, ParamError> {
+        let ok = match self.kind {
+            Kind::Number {
+                min, max, integer, ..
+            } => v.is_finite() && v >= min && v <= max && (!integer || v.fract() == 0.0),
+            Kind::Bool { .. } => v == 0.0 || v == 1.0,
+            Kind::Choice { options, .. } => {
+                v.fract() == 0.0 && v >= 0.0 && (v as usize) < options.len()
+            }
+        };
+        if ok {
+            Ok(v)
+        } else {
+            Err(ParamError::OutOfRange {
+                param: self.id,
+                value: fmt_num(v),
+                range: self.range_text(),
+            })
+        }
+    }
+
+    /// Parses the textual form used by the CLI (`--set id=value`) and URLs.
+    pub fn parse_str(&self, s: &str) -> Result<f64, ParamError> {
+        let s = s.trim();
+        let bad = || ParamError::BadValue {
+            param: self.id,
+            value: s.to_string(),
+            range: self.range_text(),
+        };
+        let v = match self.kind {
+            Kind::Number { .. } => s.parse::<f64>().map_err(|_| bad())?,
+            Kind::Bool { .. } => match s {
+                "true" | "1" | "on" => 1.0,
+                "false" | "0" | "off" => 0.0,
+                _ => return Err(bad()),
+            },
+            Kind::Choice { options, .. } => {
+                options.iter().position(|o| *o == s).ok_or_else(bad)? as f64
+            }
+        };
+        self.check(v)
+    }
+
+    /// Parses a JSON value from a control message.
+    pub fn parse_json(&self, j: &serde_json::Value) -> Result<f64, ParamError> {
+        use serde_json::Value as J;
+        match (self.kind, j) {
+            (Kind::Number { .. }, J::Number(n)) => self.check(n.as_f64().unwrap_or(f64::NAN)),
+            (Kind::Bool { .. }, J::Bool(b)) => Ok(f64::from(u8::from(*b))),
+            (_, J::String(s)) => self.parse_str(s),
+            _ => Err(ParamError::BadValue {
+                param: self.id,
+                value: j.to_string(),
+                range: self.range_text(),
+            }),
+        }
+    }
+
+    /// The value in its textual form (`true`, `exp`, `12.5`).
+    pub fn format(&self, v: f64) -> String {
+        match self.kind {
+            Kind::Number { .. } => fmt_num(v),
+            Kind::Bool { .. } => (v != 0.0).to_string(),
+            Kind::Choice { options, .. } => {
+                options.get(v as usize).copied().unwrap_or("?").to_string()
+            }
+        }
+    }
+
+    /// The value as JSON (number, boolean or string).
+    pub fn to_json(&self, v: f64) -> serde_json::Value {
+        match self.kind {
+            Kind::Number { integer: true, .. } => serde_json::json!(v as i64),
+            Kind::Number { .. } => serde_json::json!(v),
+            Kind::Bool { .. } => serde_json::Value::Bool(v != 0.0),
+            Kind::Choice { .. } => serde_json::Value::String(self.format(v)),
+        }
+    }
+}
+
+/// Formats a number without a trailing `.0` for whole values.
+pub fn fmt_num(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A refused parameter or value, worded for the person who typed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamError {
+    UnknownPattern {
+        pattern: String,
+        valid: Vec<&'static str>,
+    },
+    UnknownParam {
+        pattern: &'static str,
+        param: String,
+        valid: Vec<&'static str>,
+    },
+    OutOfRange {
+        param: &'static str,
+        value: String,
+        range: String,
+    },
+    BadValue {
+        param: &'static str,
+        value: String,
+        range: String,
+    },
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamError::UnknownPattern { pattern, valid } => {
+                write!(
+                    f,
+                    "unknown pattern '{pattern}'; valid patterns: {}",
+                    valid.join(", ")
+                )
+            }
+            ParamError::UnknownParam {
+                pattern,
+                param,
+                valid,
+            } => write!(
+                f,
+                "unknown parameter '{param}' for {pattern}; valid parameters: {}",
+                valid.join(", ")
+            ),
+            ParamError::OutOfRange {
+                param,
+                value,
+                range,
+            } => {
+                write!(f, "{param} = {value} is out of range: expected {range}")
+            }
+            ParamError::BadValue {
+                param,
+                value,
+                range,
+            } => {
+                write!(
+                    f,
+                    "{param} = '{value}' is not a valid value: expected {range}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+/// The current values of one pattern's parameters, in spec order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSet {
+    pattern: &'static str,
+    specs: &'static [ParamSpec],
+    values: Vec<f64>,
+}
+
+impl ParamSet {
+    /// Every parameter at its default.
+    pub fn defaults(pattern: &'static str, specs: &'static [ParamSpec]) -> Self {
+        ParamSet {
+            pattern,
+            specs,
+            values: specs.iter().map(ParamSpec::default_value).collect(),
+        }
+    }
+
+    pub fn pattern(&self) -> &'static str {
+        self.pattern
+    }
+
+    pub fn specs(&self) -> &'static [ParamSpec] {
+        self.specs
+    }
+
+    /// Encoded values in spec order (what the wire carries).
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Looks up a spec by id, with the error a person should see.
+    pub fn spec(&self, id: &str) -> Result<(usize, &'static ParamSpec), ParamError> {
+        self.specs
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.id == id)
+            .ok_or_else(|| ParamError::UnknownParam {
+                pattern: self.pattern,
+                param: id.to_string(),
+                valid: self.specs.iter().map(|s| s.id).collect(),
+            })
+    }
+
+    /// The value of `id`. Panics only on a programming error: patterns ask
+    /// for their own parameter ids.
+    pub fn get(&self, id: &str) -> f64 {
+        match self.spec(id) {
+            Ok((i, _)) => self.values[i],
+            Err(e) => panic!("pattern asked for a parameter it does not declare: {e}"),
+        }
+    }
+
+    pub fn get_bool(&self, id: &str) -> bool {
+        self.get(id) != 0.0
+    }
+
+    /// Sets an encoded value after checking it; on error nothing changes.
+    pub fn set(&mut self, id: &str, v: f64) -> Result<(), ParamError> {
+        let (i, spec) = self.spec(id)?;
+        self.values[i] = spec.check(v)?;
+        Ok(())
+    }
+
+    /// Parses and sets a textual value (CLI `--set`, URL query).
+    pub fn set_str(&mut self, id: &str, s: &str) -> Result<(), ParamError> {
+        let (i, spec) = self.spec(id)?;
+        self.values[i] = spec.parse_str(s)?;
+        Ok(())
+    }
+
+    /// Replaces every value from an encoded list (a reconnecting viewer).
+    pub fn set_all(&mut self, values: &[f64]) -> Result<(), ParamError> {
+        let mut next = self.clone();
+        for (spec, &v) in self.specs.iter().zip(values) {
+            next.set(spec.id, v)?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// `{id: value}` as JSON, in spec order.
+    pub fn to_json(&self) -> serde_json::Value {
+        let map = self
+            .specs
+            .iter()
+            .zip(&self.values)
+            .map(|(s, &v)| (s.id.to_string(), s.to_json(v)))
+            .collect();
+        serde_json::Value::Object(map)
+    }
+}
+
+// ---- The common parameters of the brief ------------------------------------
+
+const fn number(min: f64, max: f64, default: f64, step: f64, integer: bool, log: bool) -> Kind {
+    Kind::Number {
+        min,
+        max,
+        default,
+        step,
+        integer,
+        log,
+    }
+}
+
+pub const RATE: ParamSpec = ParamSpec {
+    id: "rate",
+    name: "Offered load",
+    unit: "req/s",
+    help: "Requests per second offered by all clients together (Poisson arrivals).",
+    kind: number(0.0, 20_000.0, 80.0, 0.1, false, true),
+    live: true,
+};
+
+pub const CLIENTS: ParamSpec = ParamSpec {
+    id: "clients",
+    name: "Clients",
+    unit: "",
+    help: "Number of client nodes sharing the offered load.",
+    kind: number(1.0, 50.0, 4.0, 1.0, true, false),
+    live: false,
+};
+
+pub const SERVICE_MS: ParamSpec = ParamSpec {
+    id: "service_ms",
+    name: "Service time",
+    unit: "ms",
+    help: "Mean time one worker spends on one request.",
+    kind: number(0.01, 10_000.0, 10.0, 0.01, false, true),
+    live: true,
+};
+
+pub const SERVICE_DIST: ParamSpec = ParamSpec {
+    id: "service_dist",
+    name: "Service-time distribution",
+    unit: "",
+    help: "exp: memoryless (M/M/c); const: every request takes the mean; lognormal: a long right tail.",
+    kind: Kind::Choice {
+        options: crate::dist::ServiceDist::IDS,
+        default: 0,
+    },
+    live: true,
+};
+
+pub const WORKERS: ParamSpec = ParamSpec {
+    id: "workers",
+    name: "Workers",
+    unit: "",
+    help: "Requests the service works on in parallel.",
+    kind: number(1.0, 256.0, 1.0, 1.0, true, false),
+    live: true,
+};
+
+pub const QUEUE_CAP: ParamSpec = ParamSpec {
+    id: "queue_cap",
+    name: "Queue capacity",
+    unit: "",
+    help: "Requests that may wait for a worker; past it the service answers 503.",
+    kind: number(0.0, 100_000.0, 100.0, 1.0, true, true),
+    live: true,
+};
+
+pub const NET_MS: ParamSpec = ParamSpec {
+    id: "net_ms",
+    name: "Network latency",
+    unit: "ms",
+    help: "One-way latency of every link.",
+    kind: number(0.0, 5_000.0, 20.0, 0.1, false, true),
+    live: true,
+};
+
+pub const JITTER_MS: ParamSpec = ParamSpec {
+    id: "jitter_ms",
+    name: "Jitter",
+    unit: "ms",
+    help: "Extra one-way latency drawn uniformly from 0 to this, per message.",
+    kind: number(0.0, 5_000.0, 5.0, 0.1, false, true),
+    live: true,
+};
+
+pub const LOSS: ParamSpec = ParamSpec {
+    id: "loss",
+    name: "Loss",
+    unit: "",
+    help: "Probability that a message is lost on a link.",
+    kind: number(0.0, 1.0, 0.0, 0.001, false, false),
+    live: true,
+};
+
+pub const TIMEOUT_MS: ParamSpec = ParamSpec {
+    id: "timeout_ms",
+    name: "Client timeout",
+    unit: "ms",
+    help: "How long a client waits for a response before giving up on an attempt.",
+    kind: number(1.0, 120_000.0, 2_000.0, 1.0, false, true),
+    live: true,
+};
+
+pub const RETRIES: ParamSpec = ParamSpec {
+    id: "retries",
+    name: "Retries",
+    unit: "",
+    help: "Attempts after the first when a request times out or is refused.",
+    kind: number(0.0, 10.0, 0.0, 1.0, true, false),
+    live: true,
+};
+
+pub const BACKOFF_MS: ParamSpec = ParamSpec {
+    id: "backoff_ms",
+    name: "Back-off",
+    unit: "ms",
+    help: "Base delay before a retry; doubles each attempt, with full jitter.",
+    kind: number(0.0, 60_000.0, 100.0, 1.0, false, true),
+    live: true,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPECS: &[ParamSpec] = &[RATE, WORKERS, SERVICE_DIST];
+
+    #[test]
+    fn defaults_then_valid_changes() {
+        let mut p = ParamSet::defaults("request-response", SPECS);
+        assert_eq!(p.get("rate"), 80.0);
+        p.set_str("rate", "900").unwrap();
+        p.set_str("service_dist", "lognormal").unwrap();
+        assert_eq!(p.get("rate"), 900.0);
+        assert_eq!(p.get("service_dist"), 2.0);
+        assert_eq!(p.to_json()["service_dist"], "lognormal");
+    }
+
+    #[test]
+    fn refusals_name_the_parameter_and_its_range() {
+        let mut p = ParamSet::defaults("request-response", SPECS);
+        let before = p.clone();
+        let e = p.set_str("rate", "-5").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "rate = -5 is out of range: expected from 0 to 20000 req/s"
+        );
+        let e = p.set_str("workers", "1.5").unwrap_err().to_string();
+        assert!(e.contains("a whole number from 1 to 256"), "{e}");
+        let e = p.set_str("bogus", "1").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown parameter 'bogus'") && e.contains("rate, workers"),
+            "{e}"
+        );
+        let e = p.set_str("service_dist", "pareto").unwrap_err().to_string();
+        assert!(e.contains("one of exp, const, lognormal"), "{e}");
+        let e = p.set_str("rate", "fast").unwrap_err().to_string();
+        assert!(e.contains("'fast' is not a valid value"), "{e}");
+        assert_eq!(p, before, "a refused value changes nothing");
+    }
+
+    #[test]
+    fn json_values_are_checked_by_kind() {
+        let s = &WORKERS;
+        assert_eq!(s.parse_json(&serde_json::json!(4)), Ok(4.0));
+        assert!(s.parse_json(&serde_json::json!(0)).is_err());
+        assert!(s.parse_json(&serde_json::json!(true)).is_err());
+        assert!(s.parse_json(&serde_json::json!(null)).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per communication pattern of the brief.
+//!
+//! Each module declares its `INFO` (catalogue entry and parameter specs) and
+//! an engine implementing [`crate::pattern::Pattern`].
+
+pub mod request_response;

@@ -1,0 +1,616 @@
+//! `request-response`: the client sends a request and is blocked until the
+//! response comes back (or its timeout fires).
+//!
+//! Topology: `clients` client nodes, one service node with `workers` parallel
+//! workers and a FIFO waiting room of `queue_cap`. Each client has a link up
+//! to the service and one back.
+//!
+//! Workload: open-loop Poisson arrivals at total `rate`, each assigned to a
+//! client uniformly at random; each request's service time is drawn when it
+//! is offered, so compare mode can give two patterns the same draws.
+//!
+//! Behaviour:
+//! - a request that finds a free worker starts at once; otherwise it waits in
+//!   the queue; if the queue is full it is dropped (`queue_full`) and the
+//!   service answers `503` (an `Error` message);
+//! - the client gives up on an attempt after `timeout_ms`; with `retries`
+//!   left it tries again after an exponential back-off with jitter;
+//! - the service does not know the client gave up: it still serves the
+//!   request (counted as wasted work) and sends a response, which the client
+//!   discards on arrival (`late`);
+//! - the first response to reach a still-pending request completes it,
+//!   whichever attempt it answers.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::catalogue::PatternInfo;
+use crate::dist::{exp_gap, ServiceDist};
+use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::params::{self, ParamError, ParamSet, ParamSpec};
+use crate::pattern::{Audit, Pattern};
+use crate::recorder::Recorder;
+use crate::rng::Streams;
+use crate::scheduler::Scheduler;
+use crate::time::{self, Time};
+use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use rand::Rng;
+
+pub const ID: &str = "request-response";
+
+pub const PARAMS: &[ParamSpec] = &[
+    params::RATE,
+    params::CLIENTS,
+    params::SERVICE_MS,
+    params::SERVICE_DIST,
+    params::WORKERS,
+    params::QUEUE_CAP,
+    params::NET_MS,
+    params::JITTER_MS,
+    params::LOSS,
+    params::TIMEOUT_MS,
+    params::RETRIES,
+    params::BACKOFF_MS,
+];
+
+pub const INFO: PatternInfo = PatternInfo {
+    id: ID,
+    name: "Request / response",
+    timing: "Synchronous: the client sends a request and is blocked until the response arrives or its timeout fires.",
+    flow: "Direct: client → service → client, with no intermediary.",
+    delivery: "At-most-once per attempt. A timeout ends the wait; optional retries try again after an exponential back-off with jitter.",
+    sees: "Each client waits for the whole round trip. As the load nears capacity the queue and the wait explode; requests that time out still occupy a worker, so the service does work nobody is waiting for.",
+    law: "Open-loop Poisson arrivals, exponential service and no network delay: the mean wait equals the M/M/c (Erlang C) sojourn time. Goodput falls once the timeout is shorter than the wait.",
+    question: "Why does the payment page hang when the service is busy?",
+    params: PARAMS,
+};
+
+/// Future actions of this pattern's engine.
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    /// The next open-loop arrival. Ignored if `gen` is stale (the rate changed).
+    Arrival { gen: u64 },
+    /// A message reaches the end of its link.
+    Reach {
+        msg: MsgId,
+        req: ReqId,
+        attempt: u32,
+        kind: MsgKind,
+        link: LinkId,
+        lost: bool,
+    },
+    /// A worker finishes a request.
+    Done {
+        msg: MsgId,
+        req: ReqId,
+        attempt: u32,
+        client: NodeId,
+    },
+    /// The client's timer for one attempt fires.
+    Timeout { req: ReqId, attempt: u32 },
+    /// The back-off is over: send the next attempt.
+    Resend { req: ReqId },
+}
+
+/// A request its client is still waiting on.
+struct Request {
+    client: NodeId,
+    created: Time,
+    /// Service time drawn when the request was offered; every attempt uses it.
+    service: Time,
+    /// Current attempt, 0-based.
+    attempt: u32,
+    /// Waiting out a back-off: no attempt is in progress.
+    backing_off: bool,
+}
+
+/// A request waiting at the service for a worker.
+struct Job {
+    msg: MsgId,
+    req: ReqId,
+    attempt: u32,
+    client: NodeId,
+    service: Time,
+}
+
+/// Parameter values in the form the hot path uses.
+struct Config {
+    rate: f64,
+    service_mean: Time,
+    dist: ServiceDist,
+    workers: u32,
+    queue_cap: usize,
+    timeout: Time,
+    retries: u32,
+    backoff: Time,
+}
+
+impl Config {
+    fn from(p: &ParamSet) -> Self {
+        Config {
+            rate: p.get("rate"),
+            service_mean: time::from_ms(p.get("service_ms")),
+            dist: ServiceDist::from_index(p.get("service_dist") as usize),
+            workers: p.get("workers") as u32,
+            queue_cap: p.get("queue_cap") as usize,
+            timeout: time::from_ms(p.get("timeout_ms")),
+            retries: p.get("retries") as u32,
+            backoff: time::from_ms(p.get("backoff_ms")),
+        }
+    }
+}
+
+pub struct RequestResponse {
+    params: ParamSet,
+    cfg: Config,
+    topo: Topology,
+    service: NodeId,
+    clients: u16,
+    sched: Scheduler<Action>,
+    rng: Streams,
+    now: Time,
+    next_msg: MsgId,
+    next_req: ReqId,
+    /// Bumped when the rate changes so the old pending arrival is ignored.
+    arrival_gen: u64,
+    pending: HashMap<ReqId, Request>,
+    queue: VecDeque<Job>,
+    busy: u32,
+}
+
+impl RequestResponse {
+    pub fn new(params: ParamSet, seed: u64) -> Self {
+        let cfg = Config::from(&params);
+        let clients = params.get("clients") as u16;
+        let net = time::from_ms(params.get("net_ms"));
+        let jitter = time::from_ms(params.get("jitter_ms"));
+        let loss = params.get("loss");
+        let mut topo = Topology::default();
+        for i in 0..clients {
+            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
+        }
+        let service = topo.add_node(
+            NodeKind::Service,
+            "service".into(),
+            cfg.workers,
+            cfg.queue_cap as u32,
+        );
+        // Link 2i goes up from client i, link 2i+1 comes back down to it.
+        for i in 0..clients {
+            topo.add_link(i, service, net, jitter, loss);
+            topo.add_link(service, i, net, jitter, loss);
+        }
+        RequestResponse {
+            params,
+            cfg,
+            topo,
+            service,
+            clients,
+            sched: Scheduler::new(),
+            rng: Streams::new(seed),
+            now: 0,
+            next_msg: 0,
+            next_req: 0,
+            arrival_gen: 0,
+            pending: HashMap::with_capacity(1024),
+            queue: VecDeque::with_capacity(1024),
+            busy: 0,
+        }
+    }
+
+    fn up_link(client: NodeId) -> LinkId {
+        client * 2
+    }
+
+    fn down_link(client: NodeId) -> LinkId {
+        client * 2 + 1
+    }
+
+    fn schedule_arrival(&mut self) {
+        if let Some(gap) = exp_gap(self.cfg.rate, &mut self.rng.arrivals) {
+            let gen = self.arrival_gen;
+            self.sched.at(self.now + gap, Action::Arrival { gen });
+        }
+    }
+
+    /// Puts a message on `link` and schedules its arrival (or loss).
+    fn send(&mut self, rec: &mut Recorder, link: LinkId, kind: MsgKind, req: ReqId, attempt: u32) {
+        let msg = self.next_msg;
+        self.next_msg += 1;
+        let (transit, lost) = self.topo.links[link as usize].transit(&mut self.rng.network);
+        let arrive_at = self.now + transit;
+        rec.emit(
+            self.now,
+            What::Sent {
+                msg,
+                req,
+                kind,
+                link,
+                arrive_at,
+                lost,
+            },
+        );
+        self.sched.at(
+            arrive_at,
+            Action::Reach {
+                msg,
+                req,
+                attempt,
+                kind,
+                link,
+                lost,
+            },
+        );
+    }
+
+    /// Sends attempt `attempt` of `req` and arms its timeout.
+    fn send_attempt(&mut self, rec: &mut Recorder, req: ReqId, client: NodeId, attempt: u32) {
+        let kind = if attempt == 0 {
+            MsgKind::Request
+        } else {
+            MsgKind::Retry
+        };
+        self.send(rec, Self::up_link(client), kind, req, attempt);
+        self.sched.at(
+            self.now + self.cfg.timeout,
+            Action::Timeout { req, attempt },
+        );
+    }
+
+    fn on_arrival(&mut self, rec: &mut Recorder) {
+        let client = self.rng.arrivals.random_range(0..self.clients);
+        let service = self
+            .cfg
+            .dist
+            .sample(self.cfg.service_mean, &mut self.rng.service);
+        let req = self.next_req;
+        self.next_req += 1;
+        self.pending.insert(
+            req,
+            Request {
+                client,
+                created: self.now,
+                service,
+                attempt: 0,
+                backing_off: false,
+            },
+        );
+        rec.emit(self.now, What::Offered { req, node: client });
+        self.send_attempt(rec, req, client, 0);
+        self.schedule_arrival();
+    }
+
+    fn start_job(&mut self, rec: &mut Recorder, job: Job, queued: bool) {
+        self.busy += 1;
+        rec.emit(
+            self.now,
+            What::Started {
+                msg: job.msg,
+                node: self.service,
+                queued,
+            },
+        );
+        self.sched.at(
+            self.now + job.service,
+            Action::Done {
+                msg: job.msg,
+                req: job.req,
+                attempt: job.attempt,
+                client: job.client,
+            },
+        );
+    }
+
+    /// A request (first attempt or retry) reaches the service.
+    fn on_request(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        req: ReqId,
+        attempt: u32,
+        link: LinkId,
+    ) {
+        let client = self.topo.links[link as usize].from;
+        // The service time travels with the request; an abandoned request
+        // keeps the draw it was given.
+        let service = self
+            .pending
+            .get(&req)
+            .map(|r| r.service)
+            .unwrap_or(self.cfg.service_mean);
+        let job = Job {
+            msg,
+            req,
+            attempt,
+            client,
+            service,
+        };
+        if self.busy < self.cfg.workers {
+            self.start_job(rec, job, false);
+        } else if self.queue.len() < self.cfg.queue_cap {
+            rec.emit(
+                self.now,
+                What::Queued {
+                    msg,
+                    node: self.service,
+                },
+            );
+            self.queue.push_back(job);
+        } else {
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: self.service,
+                    reason: DropReason::QueueFull,
+                },
+            );
+            self.send(rec, Self::down_link(client), MsgKind::Error, req, attempt);
+        }
+    }
+
+    fn on_done(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        req: ReqId,
+        attempt: u32,
+        client: NodeId,
+    ) {
+        self.busy -= 1;
+        let wasted = !self.pending.contains_key(&req);
+        rec.emit(
+            self.now,
+            What::Served {
+                msg,
+                node: self.service,
+                wasted,
+            },
+        );
+        self.send(
+            rec,
+            Self::down_link(client),
+            MsgKind::Response,
+            req,
+            attempt,
+        );
+        self.start_waiting_jobs(rec);
+    }
+
+    fn start_waiting_jobs(&mut self, rec: &mut Recorder) {
+        while self.busy < self.cfg.workers {
+            let Some(job) = self.queue.pop_front() else {
+                break;
+            };
+            self.start_job(rec, job, true);
+        }
+    }
+
+    /// A response or an error reaches its client.
+    fn on_reply(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        req: ReqId,
+        attempt: u32,
+        kind: MsgKind,
+        client: NodeId,
+    ) {
+        let Some(r) = self.pending.get(&req) else {
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: client,
+                    reason: DropReason::Late,
+                },
+            );
+            return;
+        };
+        if kind == MsgKind::Response {
+            let wait = self.now - r.created;
+            self.pending.remove(&req);
+            rec.emit(self.now, What::Delivered { msg, node: client });
+            rec.emit(
+                self.now,
+                What::Completed {
+                    req,
+                    node: client,
+                    wait,
+                },
+            );
+        } else if r.attempt == attempt && !r.backing_off {
+            // A 503 for the attempt in progress: retry or give up.
+            rec.emit(self.now, What::Delivered { msg, node: client });
+            self.retry_or_fail(rec, req, FailReason::Rejected);
+        } else {
+            // A 503 for an attempt the client already gave up on.
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: client,
+                    reason: DropReason::Late,
+                },
+            );
+        }
+    }
+
+    fn on_timeout(&mut self, rec: &mut Recorder, req: ReqId, attempt: u32) {
+        let Some(r) = self.pending.get(&req) else {
+            return;
+        };
+        if r.attempt != attempt || r.backing_off {
+            return;
+        }
+        let node = r.client;
+        rec.emit(self.now, What::TimedOut { req, node, attempt });
+        self.retry_or_fail(rec, req, FailReason::Timeout);
+    }
+
+    /// The attempt in progress failed: back off and retry, or fail the request.
+    fn retry_or_fail(&mut self, rec: &mut Recorder, req: ReqId, reason: FailReason) {
+        let Some(r) = self.pending.get_mut(&req) else {
+            return;
+        };
+        if r.attempt < self.cfg.retries {
+            // Exponential back-off with "equal jitter": half fixed, half random.
+            let ceiling = self.cfg.backoff.saturating_mul(1 << r.attempt.min(20));
+            let half = ceiling / 2;
+            let u: f64 = self.rng.client.random();
+            let delay = half + (u * (ceiling - half) as f64) as Time;
+            r.backing_off = true;
+            self.sched.at(self.now + delay, Action::Resend { req });
+        } else {
+            let node = r.client;
+            self.pending.remove(&req);
+            rec.emit(self.now, What::Failed { req, node, reason });
+        }
+    }
+
+    fn on_resend(&mut self, rec: &mut Recorder, req: ReqId) {
+        let Some(r) = self.pending.get_mut(&req) else {
+            return;
+        };
+        r.attempt += 1;
+        r.backing_off = false;
+        let (client, attempt) = (r.client, r.attempt);
+        self.send_attempt(rec, req, client, attempt);
+    }
+
+    fn handle(&mut self, action: Action, rec: &mut Recorder) {
+        match action {
+            Action::Arrival { gen } => {
+                if gen == self.arrival_gen {
+                    self.on_arrival(rec);
+                }
+            }
+            Action::Reach {
+                msg,
+                req,
+                attempt,
+                kind,
+                link,
+                lost,
+            } => {
+                let to = self.topo.links[link as usize].to;
+                if lost {
+                    rec.emit(
+                        self.now,
+                        What::Dropped {
+                            msg,
+                            node: to,
+                            reason: DropReason::Loss,
+                        },
+                    );
+                } else if to == self.service {
+                    self.on_request(rec, msg, req, attempt, link);
+                } else {
+                    self.on_reply(rec, msg, req, attempt, kind, to);
+                }
+            }
+            Action::Done {
+                msg,
+                req,
+                attempt,
+                client,
+            } => self.on_done(rec, msg, req, attempt, client),
+            Action::Timeout { req, attempt } => self.on_timeout(rec, req, attempt),
+            Action::Resend { req } => self.on_resend(rec, req),
+        }
+    }
+}
+
+impl Pattern for RequestResponse {
+    fn info(&self) -> &'static PatternInfo {
+        &INFO
+    }
+
+    fn params(&self) -> &ParamSet {
+        &self.params
+    }
+
+    fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    fn start(&mut self, rec: &mut Recorder) {
+        rec.emit(
+            self.now,
+            What::Capacity {
+                node: self.service,
+                workers: self.cfg.workers,
+            },
+        );
+        self.schedule_arrival();
+    }
+
+    fn next_time(&self) -> Option<Time> {
+        self.sched.peek_time()
+    }
+
+    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
+        match self.sched.pop_due(until) {
+            Some((t, action)) => {
+                self.now = t;
+                self.handle(action, rec);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn set_param(
+        &mut self,
+        id: &str,
+        value: f64,
+        now: Time,
+        rec: &mut Recorder,
+    ) -> Result<(), ParamError> {
+        self.params.set(id, value)?;
+        self.now = self.now.max(now);
+        self.cfg = Config::from(&self.params);
+        match id {
+            "rate" => {
+                // Poisson arrivals are memoryless: drawing a fresh gap from
+                // now at the new rate is exact.
+                self.arrival_gen += 1;
+                self.schedule_arrival();
+            }
+            "workers" => {
+                self.topo.nodes[self.service as usize].workers = self.cfg.workers;
+                rec.emit(
+                    self.now,
+                    What::Capacity {
+                        node: self.service,
+                        workers: self.cfg.workers,
+                    },
+                );
+                self.start_waiting_jobs(rec);
+            }
+            "queue_cap" => {
+                self.topo.nodes[self.service as usize].queue_cap = self.cfg.queue_cap as u32
+            }
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
+                time::from_ms(self.params.get("net_ms")),
+                time::from_ms(self.params.get("jitter_ms")),
+                self.params.get("loss"),
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn audit(&self) -> Audit {
+        let in_flight = self
+            .sched
+            .iter()
+            .filter(|a| matches!(a, Action::Reach { .. }))
+            .count() as u64;
+        Audit {
+            in_flight,
+            queued: self.queue.len() as u64,
+            in_service: self.busy as u64,
+            pending: self.pending.len() as u64,
+        }
+    }
+}

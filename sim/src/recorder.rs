@@ -1,0 +1,75 @@
+//! The one door every event goes through.
+//!
+//! Patterns never touch metrics or output buffers directly: they call
+//! [`Recorder::emit`], which updates the conservation [`Ledger`], the
+//! [`Metrics`] and (when someone is watching) the outgoing event buffer in
+//! one place. That is how "metrics are computed from every event" holds by
+//! construction.
+
+use crate::event::{Event, What};
+use crate::ledger::Ledger;
+use crate::metrics::Metrics;
+use crate::time::Time;
+
+pub struct Recorder {
+    /// Events since the caller last drained them. Reused across ticks so the
+    /// hot path does not allocate per message.
+    events: Vec<Event>,
+    /// Headless runs only count events; viewers need them all.
+    keep_events: bool,
+    metrics: Metrics,
+    ledger: Ledger,
+    /// Events ever emitted in this run.
+    emitted: u64,
+}
+
+impl Recorder {
+    /// `keep_events`: buffer events for a viewer. `series`: keep the per-second
+    /// CSV rows.
+    pub fn new(keep_events: bool, series: bool) -> Self {
+        Recorder {
+            events: Vec::with_capacity(if keep_events { 4096 } else { 0 }),
+            keep_events,
+            metrics: Metrics::new(series),
+            ledger: Ledger::default(),
+            emitted: 0,
+        }
+    }
+
+    /// Records one event.
+    #[inline]
+    pub fn emit(&mut self, at: Time, what: What) {
+        let e = Event { at, what };
+        self.ledger.apply(&e.what);
+        self.metrics.apply(&e);
+        self.emitted += 1;
+        if self.keep_events {
+            self.events.push(e);
+        }
+    }
+
+    /// Events buffered since the last [`Recorder::clear_events`].
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn clear_events(&mut self) {
+        self.events.clear();
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn metrics_mut(&mut self) -> &mut Metrics {
+        &mut self.metrics
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn emitted(&self) -> u64 {
+        self.emitted
+    }
+}

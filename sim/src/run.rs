@@ -1,0 +1,303 @@
+//! A run: one pattern engine, its recorder and its virtual clock.
+//!
+//! [`Simulation`] is what the server's sessions and the headless CLI drive.
+//! It advances virtual time, applies parameter changes (live, or by
+//! restarting the run when the topology changes), and summarises the run.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalogue::{build, PatternInfo};
+use crate::dist::ServiceDist;
+use crate::event::{DropReason, Event, FailReason};
+use crate::ledger::Ledger;
+use crate::metrics::{Metrics, SeriesRow, Snapshot, Waits};
+use crate::params::{ParamError, ParamSet};
+use crate::pattern::{Audit, Pattern};
+use crate::recorder::Recorder;
+use crate::theory;
+use crate::time::{self, Time};
+use crate::topology::Topology;
+
+/// What a run keeps beyond its metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Buffer every event for a viewer (or a determinism test).
+    pub keep_events: bool,
+    /// Keep one CSV row per virtual second.
+    pub series: bool,
+}
+
+/// How a parameter change took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The running simulation now uses the new value.
+    Live,
+    /// The topology changed: the run restarted from time 0, same seed.
+    Restarted,
+}
+
+pub struct Simulation {
+    pattern: Box<dyn Pattern>,
+    rec: Recorder,
+    seed: u64,
+    opts: Options,
+    /// Virtual time the run has been advanced to.
+    now: Time,
+}
+
+impl Simulation {
+    /// A started run of the pattern `params` belongs to.
+    pub fn new(params: ParamSet, seed: u64, opts: Options) -> Self {
+        let mut pattern = build(params, seed);
+        let mut rec = Recorder::new(opts.keep_events, opts.series);
+        pattern.start(&mut rec);
+        Simulation {
+            pattern,
+            rec,
+            seed,
+            opts,
+            now: 0,
+        }
+    }
+
+    pub fn info(&self) -> &'static PatternInfo {
+        self.pattern.info()
+    }
+
+    pub fn params(&self) -> &ParamSet {
+        self.pattern.params()
+    }
+
+    pub fn topology(&self) -> &Topology {
+        self.pattern.topology()
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Runs every action due up to `t` and moves the clock there.
+    pub fn advance_to(&mut self, t: Time) {
+        if t < self.now {
+            return;
+        }
+        while self.pattern.step(t, &mut self.rec) {}
+        self.now = t;
+        self.rec.metrics_mut().advance_to(t);
+    }
+
+    /// Runs just the next pending action (single-step) and moves the clock to
+    /// it. Returns its time, or `None` if nothing is scheduled.
+    pub fn step(&mut self) -> Option<Time> {
+        let t = self.pattern.next_time()?.max(self.now);
+        self.pattern.step(t, &mut self.rec);
+        self.now = t;
+        self.rec.metrics_mut().advance_to(t);
+        Some(t)
+    }
+
+    /// Checks and applies a parameter change. On error nothing changes.
+    pub fn set_param(&mut self, id: &str, value: f64) -> Result<Applied, ParamError> {
+        let (_, spec) = self.params().spec(id)?;
+        let value = spec.check(value)?;
+        if spec.live {
+            self.pattern.set_param(id, value, self.now, &mut self.rec)?;
+            Ok(Applied::Live)
+        } else {
+            let mut next = self.params().clone();
+            next.set(id, value)?;
+            *self = Simulation::new(next, self.seed, self.opts);
+            Ok(Applied::Restarted)
+        }
+    }
+
+    /// Starts the run again from time 0 with `seed` and the current parameters.
+    pub fn reset(&mut self, seed: u64) {
+        *self = Simulation::new(self.params().clone(), seed, self.opts);
+    }
+
+    /// Events since the last [`Simulation::clear_events`].
+    pub fn events(&self) -> &[Event] {
+        self.rec.events()
+    }
+
+    pub fn clear_events(&mut self) {
+        self.rec.clear_events();
+    }
+
+    pub fn snapshot(&mut self) -> Snapshot {
+        self.rec.metrics_mut().snapshot()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        self.rec.metrics()
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        self.rec.ledger()
+    }
+
+    pub fn audit(&self) -> Audit {
+        self.pattern.audit()
+    }
+
+    /// Events emitted since the run started.
+    pub fn events_emitted(&self) -> u64 {
+        self.rec.emitted()
+    }
+
+    pub fn series(&self) -> &[SeriesRow] {
+        self.rec.metrics().series()
+    }
+
+    /// The closed-form prediction for this run, where one applies.
+    pub fn theory(&self) -> Option<Theory> {
+        Theory::for_params(self.params())
+    }
+
+    /// The headless run's report. `wall_ms` comes from the caller: `sim`
+    /// never reads a clock.
+    pub fn summary(&self, wall_ms: f64) -> Summary {
+        let m = self.rec.metrics();
+        let t = m.totals();
+        let l = self.rec.ledger();
+        let duration_s = time::to_secs(self.now);
+        let per_s = |n: u64| {
+            if duration_s > 0.0 {
+                n as f64 / duration_s
+            } else {
+                0.0
+            }
+        };
+        let events = self.rec.emitted();
+        Summary {
+            pattern: self.info().id,
+            seed: self.seed,
+            params: self.params().to_json(),
+            duration_s,
+            offered: t.offered,
+            offered_per_s: per_s(t.offered),
+            completed: t.completed,
+            failed: FailReason::ALL
+                .iter()
+                .zip(t.failed_by)
+                .map(|(r, n)| (r.id(), n))
+                .collect(),
+            dropped: DropReason::ALL
+                .iter()
+                .zip(t.dropped)
+                .map(|(r, n)| (r.id(), n))
+                .collect(),
+            timed_out: t.timed_out,
+            retries: t.retries,
+            wasted_work: t.wasted,
+            pending: l.pending,
+            throughput_per_s: per_s(t.completed),
+            wait_ms: m.overall_waits(),
+            utilisation: m.utilisation(),
+            wire_messages: t.sent,
+            wire_per_s: per_s(t.sent),
+            wire_per_delivery: if t.completed > 0 {
+                t.sent as f64 / t.completed as f64
+            } else {
+                0.0
+            },
+            messages: *l,
+            theory: self.theory(),
+            events,
+            wall_ms,
+            events_per_s: if wall_ms > 0.0 {
+                events as f64 / (wall_ms / 1000.0)
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A closed-form prediction of the mean wait and utilisation.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Theory {
+    /// `M/M/c` or `M/G/1`.
+    pub model: &'static str,
+    /// ρ = λ / (c·μ).
+    pub utilisation: f64,
+    /// Mean waiting time including both network hops, assuming no loss,
+    /// timeouts or full queue.
+    pub mean_wait_ms: f64,
+    /// Largest rate the service can sustain: c·μ per second.
+    pub stable_below_per_s: f64,
+}
+
+impl Theory {
+    /// M/M/c for exponential service, M/G/1 (Pollaczek–Khinchine) for one
+    /// worker with any service distribution; `None` when unstable or when
+    /// neither applies.
+    pub fn for_params(p: &ParamSet) -> Option<Theory> {
+        if p.pattern() != crate::patterns::request_response::ID {
+            return None;
+        }
+        let lambda = p.get("rate");
+        let s = p.get("service_ms") / 1000.0;
+        let c = p.get("workers") as u32;
+        let dist = ServiceDist::from_index(p.get("service_dist") as usize);
+        let net_s = 2.0 * (p.get("net_ms") + p.get("jitter_ms") / 2.0) / 1000.0;
+        let (model, w) = match dist {
+            ServiceDist::Exp => ("M/M/c", theory::mmc_mean_sojourn(lambda, 1.0 / s, c)?),
+            _ if c == 1 => ("M/G/1", theory::mg1_mean_sojourn(lambda, s, dist.scv())?),
+            _ => return None,
+        };
+        Some(Theory {
+            model,
+            utilisation: lambda * s / c as f64,
+            mean_wait_ms: (w + net_s) * 1000.0,
+            stable_below_per_s: c as f64 / s,
+        })
+    }
+}
+
+/// The CLI's JSON report of a headless run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub pattern: &'static str,
+    pub seed: u64,
+    pub params: serde_json::Value,
+    /// Virtual seconds simulated.
+    pub duration_s: f64,
+    pub offered: u64,
+    pub offered_per_s: f64,
+    pub completed: u64,
+    /// Failed requests by reason.
+    pub failed: BTreeMap<&'static str, u64>,
+    /// Dropped messages by reason.
+    pub dropped: BTreeMap<&'static str, u64>,
+    /// Attempts that gave up waiting (a retried request can time out more than once).
+    pub timed_out: u64,
+    pub retries: u64,
+    /// Requests the service finished after nobody wanted them any more.
+    pub wasted_work: u64,
+    /// Requests still pending when the run stopped.
+    pub pending: u64,
+    /// Useful deliveries (completed requests) per virtual second.
+    pub throughput_per_s: f64,
+    pub wait_ms: Waits,
+    pub utilisation: f64,
+    pub wire_messages: u64,
+    pub wire_per_s: f64,
+    pub wire_per_delivery: f64,
+    /// The conservation ledger at the end of the run.
+    pub messages: Ledger,
+    pub theory: Option<Theory>,
+    /// Events the engine emitted.
+    pub events: u64,
+    /// Wall-clock time the run took, measured by the caller.
+    pub wall_ms: f64,
+    /// Engine speed: events per wall-clock second.
+    pub events_per_s: f64,
+}

@@ -1,0 +1,126 @@
+//! Nodes and links: the picture a pattern is drawn on.
+//!
+//! A [`Topology`] is data, sent once to each viewer when a run starts. The
+//! browser lays it out by node kind; the engine uses the links to decide how
+//! long each message takes on the wire and whether it is lost.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::time::Time;
+
+/// Index of a node in [`Topology::nodes`].
+pub type NodeId = u16;
+/// Index of a link in [`Topology::links`].
+pub type LinkId = u16;
+
+/// What part a node plays; decides where the browser draws it and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeKind {
+    Client,
+    Gateway,
+    Service,
+    Broker,
+    Worker,
+    Subscriber,
+    JobStore,
+}
+
+/// A party that sends, receives, queues or serves messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: NodeId,
+    pub kind: NodeKind,
+    /// Shown under the node on the canvas.
+    pub label: String,
+    /// Parallel workers; 0 for nodes that do no work (clients).
+    pub workers: u32,
+    /// Waiting room in front of the workers; 0 for nodes without a queue.
+    pub queue_cap: u32,
+}
+
+/// A directed network hop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub id: LinkId,
+    pub from: NodeId,
+    pub to: NodeId,
+    /// Base one-way latency.
+    pub net: Time,
+    /// Extra latency drawn uniformly from `[0, jitter]` per message, so
+    /// messages can overtake each other as on a real network.
+    pub jitter: Time,
+    /// Probability that a message on this hop is lost.
+    pub loss: f64,
+}
+
+impl Link {
+    /// Draws this message's transit time and whether it is lost.
+    ///
+    /// Always makes exactly two draws so that the network stream stays
+    /// aligned whatever the parameters.
+    pub fn transit<R: Rng + ?Sized>(&self, rng: &mut R) -> (Time, bool) {
+        let u: f64 = rng.random();
+        let l: f64 = rng.random();
+        let extra = (u * self.jitter as f64).round() as Time;
+        (self.net + extra, l < self.loss)
+    }
+}
+
+/// All the nodes and links of one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub nodes: Vec<Node>,
+    pub links: Vec<Link>,
+}
+
+impl Topology {
+    /// Adds a node and returns its id.
+    pub fn add_node(
+        &mut self,
+        kind: NodeKind,
+        label: String,
+        workers: u32,
+        queue_cap: u32,
+    ) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(Node {
+            id,
+            kind,
+            label,
+            workers,
+            queue_cap,
+        });
+        id
+    }
+
+    /// Adds a link and returns its id.
+    pub fn add_link(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        net: Time,
+        jitter: Time,
+        loss: f64,
+    ) -> LinkId {
+        let id = self.links.len() as LinkId;
+        self.links.push(Link {
+            id,
+            from,
+            to,
+            net,
+            jitter,
+            loss,
+        });
+        id
+    }
+
+    /// Sets latency, jitter and loss on every link (the common network sliders).
+    pub fn set_network(&mut self, net: Time, jitter: Time, loss: f64) {
+        for l in &mut self.links {
+            l.net = net;
+            l.jitter = jitter;
+            l.loss = loss;
+        }
+    }
+}

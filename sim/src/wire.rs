@@ -1,0 +1,174 @@
+//! The WebSocket protocol between the server and a viewer.
+//!
+//! Server → viewer: binary frames, one postcard-encoded [`Frame`] each.
+//! Viewer → server: JSON text frames, one [`Control`] each. Server → viewer
+//! errors: JSON text frames `{"type":"error","message":…}`.
+//!
+//! A [`Tick`] borrows its events from the engine's buffer when encoding
+//! (`Cow::Borrowed`) and owns them when decoded, so the server serialises each
+//! tick exactly once, with no per-event copy.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+use crate::metrics::Snapshot;
+use crate::time::Time;
+use crate::topology::Topology;
+
+/// Slowest and fastest playback, relative to real time.
+pub const MIN_SPEED: f64 = 0.05;
+pub const MAX_SPEED: f64 = 20.0;
+
+/// Sent when a run starts (connect, reset, restart): everything needed to
+/// draw it from scratch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Increments with every new run in a session; ticks of an older run are
+    /// ignored by the viewer.
+    pub run: u32,
+    pub pattern: String,
+    pub seed: u64,
+    /// Parameter values in the catalogue's order (booleans 0/1, choices by index).
+    pub values: Vec<f64>,
+    pub topology: Topology,
+    pub speed: f64,
+    pub playing: bool,
+}
+
+/// One tick of the session (~30 per second).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tick<'a> {
+    pub run: u32,
+    /// Virtual time at the end of this tick; every event is at or before it.
+    pub now: Time,
+    pub speed: f64,
+    pub playing: bool,
+    /// Every event since the previous tick, in time order.
+    pub events: Cow<'a, [Event]>,
+    /// Events that were not sent (the viewer fell behind) since the last
+    /// delivered tick. Metrics still include them.
+    pub coalesced: u64,
+    /// Present about ten times a second.
+    pub metrics: Option<Snapshot>,
+}
+
+/// A binary frame from the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Frame<'a> {
+    Hello(Hello),
+    Tick(Tick<'a>),
+    /// A parameter changed live; all values in catalogue order.
+    Params {
+        run: u32,
+        values: Vec<f64>,
+    },
+}
+
+impl Frame<'_> {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("frames always serialise")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Frame<'static>, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
+
+/// A control message from the viewer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Control {
+    /// Change one parameter. `value` is a number, boolean or option id.
+    Set {
+        param: String,
+        value: serde_json::Value,
+    },
+    Play,
+    Pause,
+    /// Playback speed relative to real time.
+    Speed {
+        value: f64,
+    },
+    /// While paused: run exactly the next scheduled action.
+    Step,
+    /// Restart the run, optionally with another seed.
+    Reset {
+        #[serde(default)]
+        seed: Option<u64>,
+    },
+}
+
+impl Control {
+    /// Parses a text frame, with an error that names the problem.
+    pub fn parse(text: &str) -> Result<Control, String> {
+        let c: Control =
+            serde_json::from_str(text).map_err(|e| format!("malformed control message: {e}"))?;
+        if let Control::Speed { value } = c {
+            if !(MIN_SPEED..=MAX_SPEED).contains(&value) {
+                return Err(format!(
+                    "speed = {value} is out of range: expected from {MIN_SPEED} to {MAX_SPEED}"
+                ));
+            }
+        }
+        Ok(c)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("controls always serialise")
+    }
+}
+
+/// The JSON of an error text frame.
+pub fn error_text(message: &str) -> String {
+    serde_json::json!({ "type": "error", "message": message }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::What;
+
+    #[test]
+    fn a_tick_round_trips() {
+        let events = [Event {
+            at: 5,
+            what: What::Offered { req: 1, node: 0 },
+        }];
+        let f = Frame::Tick(Tick {
+            run: 2,
+            now: 9,
+            speed: 1.0,
+            playing: true,
+            events: Cow::Borrowed(&events),
+            coalesced: 0,
+            metrics: Some(Snapshot::default()),
+        });
+        assert_eq!(Frame::decode(&f.encode()).unwrap(), f);
+    }
+
+    #[test]
+    fn controls_parse_and_refuse() {
+        assert_eq!(
+            Control::parse(r#"{"type":"set","param":"rate","value":120}"#),
+            Ok(Control::Set {
+                param: "rate".into(),
+                value: serde_json::json!(120)
+            })
+        );
+        assert_eq!(
+            Control::parse(r#"{"type":"reset"}"#),
+            Ok(Control::Reset { seed: None })
+        );
+        assert!(Control::parse("{")
+            .unwrap_err()
+            .starts_with("malformed control message"));
+        assert!(Control::parse(r#"{"type":"warp"}"#)
+            .unwrap_err()
+            .contains("unknown variant `warp`"));
+        assert!(Control::parse(r#"{"type":"speed","value":99}"#)
+            .unwrap_err()
+            .contains("out of range"));
+    }
+}
