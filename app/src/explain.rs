@@ -1,0 +1,26 @@
+//! The pattern's explanation along the lecture's three axes.
+
+use leptos::prelude::*;
+use sim::PatternInfo;
+
+#[component]
+pub fn Explanation(info: &'static PatternInfo) -> impl IntoView {
+    view! {
+        <section class="panel explain" aria-labelledby="explain-title">
+            <h2 id="explain-title">{info.name}</h2>
+            <p class="question">{format!("“{}”", info.question)}</p>
+            <dl class="axes">
+                <dt>"Response timing"</dt>
+                <dd>{info.timing}</dd>
+                <dt>"Interaction flow"</dt>
+                <dd>{info.flow}</dd>
+                <dt>"Delivery"</dt>
+                <dd>{info.delivery}</dd>
+                <dt>"What to watch"</dt>
+                <dd>{info.sees}</dd>
+                <dt>"The law"</dt>
+                <dd>{info.law}</dd>
+            </dl>
+        </section>
+    }
+}

@@ -1,0 +1,367 @@
+//! The browser's plain buffer of what is on stage.
+//!
+//! Ticks from the server append events here; once per animation frame the
+//! display clock moves forward and the events it passes are applied: a
+//! `Sent` becomes a dot, `Queued`/`Started`/`Served` move the node's queue
+//! and worker counts, drops and timeouts leave a short-lived mark. Nothing
+//! here is reactive: the canvas reads it directly, so there is never one
+//! signal or DOM node per message.
+//!
+//! The display clock trails the newest server time by about one tick, so
+//! messages that are sent and arrive within one tick are still seen moving.
+
+use std::collections::VecDeque;
+
+use sim::event::{Event, MsgId, MsgKind, What};
+use sim::time::{Time, MS};
+use sim::topology::{LinkId, NodeId, Topology};
+use sim::wire::{Hello, Tick};
+
+/// A message in flight, drawn as a dot on its link.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dot {
+    pub msg: MsgId,
+    pub link: LinkId,
+    pub kind: MsgKind,
+    pub sent: Time,
+    pub arrive: Time,
+    /// Drawn hollow: it will vanish at `arrive`.
+    pub lost: bool,
+}
+
+impl Dot {
+    /// How far along its link the dot is at `t` (0..=1).
+    pub fn progress(&self, t: Time) -> f64 {
+        if self.arrive <= self.sent {
+            return 1.0;
+        }
+        (t.saturating_sub(self.sent) as f64 / (self.arrive - self.sent) as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// What a short-lived mark on a node says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    Dropped,
+    TimedOut,
+    Completed,
+    Failed,
+}
+
+/// A brief mark where something happened, faded out over wall-clock time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mark {
+    pub node: NodeId,
+    pub kind: MarkKind,
+    /// Wall-clock time (ms) the mark appeared.
+    pub born_ms: f64,
+}
+
+/// How long a mark stays on screen.
+pub const MARK_MS: f64 = 600.0;
+/// At most this many marks are kept; older ones are discarded first.
+const MAX_MARKS: usize = 400;
+
+/// Queue and workers of one node, as of the display clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeState {
+    pub queued: u32,
+    pub busy: u32,
+    pub workers: u32,
+}
+
+#[derive(Default)]
+pub struct Playback {
+    pub run: u32,
+    pub topology: Topology,
+    /// Events received but not yet reached by the display clock, in order.
+    pending: VecDeque<Event>,
+    pub dots: Vec<Dot>,
+    pub marks: VecDeque<Mark>,
+    pub nodes: Vec<NodeState>,
+    /// Virtual time being shown.
+    pub display: Time,
+    /// Newest virtual time the server reported.
+    pub latest: Time,
+    /// Virtual time one tick covers at the current speed; the display trails
+    /// `latest` by about this much.
+    pub lag: Time,
+    pub playing: bool,
+    pub speed: f64,
+    /// Events the server reported as coalesced since the run started.
+    pub coalesced: u64,
+    /// Bumped when the topology changes so the stage recomputes its layout.
+    pub generation: u64,
+    /// Wall-clock milliseconds of playing time: marks fade against this
+    /// clock, so pausing freezes the whole picture.
+    pub clock_ms: f64,
+}
+
+/// Wall-clock length of one server tick.
+const TICK_MS: f64 = 1000.0 / 30.0;
+
+impl Playback {
+    /// Starts drawing a new run.
+    pub fn reset(&mut self, hello: &Hello) {
+        self.run = hello.run;
+        self.topology = hello.topology.clone();
+        self.pending.clear();
+        self.dots.clear();
+        self.marks.clear();
+        self.nodes = hello
+            .topology
+            .nodes
+            .iter()
+            .map(|n| NodeState {
+                queued: 0,
+                busy: 0,
+                workers: n.workers,
+            })
+            .collect();
+        self.display = 0;
+        self.latest = 0;
+        self.playing = hello.playing;
+        self.speed = hello.speed;
+        self.lag = Self::lag_for(hello.speed);
+        self.coalesced = 0;
+        self.generation += 1;
+    }
+
+    fn lag_for(speed: f64) -> Time {
+        (1.5 * TICK_MS * speed * MS as f64) as Time
+    }
+
+    /// Takes a tick's events. Returns `false` for a tick of an older run.
+    pub fn ingest(&mut self, tick: &Tick<'_>) -> bool {
+        if tick.run != self.run {
+            return false;
+        }
+        self.pending.extend(tick.events.iter().copied());
+        self.latest = self.latest.max(tick.now);
+        self.playing = tick.playing;
+        self.speed = tick.speed;
+        self.lag = Self::lag_for(tick.speed);
+        if tick.coalesced > 0 {
+            self.coalesced += tick.coalesced;
+            // Some events never arrived: resynchronise the counts the
+            // server's snapshot carries.
+            if let Some(m) = &tick.metrics {
+                self.resync(m.queue_depth, m.busy);
+            }
+        }
+        true
+    }
+
+    /// Sets the service's counts after events were coalesced away.
+    fn resync(&mut self, queued: u64, busy: u64) {
+        for (n, s) in self.topology.nodes.iter().zip(self.nodes.iter_mut()) {
+            if n.workers > 0 {
+                s.queued = queued as u32;
+                s.busy = (busy as u32).min(s.workers.max(busy as u32));
+            }
+        }
+    }
+
+    /// Moves the display clock for `wall_dt_ms` of wall time, applying every
+    /// event it passes.
+    pub fn advance(&mut self, wall_dt_ms: f64) {
+        if self.playing {
+            self.clock_ms += wall_dt_ms.clamp(0.0, 250.0);
+        }
+        let now_ms = self.clock_ms;
+        let target = if self.playing {
+            let step = (wall_dt_ms.clamp(0.0, 250.0) * self.speed * MS as f64) as Time;
+            let mut t = self.display + step;
+            let floor = self.latest.saturating_sub(self.lag);
+            // Fell far behind (tab in background, burst of ticks): catch up.
+            if t + 4 * self.lag.max(MS) < floor {
+                t = floor;
+            }
+            t.min(self.latest)
+        } else {
+            // Paused or single-stepping: show exactly what the server did.
+            self.latest
+        };
+        self.display = self.display.max(target);
+        while let Some(e) = self.pending.front() {
+            if e.at > self.display {
+                break;
+            }
+            let e = self.pending.pop_front().expect("front exists");
+            self.apply(&e, now_ms);
+        }
+        let t = self.display;
+        self.dots.retain(|d| d.arrive > t);
+        while self.marks.front().is_some_and(|m| now_ms - m.born_ms > MARK_MS) {
+            self.marks.pop_front();
+        }
+    }
+
+    fn mark(&mut self, node: NodeId, kind: MarkKind, now_ms: f64) {
+        if self.marks.len() >= MAX_MARKS {
+            self.marks.pop_front();
+        }
+        self.marks.push_back(Mark {
+            node,
+            kind,
+            born_ms: now_ms,
+        });
+    }
+
+    fn node(&mut self, id: NodeId) -> Option<&mut NodeState> {
+        self.nodes.get_mut(id as usize)
+    }
+
+    fn apply(&mut self, e: &Event, now_ms: f64) {
+        match e.what {
+            What::Sent {
+                msg,
+                kind,
+                link,
+                arrive_at,
+                lost,
+                ..
+            } => self.dots.push(Dot {
+                msg,
+                link,
+                kind,
+                sent: e.at,
+                arrive: arrive_at,
+                lost,
+            }),
+            What::Queued { node, .. } => {
+                if let Some(n) = self.node(node) {
+                    n.queued += 1;
+                }
+            }
+            What::Started { node, queued, .. } => {
+                if let Some(n) = self.node(node) {
+                    if queued {
+                        n.queued = n.queued.saturating_sub(1);
+                    }
+                    n.busy += 1;
+                }
+            }
+            What::Served { node, .. } => {
+                if let Some(n) = self.node(node) {
+                    n.busy = n.busy.saturating_sub(1);
+                }
+            }
+            What::Dropped { node, .. } => self.mark(node, MarkKind::Dropped, now_ms),
+            What::TimedOut { node, .. } => self.mark(node, MarkKind::TimedOut, now_ms),
+            What::Completed { node, .. } => self.mark(node, MarkKind::Completed, now_ms),
+            What::Failed { node, .. } => self.mark(node, MarkKind::Failed, now_ms),
+            What::Capacity { node, workers } => {
+                if let Some(n) = self.node(node) {
+                    n.workers = workers;
+                }
+            }
+            What::Offered { .. } | What::Delivered { .. } => {}
+        }
+    }
+
+    /// Every how many dots one is drawn so that at most `budget` are.
+    pub fn sample_stride(&self, budget: usize) -> usize {
+        self.dots.len().div_ceil(budget.max(1)).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::run::Options;
+    use sim::{find_pattern, Simulation};
+    use std::borrow::Cow;
+
+    fn run_ticks(ticks: usize) -> (Playback, Simulation) {
+        let info = find_pattern("request-response").unwrap();
+        let mut sim = Simulation::new(info.defaults(), 1, Options { keep_events: true, series: false });
+        let mut pb = Playback::default();
+        pb.reset(&Hello {
+            run: 1,
+            pattern: info.id.into(),
+            seed: 1,
+            values: sim.params().values().to_vec(),
+            topology: sim.topology().clone(),
+            speed: 1.0,
+            playing: true,
+        });
+        for i in 1..=ticks {
+            let now = i as Time * 33 * MS;
+            sim.advance_to(now);
+            let tick = Tick {
+                run: 1,
+                now,
+                speed: 1.0,
+                playing: true,
+                events: Cow::Borrowed(sim.events()),
+                coalesced: 0,
+                metrics: None,
+            };
+            assert!(pb.ingest(&tick));
+            sim.clear_events();
+            pb.advance(33.0);
+        }
+        (pb, sim)
+    }
+
+    #[test]
+    fn the_display_trails_the_server_and_dots_move() {
+        let (pb, _) = run_ticks(60);
+        assert!(pb.display < pb.latest && pb.latest - pb.display <= 2 * pb.lag);
+        assert!(!pb.dots.is_empty(), "at 80 req/s with 20 ms links some messages are in flight");
+        for d in &pb.dots {
+            let p = d.progress(pb.display);
+            assert!((0.0..=1.0).contains(&p));
+            assert!(d.arrive > pb.display);
+        }
+    }
+
+    #[test]
+    fn queue_and_worker_counts_follow_the_events() {
+        let (mut pb, sim) = run_ticks(90);
+        // Drain everything up to the latest tick and compare with the engine.
+        pb.playing = false;
+        pb.advance(0.0);
+        let service = pb.nodes.last().unwrap();
+        assert_eq!(service.workers, 1);
+        assert_eq!(service.queued as u64, sim.ledger().queued);
+        assert_eq!(service.busy as u64, sim.ledger().in_service);
+        let in_flight = sim.ledger().in_flight as usize;
+        assert_eq!(pb.dots.len(), in_flight, "every message on a link is a dot");
+    }
+
+    #[test]
+    fn ticks_of_an_old_run_are_ignored() {
+        let mut pb = Playback::default();
+        pb.run = 3;
+        let tick = Tick {
+            run: 2,
+            now: 5,
+            speed: 1.0,
+            playing: true,
+            events: Cow::Owned(vec![]),
+            coalesced: 0,
+            metrics: None,
+        };
+        assert!(!pb.ingest(&tick));
+        assert_eq!(pb.latest, 0);
+    }
+
+    #[test]
+    fn sampling_keeps_the_dot_budget() {
+        let mut pb = Playback::default();
+        for i in 0..4500 {
+            pb.dots.push(Dot {
+                msg: i,
+                link: 0,
+                kind: MsgKind::Request,
+                sent: 0,
+                arrive: 10,
+                lost: false,
+            });
+        }
+        assert_eq!(pb.sample_stride(2000), 3);
+        assert_eq!(pb.sample_stride(5000), 1);
+    }
+}

@@ -1,0 +1,210 @@
+//! Draws the topology and every in-flight message on the stage canvas.
+//!
+//! Called once per animation frame with the [`Playback`] buffer. Dots are
+//! placed by their virtual send and arrival times; when more are in flight
+//! than the frame budget allows, every n-th is drawn and the caller shows
+//! "1 dot = n messages".
+
+use std::f64::consts::PI;
+
+use sim::time;
+use sim::topology::NodeKind;
+use web_sys::CanvasRenderingContext2d;
+
+use crate::layout::{Layout, Point};
+use crate::palette::{self, Shape, GRID, INK, MUTED};
+use crate::playback::{MarkKind, Playback, MARK_MS};
+
+/// Most dots drawn in one frame.
+pub const DOT_BUDGET: usize = 2000;
+/// Queue slots drawn before the rest is summarised as "+n".
+const QUEUE_SLOTS: u32 = 24;
+
+/// Draws one frame; returns the sampling stride used (1 = every message).
+pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> usize {
+    let now_ms = pb.clock_ms;
+    let (w, h) = (layout.width, layout.height);
+    ctx.clear_rect(0.0, 0.0, w, h);
+
+    // Links.
+    ctx.set_line_width(1.5);
+    ctx.set_stroke_style_str(GRID);
+    ctx.begin_path();
+    for t in &layout.tracks {
+        ctx.move_to(t.from.x, t.from.y);
+        ctx.line_to(t.to.x, t.to.y);
+    }
+    ctx.stroke();
+
+    // Nodes.
+    let r = layout.node_radius;
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("top");
+    for (i, node) in pb.topology.nodes.iter().enumerate() {
+        let Some(&p) = layout.nodes.get(i) else { continue };
+        let state = pb.nodes.get(i).copied().unwrap_or_default();
+        match node.kind {
+            NodeKind::Client | NodeKind::Subscriber => {
+                ctx.set_fill_style_str("#ffffff");
+                ctx.set_stroke_style_str(INK);
+                ctx.set_line_width(1.5);
+                ctx.begin_path();
+                let _ = ctx.arc(p.x, p.y, r, 0.0, 2.0 * PI);
+                ctx.fill();
+                ctx.stroke();
+                if r >= 9.0 {
+                    ctx.set_fill_style_str(MUTED);
+                    ctx.set_font("11px system-ui, sans-serif");
+                    let _ = ctx.fill_text(&node.label, p.x, p.y + r + 3.0);
+                }
+            }
+            _ => draw_server(ctx, p, r, &node.label, state.busy, state.workers, state.queued),
+        }
+    }
+
+    // Dots.
+    let stride = pb.sample_stride(DOT_BUDGET);
+    let size = (r * 0.32).clamp(3.0, 6.0);
+    let mut i = 0;
+    while i < pb.dots.len() {
+        let d = &pb.dots[i];
+        i += stride;
+        let Some(track) = layout.tracks.get(d.link as usize) else { continue };
+        let p = track.at(d.progress(pb.display));
+        let (colour, shape) = palette::style(d.kind);
+        if d.lost {
+            ctx.set_stroke_style_str(colour);
+            ctx.set_line_width(1.5);
+            shape_path(ctx, shape, p, size);
+            ctx.stroke();
+        } else {
+            ctx.set_fill_style_str(colour);
+            shape_path(ctx, shape, p, size);
+            ctx.fill();
+        }
+    }
+
+    // Marks: drops, timeouts, completions, fading out.
+    for m in &pb.marks {
+        let Some(&p) = layout.nodes.get(m.node as usize) else { continue };
+        let age = ((now_ms - m.born_ms) / MARK_MS).clamp(0.0, 1.0);
+        ctx.set_global_alpha(1.0 - age);
+        let ring = r + 4.0 + 10.0 * age;
+        match m.kind {
+            MarkKind::Dropped => cross(ctx, Point { x: p.x - r - 8.0, y: p.y - r }, 6.0, palette::VERMILLION),
+            MarkKind::Failed => cross(ctx, Point { x: p.x, y: p.y }, r * 0.6, palette::VERMILLION),
+            MarkKind::TimedOut => ring_at(ctx, p, ring, palette::ORANGE),
+            MarkKind::Completed => ring_at(ctx, p, ring, palette::GREEN),
+        }
+    }
+    ctx.set_global_alpha(1.0);
+
+    // Clock.
+    ctx.set_text_align("left");
+    ctx.set_text_baseline("top");
+    ctx.set_fill_style_str(MUTED);
+    ctx.set_font("12px ui-monospace, monospace");
+    let _ = ctx.fill_text(&format!("t = {:.3} s", time::to_secs(pb.display)), 10.0, 8.0);
+    stride
+}
+
+/// A service (or any node with workers): a box of worker slots, its queue to
+/// the left.
+fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, busy: u32, workers: u32, queued: u32) {
+    let (bw, bh) = (r * 3.0, r * 3.0);
+    let (x0, y0) = (p.x - bw / 2.0, p.y - bh / 2.0);
+    ctx.set_fill_style_str("#ffffff");
+    ctx.set_stroke_style_str(INK);
+    ctx.set_line_width(1.5);
+    ctx.begin_path();
+    let _ = ctx.round_rect_with_f64(x0, y0, bw, bh, 6.0);
+    ctx.fill();
+    ctx.stroke();
+
+    // Worker slots in a grid (or a fill bar when there are too many).
+    if workers <= 36 && workers > 0 {
+        let cols = (workers as f64).sqrt().ceil() as u32;
+        let rows = workers.div_ceil(cols);
+        let cell = ((bw - 10.0) / cols as f64).min((bh - 10.0) / rows as f64);
+        for k in 0..workers {
+            let (cx, cy) = ((k % cols) as f64, (k / cols) as f64);
+            let x = p.x - cell * cols as f64 / 2.0 + cx * cell;
+            let y = p.y - cell * rows as f64 / 2.0 + cy * cell;
+            ctx.set_fill_style_str(if k < busy { palette::BLUE } else { GRID });
+            ctx.fill_rect(x + 1.5, y + 1.5, cell - 3.0, cell - 3.0);
+        }
+    } else if workers > 0 {
+        let f = (busy as f64 / workers as f64).min(1.0);
+        ctx.set_fill_style_str(GRID);
+        ctx.fill_rect(x0 + 5.0, y0 + 5.0, bw - 10.0, bh - 10.0);
+        ctx.set_fill_style_str(palette::BLUE);
+        ctx.fill_rect(x0 + 5.0, y0 + 5.0 + (bh - 10.0) * (1.0 - f), bw - 10.0, (bh - 10.0) * f);
+    }
+
+    // Queue: slots extending left of the box.
+    let slot = (r * 0.55).clamp(4.0, 10.0);
+    let shown = queued.min(QUEUE_SLOTS);
+    for k in 0..shown {
+        let x = x0 - 6.0 - (k + 1) as f64 * (slot + 2.0);
+        ctx.set_fill_style_str(palette::SKY);
+        ctx.fill_rect(x, p.y - slot / 2.0, slot, slot);
+    }
+    ctx.set_fill_style_str(INK);
+    ctx.set_font("600 12px system-ui, sans-serif");
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("top");
+    let _ = ctx.fill_text(&format!("{label} · {busy}/{workers} busy"), p.x, y0 + bh + 4.0);
+    ctx.set_text_baseline("bottom");
+    ctx.set_fill_style_str(MUTED);
+    ctx.set_font("12px system-ui, sans-serif");
+    let queue_x = x0 - 6.0 - (QUEUE_SLOTS as f64 / 2.0) * (slot + 2.0);
+    let text = if queued > QUEUE_SLOTS {
+        format!("queue {queued} (+{})", queued - QUEUE_SLOTS)
+    } else {
+        format!("queue {queued}")
+    };
+    let _ = ctx.fill_text(&text, queue_x.max(40.0), p.y - slot);
+}
+
+/// Adds the outline of `shape` centred on `p` as the current path.
+fn shape_path(ctx: &CanvasRenderingContext2d, shape: Shape, p: Point, s: f64) {
+    ctx.begin_path();
+    match shape {
+        Shape::Circle => {
+            let _ = ctx.arc(p.x, p.y, s, 0.0, 2.0 * PI);
+        }
+        Shape::Square => ctx.rect(p.x - s * 0.9, p.y - s * 0.9, s * 1.8, s * 1.8),
+        Shape::Triangle => {
+            ctx.move_to(p.x, p.y - s * 1.15);
+            ctx.line_to(p.x + s * 1.1, p.y + s * 0.8);
+            ctx.line_to(p.x - s * 1.1, p.y + s * 0.8);
+            ctx.close_path();
+        }
+        Shape::Diamond => {
+            ctx.move_to(p.x, p.y - s * 1.2);
+            ctx.line_to(p.x + s * 1.1, p.y);
+            ctx.line_to(p.x, p.y + s * 1.2);
+            ctx.line_to(p.x - s * 1.1, p.y);
+            ctx.close_path();
+        }
+    }
+}
+
+fn cross(ctx: &CanvasRenderingContext2d, p: Point, s: f64, colour: &str) {
+    ctx.set_stroke_style_str(colour);
+    ctx.set_line_width(2.5);
+    ctx.begin_path();
+    ctx.move_to(p.x - s, p.y - s);
+    ctx.line_to(p.x + s, p.y + s);
+    ctx.move_to(p.x + s, p.y - s);
+    ctx.line_to(p.x - s, p.y + s);
+    ctx.stroke();
+}
+
+fn ring_at(ctx: &CanvasRenderingContext2d, p: Point, r: f64, colour: &str) {
+    ctx.set_stroke_style_str(colour);
+    ctx.set_line_width(2.0);
+    ctx.begin_path();
+    let _ = ctx.arc(p.x, p.y, r, 0.0, 2.0 * PI);
+    ctx.stroke();
+}

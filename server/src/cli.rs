@@ -1,0 +1,129 @@
+//! Command line: `switchboard serve` (the default) and `switchboard simulate`.
+//!
+//! `simulate` runs a pattern headless in virtual time, as fast as the
+//! machine allows, and prints one JSON report or a per-second CSV. Every
+//! refusal (unknown pattern or parameter, value out of range) is one line on
+//! stderr naming the problem and the valid range, with exit code 2.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sim::run::Options;
+use sim::{find_pattern, Simulation};
+
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about = "A live lab for API communication patterns.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the dashboard (the default when no command is given).
+    Serve(ServeArgs),
+    /// Run a pattern headless in virtual time and print a report.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Folder with the built site (pkg/switchboard.{js,wasm,css}, favicon).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object with the run's figures.
+    Json,
+    /// One row per virtual second: t,offered,completed,p50,p95,p99,queue_depth.
+    Csv,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Pattern id, e.g. request-response.
+    #[arg(long)]
+    pub pattern: String,
+    /// A parameter, as id=value; repeatable.
+    #[arg(long = "set", value_name = "ID=VALUE")]
+    pub sets: Vec<String>,
+    /// Virtual seconds to simulate.
+    #[arg(long, default_value_t = 60.0)]
+    pub duration: f64,
+    /// Seed of the random streams; the same seed gives the same run.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+/// Longest headless run, in virtual seconds.
+pub const MAX_DURATION_S: f64 = 1_000_000.0;
+
+/// Runs `simulate`: the text for stdout, or the one-line error for stderr.
+pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
+    let info = find_pattern(&args.pattern).map_err(|e| e.to_string())?;
+    let mut params = info.defaults();
+    for set in &args.sets {
+        let (id, value) = set
+            .split_once('=')
+            .ok_or_else(|| format!("--set '{set}' is not of the form id=value"))?;
+        params.set_str(id.trim(), value).map_err(|e| e.to_string())?;
+    }
+    if !(args.duration.is_finite() && args.duration >= 0.001 && args.duration <= MAX_DURATION_S) {
+        return Err(format!(
+            "duration = {} is out of range: expected from 0.001 to {MAX_DURATION_S} virtual seconds",
+            args.duration
+        ));
+    }
+    let series = args.format == Format::Csv;
+    let started = Instant::now();
+    let mut sim = Simulation::new(params, args.seed, Options { keep_events: false, series });
+    sim.advance_to(sim::time::from_secs(args.duration));
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&sim.summary(wall_ms)).map_err(|e| e.to_string())?;
+            s.push('\n');
+            s
+        }
+        Format::Csv => {
+            let mut s = String::from("t,offered,completed,p50,p95,p99,queue_depth\n");
+            for r in sim.series() {
+                let _ = writeln!(
+                    s,
+                    "{},{},{},{:.3},{:.3},{:.3},{:.3}",
+                    r.t, r.offered, r.completed, r.p50, r.p95, r.p99, r.queue_depth
+                );
+            }
+            s
+        }
+    })
+}
+
+/// Flattens a clap error to one line: the message and its hints, without
+/// the usage block.
+pub fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

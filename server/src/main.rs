@@ -1,0 +1,78 @@
+//! The `switchboard` binary: serve the dashboard, or simulate headless.
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use server::cli::{self, Cli, Command, ServeArgs};
+use server::routes;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{}", cli::one_line(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Simulate(args) => match cli::simulate(&args) {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let js = std::path::Path::new(&args.site_root).join("pkg/switchboard.js");
+        if !js.exists() {
+            tracing::warn!(
+                "{} is missing: the page will not hydrate. Build the site with `make run` (or `cargo leptos build --release`).",
+                js.display()
+            );
+        }
+        let listener = match tokio::net::TcpListener::bind(args.addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        let app = routes::router(routes::leptos_options(&args.site_root, args.addr));
+        tracing::info!("Switchboard serving on http://{}", args.addr);
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: server failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

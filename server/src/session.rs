@@ -1,0 +1,306 @@
+//! A viewer's simulation session, without the socket.
+//!
+//! Owns the [`Simulation`], the [`Pacer`] and the run counter; turns control
+//! messages into state changes (or errors that change nothing) and produces
+//! the encoded frames the viewer receives. Everything here is synchronous and
+//! clock-free, so it is tested by feeding it durations and strings.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use sim::run::{Applied, Options};
+use sim::wire::{Control, Frame, Hello, Tick};
+use sim::{find_pattern, ParamSet, Simulation};
+
+use crate::pacer::Pacer;
+
+/// Ticks carrying more events than this are not sent event by event (the
+/// browser could not draw them anyway); they are counted as coalesced and
+/// the metrics, which include them, are sent instead.
+pub const MAX_TICK_EVENTS: usize = 20_000;
+
+/// The seed a session starts with unless the viewer asks for another, so that
+/// everybody who opens the page sees the same run.
+pub const DEFAULT_SEED: u64 = 1;
+
+pub struct Session {
+    sim: Simulation,
+    pacer: Pacer,
+    /// Increments with every new run, so the viewer can ignore stale ticks.
+    run: u32,
+    /// Events not delivered to the viewer since its last delivered tick.
+    coalesced: u64,
+}
+
+impl Session {
+    pub fn new(params: ParamSet, seed: u64) -> Self {
+        Session {
+            sim: Simulation::new(params, seed, Options { keep_events: true, series: false }),
+            pacer: Pacer::default(),
+            run: 1,
+            coalesced: 0,
+        }
+    }
+
+    /// A session configured from the WebSocket URL's query pairs
+    /// (`pattern`, `seed`, then parameter ids). Problems are reported and the
+    /// defaults used in their place.
+    pub fn from_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> (Self, Vec<String>) {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+        let mut problems = Vec::new();
+        let default = sim::catalogue()[0];
+        let info = match pairs.iter().find(|(k, _)| *k == "pattern") {
+            Some((_, id)) => find_pattern(id).unwrap_or_else(|e| {
+                problems.push(e.to_string());
+                default
+            }),
+            None => default,
+        };
+        let mut params = info.defaults();
+        let mut seed = DEFAULT_SEED;
+        for (k, v) in pairs {
+            match k {
+                "pattern" => {}
+                "seed" => match v.parse() {
+                    Ok(s) => seed = s,
+                    Err(_) => problems.push(format!("seed = '{v}' is not a valid value: expected a whole number")),
+                },
+                _ => {
+                    if let Err(e) = params.set_str(k, v) {
+                        problems.push(e.to_string());
+                    }
+                }
+            }
+        }
+        (Session::new(params, seed), problems)
+    }
+
+    pub fn sim(&self) -> &Simulation {
+        &self.sim
+    }
+
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
+    }
+
+    /// The frame that starts a run on the viewer.
+    pub fn hello(&self) -> Vec<u8> {
+        Frame::Hello(Hello {
+            run: self.run,
+            pattern: self.sim.info().id.to_string(),
+            seed: self.sim.seed(),
+            values: self.sim.params().values().to_vec(),
+            topology: self.sim.topology().clone(),
+            speed: self.pacer.speed,
+            playing: self.pacer.playing,
+        })
+        .encode()
+    }
+
+    /// Advances the simulation by the virtual time `wall` is worth.
+    pub fn advance(&mut self, wall: Duration) {
+        let dt = self.pacer.advance(wall);
+        if dt > 0 {
+            self.sim.advance_to(self.sim.now() + dt);
+        }
+    }
+
+    /// Encodes the events since the last tick (and a metrics snapshot when
+    /// `with_metrics`), then clears the event buffer.
+    pub fn take_tick(&mut self, with_metrics: bool) -> Vec<u8> {
+        let too_many = self.sim.events().len() > MAX_TICK_EVENTS;
+        if too_many {
+            self.coalesced += self.sim.events().len() as u64;
+        }
+        let metrics = (with_metrics || too_many || self.coalesced > 0).then(|| self.sim.snapshot());
+        let bytes = Frame::Tick(Tick {
+            run: self.run,
+            now: self.sim.now(),
+            speed: self.pacer.speed,
+            playing: self.pacer.playing,
+            events: Cow::Borrowed(if too_many { &[] } else { self.sim.events() }),
+            coalesced: self.coalesced,
+            metrics,
+        })
+        .encode();
+        self.coalesced = 0;
+        self.sim.clear_events();
+        bytes
+    }
+
+    /// The viewer could not take this tick: count its events and drop them.
+    /// The simulation and its metrics are unaffected.
+    pub fn coalesce(&mut self) {
+        self.coalesced += self.sim.events().len() as u64;
+        self.sim.clear_events();
+    }
+
+    /// Applies one control message. `Ok(Some(frame))` is a frame to send
+    /// back (a new `Hello`, or the parameters after a live change). On `Err`
+    /// nothing has changed.
+    pub fn control(&mut self, text: &str) -> Result<Option<Vec<u8>>, String> {
+        match Control::parse(text)? {
+            Control::Set { param, value } => {
+                let (_, spec) = self.sim.params().spec(&param).map_err(|e| e.to_string())?;
+                let v = spec.parse_json(&value).map_err(|e| e.to_string())?;
+                match self.sim.set_param(&param, v).map_err(|e| e.to_string())? {
+                    Applied::Live => Ok(Some(
+                        Frame::Params {
+                            run: self.run,
+                            values: self.sim.params().values().to_vec(),
+                        }
+                        .encode(),
+                    )),
+                    Applied::Restarted => Ok(Some(self.new_run())),
+                }
+            }
+            Control::Play => {
+                self.pacer.playing = true;
+                Ok(None)
+            }
+            Control::Pause => {
+                self.pacer.playing = false;
+                Ok(None)
+            }
+            Control::Speed { value } => {
+                self.pacer.set_speed(value);
+                Ok(None)
+            }
+            Control::Step => {
+                if self.pacer.playing {
+                    return Err("step works while paused: pause first".to_string());
+                }
+                self.sim.step();
+                Ok(None)
+            }
+            Control::Reset { seed } => {
+                let seed = seed.unwrap_or(self.sim.seed());
+                self.sim.reset(seed);
+                Ok(Some(self.new_run()))
+            }
+        }
+    }
+
+    /// Starts numbering a new run; pending events of the old one are dropped.
+    fn new_run(&mut self) -> Vec<u8> {
+        self.run += 1;
+        self.coalesced = 0;
+        self.sim.clear_events();
+        self.hello()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::What;
+
+    fn session() -> Session {
+        Session::from_query([("rate", "200")]).0
+    }
+
+    fn tick(s: &mut Session) -> Tick<'static> {
+        match Frame::decode(&s.take_tick(true)).unwrap() {
+            Frame::Tick(t) => t,
+            other => panic!("expected a tick, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ticks_carry_the_events_of_the_elapsed_time() {
+        let mut s = session();
+        s.advance(Duration::from_millis(100));
+        let t = tick(&mut s);
+        assert_eq!(t.now, 100 * sim::time::MS);
+        assert!(t.events.iter().any(|e| matches!(e.what, What::Sent { .. })));
+        assert!(t.metrics.is_some());
+        // The buffer was cleared: the next tick has only new events.
+        s.advance(Duration::from_millis(1));
+        assert!(tick(&mut s).events.iter().all(|e| e.at > 100 * sim::time::MS));
+    }
+
+    #[test]
+    fn pause_stops_virtual_time_and_step_runs_one_action() {
+        let mut s = session();
+        s.control(r#"{"type":"pause"}"#).unwrap();
+        s.advance(Duration::from_millis(100));
+        assert_eq!(s.sim().now(), 0);
+        s.control(r#"{"type":"step"}"#).unwrap();
+        let t = tick(&mut s);
+        assert!(t.now > 0 && !t.events.is_empty() && !t.playing);
+        s.control(r#"{"type":"play"}"#).unwrap();
+        assert!(s.control(r#"{"type":"step"}"#).is_err(), "step only while paused");
+    }
+
+    #[test]
+    fn speed_scales_the_advance() {
+        let mut s = session();
+        s.control(r#"{"type":"speed","value":4}"#).unwrap();
+        s.advance(Duration::from_millis(50));
+        assert_eq!(s.sim().now(), 200 * sim::time::MS);
+    }
+
+    #[test]
+    fn invalid_controls_change_nothing() {
+        let mut s = session();
+        s.advance(Duration::from_millis(50));
+        let before = (s.sim().params().clone(), s.sim().now(), *s.pacer(), s.run);
+        for bad in [
+            "not json",
+            r#"{"type":"warp"}"#,
+            r#"{"type":"set","param":"rate","value":-5}"#,
+            r#"{"type":"set","param":"workers","value":0}"#,
+            r#"{"type":"set","param":"loss","value":1.5}"#,
+            r#"{"type":"set","param":"nope","value":1}"#,
+            r#"{"type":"set","param":"rate","value":"lots"}"#,
+            r#"{"type":"speed","value":0}"#,
+        ] {
+            let e = s.control(bad).unwrap_err();
+            assert!(!e.is_empty());
+        }
+        assert_eq!(before, (s.sim().params().clone(), s.sim().now(), *s.pacer(), s.run));
+        let e = s.control(r#"{"type":"set","param":"rate","value":-5}"#).unwrap_err();
+        assert_eq!(e, "rate = -5 is out of range: expected from 0 to 20000 req/s");
+    }
+
+    #[test]
+    fn live_changes_answer_with_params_and_restarts_with_hello() {
+        let mut s = session();
+        let reply = s.control(r#"{"type":"set","param":"rate","value":900}"#).unwrap().unwrap();
+        assert!(matches!(Frame::decode(&reply).unwrap(), Frame::Params { run: 1, .. }));
+        assert_eq!(s.sim().params().get("rate"), 900.0);
+        let reply = s.control(r#"{"type":"set","param":"clients","value":12}"#).unwrap().unwrap();
+        match Frame::decode(&reply).unwrap() {
+            Frame::Hello(h) => {
+                assert_eq!(h.run, 2);
+                assert_eq!(h.topology.nodes.len(), 13);
+            }
+            other => panic!("{other:?}"),
+        }
+        let reply = s.control(r#"{"type":"reset","seed":99}"#).unwrap().unwrap();
+        assert!(matches!(Frame::decode(&reply).unwrap(), Frame::Hello(Hello { run: 3, seed: 99, .. })));
+    }
+
+    #[test]
+    fn coalesced_events_are_reported_in_the_next_tick() {
+        let mut s = session();
+        s.advance(Duration::from_millis(100));
+        let n = s.sim().events().len() as u64;
+        assert!(n > 0);
+        s.coalesce();
+        s.advance(Duration::from_millis(10));
+        let t = tick(&mut s);
+        assert_eq!(t.coalesced, n);
+        assert!(t.metrics.is_some());
+        assert_eq!(tick(&mut s).coalesced, 0);
+    }
+
+    #[test]
+    fn bad_query_values_are_reported_and_defaults_used() {
+        let (s, problems) = Session::from_query([("pattern", "carrier-pigeon"), ("rate", "-1"), ("seed", "x")]);
+        assert_eq!(problems.len(), 3);
+        assert!(problems[0].starts_with("unknown pattern 'carrier-pigeon'"));
+        assert_eq!(s.sim().params().get("rate"), 80.0);
+        assert_eq!(s.sim().seed(), DEFAULT_SEED);
+    }
+}
