@@ -30,10 +30,13 @@ impl Commands {
     }
 
     pub fn send(&self, c: Control) {
-        let sent = self.feed.with_value(|f| f.as_ref().is_some_and(|f| f.send(&c)));
+        let sent = self
+            .feed
+            .with_value(|f| f.as_ref().is_some_and(|f| f.send(&c)));
         if !sent {
-            self.notice
-                .set(Some("Not connected to the server: the change was not sent.".to_string()));
+            self.notice.set(Some(
+                "Not connected to the server: the change was not sent.".to_string(),
+            ));
         }
     }
 

@@ -38,7 +38,14 @@ pub fn from_position(spec: &ParamSpec, pos: f64) -> f64 {
 
 /// Value to slider position (0..=1), the inverse of [`from_position`].
 pub fn to_position(spec: &ParamSpec, v: f64) -> f64 {
-    let Kind::Number { min, max, step, log, .. } = spec.kind else {
+    let Kind::Number {
+        min,
+        max,
+        step,
+        log,
+        ..
+    } = spec.kind
+    else {
         return 0.0;
     };
     if max <= min {
@@ -59,7 +66,9 @@ fn snap(v: f64, min: f64, max: f64, step: f64, integer: bool) -> f64 {
         v.round()
     } else {
         // Three significant digits, but never finer than the step.
-        let mag = 10f64.powf(v.abs().max(1e-12).log10().floor() - 2.0).max(step);
+        let mag = 10f64
+            .powf(v.abs().max(1e-12).log10().floor() - 2.0)
+            .max(step);
         (v / mag).round() * mag
     };
     let v = (v * 1e9).round() / 1e9;
@@ -77,8 +86,19 @@ pub fn shown(spec: &ParamSpec, v: f64) -> String {
 }
 
 #[component]
-pub fn ParamControl(spec: &'static ParamSpec, index: usize, values: RwSignal<Vec<f64>>, commands: Commands) -> impl IntoView {
-    let value = move || values.with(|v| v.get(index).copied().unwrap_or_else(|| spec.default_value()));
+pub fn ParamControl(
+    spec: &'static ParamSpec,
+    index: usize,
+    values: RwSignal<Vec<f64>>,
+    commands: Commands,
+) -> impl IntoView {
+    let value = move || {
+        values.with(|v| {
+            v.get(index)
+                .copied()
+                .unwrap_or_else(|| spec.default_value())
+        })
+    };
     let apply = move |v: f64| {
         values.update(|vs| {
             if let Some(slot) = vs.get_mut(index) {
@@ -88,7 +108,7 @@ pub fn ParamControl(spec: &'static ParamSpec, index: usize, values: RwSignal<Vec
         commands.set_param(spec, v);
     };
     let id = format!("param-{}", spec.id);
-    let restart_note = (!spec.live).then_some(" (restarts the run)").unwrap_or("");
+    let restart_note = if spec.live { "" } else { " (restarts the run)" };
     let title = format!("{}{restart_note}", spec.help);
     match spec.kind {
         Kind::Number { min, max, step, .. } => {
@@ -191,7 +211,9 @@ mod tests {
     #[test]
     fn slider_ends_reach_the_range_ends() {
         for spec in [RATE, SERVICE_MS, WORKERS, LOSS] {
-            let Kind::Number { min, max, .. } = spec.kind else { unreachable!() };
+            let Kind::Number { min, max, .. } = spec.kind else {
+                unreachable!()
+            };
             assert_eq!(from_position(&spec, 0.0), min, "{}", spec.id);
             assert_eq!(from_position(&spec, 1.0), max, "{}", spec.id);
         }
@@ -206,7 +228,11 @@ mod tests {
                 let back = to_position(&spec, v);
                 let again = from_position(&spec, back);
                 let tolerance = (v.abs() * 0.02).max(1.0);
-                assert!((again - v).abs() <= tolerance, "{}: {v} → {back} → {again}", spec.id);
+                assert!(
+                    (again - v).abs() <= tolerance,
+                    "{}: {v} → {back} → {again}",
+                    spec.id
+                );
             }
         }
     }

@@ -122,7 +122,10 @@ fn context(c: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 /// ratio. Returns the CSS size and whether it changed.
 fn fit(c: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d) -> (f64, f64, bool) {
     let dpr = window().device_pixel_ratio().max(1.0);
-    let (w, h) = (c.client_width().max(1) as f64, c.client_height().max(1) as f64);
+    let (w, h) = (
+        c.client_width().max(1) as f64,
+        c.client_height().max(1) as f64,
+    );
     let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
     let resized = c.width() != pw || c.height() != ph;
     if resized {
@@ -150,12 +153,22 @@ fn settings_from_url(info: &'static PatternInfo) -> (Vec<f64>, u64, Vec<String>)
     let mut seed = 1;
     let mut problems = Vec::new();
     let search = window().location().search().unwrap_or_default();
-    for pair in search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
+    for pair in search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = js_sys::decode_uri_component(v).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let v = js_sys::decode_uri_component(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
         match k {
             "pattern" if v == info.id => {}
-            "pattern" => problems.push(format!("unknown pattern '{v}' in the link; showing {}", info.id)),
+            "pattern" => problems.push(format!(
+                "unknown pattern '{v}' in the link; showing {}",
+                info.id
+            )),
             "seed" => match v.parse() {
                 Ok(s) => seed = s,
                 Err(_) => problems.push(format!("seed = '{v}' is not a whole number")),
@@ -172,7 +185,11 @@ fn settings_from_url(info: &'static PatternInfo) -> (Vec<f64>, u64, Vec<String>)
 
 fn ws_url(query: &str) -> String {
     let loc = window().location();
-    let proto = if loc.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
+    let proto = if loc.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     format!("{proto}://{}/ws?{query}", loc.host().unwrap_or_default())
 }
 
@@ -182,9 +199,12 @@ fn replace_url(query: &str) {
     }
 }
 
+/// The animation-frame callback, kept where it can re-register itself.
+type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
 /// Runs `frame` on every animation frame for the life of the page.
 fn animate(mut frame: impl FnMut(f64) + 'static) {
-    let slot: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
+    let slot: FrameSlot = Rc::new(RefCell::new(None));
     let next = slot.clone();
     *slot.borrow_mut() = Some(Closure::new(move |ts: f64| {
         frame(ts);
@@ -240,14 +260,17 @@ pub fn Dashboard() -> impl IntoView {
 
     // Browser only: connect and start drawing once the canvases exist.
     Effect::new(move |_| {
-        let (Some(stage), Some(wait), Some(rate)) = (stage_ref.get(), wait_ref.get(), rate_ref.get()) else {
+        let (Some(stage), Some(wait), Some(rate)) =
+            (stage_ref.get(), wait_ref.get(), rate_ref.get())
+        else {
             return;
         };
         if started.get_value() {
             return;
         }
         started.set_value(true);
-        let (Some(sc), Some(wc), Some(rc)) = (context(&stage), context(&wait), context(&rate)) else {
+        let (Some(sc), Some(wc), Some(rc)) = (context(&stage), context(&wait), context(&rate))
+        else {
             notice.set(Some("This browser cannot draw on a canvas.".into()));
             return;
         };
@@ -310,7 +333,13 @@ pub fn Dashboard() -> impl IntoView {
             }
         };
         let feed = Feed::connect(Callbacks {
-            url: Box::new(move || ws_url(&settings_query(info, &values.get_untracked(), seed.get_untracked()))),
+            url: Box::new(move || {
+                ws_url(&settings_query(
+                    info,
+                    &values.get_untracked(),
+                    seed.get_untracked(),
+                ))
+            }),
             on_frame: Box::new(on_frame),
             on_error: Box::new(move |m| notice.set(Some(m))),
             on_state: Box::new(move |s| conn.set(s)),
@@ -334,7 +363,12 @@ pub fn Dashboard() -> impl IntoView {
         let typing = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+            .is_some_and(|el| {
+                matches!(
+                    el.tag_name().as_str(),
+                    "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                )
+            });
         if e.key() == " " && !typing {
             e.prevent_default();
             toggle();
@@ -512,7 +546,12 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 #[component]
-fn Tile(label: &'static str, unit: &'static str, testid: &'static str, value: Signal<String>) -> impl IntoView {
+fn Tile(
+    label: &'static str,
+    unit: &'static str,
+    testid: &'static str,
+    value: Signal<String>,
+) -> impl IntoView {
     view! {
         <div class="tile">
             <span class="tile-label">{label}</span>
@@ -528,7 +567,10 @@ fn ConnBadge(conn: RwSignal<ConnState>) -> impl IntoView {
         ConnState::Connecting => "connecting…".to_string(),
         ConnState::Live => "live".to_string(),
         ConnState::Reconnecting { attempt, in_ms } => {
-            format!("reconnecting in {:.1} s (attempt {attempt})", in_ms as f64 / 1000.0)
+            format!(
+                "reconnecting in {:.1} s (attempt {attempt})",
+                in_ms as f64 / 1000.0
+            )
         }
     };
     let class = move || match conn.get() {
@@ -543,7 +585,11 @@ fn ConnBadge(conn: RwSignal<ConnState>) -> impl IntoView {
 
 /// A small SVG of a message kind's shape in its colour.
 fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
-    let (fill, stroke) = if hollow { ("none", colour) } else { (colour, "none") };
+    let (fill, stroke) = if hollow {
+        ("none", colour)
+    } else {
+        (colour, "none")
+    };
     let body = match shape {
         Shape::Circle => view! { <circle cx="7" cy="7" r="5" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
         Shape::Square => view! { <rect x="2.5" y="2.5" width="9" height="9" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
@@ -555,7 +601,12 @@ fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
 
 #[component]
 fn Legend() -> impl IntoView {
-    let kinds = [MsgKind::Request, MsgKind::Response, MsgKind::Error, MsgKind::Retry];
+    let kinds = [
+        MsgKind::Request,
+        MsgKind::Response,
+        MsgKind::Error,
+        MsgKind::Retry,
+    ];
     view! {
         <ul class="legend" aria-label="Legend">
             {kinds

@@ -77,7 +77,9 @@ impl Feed {
     /// Sends a control message; `false` if not connected right now.
     pub fn send(&self, c: &Control) -> bool {
         match self.inner.ws.borrow().as_ref() {
-            Some(ws) if ws.ready_state() == WebSocket::OPEN => ws.send_with_str(&c.to_json()).is_ok(),
+            Some(ws) if ws.ready_state() == WebSocket::OPEN => {
+                ws.send_with_str(&c.to_json()).is_ok()
+            }
             _ => false,
         }
     }

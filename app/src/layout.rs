@@ -151,6 +151,8 @@ mod tests {
     fn fifty_clients_still_fit_and_stay_apart() {
         let l = layout(&topo(50), 1200.0, 600.0);
         let ys: Vec<f64> = l.nodes[..50].iter().map(|p| p.y).collect();
-        assert!(ys.windows(2).all(|w| w[1] - w[0] >= 2.0 * l.node_radius * 0.9));
+        assert!(ys
+            .windows(2)
+            .all(|w| w[1] - w[0] >= 2.0 * l.node_radius * 0.9));
     }
 }

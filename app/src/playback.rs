@@ -171,13 +171,15 @@ impl Playback {
         let now_ms = self.clock_ms;
         let target = if self.playing {
             let step = (wall_dt_ms.clamp(0.0, 250.0) * self.speed * MS as f64) as Time;
+            // Trail the server by `lag` so that messages sent and delivered
+            // within one tick are still seen travelling.
+            let ceiling = self.latest.saturating_sub(self.lag);
             let mut t = self.display + step;
-            let floor = self.latest.saturating_sub(self.lag);
             // Fell far behind (tab in background, burst of ticks): catch up.
-            if t + 4 * self.lag.max(MS) < floor {
-                t = floor;
+            if t + 4 * self.lag.max(MS) < ceiling {
+                t = ceiling;
             }
-            t.min(self.latest)
+            t.min(ceiling)
         } else {
             // Paused or single-stepping: show exactly what the server did.
             self.latest
@@ -192,7 +194,11 @@ impl Playback {
         }
         let t = self.display;
         self.dots.retain(|d| d.arrive > t);
-        while self.marks.front().is_some_and(|m| now_ms - m.born_ms > MARK_MS) {
+        while self
+            .marks
+            .front()
+            .is_some_and(|m| now_ms - m.born_ms > MARK_MS)
+        {
             self.marks.pop_front();
         }
     }
@@ -275,7 +281,14 @@ mod tests {
 
     fn run_ticks(ticks: usize) -> (Playback, Simulation) {
         let info = find_pattern("request-response").unwrap();
-        let mut sim = Simulation::new(info.defaults(), 1, Options { keep_events: true, series: false });
+        let mut sim = Simulation::new(
+            info.defaults(),
+            1,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
         let mut pb = Playback::default();
         pb.reset(&Hello {
             run: 1,
@@ -309,7 +322,10 @@ mod tests {
     fn the_display_trails_the_server_and_dots_move() {
         let (pb, _) = run_ticks(60);
         assert!(pb.display < pb.latest && pb.latest - pb.display <= 2 * pb.lag);
-        assert!(!pb.dots.is_empty(), "at 80 req/s with 20 ms links some messages are in flight");
+        assert!(
+            !pb.dots.is_empty(),
+            "at 80 req/s with 20 ms links some messages are in flight"
+        );
         for d in &pb.dots {
             let p = d.progress(pb.display);
             assert!((0.0..=1.0).contains(&p));
@@ -333,8 +349,10 @@ mod tests {
 
     #[test]
     fn ticks_of_an_old_run_are_ignored() {
-        let mut pb = Playback::default();
-        pb.run = 3;
+        let mut pb = Playback {
+            run: 3,
+            ..Default::default()
+        };
         let tick = Tick {
             run: 2,
             now: 5,

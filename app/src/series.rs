@@ -62,7 +62,11 @@ impl Series {
 
 /// A "nice" axis: a step of 1, 2 or 5 × 10ⁿ and the top tick covering `max`.
 pub fn nice_axis(max: f64, ticks: usize) -> (f64, f64) {
-    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
     let raw = max / ticks.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]

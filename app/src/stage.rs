@@ -41,7 +41,9 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
     ctx.set_text_align("center");
     ctx.set_text_baseline("top");
     for (i, node) in pb.topology.nodes.iter().enumerate() {
-        let Some(&p) = layout.nodes.get(i) else { continue };
+        let Some(&p) = layout.nodes.get(i) else {
+            continue;
+        };
         let state = pb.nodes.get(i).copied().unwrap_or_default();
         match node.kind {
             NodeKind::Client | NodeKind::Subscriber => {
@@ -58,7 +60,15 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
                     let _ = ctx.fill_text(&node.label, p.x, p.y + r + 3.0);
                 }
             }
-            _ => draw_server(ctx, p, r, &node.label, state.busy, state.workers, state.queued),
+            _ => draw_server(
+                ctx,
+                p,
+                r,
+                &node.label,
+                state.busy,
+                state.workers,
+                state.queued,
+            ),
         }
     }
 
@@ -69,7 +79,9 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
     while i < pb.dots.len() {
         let d = &pb.dots[i];
         i += stride;
-        let Some(track) = layout.tracks.get(d.link as usize) else { continue };
+        let Some(track) = layout.tracks.get(d.link as usize) else {
+            continue;
+        };
         let p = track.at(d.progress(pb.display));
         let (colour, shape) = palette::style(d.kind);
         if d.lost {
@@ -86,15 +98,32 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
 
     // Marks: drops, timeouts, completions, fading out.
     for m in &pb.marks {
-        let Some(&p) = layout.nodes.get(m.node as usize) else { continue };
+        let Some(&p) = layout.nodes.get(m.node as usize) else {
+            continue;
+        };
         let age = ((now_ms - m.born_ms) / MARK_MS).clamp(0.0, 1.0);
         ctx.set_global_alpha(1.0 - age);
-        let ring = r + 4.0 + 10.0 * age;
+        let ring = r + 2.0 + 6.0 * age;
         match m.kind {
-            MarkKind::Dropped => cross(ctx, Point { x: p.x - r - 8.0, y: p.y - r }, 6.0, palette::VERMILLION),
+            MarkKind::Dropped => cross(
+                ctx,
+                Point {
+                    x: p.x - r - 8.0,
+                    y: p.y - r,
+                },
+                6.0,
+                palette::VERMILLION,
+            ),
             MarkKind::Failed => cross(ctx, Point { x: p.x, y: p.y }, r * 0.6, palette::VERMILLION),
             MarkKind::TimedOut => ring_at(ctx, p, ring, palette::ORANGE),
-            MarkKind::Completed => ring_at(ctx, p, ring, palette::GREEN),
+            MarkKind::Completed => {
+                // Completions are frequent: a thin, quick ring that does not
+                // drown the dots.
+                if age < 0.5 {
+                    ctx.set_global_alpha(0.6 * (1.0 - 2.0 * age));
+                    ring_at(ctx, p, ring, palette::GREEN);
+                }
+            }
         }
     }
     ctx.set_global_alpha(1.0);
@@ -104,13 +133,25 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
     ctx.set_text_baseline("top");
     ctx.set_fill_style_str(MUTED);
     ctx.set_font("12px ui-monospace, monospace");
-    let _ = ctx.fill_text(&format!("t = {:.3} s", time::to_secs(pb.display)), 10.0, 8.0);
+    let _ = ctx.fill_text(
+        &format!("t = {:.3} s", time::to_secs(pb.display)),
+        10.0,
+        8.0,
+    );
     stride
 }
 
 /// A service (or any node with workers): a box of worker slots, its queue to
 /// the left.
-fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, busy: u32, workers: u32, queued: u32) {
+fn draw_server(
+    ctx: &CanvasRenderingContext2d,
+    p: Point,
+    r: f64,
+    label: &str,
+    busy: u32,
+    workers: u32,
+    queued: u32,
+) {
     let (bw, bh) = (r * 3.0, r * 3.0);
     let (x0, y0) = (p.x - bw / 2.0, p.y - bh / 2.0);
     ctx.set_fill_style_str("#ffffff");
@@ -138,7 +179,12 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, bu
         ctx.set_fill_style_str(GRID);
         ctx.fill_rect(x0 + 5.0, y0 + 5.0, bw - 10.0, bh - 10.0);
         ctx.set_fill_style_str(palette::BLUE);
-        ctx.fill_rect(x0 + 5.0, y0 + 5.0 + (bh - 10.0) * (1.0 - f), bw - 10.0, (bh - 10.0) * f);
+        ctx.fill_rect(
+            x0 + 5.0,
+            y0 + 5.0 + (bh - 10.0) * (1.0 - f),
+            bw - 10.0,
+            (bh - 10.0) * f,
+        );
     }
 
     // Queue: slots extending left of the box.
@@ -153,17 +199,21 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, bu
     ctx.set_font("600 12px system-ui, sans-serif");
     ctx.set_text_align("center");
     ctx.set_text_baseline("top");
-    let _ = ctx.fill_text(&format!("{label} · {busy}/{workers} busy"), p.x, y0 + bh + 4.0);
+    let _ = ctx.fill_text(
+        &format!("{label} · {busy}/{workers} busy"),
+        p.x,
+        y0 + bh + 4.0,
+    );
     ctx.set_text_baseline("bottom");
+    ctx.set_text_align("right");
     ctx.set_fill_style_str(MUTED);
     ctx.set_font("12px system-ui, sans-serif");
-    let queue_x = x0 - 6.0 - (QUEUE_SLOTS as f64 / 2.0) * (slot + 2.0);
     let text = if queued > QUEUE_SLOTS {
-        format!("queue {queued} (+{})", queued - QUEUE_SLOTS)
+        format!("queue {queued} (+{} not shown)", queued - QUEUE_SLOTS)
     } else {
         format!("queue {queued}")
     };
-    let _ = ctx.fill_text(&text, queue_x.max(40.0), p.y - slot);
+    let _ = ctx.fill_text(&text, x0 - 6.0, p.y - slot / 2.0 - 4.0);
 }
 
 /// Adds the outline of `shape` centred on `p` as the current path.

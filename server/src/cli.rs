@@ -14,7 +14,11 @@ use sim::run::Options;
 use sim::{find_pattern, Simulation};
 
 #[derive(Parser, Debug)]
-#[command(name = "switchboard", version, about = "A live lab for API communication patterns.")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "A live lab for API communication patterns."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -64,7 +68,7 @@ pub struct SimulateArgs {
     #[arg(long = "set", value_name = "ID=VALUE")]
     pub sets: Vec<String>,
     /// Virtual seconds to simulate.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
     pub duration: f64,
     /// Seed of the random streams; the same seed gives the same run.
     #[arg(long, default_value_t = 1)]
@@ -84,7 +88,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
         let (id, value) = set
             .split_once('=')
             .ok_or_else(|| format!("--set '{set}' is not of the form id=value"))?;
-        params.set_str(id.trim(), value).map_err(|e| e.to_string())?;
+        params
+            .set_str(id.trim(), value)
+            .map_err(|e| e.to_string())?;
     }
     if !(args.duration.is_finite() && args.duration >= 0.001 && args.duration <= MAX_DURATION_S) {
         return Err(format!(
@@ -94,12 +100,20 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
     }
     let series = args.format == Format::Csv;
     let started = Instant::now();
-    let mut sim = Simulation::new(params, args.seed, Options { keep_events: false, series });
+    let mut sim = Simulation::new(
+        params,
+        args.seed,
+        Options {
+            keep_events: false,
+            series,
+        },
+    );
     sim.advance_to(sim::time::from_secs(args.duration));
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(match args.format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&sim.summary(wall_ms)).map_err(|e| e.to_string())?;
+            let mut s =
+                serde_json::to_string_pretty(&sim.summary(wall_ms)).map_err(|e| e.to_string())?;
             s.push('\n');
             s
         }

@@ -41,5 +41,7 @@ pub fn router(options: LeptosOptions) -> Router {
         .layer(CompressionLayer::new())
         .with_state(options);
     // The WebSocket route stays outside the compression layer.
-    Router::new().route("/ws", get(viewer::upgrade)).merge(pages)
+    Router::new()
+        .route("/ws", get(viewer::upgrade))
+        .merge(pages)
 }

@@ -35,7 +35,14 @@ pub struct Session {
 impl Session {
     pub fn new(params: ParamSet, seed: u64) -> Self {
         Session {
-            sim: Simulation::new(params, seed, Options { keep_events: true, series: false }),
+            sim: Simulation::new(
+                params,
+                seed,
+                Options {
+                    keep_events: true,
+                    series: false,
+                },
+            ),
             pacer: Pacer::default(),
             run: 1,
             coalesced: 0,
@@ -45,7 +52,9 @@ impl Session {
     /// A session configured from the WebSocket URL's query pairs
     /// (`pattern`, `seed`, then parameter ids). Problems are reported and the
     /// defaults used in their place.
-    pub fn from_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> (Self, Vec<String>) {
+    pub fn from_query<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> (Self, Vec<String>) {
         let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
         let mut problems = Vec::new();
         let default = sim::catalogue()[0];
@@ -63,7 +72,9 @@ impl Session {
                 "pattern" => {}
                 "seed" => match v.parse() {
                     Ok(s) => seed = s,
-                    Err(_) => problems.push(format!("seed = '{v}' is not a valid value: expected a whole number")),
+                    Err(_) => problems.push(format!(
+                        "seed = '{v}' is not a valid value: expected a whole number"
+                    )),
                 },
                 _ => {
                     if let Err(e) = params.set_str(k, v) {
@@ -216,7 +227,10 @@ mod tests {
         assert!(t.metrics.is_some());
         // The buffer was cleared: the next tick has only new events.
         s.advance(Duration::from_millis(1));
-        assert!(tick(&mut s).events.iter().all(|e| e.at > 100 * sim::time::MS));
+        assert!(tick(&mut s)
+            .events
+            .iter()
+            .all(|e| e.at > 100 * sim::time::MS));
     }
 
     #[test]
@@ -229,7 +243,10 @@ mod tests {
         let t = tick(&mut s);
         assert!(t.now > 0 && !t.events.is_empty() && !t.playing);
         s.control(r#"{"type":"play"}"#).unwrap();
-        assert!(s.control(r#"{"type":"step"}"#).is_err(), "step only while paused");
+        assert!(
+            s.control(r#"{"type":"step"}"#).is_err(),
+            "step only while paused"
+        );
     }
 
     #[test]
@@ -258,18 +275,35 @@ mod tests {
             let e = s.control(bad).unwrap_err();
             assert!(!e.is_empty());
         }
-        assert_eq!(before, (s.sim().params().clone(), s.sim().now(), *s.pacer(), s.run));
-        let e = s.control(r#"{"type":"set","param":"rate","value":-5}"#).unwrap_err();
-        assert_eq!(e, "rate = -5 is out of range: expected from 0 to 20000 req/s");
+        assert_eq!(
+            before,
+            (s.sim().params().clone(), s.sim().now(), *s.pacer(), s.run)
+        );
+        let e = s
+            .control(r#"{"type":"set","param":"rate","value":-5}"#)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "rate = -5 is out of range: expected from 0 to 20000 req/s"
+        );
     }
 
     #[test]
     fn live_changes_answer_with_params_and_restarts_with_hello() {
         let mut s = session();
-        let reply = s.control(r#"{"type":"set","param":"rate","value":900}"#).unwrap().unwrap();
-        assert!(matches!(Frame::decode(&reply).unwrap(), Frame::Params { run: 1, .. }));
+        let reply = s
+            .control(r#"{"type":"set","param":"rate","value":900}"#)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            Frame::decode(&reply).unwrap(),
+            Frame::Params { run: 1, .. }
+        ));
         assert_eq!(s.sim().params().get("rate"), 900.0);
-        let reply = s.control(r#"{"type":"set","param":"clients","value":12}"#).unwrap().unwrap();
+        let reply = s
+            .control(r#"{"type":"set","param":"clients","value":12}"#)
+            .unwrap()
+            .unwrap();
         match Frame::decode(&reply).unwrap() {
             Frame::Hello(h) => {
                 assert_eq!(h.run, 2);
@@ -278,7 +312,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let reply = s.control(r#"{"type":"reset","seed":99}"#).unwrap().unwrap();
-        assert!(matches!(Frame::decode(&reply).unwrap(), Frame::Hello(Hello { run: 3, seed: 99, .. })));
+        assert!(matches!(
+            Frame::decode(&reply).unwrap(),
+            Frame::Hello(Hello {
+                run: 3,
+                seed: 99,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -297,7 +338,8 @@ mod tests {
 
     #[test]
     fn bad_query_values_are_reported_and_defaults_used() {
-        let (s, problems) = Session::from_query([("pattern", "carrier-pigeon"), ("rate", "-1"), ("seed", "x")]);
+        let (s, problems) =
+            Session::from_query([("pattern", "carrier-pigeon"), ("rate", "-1"), ("seed", "x")]);
         assert_eq!(problems.len(), 3);
         assert!(problems[0].starts_with("unknown pattern 'carrier-pigeon'"));
         assert_eq!(s.sim().params().get("rate"), 80.0);

@@ -45,7 +45,8 @@ fn text(s: String) -> Message {
 
 /// Runs a session for one connected viewer until it disconnects.
 pub async fn serve_viewer(socket: WebSocket, query: Vec<(String, String)>) {
-    let (mut session, problems) = Session::from_query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (mut session, problems) =
+        Session::from_query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let (mut sink, mut stream) = socket.split();
     let (tick_tx, mut tick_rx) = mpsc::channel::<Message>(TICK_QUEUE);
     let (reply_tx, mut reply_rx) = mpsc::channel::<Message>(REPLY_QUEUE);
@@ -87,7 +88,7 @@ pub async fn serve_viewer(socket: WebSocket, query: Vec<(String, String)>) {
                 ticks += 1;
                 match tick_tx.try_reserve() {
                     Ok(permit) => {
-                        let frame = session.take_tick(ticks % METRICS_EVERY == 0);
+                        let frame = session.take_tick(ticks.is_multiple_of(METRICS_EVERY));
                         permit.send(Message::Binary(Bytes::from(frame)));
                     }
                     Err(TrySendError::Full(())) => session.coalesce(),

@@ -246,7 +246,7 @@ impl Metrics {
         next.reset(end);
         let closed = std::mem::replace(&mut self.current, next);
         self.recent.push_back(closed);
-        if self.series.is_some() && end % time::SECOND == 0 {
+        if self.series.is_some() && end.is_multiple_of(time::SECOND) {
             let row = self.second_row(end);
             if let Some(s) = self.series.as_mut() {
                 s.push(row);

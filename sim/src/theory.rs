@@ -7,7 +7,7 @@
 /// `c` servers and offered load `a = λ/μ` in Erlangs. `None` when unstable
 /// (`a ≥ c`).
 pub fn erlang_c(c: u32, a: f64) -> Option<f64> {
-    if c == 0 || !(a >= 0.0) || a >= c as f64 {
+    if c == 0 || a.is_nan() || a < 0.0 || a >= c as f64 {
         return None;
     }
     // Erlang B by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)).
@@ -22,7 +22,7 @@ pub fn erlang_c(c: u32, a: f64) -> Option<f64> {
 /// Mean time in an M/M/c system (queueing + service), in the unit of
 /// `1/mu`. `lambda` and `mu` are rates per the same unit.
 pub fn mmc_mean_sojourn(lambda: f64, mu: f64, c: u32) -> Option<f64> {
-    if !(mu > 0.0) {
+    if mu.is_nan() || mu <= 0.0 {
         return None;
     }
     let a = lambda / mu;
@@ -34,7 +34,7 @@ pub fn mmc_mean_sojourn(lambda: f64, mu: f64, c: u32) -> Option<f64> {
 /// coefficient of variation `scv` (Pollaczek–Khinchine).
 pub fn mg1_mean_sojourn(lambda: f64, s: f64, scv: f64) -> Option<f64> {
     let rho = lambda * s;
-    if !(rho >= 0.0) || rho >= 1.0 {
+    if rho.is_nan() || !(0.0..1.0).contains(&rho) {
         return None;
     }
     Some(rho * s * (1.0 + scv) / (2.0 * (1.0 - rho)) + s)

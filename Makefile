@@ -1,0 +1,67 @@
+# Switchboard — `make run` serves the dashboard, `make test` runs every suite.
+# Both install what is missing first and skip what is already there.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+ADDR ?= 127.0.0.1:3000
+CARGO_LEPTOS_VERSION := 0.3.5
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+TOOLS_BIN := $(CURDIR)/tools/node_modules/.bin
+export PATH := $(TOOLS_BIN):$(HOME)/.cargo/bin:$(PATH)
+export LEPTOS_SITE_ROOT := target/site
+
+.PHONY: run test setup setup-e2e build lint unit e2e bench clean-site
+
+## Build in release and serve http://$(ADDR)
+run: setup build
+	./target/release/switchboard serve --addr $(ADDR)
+
+## Format, lint, unit/integration tests, then browser end-to-end tests.
+test: setup setup-e2e lint unit build e2e
+
+setup:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+	  echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) from source (once per machine, ~20 min)…"; \
+	  cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION) --features no_downloads; \
+	fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then \
+	  echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (matches Cargo.lock)…"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
+	fi
+	@if [ ! -x "$(TOOLS_BIN)/wasm-opt" ]; then \
+	  echo "Installing wasm-opt (npm binaryen)…"; \
+	  (cd tools && npm ci --no-audit --no-fund); \
+	fi
+
+setup-e2e:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Chromium (Debian)…"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	@if [ ! -d end2end/node_modules/@playwright/test ]; then \
+	  (cd end2end && npm ci --no-audit --no-fund); \
+	fi
+
+build:
+	cargo leptos build --release
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --workspace
+
+## Playwright in Debian's Chromium; the config starts and stops the server.
+e2e:
+	cd end2end && npx playwright test
+
+## Engine and wire figures (ratios against in-run baselines), frame timing in Chromium.
+bench: setup setup-e2e build
+	cargo bench -p sim
+	cd end2end && node bench/frames.mjs

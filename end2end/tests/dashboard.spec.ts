@@ -1,0 +1,99 @@
+import { test, expect } from '@playwright/test';
+import { figure, openLive, pixels, slide, typeValue, watchErrors } from './helpers';
+
+test('the page loads, hydrates and goes live with no console errors', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page);
+  await expect(page.getByTestId('pattern')).toHaveText('Request / response');
+  // The favicon is declared and served.
+  const icon = await page.locator('link[rel=icon]').getAttribute('href');
+  expect(icon).toBe('/favicon.svg');
+  const res = await page.request.get(icon!);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toContain('svg');
+  await page.waitForTimeout(1500);
+  expect(errors).toEqual([]);
+});
+
+test('the stage canvas changes from one frame to the next', async ({ page }) => {
+  await openLive(page);
+  const a = await pixels(page, 'stage');
+  await page.waitForTimeout(150);
+  const b = await pixels(page, 'stage');
+  expect(a).not.toEqual(b);
+});
+
+test('the charts and figures update while the run plays', async ({ page }) => {
+  await openLive(page);
+  const waitA = await pixels(page, 'wait-chart');
+  const rateA = await pixels(page, 'rate-chart');
+  const completedA = await figure(page, 'completed');
+  await page.waitForTimeout(1000);
+  expect(await pixels(page, 'wait-chart')).not.toEqual(waitA);
+  expect(await pixels(page, 'rate-chart')).not.toEqual(rateA);
+  expect(await figure(page, 'completed')).toBeGreaterThan(completedA);
+  expect(await figure(page, 'p50')).toBeGreaterThan(0);
+});
+
+test('raising the rate slider raises completed throughput', async ({ page }) => {
+  await openLive(page);
+  // Give the service room so throughput follows the offered load.
+  await typeValue(page, 'workers', '32');
+  await expect(page.getByTestId('value-workers')).toHaveText('32');
+  await page.waitForTimeout(1500);
+  const before = await figure(page, 'throughput');
+  expect(before).toBeGreaterThan(40);
+  expect(before).toBeLessThan(130);
+  await slide(page, 'rate', 650);
+  const rate = parseFloat((await page.getByTestId('value-rate').textContent()) ?? '');
+  expect(rate).toBeGreaterThan(250);
+  // The one-second window fills with the new load.
+  await expect
+    .poll(() => figure(page, 'throughput'), { timeout: 10_000 })
+    .toBeGreaterThan(Math.max(2 * before, 0.7 * rate));
+});
+
+test('pause stops the dots and play starts them again', async ({ page }) => {
+  await openLive(page);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await expect(page.getByTestId('step')).toBeEnabled();
+  await page.waitForTimeout(400);
+  const a = await pixels(page, 'stage');
+  await page.waitForTimeout(600);
+  const b = await pixels(page, 'stage');
+  expect(b).toEqual(a);
+  // A single step moves the run by exactly one action.
+  await page.getByTestId('step').click();
+  await expect.poll(() => pixels(page, 'stage')).not.toEqual(b);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Pause/);
+  const c = await pixels(page, 'stage');
+  await page.waitForTimeout(200);
+  expect(await pixels(page, 'stage')).not.toEqual(c);
+});
+
+test('space toggles play and pause', async ({ page }) => {
+  await openLive(page);
+  await page.locator('body').press(' ');
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await page.locator('body').press(' ');
+  await expect(page.getByTestId('play')).toHaveText(/Pause/);
+});
+
+test('a refused value is explained and nothing is sent', async ({ page }) => {
+  await openLive(page);
+  await typeValue(page, 'workers', '0');
+  await expect(page.locator('.param-problem')).toContainText('a whole number from 1 to 256');
+  await expect(page.getByTestId('value-workers')).toHaveText('1');
+});
+
+test('settings in the URL open the same run and survive in the address bar', async ({ page }) => {
+  await openLive(page, '/?pattern=request-response&seed=42&rate=120&workers=2');
+  await expect(page.getByTestId('seed')).toHaveText('seed 42');
+  await expect(page.getByTestId('value-rate')).toHaveText('120 req/s');
+  await expect(page.getByTestId('value-workers')).toHaveText('2');
+  await typeValue(page, 'net_ms', '5');
+  await expect.poll(() => page.url()).toContain('net_ms=5');
+  expect(page.url()).toContain('seed=42');
+});

@@ -1,0 +1,49 @@
+import { expect, type Page } from '@playwright/test';
+
+/** Collects console errors, page errors and failed requests of a page. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return errors;
+}
+
+/** Opens the dashboard and waits until its WebSocket is live and metrics flow. */
+export async function openLive(page: Page, path = '/') {
+  await page.goto(path);
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await expect(page.getByTestId('completed')).not.toHaveText('0');
+}
+
+/** The pixels of a canvas, as a data URL. */
+export async function pixels(page: Page, testid: string): Promise<string> {
+  return page.getByTestId(testid).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+}
+
+/** A tile's number. */
+export async function figure(page: Page, testid: string): Promise<number> {
+  const text = (await page.getByTestId(testid).textContent()) ?? '';
+  return parseFloat(text);
+}
+
+/** Moves a range input to `position` (0..1000) as a person dragging it would. */
+export async function slide(page: Page, param: string, position: number) {
+  await page.locator(`input[type=range][data-param=${param}]`).evaluate((el, pos) => {
+    const input = el as HTMLInputElement;
+    input.value = String(pos);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, position);
+}
+
+/** Types an exact value into a parameter's number field and commits it. */
+export async function typeValue(page: Page, param: string, value: string) {
+  const field = page.locator(`input[type=range][data-param=${param}] + input[type=number]`);
+  await field.fill(value);
+  await field.press('Enter');
+}

@@ -1,0 +1,211 @@
+//! The `switchboard simulate` contract: the JSON and CSV it prints, and its
+//! refusals (exit code 2, one line on stderr, nothing on stdout).
+
+use std::process::{Command, Output};
+
+fn switchboard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+const EXAMPLE: &[&str] = &[
+    "simulate",
+    "--pattern",
+    "request-response",
+    "--set",
+    "rate=900",
+    "--set",
+    "service_ms=1",
+    "--set",
+    "workers=1",
+    "--set",
+    "net_ms=0",
+    "--duration",
+    "2000",
+    "--seed",
+    "7",
+    "--format",
+    "json",
+];
+
+#[test]
+fn the_documented_example_prints_one_json_report() {
+    let out = switchboard(EXAMPLE);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    for key in [
+        "pattern",
+        "seed",
+        "duration_s",
+        "offered",
+        "completed",
+        "dropped",
+        "timed_out",
+        "throughput_per_s",
+        "wait_ms",
+        "utilisation",
+        "wire_messages",
+        "events",
+        "wall_ms",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for key in ["mean", "p50", "p95", "p99", "max"] {
+        assert!(
+            v["wait_ms"][key].as_f64().is_some(),
+            "missing wait_ms.{key}"
+        );
+    }
+    assert_eq!(v["pattern"], "request-response");
+    assert_eq!(v["seed"], 7);
+    assert_eq!(v["duration_s"], 2000.0);
+    let throughput = v["throughput_per_s"].as_f64().unwrap();
+    assert!((throughput - 900.0).abs() < 9.0, "{throughput}");
+    let rho = v["utilisation"].as_f64().unwrap();
+    assert!((rho - 0.9).abs() < 0.01, "{rho}");
+    // M/M/1 at ρ = 0.9 with 1 ms service: 10 ms, plus two hops of mean jitter 2.5 ms.
+    let mean = v["wait_ms"]["mean"].as_f64().unwrap();
+    assert!((mean - 15.0).abs() / 15.0 < 0.05, "{mean}");
+    assert!(v["dropped"].is_object());
+}
+
+#[test]
+fn the_same_seed_prints_the_same_figures() {
+    let strip = |out: Output| {
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let o = v.as_object_mut().unwrap();
+        o.remove("wall_ms");
+        o.remove("events_per_s");
+        v
+    };
+    let args = [
+        "simulate",
+        "--pattern",
+        "request-response",
+        "--duration",
+        "30",
+        "--seed",
+        "3",
+    ];
+    assert_eq!(strip(switchboard(&args)), strip(switchboard(&args)));
+}
+
+#[test]
+fn csv_has_one_row_per_virtual_second() {
+    let out = switchboard(&[
+        "simulate",
+        "--pattern",
+        "request-response",
+        "--duration",
+        "5",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "t,offered,completed,p50,p95,p99,queue_depth");
+    assert_eq!(lines.len(), 6);
+    assert!(lines[5].starts_with("5,"));
+    assert_eq!(lines[1].split(',').count(), 7);
+}
+
+fn refused(args: &[&str], expect: &[&str]) {
+    let out = switchboard(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "one line on stderr: {err:?}");
+    for e in expect {
+        assert!(err.contains(e), "{err:?} should mention {e:?}");
+    }
+}
+
+#[test]
+fn refusals_exit_2_with_one_line_naming_the_problem() {
+    refused(
+        &["simulate", "--pattern", "carrier-pigeon"],
+        &["carrier-pigeon", "request-response"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--set",
+            "warp=9",
+        ],
+        &["'warp'", "rate", "timeout_ms"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--set",
+            "rate=-5",
+        ],
+        &["rate = -5", "from 0 to 20000 req/s"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--set",
+            "workers=0",
+        ],
+        &["workers = 0", "a whole number from 1 to 256"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--set",
+            "loss=1.5",
+        ],
+        &["loss = 1.5", "from 0 to 1"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--set",
+            "service_dist=pareto",
+        ],
+        &["service_dist", "exp, const, lognormal"],
+    );
+    refused(
+        &["simulate", "--pattern", "request-response", "--set", "rate"],
+        &["--set 'rate'", "id=value"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--duration",
+            "-1",
+        ],
+        &["duration", "virtual seconds"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--format",
+            "xml",
+        ],
+        &["xml", "json, csv"],
+    );
+}

@@ -1,0 +1,285 @@
+//! The server over real sockets: serve on port 0, talk WebSocket with
+//! tokio-tungstenite, fetch the catalogue and the page.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use server::routes;
+use sim::wire::Frame;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn serve() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = routes::router(routes::leptos_options("target/site", addr));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+async fn connect(addr: SocketAddr, query: &str) -> Ws {
+    let (ws, _) = connect_async(format!("ws://{addr}/ws?{query}"))
+        .await
+        .unwrap();
+    ws
+}
+
+/// The next message, or a panic after a generous deadline.
+async fn next(ws: &mut Ws) -> Message {
+    tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("a message within 10 s")
+        .expect("the stream is open")
+        .expect("no protocol error")
+}
+
+async fn next_frame(ws: &mut Ws) -> Frame<'static> {
+    loop {
+        match next(ws).await {
+            Message::Binary(b) => return Frame::decode(&b).expect("frames decode"),
+            Message::Text(t) => panic!("unexpected text frame: {t}"),
+            _ => {}
+        }
+    }
+}
+
+async fn next_text(ws: &mut Ws) -> serde_json::Value {
+    loop {
+        if let Message::Text(t) = next(ws).await {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, text: &str) {
+    ws.send(Message::Text(text.into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn frames_arrive_hello_then_ticks_with_events_and_metrics() {
+    let addr = serve().await;
+    let mut ws = connect(addr, "rate=300&seed=5").await;
+    let Frame::Hello(h) = next_frame(&mut ws).await else {
+        panic!("hello first")
+    };
+    assert_eq!(h.pattern, "request-response");
+    assert_eq!(h.seed, 5);
+    assert_eq!(h.values[0], 300.0);
+    assert_eq!(h.topology.nodes.len(), 5);
+    let (mut events, mut metrics, mut last_now) = (0, 0, 0);
+    while metrics < 5 || events == 0 {
+        if let Frame::Tick(t) = next_frame(&mut ws).await {
+            assert_eq!(t.run, h.run);
+            assert!(t.now >= last_now, "virtual time never goes back");
+            assert!(t.events.iter().all(|e| e.at <= t.now));
+            last_now = t.now;
+            events += t.events.len();
+            metrics += usize::from(t.metrics.is_some());
+        }
+    }
+}
+
+#[tokio::test]
+async fn controls_change_the_stream() {
+    let addr = serve().await;
+    let mut ws = connect(addr, "").await;
+    let Frame::Hello(h) = next_frame(&mut ws).await else {
+        panic!()
+    };
+
+    // A live change comes back as the new parameter values.
+    send(&mut ws, r#"{"type":"set","param":"rate","value":450}"#).await;
+    loop {
+        if let Frame::Params { run, values } = next_frame(&mut ws).await {
+            assert_eq!(run, h.run);
+            assert_eq!(values[0], 450.0);
+            break;
+        }
+    }
+
+    // Pause: virtual time stops.
+    send(&mut ws, r#"{"type":"pause"}"#).await;
+    let mut paused = Vec::new();
+    while paused.len() < 5 {
+        if let Frame::Tick(t) = next_frame(&mut ws).await {
+            if !t.playing {
+                paused.push(t.now);
+            }
+        }
+    }
+    assert!(paused.windows(2).all(|w| w[0] == w[1]), "{paused:?}");
+
+    // A topology change restarts the run with a new hello.
+    send(&mut ws, r#"{"type":"set","param":"clients","value":7}"#).await;
+    loop {
+        if let Frame::Hello(h2) = next_frame(&mut ws).await {
+            assert_eq!(h2.run, h.run + 1);
+            assert_eq!(h2.topology.nodes.len(), 8);
+            assert_eq!(h2.values[0], 450.0, "other settings are kept");
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_controls_get_error_frames_and_the_session_survives() {
+    let addr = serve().await;
+    let mut ws = connect(addr, "").await;
+    let Frame::Hello(h) = next_frame(&mut ws).await else {
+        panic!()
+    };
+    for (bad, says) in [
+        ("{oops", "malformed control message"),
+        (r#"{"type":"teleport"}"#, "unknown variant"),
+        (
+            r#"{"type":"set","param":"rate","value":-1}"#,
+            "rate = -1 is out of range",
+        ),
+        (
+            r#"{"type":"set","param":"bogus","value":1}"#,
+            "unknown parameter 'bogus'",
+        ),
+        (
+            r#"{"type":"speed","value":1000}"#,
+            "speed = 1000 is out of range",
+        ),
+    ] {
+        send(&mut ws, bad).await;
+        let e = next_text(&mut ws).await;
+        assert_eq!(e["type"], "error");
+        let msg = e["message"].as_str().unwrap();
+        assert!(msg.contains(says), "{msg:?} should say {says:?}");
+    }
+    ws.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert!(next_text(&mut ws).await["message"]
+        .as_str()
+        .unwrap()
+        .contains("JSON text"));
+    // Still the same run, still ticking, and a valid control still works.
+    send(&mut ws, r#"{"type":"set","param":"workers","value":3}"#).await;
+    loop {
+        match next_frame(&mut ws).await {
+            Frame::Params { run, values } => {
+                assert_eq!(run, h.run);
+                assert_eq!(values[0], 80.0, "the refused rate left the rate alone");
+                assert_eq!(values[4], 3.0);
+                break;
+            }
+            Frame::Hello(_) => panic!("the run must not restart"),
+            Frame::Tick(_) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_settings_in_the_url_are_reported_and_defaults_used() {
+    let addr = serve().await;
+    let mut ws = connect(addr, "rate=-4&workers=2").await;
+    let Frame::Hello(h) = next_frame(&mut ws).await else {
+        panic!()
+    };
+    assert_eq!(h.values[0], 80.0);
+    assert_eq!(h.values[4], 2.0);
+    let e = next_text(&mut ws).await;
+    assert!(e["message"].as_str().unwrap().contains("rate = -4"));
+}
+
+/// A viewer that stops reading does not stop the simulation: its events are
+/// coalesced and counted, and virtual time keeps pace with the wall clock.
+#[tokio::test]
+async fn a_viewer_that_cannot_keep_up_never_blocks_the_simulation() {
+    let addr = serve().await;
+    let mut ws = connect(addr, "rate=5000&jitter_ms=0").await;
+    let _ = next_frame(&mut ws).await;
+    send(&mut ws, r#"{"type":"speed","value":10}"#).await;
+    let started = tokio::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (mut coalesced, mut now) = (0, 0);
+    // Drain what queued up, then follow live ticks for a moment.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        if let Frame::Tick(t) = next_frame(&mut ws).await {
+            coalesced += t.coalesced;
+            now = t.now;
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let virtual_s = sim::time::to_secs(now);
+    assert!(coalesced > 0, "the stalled viewer's excess was coalesced");
+    // Speed 10 over `wall` seconds; allow for the speed arriving a tick late
+    // and the pacer's catch-up clamp under load.
+    assert!(
+        virtual_s > 0.5 * 10.0 * wall,
+        "virtual {virtual_s} s after {wall} s of wall time"
+    );
+}
+
+#[tokio::test]
+async fn the_catalogue_and_the_page_are_served() {
+    let addr = serve().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let body = http_get(&mut stream, addr, "/api/patterns").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let rr = &v[0];
+    assert_eq!(rr["id"], "request-response");
+    let rate = rr["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "rate")
+        .unwrap();
+    assert_eq!(rate["min"], 0.0);
+    assert_eq!(rate["max"], 20000.0);
+    assert_eq!(rate["default"], 80.0);
+    assert_eq!(rate["unit"], "req/s");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let page = http_get(&mut stream, addr, "/").await;
+    assert!(page.contains("<canvas") && page.contains("Request / response"));
+    assert!(
+        page.contains("/pkg/switchboard.js"),
+        "the page loads the WASM bundle"
+    );
+}
+
+/// A minimal HTTP/1.1 GET, so the tests need no HTTP client crate.
+async fn http_get(stream: &mut TcpStream, addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).to_string();
+    assert!(
+        text.starts_with("HTTP/1.1 200"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
