@@ -242,6 +242,11 @@ impl RequestResponse {
         );
     }
 
+    /// Discards a message at `node` for `reason`.
+    fn drop(&self, rec: &mut Recorder, msg: MsgId, node: NodeId, reason: DropReason) {
+        rec.emit(self.now, What::Dropped { msg, node, reason });
+    }
+
     /// Sends attempt `attempt` of `req` and arms its timeout.
     fn send_attempt(&mut self, rec: &mut Recorder, req: ReqId, client: NodeId, attempt: u32) {
         let kind = if attempt == 0 {
@@ -336,14 +341,7 @@ impl RequestResponse {
             );
             self.queue.push_back(job);
         } else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.service,
-                    reason: DropReason::QueueFull,
-                },
-            );
+            self.drop(rec, msg, self.service, DropReason::QueueFull);
             self.send(rec, Self::down_link(client), MsgKind::Error, req, attempt);
         }
     }
@@ -396,14 +394,7 @@ impl RequestResponse {
         client: NodeId,
     ) {
         let Some(r) = self.pending.get(&req) else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: client,
-                    reason: DropReason::Late,
-                },
-            );
+            self.drop(rec, msg, client, DropReason::Late);
             return;
         };
         if kind == MsgKind::Response {
@@ -424,14 +415,7 @@ impl RequestResponse {
             self.retry_or_fail(rec, req, FailReason::Rejected);
         } else {
             // A 503 for an attempt the client already gave up on.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: client,
-                    reason: DropReason::Late,
-                },
-            );
+            self.drop(rec, msg, client, DropReason::Late);
         }
     }
 
@@ -494,14 +478,7 @@ impl RequestResponse {
             } => {
                 let to = self.topo.links[link as usize].to;
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: to,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    self.drop(rec, msg, to, DropReason::Loss);
                 } else if to == self.service {
                     self.on_request(rec, msg, req, attempt, link);
                 } else {
