@@ -21,16 +21,18 @@
 //! - the first response to reach a still-pending request completes it,
 //!   whichever attempt it answers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use crate::catalogue::PatternInfo;
-use crate::dist::{exp_gap, ServiceDist};
+use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
 use crate::recorder::Recorder;
 use crate::rng::Streams;
 use crate::scheduler::Scheduler;
+use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use rand::Rng;
@@ -113,6 +115,7 @@ struct Job {
 }
 
 /// Parameter values in the form the hot path uses.
+#[derive(Clone, Copy)]
 struct Config {
     rate: f64,
     service_mean: Time,
@@ -148,13 +151,11 @@ pub struct RequestResponse {
     sched: Scheduler<Action>,
     rng: Streams,
     now: Time,
-    next_msg: MsgId,
-    next_req: ReqId,
-    /// Bumped when the rate changes so the old pending arrival is ignored.
-    arrival_gen: u64,
+    net: Net,
+    workload: Workload,
     pending: HashMap<ReqId, Request>,
-    queue: VecDeque<Job>,
-    busy: u32,
+    /// The service's workers and queue.
+    station: Station<Job>,
 }
 
 impl RequestResponse {
@@ -179,6 +180,7 @@ impl RequestResponse {
             topo.add_link(i, service, net, jitter, loss);
             topo.add_link(service, i, net, jitter, loss);
         }
+        let station = Station::new(service, cfg.workers, cfg.queue_cap);
         RequestResponse {
             params,
             cfg,
@@ -188,12 +190,10 @@ impl RequestResponse {
             sched: Scheduler::new(),
             rng: Streams::new(seed),
             now: 0,
-            next_msg: 0,
-            next_req: 0,
-            arrival_gen: 0,
+            net: Net::default(),
+            workload: Workload::new(cfg.rate),
             pending: HashMap::with_capacity(1024),
-            queue: VecDeque::with_capacity(1024),
-            busy: 0,
+            station,
         }
     }
 
@@ -206,38 +206,31 @@ impl RequestResponse {
     }
 
     fn schedule_arrival(&mut self) {
-        if let Some(gap) = exp_gap(self.cfg.rate, &mut self.rng.arrivals) {
-            let gen = self.arrival_gen;
-            self.sched.at(self.now + gap, Action::Arrival { gen });
+        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
+            self.sched.at(at, Action::Arrival { gen });
         }
     }
 
     /// Puts a message on `link` and schedules its arrival (or loss).
     fn send(&mut self, rec: &mut Recorder, link: LinkId, kind: MsgKind, req: ReqId, attempt: u32) {
-        let msg = self.next_msg;
-        self.next_msg += 1;
-        let (transit, lost) = self.topo.links[link as usize].transit(&mut self.rng.network);
-        let arrive_at = self.now + transit;
-        rec.emit(
+        let t = self.net.send(
+            &self.topo,
+            &mut self.rng.network,
+            rec,
             self.now,
-            What::Sent {
-                msg,
-                req,
-                kind,
-                link,
-                arrive_at,
-                lost,
-            },
+            link,
+            kind,
+            req,
         );
         self.sched.at(
-            arrive_at,
+            t.arrive_at,
             Action::Reach {
-                msg,
+                msg: t.msg,
                 req,
                 attempt,
                 kind,
                 link,
-                lost,
+                lost: t.lost,
             },
         );
     }
@@ -267,8 +260,7 @@ impl RequestResponse {
             .cfg
             .dist
             .sample(self.cfg.service_mean, &mut self.rng.service);
-        let req = self.next_req;
-        self.next_req += 1;
+        let req = self.workload.new_req();
         self.pending.insert(
             req,
             Request {
@@ -284,8 +276,8 @@ impl RequestResponse {
         self.schedule_arrival();
     }
 
+    /// A worker takes `job` (already counted busy by the station).
     fn start_job(&mut self, rec: &mut Recorder, job: Job, queued: bool) {
-        self.busy += 1;
         rec.emit(
             self.now,
             What::Started {
@@ -329,20 +321,19 @@ impl RequestResponse {
             client,
             service,
         };
-        if self.busy < self.cfg.workers {
-            self.start_job(rec, job, false);
-        } else if self.queue.len() < self.cfg.queue_cap {
-            rec.emit(
+        match self.station.admit(job) {
+            Admit::Start(job) => self.start_job(rec, job, false),
+            Admit::Queued => rec.emit(
                 self.now,
                 What::Queued {
                     msg,
                     node: self.service,
                 },
-            );
-            self.queue.push_back(job);
-        } else {
-            self.drop(rec, msg, self.service, DropReason::QueueFull);
-            self.send(rec, Self::down_link(client), MsgKind::Error, req, attempt);
+            ),
+            Admit::Full(_) => {
+                self.drop(rec, msg, self.service, DropReason::QueueFull);
+                self.send(rec, Self::down_link(client), MsgKind::Error, req, attempt);
+            }
         }
     }
 
@@ -354,7 +345,7 @@ impl RequestResponse {
         attempt: u32,
         client: NodeId,
     ) {
-        self.busy -= 1;
+        self.station.finish();
         let wasted = !self.pending.contains_key(&req);
         rec.emit(
             self.now,
@@ -375,10 +366,7 @@ impl RequestResponse {
     }
 
     fn start_waiting_jobs(&mut self, rec: &mut Recorder) {
-        while self.busy < self.cfg.workers {
-            let Some(job) = self.queue.pop_front() else {
-                break;
-            };
+        while let Some(job) = self.station.next() {
             self.start_job(rec, job, true);
         }
     }
@@ -464,7 +452,7 @@ impl RequestResponse {
     fn handle(&mut self, action: Action, rec: &mut Recorder) {
         match action {
             Action::Arrival { gen } => {
-                if gen == self.arrival_gen {
+                if self.workload.is_current(gen) {
                     self.on_arrival(rec);
                 }
             }
@@ -550,11 +538,12 @@ impl Pattern for RequestResponse {
             "rate" => {
                 // Poisson arrivals are memoryless: drawing a fresh gap from
                 // now at the new rate is exact.
-                self.arrival_gen += 1;
+                self.workload.set_rate(self.cfg.rate);
                 self.schedule_arrival();
             }
             "workers" => {
                 self.topo.nodes[self.service as usize].workers = self.cfg.workers;
+                self.station.set_workers(self.cfg.workers);
                 rec.emit(
                     self.now,
                     What::Capacity {
@@ -565,7 +554,8 @@ impl Pattern for RequestResponse {
                 self.start_waiting_jobs(rec);
             }
             "queue_cap" => {
-                self.topo.nodes[self.service as usize].queue_cap = self.cfg.queue_cap as u32
+                self.topo.nodes[self.service as usize].queue_cap = self.cfg.queue_cap as u32;
+                self.station.set_queue_cap(self.cfg.queue_cap);
             }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
                 time::from_ms(self.params.get("net_ms")),
@@ -585,8 +575,8 @@ impl Pattern for RequestResponse {
             .count() as u64;
         Audit {
             in_flight,
-            queued: self.queue.len() as u64,
-            in_service: self.busy as u64,
+            queued: self.station.queued() as u64,
+            in_service: self.station.busy() as u64,
             pending: self.pending.len() as u64,
         }
     }
