@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use sim::metrics::Snapshot;
 use sim::run::Theory;
 use sim::wire::{Control, Frame, Hello, MAX_SPEED, MIN_SPEED};
-use sim::{catalogue, MsgKind, ParamSet, PatternInfo};
+use sim::{catalogue, find_pattern, MsgKind, ParamSet, PatternInfo};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -147,40 +147,61 @@ fn settings_query(info: &PatternInfo, values: &[f64], seed: u64) -> String {
     q
 }
 
+/// Settings read from a shared link.
+struct UrlSettings {
+    info: &'static PatternInfo,
+    values: Vec<f64>,
+    seed: u64,
+    /// What in the link was refused, in the words of the validation.
+    problems: Vec<String>,
+}
+
 /// Reads settings from the page's URL (a shared link); problems become a notice.
-fn settings_from_url(info: &'static PatternInfo) -> (Vec<f64>, u64, Vec<String>) {
-    let mut params = info.defaults();
-    let mut seed = 1;
-    let mut problems = Vec::new();
+fn settings_from_url(default: &'static PatternInfo) -> UrlSettings {
     let search = window().location().search().unwrap_or_default();
-    for pair in search
+    let pairs: Vec<(String, String)> = search
         .trim_start_matches('?')
         .split('&')
         .filter(|p| !p.is_empty())
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = js_sys::decode_uri_component(v)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
-        match k {
-            "pattern" if v == info.id => {}
-            "pattern" => problems.push(format!(
-                "unknown pattern '{v}' in the link; showing {}",
-                info.id
-            )),
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = js_sys::decode_uri_component(v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
+            (k.to_string(), v)
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let info = match pairs.iter().find(|(k, _)| k == "pattern") {
+        Some((_, id)) => find_pattern(id).unwrap_or_else(|e| {
+            problems.push(e.to_string());
+            default
+        }),
+        None => default,
+    };
+    let mut params = info.defaults();
+    let mut seed = 1;
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "pattern" => {}
             "seed" => match v.parse() {
                 Ok(s) => seed = s,
                 Err(_) => problems.push(format!("seed = '{v}' is not a whole number")),
             },
             _ => {
-                if let Err(e) = params.set_str(k, &v) {
+                if let Err(e) = params.set_str(k, v) {
                     problems.push(e.to_string());
                 }
             }
         }
     }
-    (params.values().to_vec(), seed, problems)
+    UrlSettings {
+        info,
+        values: params.values().to_vec(),
+        seed,
+        problems,
+    }
 }
 
 fn ws_url(query: &str) -> String {
@@ -228,6 +249,21 @@ fn fmt_rate(v: f64) -> String {
     }
 }
 
+/// "12 (timeout 3, lost 9)": a total and its non-zero reasons.
+fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .zip(counts)
+        .filter(|(_, &n)| n > 0)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    if parts.is_empty() {
+        total.to_string()
+    } else {
+        format!("{total} ({})", parts.join(", "))
+    }
+}
+
 fn fmt_ms(v: f64) -> String {
     if v >= 1000.0 {
         format!("{:.2} s", v / 1000.0)
@@ -240,8 +276,8 @@ fn fmt_ms(v: f64) -> String {
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let info: &'static PatternInfo = catalogue()[0];
-    let values = RwSignal::new(info.defaults().values().to_vec());
+    let pattern = RwSignal::new(catalogue()[0]);
+    let values = RwSignal::new(catalogue()[0].defaults().values().to_vec());
     let metrics = RwSignal::new(None::<Snapshot>);
     let conn = RwSignal::new(ConnState::Connecting);
     let playing = RwSignal::new(true);
@@ -253,6 +289,10 @@ pub fn Dashboard() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let commands = Commands::new(notice);
     let started = StoredValue::new(false);
+    // A play/pause the user asked for that the server has not confirmed yet:
+    // (wanted state, ticks seen since). Ticks already in flight still carry
+    // the old state and must not flip the button back.
+    let pending_play = StoredValue::new(None::<(bool, u32)>);
 
     let stage_ref = NodeRef::<html::Canvas>::new();
     let wait_ref = NodeRef::<html::Canvas>::new();
@@ -279,11 +319,12 @@ pub fn Dashboard() -> impl IntoView {
             wait: (wait, wc),
             rate: (rate, rc),
         };
-        let (initial, initial_seed, problems) = settings_from_url(info);
-        values.set(initial);
-        seed.set(initial_seed);
-        if !problems.is_empty() {
-            notice.set(Some(problems.join("; ")));
+        let from_url = settings_from_url(catalogue()[0]);
+        pattern.set(from_url.info);
+        values.set(from_url.values);
+        seed.set(from_url.seed);
+        if !from_url.problems.is_empty() {
+            notice.set(Some(from_url.problems.join("; ")));
         }
 
         let scene = Rc::new(RefCell::new(Scene::new()));
@@ -292,8 +333,11 @@ pub fn Dashboard() -> impl IntoView {
             move |frame: Frame<'static>| match frame {
                 Frame::Hello(h) => {
                     scene.borrow_mut().hello(&h);
+                    let info = find_pattern(&h.pattern).unwrap_or(catalogue()[0]);
+                    pattern.set(info);
                     run.set(h.run);
                     playing.set(h.playing);
+                    pending_play.set_value(None);
                     speed.set(h.speed);
                     seed.set(h.seed);
                     replace_url(&settings_query(info, &h.values, h.seed));
@@ -316,7 +360,17 @@ pub fn Dashboard() -> impl IntoView {
                         if let Some(m) = t.metrics {
                             metrics.set(Some(m));
                         }
-                        if playing.get_untracked() != t.playing {
+                        let confirmed = match pending_play.get_value() {
+                            Some((want, seen)) if t.playing != want && seen < 60 => {
+                                pending_play.set_value(Some((want, seen + 1)));
+                                false
+                            }
+                            _ => {
+                                pending_play.set_value(None);
+                                true
+                            }
+                        };
+                        if confirmed && playing.get_untracked() != t.playing {
                             playing.set(t.playing);
                         }
                         if t.coalesced > 0 {
@@ -326,7 +380,11 @@ pub fn Dashboard() -> impl IntoView {
                 }
                 Frame::Params { run: r, values: vs } => {
                     if r == run.get_untracked() {
-                        replace_url(&settings_query(info, &vs, seed.get_untracked()));
+                        replace_url(&settings_query(
+                            pattern.get_untracked(),
+                            &vs,
+                            seed.get_untracked(),
+                        ));
                         values.set(vs);
                     }
                 }
@@ -335,7 +393,7 @@ pub fn Dashboard() -> impl IntoView {
         let feed = Feed::connect(Callbacks {
             url: Box::new(move || {
                 ws_url(&settings_query(
-                    info,
+                    pattern.get_untracked(),
                     &values.get_untracked(),
                     seed.get_untracked(),
                 ))
@@ -357,6 +415,7 @@ pub fn Dashboard() -> impl IntoView {
     let toggle = move || {
         let next = !playing.get_untracked();
         playing.set(next);
+        pending_play.set_value(Some((next, 0)));
         commands.send(if next { Control::Play } else { Control::Pause });
     };
     let _keys = window_event_listener(leptos::ev::keydown, move |e| {
@@ -383,7 +442,7 @@ pub fn Dashboard() -> impl IntoView {
     });
 
     let theory = Memo::new(move |_| {
-        let mut p: ParamSet = info.defaults();
+        let mut p: ParamSet = pattern.get().defaults();
         values.with(|v| p.set_all(v).ok())?;
         Theory::for_params(&p)
     });
@@ -394,7 +453,27 @@ pub fn Dashboard() -> impl IntoView {
             <header class="topbar">
                 <h1>"Switchboard"</h1>
                 <span class="subtitle">"a live lab for API communication patterns"</span>
-                <span class="pattern-name" data-testid="pattern">{info.name}</span>
+                <label class="pattern-picker">
+                    <span class="visually-hidden">"Pattern"</span>
+                    <select
+                        data-testid="pattern-picker"
+                        aria-label="Communication pattern"
+                        on:change=move |ev| {
+                            commands.send(Control::Pattern { id: event_target_value(&ev) });
+                        }
+                    >
+                        {catalogue()
+                            .iter()
+                            .map(|p| {
+                                view! {
+                                    <option value=p.id selected=move || pattern.get().id == p.id>
+                                        {p.name}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
                 <ConnBadge conn />
             </header>
 
@@ -497,9 +576,9 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"completed"</dt>
                         <dd data-testid="completed">{move || m().totals.completed}</dd>
                         <dt>"failed"</dt>
-                        <dd>{move || { let t = m().totals; format!("{} (timeout {}, 503 {})", t.failed, t.failed_by[0], t.failed_by[1]) }}</dd>
+                        <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost"])}</dd>
                         <dt>"dropped"</dt>
-                        <dd>{move || { let d = m().totals.dropped; format!("{} (lost {}, queue full {}, late {})", d.iter().sum::<u64>(), d[0], d[1], d[2]) }}</dd>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late"]) }}</dd>
                         <dt>"timed-out attempts"</dt>
                         <dd>{move || m().totals.timed_out}</dd>
                         <dt>"retries"</dt>
@@ -525,15 +604,18 @@ pub fn Dashboard() -> impl IntoView {
 
                 <section class="panel controls" aria-label="Parameters">
                     <h2>"Parameters"</h2>
-                    {info
-                        .params
-                        .iter()
-                        .enumerate()
-                        .map(|(index, spec)| view! { <ParamControl spec index values commands /> })
-                        .collect_view()}
+                    {move || {
+                        pattern
+                            .get()
+                            .params
+                            .iter()
+                            .enumerate()
+                            .map(|(index, spec)| view! { <ParamControl spec index values commands /> })
+                            .collect_view()
+                    }}
                 </section>
 
-                <Explanation info />
+                {move || view! { <Explanation info=pattern.get() /> }}
             </main>
             <Show when=move || notice.with(Option::is_some)>
                 <div class="notice" role="alert" data-testid="notice">

@@ -7,7 +7,7 @@ use sim::PatternInfo;
 pub fn Explanation(info: &'static PatternInfo) -> impl IntoView {
     view! {
         <section class="panel explain" aria-labelledby="explain-title">
-            <h2 id="explain-title">{info.name}</h2>
+            <h2 id="explain-title" data-testid="pattern">{info.name}</h2>
             <p class="question">{format!("“{}”", info.question)}</p>
             <dl class="axes">
                 <dt>"Response timing"</dt>

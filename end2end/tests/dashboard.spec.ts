@@ -97,3 +97,24 @@ test('settings in the URL open the same run and survive in the address bar', asy
   await expect.poll(() => page.url()).toContain('net_ms=5');
   expect(page.url()).toContain('seed=42');
 });
+
+test('switching pattern is instant, keeps shared settings and shows in the URL', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, '/?rate=120');
+  await expect(page.locator('input[data-param=timeout_ms]')).toHaveCount(1);
+  await page.getByTestId('pattern-picker').selectOption('fire-and-forget');
+  await expect(page.getByTestId('pattern')).toHaveText('Fire and forget');
+  await expect(page.locator('input[data-param=timeout_ms]')).toHaveCount(0);
+  await expect(page.getByTestId('value-rate')).toHaveText('120 req/s');
+  await expect.poll(() => page.url()).toContain('pattern=fire-and-forget');
+  // It animates and counts deliveries.
+  await expect(page.getByTestId('completed')).not.toHaveText('0');
+  const a = await pixels(page, 'stage');
+  await page.waitForTimeout(150);
+  expect(await pixels(page, 'stage')).not.toEqual(a);
+  // A reload opens the same pattern.
+  await page.reload();
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await expect(page.getByTestId('pattern')).toHaveText('Fire and forget');
+  expect(errors).toEqual([]);
+});

@@ -184,6 +184,11 @@ impl Session {
                 self.sim.step();
                 Ok(None)
             }
+            Control::Pattern { id } => {
+                let info = find_pattern(&id).map_err(|e| e.to_string())?;
+                self.sim.switch_pattern(info);
+                Ok(Some(self.new_run()))
+            }
             Control::Reset { seed } => {
                 let seed = seed.unwrap_or(self.sim.seed());
                 self.sim.reset(seed);
@@ -320,6 +325,31 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn switching_pattern_keeps_the_shared_settings() {
+        let mut s = session();
+        s.control(r#"{"type":"set","param":"timeout_ms","value":500}"#)
+            .unwrap();
+        let reply = s
+            .control(r#"{"type":"pattern","id":"fire-and-forget"}"#)
+            .unwrap()
+            .unwrap();
+        match Frame::decode(&reply).unwrap() {
+            Frame::Hello(h) => {
+                assert_eq!(h.pattern, "fire-and-forget");
+                assert_eq!(h.run, 2);
+                assert_eq!(h.values[0], 200.0, "the rate carried over");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(s.sim().params().spec("timeout_ms").is_err());
+        let e = s
+            .control(r#"{"type":"pattern","id":"smoke-signals"}"#)
+            .unwrap_err();
+        assert!(e.starts_with("unknown pattern 'smoke-signals'"), "{e}");
+        assert_eq!(s.sim().info().id, "fire-and-forget");
     }
 
     #[test]

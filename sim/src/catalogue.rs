@@ -33,7 +33,10 @@ pub struct PatternInfo {
 
 /// Every implemented pattern.
 pub fn catalogue() -> &'static [&'static PatternInfo] {
-    &[&patterns::request_response::INFO]
+    &[
+        &patterns::request_response::INFO,
+        &patterns::fire_and_forget::INFO,
+    ]
 }
 
 /// Looks a pattern up by id, with the error a person should see.
@@ -61,6 +64,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::request_response::ID => Box::new(
             patterns::request_response::RequestResponse::new(params, seed),
         ),
+        patterns::fire_and_forget::ID => {
+            Box::new(patterns::fire_and_forget::FireAndForget::new(params, seed))
+        }
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

@@ -105,15 +105,19 @@ pub enum FailReason {
     Timeout,
     /// The server refused the last attempt (queue full → `503`).
     Rejected,
+    /// The message never reached anyone who wanted it, and nobody told the
+    /// sender: a silent loss.
+    Lost,
 }
 
 impl FailReason {
-    pub const ALL: [FailReason; 2] = [FailReason::Timeout, FailReason::Rejected];
+    pub const ALL: [FailReason; 3] = [FailReason::Timeout, FailReason::Rejected, FailReason::Lost];
 
     pub fn id(self) -> &'static str {
         match self {
             FailReason::Timeout => "timeout",
             FailReason::Rejected => "rejected",
+            FailReason::Lost => "lost",
         }
     }
 }

@@ -117,7 +117,7 @@ pub struct Totals {
     /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
     pub dropped: [u64; 3],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
-    pub failed_by: [u64; 2],
+    pub failed_by: [u64; 3],
 }
 
 /// What the viewer plots, several times a second.

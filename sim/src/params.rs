@@ -317,6 +317,17 @@ impl ParamSet {
         Ok(())
     }
 
+    /// Takes over every value of `other` whose parameter this set also has
+    /// and whose value is admissible here; the rest keep their values. Used
+    /// when switching pattern, so the settings that still apply are kept.
+    pub fn adopt(&mut self, other: &ParamSet) {
+        for (spec, &v) in other.specs.iter().zip(&other.values) {
+            if self.spec(spec.id).is_ok() {
+                let _ = self.set(spec.id, v);
+            }
+        }
+    }
+
     /// `{id: value}` as JSON, in spec order.
     pub fn to_json(&self) -> serde_json::Value {
         let map = self
@@ -491,6 +502,19 @@ mod tests {
         let e = p.set_str("rate", "fast").unwrap_err().to_string();
         assert!(e.contains("'fast' is not a valid value"), "{e}");
         assert_eq!(p, before, "a refused value changes nothing");
+    }
+
+    #[test]
+    fn adopting_keeps_shared_settings_only() {
+        let mut a = ParamSet::defaults("a", SPECS);
+        a.set_str("rate", "300").unwrap();
+        a.set_str("workers", "7").unwrap();
+        const OTHER: &[ParamSpec] = &[RATE, LOSS];
+        let mut b = ParamSet::defaults("b", OTHER);
+        b.adopt(&a);
+        assert_eq!(b.get("rate"), 300.0);
+        assert_eq!(b.get("loss"), 0.0);
+        assert_eq!(b.pattern(), "b");
     }
 
     #[test]

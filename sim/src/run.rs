@@ -117,6 +117,14 @@ impl Simulation {
         }
     }
 
+    /// Switches to another pattern from time 0 with the same seed, keeping
+    /// the settings that still apply.
+    pub fn switch_pattern(&mut self, info: &'static PatternInfo) {
+        let mut next = info.defaults();
+        next.adopt(self.params());
+        *self = Simulation::new(next, self.seed, self.opts);
+    }
+
     /// Starts the run again from time 0 with `seed` and the current parameters.
     pub fn reset(&mut self, seed: u64) {
         *self = Simulation::new(self.params().clone(), seed, self.opts);

@@ -59,7 +59,7 @@ impl<J> Station<J> {
 
     /// The next waiting job a free worker takes, if any. Call until `None`
     /// after a finish or a capacity change.
-    pub fn next(&mut self) -> Option<J> {
+    pub fn take_next(&mut self) -> Option<J> {
         if self.busy < self.workers {
             let job = self.queue.pop_front()?;
             self.busy += 1;
@@ -70,7 +70,7 @@ impl<J> Station<J> {
     }
 
     /// Changes the number of workers. Busy workers above the new count
-    /// finish their jobs; the queue is served again via [`Station::next`].
+    /// finish their jobs; the queue is served again via [`Station::take_next`].
     pub fn set_workers(&mut self, workers: u32) {
         self.workers = workers;
     }
@@ -104,8 +104,8 @@ mod tests {
         assert_eq!(s.admit('b'), Admit::Queued);
         assert_eq!(s.admit('c'), Admit::Full('c'));
         s.finish();
-        assert_eq!(s.next(), Some('b'));
-        assert_eq!(s.next(), None);
+        assert_eq!(s.take_next(), Some('b'));
+        assert_eq!(s.take_next(), None);
         assert_eq!((s.busy(), s.queued()), (1, 0));
     }
 
@@ -117,11 +117,11 @@ mod tests {
         }
         s.set_workers(3);
         assert_eq!(
-            std::iter::from_fn(|| s.next()).collect::<Vec<_>>(),
+            std::iter::from_fn(|| s.take_next()).collect::<Vec<_>>(),
             vec![1, 2]
         );
         s.set_workers(1);
         s.finish();
-        assert_eq!(s.next(), None, "still two busy above the new count");
+        assert_eq!(s.take_next(), None, "still two busy above the new count");
     }
 }

@@ -95,6 +95,10 @@ pub enum Control {
     },
     /// While paused: run exactly the next scheduled action.
     Step,
+    /// Switch to another pattern (same seed, shared settings kept).
+    Pattern {
+        id: String,
+    },
     /// Restart the run, optionally with another seed.
     Reset {
         #[serde(default)]

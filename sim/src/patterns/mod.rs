@@ -3,4 +3,5 @@
 //! Each module declares its `INFO` (catalogue entry and parameter specs) and
 //! an engine implementing [`crate::pattern::Pattern`].
 
+pub mod fire_and_forget;
 pub mod request_response;

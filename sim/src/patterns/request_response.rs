@@ -366,7 +366,7 @@ impl RequestResponse {
     }
 
     fn start_waiting_jobs(&mut self, rec: &mut Recorder) {
-        while let Some(job) = self.station.next() {
+        while let Some(job) = self.station.take_next() {
             self.start_job(rec, job, true);
         }
     }

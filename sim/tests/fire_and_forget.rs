@@ -1,0 +1,148 @@
+//! The fire-and-forget engine against its law: sender wait 0, delivered =
+//! sent × (1 − loss), no error at the sender.
+
+use proptest::prelude::*;
+use sim::run::Options;
+use sim::time::{self, SECOND};
+use sim::{find_pattern, ParamSet, Simulation, What};
+
+fn params(sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern("fire-and-forget").unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+#[test]
+fn same_seed_same_events() {
+    let p = params(&[("rate", "400"), ("loss", "0.1")]);
+    let run = |seed| {
+        let mut s = Simulation::new(
+            p.clone(),
+            seed,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        s.advance_to(10 * SECOND);
+        s.events().to_vec()
+    };
+    assert_eq!(run(4), run(4));
+    assert_ne!(run(4), run(5));
+}
+
+/// Delivered = sent × (1 − loss): binomial, so the tolerance is four
+/// standard deviations of the count for the run's own sample size.
+#[test]
+fn delivered_is_sent_times_one_minus_loss_and_the_sender_hears_nothing() {
+    let loss = 0.15;
+    let p = params(&[
+        ("rate", "500"),
+        ("workers", "8"),
+        ("service_ms", "1"),
+        ("loss", "0.15"),
+    ]);
+    let mut sim = Simulation::new(
+        p,
+        21,
+        Options {
+            keep_events: true,
+            series: false,
+        },
+    );
+    let topo = sim.topology().clone();
+    let mut toward_a_client = 0;
+    for _ in 0..200 {
+        sim.advance_to(sim.now() + SECOND);
+        toward_a_client += sim
+            .events()
+            .iter()
+            .filter(|e| matches!(e.what, What::Sent { link, .. } if topo.links[link as usize].to != topo.nodes.len() as u16 - 1))
+            .count();
+        sim.clear_events();
+    }
+    let s = sim.summary(0.0);
+    let sent = (s.offered - s.pending) as f64;
+    let expected = sent * (1.0 - loss);
+    let sd = (sent * loss * (1.0 - loss)).sqrt();
+    println!(
+        "sent {sent}, delivered {}, expected {expected:.0} ± {sd:.0}",
+        s.completed
+    );
+    assert!((s.completed as f64 - expected).abs() < 4.0 * sd);
+    assert_eq!(
+        s.failed["lost"], s.dropped["loss"],
+        "every loss is a silent failure"
+    );
+    assert_eq!(
+        s.failed["timeout"] + s.failed["rejected"],
+        0,
+        "the sender is never told"
+    );
+    assert_eq!(toward_a_client, 0, "nothing ever travels back to a sender");
+    assert_eq!(s.wire_messages, s.offered, "one message per send, no acks");
+}
+
+#[test]
+fn a_full_queue_loses_messages_silently() {
+    let p = params(&[
+        ("rate", "1000"),
+        ("service_ms", "5"),
+        ("service_dist", "const"),
+        ("queue_cap", "2"),
+    ]);
+    let mut sim = Simulation::new(p, 2, Options::default());
+    sim.advance_to(10 * SECOND);
+    let s = sim.summary(0.0);
+    assert!(s.dropped["queue_full"] > 5000);
+    assert_eq!(s.failed["lost"], s.dropped["queue_full"]);
+    assert!(
+        (s.throughput_per_s - 200.0).abs() < 2.0,
+        "{}",
+        s.throughput_per_s
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_holds_after_every_step(
+        rate in 0.0f64..3000.0,
+        clients in 1u32..8,
+        service_ms in 0.05f64..20.0,
+        workers in 1u32..5,
+        queue_cap in 0u32..20,
+        net_ms in 0.0f64..20.0,
+        jitter_ms in 0.0f64..10.0,
+        loss in 0.0f64..0.5,
+        seed in any::<u64>(),
+        new_workers in 1u32..5,
+    ) {
+        let p = params(&[
+            ("rate", &rate.to_string()),
+            ("clients", &clients.to_string()),
+            ("service_ms", &service_ms.to_string()),
+            ("workers", &workers.to_string()),
+            ("queue_cap", &queue_cap.to_string()),
+            ("net_ms", &net_ms.to_string()),
+            ("jitter_ms", &jitter_ms.to_string()),
+            ("loss", &loss.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..3000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1000 {
+                sim.set_param("workers", new_workers as f64).unwrap();
+            }
+        }
+        let _ = time::MS;
+    }
+}
