@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use sim::metrics::Snapshot;
 use sim::run::Theory;
 use sim::wire::{Control, Frame, Hello, MAX_SPEED, MIN_SPEED};
-use sim::{catalogue, find_pattern, MsgKind, ParamSet, PatternInfo};
+use sim::{catalogue, find_pattern, ParamSet, PatternInfo};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -552,7 +552,7 @@ pub fn Dashboard() -> impl IntoView {
                             </Show>
                         </div>
                     </div>
-                    <Legend />
+                    <Legend pattern />
                 </section>
 
                 <section class="panel charts" aria-label="Live charts">
@@ -590,14 +590,18 @@ pub fn Dashboard() -> impl IntoView {
                     </dl>
                     <p class="theory" data-testid="theory">
                         {move || match theory.get() {
-                            Some(t) if t.utilisation < 1.0 => format!(
-                                "Theory ({}): ρ = {:.2}, mean wait ≈ {} (ignoring loss, timeouts and the queue limit). Stable below {} req/s.",
+                            Some(sim::run::Theory { model, utilisation, mean_wait_ms: Some(w), stable_below_per_s }) => format!(
+                                "Theory ({model}): ρ = {utilisation:.2}, mean wait ≈ {} (ignoring timeouts and the queue limit). Stable below {} req/s.",
+                                fmt_ms(w),
+                                fmt_rate(stable_below_per_s)
+                            ),
+                            Some(t) => format!(
+                                "Theory ({}): ρ = {:.2} ≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound. Stable below {} req/s.",
                                 t.model,
                                 t.utilisation,
-                                fmt_ms(t.mean_wait_ms),
                                 fmt_rate(t.stable_below_per_s)
                             ),
-                            _ => "Theory: offered load ≥ capacity (ρ ≥ 1) or no closed form for these settings — without limits the queue would grow without bound.".to_string(),
+                            None => "Theory: no closed form for these settings (several workers with non-exponential service).".to_string(),
                         }}
                     </p>
                 </section>
@@ -682,22 +686,20 @@ fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
 }
 
 #[component]
-fn Legend() -> impl IntoView {
-    let kinds = [
-        MsgKind::Request,
-        MsgKind::Response,
-        MsgKind::Error,
-        MsgKind::Retry,
-    ];
+fn Legend(pattern: RwSignal<&'static PatternInfo>) -> impl IntoView {
     view! {
-        <ul class="legend" aria-label="Legend">
-            {kinds
-                .into_iter()
-                .map(|k| {
-                    let (c, s) = palette::style(k);
-                    view! { <li>{glyph(c, s, false)}{k.label()}</li> }
-                })
-                .collect_view()}
+        <ul class="legend" aria-label="Legend" data-testid="legend">
+            {move || {
+                pattern
+                    .get()
+                    .kinds
+                    .iter()
+                    .map(|&k| {
+                        let (c, s) = palette::style(k);
+                        view! { <li>{glyph(c, s, false)}{k.label()}</li> }
+                    })
+                    .collect_view()
+            }}
             <li>{glyph(palette::BLUE, Shape::Circle, true)}"will be lost"</li>
             <li><span class="mark-x" aria-hidden="true">"✕"</span>"dropped / failed"</li>
             <li><span class="mark-ring timeout" aria-hidden="true"></span>"timed out"</li>

@@ -105,6 +105,10 @@ test('switching pattern is instant, keeps shared settings and shows in the URL',
   await page.getByTestId('pattern-picker').selectOption('fire-and-forget');
   await expect(page.getByTestId('pattern')).toHaveText('Fire and forget');
   await expect(page.locator('input[data-param=timeout_ms]')).toHaveCount(0);
+  // Its own legend: requests only, no responses.
+  await expect(page.getByTestId('legend')).toContainText('request');
+  await expect(page.getByTestId('legend')).not.toContainText('response');
+  await expect(page.getByTestId('theory')).toContainText('M/M/c');
   await expect(page.getByTestId('value-rate')).toHaveText('120 req/s');
   await expect.poll(() => page.url()).toContain('pattern=fire-and-forget');
   // It animates and counts deliveries.

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::event::MsgKind;
 use crate::params::{ParamError, ParamSet, ParamSpec};
 use crate::pattern::Pattern;
 use crate::patterns;
@@ -29,6 +30,8 @@ pub struct PatternInfo {
     /// The classroom question this pattern answers.
     pub question: &'static str,
     pub params: &'static [ParamSpec],
+    /// The message kinds this pattern puts on the wire, for its legend.
+    pub kinds: &'static [MsgKind],
 }
 
 /// Every implemented pattern.

@@ -236,35 +236,38 @@ pub struct Theory {
     pub model: &'static str,
     /// ρ = λ / (c·μ).
     pub utilisation: f64,
-    /// Mean waiting time including both network hops, assuming no loss,
-    /// timeouts or full queue.
-    pub mean_wait_ms: f64,
+    /// Mean waiting time including the network hops, assuming no timeouts
+    /// or full queue; `None` when ρ ≥ 1 (no steady state).
+    pub mean_wait_ms: Option<f64>,
     /// Largest rate the service can sustain: c·μ per second.
     pub stable_below_per_s: f64,
 }
 
 impl Theory {
     /// M/M/c for exponential service, M/G/1 (Pollaczek–Khinchine) for one
-    /// worker with any service distribution; `None` when unstable or when
-    /// neither applies.
+    /// worker with any service distribution; `None` when neither applies.
     pub fn for_params(p: &ParamSet) -> Option<Theory> {
-        if p.pattern() != crate::patterns::request_response::ID {
-            return None;
-        }
-        let lambda = p.get("rate");
+        use crate::patterns::{fire_and_forget, request_response};
+        // Network hops on the way, and the rate that reaches the service
+        // (losses thin a Poisson stream into a Poisson stream).
+        let (hops, lambda) = match p.pattern() {
+            request_response::ID => (2.0, p.get("rate")),
+            fire_and_forget::ID => (1.0, p.get("rate") * (1.0 - p.get("loss"))),
+            _ => return None,
+        };
         let s = p.get("service_ms") / 1000.0;
         let c = p.get("workers") as u32;
         let dist = ServiceDist::from_index(p.get("service_dist") as usize);
-        let net_s = 2.0 * (p.get("net_ms") + p.get("jitter_ms") / 2.0) / 1000.0;
+        let net_s = hops * (p.get("net_ms") + p.get("jitter_ms") / 2.0) / 1000.0;
         let (model, w) = match dist {
-            ServiceDist::Exp => ("M/M/c", theory::mmc_mean_sojourn(lambda, 1.0 / s, c)?),
-            _ if c == 1 => ("M/G/1", theory::mg1_mean_sojourn(lambda, s, dist.scv())?),
+            ServiceDist::Exp => ("M/M/c", theory::mmc_mean_sojourn(lambda, 1.0 / s, c)),
+            _ if c == 1 => ("M/G/1", theory::mg1_mean_sojourn(lambda, s, dist.scv())),
             _ => return None,
         };
         Some(Theory {
             model,
             utilisation: lambda * s / c as f64,
-            mean_wait_ms: (w + net_s) * 1000.0,
+            mean_wait_ms: w.map(|w| (w + net_s) * 1000.0),
             stable_below_per_s: c as f64 / s,
         })
     }

@@ -51,6 +51,7 @@ pub const INFO: PatternInfo = PatternInfo {
     law: "Sender wait = 0; delivered = sent × (1 − loss), with no error at the sender.",
     question: "What do we give up when we stop waiting for an answer?",
     params: PARAMS,
+    kinds: &[MsgKind::Request],
 };
 
 #[derive(Clone, Copy, Debug)]

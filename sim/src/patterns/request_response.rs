@@ -64,6 +64,7 @@ pub const INFO: PatternInfo = PatternInfo {
     law: "Open-loop Poisson arrivals, exponential service and no network delay: the mean wait equals the M/M/c (Erlang C) sojourn time. Goodput falls once the timeout is shorter than the wait.",
     question: "Why does the payment page hang when the service is busy?",
     params: PARAMS,
+    kinds: &[MsgKind::Request, MsgKind::Response, MsgKind::Error, MsgKind::Retry],
 };
 
 /// Future actions of this pattern's engine.
