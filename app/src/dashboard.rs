@@ -38,7 +38,7 @@ const WAIT_CHART: ChartSpec<'static> = ChartSpec {
 const RATE_CHART: ChartSpec<'static> = ChartSpec {
     title: "Throughput",
     unit: "per second",
-    names: &["offered", "completed"],
+    names: &["offered", "delivered"],
     dashed: &[0],
 };
 
@@ -562,8 +562,8 @@ pub fn Dashboard() -> impl IntoView {
 
                 <section class="panel figures" aria-label="Figures">
                     <div class="tiles">
-                        <Tile label="Offered" unit="req/s" testid="offered" value=Signal::derive(move || fmt_rate(m().offered_per_s)) />
-                        <Tile label="Completed" unit="req/s" testid="throughput" value=Signal::derive(move || fmt_rate(m().throughput_per_s)) />
+                        <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_rate(m().offered_per_s)) />
+                        <Tile label="Delivered" unit="useful per s" testid="throughput" value=Signal::derive(move || fmt_rate(m().throughput_per_s)) />
                         <Tile label="Wait p50" unit="" testid="p50" value=Signal::derive(move || fmt_ms(m().wait.p50)) />
                         <Tile label="Wait p95" unit="" testid="p95" value=Signal::derive(move || fmt_ms(m().wait.p95)) />
                         <Tile label="Wait p99" unit="" testid="p99" value=Signal::derive(move || fmt_ms(m().wait.p99)) />
@@ -571,37 +571,51 @@ pub fn Dashboard() -> impl IntoView {
                         <Tile label="Queue" unit="waiting" testid="queue" value=Signal::derive(move || m().queue_depth.to_string()) />
                         <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
                         <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_rate(m().wire_per_s)) />
+                        {move || {
+                            (pattern.get().figures)(&m().totals)
+                                .into_iter()
+                                .map(|f| {
+                                    let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
+                                        format!("{}", f.value as i64)
+                                    } else {
+                                        fmt_rate(f.value)
+                                    };
+                                    view! {
+                                        <div class="tile pattern-figure">
+                                            <span class="tile-label">{f.label}</span>
+                                            <span class="tile-value" data-testid=format!("figure-{}", f.id)>{value}</span>
+                                            <span class="tile-unit">{f.unit}</span>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()
+                        }}
                     </div>
                     <dl class="totals" data-testid="totals">
-                        <dt>"completed"</dt>
+                        <dt>"delivered"</dt>
                         <dd data-testid="completed">{move || m().totals.completed}</dd>
                         <dt>"failed"</dt>
                         <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost"])}</dd>
                         <dt>"dropped"</dt>
                         <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late"]) }}</dd>
-                        <dt>"timed-out attempts"</dt>
-                        <dd>{move || m().totals.timed_out}</dd>
-                        <dt>"retries"</dt>
-                        <dd>{move || m().totals.retries}</dd>
-                        <dt>"wasted work"</dt>
-                        <dd title="Requests served after their client gave up">{move || m().totals.wasted}</dd>
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>
                     <p class="theory" data-testid="theory">
                         {move || match theory.get() {
-                            Some(sim::run::Theory { model, utilisation, mean_wait_ms: Some(w), stable_below_per_s }) => format!(
-                                "Theory ({model}): ρ = {utilisation:.2}, mean wait ≈ {} (ignoring timeouts and the queue limit). Stable below {} req/s.",
+                            Some(sim::run::Theory { model, utilisation, mean_wait_ms: Some(w), stable_below_per_s, rate_unit }) => format!(
+                                "Theory ({model}): ρ = {utilisation:.2}, mean wait ≈ {} (ignoring timeouts and the queue limit). Stable below {} {rate_unit}.",
                                 fmt_ms(w),
                                 fmt_rate(stable_below_per_s)
                             ),
                             Some(t) => format!(
-                                "Theory ({}): ρ = {:.2} ≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound. Stable below {} req/s.",
+                                "Theory ({}): ρ = {:.2} ≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound. Stable below {} {}.",
                                 t.model,
                                 t.utilisation,
-                                fmt_rate(t.stable_below_per_s)
+                                fmt_rate(t.stable_below_per_s),
+                                t.rate_unit
                             ),
-                            None => "Theory: no closed form for these settings (several workers with non-exponential service).".to_string(),
+                            None => "Theory: no closed form is shown for this pattern with these settings.".to_string(),
                         }}
                     </p>
                 </section>

@@ -122,3 +122,21 @@ test('switching pattern is instant, keeps shared settings and shows in the URL',
   await expect(page.getByTestId('pattern')).toHaveText('Fire and forget');
   expect(errors).toEqual([]);
 });
+
+test('every pattern can be selected, animates and shows its own figures', async ({ page, request }) => {
+  const errors = watchErrors(page);
+  const catalogue: { id: string; name: string }[] = await (await request.get('/api/patterns')).json();
+  expect(catalogue.length).toBeGreaterThanOrEqual(3);
+  await openLive(page);
+  for (const p of catalogue) {
+    await page.getByTestId('pattern-picker').selectOption(p.id);
+    await expect(page.getByTestId('pattern')).toHaveText(p.name);
+    await expect.poll(() => page.url()).toContain(`pattern=${p.id}`);
+    await expect(page.getByTestId('completed')).not.toHaveText('0');
+    const a = await pixels(page, 'stage');
+    await page.waitForTimeout(150);
+    expect(await pixels(page, 'stage'), `${p.id} animates`).not.toEqual(a);
+    expect(await page.locator('.pattern-figure').count(), `${p.id} has figures`).toBeGreaterThan(0);
+  }
+  expect(errors).toEqual([]);
+});

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::event::MsgKind;
+use crate::metrics::Totals;
 use crate::params::{ParamError, ParamSet, ParamSpec};
 use crate::pattern::Pattern;
 use crate::patterns;
@@ -32,6 +33,20 @@ pub struct PatternInfo {
     pub params: &'static [ParamSpec],
     /// The message kinds this pattern puts on the wire, for its legend.
     pub kinds: &'static [MsgKind],
+    /// The pattern's own figures, computed from the run's totals.
+    #[serde(skip)]
+    pub figures: fn(&Totals) -> Vec<Figure>,
+}
+
+/// One pattern-specific figure (empty-poll share, silent losses…).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Figure {
+    /// Key in the CLI's JSON `figures` object.
+    pub id: &'static str,
+    pub label: &'static str,
+    pub value: f64,
+    /// Unit shown after the value ("%" values are already × 100).
+    pub unit: &'static str,
 }
 
 /// Every implemented pattern.
@@ -39,6 +54,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
     &[
         &patterns::request_response::INFO,
         &patterns::fire_and_forget::INFO,
+        &patterns::short_polling::INFO,
     ]
 }
 
@@ -69,6 +85,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         ),
         patterns::fire_and_forget::ID => {
             Box::new(patterns::fire_and_forget::FireAndForget::new(params, seed))
+        }
+        patterns::short_polling::ID => {
+            Box::new(patterns::short_polling::ShortPolling::new(params, seed))
         }
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"

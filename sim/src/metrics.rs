@@ -118,6 +118,16 @@ pub struct Totals {
     pub dropped: [u64; 3],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
     pub failed_by: [u64; 3],
+    /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;
+    /// patterns derive their own figures from these (empty-poll share…).
+    pub sent_by_kind: [u64; 12],
+}
+
+impl Totals {
+    /// Messages of `kind` ever put on the wire.
+    pub fn sent_of(&self, kind: MsgKind) -> u64 {
+        self.sent_by_kind[kind_index(kind)]
+    }
 }
 
 /// What the viewer plots, several times a second.
@@ -290,6 +300,7 @@ impl Metrics {
                 if kind == MsgKind::Retry {
                     self.totals.retries += 1;
                 }
+                self.totals.sent_by_kind[kind_index(kind)] += 1;
                 self.in_flight += 1;
             }
             What::Queued { .. } => {
@@ -418,6 +429,10 @@ impl Metrics {
     pub fn series(&self) -> &[SeriesRow] {
         self.series.as_deref().unwrap_or(&[])
     }
+}
+
+pub fn kind_index(k: MsgKind) -> usize {
+    MsgKind::ALL.iter().position(|&x| x == k).unwrap_or(0)
 }
 
 pub fn drop_index(r: DropReason) -> usize {

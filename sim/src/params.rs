@@ -464,6 +464,24 @@ pub const BACKOFF_MS: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const UPDATE_RATE: ParamSpec = ParamSpec {
+    id: "update_rate",
+    name: "Update rate",
+    unit: "updates/s",
+    help: "New data produced on the server side per second (Poisson).",
+    kind: number(0.0, 1_000.0, 2.0, 0.01, false, true),
+    live: true,
+};
+
+pub const POLL_MS: ParamSpec = ParamSpec {
+    id: "poll_ms",
+    name: "Poll interval",
+    unit: "ms",
+    help: "How often each client asks the server for news.",
+    kind: number(10.0, 60_000.0, 1_000.0, 1.0, false, true),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

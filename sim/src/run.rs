@@ -218,6 +218,10 @@ impl Simulation {
             },
             messages: *l,
             theory: self.theory(),
+            figures: (self.info().figures)(t)
+                .into_iter()
+                .map(|f| (f.id, f.value))
+                .collect(),
             events,
             wall_ms,
             events_per_s: if wall_ms > 0.0 {
@@ -241,13 +245,35 @@ pub struct Theory {
     pub mean_wait_ms: Option<f64>,
     /// Largest rate the service can sustain: c·μ per second.
     pub stable_below_per_s: f64,
+    /// What that rate counts.
+    pub rate_unit: &'static str,
 }
 
 impl Theory {
     /// M/M/c for exponential service, M/G/1 (Pollaczek–Khinchine) for one
     /// worker with any service distribution; `None` when neither applies.
     pub fn for_params(p: &ParamSet) -> Option<Theory> {
-        use crate::patterns::{fire_and_forget, request_response};
+        use crate::patterns::{fire_and_forget, request_response, short_polling};
+        if p.pattern() == short_polling::ID {
+            // Staleness: half a poll interval, the poll's service, one hop
+            // back. The server sees clients/poll polls a second.
+            let poll_s = p.get("poll_ms") / 1000.0;
+            let s = p.get("service_ms") / 1000.0;
+            let c = p.get("workers");
+            let polls = p.get("clients") / poll_s;
+            return Some(Theory {
+                model: "poll/2 + one hop",
+                utilisation: polls * s / c,
+                mean_wait_ms: Some(
+                    p.get("poll_ms") / 2.0
+                        + p.get("service_ms")
+                        + p.get("net_ms")
+                        + p.get("jitter_ms") / 2.0,
+                ),
+                stable_below_per_s: c / s,
+                rate_unit: "polls/s",
+            });
+        }
         // Network hops on the way, and the rate that reaches the service
         // (losses thin a Poisson stream into a Poisson stream).
         let (hops, lambda) = match p.pattern() {
@@ -269,6 +295,7 @@ impl Theory {
             utilisation: lambda * s / c as f64,
             mean_wait_ms: w.map(|w| (w + net_s) * 1000.0),
             stable_below_per_s: c as f64 / s,
+            rate_unit: "req/s",
         })
     }
 }
@@ -305,6 +332,8 @@ pub struct Summary {
     /// The conservation ledger at the end of the run.
     pub messages: Ledger,
     pub theory: Option<Theory>,
+    /// The pattern's own figures (see `PatternInfo::figures`).
+    pub figures: BTreeMap<&'static str, f64>,
     /// Events the engine emitted.
     pub events: u64,
     /// Wall-clock time the run took, measured by the caller.

@@ -14,9 +14,10 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::PatternInfo;
+use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::metrics::Totals;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -52,7 +53,31 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "What do we give up when we stop waiting for an answer?",
     params: PARAMS,
     kinds: &[MsgKind::Request],
+    figures,
 };
+
+/// Losses nobody told the sender about.
+fn figures(t: &Totals) -> Vec<Figure> {
+    let lost = t.failed_by[crate::metrics::fail_index(FailReason::Lost)];
+    vec![
+        Figure {
+            id: "silent_losses",
+            label: "silent losses",
+            value: lost as f64,
+            unit: "",
+        },
+        Figure {
+            id: "silent_loss_share",
+            label: "share lost silently",
+            value: if t.offered > 0 {
+                100.0 * lost as f64 / t.offered as f64
+            } else {
+                0.0
+            },
+            unit: "%",
+        },
+    ]
+}
 
 #[derive(Clone, Copy, Debug)]
 enum Action {

@@ -5,3 +5,4 @@
 
 pub mod fire_and_forget;
 pub mod request_response;
+pub mod short_polling;

@@ -23,9 +23,10 @@
 
 use std::collections::HashMap;
 
-use crate::catalogue::PatternInfo;
+use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::metrics::Totals;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -65,7 +66,32 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Why does the payment page hang when the service is busy?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Response, MsgKind::Error, MsgKind::Retry],
+    figures,
 };
+
+/// Timeouts, retries and the work nobody waited for.
+fn figures(t: &Totals) -> Vec<Figure> {
+    vec![
+        Figure {
+            id: "timed_out",
+            label: "timed-out attempts",
+            value: t.timed_out as f64,
+            unit: "",
+        },
+        Figure {
+            id: "retries",
+            label: "retries",
+            value: t.retries as f64,
+            unit: "",
+        },
+        Figure {
+            id: "wasted_work",
+            label: "wasted work",
+            value: t.wasted as f64,
+            unit: "",
+        },
+    ]
+}
 
 /// Future actions of this pattern's engine.
 #[derive(Clone, Copy, Debug)]
