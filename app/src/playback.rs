@@ -68,6 +68,8 @@ pub struct NodeState {
     pub queued: u32,
     pub busy: u32,
     pub workers: u32,
+    /// Connections or requests held open at the node.
+    pub open: u32,
 }
 
 #[derive(Default)]
@@ -116,6 +118,7 @@ impl Playback {
                 queued: 0,
                 busy: 0,
                 workers: n.workers,
+                open: 0,
             })
             .collect();
         self.display = 0;
@@ -260,6 +263,11 @@ impl Playback {
             What::Capacity { node, workers } => {
                 if let Some(n) = self.node(node) {
                     n.workers = workers;
+                }
+            }
+            What::Open { node, connections } => {
+                if let Some(n) = self.node(node) {
+                    n.open = connections;
                 }
             }
             What::Offered { .. } | What::Delivered { .. } => {}

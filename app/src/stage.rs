@@ -13,7 +13,7 @@ use web_sys::CanvasRenderingContext2d;
 
 use crate::layout::{Layout, Point};
 use crate::palette::{self, Shape, GRID, INK, MUTED};
-use crate::playback::{MarkKind, Playback, MARK_MS};
+use crate::playback::{MarkKind, NodeState, Playback, MARK_MS};
 
 /// Most dots drawn in one frame.
 pub const DOT_BUDGET: usize = 2000;
@@ -60,15 +60,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
                     let _ = ctx.fill_text(&node.label, p.x, p.y + r + 3.0);
                 }
             }
-            _ => draw_server(
-                ctx,
-                p,
-                r,
-                &node.label,
-                state.busy,
-                state.workers,
-                state.queued,
-            ),
+            _ => draw_server(ctx, p, r, &node.label, state),
         }
     }
 
@@ -143,15 +135,13 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
 
 /// A service (or any node with workers): a box of worker slots, its queue to
 /// the left.
-fn draw_server(
-    ctx: &CanvasRenderingContext2d,
-    p: Point,
-    r: f64,
-    label: &str,
-    busy: u32,
-    workers: u32,
-    queued: u32,
-) {
+fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, state: NodeState) {
+    let NodeState {
+        queued,
+        busy,
+        workers,
+        open,
+    } = state;
     let (bw, bh) = (r * 3.0, r * 3.0);
     let (x0, y0) = (p.x - bw / 2.0, p.y - bh / 2.0);
     ctx.set_fill_style_str("#ffffff");
@@ -199,8 +189,13 @@ fn draw_server(
     ctx.set_font("600 12px system-ui, sans-serif");
     ctx.set_text_align("center");
     ctx.set_text_baseline("top");
+    let held = if open > 0 {
+        format!(" · {open} held open")
+    } else {
+        String::new()
+    };
     let _ = ctx.fill_text(
-        &format!("{label} · {busy}/{workers} busy"),
+        &format!("{label} · {busy}/{workers} busy{held}"),
         p.x,
         y0 + bh + 4.0,
     );

@@ -55,6 +55,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::request_response::INFO,
         &patterns::fire_and_forget::INFO,
         &patterns::short_polling::INFO,
+        &patterns::long_polling::INFO,
     ]
 }
 
@@ -88,6 +89,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         }
         patterns::short_polling::ID => {
             Box::new(patterns::short_polling::ShortPolling::new(params, seed))
+        }
+        patterns::long_polling::ID => {
+            Box::new(patterns::long_polling::LongPolling::new(params, seed))
         }
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"

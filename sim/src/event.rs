@@ -189,6 +189,9 @@ pub enum What {
     },
     /// `node` now has `workers` parallel workers (at start and on change).
     Capacity { node: NodeId, workers: u32 },
+    /// `node` now holds `connections` open connections or held requests
+    /// (long polls waiting for data, event streams).
+    Open { node: NodeId, connections: u32 },
 }
 
 #[cfg(test)]

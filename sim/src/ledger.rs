@@ -80,7 +80,7 @@ impl Ledger {
                 self.pending = self.dec(self.pending);
                 self.failed += 1;
             }
-            What::TimedOut { .. } | What::Capacity { .. } => {}
+            What::TimedOut { .. } | What::Capacity { .. } | What::Open { .. } => {}
         }
     }
 

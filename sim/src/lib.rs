@@ -30,6 +30,7 @@ pub mod station;
 pub mod theory;
 pub mod time;
 pub mod topology;
+pub mod updates;
 pub mod wire;
 
 pub use catalogue::{build, catalogue, find_pattern, PatternInfo};

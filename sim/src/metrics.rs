@@ -121,6 +121,9 @@ pub struct Totals {
     /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;
     /// patterns derive their own figures from these (empty-poll share…).
     pub sent_by_kind: [u64; 12],
+    /// Connections held open right now, over all nodes (a level, not a
+    /// total: long polls waiting, streams connected).
+    pub open_connections: u64,
 }
 
 impl Totals {
@@ -179,6 +182,8 @@ pub struct Metrics {
     busy: u64,
     /// Workers per node, from `Capacity` events; summed into `capacity`.
     workers: Vec<u32>,
+    /// Open connections per node, from `Open` events.
+    open: Vec<u32>,
     capacity: u64,
     current: Bucket,
     /// Closed buckets of the rolling window, oldest first.
@@ -210,6 +215,7 @@ impl Metrics {
             in_flight: 0,
             busy: 0,
             workers: Vec::new(),
+            open: Vec::new(),
             capacity: 0,
             current: Bucket::new(0),
             recent: VecDeque::with_capacity(WINDOW_BUCKETS + 1),
@@ -341,6 +347,14 @@ impl Metrics {
                 self.current.failed += 1;
                 self.totals.failed += 1;
                 self.totals.failed_by[fail_index(reason)] += 1;
+            }
+            What::Open { node, connections } => {
+                let i = node as usize;
+                if self.open.len() <= i {
+                    self.open.resize(i + 1, 0);
+                }
+                self.open[i] = connections;
+                self.totals.open_connections = self.open.iter().map(|&c| c as u64).sum();
             }
             What::Capacity { node, workers } => {
                 let i = node as usize;

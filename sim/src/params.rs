@@ -482,6 +482,15 @@ pub const POLL_MS: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const HOLD_MS: ParamSpec = ParamSpec {
+    id: "hold_ms",
+    name: "Hold time",
+    unit: "ms",
+    help: "How long the server holds a poll open waiting for data before answering empty.",
+    kind: number(10.0, 120_000.0, 20_000.0, 1.0, false, true),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

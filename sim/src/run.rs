@@ -253,7 +253,28 @@ impl Theory {
     /// M/M/c for exponential service, M/G/1 (Pollaczek–Khinchine) for one
     /// worker with any service distribution; `None` when neither applies.
     pub fn for_params(p: &ParamSet) -> Option<Theory> {
-        use crate::patterns::{fire_and_forget, request_response, short_polling};
+        use crate::patterns::{fire_and_forget, long_polling, request_response, short_polling};
+        if p.pattern() == long_polling::ID {
+            // News answers a held poll at once: one hop back. Each client
+            // cycles through min(Exp(u), hold) plus a round trip and service.
+            let (u, hold_s) = (p.get("update_rate"), p.get("hold_ms") / 1000.0);
+            let s = p.get("service_ms") / 1000.0;
+            let round_trip = 2.0 * (p.get("net_ms") + p.get("jitter_ms") / 2.0) / 1000.0;
+            let wait = if u > 0.0 {
+                (1.0 - (-u * hold_s).exp()) / u
+            } else {
+                hold_s
+            };
+            let polls = p.get("clients") / (wait + round_trip + s);
+            let c = p.get("workers");
+            return Some(Theory {
+                model: "one hop",
+                utilisation: polls * s / c,
+                mean_wait_ms: Some(p.get("net_ms") + p.get("jitter_ms") / 2.0),
+                stable_below_per_s: c / s,
+                rate_unit: "polls/s",
+            });
+        }
         if p.pattern() == short_polling::ID {
             // Staleness: half a poll interval, the poll's service, one hop
             // back. The server sees clients/poll polls a second.

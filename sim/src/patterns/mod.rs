@@ -4,5 +4,6 @@
 //! an engine implementing [`crate::pattern::Pattern`].
 
 pub mod fire_and_forget;
+pub mod long_polling;
 pub mod request_response;
 pub mod short_polling;

@@ -14,8 +14,6 @@
 //! or not its last poll came back; lost polls and lost answers are healed by
 //! the next poll.
 
-use std::collections::VecDeque;
-
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
@@ -31,12 +29,9 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::updates::Updates;
 
 pub const ID: &str = "short-polling";
-
-/// Request ids are `update × REQ_STRIDE + client`, so no per-pair state is
-/// kept; `clients` never exceeds 50.
-const REQ_STRIDE: u64 = 64;
 
 pub const PARAMS: &[ParamSpec] = &[
     params::UPDATE_RATE,
@@ -167,14 +162,8 @@ pub struct ShortPolling {
     poll: Time,
     service_mean: Time,
     dist: ServiceDist,
-    /// Production times of updates not yet delivered to every client;
-    /// `produced[i]` is update number `first + i`.
-    produced: VecDeque<Time>,
-    first: u64,
-    /// Updates produced so far.
-    total: u64,
-    /// Updates each client has.
-    seen: Vec<u64>,
+    /// The updates and what each client has of them.
+    updates: Updates,
     station: Station<Job>,
     /// Bumped when the update rate changes (stale `Update`s are ignored).
     update_gen: u64,
@@ -217,10 +206,7 @@ impl ShortPolling {
             rng: Streams::new(seed),
             now: 0,
             net: Net::default(),
-            produced: VecDeque::with_capacity(256),
-            first: 0,
-            total: 0,
-            seen: vec![0; clients as usize],
+            updates: Updates::new(server, clients),
             station: Station::new(server, workers, queue_cap),
             update_gen: 0,
         }
@@ -234,25 +220,14 @@ impl ShortPolling {
     }
 
     fn on_update(&mut self, rec: &mut Recorder) {
-        let k = self.total;
-        self.total += 1;
-        self.produced.push_back(self.now);
-        for c in 0..self.clients {
-            rec.emit(
-                self.now,
-                What::Offered {
-                    req: k * REQ_STRIDE + c as u64,
-                    node: self.server,
-                },
-            );
-        }
+        self.updates.produce(self.now, rec);
         self.schedule_update();
     }
 
     /// Polls and answers carry the client's cursor (polls) or the server's
     /// update count (answers) as their correlation id.
     fn on_poll_tick(&mut self, rec: &mut Recorder, client: NodeId) {
-        let cursor = self.seen[client as usize];
+        let cursor = self.updates.seen(client);
         let link = client * 2;
         let t = self.net.send(
             &self.topo,
@@ -357,7 +332,7 @@ impl ShortPolling {
                 wasted: false,
             },
         );
-        let upto = self.total;
+        let upto = self.updates.total();
         let kind = if upto > cursor {
             MsgKind::Response
         } else {
@@ -371,25 +346,7 @@ impl ShortPolling {
 
     fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, upto: u64) {
         rec.emit(self.now, What::Delivered { msg, node: client });
-        let c = client as usize;
-        for k in self.seen[c]..upto {
-            let produced = self.produced[(k - self.first) as usize];
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req: k * REQ_STRIDE + client as u64,
-                    node: client,
-                    wait: self.now - produced,
-                },
-            );
-        }
-        self.seen[c] = self.seen[c].max(upto);
-        // Forget updates every client has.
-        let low = self.seen.iter().copied().min().unwrap_or(0);
-        while self.first < low {
-            self.produced.pop_front();
-            self.first += 1;
-        }
+        self.updates.deliver(client, upto, self.now, rec);
     }
 }
 
@@ -542,7 +499,7 @@ impl Pattern for ShortPolling {
             in_flight,
             queued: self.station.queued() as u64,
             in_service: self.station.busy() as u64,
-            pending: self.seen.iter().map(|&s| self.total - s).sum(),
+            pending: self.updates.pending(),
         }
     }
 }

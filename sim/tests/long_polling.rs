@@ -1,0 +1,158 @@
+//! Long polling against its laws: staleness ≈ one-way latency, open
+//! connections ≈ clients, one empty answer per hold time per idle client.
+
+use proptest::prelude::*;
+use sim::run::Options;
+use sim::time::{MS, SECOND};
+use sim::{find_pattern, ParamSet, Simulation};
+
+fn params(sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern("long-polling").unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+#[test]
+fn same_seed_same_events() {
+    let p = params(&[
+        ("update_rate", "5"),
+        ("loss", "0.1"),
+        ("hold_ms", "300"),
+        ("timeout_ms", "500"),
+    ]);
+    let run = |seed| {
+        let mut s = Simulation::new(
+            p.clone(),
+            seed,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        s.advance_to(20 * SECOND);
+        s.events().to_vec()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+/// A held poll is answered the moment an update exists, so staleness is one
+/// hop back — unless the client was between polls (a round trip plus
+/// service, ~4 % of the time at 1 update/s), which adds at most that gap.
+#[test]
+fn staleness_is_about_one_hop_and_every_client_keeps_a_poll_open() {
+    let net = 20.0;
+    let p = params(&[
+        ("update_rate", "1"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+        ("service_ms", "2"),
+        ("service_dist", "const"),
+    ]);
+    let mut sim = Simulation::new(p, 5, Options::default());
+    let mut open = 0u64;
+    let samples = 2000;
+    for _ in 0..samples {
+        sim.advance_to(sim.now() + 500 * MS + 7 * MS);
+        open += sim.snapshot().totals.open_connections;
+    }
+    let s = sim.summary(0.0);
+    println!(
+        "staleness {:.2} ms, open {:.2}",
+        s.wait_ms.mean,
+        open as f64 / samples as f64
+    );
+    assert!(
+        s.wait_ms.mean >= net && s.wait_ms.mean < net * 1.15,
+        "{}",
+        s.wait_ms.mean
+    );
+    // Compare: short polling at one poll a second would be ~500 ms stale.
+    let mean_open = open as f64 / samples as f64;
+    assert!(mean_open > 0.9 * 4.0 && mean_open <= 4.0, "{mean_open}");
+}
+
+/// With no updates at all, each client's cycle is hold + round trip +
+/// service, and every cycle ends in one empty answer.
+#[test]
+fn an_idle_client_gets_one_empty_answer_per_hold_time() {
+    let (hold, net, service, secs) = (1000.0, 20.0, 2.0, 1000.0);
+    let p = params(&[
+        ("update_rate", "0"),
+        ("hold_ms", "1000"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+        ("service_ms", "2"),
+        ("service_dist", "const"),
+    ]);
+    let mut sim = Simulation::new(p, 6, Options::default());
+    sim.advance_to(1000 * SECOND);
+    let s = sim.summary(0.0);
+    let expected = 4.0 * secs * 1000.0 / (hold + 2.0 * net + service);
+    let empty = s.figures["empty_answers"];
+    println!("empty answers {empty}, expected {expected:.0}");
+    assert!((empty - expected).abs() / expected < 0.01);
+}
+
+#[test]
+fn lost_polls_are_healed_by_the_client_timeout() {
+    let p = params(&[
+        ("update_rate", "2"),
+        ("loss", "0.2"),
+        ("hold_ms", "500"),
+        ("timeout_ms", "800"),
+    ]);
+    let mut sim = Simulation::new(p, 7, Options::default());
+    sim.advance_to(600 * SECOND);
+    let s = sim.summary(0.0);
+    assert!(s.timed_out > 100, "{}", s.timed_out);
+    assert_eq!(s.failed.values().sum::<u64>(), 0);
+    assert!((s.pending as f64) < 0.01 * s.offered as f64);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_holds_after_every_step(
+        update_rate in 0.0f64..200.0,
+        hold_ms in 10.0f64..500.0,
+        timeout_ms in 1.0f64..800.0,
+        clients in 1u32..8,
+        service_ms in 0.05f64..50.0,
+        workers in 1u32..4,
+        queue_cap in 0u32..10,
+        net_ms in 0.0f64..30.0,
+        jitter_ms in 0.0f64..10.0,
+        loss in 0.0f64..0.5,
+        seed in any::<u64>(),
+        new_rate in 0.0f64..200.0,
+    ) {
+        let p = params(&[
+            ("update_rate", &update_rate.to_string()),
+            ("hold_ms", &hold_ms.to_string()),
+            ("timeout_ms", &timeout_ms.to_string()),
+            ("clients", &clients.to_string()),
+            ("service_ms", &service_ms.to_string()),
+            ("workers", &workers.to_string()),
+            ("queue_cap", &queue_cap.to_string()),
+            ("net_ms", &net_ms.to_string()),
+            ("jitter_ms", &jitter_ms.to_string()),
+            ("loss", &loss.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..3000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1000 {
+                sim.set_param("update_rate", new_rate).unwrap();
+            }
+        }
+    }
+}
