@@ -249,6 +249,38 @@ fn fmt_rate(v: f64) -> String {
     }
 }
 
+/// The closed-form prediction in words.
+fn theory_text(theory: Option<Theory>) -> String {
+    let Some(t) = theory else {
+        return "Theory: no closed form is shown for this pattern with these settings.".to_string();
+    };
+    let capacity = if t.stable_below_per_s.is_finite() {
+        format!(
+            " Stable below {} {}.",
+            fmt_rate(t.stable_below_per_s),
+            t.rate_unit
+        )
+    } else {
+        String::new()
+    };
+    let rho = if t.stable_below_per_s.is_finite() {
+        format!("ρ = {:.2}, ", t.utilisation)
+    } else {
+        String::new()
+    };
+    match t.mean_wait_ms {
+        Some(w) => format!(
+            "Theory ({}): {rho}mean wait ≈ {} (ignoring timeouts and the queue limit).{capacity}",
+            t.model,
+            fmt_ms(w)
+        ),
+        None => format!(
+            "Theory ({}): {rho}≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound.{capacity}",
+            t.model
+        ),
+    }
+}
+
 /// "12 (timeout 3, lost 9)": a total and its non-zero reasons.
 fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
     let parts: Vec<String> = names
@@ -597,26 +629,12 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"failed"</dt>
                         <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost"])}</dd>
                         <dt>"dropped"</dt>
-                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late"]) }}</dd>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected"]) }}</dd>
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>
                     <p class="theory" data-testid="theory">
-                        {move || match theory.get() {
-                            Some(sim::run::Theory { model, utilisation, mean_wait_ms: Some(w), stable_below_per_s, rate_unit }) => format!(
-                                "Theory ({model}): ρ = {utilisation:.2}, mean wait ≈ {} (ignoring timeouts and the queue limit). Stable below {} {rate_unit}.",
-                                fmt_ms(w),
-                                fmt_rate(stable_below_per_s)
-                            ),
-                            Some(t) => format!(
-                                "Theory ({}): ρ = {:.2} ≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound. Stable below {} {}.",
-                                t.model,
-                                t.utilisation,
-                                fmt_rate(t.stable_below_per_s),
-                                t.rate_unit
-                            ),
-                            None => "Theory: no closed form is shown for this pattern with these settings.".to_string(),
-                        }}
+                        {move || theory_text(theory.get())}
                     </p>
                 </section>
 

@@ -38,6 +38,8 @@ pub fn style(kind: MsgKind) -> (&'static str, Shape) {
         MsgKind::Event | MsgKind::Callback => (ORANGE, Shape::Circle),
         MsgKind::Ack | MsgKind::Accepted => (GREEN, Shape::Triangle),
         MsgKind::Compensation => (VERMILLION, Shape::Diamond),
+        MsgKind::Replay => (YELLOW, Shape::Diamond),
+        MsgKind::Connect => (INK, Shape::Triangle),
     }
 }
 

@@ -56,6 +56,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::fire_and_forget::INFO,
         &patterns::short_polling::INFO,
         &patterns::long_polling::INFO,
+        &patterns::server_sent_events::INFO,
     ]
 }
 
@@ -93,6 +94,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::long_polling::ID => {
             Box::new(patterns::long_polling::LongPolling::new(params, seed))
         }
+        patterns::server_sent_events::ID => Box::new(
+            patterns::server_sent_events::ServerSentEvents::new(params, seed),
+        ),
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

@@ -36,10 +36,14 @@ pub enum MsgKind {
     Heartbeat,
     Compensation,
     Accepted,
+    /// An event sent again after a reconnect (Last-Event-ID resume).
+    Replay,
+    /// A client (re)opening a stream or connection.
+    Connect,
 }
 
 impl MsgKind {
-    pub const ALL: [MsgKind; 12] = [
+    pub const ALL: [MsgKind; 14] = [
         MsgKind::Request,
         MsgKind::Response,
         MsgKind::Error,
@@ -52,6 +56,8 @@ impl MsgKind {
         MsgKind::Heartbeat,
         MsgKind::Compensation,
         MsgKind::Accepted,
+        MsgKind::Replay,
+        MsgKind::Connect,
     ];
 
     pub fn label(self) -> &'static str {
@@ -68,6 +74,8 @@ impl MsgKind {
             MsgKind::Heartbeat => "heartbeat",
             MsgKind::Compensation => "compensation",
             MsgKind::Accepted => "202 accepted",
+            MsgKind::Replay => "replayed event",
+            MsgKind::Connect => "connect",
         }
     }
 }
@@ -83,16 +91,24 @@ pub enum DropReason {
     /// A response that arrived after its client had given up or already had
     /// an answer.
     Late,
+    /// In flight on a connection that dropped.
+    Disconnected,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 3] = [DropReason::Loss, DropReason::QueueFull, DropReason::Late];
+    pub const ALL: [DropReason; 4] = [
+        DropReason::Loss,
+        DropReason::QueueFull,
+        DropReason::Late,
+        DropReason::Disconnected,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
             DropReason::QueueFull => "queue_full",
             DropReason::Late => "late",
+            DropReason::Disconnected => "disconnected",
         }
     }
 }

@@ -115,12 +115,12 @@ pub struct Totals {
     /// Messages put on the wire.
     pub sent: u64,
     /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
-    pub dropped: [u64; 3],
+    pub dropped: [u64; 4],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
     pub failed_by: [u64; 3],
     /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;
     /// patterns derive their own figures from these (empty-poll share…).
-    pub sent_by_kind: [u64; 12],
+    pub sent_by_kind: [u64; 14],
     /// Connections held open right now, over all nodes (a level, not a
     /// total: long polls waiting, streams connected).
     pub open_connections: u64,

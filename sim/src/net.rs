@@ -41,10 +41,28 @@ impl Net {
         kind: MsgKind,
         req: ReqId,
     ) -> Transit {
+        self.send_not_before(topo, rng, rec, now, link, kind, req, 0)
+    }
+
+    /// Like [`Net::send`], but the message arrives no earlier than
+    /// `not_before`: a stream that delivers in order holds a message behind
+    /// the one sent before it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_not_before<R: Rng + ?Sized>(
+        &mut self,
+        topo: &Topology,
+        rng: &mut R,
+        rec: &mut Recorder,
+        now: Time,
+        link: LinkId,
+        kind: MsgKind,
+        req: ReqId,
+        not_before: Time,
+    ) -> Transit {
         let msg = self.next_msg;
         self.next_msg += 1;
         let (transit, lost) = topo.links[link as usize].transit(rng);
-        let arrive_at = now + transit;
+        let arrive_at = (now + transit).max(not_before);
         rec.emit(
             now,
             What::Sent {

@@ -491,6 +491,33 @@ pub const HOLD_MS: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const DROPS_PER_MIN: ParamSpec = ParamSpec {
+    id: "drops_per_min",
+    name: "Connection drops",
+    unit: "per min",
+    help: "How often each client's connection drops (Poisson, per client).",
+    kind: number(0.0, 600.0, 2.0, 0.1, false, true),
+    live: true,
+};
+
+pub const RECONNECT_MS: ParamSpec = ParamSpec {
+    id: "reconnect_ms",
+    name: "Reconnect delay",
+    unit: "ms",
+    help: "How long a client waits after a drop before reconnecting (the stream's retry).",
+    kind: number(0.0, 60_000.0, 1_000.0, 1.0, false, true),
+    live: true,
+};
+
+pub const RESUME: ParamSpec = ParamSpec {
+    id: "resume",
+    name: "Resume with Last-Event-ID",
+    unit: "",
+    help: "On reconnect the client says which event it saw last and the server replays what it missed.",
+    kind: Kind::Bool { default: true },
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

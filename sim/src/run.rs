@@ -253,7 +253,20 @@ impl Theory {
     /// M/M/c for exponential service, M/G/1 (Pollaczek–Khinchine) for one
     /// worker with any service distribution; `None` when neither applies.
     pub fn for_params(p: &ParamSet) -> Option<Theory> {
-        use crate::patterns::{fire_and_forget, long_polling, request_response, short_polling};
+        use crate::patterns::{
+            fire_and_forget, long_polling, request_response, server_sent_events, short_polling,
+        };
+        if p.pattern() == server_sent_events::ID {
+            // Pushed the moment it exists: one hop (plus waiting behind the
+            // previous event on the stream when jitter reorders).
+            return Some(Theory {
+                model: "one hop",
+                utilisation: 0.0,
+                mean_wait_ms: Some(p.get("net_ms") + p.get("jitter_ms") / 2.0),
+                stable_below_per_s: f64::INFINITY,
+                rate_unit: "events/s",
+            });
+        }
         if p.pattern() == long_polling::ID {
             // News answers a held poll at once: one hop back. Each client
             // cycles through min(Exp(u), hold) plus a round trip and service.

@@ -6,4 +6,5 @@
 pub mod fire_and_forget;
 pub mod long_polling;
 pub mod request_response;
+pub mod server_sent_events;
 pub mod short_polling;

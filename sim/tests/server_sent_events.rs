@@ -1,0 +1,136 @@
+//! Server-sent events against their laws: latency ≈ one hop; nothing lost
+//! with resume; without it, exactly what was produced during each gap.
+
+use proptest::prelude::*;
+use sim::run::Options;
+use sim::time::SECOND;
+use sim::{find_pattern, ParamSet, Simulation};
+
+fn params(sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern("server-sent-events").unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+#[test]
+fn same_seed_same_events() {
+    let p = params(&[("update_rate", "20"), ("drops_per_min", "30")]);
+    let run = |seed| {
+        let mut s = Simulation::new(
+            p.clone(),
+            seed,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        s.advance_to(20 * SECOND);
+        s.events().to_vec()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn latency_is_one_hop_on_a_steady_stream() {
+    let p = params(&[
+        ("update_rate", "10"),
+        ("net_ms", "35"),
+        ("jitter_ms", "0"),
+        ("drops_per_min", "0"),
+    ]);
+    let mut sim = Simulation::new(p, 3, Options::default());
+    sim.advance_to(300 * SECOND);
+    let s = sim.summary(0.0);
+    assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
+    assert_eq!(s.figures["open_streams"], 4.0);
+    // Every (update, client) pair crosses the wire once — live, or replayed
+    // to a client that connected after it — plus the four connects.
+    assert_eq!(s.wire_messages, s.offered + 4);
+}
+
+#[test]
+fn with_resume_nothing_is_lost() {
+    let p = params(&[
+        ("update_rate", "5"),
+        ("drops_per_min", "6"),
+        ("resume", "true"),
+    ]);
+    let mut sim = Simulation::new(p, 4, Options::default());
+    sim.advance_to(1000 * SECOND);
+    let s = sim.summary(0.0);
+    assert_eq!(s.failed["lost"], 0);
+    assert!(s.figures["reconnects"] > 300.0 && s.figures["resumed"] > 1000.0);
+    assert!(
+        s.dropped["disconnected"] > 0,
+        "events in flight at a drop are gone, then replayed"
+    );
+    assert!((s.pending as f64) < 0.001 * s.offered as f64 + 50.0);
+}
+
+/// Each drop loses the events in flight (≈ u·net) and those produced until
+/// the reconnect reaches the server (u·(reconnect + net)). The count given
+/// the drops is Poisson, so the tolerance is four of its standard deviations.
+#[test]
+fn without_resume_the_gap_is_lost() {
+    let (u, reconnect, net) = (5.0, 1.0, 0.02);
+    let p = params(&[
+        ("update_rate", "5"),
+        ("drops_per_min", "2"),
+        ("reconnect_ms", "1000"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+        ("resume", "false"),
+    ]);
+    let mut sim = Simulation::new(p, 5, Options::default());
+    sim.advance_to(3000 * SECOND);
+    let s = sim.summary(0.0);
+    let drops = s.figures["reconnects"] - 4.0;
+    let expected = drops * u * (reconnect + 2.0 * net);
+    let lost = s.failed["lost"] as f64;
+    println!("drops {drops}, lost {lost}, expected {expected:.0}");
+    // The first connects also lose what came before them (< 0.1 s each).
+    assert!((lost - expected).abs() < 4.0 * expected.sqrt() + 4.0 * u * 0.1);
+    assert_eq!(s.figures["resumed"], 0.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_holds_after_every_step(
+        update_rate in 0.0f64..300.0,
+        clients in 1u32..8,
+        net_ms in 0.0f64..30.0,
+        jitter_ms in 0.0f64..30.0,
+        drops_per_min in 0.0f64..300.0,
+        reconnect_ms in 0.0f64..500.0,
+        resume in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let p = params(&[
+            ("update_rate", &update_rate.to_string()),
+            ("clients", &clients.to_string()),
+            ("net_ms", &net_ms.to_string()),
+            ("jitter_ms", &jitter_ms.to_string()),
+            ("drops_per_min", &drops_per_min.to_string()),
+            ("reconnect_ms", &reconnect_ms.to_string()),
+            ("resume", &resume.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..3000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1000 {
+                sim.set_param("resume", if resume { 0.0 } else { 1.0 }).unwrap();
+                sim.set_param("drops_per_min", 60.0).unwrap();
+            }
+        }
+    }
+}
