@@ -194,11 +194,20 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, st
     } else {
         String::new()
     };
+    let work = if workers > 0 {
+        format!(" · {busy}/{workers} busy")
+    } else {
+        String::new()
+    };
     let _ = ctx.fill_text(
-        &format!("{label} · {busy}/{workers} busy{held}"),
+        &format!("{label}{work}{held}"),
         p.x,
         y0 + bh + 4.0,
     );
+    if workers == 0 && queued == 0 {
+        // No workers, no queue: nothing more to label.
+        return;
+    }
     ctx.set_text_baseline("bottom");
     ctx.set_text_align("right");
     ctx.set_fill_style_str(MUTED);
