@@ -604,7 +604,7 @@ pub fn Dashboard() -> impl IntoView {
                         <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
                         <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_rate(m().wire_per_s)) />
                         {move || {
-                            (pattern.get().figures)(&m().totals)
+                            (pattern.get().figures)(&m())
                                 .into_iter()
                                 .map(|f| {
                                     let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {

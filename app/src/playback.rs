@@ -270,7 +270,7 @@ impl Playback {
                     n.open = connections;
                 }
             }
-            What::Offered { .. } | What::Delivered { .. } => {}
+            What::Offered { .. } | What::Delivered { .. } | What::Leg { .. } => {}
         }
     }
 

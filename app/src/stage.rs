@@ -199,11 +199,7 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, st
     } else {
         String::new()
     };
-    let _ = ctx.fill_text(
-        &format!("{label}{work}{held}"),
-        p.x,
-        y0 + bh + 4.0,
-    );
+    let _ = ctx.fill_text(&format!("{label}{work}{held}"), p.x, y0 + bh + 4.0);
     if workers == 0 && queued == 0 {
         // No workers, no queue: nothing more to label.
         return;

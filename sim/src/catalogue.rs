@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::event::MsgKind;
-use crate::metrics::Totals;
+use crate::metrics::Snapshot;
 use crate::params::{ParamError, ParamSet, ParamSpec};
 use crate::pattern::Pattern;
 use crate::patterns;
@@ -33,9 +33,9 @@ pub struct PatternInfo {
     pub params: &'static [ParamSpec],
     /// The message kinds this pattern puts on the wire, for its legend.
     pub kinds: &'static [MsgKind],
-    /// The pattern's own figures, computed from the run's totals.
+    /// The pattern's own figures, computed from a metrics snapshot.
     #[serde(skip)]
-    pub figures: fn(&Totals) -> Vec<Figure>,
+    pub figures: fn(&Snapshot) -> Vec<Figure>,
 }
 
 /// One pattern-specific figure (empty-poll share, silent losses…).
@@ -57,6 +57,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::short_polling::INFO,
         &patterns::long_polling::INFO,
         &patterns::server_sent_events::INFO,
+        &patterns::scatter_gather::INFO,
     ]
 }
 
@@ -97,6 +98,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::server_sent_events::ID => Box::new(
             patterns::server_sent_events::ServerSentEvents::new(params, seed),
         ),
+        patterns::scatter_gather::ID => {
+            Box::new(patterns::scatter_gather::ScatterGather::new(params, seed))
+        }
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

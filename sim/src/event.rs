@@ -208,6 +208,13 @@ pub enum What {
     /// `node` now holds `connections` open connections or held requests
     /// (long polls waiting for data, event streams).
     Open { node: NodeId, connections: u32 },
+    /// One leg of a request came back to `node` after `latency` (a
+    /// scatter-gather branch, a hop of a choreography).
+    Leg {
+        req: ReqId,
+        node: NodeId,
+        latency: Time,
+    },
 }
 
 #[cfg(test)]

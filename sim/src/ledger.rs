@@ -80,7 +80,10 @@ impl Ledger {
                 self.pending = self.dec(self.pending);
                 self.failed += 1;
             }
-            What::TimedOut { .. } | What::Capacity { .. } | What::Open { .. } => {}
+            What::TimedOut { .. }
+            | What::Capacity { .. }
+            | What::Open { .. }
+            | What::Leg { .. } => {}
         }
     }
 

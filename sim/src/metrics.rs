@@ -150,6 +150,8 @@ pub struct Snapshot {
     pub wait: Waits,
     /// Waiting time since the start of the run.
     pub overall: Waits,
+    /// Latency of single legs (branches, hops) since the start of the run.
+    pub legs: Waits,
     /// Busy worker time over capacity, over the rolling window.
     pub utilisation: f64,
     pub queue_depth: u64,
@@ -193,6 +195,9 @@ pub struct Metrics {
     overall: Histogram<u64>,
     /// Exact sum of waiting times, so the mean is not histogram-rounded.
     wait_sum: u128,
+    /// Leg latencies in µs, and their exact sum.
+    legs: Histogram<u64>,
+    leg_sum: u128,
     busy_area: f64,
     capacity_area: f64,
     totals: Totals,
@@ -222,6 +227,8 @@ impl Metrics {
             scratch: new_histogram(),
             overall: new_histogram(),
             wait_sum: 0,
+            legs: new_histogram(),
+            leg_sum: 0,
             busy_area: 0.0,
             capacity_area: 0.0,
             totals: Totals::default(),
@@ -348,6 +355,10 @@ impl Metrics {
                 self.totals.failed += 1;
                 self.totals.failed_by[fail_index(reason)] += 1;
             }
+            What::Leg { latency, .. } => {
+                let _ = self.legs.record((latency / 1000).clamp(1, MAX_WAIT_US));
+                self.leg_sum += latency as u128;
+            }
             What::Open { node, connections } => {
                 let i = node as usize;
                 if self.open.len() <= i {
@@ -410,6 +421,11 @@ impl Metrics {
             wire_per_s: per_s(sent),
             wait: Waits::from_histogram(&self.scratch, None),
             overall: self.overall_waits(),
+            legs: {
+                let n = self.legs.len();
+                let mean = (n > 0).then(|| self.leg_sum as f64 / n as f64 / MS as f64);
+                Waits::from_histogram(&self.legs, mean)
+            },
             utilisation: if cap > 0.0 { busy / cap } else { 0.0 },
             queue_depth: self.queue_depth,
             in_flight: self.in_flight,

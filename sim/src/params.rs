@@ -518,6 +518,24 @@ pub const RESUME: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const FANOUT: ParamSpec = ParamSpec {
+    id: "fanout",
+    name: "Fan-out",
+    unit: "backends",
+    help: "Backends the gateway calls in parallel for every request.",
+    kind: number(1.0, 16.0, 8.0, 1.0, true, false),
+    live: false,
+};
+
+pub const GATEWAY_MS: ParamSpec = ParamSpec {
+    id: "gateway_ms",
+    name: "Gateway time",
+    unit: "ms",
+    help: "Time the gateway spends combining the branches' answers.",
+    kind: number(0.0, 1_000.0, 1.0, 0.1, false, true),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -171,7 +171,8 @@ impl Simulation {
 
     /// The headless run's report. `wall_ms` comes from the caller: `sim`
     /// never reads a clock.
-    pub fn summary(&self, wall_ms: f64) -> Summary {
+    pub fn summary(&mut self, wall_ms: f64) -> Summary {
+        let snapshot = self.snapshot();
         let m = self.rec.metrics();
         let t = m.totals();
         let l = self.rec.ledger();
@@ -218,7 +219,7 @@ impl Simulation {
             },
             messages: *l,
             theory: self.theory(),
-            figures: (self.info().figures)(t)
+            figures: (self.info().figures)(&snapshot)
                 .into_iter()
                 .map(|f| (f.id, f.value))
                 .collect(),

@@ -17,7 +17,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
-use crate::metrics::Totals;
+use crate::metrics::Snapshot;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -57,7 +57,8 @@ pub const INFO: PatternInfo = PatternInfo {
 };
 
 /// Losses nobody told the sender about.
-fn figures(t: &Totals) -> Vec<Figure> {
+fn figures(s: &Snapshot) -> Vec<Figure> {
+    let t = &s.totals;
     let lost = t.failed_by[crate::metrics::fail_index(FailReason::Lost)];
     vec![
         Figure {

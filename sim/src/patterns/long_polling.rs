@@ -14,7 +14,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
 use crate::event::{DropReason, MsgId, MsgKind, What};
-use crate::metrics::Totals;
+use crate::metrics::Snapshot;
 use crate::net::Net;
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -87,7 +87,8 @@ pub const INFO: PatternInfo = PatternInfo {
     figures,
 };
 
-fn figures(t: &Totals) -> Vec<Figure> {
+fn figures(s: &Snapshot) -> Vec<Figure> {
+    let t = &s.totals;
     vec![
         Figure {
             id: "held_open",

@@ -6,5 +6,6 @@
 pub mod fire_and_forget;
 pub mod long_polling;
 pub mod request_response;
+pub mod scatter_gather;
 pub mod server_sent_events;
 pub mod short_polling;

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
-use crate::metrics::Totals;
+use crate::metrics::Snapshot;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -70,7 +70,8 @@ pub const INFO: PatternInfo = PatternInfo {
 };
 
 /// Timeouts, retries and the work nobody waited for.
-fn figures(t: &Totals) -> Vec<Figure> {
+fn figures(s: &Snapshot) -> Vec<Figure> {
+    let t = &s.totals;
     vec![
         Figure {
             id: "timed_out",

@@ -14,7 +14,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::exp_gap;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, What};
-use crate::metrics::{fail_index, Totals};
+use crate::metrics::{fail_index, Snapshot};
 use crate::net::Net;
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -51,7 +51,8 @@ pub const INFO: PatternInfo = PatternInfo {
     figures,
 };
 
-fn figures(t: &Totals) -> Vec<Figure> {
+fn figures(s: &Snapshot) -> Vec<Figure> {
+    let t = &s.totals;
     vec![
         Figure {
             id: "open_streams",

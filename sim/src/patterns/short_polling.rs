@@ -19,7 +19,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
 use crate::event::{DropReason, MsgId, MsgKind, What};
-use crate::metrics::Totals;
+use crate::metrics::Snapshot;
 use crate::net::Net;
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
 use crate::pattern::{Audit, Pattern};
@@ -81,7 +81,8 @@ pub const INFO: PatternInfo = PatternInfo {
 };
 
 /// Staleness is the waiting time; these say what the polling cost.
-fn figures(t: &Totals) -> Vec<Figure> {
+fn figures(s: &Snapshot) -> Vec<Figure> {
+    let t = &s.totals;
     let full = t.sent_of(MsgKind::Response);
     let empty = t.sent_of(MsgKind::EmptyPoll);
     vec![
