@@ -40,8 +40,14 @@ pub struct Layout {
     pub height: f64,
     pub nodes: Vec<Point>,
     pub tracks: Vec<Track>,
-    /// Radius of a node's disc, smaller when many nodes share a column.
+    /// Radius of a client's disc, smaller when many clients share a column.
     pub node_radius: f64,
+    /// Side of a working node's box (services, gateways…).
+    pub box_side: f64,
+    /// Working nodes are packed tight: labels go beside the boxes.
+    pub compact: bool,
+    /// Distance from each node's centre to its rim, where links start.
+    pub rims: Vec<f64>,
 }
 
 /// Horizontal position of each kind of node, as a fraction of the width.
@@ -58,7 +64,9 @@ const TRACK_GAP: f64 = 7.0;
 
 pub fn layout(topo: &Topology, width: f64, height: f64) -> Layout {
     let mut nodes = vec![Point { x: 0.0, y: 0.0 }; topo.nodes.len()];
-    let mut max_in_column = 1;
+    let margin = 0.08 * height;
+    let span = height - 2.0 * margin;
+    let (mut most_circles, mut most_boxes) = (1usize, 1usize);
     for col in [0.10, 0.45, 0.80] {
         let members: Vec<usize> = topo
             .nodes
@@ -67,18 +75,41 @@ pub fn layout(topo: &Topology, width: f64, height: f64) -> Layout {
             .filter(|(_, n)| column(n.kind) == col)
             .map(|(i, _)| i)
             .collect();
-        max_in_column = max_in_column.max(members.len());
+        if col == 0.10 {
+            most_circles = most_circles.max(members.len());
+        } else {
+            most_boxes = most_boxes.max(members.len());
+        }
         let n = members.len() as f64;
         for (k, &i) in members.iter().enumerate() {
-            let margin = 0.08 * height;
-            let span = height - 2.0 * margin;
             nodes[i] = Point {
                 x: col * width,
                 y: margin + span * (k as f64 + 0.5) / n,
             };
         }
     }
-    let node_radius = (0.8 * (height * 0.84) / (2.0 * max_in_column as f64)).clamp(5.0, 26.0);
+    let node_radius = (0.8 * span / (2.0 * most_circles as f64)).clamp(5.0, 26.0);
+    // A box wants its side plus a line of label below it; when its column
+    // is too crowded for that the label moves beside it.
+    let box_spacing = span / most_boxes as f64;
+    let roomy = (box_spacing - 18.0).min(78.0);
+    let compact = roomy < 30.0;
+    let box_side = if compact {
+        (0.8 * box_spacing).clamp(8.0, 40.0)
+    } else {
+        roomy
+    };
+    let rims: Vec<f64> = topo
+        .nodes
+        .iter()
+        .map(|n| {
+            if column(n.kind) == 0.10 {
+                node_radius
+            } else {
+                box_side / 2.0
+            }
+        })
+        .collect();
     let tracks = topo
         .links
         .iter()
@@ -89,15 +120,15 @@ pub fn layout(topo: &Topology, width: f64, height: f64) -> Layout {
             // Offset to the right of the direction of travel.
             let (ox, oy) = (-dy / len * TRACK_GAP / 2.0, dx / len * TRACK_GAP / 2.0);
             // Start and end at the rims of the nodes, not their centres.
-            let (rx, ry) = (dx / len * node_radius, dy / len * node_radius);
+            let (ra, rb) = (rims[l.from as usize], rims[l.to as usize]);
             Track {
                 from: Point {
-                    x: a.x + ox + rx,
-                    y: a.y + oy + ry,
+                    x: a.x + ox + dx / len * ra,
+                    y: a.y + oy + dy / len * ra,
                 },
                 to: Point {
-                    x: b.x + ox - rx,
-                    y: b.y + oy - ry,
+                    x: b.x + ox - dx / len * rb,
+                    y: b.y + oy - dy / len * rb,
                 },
             }
         })
@@ -108,6 +139,9 @@ pub fn layout(topo: &Topology, width: f64, height: f64) -> Layout {
         nodes,
         tracks,
         node_radius,
+        box_side,
+        compact,
+        rims,
     }
 }
 
@@ -145,6 +179,26 @@ mod tests {
         let (up, down) = (l.tracks[0], l.tracks[1]);
         let gap = (up.at(0.5).y - down.at(0.5).y).abs();
         assert!(gap > 5.0, "{gap}");
+    }
+
+    #[test]
+    fn many_backends_pack_into_non_overlapping_boxes() {
+        let mut t = Topology::default();
+        t.add_node(NodeKind::Client, "c".into(), 0, 0);
+        let g = t.add_node(NodeKind::Gateway, "g".into(), 0, 0);
+        for b in 0..16 {
+            let s = t.add_node(NodeKind::Service, format!("b{b}"), 1, 10);
+            t.add_link(g, s, 0, 0, 0.0);
+        }
+        let l = layout(&t, 1000.0, 400.0);
+        assert!(l.compact);
+        let ys: Vec<f64> = l.nodes[2..].iter().map(|p| p.y).collect();
+        assert!(
+            ys.windows(2).all(|w| w[1] - w[0] > l.box_side),
+            "boxes overlap"
+        );
+        let roomy = layout(&topo(4), 1000.0, 400.0);
+        assert!(!roomy.compact && roomy.box_side >= 30.0);
     }
 
     #[test]

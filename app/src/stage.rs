@@ -60,7 +60,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
                     let _ = ctx.fill_text(&node.label, p.x, p.y + r + 3.0);
                 }
             }
-            _ => draw_server(ctx, p, r, &node.label, state),
+            _ => draw_server(ctx, p, layout, &node.label, state),
         }
     }
 
@@ -135,14 +135,22 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
 
 /// A service (or any node with workers): a box of worker slots, its queue to
 /// the left.
-fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, state: NodeState) {
+fn draw_server(
+    ctx: &CanvasRenderingContext2d,
+    p: Point,
+    layout: &Layout,
+    label: &str,
+    state: NodeState,
+) {
     let NodeState {
         queued,
         busy,
         workers,
         open,
     } = state;
-    let (bw, bh) = (r * 3.0, r * 3.0);
+    let side = layout.box_side;
+    let (bw, bh) = (side, side);
+    let pad = (side * 0.12).clamp(1.5, 5.0);
     let (x0, y0) = (p.x - bw / 2.0, p.y - bh / 2.0);
     ctx.set_fill_style_str("#ffffff");
     ctx.set_stroke_style_str(INK);
@@ -156,29 +164,30 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, st
     if workers <= 36 && workers > 0 {
         let cols = (workers as f64).sqrt().ceil() as u32;
         let rows = workers.div_ceil(cols);
-        let cell = ((bw - 10.0) / cols as f64).min((bh - 10.0) / rows as f64);
+        let cell = ((bw - 2.0 * pad) / cols as f64).min((bh - 2.0 * pad) / rows as f64);
         for k in 0..workers {
             let (cx, cy) = ((k % cols) as f64, (k / cols) as f64);
             let x = p.x - cell * cols as f64 / 2.0 + cx * cell;
             let y = p.y - cell * rows as f64 / 2.0 + cy * cell;
             ctx.set_fill_style_str(if k < busy { palette::BLUE } else { GRID });
-            ctx.fill_rect(x + 1.5, y + 1.5, cell - 3.0, cell - 3.0);
+            let gap = (cell * 0.12).min(1.5);
+            ctx.fill_rect(x + gap, y + gap, cell - 2.0 * gap, cell - 2.0 * gap);
         }
     } else if workers > 0 {
         let f = (busy as f64 / workers as f64).min(1.0);
         ctx.set_fill_style_str(GRID);
-        ctx.fill_rect(x0 + 5.0, y0 + 5.0, bw - 10.0, bh - 10.0);
+        ctx.fill_rect(x0 + pad, y0 + pad, bw - 2.0 * pad, bh - 2.0 * pad);
         ctx.set_fill_style_str(palette::BLUE);
         ctx.fill_rect(
-            x0 + 5.0,
-            y0 + 5.0 + (bh - 10.0) * (1.0 - f),
-            bw - 10.0,
-            (bh - 10.0) * f,
+            x0 + pad,
+            y0 + pad + (bh - 2.0 * pad) * (1.0 - f),
+            bw - 2.0 * pad,
+            (bh - 2.0 * pad) * f,
         );
     }
 
     // Queue: slots extending left of the box.
-    let slot = (r * 0.55).clamp(4.0, 10.0);
+    let slot = (side * 0.2).clamp(3.0, 10.0);
     let shown = queued.min(QUEUE_SLOTS);
     for k in 0..shown {
         let x = x0 - 6.0 - (k + 1) as f64 * (slot + 2.0);
@@ -186,9 +195,6 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, st
         ctx.fill_rect(x, p.y - slot / 2.0, slot, slot);
     }
     ctx.set_fill_style_str(INK);
-    ctx.set_font("600 12px system-ui, sans-serif");
-    ctx.set_text_align("center");
-    ctx.set_text_baseline("top");
     let held = if open > 0 {
         format!(" · {open} held open")
     } else {
@@ -199,7 +205,24 @@ fn draw_server(ctx: &CanvasRenderingContext2d, p: Point, r: f64, label: &str, st
     } else {
         String::new()
     };
-    let _ = ctx.fill_text(&format!("{label}{work}{held}"), p.x, y0 + bh + 4.0);
+    let text = format!("{label}{work}{held}");
+    if layout.compact {
+        // Crowded column: one small line beside the box, the queue as a count.
+        ctx.set_font("11px system-ui, sans-serif");
+        ctx.set_text_align("left");
+        ctx.set_text_baseline("middle");
+        let queue = if queued > 0 {
+            format!(" · {queued} queued")
+        } else {
+            String::new()
+        };
+        let _ = ctx.fill_text(&format!("{text}{queue}"), x0 + bw + 6.0, p.y);
+        return;
+    }
+    ctx.set_font("600 12px system-ui, sans-serif");
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("top");
+    let _ = ctx.fill_text(&text, p.x, y0 + bh + 4.0);
     if workers == 0 && queued == 0 {
         // No workers, no queue: nothing more to label.
         return;
