@@ -627,9 +627,9 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"delivered"</dt>
                         <dd data-testid="completed">{move || m().totals.completed}</dd>
                         <dt>"failed"</dt>
-                        <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost"])}</dd>
+                        <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost", "dead-lettered"])}</dd>
                         <dt>"dropped"</dt>
-                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected"]) }}</dd>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered"]) }}</dd>
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>

@@ -256,7 +256,14 @@ impl Playback {
                     n.busy = n.busy.saturating_sub(1);
                 }
             }
-            What::Dropped { node, .. } => self.mark(node, MarkKind::Dropped, now_ms),
+            What::Dropped { node, reason, .. } => {
+                if reason.from_queue() {
+                    if let Some(n) = self.node(node) {
+                        n.queued = n.queued.saturating_sub(1);
+                    }
+                }
+                self.mark(node, MarkKind::Dropped, now_ms)
+            }
             What::TimedOut { node, .. } => self.mark(node, MarkKind::TimedOut, now_ms),
             What::Completed { node, .. } => self.mark(node, MarkKind::Completed, now_ms),
             What::Failed { node, .. } => self.mark(node, MarkKind::Failed, now_ms),

@@ -58,6 +58,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::long_polling::INFO,
         &patterns::server_sent_events::INFO,
         &patterns::scatter_gather::INFO,
+        &patterns::message_queue::INFO,
     ]
 }
 
@@ -100,6 +101,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         ),
         patterns::scatter_gather::ID => {
             Box::new(patterns::scatter_gather::ScatterGather::new(params, seed))
+        }
+        patterns::message_queue::ID => {
+            Box::new(patterns::message_queue::MessageQueue::new(params, seed))
         }
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"

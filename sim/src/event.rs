@@ -93,15 +93,27 @@ pub enum DropReason {
     Late,
     /// In flight on a connection that dropped.
     Disconnected,
+    /// Waiting in the buffer of a consumer that crashed.
+    Crashed,
+    /// Stored at a broker and given up on after too many deliveries.
+    DeadLetter,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 4] = [
+    pub const ALL: [DropReason; 6] = [
         DropReason::Loss,
         DropReason::QueueFull,
         DropReason::Late,
         DropReason::Disconnected,
+        DropReason::Crashed,
+        DropReason::DeadLetter,
     ];
+
+    /// Whether a message dropped for this reason was waiting in a queue (as
+    /// opposed to travelling or just arriving).
+    pub fn from_queue(self) -> bool {
+        matches!(self, DropReason::Crashed | DropReason::DeadLetter)
+    }
 
     pub fn id(self) -> &'static str {
         match self {
@@ -109,6 +121,8 @@ impl DropReason {
             DropReason::QueueFull => "queue_full",
             DropReason::Late => "late",
             DropReason::Disconnected => "disconnected",
+            DropReason::Crashed => "crashed",
+            DropReason::DeadLetter => "dead_letter",
         }
     }
 }
@@ -124,16 +138,25 @@ pub enum FailReason {
     /// The message never reached anyone who wanted it, and nobody told the
     /// sender: a silent loss.
     Lost,
+    /// Delivered too many times without an acknowledgement: moved to the
+    /// dead-letter list.
+    DeadLetter,
 }
 
 impl FailReason {
-    pub const ALL: [FailReason; 3] = [FailReason::Timeout, FailReason::Rejected, FailReason::Lost];
+    pub const ALL: [FailReason; 4] = [
+        FailReason::Timeout,
+        FailReason::Rejected,
+        FailReason::Lost,
+        FailReason::DeadLetter,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
             FailReason::Timeout => "timeout",
             FailReason::Rejected => "rejected",
             FailReason::Lost => "lost",
+            FailReason::DeadLetter => "dead_letter",
         }
     }
 }

@@ -68,8 +68,12 @@ impl Ledger {
                 self.take_in_flight();
                 self.delivered += 1;
             }
-            What::Dropped { .. } => {
-                self.take_in_flight();
+            What::Dropped { reason, .. } => {
+                if reason.from_queue() {
+                    self.queued = self.dec(self.queued);
+                } else {
+                    self.take_in_flight();
+                }
                 self.dropped += 1;
             }
             What::Completed { .. } => {

@@ -115,9 +115,9 @@ pub struct Totals {
     /// Messages put on the wire.
     pub sent: u64,
     /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
-    pub dropped: [u64; 4],
+    pub dropped: [u64; 6],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
-    pub failed_by: [u64; 3],
+    pub failed_by: [u64; 4],
     /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;
     /// patterns derive their own figures from these (empty-poll share…).
     pub sent_by_kind: [u64; 14],
@@ -338,7 +338,11 @@ impl Metrics {
                 self.in_flight = self.in_flight.saturating_sub(1);
             }
             What::Dropped { reason, .. } => {
-                self.in_flight = self.in_flight.saturating_sub(1);
+                if reason.from_queue() {
+                    self.queue_depth = self.queue_depth.saturating_sub(1);
+                } else {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                }
                 self.totals.dropped[drop_index(reason)] += 1;
             }
             What::TimedOut { .. } => self.totals.timed_out += 1,

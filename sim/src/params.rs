@@ -536,6 +536,51 @@ pub const GATEWAY_MS: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const CONSUMERS: ParamSpec = ParamSpec {
+    id: "consumers",
+    name: "Consumers",
+    unit: "",
+    help: "Competing consumers taking work from the queue, one message at a time each.",
+    kind: number(1.0, 32.0, 2.0, 1.0, true, false),
+    live: false,
+};
+
+pub const PREFETCH: ParamSpec = ParamSpec {
+    id: "prefetch",
+    name: "Prefetch",
+    unit: "msgs",
+    help: "Unacknowledged messages the broker lets each consumer hold; 1 leaves a consumer idle for a round trip after every message.",
+    kind: number(1.0, 100.0, 10.0, 1.0, true, false),
+    live: true,
+};
+
+pub const VISIBILITY_MS: ParamSpec = ParamSpec {
+    id: "visibility_ms",
+    name: "Visibility timeout",
+    unit: "ms",
+    help: "How long a delivered message stays invisible; unacknowledged by then, it is delivered again.",
+    kind: number(10.0, 600_000.0, 5_000.0, 1.0, false, true),
+    live: true,
+};
+
+pub const CRASHES_PER_MIN: ParamSpec = ParamSpec {
+    id: "crashes_per_min",
+    name: "Consumer crashes",
+    unit: "per min",
+    help: "How often each consumer crashes (Poisson), losing what it holds.",
+    kind: number(0.0, 120.0, 0.0, 0.1, false, true),
+    live: true,
+};
+
+pub const RESTART_MS: ParamSpec = ParamSpec {
+    id: "restart_ms",
+    name: "Restart time",
+    unit: "ms",
+    help: "How long a crashed consumer stays down.",
+    kind: number(0.0, 60_000.0, 2_000.0, 1.0, false, true),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,226 @@
+//! The message queue against its laws: throughput ≈ min(λ, consumers·μ),
+//! depth grows at λ − consumers·μ when overloaded, producer wait ≈ the
+//! enqueue round trip whatever the depth; at-least-once under crashes.
+
+use proptest::prelude::*;
+use sim::run::Options;
+use sim::time::SECOND;
+use sim::{find_pattern, ParamSet, Simulation};
+
+fn params(sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern("message-queue").unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+#[test]
+fn same_seed_same_events() {
+    let p = params(&[
+        ("loss", "0.05"),
+        ("crashes_per_min", "10"),
+        ("visibility_ms", "500"),
+    ]);
+    let run = |seed| {
+        let mut s = Simulation::new(
+            p.clone(),
+            seed,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        s.advance_to(30 * SECOND);
+        s.events().to_vec()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+/// Below capacity every message is processed: throughput = λ (Poisson count
+/// noise: 4 sd of λT is 1.6 % at λT = 60,000).
+#[test]
+fn below_capacity_throughput_follows_the_offered_rate() {
+    let p = params(&[("rate", "40"), ("consumers", "2"), ("service_ms", "40")]);
+    let mut sim = Simulation::new(p, 3, Options::default());
+    sim.advance_to(1500 * SECOND);
+    let s = sim.summary(0.0);
+    assert!((s.throughput_per_s - s.offered_per_s).abs() / s.offered_per_s < 0.01);
+    assert!((s.offered_per_s - 40.0).abs() < 4.0 * (40.0f64 / 1500.0).sqrt());
+}
+
+/// Overloaded: consumers run flat out (throughput = consumers·μ with const
+/// service and prefetch hiding the round trip), and the broker's depth grows
+/// at λ − consumers·μ. The producer's wait stays one round trip.
+#[test]
+fn overloaded_the_depth_grows_at_the_excess_rate_and_producers_do_not_notice() {
+    let (rate, consumers, mu, secs) = (120.0, 2.0, 25.0, 600.0);
+    let p = params(&[
+        ("rate", "120"),
+        ("consumers", "2"),
+        ("service_ms", "40"),
+        ("service_dist", "const"),
+        ("prefetch", "10"),
+        ("visibility_ms", "600000"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+    ]);
+    let mut sim = Simulation::new(p, 4, Options::default());
+    sim.advance_to(100 * SECOND);
+    let early = sim.summary(0.0);
+    sim.advance_to(secs as u64 * SECOND);
+    let s = sim.summary(0.0);
+    let throughput = s.throughput_per_s;
+    assert!((throughput - consumers * mu).abs() < 0.5, "{throughput}");
+    let growth = (s.figures["depth"] - early.figures["depth"]) / (secs - 100.0);
+    let expected = rate - consumers * mu;
+    // Arrivals over 500 s: sd of the count ≈ √(120·500) ≈ 245 → 0.5/s.
+    assert!(
+        (growth - expected).abs() < 4.0 * 0.5,
+        "depth grows {growth}/s, expected {expected}/s"
+    );
+    assert!(s.figures["depth"] > 30_000.0);
+    // The receipt comes back in one round trip however deep the queue.
+    assert!((early.figures["producer_wait_ms"] - 40.0).abs() < 1e-6);
+    assert!((s.figures["producer_wait_ms"] - 40.0).abs() < 1e-6);
+}
+
+#[test]
+fn adding_consumers_raises_throughput_until_the_offered_rate() {
+    let throughput = |consumers: &str| {
+        let p = params(&[
+            ("rate", "60"),
+            ("consumers", consumers),
+            ("service_ms", "40"),
+            ("prefetch", "4"),
+        ]);
+        let mut sim = Simulation::new(p, 5, Options::default());
+        sim.advance_to(300 * SECOND);
+        sim.summary(0.0).throughput_per_s
+    };
+    let (one, two, four) = (throughput("1"), throughput("2"), throughput("4"));
+    assert!((one - 25.0).abs() < 1.5, "{one}");
+    assert!((two - 50.0).abs() < 2.5, "{two}");
+    assert!((four - 60.0).abs() < 3.0, "{four}");
+}
+
+/// A crash loses what the consumer held; the visibility timeout brings it
+/// back, so (almost) nothing is lost and some work is done twice.
+#[test]
+fn crashes_redeliver_and_nothing_is_lost() {
+    let p = params(&[
+        ("rate", "30"),
+        ("consumers", "3"),
+        ("prefetch", "5"),
+        ("crashes_per_min", "6"),
+        ("restart_ms", "1000"),
+        ("visibility_ms", "2000"),
+        ("retries", "10"),
+    ]);
+    let mut sim = Simulation::new(p, 6, Options::default());
+    sim.advance_to(600 * SECOND);
+    let s = sim.summary(0.0);
+    assert!(
+        s.figures["redeliveries"] > 100.0,
+        "{}",
+        s.figures["redeliveries"]
+    );
+    assert_eq!(s.failed.values().sum::<u64>(), 0, "{:?}", s.failed);
+    assert!(s.dropped["crashed"] > 0);
+    assert!((s.pending as f64) < 200.0, "{}", s.pending);
+}
+
+#[test]
+fn lost_acks_make_duplicates_and_endless_failures_dead_letter() {
+    let p = params(&[
+        ("rate", "20"),
+        ("loss", "0.2"),
+        ("visibility_ms", "500"),
+        ("retries", "1"),
+    ]);
+    let mut sim = Simulation::new(p, 7, Options::default());
+    sim.advance_to(600 * SECOND);
+    let s = sim.summary(0.0);
+    assert!(
+        s.figures["duplicates"] > 50.0,
+        "{}",
+        s.figures["duplicates"]
+    );
+    assert!(
+        s.figures["dead_lettered"] > 10.0,
+        "{}",
+        s.figures["dead_lettered"]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_holds_after_every_step(
+        rate in 0.0f64..400.0,
+        producers in 1u32..4,
+        consumers in 1u32..5,
+        service_ms in 0.5f64..60.0,
+        prefetch in 1u32..6,
+        visibility_ms in 10.0f64..300.0,
+        retries in 0u32..4,
+        queue_cap in 0u32..50,
+        crashes_per_min in 0.0f64..120.0,
+        restart_ms in 0.0f64..300.0,
+        net_ms in 0.0f64..20.0,
+        loss in 0.0f64..0.3,
+        seed in any::<u64>(),
+    ) {
+        let p = params(&[
+            ("rate", &rate.to_string()),
+            ("clients", &producers.to_string()),
+            ("consumers", &consumers.to_string()),
+            ("service_ms", &service_ms.to_string()),
+            ("prefetch", &prefetch.to_string()),
+            ("visibility_ms", &visibility_ms.to_string()),
+            ("retries", &retries.to_string()),
+            ("queue_cap", &queue_cap.to_string()),
+            ("crashes_per_min", &crashes_per_min.to_string()),
+            ("restart_ms", &restart_ms.to_string()),
+            ("net_ms", &net_ms.to_string()),
+            ("loss", &loss.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..4000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1500 {
+                sim.set_param("prefetch", 3.0).unwrap();
+            }
+        }
+    }
+}
+
+/// With prefetch 1 a consumer idles for a round trip after every message:
+/// its rate is 1/(service + 2·hop) instead of 1/service.
+#[test]
+fn prefetch_one_leaves_consumers_idle_for_a_round_trip() {
+    let throughput = |prefetch: &str| {
+        let p = params(&[
+            ("rate", "200"),
+            ("consumers", "2"),
+            ("service_ms", "40"),
+            ("service_dist", "const"),
+            ("prefetch", prefetch),
+            ("net_ms", "20"),
+            ("jitter_ms", "0"),
+        ]);
+        let mut sim = Simulation::new(p, 8, Options::default());
+        sim.advance_to(300 * SECOND);
+        sim.summary(0.0).throughput_per_s
+    };
+    let (one, ten) = (throughput("1"), throughput("10"));
+    assert!((one - 2.0 / 0.080).abs() < 0.5, "{one}");
+    assert!((ten - 2.0 / 0.040).abs() < 0.5, "{ten}");
+}
