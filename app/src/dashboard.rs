@@ -604,7 +604,10 @@ pub fn Dashboard() -> impl IntoView {
                         <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
                         <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_rate(m().wire_per_s)) />
                         {move || {
-                            (pattern.get().figures)(&m())
+                            let info = pattern.get();
+                            let mut p = info.defaults();
+                            values.with(|v| p.set_all(v).ok());
+                            (info.figures)(&m(), &p)
                                 .into_iter()
                                 .map(|f| {
                                     let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
@@ -629,7 +632,7 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"failed"</dt>
                         <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost", "dead-lettered"])}</dd>
                         <dt>"dropped"</dt>
-                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered"]) }}</dd>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered", "receiver down"]) }}</dd>
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>

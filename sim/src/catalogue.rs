@@ -33,9 +33,10 @@ pub struct PatternInfo {
     pub params: &'static [ParamSpec],
     /// The message kinds this pattern puts on the wire, for its legend.
     pub kinds: &'static [MsgKind],
-    /// The pattern's own figures, computed from a metrics snapshot.
+    /// The pattern's own figures, computed from a metrics snapshot and the
+    /// run's parameters.
     #[serde(skip)]
-    pub figures: fn(&Snapshot) -> Vec<Figure>,
+    pub figures: fn(&Snapshot, &ParamSet) -> Vec<Figure>,
 }
 
 /// One pattern-specific figure (empty-poll share, silent losses…).
@@ -59,6 +60,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::server_sent_events::INFO,
         &patterns::scatter_gather::INFO,
         &patterns::message_queue::INFO,
+        &patterns::webhooks::INFO,
     ]
 }
 
@@ -105,6 +107,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::message_queue::ID => {
             Box::new(patterns::message_queue::MessageQueue::new(params, seed))
         }
+        patterns::webhooks::ID => Box::new(patterns::webhooks::Webhooks::new(params, seed)),
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

@@ -95,18 +95,21 @@ pub enum DropReason {
     Disconnected,
     /// Waiting in the buffer of a consumer that crashed.
     Crashed,
+    /// Arrived at a receiver that is down.
+    ReceiverDown,
     /// Stored at a broker and given up on after too many deliveries.
     DeadLetter,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::Loss,
         DropReason::QueueFull,
         DropReason::Late,
         DropReason::Disconnected,
         DropReason::Crashed,
         DropReason::DeadLetter,
+        DropReason::ReceiverDown,
     ];
 
     /// Whether a message dropped for this reason was waiting in a queue (as
@@ -122,6 +125,7 @@ impl DropReason {
             DropReason::Late => "late",
             DropReason::Disconnected => "disconnected",
             DropReason::Crashed => "crashed",
+            DropReason::ReceiverDown => "receiver_down",
             DropReason::DeadLetter => "dead_letter",
         }
     }

@@ -115,7 +115,7 @@ pub struct Totals {
     /// Messages put on the wire.
     pub sent: u64,
     /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
-    pub dropped: [u64; 6],
+    pub dropped: [u64; 7],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
     pub failed_by: [u64; 4],
     /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;

@@ -581,6 +581,33 @@ pub const RESTART_MS: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const IDEMPOTENCY: ParamSpec = ParamSpec {
+    id: "idempotency",
+    name: "Idempotent receiver",
+    unit: "",
+    help: "The receiver remembers event ids and applies each event once, however often it is delivered.",
+    kind: Kind::Bool { default: false },
+    live: true,
+};
+
+pub const OUTAGE_AT_S: ParamSpec = ParamSpec {
+    id: "outage_at_s",
+    name: "Outage starts at",
+    unit: "s",
+    help: "Virtual time at which the receiver goes down.",
+    kind: number(0.0, 100_000.0, 10.0, 1.0, false, false),
+    live: true,
+};
+
+pub const OUTAGE_S: ParamSpec = ParamSpec {
+    id: "outage_s",
+    name: "Outage length",
+    unit: "s",
+    help: "How long the receiver stays down (0: no outage).",
+    kind: number(0.0, 3_600.0, 0.0, 1.0, false, false),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

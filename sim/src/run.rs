@@ -219,7 +219,7 @@ impl Simulation {
             },
             messages: *l,
             theory: self.theory(),
-            figures: (self.info().figures)(&snapshot)
+            figures: (self.info().figures)(&snapshot, self.params())
                 .into_iter()
                 .map(|f| (f.id, f.value))
                 .collect(),

@@ -57,7 +57,7 @@ pub const INFO: PatternInfo = PatternInfo {
 };
 
 /// Losses nobody told the sender about.
-fn figures(s: &Snapshot) -> Vec<Figure> {
+fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let lost = t.failed_by[crate::metrics::fail_index(FailReason::Lost)];
     vec![

@@ -10,3 +10,4 @@ pub mod request_response;
 pub mod scatter_gather;
 pub mod server_sent_events;
 pub mod short_polling;
+pub mod webhooks;

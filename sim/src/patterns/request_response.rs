@@ -70,7 +70,7 @@ pub const INFO: PatternInfo = PatternInfo {
 };
 
 /// Timeouts, retries and the work nobody waited for.
-fn figures(s: &Snapshot) -> Vec<Figure> {
+fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure {

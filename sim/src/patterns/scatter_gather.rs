@@ -110,7 +110,7 @@ pub const INFO: PatternInfo = PatternInfo {
     figures,
 };
 
-fn figures(s: &Snapshot) -> Vec<Figure> {
+fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     vec![
         Figure {
             id: "branch_p99_ms",

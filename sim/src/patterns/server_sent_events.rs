@@ -51,7 +51,7 @@ pub const INFO: PatternInfo = PatternInfo {
     figures,
 };
 
-fn figures(s: &Snapshot) -> Vec<Figure> {
+fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure {

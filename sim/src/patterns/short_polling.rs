@@ -81,7 +81,7 @@ pub const INFO: PatternInfo = PatternInfo {
 };
 
 /// Staleness is the waiting time; these say what the polling cost.
-fn figures(s: &Snapshot) -> Vec<Figure> {
+fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let full = t.sent_of(MsgKind::Response);
     let empty = t.sent_of(MsgKind::EmptyPoll);

@@ -1,0 +1,227 @@
+//! Webhooks against their laws: healthy latency ≈ one hop; an outage turns
+//! into the back-off schedule; duplicates = lost acks without idempotency, 0
+//! applied with it; dead-letter after the last retry.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use sim::run::Options;
+use sim::time::{self, SECOND};
+use sim::{find_pattern, DropReason, MsgKind, ParamSet, Simulation, What};
+
+fn params(sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern("webhooks").unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+#[test]
+fn same_seed_same_events() {
+    let p = params(&[("loss", "0.1"), ("outage_s", "5")]);
+    let run = |seed| {
+        let mut s = Simulation::new(
+            p.clone(),
+            seed,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        s.advance_to(30 * SECOND);
+        s.events().to_vec()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn healthy_latency_is_one_hop_plus_handling() {
+    let p = params(&[
+        ("net_ms", "30"),
+        ("jitter_ms", "0"),
+        ("service_ms", "5"),
+        ("service_dist", "const"),
+        ("workers", "64"),
+    ]);
+    let mut sim = Simulation::new(p, 2, Options::default());
+    sim.advance_to(300 * SECOND);
+    let s = sim.summary(0.0);
+    assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
+    assert_eq!(s.figures["retries"], 0.0);
+}
+
+/// Down from 10 s to 70 s: nothing is handled in between. Afterwards each
+/// waiting event is handled exactly when its first retry sent after the
+/// outage arrives (one hop plus handling): delivery follows the back-off
+/// schedule. Eight retries outlast a minute of outage, so none is lost.
+#[test]
+fn an_outage_turns_into_the_back_off_schedule() {
+    let p = params(&[
+        ("outage_at_s", "10"),
+        ("outage_s", "60"),
+        ("retries", "8"),
+        ("jitter_ms", "0"),
+        ("net_ms", "20"),
+        ("service_dist", "const"),
+    ]);
+    let mut sim = Simulation::new(
+        p,
+        3,
+        Options {
+            keep_events: true,
+            series: false,
+        },
+    );
+    sim.advance_to(400 * SECOND);
+    let (start, end, hop) = (time::from_secs(10.0), time::from_secs(70.0), 20 * time::MS);
+    let mut sends: HashMap<u64, Vec<u64>> = HashMap::new();
+    let (mut during, mut checked) = (0, 0);
+    for e in sim.events() {
+        match e.what {
+            What::Sent {
+                req,
+                kind: MsgKind::Callback | MsgKind::Retry,
+                ..
+            } => sends.entry(req).or_default().push(e.at),
+            What::Completed { req, wait, .. } => {
+                if e.at >= start + hop && e.at < end {
+                    during += 1;
+                }
+                let created = e.at - wait;
+                if created >= start && created < end - hop {
+                    let first_after = sends[&req]
+                        .iter()
+                        .copied()
+                        .find(|&s| s + hop >= end)
+                        .unwrap();
+                    let took = e.at - first_after;
+                    assert!(
+                        took >= hop && took < hop + 200 * time::MS,
+                        "event {req}: {} ms",
+                        time::to_ms(took)
+                    );
+                    checked += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(during, 0, "nothing is handled while the receiver is down");
+    assert!(checked > 200, "{checked}");
+    let s = sim.summary(0.0);
+    assert_eq!(s.failed["dead_letter"], 0);
+}
+
+#[test]
+fn too_few_retries_dead_letter_what_the_outage_swallowed() {
+    let p = params(&[("outage_at_s", "10"), ("outage_s", "60"), ("retries", "2")]);
+    let mut sim = Simulation::new(p, 4, Options::default());
+    sim.advance_to(200 * SECOND);
+    let s = sim.summary(0.0);
+    // Events produced during the first ~50 s of the outage run out of tries.
+    assert!(s.failed["dead_letter"] > 150, "{}", s.failed["dead_letter"]);
+}
+
+/// Every lost ack makes the provider deliver again: without idempotency the
+/// receiver applies the event twice. Acks lost near the end of the run may
+/// not have been retried yet.
+#[test]
+fn duplicates_equal_lost_acks_without_idempotency_and_vanish_with_it() {
+    let run = |idempotent: &str| {
+        let p = params(&[
+            ("rate", "20"),
+            ("loss", "0.1"),
+            ("idempotency", idempotent),
+            ("timeout_ms", "500"),
+        ]);
+        let mut sim = Simulation::new(
+            p,
+            5,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        sim.advance_to(600 * SECOND);
+        let mut kinds = HashMap::new();
+        let mut lost_acks = 0;
+        for e in sim.events() {
+            match e.what {
+                What::Sent { msg, kind, .. } => {
+                    kinds.insert(msg, kind);
+                }
+                What::Dropped {
+                    msg,
+                    reason: DropReason::Loss,
+                    ..
+                } if kinds[&msg] == MsgKind::Ack => lost_acks += 1,
+                _ => {}
+            }
+        }
+        (sim.summary(0.0), lost_acks as f64)
+    };
+    let (off, lost_acks) = run("false");
+    let dup = off.figures["duplicate_side_effects"];
+    println!("lost acks {lost_acks}, duplicate side effects {dup}");
+    assert!(lost_acks > 500.0);
+    assert!(
+        dup <= lost_acks && dup >= lost_acks - 10.0,
+        "{dup} vs {lost_acks}"
+    );
+    let (on, lost_acks) = run("true");
+    assert_eq!(on.figures["duplicate_side_effects"], 0.0);
+    let recognised = on.figures["duplicates_suppressed"];
+    assert!(recognised <= lost_acks && recognised >= lost_acks - 10.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_holds_after_every_step(
+        rate in 0.0f64..300.0,
+        receivers in 1u32..4,
+        service_ms in 0.1f64..30.0,
+        workers in 1u32..4,
+        queue_cap in 0u32..10,
+        timeout_ms in 1.0f64..300.0,
+        retries in 0u32..5,
+        backoff_ms in 0.0f64..200.0,
+        outage_at_s in 0.0f64..2.0,
+        outage_s in 0.0f64..2.0,
+        net_ms in 0.0f64..20.0,
+        loss in 0.0f64..0.3,
+        idempotency in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let p = params(&[
+            ("rate", &rate.to_string()),
+            ("clients", &receivers.to_string()),
+            ("service_ms", &service_ms.to_string()),
+            ("workers", &workers.to_string()),
+            ("queue_cap", &queue_cap.to_string()),
+            ("timeout_ms", &timeout_ms.to_string()),
+            ("retries", &retries.to_string()),
+            ("backoff_ms", &backoff_ms.to_string()),
+            ("outage_at_s", &outage_at_s.to_string()),
+            ("outage_s", &outage_s.to_string()),
+            ("net_ms", &net_ms.to_string()),
+            ("loss", &loss.to_string()),
+            ("idempotency", &idempotency.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..4000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1500 {
+                sim.set_param("retries", 1.0).unwrap();
+            }
+        }
+    }
+}
