@@ -595,7 +595,7 @@ pub const OUTAGE_AT_S: ParamSpec = ParamSpec {
     name: "Outage starts at",
     unit: "s",
     help: "Virtual time at which the receiver goes down.",
-    kind: number(0.0, 100_000.0, 10.0, 1.0, false, false),
+    kind: number(0.0, 100_000.0, 10.0, 1.0, false, true),
     live: true,
 };
 
@@ -604,7 +604,7 @@ pub const OUTAGE_S: ParamSpec = ParamSpec {
     name: "Outage length",
     unit: "s",
     help: "How long the receiver stays down (0: no outage).",
-    kind: number(0.0, 3_600.0, 0.0, 1.0, false, false),
+    kind: number(0.0, 3_600.0, 0.0, 1.0, false, true),
     live: true,
 };
 
