@@ -46,7 +46,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
         };
         let state = pb.nodes.get(i).copied().unwrap_or_default();
         match node.kind {
-            NodeKind::Client | NodeKind::Subscriber => {
+            NodeKind::Client => {
                 ctx.set_fill_style_str("#ffffff");
                 ctx.set_stroke_style_str(INK);
                 ctx.set_line_width(1.5);

@@ -61,6 +61,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::scatter_gather::INFO,
         &patterns::message_queue::INFO,
         &patterns::webhooks::INFO,
+        &patterns::publish_subscribe::INFO,
     ]
 }
 
@@ -108,6 +109,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             Box::new(patterns::message_queue::MessageQueue::new(params, seed))
         }
         patterns::webhooks::ID => Box::new(patterns::webhooks::Webhooks::new(params, seed)),
+        patterns::publish_subscribe::ID => Box::new(
+            patterns::publish_subscribe::PublishSubscribe::new(params, seed),
+        ),
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

@@ -97,12 +97,14 @@ pub enum DropReason {
     Crashed,
     /// Arrived at a receiver that is down.
     ReceiverDown,
+    /// Pushed out of a full subscriber buffer by a newer message.
+    Overflow,
     /// Stored at a broker and given up on after too many deliveries.
     DeadLetter,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 8] = [
         DropReason::Loss,
         DropReason::QueueFull,
         DropReason::Late,
@@ -110,12 +112,16 @@ impl DropReason {
         DropReason::Crashed,
         DropReason::DeadLetter,
         DropReason::ReceiverDown,
+        DropReason::Overflow,
     ];
 
     /// Whether a message dropped for this reason was waiting in a queue (as
     /// opposed to travelling or just arriving).
     pub fn from_queue(self) -> bool {
-        matches!(self, DropReason::Crashed | DropReason::DeadLetter)
+        matches!(
+            self,
+            DropReason::Crashed | DropReason::DeadLetter | DropReason::Overflow
+        )
     }
 
     pub fn id(self) -> &'static str {
@@ -126,6 +132,7 @@ impl DropReason {
             DropReason::Disconnected => "disconnected",
             DropReason::Crashed => "crashed",
             DropReason::ReceiverDown => "receiver_down",
+            DropReason::Overflow => "overflow",
             DropReason::DeadLetter => "dead_letter",
         }
     }

@@ -115,7 +115,7 @@ pub struct Totals {
     /// Messages put on the wire.
     pub sent: u64,
     /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
-    pub dropped: [u64; 7],
+    pub dropped: [u64; 8],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
     pub failed_by: [u64; 4],
     /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;
@@ -155,6 +155,8 @@ pub struct Snapshot {
     /// Busy worker time over capacity, over the rolling window.
     pub utilisation: f64,
     pub queue_depth: u64,
+    /// The longest queue at any one node (the laggard's backlog).
+    pub max_node_queue: u64,
     pub in_flight: u64,
     pub busy: u64,
     pub capacity: u64,
@@ -186,6 +188,8 @@ pub struct Metrics {
     workers: Vec<u32>,
     /// Open connections per node, from `Open` events.
     open: Vec<u32>,
+    /// Queue length per node, from `Queued`/`Started`/`Dropped` events.
+    node_queue: Vec<u64>,
     capacity: u64,
     current: Bucket,
     /// Closed buckets of the rolling window, oldest first.
@@ -221,6 +225,7 @@ impl Metrics {
             busy: 0,
             workers: Vec::new(),
             open: Vec::new(),
+            node_queue: Vec::new(),
             capacity: 0,
             current: Bucket::new(0),
             recent: VecDeque::with_capacity(WINDOW_BUCKETS + 1),
@@ -316,13 +321,16 @@ impl Metrics {
                 self.totals.sent_by_kind[kind_index(kind)] += 1;
                 self.in_flight += 1;
             }
-            What::Queued { .. } => {
+            What::Queued { node, .. } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
                 self.queue_depth += 1;
+                *self.node_queue_mut(node) += 1;
             }
-            What::Started { queued, .. } => {
+            What::Started { queued, node, .. } => {
                 if queued {
                     self.queue_depth = self.queue_depth.saturating_sub(1);
+                    let q = self.node_queue_mut(node);
+                    *q = q.saturating_sub(1);
                 } else {
                     self.in_flight = self.in_flight.saturating_sub(1);
                 }
@@ -337,9 +345,11 @@ impl Metrics {
             What::Delivered { .. } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
             }
-            What::Dropped { reason, .. } => {
+            What::Dropped { reason, node, .. } => {
                 if reason.from_queue() {
                     self.queue_depth = self.queue_depth.saturating_sub(1);
+                    let q = self.node_queue_mut(node);
+                    *q = q.saturating_sub(1);
                 } else {
                     self.in_flight = self.in_flight.saturating_sub(1);
                 }
@@ -380,6 +390,14 @@ impl Metrics {
                 self.capacity = self.workers.iter().map(|&w| w as u64).sum();
             }
         }
+    }
+
+    fn node_queue_mut(&mut self, node: crate::topology::NodeId) -> &mut u64 {
+        let i = node as usize;
+        if self.node_queue.len() <= i {
+            self.node_queue.resize(i + 1, 0);
+        }
+        &mut self.node_queue[i]
     }
 
     /// Figures over the rolling window and the whole run, at the metrics clock.
@@ -432,6 +450,7 @@ impl Metrics {
             },
             utilisation: if cap > 0.0 { busy / cap } else { 0.0 },
             queue_depth: self.queue_depth,
+            max_node_queue: self.node_queue.iter().copied().max().unwrap_or(0),
             in_flight: self.in_flight,
             busy: self.busy,
             capacity: self.capacity,

@@ -608,6 +608,45 @@ pub const OUTAGE_S: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const SUBSCRIBERS: ParamSpec = ParamSpec {
+    id: "subscribers",
+    name: "Subscribers",
+    unit: "",
+    help: "Subscribers to the topic; each gets a copy of every event.",
+    kind: number(1.0, 20.0, 4.0, 1.0, true, false),
+    live: false,
+};
+
+pub const SLOW_FACTOR: ParamSpec = ParamSpec {
+    id: "slow_factor",
+    name: "Slow subscriber",
+    unit: "× service time",
+    help: "How many times slower the last subscriber handles each event (1: no slow subscriber).",
+    kind: number(1.0, 100.0, 8.0, 0.1, false, true),
+    live: true,
+};
+
+pub const BUFFER: ParamSpec = ParamSpec {
+    id: "buffer",
+    name: "Subscriber buffer",
+    unit: "events",
+    help: "Events that may wait for each subscriber.",
+    kind: number(1.0, 100_000.0, 50.0, 1.0, true, true),
+    live: true,
+};
+
+pub const SLOW_POLICY: ParamSpec = ParamSpec {
+    id: "slow_policy",
+    name: "When a buffer is full",
+    unit: "",
+    help: "drop-oldest: the oldest waiting event is dropped; block: the subscriber's backlog keeps growing.",
+    kind: Kind::Choice {
+        options: &["drop-oldest", "block"],
+        default: 0,
+    },
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

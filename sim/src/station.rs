@@ -52,6 +52,11 @@ impl<J> Station<J> {
         }
     }
 
+    /// Removes and returns the job that has waited longest (to make room).
+    pub fn evict_oldest(&mut self) -> Option<J> {
+        self.queue.pop_front()
+    }
+
     /// A worker finished its job.
     pub fn finish(&mut self) {
         self.busy = self.busy.saturating_sub(1);

@@ -6,6 +6,7 @@
 pub mod fire_and_forget;
 pub mod long_polling;
 pub mod message_queue;
+pub mod publish_subscribe;
 pub mod request_response;
 pub mod scatter_gather;
 pub mod server_sent_events;
