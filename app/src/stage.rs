@@ -95,6 +95,8 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
         };
         let age = ((now_ms - m.born_ms) / MARK_MS).clamp(0.0, 1.0);
         ctx.set_global_alpha(1.0 - age);
+        // Marks hug the node: its disc, or the box's half side.
+        let r = layout.rims.get(m.node as usize).copied().unwrap_or(r);
         let ring = r + 2.0 + 6.0 * age;
         match m.kind {
             MarkKind::Dropped => cross(
