@@ -54,6 +54,7 @@ pub struct Figure {
 pub fn catalogue() -> &'static [&'static PatternInfo] {
     &[
         &patterns::request_response::INFO,
+        &patterns::async_request_reply::INFO,
         &patterns::fire_and_forget::INFO,
         &patterns::short_polling::INFO,
         &patterns::long_polling::INFO,
@@ -111,6 +112,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::webhooks::ID => Box::new(patterns::webhooks::Webhooks::new(params, seed)),
         patterns::publish_subscribe::ID => Box::new(
             patterns::publish_subscribe::PublishSubscribe::new(params, seed),
+        ),
+        patterns::async_request_reply::ID => Box::new(
+            patterns::async_request_reply::AsyncRequestReply::new(params, seed),
         ),
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"

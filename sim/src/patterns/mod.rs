@@ -3,6 +3,7 @@
 //! Each module declares its `INFO` (catalogue entry and parameter specs) and
 //! an engine implementing [`crate::pattern::Pattern`].
 
+pub mod async_request_reply;
 pub mod fire_and_forget;
 pub mod long_polling;
 pub mod message_queue;

@@ -1,0 +1,143 @@
+//! Async request-reply against its laws: the 202 takes one round trip
+//! whatever the load; polls per job follow the job time over the poll
+//! interval; completion is observed at the first poll after the job is done.
+
+use proptest::prelude::*;
+use sim::run::Options;
+use sim::time::SECOND;
+use sim::{find_pattern, ParamSet, Simulation};
+
+fn params(sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern("async-request-reply").unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+#[test]
+fn same_seed_same_events() {
+    let p = params(&[("loss", "0.05")]);
+    let run = |seed| {
+        let mut s = Simulation::new(
+            p.clone(),
+            seed,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        s.advance_to(30 * SECOND);
+        s.events().to_vec()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn the_202_takes_one_round_trip_whatever_the_load() {
+    let accept = |rate: &str| {
+        let p = params(&[("rate", rate), ("jitter_ms", "0"), ("net_ms", "25")]);
+        let mut sim = Simulation::new(p, 2, Options::default());
+        sim.advance_to(300 * SECOND);
+        let s = sim.summary(0.0);
+        (s.figures["accept_ms"], s.utilisation)
+    };
+    let (light, rho_light) = accept("4");
+    let (heavy, rho_heavy) = accept("15.5");
+    assert!(
+        rho_light < 0.3 && rho_heavy > 0.9,
+        "{rho_light} {rho_heavy}"
+    );
+    assert_eq!(light, 50.0);
+    assert_eq!(heavy, 50.0);
+}
+
+/// Constant 500 ms jobs, no queueing, 20 ms hops, polls every 200 ms from
+/// the 202: poll k reaches the service at 40 + 200k + 20 ms after the
+/// submit, the job is done at 520 ms, so the third poll brings the result —
+/// three polls per job, and the result lands at 40 + 600 + 40 = 680 ms.
+#[test]
+fn polls_per_job_and_completion_follow_the_poll_schedule() {
+    let p = params(&[
+        ("rate", "5"),
+        ("service_ms", "500"),
+        ("service_dist", "const"),
+        ("workers", "64"),
+        ("poll_ms", "200"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+    ]);
+    let mut sim = Simulation::new(p, 3, Options::default());
+    sim.advance_to(300 * SECOND);
+    let s = sim.summary(0.0);
+    assert!(
+        (s.figures["polls_per_job"] - 3.0).abs() < 0.01,
+        "{}",
+        s.figures["polls_per_job"]
+    );
+    assert!((s.wait_ms.mean - 680.0).abs() < 1e-6, "{}", s.wait_ms.mean);
+}
+
+/// With exponential jobs the brief's estimate holds on average:
+/// polls per job ≈ (queue + service)/poll + 1 within a poll's rounding.
+#[test]
+fn polls_per_job_track_job_time_over_poll_interval() {
+    let p = params(&[
+        ("rate", "10"),
+        ("service_ms", "500"),
+        ("workers", "64"),
+        ("poll_ms", "100"),
+    ]);
+    let mut sim = Simulation::new(p, 4, Options::default());
+    sim.advance_to(600 * SECOND);
+    let s = sim.summary(0.0);
+    let estimate = 500.0 / 100.0 + 1.0;
+    assert!(
+        (s.figures["polls_per_job"] - estimate).abs() < 1.0,
+        "{}",
+        s.figures["polls_per_job"]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn conservation_holds_after_every_step(
+        rate in 0.0f64..200.0,
+        clients in 1u32..5,
+        service_ms in 1.0f64..300.0,
+        workers in 1u32..6,
+        queue_cap in 0u32..20,
+        poll_ms in 10.0f64..200.0,
+        net_ms in 0.0f64..20.0,
+        loss in 0.0f64..0.3,
+        timeout_ms in 1.0f64..200.0,
+        seed in any::<u64>(),
+    ) {
+        let p = params(&[
+            ("rate", &rate.to_string()),
+            ("clients", &clients.to_string()),
+            ("service_ms", &service_ms.to_string()),
+            ("workers", &workers.to_string()),
+            ("queue_cap", &queue_cap.to_string()),
+            ("poll_ms", &poll_ms.to_string()),
+            ("net_ms", &net_ms.to_string()),
+            ("loss", &loss.to_string()),
+            ("timeout_ms", &timeout_ms.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..4000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1500 {
+                sim.set_param("workers", 2.0).unwrap();
+            }
+        }
+    }
+}
