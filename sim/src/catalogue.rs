@@ -59,6 +59,7 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &patterns::short_polling::INFO,
         &patterns::long_polling::INFO,
         &patterns::server_sent_events::INFO,
+        &patterns::websocket::INFO,
         &patterns::scatter_gather::INFO,
         &patterns::message_queue::INFO,
         &patterns::webhooks::INFO,
@@ -116,6 +117,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::async_request_reply::ID => Box::new(
             patterns::async_request_reply::AsyncRequestReply::new(params, seed),
         ),
+        patterns::websocket::ID => Box::new(patterns::websocket::WebSocket::new(params, seed)),
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

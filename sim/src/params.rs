@@ -647,6 +647,15 @@ pub const SLOW_POLICY: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const HEARTBEAT_MS: ParamSpec = ParamSpec {
+    id: "heartbeat_ms",
+    name: "Heartbeat interval",
+    unit: "ms",
+    help: "How often each connection exchanges a ping/pong to prove it is alive.",
+    kind: number(100.0, 120_000.0, 5_000.0, 1.0, false, true),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

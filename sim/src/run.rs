@@ -257,6 +257,20 @@ impl Theory {
         use crate::patterns::{
             fire_and_forget, long_polling, request_response, server_sent_events, short_polling,
         };
+        if p.pattern() == crate::patterns::websocket::ID {
+            // Up to the server, handled, down to each other client.
+            let s = p.get("service_ms") / 1000.0;
+            let c = p.get("workers");
+            return Some(Theory {
+                model: "two hops + service",
+                utilisation: p.get("rate") * s / c,
+                mean_wait_ms: Some(
+                    2.0 * (p.get("net_ms") + p.get("jitter_ms") / 2.0) + p.get("service_ms"),
+                ),
+                stable_below_per_s: c / s,
+                rate_unit: "msgs/s",
+            });
+        }
         if p.pattern() == server_sent_events::ID {
             // Pushed the moment it exists: one hop (plus waiting behind the
             // previous event on the stream when jitter reorders).

@@ -13,3 +13,4 @@ pub mod scatter_gather;
 pub mod server_sent_events;
 pub mod short_polling;
 pub mod webhooks;
+pub mod websocket;
