@@ -55,15 +55,16 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
     &[
         &patterns::request_response::INFO,
         &patterns::async_request_reply::INFO,
-        &patterns::fire_and_forget::INFO,
         &patterns::short_polling::INFO,
         &patterns::long_polling::INFO,
+        &patterns::webhooks::INFO,
         &patterns::server_sent_events::INFO,
         &patterns::websocket::INFO,
-        &patterns::scatter_gather::INFO,
-        &patterns::message_queue::INFO,
-        &patterns::webhooks::INFO,
         &patterns::publish_subscribe::INFO,
+        &patterns::message_queue::INFO,
+        &patterns::event_choreography::INFO,
+        &patterns::fire_and_forget::INFO,
+        &patterns::scatter_gather::INFO,
     ]
 }
 
@@ -118,6 +119,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             patterns::async_request_reply::AsyncRequestReply::new(params, seed),
         ),
         patterns::websocket::ID => Box::new(patterns::websocket::WebSocket::new(params, seed)),
+        patterns::event_choreography::ID => Box::new(
+            patterns::event_choreography::EventChoreography::new(params, seed),
+        ),
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

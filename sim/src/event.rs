@@ -152,14 +152,17 @@ pub enum FailReason {
     /// Delivered too many times without an acknowledgement: moved to the
     /// dead-letter list.
     DeadLetter,
+    /// A step of the saga failed and the earlier steps were undone.
+    Compensated,
 }
 
 impl FailReason {
-    pub const ALL: [FailReason; 4] = [
+    pub const ALL: [FailReason; 5] = [
         FailReason::Timeout,
         FailReason::Rejected,
         FailReason::Lost,
         FailReason::DeadLetter,
+        FailReason::Compensated,
     ];
 
     pub fn id(self) -> &'static str {
@@ -168,6 +171,7 @@ impl FailReason {
             FailReason::Rejected => "rejected",
             FailReason::Lost => "lost",
             FailReason::DeadLetter => "dead_letter",
+            FailReason::Compensated => "compensated",
         }
     }
 }

@@ -117,7 +117,7 @@ pub struct Totals {
     /// Dropped messages by [`DropReason`], in `DropReason::ALL` order.
     pub dropped: [u64; 8],
     /// Failed requests by [`FailReason`], in `FailReason::ALL` order.
-    pub failed_by: [u64; 4],
+    pub failed_by: [u64; 5],
     /// Messages put on the wire by [`MsgKind`], in `MsgKind::ALL` order;
     /// patterns derive their own figures from these (empty-poll share…).
     pub sent_by_kind: [u64; 14],

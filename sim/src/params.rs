@@ -656,6 +656,43 @@ pub const HEARTBEAT_MS: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const STAGES: ParamSpec = ParamSpec {
+    id: "stages",
+    name: "Services in the chain",
+    unit: "",
+    help: "Order → Payment → Inventory → Shipping (→ Invoice → Notify): how many take part.",
+    kind: number(2.0, 6.0, 4.0, 1.0, true, false),
+    live: false,
+};
+
+pub const FAIL_RATE: ParamSpec = ParamSpec {
+    id: "fail_rate",
+    name: "Step failure rate",
+    unit: "",
+    help:
+        "Probability that a service's step fails, starting the compensation of the steps before it.",
+    kind: number(0.0, 1.0, 0.02, 0.001, false, false),
+    live: true,
+};
+
+pub const SLOW_STAGE: ParamSpec = ParamSpec {
+    id: "slow_stage",
+    name: "Stalled service",
+    unit: "",
+    help: "Which service in the chain is slowed down (0: none).",
+    kind: number(0.0, 6.0, 0.0, 1.0, true, false),
+    live: true,
+};
+
+pub const SLOWDOWN: ParamSpec = ParamSpec {
+    id: "slowdown",
+    name: "Slowdown factor",
+    unit: "×",
+    help: "How many times slower the stalled service works.",
+    kind: number(1.0, 1_000.0, 10.0, 0.1, false, true),
+    live: true,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! an engine implementing [`crate::pattern::Pattern`].
 
 pub mod async_request_reply;
+pub mod event_choreography;
 pub mod fire_and_forget;
 pub mod long_polling;
 pub mod message_queue;
