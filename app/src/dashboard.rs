@@ -632,7 +632,7 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"failed"</dt>
                         <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost", "dead-lettered", "compensated"])}</dd>
                         <dt>"dropped"</dt>
-                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered", "receiver down", "buffer overflow"]) }}</dd>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered", "service down", "buffer overflow"]) }}</dd>
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>

@@ -95,8 +95,8 @@ pub enum DropReason {
     Disconnected,
     /// Waiting in the buffer of a consumer that crashed.
     Crashed,
-    /// Arrived at a receiver that is down.
-    ReceiverDown,
+    /// Arrived at a service (or receiver) that is down.
+    ServiceDown,
     /// Pushed out of a full subscriber buffer by a newer message.
     Overflow,
     /// Stored at a broker and given up on after too many deliveries.
@@ -111,7 +111,7 @@ impl DropReason {
         DropReason::Disconnected,
         DropReason::Crashed,
         DropReason::DeadLetter,
-        DropReason::ReceiverDown,
+        DropReason::ServiceDown,
         DropReason::Overflow,
     ];
 
@@ -131,7 +131,7 @@ impl DropReason {
             DropReason::Late => "late",
             DropReason::Disconnected => "disconnected",
             DropReason::Crashed => "crashed",
-            DropReason::ReceiverDown => "receiver_down",
+            DropReason::ServiceDown => "service_down",
             DropReason::Overflow => "overflow",
             DropReason::DeadLetter => "dead_letter",
         }

@@ -16,6 +16,7 @@
 pub mod catalogue;
 pub mod dist;
 pub mod event;
+pub mod faults;
 pub mod ledger;
 pub mod metrics;
 pub mod net;

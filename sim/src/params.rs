@@ -594,7 +594,7 @@ pub const OUTAGE_AT_S: ParamSpec = ParamSpec {
     id: "outage_at_s",
     name: "Outage starts at",
     unit: "s",
-    help: "Virtual time at which the receiver goes down.",
+    help: "Virtual time at which the service goes down.",
     kind: number(0.0, 100_000.0, 10.0, 1.0, false, true),
     live: true,
 };
@@ -603,7 +603,7 @@ pub const OUTAGE_S: ParamSpec = ParamSpec {
     id: "outage_s",
     name: "Outage length",
     unit: "s",
-    help: "How long the receiver stays down (0: no outage).",
+    help: "How long the service stays down, refusing everything (0: no outage).",
     kind: number(0.0, 3_600.0, 0.0, 1.0, false, true),
     live: true,
 };
@@ -688,9 +688,16 @@ pub const SLOWDOWN: ParamSpec = ParamSpec {
     id: "slowdown",
     name: "Slowdown factor",
     unit: "×",
-    help: "How many times slower the stalled service works.",
+    help: "How many times slower the service works (1: normal speed).",
     kind: number(1.0, 1_000.0, 10.0, 0.1, false, true),
     live: true,
+};
+
+/// [`SLOWDOWN`] at normal speed, for patterns where slowing is a fault
+/// switched on by hand.
+pub const SLOWDOWN_OFF: ParamSpec = ParamSpec {
+    kind: number(1.0, 1_000.0, 1.0, 0.1, false, true),
+    ..SLOWDOWN
 };
 
 #[cfg(test)]

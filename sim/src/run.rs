@@ -330,7 +330,13 @@ impl Theory {
             fire_and_forget::ID => (1.0, p.get("rate") * (1.0 - p.get("loss"))),
             _ => return None,
         };
-        let s = p.get("service_ms") / 1000.0;
+        // A slowed service: every job takes `slowdown` times as long.
+        let slowdown = if p.spec("slowdown").is_ok() {
+            p.get("slowdown")
+        } else {
+            1.0
+        };
+        let s = p.get("service_ms") / 1000.0 * slowdown;
         let c = p.get("workers") as u32;
         let dist = ServiceDist::from_index(p.get("service_dist") as usize);
         let net_s = hops * (p.get("net_ms") + p.get("jitter_ms") / 2.0) / 1000.0;

@@ -18,6 +18,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::Snapshot;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -104,6 +105,9 @@ pub const PARAMS: &[ParamSpec] = &[
         help: "How long a client waits for the 202 before giving up on a submit.",
         ..params::TIMEOUT_MS
     },
+    params::OUTAGE_AT_S,
+    params::OUTAGE_S,
+    params::SLOWDOWN_OFF,
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -234,6 +238,8 @@ pub struct AsyncRequestReply {
     jobs: HashMap<ReqId, Job>,
     /// The workers and the queue of jobs waiting for one.
     station: Station<Work>,
+    /// Outage window and slowdown of the service.
+    faults: ServiceFaults,
 }
 
 impl AsyncRequestReply {
@@ -261,6 +267,7 @@ impl AsyncRequestReply {
             topo.add_link(service, i, net, jitter, loss);
         }
         AsyncRequestReply {
+            faults: ServiceFaults::from_params(&params),
             workload: Workload::new(params.get("rate")),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
@@ -340,7 +347,7 @@ impl AsyncRequestReply {
             },
         );
         self.sched.at(
-            self.now + w.service,
+            self.now + self.faults.stretch(w.service),
             Action::JobDone {
                 msg: w.msg,
                 req: w.req,
@@ -378,6 +385,10 @@ impl AsyncRequestReply {
     }
 
     fn on_submit(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
+        if self.faults.down(self.now) {
+            // No 202 from a service that is down: the submit times out.
+            return self.refuse(rec, msg);
+        }
         let Some(job) = self.jobs.get(&req) else {
             // The client gave up on this submit already: nobody will poll.
             rec.emit(
@@ -523,7 +534,22 @@ impl AsyncRequestReply {
             .at(self.now + self.poll, Action::PollTick { req });
     }
 
+    /// A message reaching the service while it is down is lost unanswered.
+    fn refuse(&mut self, rec: &mut Recorder, msg: MsgId) {
+        rec.emit(
+            self.now,
+            What::Dropped {
+                msg,
+                node: self.service,
+                reason: DropReason::ServiceDown,
+            },
+        );
+    }
+
     fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
+        if self.faults.down(self.now) {
+            return self.refuse(rec, msg);
+        }
         rec.emit(
             self.now,
             What::Delivered {
@@ -704,6 +730,9 @@ impl Pattern for AsyncRequestReply {
                 while let Some(w) = self.station.take_next() {
                     self.start(rec, w, true);
                 }
+            }
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
                 self.station.set_queue_cap(value as usize);

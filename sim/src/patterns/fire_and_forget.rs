@@ -17,6 +17,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::Snapshot;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -40,6 +41,9 @@ pub const PARAMS: &[ParamSpec] = &[
     params::NET_MS,
     params::JITTER_MS,
     params::LOSS,
+    params::OUTAGE_AT_S,
+    params::OUTAGE_S,
+    params::SLOWDOWN_OFF,
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -114,6 +118,8 @@ pub struct FireAndForget {
     dist: ServiceDist,
     pending: HashMap<ReqId, Pending>,
     station: Station<Job>,
+    /// Outage window and slowdown of the receiver.
+    faults: ServiceFaults,
 }
 
 impl FireAndForget {
@@ -140,6 +146,7 @@ impl FireAndForget {
             topo.add_link(i, service, net, jitter, loss);
         }
         FireAndForget {
+            faults: ServiceFaults::from_params(&params),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
             workload: Workload::new(params.get("rate")),
@@ -226,7 +233,7 @@ impl FireAndForget {
             },
         );
         self.sched.at(
-            self.now + job.service,
+            self.now + self.faults.stretch(job.service),
             Action::Done {
                 msg: job.msg,
                 req: job.req,
@@ -235,6 +242,10 @@ impl FireAndForget {
     }
 
     fn on_reach(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
+        if self.faults.down(self.now) {
+            // Refused by a receiver that is down; the sender never knows.
+            return self.lose(rec, msg, req, DropReason::ServiceDown);
+        }
         let service = self
             .pending
             .get(&req)
@@ -360,6 +371,9 @@ impl Pattern for FireAndForget {
                     },
                 );
                 self.start_waiting(rec);
+            }
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
                 self.station.set_queue_cap(value as usize);

@@ -14,6 +14,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
 use crate::event::{DropReason, MsgId, MsgKind, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::Snapshot;
 use crate::net::Net;
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -71,6 +72,9 @@ pub const PARAMS: &[ParamSpec] = &[
         },
         ..params::TIMEOUT_MS
     },
+    params::OUTAGE_AT_S,
+    params::OUTAGE_S,
+    params::SLOWDOWN_OFF,
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -182,6 +186,8 @@ pub struct LongPolling {
     dist: ServiceDist,
     updates: Updates,
     station: Station<Job>,
+    /// Outage window and slowdown of the server.
+    faults: ServiceFaults,
     /// Each client's current poll number; answers to older polls still
     /// deliver data but do not trigger a re-poll.
     current: Vec<u64>,
@@ -214,6 +220,7 @@ impl LongPolling {
             topo.add_link(server, i, net, jitter, loss);
         }
         LongPolling {
+            faults: ServiceFaults::from_params(&params),
             update_rate: params.get("update_rate"),
             update_gen: 0,
             hold: time::from_ms(params.get("hold_ms")),
@@ -313,7 +320,7 @@ impl LongPolling {
             },
         );
         self.sched.at(
-            self.now + job.service,
+            self.now + self.faults.stretch(job.service),
             Action::Served {
                 msg: job.msg,
                 poll: job.poll,
@@ -323,6 +330,19 @@ impl LongPolling {
     }
 
     fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, poll: PollId, cursor: u64) {
+        if self.faults.down(self.now) {
+            // No answer from a server that is down: the client's timeout
+            // makes it poll again.
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: self.server,
+                    reason: DropReason::ServiceDown,
+                },
+            );
+            return;
+        }
         let service = self.dist.sample(self.service_mean, &mut self.rng.service);
         match self.station.admit(Job {
             msg,
@@ -549,6 +569,9 @@ impl Pattern for LongPolling {
                 while let Some(job) = self.station.take_next() {
                     self.start(rec, job, true);
                 }
+            }
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
                 self.station.set_queue_cap(value as usize);

@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::Snapshot;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -53,6 +54,9 @@ pub const PARAMS: &[ParamSpec] = &[
     params::TIMEOUT_MS,
     params::RETRIES,
     params::BACKOFF_MS,
+    params::OUTAGE_AT_S,
+    params::OUTAGE_S,
+    params::SLOWDOWN_OFF,
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -184,6 +188,8 @@ pub struct RequestResponse {
     pending: HashMap<ReqId, Request>,
     /// The service's workers and queue.
     station: Station<Job>,
+    /// Outage window and slowdown of the service.
+    faults: ServiceFaults,
 }
 
 impl RequestResponse {
@@ -209,6 +215,7 @@ impl RequestResponse {
             topo.add_link(service, i, net, jitter, loss);
         }
         let station = Station::new(service, cfg.workers, cfg.queue_cap);
+        let params_copy = params.clone();
         RequestResponse {
             params,
             cfg,
@@ -222,6 +229,7 @@ impl RequestResponse {
             workload: Workload::new(cfg.rate),
             pending: HashMap::with_capacity(1024),
             station,
+            faults: ServiceFaults::from_params(&params_copy),
         }
     }
 
@@ -315,7 +323,7 @@ impl RequestResponse {
             },
         );
         self.sched.at(
-            self.now + job.service,
+            self.now + self.faults.stretch(job.service),
             Action::Done {
                 msg: job.msg,
                 req: job.req,
@@ -335,6 +343,11 @@ impl RequestResponse {
         link: LinkId,
     ) {
         let client = self.topo.links[link as usize].from;
+        if self.faults.down(self.now) {
+            // A service that is down answers nothing: the client times out.
+            self.drop(rec, msg, self.service, DropReason::ServiceDown);
+            return;
+        }
         // The service time travels with the request; an abandoned request
         // keeps the draw it was given.
         let service = self
@@ -580,6 +593,9 @@ impl Pattern for RequestResponse {
                     },
                 );
                 self.start_waiting_jobs(rec);
+            }
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
                 self.topo.nodes[self.service as usize].queue_cap = self.cfg.queue_cap as u32;

@@ -19,6 +19,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::Snapshot;
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -93,6 +94,21 @@ pub const PARAMS: &[ParamSpec] = &[
             log: true,
         },
         ..params::TIMEOUT_MS
+    },
+    ParamSpec {
+        name: "Backend 1 outage at",
+        help: "Virtual time at which backend 1 goes down.",
+        ..params::OUTAGE_AT_S
+    },
+    ParamSpec {
+        name: "Backend 1 outage length",
+        help: "How long backend 1 stays down (0: no outage); its branches time out.",
+        ..params::OUTAGE_S
+    },
+    ParamSpec {
+        name: "Backend 1 slowdown",
+        help: "How many times slower backend 1 works (1: normal speed).",
+        ..params::SLOWDOWN_OFF
     },
 ];
 
@@ -223,6 +239,8 @@ pub struct ScatterGather {
     timeout: Time,
     gathers: HashMap<ReqId, Gather>,
     backends: Vec<Station<Job>>,
+    /// Outage window and slowdown of backend 1.
+    faults: ServiceFaults,
 }
 
 impl ScatterGather {
@@ -260,6 +278,7 @@ impl ScatterGather {
             topo.add_link(first_backend + b, gateway, net, jitter, loss);
         }
         ScatterGather {
+            faults: ServiceFaults::from_params(&params),
             workload: Workload::new(params.get("rate")),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
@@ -407,8 +426,23 @@ impl ScatterGather {
     }
 
     fn on_backend(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, b: u16) {
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
+        let mut service = self.dist.sample(self.service_mean, &mut self.rng.service);
         let node = self.first_backend + b;
+        if b == 0 {
+            if self.faults.down(self.now) {
+                // Backend 1 is down: this branch will time out.
+                rec.emit(
+                    self.now,
+                    What::Dropped {
+                        msg,
+                        node,
+                        reason: DropReason::ServiceDown,
+                    },
+                );
+                return;
+            }
+            service = self.faults.stretch(service);
+        }
         match self.backends[b as usize].admit(Job { msg, req, service }) {
             Admit::Start(job) => self.start(rec, b, job, false),
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
@@ -658,6 +692,9 @@ impl Pattern for ScatterGather {
                         self.start(rec, b, job, true);
                     }
                 }
+            }
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
                 for b in 0..self.fanout {

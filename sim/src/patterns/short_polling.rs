@@ -19,6 +19,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
 use crate::event::{DropReason, MsgId, MsgKind, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::Snapshot;
 use crate::net::Net;
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -64,6 +65,9 @@ pub const PARAMS: &[ParamSpec] = &[
     params::NET_MS,
     params::JITTER_MS,
     params::LOSS,
+    params::OUTAGE_AT_S,
+    params::OUTAGE_S,
+    params::SLOWDOWN_OFF,
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -166,6 +170,8 @@ pub struct ShortPolling {
     /// The updates and what each client has of them.
     updates: Updates,
     station: Station<Job>,
+    /// Outage window and slowdown of the server.
+    faults: ServiceFaults,
     /// Bumped when the update rate changes (stale `Update`s are ignored).
     update_gen: u64,
 }
@@ -195,6 +201,7 @@ impl ShortPolling {
             topo.add_link(server, i, net, jitter, loss);
         }
         ShortPolling {
+            faults: ServiceFaults::from_params(&params),
             update_rate: params.get("update_rate"),
             poll: time::from_ms(params.get("poll_ms")),
             service_mean: time::from_ms(params.get("service_ms")),
@@ -284,7 +291,7 @@ impl ShortPolling {
             },
         );
         self.sched.at(
-            self.now + job.service,
+            self.now + self.faults.stretch(job.service),
             Action::Served {
                 msg: job.msg,
                 client: job.client,
@@ -294,6 +301,18 @@ impl ShortPolling {
     }
 
     fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, cursor: u64) {
+        if self.faults.down(self.now) {
+            // No answer from a server that is down: the next poll tries again.
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: self.server,
+                    reason: DropReason::ServiceDown,
+                },
+            );
+            return;
+        }
         let service = self.dist.sample(self.service_mean, &mut self.rng.service);
         match self.station.admit(Job {
             msg,
@@ -475,6 +494,9 @@ impl Pattern for ShortPolling {
                 while let Some(job) = self.station.take_next() {
                     self.start(rec, job, true);
                 }
+            }
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
                 self.station.set_queue_cap(value as usize);

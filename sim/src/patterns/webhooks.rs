@@ -21,6 +21,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::{fail_index, Snapshot};
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -63,8 +64,14 @@ pub const PARAMS: &[ParamSpec] = &[
         ..params::CLIENTS
     },
     params::IDEMPOTENCY,
-    params::OUTAGE_AT_S,
-    params::OUTAGE_S,
+    ParamSpec {
+        help: "Virtual time at which the receivers go down.",
+        ..params::OUTAGE_AT_S
+    },
+    ParamSpec {
+        help: "How long the receivers stay down, refusing every callback (0: no outage).",
+        ..params::OUTAGE_S
+    },
     ParamSpec {
         help: "Mean time the receiver spends handling one callback.",
         kind: params::Kind::Number {
@@ -290,9 +297,7 @@ impl Webhooks {
 
     /// Whether the receivers are down at `t`.
     fn down(&self, t: Time) -> bool {
-        let start = time::from_secs(self.params.get("outage_at_s"));
-        let end = start + time::from_secs(self.params.get("outage_s"));
-        t >= start && t < end
+        ServiceFaults::from_params(&self.params).down(t)
     }
 
     fn schedule_arrival(&mut self) {
@@ -394,7 +399,7 @@ impl Webhooks {
                 What::Dropped {
                     msg,
                     node,
-                    reason: DropReason::ReceiverDown,
+                    reason: DropReason::ServiceDown,
                 },
             );
             return;

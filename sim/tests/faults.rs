@@ -1,0 +1,144 @@
+//! The service faults every station-based pattern shares: an outage window
+//! (everything reaching the service is refused) and a slowdown factor.
+
+use proptest::prelude::*;
+use sim::run::{Options, Theory};
+use sim::time::{self, SECOND};
+use sim::{find_pattern, ParamSet, Simulation, What};
+
+fn params(pattern: &str, sets: &[(&str, &str)]) -> ParamSet {
+    let mut p = find_pattern(pattern).unwrap().defaults();
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap();
+    }
+    p
+}
+
+/// Down from 10 s to 20 s: nothing is served in the window, callers time
+/// out, and service resumes afterwards.
+#[test]
+fn request_response_outage_refuses_everything_in_the_window() {
+    let p = params(
+        "request-response",
+        &[
+            ("outage_at_s", "10"),
+            ("outage_s", "10"),
+            ("timeout_ms", "500"),
+            ("jitter_ms", "0"),
+        ],
+    );
+    let mut sim = Simulation::new(
+        p,
+        1,
+        Options {
+            keep_events: true,
+            series: false,
+        },
+    );
+    sim.advance_to(40 * SECOND);
+    let (from, to) = (time::from_secs(10.0), time::from_secs(20.0));
+    let service = sim.topology().nodes.len() as u16 - 1;
+    let (mut started_inside, mut started_after) = (0, 0);
+    for e in sim.events() {
+        if let What::Started { node, .. } = e.what {
+            if node == service && e.at >= from && e.at < to {
+                started_inside += 1;
+            }
+            if node == service && e.at >= to {
+                started_after += 1;
+            }
+        }
+    }
+    let s = sim.summary(0.0);
+    assert_eq!(started_inside, 0);
+    assert!(started_after > 1000);
+    // ~10 s of 80 req/s refused, each timing out.
+    assert!((s.dropped["service_down"] as f64 - 800.0).abs() < 4.0 * 800f64.sqrt());
+    assert_eq!(s.failed["timeout"], s.dropped["service_down"]);
+}
+
+/// Slowed twofold, the service is an M/M/1 with twice the service time:
+/// at 400 req/s and 1 ms → 2 ms, ρ = 0.8 and the mean wait is 10 ms. The
+/// prediction shown in the dashboard takes the slowdown into account.
+#[test]
+fn a_slowed_service_behaves_like_a_slower_mm1() {
+    let p = params(
+        "request-response",
+        &[
+            ("rate", "400"),
+            ("service_ms", "1"),
+            ("slowdown", "2"),
+            ("net_ms", "0"),
+            ("jitter_ms", "0"),
+            ("queue_cap", "100000"),
+            ("timeout_ms", "120000"),
+        ],
+    );
+    let theory = Theory::for_params(&p).unwrap();
+    assert!((theory.utilisation - 0.8).abs() < 1e-12);
+    assert!((theory.mean_wait_ms.unwrap() - 10.0).abs() < 1e-9);
+    let mut sim = Simulation::new(p, 2, Options::default());
+    sim.advance_to(3000 * SECOND);
+    let mean = sim.summary(0.0).wait_ms.mean;
+    // ~1.2 M requests: the standard error is well under 1 % at ρ = 0.8.
+    assert!((mean - 10.0).abs() / 10.0 < 0.05, "{mean}");
+}
+
+#[test]
+fn a_slow_backend_drags_the_whole_scatter_gather_edge() {
+    let edge_p50 = |slowdown: &str| {
+        let p = params(
+            "scatter-gather",
+            &[("slowdown", slowdown), ("jitter_ms", "0")],
+        );
+        let mut sim = Simulation::new(p, 3, Options::default());
+        sim.advance_to(300 * SECOND);
+        sim.summary(0.0).wait_ms.p50
+    };
+    let (healthy, slowed) = (edge_p50("1"), edge_p50("5"));
+    assert!(slowed > 1.5 * healthy, "{healthy} → {slowed}");
+}
+
+const PATTERNS: [&str; 6] = [
+    "request-response",
+    "fire-and-forget",
+    "async-request-reply",
+    "short-polling",
+    "long-polling",
+    "scatter-gather",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// Outages and slowdowns, switched live, never break conservation.
+    #[test]
+    fn conservation_holds_under_outages_and_slowdowns(
+        which in 0usize..6,
+        outage_at_s in 0.0f64..0.5,
+        outage_s in 0.0f64..0.5,
+        slowdown in 1.0f64..20.0,
+        seed in any::<u64>(),
+    ) {
+        let p = params(PATTERNS[which], &[
+            ("outage_at_s", &outage_at_s.to_string()),
+            ("outage_s", &outage_s.to_string()),
+            ("slowdown", &slowdown.to_string()),
+        ]);
+        let mut sim = Simulation::new(p, seed, Options::default());
+        for i in 0..4000 {
+            if sim.step().is_none() {
+                break;
+            }
+            let (l, a) = (sim.ledger(), sim.audit());
+            prop_assert!(l.conserved(), "{l:?}");
+            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
+            if i == 1500 {
+                let now = time::to_secs(sim.now());
+                sim.set_param("outage_at_s", now).unwrap();
+                sim.set_param("outage_s", 0.3).unwrap();
+                sim.set_param("slowdown", 1.0).unwrap();
+            }
+        }
+    }
+}
