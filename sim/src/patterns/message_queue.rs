@@ -25,6 +25,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::{fail_index, Snapshot};
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -108,6 +109,16 @@ pub const PARAMS: &[ParamSpec] = &[
     params::NET_MS,
     params::JITTER_MS,
     params::LOSS,
+    ParamSpec {
+        name: "Broker outage at",
+        help: "Virtual time at which the broker goes down.",
+        ..params::OUTAGE_AT_S
+    },
+    ParamSpec {
+        name: "Broker outage length",
+        help: "How long the broker stays down, refusing publishes and acks and delivering nothing (0: no outage).",
+        ..params::OUTAGE_S
+    },
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -211,6 +222,8 @@ enum Action {
     Restart {
         c: u16,
     },
+    /// The broker's outage may be over: deliver what waits.
+    Resume,
 }
 
 /// Where a stored message is.
@@ -275,6 +288,8 @@ pub struct MessageQueue {
     consumers: Vec<Consumer>,
     /// Round-robin start for dispatching, so consumers share fairly.
     next_consumer: usize,
+    /// The broker's outage window.
+    faults: ServiceFaults,
 }
 
 impl MessageQueue {
@@ -317,6 +332,7 @@ impl MessageQueue {
             topo.add_link(c.node, broker, net, jitter, loss);
         }
         MessageQueue {
+            faults: ServiceFaults::from_params(&params),
             workload: Workload::new(params.get("rate")),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
@@ -352,6 +368,14 @@ impl MessageQueue {
     fn schedule_arrival(&mut self) {
         if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
             self.sched.at(at, Action::Arrival { gen });
+        }
+    }
+
+    /// Wakes the broker when its outage (as now configured) ends.
+    fn schedule_resume(&mut self) {
+        let end = time::from_secs(self.params.get("outage_at_s") + self.params.get("outage_s"));
+        if end > self.now {
+            self.sched.at(end, Action::Resume);
         }
     }
 
@@ -396,6 +420,26 @@ impl MessageQueue {
         self.schedule_arrival();
     }
 
+    fn on_broker_down(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, producer: NodeId) {
+        // A broker that is down stores nothing and answers nothing.
+        rec.emit(
+            self.now,
+            What::Dropped {
+                msg,
+                node: self.broker,
+                reason: DropReason::ServiceDown,
+            },
+        );
+        rec.emit(
+            self.now,
+            What::Failed {
+                req,
+                node: producer,
+                reason: FailReason::Lost,
+            },
+        );
+    }
+
     fn on_broker(
         &mut self,
         rec: &mut Recorder,
@@ -404,6 +448,9 @@ impl MessageQueue {
         producer: NodeId,
         sent: Time,
     ) {
+        if self.faults.down(self.now) {
+            return self.on_broker_down(rec, msg, req, producer);
+        }
         let link = producer * 2 + 1;
         if self.stored.len() >= self.capacity {
             rec.emit(
@@ -487,6 +534,9 @@ impl MessageQueue {
 
     /// Hands ready messages to consumers with credit, round-robin.
     fn dispatch(&mut self, rec: &mut Recorder) {
+        if self.faults.down(self.now) {
+            return;
+        }
         let n = self.consumers.len();
         let mut idle_rounds = 0;
         while !self.ready.is_empty() && idle_rounds < n {
@@ -649,6 +699,17 @@ impl MessageQueue {
     }
 
     fn on_ack(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
+        if self.faults.down(self.now) {
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: self.broker,
+                    reason: DropReason::ServiceDown,
+                },
+            );
+            return;
+        }
         let Some(s) = self.stored.remove(&req) else {
             // Acked already (a duplicate's ack) or dead-lettered.
             rec.emit(
@@ -802,6 +863,7 @@ impl Pattern for MessageQueue {
             self.schedule_crash(c);
         }
         self.schedule_arrival();
+        self.schedule_resume();
     }
 
     fn next_time(&self) -> Option<Time> {
@@ -915,6 +977,7 @@ impl Pattern for MessageQueue {
             Action::Visibility { req, delivery } => self.on_visibility(rec, req, delivery),
             Action::Crash { c, timer } => self.on_crash(rec, c, timer),
             Action::Restart { c } => self.on_restart(rec, c),
+            Action::Resume => self.dispatch(rec),
         }
         true
     }
@@ -954,6 +1017,10 @@ impl Pattern for MessageQueue {
                 }
             }
             "restart_ms" => self.restart = time::from_ms(value),
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params);
+                self.schedule_resume();
+            }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
                 time::from_ms(self.params.get("net_ms")),
                 time::from_ms(self.params.get("jitter_ms")),

@@ -20,6 +20,7 @@ use rand::Rng;
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::faults::ServiceFaults;
 use crate::metrics::{fail_index, Snapshot};
 use crate::net::{Net, Workload};
 use crate::params::{self, ParamError, ParamSet, ParamSpec};
@@ -76,6 +77,16 @@ pub const PARAMS: &[ParamSpec] = &[
     params::NET_MS,
     params::JITTER_MS,
     params::LOSS,
+    ParamSpec {
+        name: "Broker outage at",
+        help: "Virtual time at which the broker goes down.",
+        ..params::OUTAGE_AT_S
+    },
+    ParamSpec {
+        name: "Broker outage length",
+        help: "How long the broker stays down, accepting no publishes (0: no outage).",
+        ..params::OUTAGE_S
+    },
 ];
 
 pub const INFO: PatternInfo = PatternInfo {
@@ -186,6 +197,8 @@ pub struct PublishSubscribe {
     /// When each event was accepted by the broker, until every copy is settled.
     published: HashMap<u64, (Time, u16)>,
     events: u64,
+    /// The broker's outage window.
+    faults: ServiceFaults,
 }
 
 impl PublishSubscribe {
@@ -223,6 +236,7 @@ impl PublishSubscribe {
             topo.add_link(broker, s.node, net, jitter, loss);
         }
         PublishSubscribe {
+            faults: ServiceFaults::from_params(&params),
             workload: Workload::new(params.get("rate")),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
@@ -287,6 +301,18 @@ impl PublishSubscribe {
 
     /// The broker accepts an event: every subscriber now wants a copy.
     fn on_broker(&mut self, rec: &mut Recorder, msg: MsgId, publisher: NodeId, sent: Time) {
+        if self.faults.down(self.now) {
+            // A broker that is down accepts nothing: the event is never published.
+            rec.emit(
+                self.now,
+                What::Dropped {
+                    msg,
+                    node: self.broker,
+                    reason: DropReason::ServiceDown,
+                },
+            );
+            return;
+        }
         rec.emit(
             self.now,
             What::Delivered {
@@ -616,6 +642,9 @@ impl Pattern for PublishSubscribe {
                 self.set_buffers();
             }
             "buffer" => self.set_buffers(),
+            id if ServiceFaults::reads(id) => {
+                self.faults = ServiceFaults::from_params(&self.params)
+            }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
                 time::from_ms(self.params.get("net_ms")),
                 time::from_ms(self.params.get("jitter_ms")),
