@@ -636,6 +636,9 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>
+                    <Show when=move || { m().breakdown.count > 0 }>
+                        <WaitBreakdown breakdown=Signal::derive(move || m().breakdown) />
+                    </Show>
                     <p class="theory" data-testid="theory">
                         {move || theory_text(theory.get())}
                     </p>
@@ -662,6 +665,56 @@ pub fn Dashboard() -> impl IntoView {
                     <button aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
                 </div>
             </Show>
+        </div>
+    }
+}
+
+/// Where the wait goes over the last second, as a stacked bar.
+#[component]
+fn WaitBreakdown(breakdown: Signal<sim::metrics::Breakdown>) -> impl IntoView {
+    let parts = move || {
+        let b = breakdown.get();
+        [
+            ("network", b.network, palette::SKY),
+            ("queue", b.queue, palette::ORANGE),
+            ("service", b.service, palette::BLUE),
+            ("timeouts & retries", b.other, palette::VERMILLION),
+        ]
+    };
+    let total = move || parts().iter().map(|p| p.1).sum::<f64>().max(1e-9);
+    view! {
+        <div class="breakdown" data-testid="breakdown">
+            <span class="breakdown-title">"Where the wait goes (last second)"</span>
+            <div class="breakdown-bar" role="img" aria-label=move || {
+                parts().iter().map(|(n, v, _)| format!("{n} {}", fmt_ms(*v))).collect::<Vec<_>>().join(", ")
+            }>
+                {move || {
+                    let t = total();
+                    parts()
+                        .into_iter()
+                        .filter(|p| p.1 > 0.0)
+                        .map(|(name, v, colour)| {
+                            let style = format!("width: {:.2}%; background: {colour}", 100.0 * v / t);
+                            view! { <span class="segment" style=style title=format!("{name}: {}", fmt_ms(v))></span> }
+                        })
+                        .collect_view()
+                }}
+            </div>
+            <ul class="breakdown-legend">
+                {move || {
+                    parts()
+                        .into_iter()
+                        .map(|(name, v, colour)| {
+                            view! {
+                                <li>
+                                    <span class="swatch" style=format!("background: {colour}")></span>
+                                    {format!("{name} {}", fmt_ms(v))}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
         </div>
     }
 }

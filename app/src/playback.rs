@@ -277,7 +277,10 @@ impl Playback {
                     n.open = connections;
                 }
             }
-            What::Offered { .. } | What::Delivered { .. } | What::Leg { .. } => {}
+            What::Offered { .. }
+            | What::Delivered { .. }
+            | What::Leg { .. }
+            | What::Breakdown { .. } => {}
         }
     }
 

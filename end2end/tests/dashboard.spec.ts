@@ -33,6 +33,9 @@ test('the charts and figures update while the run plays', async ({ page }) => {
   expect(await pixels(page, 'rate-chart')).not.toEqual(rateA);
   expect(await figure(page, 'completed')).toBeGreaterThan(completedA);
   expect(await figure(page, 'p50')).toBeGreaterThan(0);
+  // Request/response shows where the wait goes.
+  await expect(page.getByTestId('breakdown')).toContainText('network');
+  await expect(page.getByTestId('breakdown')).toContainText('queue');
 });
 
 test('raising the rate slider raises completed throughput', async ({ page }) => {

@@ -253,6 +253,15 @@ pub enum What {
         node: NodeId,
         latency: Time,
     },
+    /// Where the wait of a request about to complete went: on the wire, in
+    /// a queue, being served. Whatever is left of its wait was spent on
+    /// timeouts, back-off or polling gaps.
+    Breakdown {
+        req: ReqId,
+        network: Time,
+        queue: Time,
+        service: Time,
+    },
 }
 
 #[cfg(test)]

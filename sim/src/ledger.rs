@@ -87,7 +87,8 @@ impl Ledger {
             What::TimedOut { .. }
             | What::Capacity { .. }
             | What::Open { .. }
-            | What::Leg { .. } => {}
+            | What::Leg { .. }
+            | What::Breakdown { .. } => {}
         }
     }
 

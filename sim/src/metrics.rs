@@ -43,6 +43,12 @@ struct Bucket {
     capacity_area: f64,
     /// ∫ queue depth dt; the time-average depth is depth_area / width.
     depth_area: f64,
+    /// Exact sum of the waits completed in this bucket (ns).
+    wait_sum: u64,
+    /// Sums of the network, queue and service parts (ns) of the waits with
+    /// a breakdown, and how many there were.
+    parts: [u64; 3],
+    parts_n: u64,
 }
 
 impl Bucket {
@@ -57,6 +63,9 @@ impl Bucket {
             busy_area: 0.0,
             capacity_area: 0.0,
             depth_area: 0.0,
+            wait_sum: 0,
+            parts: [0; 3],
+            parts_n: 0,
         }
     }
 
@@ -71,6 +80,9 @@ impl Bucket {
         self.busy_area = 0.0;
         self.capacity_area = 0.0;
         self.depth_area = 0.0;
+        self.wait_sum = 0;
+        self.parts = [0; 3];
+        self.parts_n = 0;
     }
 }
 
@@ -98,6 +110,35 @@ impl Waits {
             p95: ms(h.value_at_quantile(0.95)),
             p99: ms(h.value_at_quantile(0.99)),
             max: ms(h.max()),
+        }
+    }
+}
+
+/// Where waiting time goes, as mean milliseconds per completed request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// How many completions this covers (0: the pattern has no breakdown).
+    pub count: u64,
+    pub network: f64,
+    pub queue: f64,
+    pub service: f64,
+    /// The rest of the wait: timeouts, back-off, polling gaps.
+    pub other: f64,
+}
+
+impl Breakdown {
+    fn from_sums(parts: [u128; 3], n: u64, wait_sum: u128, waits: u64) -> Breakdown {
+        if n == 0 || n != waits {
+            return Breakdown::default();
+        }
+        let ms = |x: u128| x as f64 / n as f64 / MS as f64;
+        let (network, queue, service) = (ms(parts[0]), ms(parts[1]), ms(parts[2]));
+        Breakdown {
+            count: n,
+            network,
+            queue,
+            service,
+            other: (ms(wait_sum) - network - queue - service).max(0.0),
         }
     }
 }
@@ -152,6 +193,10 @@ pub struct Snapshot {
     pub overall: Waits,
     /// Latency of single legs (branches, hops) since the start of the run.
     pub legs: Waits,
+    /// Where the wait went, over the rolling window.
+    pub breakdown: Breakdown,
+    /// Where the wait went, since the start of the run.
+    pub overall_breakdown: Breakdown,
     /// Busy worker time over capacity, over the rolling window.
     pub utilisation: f64,
     pub queue_depth: u64,
@@ -202,6 +247,9 @@ pub struct Metrics {
     /// Leg latencies in µs, and their exact sum.
     legs: Histogram<u64>,
     leg_sum: u128,
+    /// Network, queue and service sums (ns) over the run, and their count.
+    parts: [u128; 3],
+    parts_n: u64,
     busy_area: f64,
     capacity_area: f64,
     totals: Totals,
@@ -234,6 +282,8 @@ impl Metrics {
             wait_sum: 0,
             legs: new_histogram(),
             leg_sum: 0,
+            parts: [0; 3],
+            parts_n: 0,
             busy_area: 0.0,
             capacity_area: 0.0,
             totals: Totals::default(),
@@ -362,12 +412,26 @@ impl Metrics {
                 self.totals.completed += 1;
                 let _ = self.current.waits.record(us);
                 let _ = self.overall.record(us);
+                self.current.wait_sum += wait;
                 self.wait_sum += wait as u128;
             }
             What::Failed { reason, .. } => {
                 self.current.failed += 1;
                 self.totals.failed += 1;
                 self.totals.failed_by[fail_index(reason)] += 1;
+            }
+            What::Breakdown {
+                network,
+                queue,
+                service,
+                ..
+            } => {
+                for (i, x) in [network, queue, service].into_iter().enumerate() {
+                    self.current.parts[i] += x;
+                    self.parts[i] += x as u128;
+                }
+                self.current.parts_n += 1;
+                self.parts_n += 1;
             }
             What::Leg { latency, .. } => {
                 let _ = self.legs.record((latency / 1000).clamp(1, MAX_WAIT_US));
@@ -411,6 +475,8 @@ impl Metrics {
             self.current.sent,
         );
         let (mut busy, mut cap) = (self.current.busy_area, self.current.capacity_area);
+        let mut parts = self.current.parts.map(|x| x as u128);
+        let (mut parts_n, mut wait_sum) = (self.current.parts_n, self.current.wait_sum as u128);
         let mut start = self.current.start;
         let horizon = time::SECOND;
         for b in self.recent.iter().rev() {
@@ -425,6 +491,11 @@ impl Metrics {
             busy += b.busy_area;
             cap += b.capacity_area;
             start = b.start;
+            for (p, x) in parts.iter_mut().zip(b.parts) {
+                *p += x as u128;
+            }
+            parts_n += b.parts_n;
+            wait_sum += b.wait_sum as u128;
         }
         let window = self.now.saturating_sub(start);
         let per_s = |n: u64| {
@@ -448,6 +519,13 @@ impl Metrics {
                 let mean = (n > 0).then(|| self.leg_sum as f64 / n as f64 / MS as f64);
                 Waits::from_histogram(&self.legs, mean)
             },
+            breakdown: Breakdown::from_sums(parts, parts_n, wait_sum, completed),
+            overall_breakdown: Breakdown::from_sums(
+                self.parts,
+                self.parts_n,
+                self.wait_sum,
+                self.totals.completed,
+            ),
             utilisation: if cap > 0.0 { busy / cap } else { 0.0 },
             queue_depth: self.queue_depth,
             max_node_queue: self.node_queue.iter().copied().max().unwrap_or(0),

@@ -209,6 +209,7 @@ impl Simulation {
             pending: l.pending,
             throughput_per_s: per_s(t.completed),
             wait_ms: m.overall_waits(),
+            wait_breakdown_ms: snapshot.overall_breakdown,
             utilisation: m.utilisation(),
             wire_messages: t.sent,
             wire_per_s: per_s(t.sent),
@@ -380,6 +381,9 @@ pub struct Summary {
     /// Useful deliveries (completed requests) per virtual second.
     pub throughput_per_s: f64,
     pub wait_ms: Waits,
+    /// Mean network, queue, service and other (timeouts, back-off) parts of
+    /// the wait, where the pattern records them (`count` 0 otherwise).
+    pub wait_breakdown_ms: crate::metrics::Breakdown,
     pub utilisation: f64,
     pub wire_messages: u64,
     pub wire_per_s: f64,

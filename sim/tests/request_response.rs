@@ -338,3 +338,48 @@ fn changing_clients_restarts_the_run_with_the_new_topology() {
     assert!(sim.set_param("nope", 1.0).is_err());
     assert_eq!(sim.params(), &before);
 }
+
+/// The wait splits into its parts exactly: two hops on the wire, the queue
+/// and the service of the M/M/1, and nothing else when nothing times out.
+#[test]
+fn the_wait_breaks_down_into_network_queue_and_service() {
+    let p = params(&[
+        ("rate", "700"),
+        ("service_ms", "1"),
+        ("net_ms", "10"),
+        ("jitter_ms", "0"),
+        ("queue_cap", "100000"),
+        ("timeout_ms", "120000"),
+    ]);
+    let mut sim = Simulation::new(p, 12, Options::default());
+    sim.advance_to(600 * SECOND);
+    let s = sim.summary(0.0);
+    let b = s.wait_breakdown_ms;
+    assert_eq!(b.count, s.completed);
+    assert!((b.network - 20.0).abs() < 1e-9, "{}", b.network);
+    assert!(b.other < 1e-6, "{}", b.other);
+    assert!((b.network + b.queue + b.service - s.wait_ms.mean).abs() < 1e-6);
+    // M/M/1 at ρ = 0.7: service 1 ms, queueing ρ/(μ − λ) = 2.33 ms.
+    assert!((b.service - 1.0).abs() < 0.02, "{}", b.service);
+    let expected_queue = 0.7 / (1000.0 - 700.0) * 1000.0;
+    assert!(
+        (b.queue - expected_queue).abs() / expected_queue < 0.05,
+        "{}",
+        b.queue
+    );
+}
+
+#[test]
+fn retries_show_up_as_other_time_in_the_breakdown() {
+    let p = params(&[
+        ("rate", "20"),
+        ("loss", "0.2"),
+        ("timeout_ms", "300"),
+        ("retries", "3"),
+        ("jitter_ms", "0"),
+    ]);
+    let mut sim = Simulation::new(p, 13, Options::default());
+    sim.advance_to(300 * SECOND);
+    let b = sim.summary(0.0).wait_breakdown_ms;
+    assert!(b.other > 10.0, "{}", b.other);
+}

@@ -98,6 +98,28 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     ]
 }
 
+/// When one attempt passed each point, for the wait's breakdown.
+#[derive(Clone, Copy, Debug, Default)]
+struct Trace {
+    /// The request left the client.
+    sent: Time,
+    /// It reached the service.
+    arrived: Time,
+    /// A worker took it.
+    started: Time,
+    /// The worker finished.
+    done: Time,
+}
+
+/// A response or error as it reaches its client.
+struct Reply {
+    msg: MsgId,
+    req: ReqId,
+    attempt: u32,
+    kind: MsgKind,
+    trace: Trace,
+}
+
 /// Future actions of this pattern's engine.
 #[derive(Clone, Copy, Debug)]
 enum Action {
@@ -111,6 +133,7 @@ enum Action {
         kind: MsgKind,
         link: LinkId,
         lost: bool,
+        trace: Trace,
     },
     /// A worker finishes a request.
     Done {
@@ -118,6 +141,7 @@ enum Action {
         req: ReqId,
         attempt: u32,
         client: NodeId,
+        trace: Trace,
     },
     /// The client's timer for one attempt fires.
     Timeout { req: ReqId, attempt: u32 },
@@ -144,6 +168,7 @@ struct Job {
     attempt: u32,
     client: NodeId,
     service: Time,
+    trace: Trace,
 }
 
 /// Parameter values in the form the hot path uses.
@@ -248,7 +273,15 @@ impl RequestResponse {
     }
 
     /// Puts a message on `link` and schedules its arrival (or loss).
-    fn send(&mut self, rec: &mut Recorder, link: LinkId, kind: MsgKind, req: ReqId, attempt: u32) {
+    fn send(
+        &mut self,
+        rec: &mut Recorder,
+        link: LinkId,
+        kind: MsgKind,
+        req: ReqId,
+        attempt: u32,
+        trace: Trace,
+    ) {
         let t = self.net.send(
             &self.topo,
             &mut self.rng.network,
@@ -267,6 +300,7 @@ impl RequestResponse {
                 kind,
                 link,
                 lost: t.lost,
+                trace,
             },
         );
     }
@@ -283,7 +317,11 @@ impl RequestResponse {
         } else {
             MsgKind::Retry
         };
-        self.send(rec, Self::up_link(client), kind, req, attempt);
+        let trace = Trace {
+            sent: self.now,
+            ..Trace::default()
+        };
+        self.send(rec, Self::up_link(client), kind, req, attempt, trace);
         self.sched.at(
             self.now + self.cfg.timeout,
             Action::Timeout { req, attempt },
@@ -329,6 +367,10 @@ impl RequestResponse {
                 req: job.req,
                 attempt: job.attempt,
                 client: job.client,
+                trace: Trace {
+                    started: self.now,
+                    ..job.trace
+                },
             },
         );
     }
@@ -341,6 +383,7 @@ impl RequestResponse {
         req: ReqId,
         attempt: u32,
         link: LinkId,
+        trace: Trace,
     ) {
         let client = self.topo.links[link as usize].from;
         if self.faults.down(self.now) {
@@ -361,6 +404,10 @@ impl RequestResponse {
             attempt,
             client,
             service,
+            trace: Trace {
+                arrived: self.now,
+                ..trace
+            },
         };
         match self.station.admit(job) {
             Admit::Start(job) => self.start_job(rec, job, false),
@@ -373,7 +420,14 @@ impl RequestResponse {
             ),
             Admit::Full(_) => {
                 self.drop(rec, msg, self.service, DropReason::QueueFull);
-                self.send(rec, Self::down_link(client), MsgKind::Error, req, attempt);
+                self.send(
+                    rec,
+                    Self::down_link(client),
+                    MsgKind::Error,
+                    req,
+                    attempt,
+                    Trace::default(),
+                );
             }
         }
     }
@@ -385,6 +439,7 @@ impl RequestResponse {
         req: ReqId,
         attempt: u32,
         client: NodeId,
+        trace: Trace,
     ) {
         self.station.finish();
         let wasted = !self.pending.contains_key(&req);
@@ -396,12 +451,17 @@ impl RequestResponse {
                 wasted,
             },
         );
+        let trace = Trace {
+            done: self.now,
+            ..trace
+        };
         self.send(
             rec,
             Self::down_link(client),
             MsgKind::Response,
             req,
             attempt,
+            trace,
         );
         self.start_waiting_jobs(rec);
     }
@@ -413,15 +473,14 @@ impl RequestResponse {
     }
 
     /// A response or an error reaches its client.
-    fn on_reply(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        attempt: u32,
-        kind: MsgKind,
-        client: NodeId,
-    ) {
+    fn on_reply(&mut self, rec: &mut Recorder, reply: Reply, client: NodeId) {
+        let Reply {
+            msg,
+            req,
+            attempt,
+            kind,
+            trace,
+        } = reply;
         let Some(r) = self.pending.get(&req) else {
             self.drop(rec, msg, client, DropReason::Late);
             return;
@@ -430,6 +489,15 @@ impl RequestResponse {
             let wait = self.now - r.created;
             self.pending.remove(&req);
             rec.emit(self.now, What::Delivered { msg, node: client });
+            rec.emit(
+                self.now,
+                What::Breakdown {
+                    req,
+                    network: (trace.arrived - trace.sent) + (self.now - trace.done),
+                    queue: trace.started - trace.arrived,
+                    service: trace.done - trace.started,
+                },
+            );
             rec.emit(
                 self.now,
                 What::Completed {
@@ -504,14 +572,22 @@ impl RequestResponse {
                 kind,
                 link,
                 lost,
+                trace,
             } => {
                 let to = self.topo.links[link as usize].to;
                 if lost {
                     self.drop(rec, msg, to, DropReason::Loss);
                 } else if to == self.service {
-                    self.on_request(rec, msg, req, attempt, link);
+                    self.on_request(rec, msg, req, attempt, link, trace);
                 } else {
-                    self.on_reply(rec, msg, req, attempt, kind, to);
+                    let reply = Reply {
+                        msg,
+                        req,
+                        attempt,
+                        kind,
+                        trace,
+                    };
+                    self.on_reply(rec, reply, to);
                 }
             }
             Action::Done {
@@ -519,7 +595,8 @@ impl RequestResponse {
                 req,
                 attempt,
                 client,
-            } => self.on_done(rec, msg, req, attempt, client),
+                trace,
+            } => self.on_done(rec, msg, req, attempt, client, trace),
             Action::Timeout { req, attempt } => self.on_timeout(rec, req, attempt),
             Action::Resend { req } => self.on_resend(rec, req),
         }
