@@ -48,6 +48,17 @@ impl Recorder {
         }
     }
 
+    /// Records that `msg` was discarded at `node` for `reason`.
+    pub fn drop(
+        &mut self,
+        at: Time,
+        msg: crate::event::MsgId,
+        node: crate::topology::NodeId,
+        reason: crate::event::DropReason,
+    ) {
+        self.emit(at, What::Dropped { msg, node, reason });
+    }
+
     /// Events buffered since the last [`Recorder::clear_events`].
     pub fn events(&self) -> &[Event] {
         &self.events

@@ -115,6 +115,21 @@ impl Topology {
         id
     }
 
+    /// Sets every link from the run's `net_ms`, `jitter_ms` and (where the
+    /// pattern has it) `loss` parameters.
+    pub fn set_network_from(&mut self, p: &crate::params::ParamSet) {
+        let loss = if p.spec("loss").is_ok() {
+            p.get("loss")
+        } else {
+            0.0
+        };
+        self.set_network(
+            crate::time::from_ms(p.get("net_ms")),
+            crate::time::from_ms(p.get("jitter_ms")),
+            loss,
+        );
+    }
+
     /// Sets latency, jitter and loss on every link (the common network sliders).
     pub fn set_network(&mut self, net: Time, jitter: Time, loss: f64) {
         for l in &mut self.links {

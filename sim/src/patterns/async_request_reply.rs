@@ -391,14 +391,7 @@ impl AsyncRequestReply {
         }
         let Some(job) = self.jobs.get(&req) else {
             // The client gave up on this submit already: nobody will poll.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.service,
-                    reason: DropReason::Late,
-                },
-            );
+            rec.drop(self.now, msg, self.service, DropReason::Late);
             return;
         };
         let (client, service) = (job.client, job.service);
@@ -418,14 +411,7 @@ impl AsyncRequestReply {
                 self.reply(rec, client, MsgKind::Accepted, req);
             }
             Admit::Full(_) => {
-                rec.emit(
-                    self.now,
-                    What::Dropped {
-                        msg,
-                        node: self.service,
-                        reason: DropReason::QueueFull,
-                    },
-                );
+                rec.drop(self.now, msg, self.service, DropReason::QueueFull);
                 self.reply(rec, client, MsgKind::Error, req);
             }
         }
@@ -457,14 +443,7 @@ impl AsyncRequestReply {
             .get_mut(&req)
             .filter(|j| j.state == JobState::Submitting)
         else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: client,
-                    reason: DropReason::Late,
-                },
-            );
+            rec.drop(self.now, msg, client, DropReason::Late);
             return;
         };
         job.state = JobState::Polling;
@@ -536,14 +515,7 @@ impl AsyncRequestReply {
 
     /// A message reaching the service while it is down is lost unanswered.
     fn refuse(&mut self, rec: &mut Recorder, msg: MsgId) {
-        rec.emit(
-            self.now,
-            What::Dropped {
-                msg,
-                node: self.service,
-                reason: DropReason::ServiceDown,
-            },
-        );
+        rec.drop(self.now, msg, self.service, DropReason::ServiceDown);
     }
 
     fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
@@ -578,14 +550,7 @@ impl AsyncRequestReply {
         done: bool,
     ) {
         let Some(job) = self.jobs.get(&req) else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: client,
-                    reason: DropReason::Late,
-                },
-            );
+            rec.drop(self.now, msg, client, DropReason::Late);
             return;
         };
         let created = job.created;
@@ -637,16 +602,8 @@ impl Pattern for AsyncRequestReply {
             return false;
         };
         self.now = t;
-        let lost_at = |node: NodeId, msg: MsgId, rec: &mut Recorder| {
-            rec.emit(
-                t,
-                What::Dropped {
-                    msg,
-                    node,
-                    reason: DropReason::Loss,
-                },
-            )
-        };
+        let lost_at =
+            |node: NodeId, msg: MsgId, rec: &mut Recorder| rec.drop(t, msg, node, DropReason::Loss);
         match action {
             Action::Arrival { gen } => {
                 if self.workload.is_current(gen) {
@@ -738,11 +695,7 @@ impl Pattern for AsyncRequestReply {
                 self.station.set_queue_cap(value as usize);
                 self.topo.nodes[self.service as usize].queue_cap = value as u32;
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

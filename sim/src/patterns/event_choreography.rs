@@ -346,14 +346,7 @@ impl EventChoreography {
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
             Admit::Full(_) => {
                 // A full queue fails the step like any other failure.
-                rec.emit(
-                    self.now,
-                    What::Dropped {
-                        msg,
-                        node,
-                        reason: crate::event::DropReason::QueueFull,
-                    },
-                );
+                rec.drop(self.now, msg, node, crate::event::DropReason::QueueFull);
                 self.fail(rec, req, i);
             }
         }
@@ -528,11 +521,7 @@ impl Pattern for EventChoreography {
                     self.topo.nodes[s.node as usize].queue_cap = value as u32;
                 }
             }
-            "net_ms" | "jitter_ms" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                0.0,
-            ),
+            "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

@@ -204,14 +204,7 @@ impl FireAndForget {
 
     /// The message is gone: counted, never reported to the sender.
     fn lose(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, reason: DropReason) {
-        rec.emit(
-            self.now,
-            What::Dropped {
-                msg,
-                node: self.service,
-                reason,
-            },
-        );
+        rec.drop(self.now, msg, self.service, reason);
         self.pending.remove(&req);
         rec.emit(
             self.now,
@@ -379,11 +372,7 @@ impl Pattern for FireAndForget {
                 self.station.set_queue_cap(value as usize);
                 self.topo.nodes[self.service as usize].queue_cap = value as u32;
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

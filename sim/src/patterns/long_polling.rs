@@ -333,14 +333,7 @@ impl LongPolling {
         if self.faults.down(self.now) {
             // No answer from a server that is down: the client's timeout
             // makes it poll again.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.server,
-                    reason: DropReason::ServiceDown,
-                },
-            );
+            rec.drop(self.now, msg, self.server, DropReason::ServiceDown);
             return;
         }
         let service = self.dist.sample(self.service_mean, &mut self.rng.service);
@@ -359,14 +352,7 @@ impl LongPolling {
                 },
             ),
             Admit::Full(_) => {
-                rec.emit(
-                    self.now,
-                    What::Dropped {
-                        msg,
-                        node: self.server,
-                        reason: DropReason::QueueFull,
-                    },
-                );
+                rec.drop(self.now, msg, self.server, DropReason::QueueFull);
                 self.answer(rec, poll, MsgKind::Error, cursor);
             }
         }
@@ -497,14 +483,7 @@ impl Pattern for LongPolling {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.server,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.server, DropReason::Loss);
                 } else {
                     self.on_poll(rec, msg, poll, cursor);
                 }
@@ -518,14 +497,7 @@ impl Pattern for LongPolling {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: poll.0,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, poll.0, DropReason::Loss);
                 } else {
                     self.on_answer(rec, msg, poll, upto);
                 }
@@ -577,11 +549,7 @@ impl Pattern for LongPolling {
                 self.station.set_queue_cap(value as usize);
                 self.topo.nodes[self.server as usize].queue_cap = value as u32;
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

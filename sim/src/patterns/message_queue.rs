@@ -422,14 +422,7 @@ impl MessageQueue {
 
     fn on_broker_down(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, producer: NodeId) {
         // A broker that is down stores nothing and answers nothing.
-        rec.emit(
-            self.now,
-            What::Dropped {
-                msg,
-                node: self.broker,
-                reason: DropReason::ServiceDown,
-            },
-        );
+        rec.drop(self.now, msg, self.broker, DropReason::ServiceDown);
         rec.emit(
             self.now,
             What::Failed {
@@ -453,14 +446,7 @@ impl MessageQueue {
         }
         let link = producer * 2 + 1;
         if self.stored.len() >= self.capacity {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.broker,
-                    reason: DropReason::QueueFull,
-                },
-            );
+            rec.drop(self.now, msg, self.broker, DropReason::QueueFull);
             rec.emit(
                 self.now,
                 What::Failed {
@@ -596,14 +582,7 @@ impl MessageQueue {
     fn on_consumer(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, c: u16) {
         let node = self.consumers[c as usize].node;
         if !self.consumers[c as usize].up {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node,
-                    reason: DropReason::Disconnected,
-                },
-            );
+            rec.drop(self.now, msg, node, DropReason::Disconnected);
             return;
         }
         let copy = Held { msg, req };
@@ -700,26 +679,12 @@ impl MessageQueue {
 
     fn on_ack(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
         if self.faults.down(self.now) {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.broker,
-                    reason: DropReason::ServiceDown,
-                },
-            );
+            rec.drop(self.now, msg, self.broker, DropReason::ServiceDown);
             return;
         }
         let Some(s) = self.stored.remove(&req) else {
             // Acked already (a duplicate's ack) or dead-lettered.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.broker,
-                    reason: DropReason::Late,
-                },
-            );
+            rec.drop(self.now, msg, self.broker, DropReason::Late);
             return;
         };
         rec.emit(
@@ -772,14 +737,7 @@ impl MessageQueue {
         self.release(state);
         if redeliveries >= self.max_redeliveries {
             self.stored.remove(&req);
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.broker,
-                    reason: DropReason::DeadLetter,
-                },
-            );
+            rec.drop(self.now, msg, self.broker, DropReason::DeadLetter);
             if !done {
                 rec.emit(
                     self.now,
@@ -819,14 +777,7 @@ impl MessageQueue {
             );
         }
         for copy in buffer {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg: copy.msg,
-                    node,
-                    reason: DropReason::Crashed,
-                },
-            );
+            rec.drop(self.now, copy.msg, node, DropReason::Crashed);
         }
         rec.emit(self.now, What::Capacity { node, workers: 0 });
         self.sched
@@ -889,14 +840,7 @@ impl Pattern for MessageQueue {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.broker,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.broker, DropReason::Loss);
                     // Nothing was stored: the producer's message is lost.
                     rec.emit(
                         self.now,
@@ -918,14 +862,7 @@ impl Pattern for MessageQueue {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: producer,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, producer, DropReason::Loss);
                 } else {
                     rec.emit(
                         self.now,
@@ -947,14 +884,7 @@ impl Pattern for MessageQueue {
             Action::AtConsumer { msg, req, c, lost } => {
                 if lost {
                     let node = self.consumers[c as usize].node;
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, node, DropReason::Loss);
                 } else {
                     self.on_consumer(rec, msg, req, c);
                 }
@@ -962,14 +892,7 @@ impl Pattern for MessageQueue {
             Action::Processed { c, epoch } => self.on_processed(rec, c, epoch),
             Action::AckArrives { msg, req, lost } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.broker,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.broker, DropReason::Loss);
                 } else {
                     self.on_ack(rec, msg, req);
                 }
@@ -1021,11 +944,7 @@ impl Pattern for MessageQueue {
                 self.faults = ServiceFaults::from_params(&self.params);
                 self.schedule_resume();
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

@@ -303,14 +303,7 @@ impl PublishSubscribe {
     fn on_broker(&mut self, rec: &mut Recorder, msg: MsgId, publisher: NodeId, sent: Time) {
         if self.faults.down(self.now) {
             // A broker that is down accepts nothing: the event is never published.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.broker,
-                    reason: DropReason::ServiceDown,
-                },
-            );
+            rec.drop(self.now, msg, self.broker, DropReason::ServiceDown);
             return;
         }
         rec.emit(
@@ -444,26 +437,12 @@ impl PublishSubscribe {
             // oldest waiting copy, then try again.
             match self.subscribers[s as usize].evict_oldest() {
                 Some(old) => {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg: old.msg,
-                            node,
-                            reason: DropReason::Overflow,
-                        },
-                    );
+                    rec.drop(self.now, old.msg, node, DropReason::Overflow);
                     self.lose(rec, old.req, node);
                 }
                 None => {
                     // Nothing waiting to drop: the newcomer has no room.
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg: job.msg,
-                            node,
-                            reason: DropReason::QueueFull,
-                        },
-                    );
+                    rec.drop(self.now, job.msg, node, DropReason::QueueFull);
                     return self.lose(rec, job.req, node);
                 }
             }
@@ -554,14 +533,7 @@ impl Pattern for PublishSubscribe {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.broker,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.broker, DropReason::Loss);
                 } else {
                     self.on_broker(rec, msg, publisher, sent);
                 }
@@ -573,14 +545,7 @@ impl Pattern for PublishSubscribe {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: publisher,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, publisher, DropReason::Loss);
                 } else {
                     rec.emit(
                         self.now,
@@ -602,14 +567,7 @@ impl Pattern for PublishSubscribe {
             Action::AtSubscriber { msg, req, s, lost } => {
                 if lost {
                     let node = self.subscribers[s as usize].node;
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, node, DropReason::Loss);
                     self.lose(rec, req, node);
                 } else {
                     self.on_subscriber(rec, msg, req, s);
@@ -645,11 +603,7 @@ impl Pattern for PublishSubscribe {
             id if ServiceFaults::reads(id) => {
                 self.faults = ServiceFaults::from_params(&self.params)
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

@@ -305,11 +305,6 @@ impl RequestResponse {
         );
     }
 
-    /// Discards a message at `node` for `reason`.
-    fn drop(&self, rec: &mut Recorder, msg: MsgId, node: NodeId, reason: DropReason) {
-        rec.emit(self.now, What::Dropped { msg, node, reason });
-    }
-
     /// Sends attempt `attempt` of `req` and arms its timeout.
     fn send_attempt(&mut self, rec: &mut Recorder, req: ReqId, client: NodeId, attempt: u32) {
         let kind = if attempt == 0 {
@@ -388,7 +383,7 @@ impl RequestResponse {
         let client = self.topo.links[link as usize].from;
         if self.faults.down(self.now) {
             // A service that is down answers nothing: the client times out.
-            self.drop(rec, msg, self.service, DropReason::ServiceDown);
+            rec.drop(self.now, msg, self.service, DropReason::ServiceDown);
             return;
         }
         // The service time travels with the request; an abandoned request
@@ -419,7 +414,7 @@ impl RequestResponse {
                 },
             ),
             Admit::Full(_) => {
-                self.drop(rec, msg, self.service, DropReason::QueueFull);
+                rec.drop(self.now, msg, self.service, DropReason::QueueFull);
                 self.send(
                     rec,
                     Self::down_link(client),
@@ -482,7 +477,7 @@ impl RequestResponse {
             trace,
         } = reply;
         let Some(r) = self.pending.get(&req) else {
-            self.drop(rec, msg, client, DropReason::Late);
+            rec.drop(self.now, msg, client, DropReason::Late);
             return;
         };
         if kind == MsgKind::Response {
@@ -512,7 +507,7 @@ impl RequestResponse {
             self.retry_or_fail(rec, req, FailReason::Rejected);
         } else {
             // A 503 for an attempt the client already gave up on.
-            self.drop(rec, msg, client, DropReason::Late);
+            rec.drop(self.now, msg, client, DropReason::Late);
         }
     }
 
@@ -576,7 +571,7 @@ impl RequestResponse {
             } => {
                 let to = self.topo.links[link as usize].to;
                 if lost {
-                    self.drop(rec, msg, to, DropReason::Loss);
+                    rec.drop(self.now, msg, to, DropReason::Loss);
                 } else if to == self.service {
                     self.on_request(rec, msg, req, attempt, link, trace);
                 } else {
@@ -678,11 +673,7 @@ impl Pattern for RequestResponse {
                 self.topo.nodes[self.service as usize].queue_cap = self.cfg.queue_cap as u32;
                 self.station.set_queue_cap(self.cfg.queue_cap);
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

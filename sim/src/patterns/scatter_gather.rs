@@ -431,14 +431,7 @@ impl ScatterGather {
         if b == 0 {
             if self.faults.down(self.now) {
                 // Backend 1 is down: this branch will time out.
-                rec.emit(
-                    self.now,
-                    What::Dropped {
-                        msg,
-                        node,
-                        reason: DropReason::ServiceDown,
-                    },
-                );
+                rec.drop(self.now, msg, node, DropReason::ServiceDown);
                 return;
             }
             service = self.faults.stretch(service);
@@ -447,14 +440,7 @@ impl ScatterGather {
             Admit::Start(job) => self.start(rec, b, job, false),
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
             Admit::Full(_) => {
-                rec.emit(
-                    self.now,
-                    What::Dropped {
-                        msg,
-                        node,
-                        reason: DropReason::QueueFull,
-                    },
-                );
+                rec.drop(self.now, msg, node, DropReason::QueueFull);
                 self.reply(rec, b, req, true);
             }
         }
@@ -480,14 +466,7 @@ impl ScatterGather {
     fn on_branch_back(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, error: bool) {
         let gateway = self.gateway;
         let Some(g) = self.gathers.get_mut(&req).filter(|g| !g.done) else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: gateway,
-                    reason: DropReason::Late,
-                },
-            );
+            rec.drop(self.now, msg, gateway, DropReason::Late);
             return;
         };
         rec.emit(self.now, What::Delivered { msg, node: gateway });
@@ -619,14 +598,7 @@ impl Pattern for ScatterGather {
             Action::AtGateway { msg, req } => self.on_gateway(rec, msg, req),
             Action::AtBackend { msg, req, b, lost } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.first_backend + b,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.first_backend + b, DropReason::Loss);
                 } else {
                     self.on_backend(rec, msg, req, b);
                 }
@@ -639,14 +611,7 @@ impl Pattern for ScatterGather {
                 error,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.gateway,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.gateway, DropReason::Loss);
                 } else {
                     self.on_branch_back(rec, msg, req, error);
                 }

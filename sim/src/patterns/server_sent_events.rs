@@ -253,14 +253,7 @@ impl ServerSentEvents {
             rec.emit(self.now, What::Delivered { msg, node: client });
             self.updates.deliver(client, k + 1, self.now, rec);
         } else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: client,
-                    reason: DropReason::Disconnected,
-                },
-            );
+            rec.drop(self.now, msg, client, DropReason::Disconnected);
         }
     }
 
@@ -404,11 +397,7 @@ impl Pattern for ServerSentEvents {
             }
             "reconnect_ms" => self.reconnect = time::from_ms(value),
             "resume" => self.resume = value != 0.0,
-            "net_ms" | "jitter_ms" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                0.0,
-            ),
+            "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

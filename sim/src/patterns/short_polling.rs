@@ -303,14 +303,7 @@ impl ShortPolling {
     fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, cursor: u64) {
         if self.faults.down(self.now) {
             // No answer from a server that is down: the next poll tries again.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.server,
-                    reason: DropReason::ServiceDown,
-                },
-            );
+            rec.drop(self.now, msg, self.server, DropReason::ServiceDown);
             return;
         }
         let service = self.dist.sample(self.service_mean, &mut self.rng.service);
@@ -329,14 +322,7 @@ impl ShortPolling {
                 },
             ),
             Admit::Full(_) => {
-                rec.emit(
-                    self.now,
-                    What::Dropped {
-                        msg,
-                        node: self.server,
-                        reason: DropReason::QueueFull,
-                    },
-                );
+                rec.drop(self.now, msg, self.server, DropReason::QueueFull);
                 self.answer(rec, client, MsgKind::Error, cursor);
             }
         }
@@ -422,14 +408,7 @@ impl Pattern for ShortPolling {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.server,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.server, DropReason::Loss);
                 } else {
                     self.on_poll(rec, msg, client, cursor);
                 }
@@ -446,14 +425,7 @@ impl Pattern for ShortPolling {
                 lost,
             } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: client,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, client, DropReason::Loss);
                 } else {
                     self.on_answer(rec, msg, client, upto);
                 }
@@ -502,11 +474,7 @@ impl Pattern for ShortPolling {
                 self.station.set_queue_cap(value as usize);
                 self.topo.nodes[self.server as usize].queue_cap = value as u32;
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())

@@ -394,14 +394,7 @@ impl Webhooks {
     ) {
         let node = self.stations[receiver as usize].node;
         if self.down(self.now) {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node,
-                    reason: DropReason::ServiceDown,
-                },
-            );
+            rec.drop(self.now, msg, node, DropReason::ServiceDown);
             return;
         }
         let service = self.dist.sample(self.service_mean, &mut self.rng.service);
@@ -413,14 +406,7 @@ impl Webhooks {
         }) {
             Admit::Start(job) => self.start(rec, receiver as usize, job, false),
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
-            Admit::Full(_) => rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node,
-                    reason: DropReason::QueueFull,
-                },
-            ),
+            Admit::Full(_) => rec.drop(self.now, msg, node, DropReason::QueueFull),
         }
     }
 
@@ -490,14 +476,7 @@ impl Webhooks {
             );
         } else {
             // An ack for an event already acked (a duplicate's) or dead-lettered.
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.provider,
-                    reason: DropReason::Late,
-                },
-            );
+            rec.drop(self.now, msg, self.provider, DropReason::Late);
         }
     }
 
@@ -600,14 +579,7 @@ impl Pattern for Webhooks {
             } => {
                 if lost {
                     let node = self.stations[receiver as usize].node;
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, node, DropReason::Loss);
                 } else {
                     self.on_callback(rec, msg, req, created, receiver);
                 }
@@ -620,14 +592,7 @@ impl Pattern for Webhooks {
             } => self.on_handled(rec, msg, req, created, receiver),
             Action::AckArrives { msg, req, lost } => {
                 if lost {
-                    rec.emit(
-                        self.now,
-                        What::Dropped {
-                            msg,
-                            node: self.provider,
-                            reason: DropReason::Loss,
-                        },
-                    );
+                    rec.drop(self.now, msg, self.provider, DropReason::Loss);
                 } else {
                     self.on_ack(rec, msg, req);
                 }
@@ -680,11 +645,7 @@ impl Pattern for Webhooks {
                     self.topo.nodes[s.node as usize].queue_cap = value as u32;
                 }
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                self.params.get("loss"),
-            ),
+            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             // idempotency and the outage window are read where they apply.
             _ => {}
         }

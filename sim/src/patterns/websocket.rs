@@ -351,14 +351,7 @@ impl WebSocket {
     fn on_up(&mut self, rec: &mut Recorder, msg: MsgId, sender: NodeId, sent: Time, link_gen: u64) {
         let c = &self.clients[sender as usize];
         if !c.connected || c.conn != link_gen {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: self.server,
-                    reason: DropReason::Disconnected,
-                },
-            );
+            rec.drop(self.now, msg, self.server, DropReason::Disconnected);
             return;
         }
         let k = self.next_k;
@@ -474,14 +467,7 @@ impl WebSocket {
                 },
             );
         } else {
-            rec.emit(
-                self.now,
-                What::Dropped {
-                    msg,
-                    node: to,
-                    reason: DropReason::Disconnected,
-                },
-            );
+            rec.drop(self.now, msg, to, DropReason::Disconnected);
             rec.emit(
                 self.now,
                 What::Failed {
@@ -702,11 +688,7 @@ impl Pattern for WebSocket {
                     self.start(rec, w, true);
                 }
             }
-            "net_ms" | "jitter_ms" => self.topo.set_network(
-                time::from_ms(self.params.get("net_ms")),
-                time::from_ms(self.params.get("jitter_ms")),
-                0.0,
-            ),
+            "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),
             _ => {}
         }
         Ok(())
