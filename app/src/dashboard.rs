@@ -636,6 +636,9 @@ pub fn Dashboard() -> impl IntoView {
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>
+                    <Show when=move || { m().wait_hist.iter().any(|&n| n > 0) }>
+                        <WaitHistogram hist=Signal::derive(move || m().wait_hist) />
+                    </Show>
                     <Show when=move || { m().breakdown.count > 0 }>
                         <WaitBreakdown breakdown=Signal::derive(move || m().breakdown) />
                     </Show>
@@ -665,6 +668,54 @@ pub fn Dashboard() -> impl IntoView {
                     <button aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
                 </div>
             </Show>
+        </div>
+    }
+}
+
+/// Short label of a histogram bin's upper edge.
+fn edge_label(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{}s", ms / 1000.0)
+    } else {
+        format!("{ms}")
+    }
+}
+
+/// The waiting-time histogram of the last second, as DOM bars (17 of them,
+/// refreshed with the metrics — not per message).
+#[component]
+fn WaitHistogram(hist: Signal<sim::metrics::WaitHistogram>) -> impl IntoView {
+    let edges = sim::metrics::HIST_EDGES_MS;
+    view! {
+        <div class="histogram" data-testid="histogram">
+            <span class="breakdown-title">"Waiting-time histogram (last second, ms)"</span>
+            <div class="hist-bars" role="img" aria-label="Waiting-time histogram">
+                {move || {
+                    let h = hist.get();
+                    let max = h.iter().copied().max().unwrap_or(1).max(1) as f64;
+                    h.iter()
+                        .enumerate()
+                        .map(|(i, &n)| {
+                            let range = match i {
+                                0 => format!("< {} ms", edges[0]),
+                                16 => format!("≥ {} ms", edges[15]),
+                                _ => format!("{}–{} ms", edges[i - 1], edges[i]),
+                            };
+                            let style = format!("height: {:.1}%", 100.0 * n as f64 / max);
+                            view! { <span class="hist-bar" style=style title=format!("{range}: {n}")></span> }
+                        })
+                        .collect_view()
+                }}
+            </div>
+            <div class="hist-axis">
+                {(0..17)
+                    .map(|i| {
+                        // Every third bar is labelled with its upper edge.
+                        let text = if i % 3 == 0 && i < 16 { format!("<{}", edge_label(edges[i])) } else { String::new() };
+                        view! { <span>{text}</span> }
+                    })
+                    .collect_view()}
+            </div>
         </div>
     }
 }

@@ -33,6 +33,8 @@ test('the charts and figures update while the run plays', async ({ page }) => {
   expect(await pixels(page, 'rate-chart')).not.toEqual(rateA);
   expect(await figure(page, 'completed')).toBeGreaterThan(completedA);
   expect(await figure(page, 'p50')).toBeGreaterThan(0);
+  // The waiting-time histogram has bars.
+  await expect(page.getByTestId('histogram').locator('.hist-bar')).toHaveCount(17);
   // Request/response shows where the wait goes.
   await expect(page.getByTestId('breakdown')).toContainText('network');
   await expect(page.getByTestId('breakdown')).toContainText('queue');

@@ -114,6 +114,28 @@ impl Waits {
     }
 }
 
+/// Upper edges (ms) of the waiting-time histogram's bins, 1-2-5 steps; a
+/// last bin takes everything longer.
+pub const HIST_EDGES_MS: [f64; 16] = [
+    0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1_000.0, 2_000.0, 5_000.0,
+    10_000.0,
+];
+
+/// Counts of waits per bin of [`HIST_EDGES_MS`] (the 17th: longer).
+pub type WaitHistogram = [u64; 17];
+
+fn binned(h: &Histogram<u64>) -> WaitHistogram {
+    // Each recorded bucket goes to exactly one bin (by its value), so no
+    // wait is counted twice where a bin edge falls inside a bucket.
+    let mut bins = [0u64; 17];
+    for v in h.iter_recorded() {
+        let ms = v.value_iterated_to() as f64 / 1000.0;
+        let i = HIST_EDGES_MS.iter().position(|&e| ms < e).unwrap_or(16);
+        bins[i] += v.count_at_value();
+    }
+    bins
+}
+
 /// Where waiting time goes, as mean milliseconds per completed request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Breakdown {
@@ -191,6 +213,9 @@ pub struct Snapshot {
     pub wait: Waits,
     /// Waiting time since the start of the run.
     pub overall: Waits,
+    /// Waiting-time histogram over the rolling window (bins of
+    /// [`HIST_EDGES_MS`]).
+    pub wait_hist: WaitHistogram,
     /// Latency of single legs (branches, hops) since the start of the run.
     pub legs: Waits,
     /// Where the wait went, over the rolling window.
@@ -513,6 +538,7 @@ impl Metrics {
             failed_per_s: per_s(failed),
             wire_per_s: per_s(sent),
             wait: Waits::from_histogram(&self.scratch, None),
+            wait_hist: binned(&self.scratch),
             overall: self.overall_waits(),
             legs: {
                 let n = self.legs.len();
@@ -541,6 +567,11 @@ impl Metrics {
         let n = self.overall.len();
         let mean = (n > 0).then(|| self.wait_sum as f64 / n as f64 / MS as f64);
         Waits::from_histogram(&self.overall, mean)
+    }
+
+    /// Waiting-time histogram since the start of the run.
+    pub fn overall_histogram(&self) -> WaitHistogram {
+        binned(&self.overall)
     }
 
     /// Busy worker time over capacity since the start of the run.
@@ -610,6 +641,40 @@ mod tests {
         assert!((s.wait.p50 - 40.0).abs() < 0.5);
         assert_eq!(s.overall.count, 60);
         assert!((s.overall.mean - (50.0 * 5.0 + 10.0 * 40.0) / 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_histogram_bins_every_wait_once() {
+        let mut m = Metrics::new(false);
+        for (i, w) in [0u64, 1, 3, 7, 15, 40, 90, 150, 700, 20_000]
+            .iter()
+            .enumerate()
+        {
+            m.apply(&completed(i as Time * MS, *w));
+        }
+        let h = m.overall_histogram();
+        assert_eq!(h.iter().sum::<u64>(), 10);
+        // 0 ms is recorded as 1 µs: the first bin (< 0.1 ms).
+        assert_eq!(h[0], 1);
+        let mut edge = Metrics::new(false);
+        for w in 4_990..5_010 {
+            edge.apply(&completed(0, 0));
+            edge.apply(&Event {
+                at: 0,
+                what: What::Completed {
+                    req: 0,
+                    node: 0,
+                    wait: w * 1000,
+                },
+            });
+        }
+        assert_eq!(
+            edge.overall_histogram().iter().sum::<u64>(),
+            40,
+            "no double counting at an edge"
+        );
+        assert_eq!(h[4], 1, "1 ms falls in [1, 2) ms");
+        assert_eq!(h[16], 1, "20 s is past the last edge");
     }
 
     #[test]

@@ -210,6 +210,13 @@ impl Simulation {
             throughput_per_s: per_s(t.completed),
             wait_ms: m.overall_waits(),
             wait_breakdown_ms: snapshot.overall_breakdown,
+            wait_histogram: crate::metrics::HIST_EDGES_MS
+                .iter()
+                .map(|&e| Some(e))
+                .chain(std::iter::once(None))
+                .zip(m.overall_histogram())
+                .map(|(le_ms, count)| HistogramBin { le_ms, count })
+                .collect(),
             utilisation: m.utilisation(),
             wire_messages: t.sent,
             wire_per_s: per_s(t.sent),
@@ -356,6 +363,14 @@ impl Theory {
     }
 }
 
+/// One bin of the CLI's waiting-time histogram.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct HistogramBin {
+    /// Upper edge in ms (exclusive); `null` for the last, open bin.
+    pub le_ms: Option<f64>,
+    pub count: u64,
+}
+
 /// The CLI's JSON report of a headless run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -384,6 +399,9 @@ pub struct Summary {
     /// Mean network, queue, service and other (timeouts, back-off) parts of
     /// the wait, where the pattern records them (`count` 0 otherwise).
     pub wait_breakdown_ms: crate::metrics::Breakdown,
+    /// Waiting-time histogram: how many waits were shorter than each edge
+    /// (and not shorter than the previous one); the last bin has no edge.
+    pub wait_histogram: Vec<HistogramBin>,
     pub utilisation: f64,
     pub wire_messages: u64,
     pub wire_per_s: f64,
