@@ -141,3 +141,28 @@ proptest! {
         }
     }
 }
+
+/// On the fixed schedule of `polls_per_job_and_completion_follow_the_poll_schedule`:
+/// 20 ms up + 20 ms down on the wire, no queue, 500 ms of work, and the
+/// 140 ms until the third poll's answer leaves are polling delay.
+#[test]
+fn the_wait_breaks_down_into_hops_work_and_polling_delay() {
+    let p = params(&[
+        ("rate", "5"),
+        ("service_ms", "500"),
+        ("service_dist", "const"),
+        ("workers", "64"),
+        ("poll_ms", "200"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+    ]);
+    let mut sim = Simulation::new(p, 3, Options::default());
+    sim.advance_to(300 * SECOND);
+    let b = sim.summary(0.0).wait_breakdown_ms;
+    assert!((b.network - 40.0).abs() < 1e-9, "{b:?}");
+    assert!(
+        b.queue.abs() < 1e-9 && (b.service - 500.0).abs() < 1e-9,
+        "{b:?}"
+    );
+    assert!((b.other - 140.0).abs() < 1e-6, "{b:?}");
+}

@@ -172,3 +172,23 @@ fn the_receivers_wait_matches_mm1_at_the_thinned_rate() {
     println!("measured {measured:.3} ms, theory {expected:.3} ms");
     assert!((measured - expected).abs() / expected < 0.05);
 }
+
+/// The receiver's wait splits exactly into one hop, the queue and the
+/// service; nothing else (the sender never retries).
+#[test]
+fn the_receivers_wait_breaks_down_into_hop_queue_and_service() {
+    let p = params(&[
+        ("rate", "80"),
+        ("net_ms", "20"),
+        ("jitter_ms", "0"),
+        ("service_ms", "10"),
+    ]);
+    let mut sim = Simulation::new(p, 9, Options::default());
+    sim.advance_to(300 * SECOND);
+    let s = sim.summary(0.0);
+    let b = s.wait_breakdown_ms;
+    assert_eq!(b.count, s.completed);
+    assert!((b.network - 20.0).abs() < 1e-9);
+    assert!(b.other < 1e-6);
+    assert!((b.network + b.queue + b.service - s.wait_ms.mean).abs() < 1e-6);
+}

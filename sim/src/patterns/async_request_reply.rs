@@ -194,6 +194,8 @@ enum Action {
         client: NodeId,
         done: bool,
         lost: bool,
+        /// When the service sent it.
+        sent: Time,
     },
 }
 
@@ -212,6 +214,11 @@ struct Job {
     state: JobState,
     /// The result is ready at the service.
     done: bool,
+    /// When the submit reached the service, a worker took the job and
+    /// finished it: the wait's breakdown.
+    arrived: Time,
+    started: Time,
+    finished: Time,
 }
 
 struct Work {
@@ -312,6 +319,9 @@ impl AsyncRequestReply {
                 service,
                 state: JobState::Submitting,
                 done: false,
+                arrived: 0,
+                started: 0,
+                finished: 0,
             },
         );
         rec.emit(self.now, What::Offered { req, node: client });
@@ -338,6 +348,9 @@ impl AsyncRequestReply {
     }
 
     fn start(&mut self, rec: &mut Recorder, w: Work, queued: bool) {
+        if let Some(j) = self.jobs.get_mut(&w.req) {
+            j.started = self.now;
+        }
         rec.emit(
             self.now,
             What::Started {
@@ -379,6 +392,7 @@ impl AsyncRequestReply {
                 client,
                 done: kind == MsgKind::Response,
                 lost: t.lost,
+                sent: self.now,
             }
         };
         self.sched.at(t.arrive_at, action);
@@ -389,11 +403,12 @@ impl AsyncRequestReply {
             // No 202 from a service that is down: the submit times out.
             return self.refuse(rec, msg);
         }
-        let Some(job) = self.jobs.get(&req) else {
+        let Some(job) = self.jobs.get_mut(&req) else {
             // The client gave up on this submit already: nobody will poll.
             rec.drop(self.now, msg, self.service, DropReason::Late);
             return;
         };
+        job.arrived = self.now;
         let (client, service) = (job.client, job.service);
         match self.station.admit(Work { msg, req, service }) {
             Admit::Start(w) => {
@@ -423,6 +438,7 @@ impl AsyncRequestReply {
         let wasted = job.is_none();
         if let Some(j) = job {
             j.done = true;
+            j.finished = self.now;
         }
         rec.emit(
             self.now,
@@ -548,15 +564,27 @@ impl AsyncRequestReply {
         req: ReqId,
         client: NodeId,
         done: bool,
+        sent: Time,
     ) {
         let Some(job) = self.jobs.get(&req) else {
             rec.drop(self.now, msg, client, DropReason::Late);
             return;
         };
-        let created = job.created;
+        let (created, arrived, started, finished) =
+            (job.created, job.arrived, job.started, job.finished);
         rec.emit(self.now, What::Delivered { msg, node: client });
         if done {
             self.jobs.remove(&req);
+            // Waiting for the next poll to come by is the rest of the wait.
+            rec.emit(
+                self.now,
+                What::Breakdown {
+                    req,
+                    network: (arrived - created) + (self.now - sent),
+                    queue: started - arrived,
+                    service: finished - started,
+                },
+            );
             rec.emit(
                 self.now,
                 What::Completed {
@@ -645,11 +673,12 @@ impl Pattern for AsyncRequestReply {
                 client,
                 done,
                 lost,
+                sent,
             } => {
                 if lost {
                     lost_at(client, msg, rec);
                 } else {
-                    self.on_answer(rec, msg, req, client, done);
+                    self.on_answer(rec, msg, req, client, done, sent);
                 }
             }
         }

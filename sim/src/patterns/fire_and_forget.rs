@@ -86,9 +86,22 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 
 #[derive(Clone, Copy, Debug)]
 enum Action {
-    Arrival { gen: u64 },
-    Reach { msg: MsgId, req: ReqId, lost: bool },
-    Done { msg: MsgId, req: ReqId },
+    Arrival {
+        gen: u64,
+    },
+    Reach {
+        msg: MsgId,
+        req: ReqId,
+        lost: bool,
+    },
+    /// A worker finished; the message arrived at `arrived` and was
+    /// started at `started`.
+    Done {
+        msg: MsgId,
+        req: ReqId,
+        arrived: Time,
+        started: Time,
+    },
 }
 
 /// A message waiting for, or held by, a worker.
@@ -96,6 +109,8 @@ struct Job {
     msg: MsgId,
     req: ReqId,
     service: Time,
+    /// When it reached the receiver.
+    arrived: Time,
 }
 
 /// A message produced and not yet processed or lost.
@@ -230,6 +245,8 @@ impl FireAndForget {
             Action::Done {
                 msg: job.msg,
                 req: job.req,
+                arrived: job.arrived,
+                started: self.now,
             },
         );
     }
@@ -243,7 +260,12 @@ impl FireAndForget {
             .pending
             .get(&req)
             .map_or(self.service_mean, |p| p.service);
-        match self.station.admit(Job { msg, req, service }) {
+        match self.station.admit(Job {
+            msg,
+            req,
+            service,
+            arrived: self.now,
+        }) {
             Admit::Start(job) => self.start(rec, job, false),
             Admit::Queued => rec.emit(
                 self.now,
@@ -256,7 +278,14 @@ impl FireAndForget {
         }
     }
 
-    fn on_done(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
+    fn on_done(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        req: ReqId,
+        arrived: Time,
+        started: Time,
+    ) {
         self.station.finish();
         rec.emit(
             self.now,
@@ -267,6 +296,15 @@ impl FireAndForget {
             },
         );
         if let Some(p) = self.pending.remove(&req) {
+            rec.emit(
+                self.now,
+                What::Breakdown {
+                    req,
+                    network: arrived - p.created,
+                    queue: started - arrived,
+                    service: self.now - started,
+                },
+            );
             rec.emit(
                 self.now,
                 What::Completed {
@@ -332,7 +370,12 @@ impl Pattern for FireAndForget {
                     self.on_reach(rec, msg, req);
                 }
             }
-            Action::Done { msg, req } => self.on_done(rec, msg, req),
+            Action::Done {
+                msg,
+                req,
+                arrived,
+                started,
+            } => self.on_done(rec, msg, req, arrived, started),
         }
         true
     }
