@@ -7,7 +7,10 @@
 
 use std::collections::VecDeque;
 
-use crate::topology::NodeId;
+use crate::event::What;
+use crate::recorder::Recorder;
+use crate::time::Time;
+use crate::topology::{NodeId, Topology};
 
 /// What happened to a job offered to the station.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,6 +81,27 @@ impl<J> Station<J> {
     /// finish their jobs; the queue is served again via [`Station::take_next`].
     pub fn set_workers(&mut self, workers: u32) {
         self.workers = workers;
+    }
+
+    /// Changes the number of workers live: the drawn node follows and a
+    /// `Capacity` event reports it. Waiting jobs are then taken with
+    /// [`Station::take_next`].
+    pub fn resize(&mut self, workers: u32, topo: &mut Topology, rec: &mut Recorder, now: Time) {
+        self.set_workers(workers);
+        topo.nodes[self.node as usize].workers = workers;
+        rec.emit(
+            now,
+            What::Capacity {
+                node: self.node,
+                workers,
+            },
+        );
+    }
+
+    /// Changes the waiting room live, on the drawn node too.
+    pub fn set_room(&mut self, cap: usize, topo: &mut Topology) {
+        self.set_queue_cap(cap);
+        topo.nodes[self.node as usize].queue_cap = cap.min(u32::MAX as usize) as u32;
     }
 
     /// Changes the waiting room; jobs already waiting beyond it stay.

@@ -704,15 +704,8 @@ impl Pattern for AsyncRequestReply {
             "poll_ms" => self.poll = time::from_ms(value),
             "timeout_ms" => self.timeout = time::from_ms(value),
             "workers" => {
-                self.station.set_workers(value as u32);
-                self.topo.nodes[self.service as usize].workers = value as u32;
-                rec.emit(
-                    self.now,
-                    What::Capacity {
-                        node: self.service,
-                        workers: value as u32,
-                    },
-                );
+                self.station
+                    .resize(value as u32, &mut self.topo, rec, self.now);
                 while let Some(w) = self.station.take_next() {
                     self.start(rec, w, true);
                 }
@@ -721,8 +714,7 @@ impl Pattern for AsyncRequestReply {
                 self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
-                self.station.set_queue_cap(value as usize);
-                self.topo.nodes[self.service as usize].queue_cap = value as u32;
+                self.station.set_room(value as usize, &mut self.topo);
             }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}

@@ -500,16 +500,7 @@ impl Pattern for EventChoreography {
             "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "workers" => {
                 for i in 0..self.stages() {
-                    let node = self.first + i;
-                    self.stations[i as usize].set_workers(value as u32);
-                    self.topo.nodes[node as usize].workers = value as u32;
-                    rec.emit(
-                        self.now,
-                        What::Capacity {
-                            node,
-                            workers: value as u32,
-                        },
-                    );
+                    self.stations[i as usize].resize(value as u32, &mut self.topo, rec, self.now);
                     while let Some(step) = self.stations[i as usize].take_next() {
                         self.start(rec, i, step, true);
                     }
@@ -517,8 +508,7 @@ impl Pattern for EventChoreography {
             }
             "queue_cap" => {
                 for s in &mut self.stations {
-                    s.set_queue_cap(value as usize);
-                    self.topo.nodes[s.node as usize].queue_cap = value as u32;
+                    s.set_room(value as usize, &mut self.topo);
                 }
             }
             "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),

@@ -397,23 +397,15 @@ impl Pattern for FireAndForget {
             "service_ms" => self.service_mean = time::from_ms(value),
             "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "workers" => {
-                self.station.set_workers(value as u32);
-                self.topo.nodes[self.service as usize].workers = value as u32;
-                rec.emit(
-                    self.now,
-                    What::Capacity {
-                        node: self.service,
-                        workers: value as u32,
-                    },
-                );
+                self.station
+                    .resize(value as u32, &mut self.topo, rec, self.now);
                 self.start_waiting(rec);
             }
             id if ServiceFaults::reads(id) => {
                 self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
-                self.station.set_queue_cap(value as usize);
-                self.topo.nodes[self.service as usize].queue_cap = value as u32;
+                self.station.set_room(value as usize, &mut self.topo);
             }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}

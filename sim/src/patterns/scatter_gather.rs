@@ -643,16 +643,7 @@ impl Pattern for ScatterGather {
             "timeout_ms" => self.timeout = time::from_ms(value),
             "workers" => {
                 for b in 0..self.fanout {
-                    let node = self.first_backend + b;
-                    self.backends[b as usize].set_workers(value as u32);
-                    self.topo.nodes[node as usize].workers = value as u32;
-                    rec.emit(
-                        self.now,
-                        What::Capacity {
-                            node,
-                            workers: value as u32,
-                        },
-                    );
+                    self.backends[b as usize].resize(value as u32, &mut self.topo, rec, self.now);
                     while let Some(job) = self.backends[b as usize].take_next() {
                         self.start(rec, b, job, true);
                     }
@@ -663,8 +654,7 @@ impl Pattern for ScatterGather {
             }
             "queue_cap" => {
                 for b in 0..self.fanout {
-                    self.backends[b as usize].set_queue_cap(value as usize);
-                    self.topo.nodes[(self.first_backend + b) as usize].queue_cap = value as u32;
+                    self.backends[b as usize].set_room(value as usize, &mut self.topo);
                 }
             }
             "net_ms" | "jitter_ms" | "loss" => {

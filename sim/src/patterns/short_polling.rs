@@ -454,15 +454,8 @@ impl Pattern for ShortPolling {
             "service_ms" => self.service_mean = time::from_ms(value),
             "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "workers" => {
-                self.station.set_workers(value as u32);
-                self.topo.nodes[self.server as usize].workers = value as u32;
-                rec.emit(
-                    self.now,
-                    What::Capacity {
-                        node: self.server,
-                        workers: value as u32,
-                    },
-                );
+                self.station
+                    .resize(value as u32, &mut self.topo, rec, self.now);
                 while let Some(job) = self.station.take_next() {
                     self.start(rec, job, true);
                 }
@@ -471,8 +464,7 @@ impl Pattern for ShortPolling {
                 self.faults = ServiceFaults::from_params(&self.params)
             }
             "queue_cap" => {
-                self.station.set_queue_cap(value as usize);
-                self.topo.nodes[self.server as usize].queue_cap = value as u32;
+                self.station.set_room(value as usize, &mut self.topo);
             }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}

@@ -624,16 +624,7 @@ impl Pattern for Webhooks {
             "backoff_ms" => self.backoff = time::from_ms(value),
             "workers" => {
                 for r in 0..self.stations.len() {
-                    let node = self.stations[r].node;
-                    self.stations[r].set_workers(value as u32);
-                    self.topo.nodes[node as usize].workers = value as u32;
-                    rec.emit(
-                        self.now,
-                        What::Capacity {
-                            node,
-                            workers: value as u32,
-                        },
-                    );
+                    self.stations[r].resize(value as u32, &mut self.topo, rec, self.now);
                     while let Some(job) = self.stations[r].take_next() {
                         self.start(rec, r, job, true);
                     }
@@ -641,8 +632,7 @@ impl Pattern for Webhooks {
             }
             "queue_cap" => {
                 for s in &mut self.stations {
-                    s.set_queue_cap(value as usize);
-                    self.topo.nodes[s.node as usize].queue_cap = value as u32;
+                    s.set_room(value as usize, &mut self.topo);
                 }
             }
             "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),

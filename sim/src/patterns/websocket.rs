@@ -675,15 +675,8 @@ impl Pattern for WebSocket {
             "service_ms" => self.service_mean = time::from_ms(value),
             "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "workers" => {
-                self.station.set_workers(value as u32);
-                self.topo.nodes[self.server as usize].workers = value as u32;
-                rec.emit(
-                    self.now,
-                    What::Capacity {
-                        node: self.server,
-                        workers: value as u32,
-                    },
-                );
+                self.station
+                    .resize(value as u32, &mut self.topo, rec, self.now);
                 while let Some(w) = self.station.take_next() {
                     self.start(rec, w, true);
                 }
