@@ -31,6 +31,7 @@ pub mod station;
 pub mod theory;
 pub mod time;
 pub mod topology;
+pub mod trip;
 pub mod updates;
 pub mod wire;
 

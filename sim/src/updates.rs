@@ -15,6 +15,7 @@ use crate::event::{FailReason, ReqId, What};
 use crate::recorder::Recorder;
 use crate::time::Time;
 use crate::topology::NodeId;
+use crate::trip::Trip;
 
 /// Request ids are `update × REQ_STRIDE + client`; `clients` is at most 50.
 pub const REQ_STRIDE: u64 = 64;
@@ -74,19 +75,20 @@ impl Updates {
         self.seen[client as usize]
     }
 
-    /// `client` now has every update before `upto`: completes those it lacked.
-    pub fn deliver(&mut self, client: NodeId, upto: u64, now: Time, rec: &mut Recorder) {
+    /// `client` now has every update before `upto`, brought by `trip`:
+    /// completes those it lacked.
+    pub fn deliver(
+        &mut self,
+        client: NodeId,
+        upto: u64,
+        now: Time,
+        trip: Trip,
+        rec: &mut Recorder,
+    ) {
         let c = client as usize;
         for k in self.seen[c]..upto.min(self.total) {
             let produced = self.produced[(k - self.first) as usize];
-            rec.emit(
-                now,
-                What::Completed {
-                    req: Self::req(k, client),
-                    node: client,
-                    wait: now - produced,
-                },
-            );
+            trip.complete(rec, now, Self::req(k, client), client, produced);
         }
         self.advance(c, upto);
     }

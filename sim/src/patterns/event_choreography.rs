@@ -26,6 +26,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::complete_with;
 
 pub const ID: &str = "event-choreography";
 
@@ -161,6 +162,7 @@ enum Action {
         req: ReqId,
         i: u16,
         arrived: Time,
+        started: Time,
     },
     /// A compensation reaches stage `i`.
     Compensate {
@@ -173,6 +175,11 @@ enum Action {
 struct Order {
     client: NodeId,
     created: Time,
+    /// When the order last left a party (the client, or a stage handing
+    /// it on): the next arrival's hop starts here.
+    handed: Time,
+    /// Network, queue and service time over the stages so far.
+    parts: [Time; 3],
 }
 
 struct Step {
@@ -301,6 +308,8 @@ impl EventChoreography {
             Order {
                 client,
                 created: self.now,
+                handed: self.now,
+                parts: [0; 3],
             },
         );
         rec.emit(self.now, What::Offered { req, node: client });
@@ -325,11 +334,15 @@ impl EventChoreography {
                 req: step.req,
                 i,
                 arrived: step.arrived,
+                started: self.now,
             },
         );
     }
 
     fn on_reach(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, i: u16) {
+        if let Some(o) = self.orders.get_mut(&req) {
+            o.parts[0] += self.now - o.handed;
+        }
         let mut service = self.dist.sample(self.service_mean, &mut self.rng.service);
         if self.slow_stage == i + 1 {
             service = (service as f64 * self.slowdown) as Time;
@@ -370,7 +383,20 @@ impl EventChoreography {
         }
     }
 
-    fn on_step_done(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, i: u16, arrived: Time) {
+    fn on_step_done(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        req: ReqId,
+        i: u16,
+        arrived: Time,
+        started: Time,
+    ) {
+        if let Some(o) = self.orders.get_mut(&req) {
+            o.parts[1] += started - arrived;
+            o.parts[2] += self.now - started;
+            o.handed = self.now;
+        }
         self.stations[i as usize].finish();
         let node = self.first + i;
         rec.emit(
@@ -396,14 +422,7 @@ impl EventChoreography {
             let link = self.clients + 2 * i;
             self.send(rec, link, MsgKind::Event, req, i + 1, false);
         } else if let Some(o) = self.orders.remove(&req) {
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node,
-                    wait: self.now - o.created,
-                },
-            );
+            complete_with(rec, self.now, req, node, o.created, o.parts);
         }
         while let Some(step) = self.stations[i as usize].take_next() {
             self.start(rec, i, step, true);
@@ -473,7 +492,8 @@ impl Pattern for EventChoreography {
                 req,
                 i,
                 arrived,
-            } => self.on_step_done(rec, msg, req, i, arrived),
+                started,
+            } => self.on_step_done(rec, msg, req, i, arrived, started),
             Action::Compensate { msg, req, i } => self.on_compensate(rec, msg, req, i),
         }
         true

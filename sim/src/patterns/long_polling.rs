@@ -25,6 +25,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 use crate::updates::Updates;
 
 pub const ID: &str = "long-polling";
@@ -152,6 +153,8 @@ enum Action {
         poll: PollId,
         upto: u64,
         lost: bool,
+        /// When the server answered: the hop back is the network share.
+        sent: Time,
     },
     ClientTimeout {
         poll: PollId,
@@ -296,6 +299,7 @@ impl LongPolling {
                 poll,
                 upto,
                 lost: t.lost,
+                sent: self.now,
             },
         );
     }
@@ -405,10 +409,11 @@ impl LongPolling {
         }
     }
 
-    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, poll: PollId, upto: u64) {
+    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, poll: PollId, upto: u64, sent: Time) {
         let (client, n) = poll;
         rec.emit(self.now, What::Delivered { msg, node: client });
-        self.updates.deliver(client, upto, self.now, rec);
+        self.updates
+            .deliver(client, upto, self.now, Trip::pushed(sent), rec);
         if self.current[client as usize] == n {
             self.poll(rec, client);
         }
@@ -495,11 +500,12 @@ impl Pattern for LongPolling {
                 poll,
                 upto,
                 lost,
+                sent,
             } => {
                 if lost {
                     rec.drop(self.now, msg, poll.0, DropReason::Loss);
                 } else {
-                    self.on_answer(rec, msg, poll, upto);
+                    self.on_answer(rec, msg, poll, upto, sent);
                 }
             }
             Action::ClientTimeout { poll } => self.on_client_timeout(rec, poll),

@@ -35,6 +35,7 @@ use crate::rng::Streams;
 use crate::scheduler::Scheduler;
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 
 pub const ID: &str = "message-queue";
 
@@ -198,6 +199,8 @@ enum Action {
         req: ReqId,
         c: u16,
         lost: bool,
+        /// `left`: when the broker sent it; `earlier`: its broker queue time.
+        trip: Trip,
     },
     /// Consumer `c` finished processing (ignored if `epoch` is stale).
     Processed {
@@ -244,6 +247,9 @@ struct Stored {
     state: State,
     /// Processed once already: later processing is a duplicate.
     done: bool,
+    /// When it last became ready (stored, or back after a visibility
+    /// timeout): the broker-queue share of the wait starts here.
+    ready_at: Time,
 }
 
 /// A copy held by a consumer.
@@ -251,6 +257,8 @@ struct Stored {
 struct Held {
     msg: MsgId,
     req: ReqId,
+    /// This copy's way: broker queue, hop, consumer buffer, processing.
+    trip: Trip,
 }
 
 struct Consumer {
@@ -493,6 +501,7 @@ impl MessageQueue {
                 delivery: 0,
                 state: State::Ready,
                 done: false,
+                ready_at: self.now,
             },
         );
         self.ready.push_back(req);
@@ -548,7 +557,7 @@ impl MessageQueue {
             .expect("ready messages are stored");
         s.delivery += 1;
         s.state = State::Unacked { c, epoch };
-        let delivery = s.delivery;
+        let (delivery, in_broker) = (s.delivery, self.now - s.ready_at);
         let kind = if delivery == 1 {
             MsgKind::Event
         } else {
@@ -571,6 +580,11 @@ impl MessageQueue {
                 req,
                 c,
                 lost: t.lost,
+                trip: Trip {
+                    left: self.now,
+                    earlier: [0, in_broker, 0],
+                    ..Trip::default()
+                },
             },
         );
         self.sched.at(
@@ -579,13 +593,13 @@ impl MessageQueue {
         );
     }
 
-    fn on_consumer(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, c: u16) {
+    fn on_consumer(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, c: u16, trip: Trip) {
         let node = self.consumers[c as usize].node;
         if !self.consumers[c as usize].up {
             rec.drop(self.now, msg, node, DropReason::Disconnected);
             return;
         }
-        let copy = Held { msg, req };
+        let copy = Held { msg, req, trip };
         if self.consumers[c as usize].current.is_none() {
             self.process(rec, c, copy, false);
         } else {
@@ -594,7 +608,8 @@ impl MessageQueue {
         }
     }
 
-    fn process(&mut self, rec: &mut Recorder, c: u16, copy: Held, queued: bool) {
+    fn process(&mut self, rec: &mut Recorder, c: u16, mut copy: Held, queued: bool) {
+        copy.trip.started = self.now;
         let con = &mut self.consumers[c as usize];
         con.current = Some(copy);
         let (node, epoch) = (con.node, con.epoch);
@@ -634,15 +649,11 @@ impl MessageQueue {
         );
         if let Some(s) = self.stored.get_mut(&copy.req).filter(|_| first) {
             s.done = true;
-            let wait = self.now - s.created;
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req: copy.req,
-                    node,
-                    wait,
-                },
-            );
+            Trip {
+                left: self.now,
+                ..copy.trip
+            }
+            .complete(rec, self.now, copy.req, node, s.created);
         }
         let link = self.link_from_consumer(c);
         let t = self.net.send(
@@ -749,6 +760,9 @@ impl MessageQueue {
                 );
             }
         } else {
+            if let Some(s) = self.stored.get_mut(&req) {
+                s.ready_at = self.now;
+            }
             self.ready.push_back(req);
         }
         self.dispatch(rec);
@@ -881,12 +895,25 @@ impl Pattern for MessageQueue {
                     );
                 }
             }
-            Action::AtConsumer { msg, req, c, lost } => {
+            Action::AtConsumer {
+                msg,
+                req,
+                c,
+                lost,
+                trip,
+            } => {
                 if lost {
                     let node = self.consumers[c as usize].node;
                     rec.drop(self.now, msg, node, DropReason::Loss);
                 } else {
-                    self.on_consumer(rec, msg, req, c);
+                    let trip = Trip {
+                        hop_in: self.now - trip.left,
+                        arrived: self.now,
+                        started: self.now,
+                        left: self.now,
+                        ..trip
+                    };
+                    self.on_consumer(rec, msg, req, c, trip);
                 }
             }
             Action::Processed { c, epoch } => self.on_processed(rec, c, epoch),

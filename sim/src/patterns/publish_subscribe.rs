@@ -31,6 +31,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 
 pub const ID: &str = "publish-subscribe";
 
@@ -164,12 +165,15 @@ enum Action {
         req: ReqId,
         s: u16,
         lost: bool,
+        /// When the broker sent the copy.
+        sent: Time,
     },
     /// Subscriber `s` handled a copy.
     Handled {
         msg: MsgId,
         req: ReqId,
         s: u16,
+        trip: Trip,
     },
 }
 
@@ -177,6 +181,8 @@ struct Job {
     msg: MsgId,
     req: ReqId,
     service: Time,
+    /// The copy's hop and arrival, for the wait's breakdown.
+    trip: Trip,
 }
 
 pub struct PublishSubscribe {
@@ -363,6 +369,7 @@ impl PublishSubscribe {
                     req,
                     s,
                     lost: t.lost,
+                    sent: self.now,
                 },
             );
         }
@@ -419,14 +426,24 @@ impl PublishSubscribe {
                 msg: job.msg,
                 req: job.req,
                 s,
+                trip: Trip {
+                    started: self.now,
+                    ..job.trip
+                },
             },
         );
     }
 
-    fn on_subscriber(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, s: u16) {
+    fn on_subscriber(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, s: u16, sent: Time) {
         let node = self.subscribers[s as usize].node;
         let service = self.service_for(s);
-        let mut job = Job { msg, req, service };
+        let trip = Trip::served(self.now - sent, self.now, self.now, self.now);
+        let mut job = Job {
+            msg,
+            req,
+            service,
+            trip,
+        };
         loop {
             match self.subscribers[s as usize].admit(job) {
                 Admit::Start(job) => return self.start(rec, s, job, false),
@@ -449,7 +466,7 @@ impl PublishSubscribe {
         }
     }
 
-    fn on_handled(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, s: u16) {
+    fn on_handled(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, s: u16, trip: Trip) {
         let st = &mut self.subscribers[s as usize];
         st.finish();
         let node = st.node;
@@ -462,14 +479,11 @@ impl PublishSubscribe {
             },
         );
         if let Some(at) = self.settle(req) {
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node,
-                    wait: self.now - at,
-                },
-            );
+            Trip {
+                left: self.now,
+                ..trip
+            }
+            .complete(rec, self.now, req, node, at);
         }
         while let Some(job) = self.subscribers[s as usize].take_next() {
             self.start(rec, s, job, true);
@@ -564,16 +578,22 @@ impl Pattern for PublishSubscribe {
                     );
                 }
             }
-            Action::AtSubscriber { msg, req, s, lost } => {
+            Action::AtSubscriber {
+                msg,
+                req,
+                s,
+                lost,
+                sent,
+            } => {
                 if lost {
                     let node = self.subscribers[s as usize].node;
                     rec.drop(self.now, msg, node, DropReason::Loss);
                     self.lose(rec, req, node);
                 } else {
-                    self.on_subscriber(rec, msg, req, s);
+                    self.on_subscriber(rec, msg, req, s, sent);
                 }
             }
-            Action::Handled { msg, req, s } => self.on_handled(rec, msg, req, s),
+            Action::Handled { msg, req, s, trip } => self.on_handled(rec, msg, req, s, trip),
         }
         true
     }

@@ -30,6 +30,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::{complete_with, Trip};
 
 pub const ID: &str = "scatter-gather";
 
@@ -181,6 +182,8 @@ enum Action {
         msg: MsgId,
         req: ReqId,
         b: u16,
+        arrived: Time,
+        started: Time,
     },
     /// A branch's answer (or error) reaches the gateway.
     BranchBack {
@@ -188,6 +191,8 @@ enum Action {
         req: ReqId,
         lost: bool,
         error: bool,
+        /// The branch's arrival, start and answer at its backend.
+        trip: Trip,
     },
     BranchTimeout {
         req: ReqId,
@@ -212,12 +217,19 @@ struct Gather {
     outstanding: u16,
     /// Answered (or gave up): late branches are wasted.
     done: bool,
+    /// Network, queue and service time of the last branch back: the
+    /// critical path of the breakdown.
+    critical: [Time; 3],
+    /// When the gateway began combining, and when it answered.
+    gathered: Time,
+    answered: Time,
 }
 
 struct Job {
     msg: MsgId,
     req: ReqId,
     service: Time,
+    arrived: Time,
 }
 
 pub struct ScatterGather {
@@ -326,6 +338,9 @@ impl ScatterGather {
                 scattered: self.now,
                 outstanding: self.fanout,
                 done: false,
+                critical: [0; 3],
+                gathered: self.now,
+                answered: self.now,
             },
         );
         rec.emit(self.now, What::Offered { req, node: client });
@@ -394,11 +409,13 @@ impl ScatterGather {
                 msg: job.msg,
                 req: job.req,
                 b,
+                arrived: job.arrived,
+                started: self.now,
             },
         );
     }
 
-    fn reply(&mut self, rec: &mut Recorder, b: u16, req: ReqId, error: bool) {
+    fn reply(&mut self, rec: &mut Recorder, b: u16, req: ReqId, error: bool, trip: Trip) {
         let link = self.link_from_backend(b);
         let kind = if error {
             MsgKind::Error
@@ -421,6 +438,7 @@ impl ScatterGather {
                 req,
                 lost: t.lost,
                 error,
+                trip,
             },
         );
     }
@@ -436,17 +454,23 @@ impl ScatterGather {
             }
             service = self.faults.stretch(service);
         }
-        match self.backends[b as usize].admit(Job { msg, req, service }) {
+        let job = Job {
+            msg,
+            req,
+            service,
+            arrived: self.now,
+        };
+        match self.backends[b as usize].admit(job) {
             Admit::Start(job) => self.start(rec, b, job, false),
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
             Admit::Full(_) => {
                 rec.drop(self.now, msg, node, DropReason::QueueFull);
-                self.reply(rec, b, req, true);
+                self.reply(rec, b, req, true, Trip::pushed(self.now));
             }
         }
     }
 
-    fn on_backend_done(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, b: u16) {
+    fn on_backend_done(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, b: u16, trip: Trip) {
         self.backends[b as usize].finish();
         let wasted = self.gathers.get(&req).is_none_or(|g| g.done);
         rec.emit(
@@ -457,13 +481,20 @@ impl ScatterGather {
                 wasted,
             },
         );
-        self.reply(rec, b, req, false);
+        self.reply(rec, b, req, false, trip);
         while let Some(job) = self.backends[b as usize].take_next() {
             self.start(rec, b, job, true);
         }
     }
 
-    fn on_branch_back(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, error: bool) {
+    fn on_branch_back(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        req: ReqId,
+        error: bool,
+        trip: Trip,
+    ) {
         let gateway = self.gateway;
         let Some(g) = self.gathers.get_mut(&req).filter(|g| !g.done) else {
             rec.drop(self.now, msg, gateway, DropReason::Late);
@@ -471,6 +502,11 @@ impl ScatterGather {
         };
         rec.emit(self.now, What::Delivered { msg, node: gateway });
         if !error {
+            g.critical = Trip {
+                hop_in: trip.arrived - g.scattered,
+                ..trip
+            }
+            .split(g.scattered, self.now);
             rec.emit(
                 self.now,
                 What::Leg {
@@ -491,6 +527,7 @@ impl ScatterGather {
     fn gather(&mut self, req: ReqId) {
         if let Some(g) = self.gathers.get_mut(&req) {
             g.done = true;
+            g.gathered = self.now;
         }
         self.sched
             .at(self.now + self.gateway_time, Action::GatewayDone { req });
@@ -516,9 +553,11 @@ impl ScatterGather {
     }
 
     fn on_gateway_done(&mut self, rec: &mut Recorder, req: ReqId) {
-        let Some(client) = self.gathers.get(&req).map(|g| g.client) else {
+        let Some(g) = self.gathers.get_mut(&req) else {
             return;
         };
+        g.answered = self.now;
+        let client = g.client;
         let link = client * 2 + 1;
         let t = self.net.send(
             &self.topo,
@@ -542,14 +581,15 @@ impl ScatterGather {
                     node: g.client,
                 },
             );
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node: g.client,
-                    wait: self.now - g.created,
-                },
-            );
+            // The client's hops and the gateway's combining are on the
+            // critical path too; waiting out a timeout is the rest.
+            let [network, queue, service] = g.critical;
+            let parts = [
+                network + (g.scattered - g.created) + (self.now - g.answered),
+                queue,
+                service + (g.answered - g.gathered),
+            ];
+            complete_with(rec, self.now, req, g.client, g.created, parts);
         }
     }
 }
@@ -603,17 +643,27 @@ impl Pattern for ScatterGather {
                     self.on_backend(rec, msg, req, b);
                 }
             }
-            Action::BackendDone { msg, req, b } => self.on_backend_done(rec, msg, req, b),
+            Action::BackendDone {
+                msg,
+                req,
+                b,
+                arrived,
+                started,
+            } => {
+                let trip = Trip::served(0, arrived, started, self.now);
+                self.on_backend_done(rec, msg, req, b, trip)
+            }
             Action::BranchBack {
                 msg,
                 req,
                 lost,
                 error,
+                trip,
             } => {
                 if lost {
                     rec.drop(self.now, msg, self.gateway, DropReason::Loss);
                 } else {
-                    self.on_branch_back(rec, msg, req, error);
+                    self.on_branch_back(rec, msg, req, error, trip);
                 }
             }
             Action::BranchTimeout { req } => self.on_timeout(rec, req),

@@ -23,6 +23,7 @@ use crate::rng::Streams;
 use crate::scheduler::Scheduler;
 use crate::time::{self, Time, SECOND};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 use crate::updates::Updates;
 
 pub const ID: &str = "server-sent-events";
@@ -92,6 +93,8 @@ enum Action {
         client: NodeId,
         k: u64,
         stream: u64,
+        /// When the server wrote it: the hop is the network share of the wait.
+        sent: Time,
     },
     /// The client's connection drops (ignored if `timer` is stale).
     Drop {
@@ -233,6 +236,7 @@ impl ServerSentEvents {
                 client,
                 k,
                 stream,
+                sent: self.now,
             },
         );
     }
@@ -247,11 +251,20 @@ impl ServerSentEvents {
         self.schedule_update();
     }
 
-    fn on_event(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, k: u64, stream: u64) {
+    fn on_event(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        client: NodeId,
+        k: u64,
+        stream: u64,
+        sent: Time,
+    ) {
         let c = &self.clients[client as usize];
         if c.connected && c.stream == stream {
             rec.emit(self.now, What::Delivered { msg, node: client });
-            self.updates.deliver(client, k + 1, self.now, rec);
+            self.updates
+                .deliver(client, k + 1, self.now, Trip::pushed(sent), rec);
         } else {
             rec.drop(self.now, msg, client, DropReason::Disconnected);
         }
@@ -358,7 +371,8 @@ impl Pattern for ServerSentEvents {
                 client,
                 k,
                 stream,
-            } => self.on_event(rec, msg, client, k, stream),
+                sent,
+            } => self.on_event(rec, msg, client, k, stream, sent),
             Action::Drop { client, timer } => self.on_drop(rec, client, timer),
             Action::Reconnect { client } => self.on_reconnect(rec, client),
             Action::ConnectArrives {

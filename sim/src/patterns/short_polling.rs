@@ -30,6 +30,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 use crate::updates::Updates;
 
 pub const ID: &str = "short-polling";
@@ -137,6 +138,9 @@ enum Action {
         msg: MsgId,
         client: NodeId,
         cursor: u64,
+        /// When the poll reached the server and a worker took it.
+        arrived: Time,
+        started: Time,
     },
     /// An answer reaches its client with updates up to `upto`.
     Answer {
@@ -144,6 +148,9 @@ enum Action {
         client: NodeId,
         upto: u64,
         lost: bool,
+        /// The answer's way: the poll's queue and service at the server, the
+        /// hop back (the poll's own hop predates the data it carries).
+        trip: Trip,
     },
 }
 
@@ -152,6 +159,7 @@ struct Job {
     client: NodeId,
     cursor: u64,
     service: Time,
+    arrived: Time,
 }
 
 pub struct ShortPolling {
@@ -259,7 +267,7 @@ impl ShortPolling {
             .at(self.now + self.poll, Action::PollTick { client });
     }
 
-    fn answer(&mut self, rec: &mut Recorder, client: NodeId, kind: MsgKind, upto: u64) {
+    fn answer(&mut self, rec: &mut Recorder, client: NodeId, kind: MsgKind, upto: u64, trip: Trip) {
         let link: LinkId = client * 2 + 1;
         let t = self.net.send(
             &self.topo,
@@ -277,6 +285,7 @@ impl ShortPolling {
                 client,
                 upto,
                 lost: t.lost,
+                trip,
             },
         );
     }
@@ -296,6 +305,8 @@ impl ShortPolling {
                 msg: job.msg,
                 client: job.client,
                 cursor: job.cursor,
+                arrived: job.arrived,
+                started: self.now,
             },
         );
     }
@@ -312,6 +323,7 @@ impl ShortPolling {
             client,
             cursor,
             service,
+            arrived: self.now,
         }) {
             Admit::Start(job) => self.start(rec, job, false),
             Admit::Queued => rec.emit(
@@ -323,12 +335,21 @@ impl ShortPolling {
             ),
             Admit::Full(_) => {
                 rec.drop(self.now, msg, self.server, DropReason::QueueFull);
-                self.answer(rec, client, MsgKind::Error, cursor);
+                let trip = Trip::served(0, self.now, self.now, self.now);
+                self.answer(rec, client, MsgKind::Error, cursor, trip);
             }
         }
     }
 
-    fn on_served(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, cursor: u64) {
+    fn on_served(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        client: NodeId,
+        cursor: u64,
+        arrived: Time,
+        started: Time,
+    ) {
         self.station.finish();
         rec.emit(
             self.now,
@@ -344,15 +365,16 @@ impl ShortPolling {
         } else {
             MsgKind::EmptyPoll
         };
-        self.answer(rec, client, kind, upto);
+        let trip = Trip::served(0, arrived, started, self.now);
+        self.answer(rec, client, kind, upto, trip);
         while let Some(job) = self.station.take_next() {
             self.start(rec, job, true);
         }
     }
 
-    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, upto: u64) {
+    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, upto: u64, trip: Trip) {
         rec.emit(self.now, What::Delivered { msg, node: client });
-        self.updates.deliver(client, upto, self.now, rec);
+        self.updates.deliver(client, upto, self.now, trip, rec);
     }
 }
 
@@ -417,17 +439,20 @@ impl Pattern for ShortPolling {
                 msg,
                 client,
                 cursor,
-            } => self.on_served(rec, msg, client, cursor),
+                arrived,
+                started,
+            } => self.on_served(rec, msg, client, cursor, arrived, started),
             Action::Answer {
                 msg,
                 client,
                 upto,
                 lost,
+                trip,
             } => {
                 if lost {
                     rec.drop(self.now, msg, client, DropReason::Loss);
                 } else {
-                    self.on_answer(rec, msg, client, upto);
+                    self.on_answer(rec, msg, client, upto, trip);
                 }
             }
         }

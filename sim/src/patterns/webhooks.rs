@@ -32,6 +32,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 
 pub const ID: &str = "webhooks";
 
@@ -186,12 +187,16 @@ enum Action {
         created: Time,
         receiver: NodeId,
         lost: bool,
+        /// When this attempt left the provider.
+        sent: Time,
     },
     Handled {
         msg: MsgId,
         req: ReqId,
         created: Time,
         receiver: NodeId,
+        /// The attempt that got handled: hop, arrival, start of work.
+        trip: Trip,
     },
     AckArrives {
         msg: MsgId,
@@ -220,6 +225,8 @@ struct Job {
     req: ReqId,
     created: Time,
     service: Time,
+    /// The attempt's way so far (hop and arrival), for the breakdown.
+    trip: Trip,
 }
 
 pub struct Webhooks {
@@ -334,6 +341,7 @@ impl Webhooks {
                 created,
                 receiver,
                 lost: t.lost,
+                sent: self.now,
             },
         );
         self.sched
@@ -380,6 +388,10 @@ impl Webhooks {
                 req: job.req,
                 created: job.created,
                 receiver: r as NodeId,
+                trip: Trip {
+                    started: self.now,
+                    ..job.trip
+                },
             },
         );
     }
@@ -391,6 +403,7 @@ impl Webhooks {
         req: ReqId,
         created: Time,
         receiver: NodeId,
+        trip: Trip,
     ) {
         let node = self.stations[receiver as usize].node;
         if self.down(self.now) {
@@ -403,6 +416,7 @@ impl Webhooks {
             req,
             created,
             service,
+            trip,
         }) {
             Admit::Start(job) => self.start(rec, receiver as usize, job, false),
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
@@ -417,6 +431,7 @@ impl Webhooks {
         req: ReqId,
         created: Time,
         receiver: NodeId,
+        trip: Trip,
     ) {
         let r = receiver as usize;
         self.stations[r].finish();
@@ -433,14 +448,11 @@ impl Webhooks {
         // A first handling after the provider gave up changes nothing for
         // the books: the event already failed as dead-lettered.
         if first && self.resolved.insert(req) {
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node,
-                    wait: self.now - created,
-                },
-            );
+            Trip {
+                left: self.now,
+                ..trip
+            }
+            .complete(rec, self.now, req, node, created);
         }
         let link: LinkId = receiver * 2 + 1;
         let t = self.net.send(
@@ -576,12 +588,14 @@ impl Pattern for Webhooks {
                 created,
                 receiver,
                 lost,
+                sent,
             } => {
                 if lost {
                     let node = self.stations[receiver as usize].node;
                     rec.drop(self.now, msg, node, DropReason::Loss);
                 } else {
-                    self.on_callback(rec, msg, req, created, receiver);
+                    let trip = Trip::served(self.now - sent, self.now, self.now, self.now);
+                    self.on_callback(rec, msg, req, created, receiver, trip);
                 }
             }
             Action::Handled {
@@ -589,7 +603,8 @@ impl Pattern for Webhooks {
                 req,
                 created,
                 receiver,
-            } => self.on_handled(rec, msg, req, created, receiver),
+                trip,
+            } => self.on_handled(rec, msg, req, created, receiver, trip),
             Action::AckArrives { msg, req, lost } => {
                 if lost {
                     rec.drop(self.now, msg, self.provider, DropReason::Loss);

@@ -25,6 +25,7 @@ use crate::scheduler::Scheduler;
 use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::Trip;
 
 pub const ID: &str = "websocket";
 
@@ -161,14 +162,18 @@ enum Action {
         k: u64,
         sender: NodeId,
         sent: Time,
+        arrived: Time,
+        started: Time,
     },
     /// A relayed copy reaches `to` on connection generation `conn`.
     Down {
         msg: MsgId,
         req: ReqId,
         to: NodeId,
-        sent: Time,
         conn: u64,
+        /// Its way: hop up (from when the sender sent it), the relay's
+        /// queue and work, hop down.
+        trip: Trip,
     },
     /// A heartbeat ping (client → server) or pong arrives.
     Beat {
@@ -198,6 +203,8 @@ struct Work {
     sender: NodeId,
     sent: Time,
     service: Time,
+    /// When it reached the server, for the wait's breakdown.
+    arrived: Time,
 }
 
 struct Client {
@@ -344,6 +351,8 @@ impl WebSocket {
                 k: w.k,
                 sender: w.sender,
                 sent: w.sent,
+                arrived: w.arrived,
+                started: self.now,
             },
         );
     }
@@ -363,6 +372,7 @@ impl WebSocket {
             sender,
             sent,
             service,
+            arrived: self.now,
         }) {
             Admit::Start(w) => self.start(rec, w, false),
             Admit::Queued => rec.emit(
@@ -376,7 +386,7 @@ impl WebSocket {
         }
     }
 
-    fn on_relay(&mut self, rec: &mut Recorder, msg: MsgId, k: u64, sender: NodeId, sent: Time) {
+    fn on_relay(&mut self, rec: &mut Recorder, msg: MsgId, k: u64, sender: NodeId, trip: Trip) {
         self.station.finish();
         rec.emit(
             self.now,
@@ -421,8 +431,8 @@ impl WebSocket {
                     msg: t.msg,
                     req,
                     to,
-                    sent,
                     conn,
+                    trip,
                 },
             );
             left += 1;
@@ -451,21 +461,15 @@ impl WebSocket {
         msg: MsgId,
         req: ReqId,
         to: NodeId,
-        sent: Time,
         conn: u64,
+        trip: Trip,
     ) {
         self.settle(req);
         let c = &self.clients[to as usize];
         if c.connected && c.conn == conn {
             rec.emit(self.now, What::Delivered { msg, node: to });
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node: to,
-                    wait: self.now - sent,
-                },
-            );
+            let sent = trip.arrived - trip.hop_in;
+            trip.complete(rec, self.now, req, to, sent);
         } else {
             rec.drop(self.now, msg, to, DropReason::Disconnected);
             rec.emit(
@@ -631,14 +635,19 @@ impl Pattern for WebSocket {
                 k,
                 sender,
                 sent,
-            } => self.on_relay(rec, msg, k, sender, sent),
+                arrived,
+                started,
+            } => {
+                let trip = Trip::served(arrived - sent, arrived, started, self.now);
+                self.on_relay(rec, msg, k, sender, trip)
+            }
             Action::Down {
                 msg,
                 req,
                 to,
-                sent,
                 conn,
-            } => self.on_down(rec, msg, req, to, sent, conn),
+                trip,
+            } => self.on_down(rec, msg, req, to, conn, trip),
             Action::Beat { msg, client, pong } => self.on_beat(rec, msg, client, pong),
             Action::HeartbeatTick { client } => self.on_heartbeat_tick(rec, client),
             Action::Drop { client, timer } => self.on_drop(rec, client, timer),
