@@ -1,8 +1,10 @@
-//! Canvas line charts with axes, units and a legend.
+//! Canvas line charts (or stacked areas) with axes, units, a legend and a
+//! hover read-out.
 //!
-//! Redrawn when a metrics snapshot arrives (not every animation frame), from
-//! a [`Series`]. Hand-drawn on a 2D canvas: two charts do not justify a
-//! plotting library in the WASM bundle.
+//! Redrawn when a metrics snapshot arrives, the shared axis moves or the
+//! pointer moves (not every animation frame), from a [`Series`].
+//! Hand-drawn on a 2D canvas: four small charts do not justify a plotting
+//! library in the WASM bundle.
 
 use web_sys::CanvasRenderingContext2d;
 
@@ -17,21 +19,58 @@ pub struct ChartSpec<'a> {
     pub names: &'a [&'a str],
     /// Dashed lines (e.g. the offered load) by index.
     pub dashed: &'a [usize],
+    /// Lines are parts of a whole, drawn as stacked areas.
+    pub stacked: bool,
+}
+
+/// How one drawing of a chart looks beyond its data.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ChartView {
+    /// Top of the y axis before rounding; panes compared side by side share
+    /// it so the same height means the same value.
+    pub ymax: f64,
+    /// Pointer x (CSS px) for the read-out, if the pointer is over the chart.
+    pub hover: Option<f64>,
+    /// Type size factor (projector mode).
+    pub zoom: f64,
+}
+
+/// The largest value a chart of `spec` shows for `series`.
+pub fn top(spec: &ChartSpec<'_>, series: &Series) -> f64 {
+    if spec.stacked {
+        series.max_sum()
+    } else {
+        series.max()
+    }
+}
+
+/// Plot area margins: left, right, top, bottom.
+fn margins(zoom: f64) -> (f64, f64, f64, f64) {
+    (52.0 * zoom, 12.0, 30.0 * zoom, 28.0 * zoom)
 }
 
 /// Draws `series` into a `w`×`h` (CSS pixels) area of `ctx`.
-pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, spec: &ChartSpec<'_>, series: &Series) {
+pub fn draw(
+    ctx: &CanvasRenderingContext2d,
+    w: f64,
+    h: f64,
+    spec: &ChartSpec<'_>,
+    series: &Series,
+    view: &ChartView,
+) {
     ctx.clear_rect(0.0, 0.0, w, h);
-    let (left, right, top, bottom) = (52.0, 12.0, 30.0, 28.0);
+    let z = view.zoom.max(0.5);
+    let font = |px: f64, weight: &str| format!("{weight} {:.0}px system-ui, sans-serif", px * z);
+    let (left, right, top, bottom) = margins(z);
     let (pw, ph) = ((w - left - right).max(10.0), (h - top - bottom).max(10.0));
 
     // Title and legend.
-    ctx.set_font("600 13px system-ui, sans-serif");
+    ctx.set_font(&font(13.0, "600"));
     ctx.set_fill_style_str(INK);
     ctx.set_text_baseline("alphabetic");
     ctx.set_text_align("left");
     let _ = ctx.fill_text(&format!("{} ({})", spec.title, spec.unit), left, 16.0);
-    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_font(&font(12.0, ""));
     let mut x = w - right;
     for (i, name) in spec.names.iter().enumerate().rev() {
         let tw = ctx.measure_text(name).map(|m| m.width()).unwrap_or(40.0);
@@ -51,14 +90,14 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, spec: &ChartSpec<'_>
     set_dash(ctx, false);
 
     // Axes.
-    let (step, ymax) = nice_axis(series.max() * 1.05, 4);
+    let (step, ymax) = nice_axis(self::top(spec, series).max(view.ymax) * 1.05, 4);
     let (t0, t1) = match (series.t.front(), series.t.back()) {
         (Some(&a), Some(&b)) if b > a => (a, b),
         (Some(&a), _) => (a, a + 1.0),
         _ => (0.0, 1.0),
     };
     ctx.set_line_width(1.0);
-    ctx.set_font("11px system-ui, sans-serif");
+    ctx.set_font(&font(11.0, ""));
     ctx.set_text_align("right");
     ctx.set_text_baseline("middle");
     let mut v = 0.0;
@@ -89,6 +128,38 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, spec: &ChartSpec<'_>
     ctx.line_to(left + pw, top + ph);
     ctx.stroke();
 
+    let x_of = |t: f64| left + (t - t0) / (t1 - t0) * pw;
+    let y_of = |v: f64| top + ph - (v / ymax).clamp(0.0, 1.0) * ph;
+
+    if spec.stacked {
+        // Areas, bottom part first: each between the running sum before it
+        // and the running sum including it.
+        let n = series.len();
+        let mut below = vec![0.0; n];
+        for (i, line) in series.lines.iter().enumerate() {
+            let above: Vec<f64> = below.iter().zip(line).map(|(b, v)| b + v).collect();
+            ctx.set_fill_style_str(SERIES[i % SERIES.len()]);
+            ctx.set_global_alpha(0.8);
+            ctx.begin_path();
+            for (k, (&t, &v)) in series.t.iter().zip(&above).enumerate() {
+                if k == 0 {
+                    ctx.move_to(x_of(t), y_of(v));
+                } else {
+                    ctx.line_to(x_of(t), y_of(v));
+                }
+            }
+            for (&t, &v) in series.t.iter().zip(&below).rev() {
+                ctx.line_to(x_of(t), y_of(v));
+            }
+            ctx.close_path();
+            ctx.fill();
+            below = above;
+        }
+        ctx.set_global_alpha(1.0);
+        hover(ctx, spec, series, view, (left, top, pw, ph), x_of, &font);
+        return;
+    }
+
     // Lines.
     ctx.set_line_width(2.0);
     ctx.set_line_join("round");
@@ -108,6 +179,69 @@ pub fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, spec: &ChartSpec<'_>
         ctx.stroke();
     }
     set_dash(ctx, false);
+    hover(ctx, spec, series, view, (left, top, pw, ph), x_of, &font);
+}
+
+/// The pointer's read-out: a rule at the nearest point and its values with
+/// units.
+fn hover(
+    ctx: &CanvasRenderingContext2d,
+    spec: &ChartSpec<'_>,
+    series: &Series,
+    view: &ChartView,
+    (left, top, pw, ph): (f64, f64, f64, f64),
+    x_of: impl Fn(f64) -> f64,
+    font: &dyn Fn(f64, &str) -> String,
+) {
+    let Some(px) = view.hover.filter(|&x| x >= left && x <= left + pw) else {
+        return;
+    };
+    let Some(k) = (0..series.len()).min_by(|&a, &b| {
+        let da = (x_of(series.t[a]) - px).abs();
+        let db = (x_of(series.t[b]) - px).abs();
+        da.total_cmp(&db)
+    }) else {
+        return;
+    };
+    let x = x_of(series.t[k]);
+    ctx.set_stroke_style_str(INK);
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(x, top);
+    ctx.line_to(x, top + ph);
+    ctx.stroke();
+    let mut rows = vec![format!("t = {:.1} s", series.t[k])];
+    for (i, name) in spec.names.iter().enumerate() {
+        let v = series.lines.get(i).and_then(|l| l.get(k)).copied().unwrap_or(0.0);
+        rows.push(format!("{name}: {} {}", fmt_value(v), spec.unit));
+    }
+    ctx.set_font(&font(12.0, ""));
+    let line_h = 16.0 * view.zoom.max(0.5);
+    let width = rows
+        .iter()
+        .map(|r| ctx.measure_text(r).map(|m| m.width()).unwrap_or(80.0))
+        .fold(0.0, f64::max)
+        + 16.0;
+    let height = rows.len() as f64 * line_h + 8.0;
+    let bx = if x + 10.0 + width > left + pw { x - 10.0 - width } else { x + 10.0 };
+    ctx.set_fill_style_str("rgba(29, 36, 51, 0.92)");
+    ctx.fill_rect(bx, top + 4.0, width, height);
+    ctx.set_fill_style_str("#ffffff");
+    ctx.set_text_align("left");
+    ctx.set_text_baseline("top");
+    for (i, r) in rows.iter().enumerate() {
+        let _ = ctx.fill_text(r, bx + 8.0, top + 8.0 + i as f64 * line_h);
+    }
+}
+
+fn fmt_value(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 fn set_dash(ctx: &CanvasRenderingContext2d, dashed: bool) {

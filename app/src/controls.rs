@@ -8,7 +8,6 @@
 use leptos::prelude::*;
 use sim::params::{fmt_num, Kind, ParamSpec};
 
-use crate::commands::Commands;
 
 /// Slider positions run from 0 to this.
 const SLIDER_STEPS: f64 = 1000.0;
@@ -90,7 +89,11 @@ pub fn ParamControl(
     spec: &'static ParamSpec,
     index: usize,
     values: RwSignal<Vec<f64>>,
-    commands: Commands,
+    /// Applies a new value (to one pane, or every pane that has it).
+    on_set: Callback<f64>,
+    /// A value to mark on the slider: the stability limit on the rate.
+    #[prop(into, optional)]
+    limit: Signal<Option<f64>>,
 ) -> impl IntoView {
     let value = move || {
         values.with(|v| {
@@ -99,14 +102,7 @@ pub fn ParamControl(
                 .unwrap_or_else(|| spec.default_value())
         })
     };
-    let apply = move |v: f64| {
-        values.update(|vs| {
-            if let Some(slot) = vs.get_mut(index) {
-                *slot = v;
-            }
-        });
-        commands.set_param(spec, v);
-    };
+    let apply = move |v: f64| on_set.run(v);
     let id = format!("param-{}", spec.id);
     let restart_note = if spec.live { "" } else { " (restarts the run)" };
     let title = format!("{}{restart_note}", spec.help);
@@ -120,6 +116,7 @@ pub fn ParamControl(
                         <output class="param-value" data-testid=format!("value-{}", spec.id)>{move || shown(spec, value())}</output>
                     </label>
                     <div class="param-inputs">
+                        <div class="slider">
                         <input
                             type="range"
                             id=id.clone()
@@ -136,6 +133,19 @@ pub fn ParamControl(
                                 }
                             }
                         />
+                        {move || {
+                            limit
+                                .get()
+                                .filter(|l| l.is_finite() && *l >= min && *l <= max)
+                                .map(|l| {
+                                    let left = format!("left: {:.2}%", to_position(spec, l) * 100.0);
+                                    let title = format!("Stability limit: {} — above it the queue grows without bound", shown(spec, l));
+                                    view! {
+                                        <span class="limit-mark" style=left title=title.clone() aria-label=title data-testid=format!("limit-{}", spec.id)></span>
+                                    }
+                                })
+                        }}
+                        </div>
                         <input
                             type="number"
                             class="param-exact"

@@ -1,11 +1,14 @@
 //! `app` — Switchboard's user interface.
 //!
 //! Rendered on the server (feature `ssr`), hydrated in the browser (feature
-//! `hydrate`). The page talks to its own simulation session over one
+//! `hydrate`). The [`dashboard`] page holds one [`pane`] per pattern being
+//! compared; each pane talks to its own simulation session over one
 //! WebSocket ([`feed`]); frames land in a plain buffer ([`playback`]) that the
 //! canvas ([`stage`]) and the charts ([`charts`]) draw from once per
-//! animation frame. Reactive signals carry only what people read as text:
+//! animation frame. The link ([`url`]) carries everything a run needs. Reactive signals carry only what people read as text:
 //! parameter values, metric figures, connection state.
+
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod charts;
@@ -14,11 +17,17 @@ pub mod controls;
 pub mod dashboard;
 pub mod explain;
 pub mod feed;
+pub mod figures;
+pub mod inspector;
 pub mod layout;
+pub mod page;
+pub mod pane;
 pub mod palette;
 pub mod playback;
+pub mod presets;
 pub mod series;
 pub mod stage;
+pub mod url;
 
 pub use app::{shell, App};
 

@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use sim::event::{Event, MsgId, MsgKind, What};
+use sim::event::{Event, MsgId, MsgKind, ReqId, What};
 use sim::time::{Time, MS};
 use sim::topology::{LinkId, NodeId, Topology};
 use sim::wire::{Hello, Tick};
@@ -21,6 +21,8 @@ use sim::wire::{Hello, Tick};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dot {
     pub msg: MsgId,
+    /// The conversation it belongs to: clicking a dot inspects this.
+    pub req: ReqId,
     pub link: LinkId,
     pub kind: MsgKind,
     pub sent: Time,
@@ -97,7 +99,29 @@ pub struct Playback {
     /// Wall-clock milliseconds of playing time: marks fade against this
     /// clock, so pausing freezes the whole picture.
     pub clock_ms: f64,
+    /// The newest events received, for the message inspector.
+    log: VecDeque<Event>,
+    /// The last requests that completed or failed, newest last.
+    pub recent: VecDeque<Recent>,
+    /// The conversation whose dots are drawn highlighted.
+    pub highlight: Option<ReqId>,
+    /// Motion reduced (the user's system setting): dots jump between
+    /// quarter points of their links instead of gliding.
+    pub reduced_motion: bool,
 }
+
+/// A request that just completed (with its wait) or failed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recent {
+    pub req: ReqId,
+    pub at: Time,
+    pub wait: Option<Time>,
+}
+
+/// Events kept for the inspector: some seconds of a busy run.
+const LOG_EVENTS: usize = 50_000;
+/// Recent requests offered in the inspector's list.
+const RECENT: usize = 10;
 
 /// Wall-clock length of one server tick.
 const TICK_MS: f64 = 1000.0 / 30.0;
@@ -108,6 +132,9 @@ impl Playback {
         self.run = hello.run;
         self.topology = hello.topology.clone();
         self.pending.clear();
+        self.log.clear();
+        self.recent.clear();
+        self.highlight = None;
         self.dots.clear();
         self.marks.clear();
         self.nodes = hello
@@ -140,6 +167,17 @@ impl Playback {
             return false;
         }
         self.pending.extend(tick.events.iter().copied());
+        for e in tick.events.iter() {
+            if self.log.len() == LOG_EVENTS {
+                self.log.pop_front();
+            }
+            self.log.push_back(*e);
+            match e.what {
+                What::Completed { req, wait, .. } => self.note_recent(req, e.at, Some(wait)),
+                What::Failed { req, .. } => self.note_recent(req, e.at, None),
+                _ => {}
+            }
+        }
         self.latest = self.latest.max(tick.now);
         self.playing = tick.playing;
         self.speed = tick.speed;
@@ -153,6 +191,44 @@ impl Playback {
             }
         }
         true
+    }
+
+    fn note_recent(&mut self, req: ReqId, at: Time, wait: Option<Time>) {
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(Recent { req, at, wait });
+    }
+
+    /// Every event of `req`'s conversation still in the log, in order:
+    /// those naming it, and those of the messages sent for it.
+    pub fn conversation(&self, req: ReqId) -> Vec<Event> {
+        let mut msgs: Vec<MsgId> = Vec::new();
+        let mut out = Vec::new();
+        for e in &self.log {
+            let mine = match e.what {
+                What::Sent { msg, req: r, .. } if r == req => {
+                    msgs.push(msg);
+                    true
+                }
+                What::Offered { req: r, .. }
+                | What::TimedOut { req: r, .. }
+                | What::Completed { req: r, .. }
+                | What::Failed { req: r, .. }
+                | What::Leg { req: r, .. }
+                | What::Breakdown { req: r, .. } => r == req,
+                What::Queued { msg, .. }
+                | What::Started { msg, .. }
+                | What::Served { msg, .. }
+                | What::Delivered { msg, .. }
+                | What::Dropped { msg, .. } => msgs.contains(&msg),
+                _ => false,
+            };
+            if mine {
+                out.push(*e);
+            }
+        }
+        out
     }
 
     /// Sets the service's counts after events were coalesced away.
@@ -225,13 +301,14 @@ impl Playback {
         match e.what {
             What::Sent {
                 msg,
+                req,
                 kind,
                 link,
                 arrive_at,
                 lost,
-                ..
             } => self.dots.push(Dot {
                 msg,
+                req,
                 link,
                 kind,
                 sent: e.at,
@@ -291,13 +368,13 @@ impl Playback {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sim::run::Options;
     use sim::{find_pattern, Simulation};
     use std::borrow::Cow;
 
-    fn run_ticks(ticks: usize) -> (Playback, Simulation) {
+    pub(crate) fn run_ticks(ticks: usize) -> (Playback, Simulation) {
         let info = find_pattern("request-response").unwrap();
         let mut sim = Simulation::new(
             info.defaults(),
@@ -390,6 +467,7 @@ mod tests {
         for i in 0..4500 {
             pb.dots.push(Dot {
                 msg: i,
+                req: i,
                 link: 0,
                 kind: MsgKind::Request,
                 sent: 0,

@@ -34,6 +34,14 @@ impl Series {
             // Time went backwards: a new run. Start over.
             self.clear();
         }
+        if self.t.back() == Some(&t) {
+            // The same instant again (paused, stepping): replace it, so a
+            // paused chart stays exactly as it was.
+            self.t.pop_back();
+            self.lines.iter_mut().for_each(|l| {
+                l.pop_back();
+            });
+        }
         if self.t.len() == self.cap {
             self.t.pop_front();
             self.lines.iter_mut().for_each(|l| {
@@ -52,6 +60,13 @@ impl Series {
 
     pub fn is_empty(&self) -> bool {
         self.t.is_empty()
+    }
+
+    /// Largest sum of the lines at one point (stacked areas).
+    pub fn max_sum(&self) -> f64 {
+        (0..self.len())
+            .map(|k| self.lines.iter().map(|l| l[k]).sum::<f64>())
+            .fold(0.0, f64::max)
     }
 
     /// Largest value of any line.

@@ -13,7 +13,7 @@ use web_sys::CanvasRenderingContext2d;
 
 use crate::layout::{Layout, Point};
 use crate::palette::{self, Shape, GRID, INK, MUTED};
-use crate::playback::{MarkKind, NodeState, Playback, MARK_MS};
+use crate::playback::{Dot, MarkKind, NodeState, Playback, MARK_MS};
 
 /// Most dots drawn in one frame.
 pub const DOT_BUDGET: usize = 2000;
@@ -74,7 +74,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
         let Some(track) = layout.tracks.get(d.link as usize) else {
             continue;
         };
-        let p = track.at(d.progress(pb.display));
+        let p = track.at(progress(pb, d));
         let (colour, shape) = palette::style(d.kind);
         if d.lost {
             ctx.set_stroke_style_str(colour);
@@ -85,6 +85,18 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
             ctx.set_fill_style_str(colour);
             shape_path(ctx, shape, p, size);
             ctx.fill();
+        }
+    }
+
+    // The inspected conversation: every one of its dots ringed, sampled
+    // or not.
+    if let Some(req) = pb.highlight {
+        ctx.set_stroke_style_str(INK);
+        ctx.set_line_width(2.0);
+        for d in pb.dots.iter().filter(|d| d.req == req) {
+            if let Some(track) = layout.tracks.get(d.link as usize) {
+                ring_at(ctx, track.at(progress(pb, d)), size + 4.0, INK);
+            }
         }
     }
 
@@ -133,6 +145,33 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
         8.0,
     );
     stride
+}
+
+/// Where along its link a dot is drawn: gliding, or in quarter steps when
+/// the user asked for reduced motion.
+fn progress(pb: &Playback, d: &Dot) -> f64 {
+    let f = d.progress(pb.display);
+    if pb.reduced_motion {
+        (f * 4.0).floor() / 4.0
+    } else {
+        f
+    }
+}
+
+/// The dot nearest to (`x`, `y`) within `within` pixels, sampled or not.
+pub fn hit(layout: &Layout, pb: &Playback, x: f64, y: f64, within: f64) -> Option<Dot> {
+    let mut best: Option<(f64, Dot)> = None;
+    for d in &pb.dots {
+        let Some(track) = layout.tracks.get(d.link as usize) else {
+            continue;
+        };
+        let p = track.at(progress(pb, d));
+        let dist = (p.x - x).hypot(p.y - y);
+        if dist <= within && best.as_ref().is_none_or(|(b, _)| dist < *b) {
+            best = Some((dist, *d));
+        }
+    }
+    best.map(|(_, d)| d)
 }
 
 /// A service (or any node with workers): a box of worker slots, its queue to

@@ -117,18 +117,22 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
             s.push('\n');
             s
         }
-        Format::Csv => {
-            let mut s = String::from("t,offered,completed,p50,p95,p99,queue_depth\n");
-            for r in sim.series() {
-                let _ = writeln!(
-                    s,
-                    "{},{},{},{:.3},{:.3},{:.3},{:.3}",
-                    r.t, r.offered, r.completed, r.p50, r.p95, r.p99, r.queue_depth
-                );
-            }
-            s
-        }
+        Format::Csv => csv(&sim),
     })
+}
+
+/// The per-second rows of a run made with `series: true`, as CSV (the
+/// dashboard's export gives the same columns).
+pub fn csv(sim: &Simulation) -> String {
+    let mut s = String::from("t,offered,completed,p50,p95,p99,queue_depth\n");
+    for r in sim.series() {
+        let _ = writeln!(
+            s,
+            "{},{},{},{:.3},{:.3},{:.3},{:.3}",
+            r.t, r.offered, r.completed, r.p50, r.p95, r.p99, r.queue_depth
+        );
+    }
+    s
 }
 
 /// Flattens a clap error to one line: the message and its hints, without

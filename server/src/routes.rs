@@ -1,4 +1,4 @@
-//! The HTTP surface: page, assets, catalogue and WebSocket.
+//! The HTTP surface: page, assets, catalogue, exports and WebSocket.
 
 use std::net::SocketAddr;
 
@@ -33,6 +33,7 @@ pub fn router(options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let pages = Router::new()
         .route("/api/patterns", get(patterns))
+        .route("/api/export", get(crate::export::export))
         .leptos_routes(&options, routes, {
             let options = options.clone();
             move || shell(options.clone())

@@ -240,35 +240,52 @@ async fn the_catalogue_and_the_page_are_served() {
     assert_eq!(rate["unit"], "req/s");
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let page = http_get(&mut stream, addr, "/").await;
-    assert!(page.contains("<canvas") && page.contains("Request / response"));
+    // The server renders the shell (scenarios, transport); the browser
+    // reads the link and builds the panes.
+    assert!(page.contains("Starting the simulation") && page.contains("Black Friday"));
     assert!(
         page.contains("/pkg/switchboard.js"),
         "the page loads the WASM bundle"
     );
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let csv = http_get(
+        &mut stream,
+        addr,
+        "/api/export?format=csv&pattern=request-response&until_s=3",
+    )
+    .await;
+    assert!(csv.contains("t,offered,completed,p50,p95,p99,queue_depth"), "{csv}");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (status, refused) = http_get_any(&mut stream, addr, "/api/export?pattern=nope").await;
+    assert!(status.starts_with("HTTP/1.1 400") && refused.contains("nope"), "{status}: {refused}");
 }
 
 /// A minimal HTTP/1.1 GET, so the tests need no HTTP client crate.
 async fn http_get(stream: &mut TcpStream, addr: SocketAddr, path: &str) -> String {
+    let (status, body) = http_get_any(stream, addr, path).await;
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}: {body}");
+    body
+}
+
+/// GET returning the status line and the body, whatever the status.
+async fn http_get_any(stream: &mut TcpStream, addr: SocketAddr, path: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await.unwrap();
     let text = String::from_utf8_lossy(&buf).to_string();
-    assert!(
-        text.starts_with("HTTP/1.1 200"),
-        "{}",
-        &text[..text.len().min(200)]
-    );
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    if head
+    let status = head.lines().next().unwrap_or("").to_string();
+    let body = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
         dechunk(body)
     } else {
         body.to_string()
-    }
+    };
+    (status, body)
 }
 
 fn dechunk(mut body: &str) -> String {

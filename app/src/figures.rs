@@ -1,0 +1,278 @@
+//! The figures of a pane: tiles, totals, the waiting-time histogram, the
+//! breakdown bar, the pattern's own figures — and the small shared pieces
+//! (legend, connection badge, number formats).
+
+use leptos::prelude::*;
+use sim::PatternInfo;
+
+use crate::feed::ConnState;
+use crate::palette::{self, Shape};
+use crate::pane::PaneState;
+
+pub fn fmt_rate(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// "12 (timeout 3, lost 9)": a total and its non-zero reasons.
+fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
+    let parts: Vec<String> = names
+        .iter()
+        .zip(counts)
+        .filter(|(_, &n)| n > 0)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    if parts.is_empty() {
+        total.to_string()
+    } else {
+        format!("{total} ({})", parts.join(", "))
+    }
+}
+
+pub fn fmt_ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else if v >= 10.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+#[component]
+pub fn Figures(pane: PaneState) -> impl IntoView {
+    let m = move || pane.metrics.get().unwrap_or_default();
+    view! {
+                    <div class="tiles">
+                        <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_rate(m().offered_per_s)) />
+                        <Tile label="Delivered" unit="useful per s" testid="throughput" value=Signal::derive(move || fmt_rate(m().throughput_per_s)) />
+                        <Tile label="Wait p50" unit="" testid="p50" value=Signal::derive(move || fmt_ms(m().wait.p50)) />
+                        <Tile label="Wait p95" unit="" testid="p95" value=Signal::derive(move || fmt_ms(m().wait.p95)) />
+                        <Tile label="Wait p99" unit="" testid="p99" value=Signal::derive(move || fmt_ms(m().wait.p99)) />
+                        <Tile label="Utilisation" unit="%" testid="utilisation" value=Signal::derive(move || format!("{:.0}", m().utilisation * 100.0)) />
+                        <Tile label="Queue" unit="waiting" testid="queue" value=Signal::derive(move || m().queue_depth.to_string()) />
+                        <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
+                        <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_rate(m().wire_per_s)) />
+                        {move || {
+                            let info = pane.pattern.get();
+                            let mut p = info.defaults();
+                            pane.values.with(|v| p.set_all(v).ok());
+                            (info.figures)(&m(), &p)
+                                .into_iter()
+                                .map(|f| {
+                                    let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
+                                        format!("{}", f.value as i64)
+                                    } else {
+                                        fmt_rate(f.value)
+                                    };
+                                    view! {
+                                        <div class="tile pattern-figure">
+                                            <span class="tile-label">{f.label}</span>
+                                            <span class="tile-value" data-testid=format!("figure-{}", f.id)>{value}</span>
+                                            <span class="tile-unit">{f.unit}</span>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </div>
+                    <dl class="totals" data-testid="totals">
+                        <dt>"delivered"</dt>
+                        <dd data-testid="completed">{move || m().totals.completed}</dd>
+                        <dt>"failed"</dt>
+                        <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost", "dead-lettered", "compensated"])}</dd>
+                        <dt>"dropped"</dt>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered", "service down", "buffer overflow"]) }}</dd>
+                        <dt>"mean wait (whole run)"</dt>
+                        <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
+                    </dl>
+                    <Show when=move || { m().wait_hist.iter().any(|&n| n > 0) }>
+                        <WaitHistogram hist=Signal::derive(move || m().wait_hist) />
+                    </Show>
+                    <Show when=move || { m().breakdown.count > 0 }>
+                        <WaitBreakdown breakdown=Signal::derive(move || m().breakdown) />
+                    </Show>
+    }
+    .into_any()
+}
+
+/// Short label of a histogram bin's upper edge.
+fn edge_label(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{}s", ms / 1000.0)
+    } else {
+        format!("{ms}")
+    }
+}
+
+/// The waiting-time histogram of the last second, as DOM bars (17 of them,
+/// refreshed with the metrics — not per message).
+#[component]
+fn WaitHistogram(hist: Signal<sim::metrics::WaitHistogram>) -> impl IntoView {
+    let edges = sim::metrics::HIST_EDGES_MS;
+    view! {
+        <div class="histogram" data-testid="histogram">
+            <span class="breakdown-title">"Waiting-time histogram (last second, ms)"</span>
+            <div class="hist-bars" role="img" aria-label="Waiting-time histogram">
+                {move || {
+                    let h = hist.get();
+                    let max = h.iter().copied().max().unwrap_or(1).max(1) as f64;
+                    h.iter()
+                        .enumerate()
+                        .map(|(i, &n)| {
+                            let range = match i {
+                                0 => format!("< {} ms", edges[0]),
+                                16 => format!("≥ {} ms", edges[15]),
+                                _ => format!("{}–{} ms", edges[i - 1], edges[i]),
+                            };
+                            let style = format!("height: {:.1}%", 100.0 * n as f64 / max);
+                            view! { <span class="hist-bar" style=style title=format!("{range}: {n}")></span> }
+                        })
+                        .collect_view()
+                }}
+            </div>
+            <div class="hist-axis">
+                {(0..17)
+                    .map(|i| {
+                        // Every third bar is labelled with its upper edge.
+                        let text = if i % 3 == 0 && i < 16 { format!("<{}", edge_label(edges[i])) } else { String::new() };
+                        view! { <span>{text}</span> }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
+    }
+}
+
+/// Where the wait goes over the last second, as a stacked bar.
+#[component]
+fn WaitBreakdown(breakdown: Signal<sim::metrics::Breakdown>) -> impl IntoView {
+    let parts = move || {
+        let b = breakdown.get();
+        [
+            ("network", b.network, palette::SKY),
+            ("queue", b.queue, palette::ORANGE),
+            ("service", b.service, palette::BLUE),
+            ("timeouts & retries", b.other, palette::VERMILLION),
+        ]
+    };
+    let total = move || parts().iter().map(|p| p.1).sum::<f64>().max(1e-9);
+    view! {
+        <div class="breakdown" data-testid="breakdown">
+            <span class="breakdown-title">"Where the wait goes (last second)"</span>
+            <div class="breakdown-bar" role="img" aria-label=move || {
+                parts().iter().map(|(n, v, _)| format!("{n} {}", fmt_ms(*v))).collect::<Vec<_>>().join(", ")
+            }>
+                {move || {
+                    let t = total();
+                    parts()
+                        .into_iter()
+                        .filter(|p| p.1 > 0.0)
+                        .map(|(name, v, colour)| {
+                            let style = format!("width: {:.2}%; background: {colour}", 100.0 * v / t);
+                            view! { <span class="segment" style=style title=format!("{name}: {}", fmt_ms(v))></span> }
+                        })
+                        .collect_view()
+                }}
+            </div>
+            <ul class="breakdown-legend">
+                {move || {
+                    parts()
+                        .into_iter()
+                        .map(|(name, v, colour)| {
+                            view! {
+                                <li>
+                                    <span class="swatch" style=format!("background: {colour}")></span>
+                                    {format!("{name} {}", fmt_ms(v))}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+#[component]
+fn Tile(
+    label: &'static str,
+    unit: &'static str,
+    testid: &'static str,
+    value: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="tile">
+            <span class="tile-label">{label}</span>
+            <span class="tile-value" data-testid=testid>{move || value.get()}</span>
+            <span class="tile-unit">{unit}</span>
+        </div>
+    }
+}
+
+#[component]
+pub fn ConnBadge(conn: RwSignal<ConnState>) -> impl IntoView {
+    let text = move || match conn.get() {
+        ConnState::Connecting => "connecting…".to_string(),
+        ConnState::Live => "live".to_string(),
+        ConnState::Reconnecting { attempt, in_ms } => {
+            format!(
+                "reconnecting in {:.1} s (attempt {attempt})",
+                in_ms as f64 / 1000.0
+            )
+        }
+    };
+    let class = move || match conn.get() {
+        ConnState::Live => "conn live",
+        ConnState::Connecting => "conn connecting",
+        ConnState::Reconnecting { .. } => "conn down",
+    };
+    view! {
+        <span class=class data-testid="connection" role="status" aria-live="polite">{text}</span>
+    }
+}
+
+/// A small SVG of a message kind's shape in its colour.
+fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
+    let (fill, stroke) = if hollow {
+        ("none", colour)
+    } else {
+        (colour, "none")
+    };
+    let body = match shape {
+        Shape::Circle => view! { <circle cx="7" cy="7" r="5" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
+        Shape::Square => view! { <rect x="2.5" y="2.5" width="9" height="9" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
+        Shape::Triangle => view! { <polygon points="7,1.5 12.5,11.5 1.5,11.5" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
+        Shape::Diamond => view! { <polygon points="7,1 13,7 7,13 1,7" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
+    };
+    view! { <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">{body}</svg> }
+}
+
+#[component]
+pub fn Legend(pattern: RwSignal<&'static PatternInfo>) -> impl IntoView {
+    view! {
+        <ul class="legend" aria-label="Legend" data-testid="legend">
+            {move || {
+                pattern
+                    .get()
+                    .kinds
+                    .iter()
+                    .map(|&k| {
+                        let (c, s) = palette::style(k);
+                        view! { <li>{glyph(c, s, false)}{k.label()}</li> }
+                    })
+                    .collect_view()
+            }}
+            <li>{glyph(palette::BLUE, Shape::Circle, true)}"will be lost"</li>
+            <li><span class="mark-x" aria-hidden="true">"✕"</span>"dropped / failed"</li>
+            <li><span class="mark-ring timeout" aria-hidden="true"></span>"timed out"</li>
+            <li><span class="mark-ring done" aria-hidden="true"></span>"completed"</li>
+            <li><span class="mark-queue" aria-hidden="true"></span>"waiting in queue"</li>
+        </ul>
+    }
+}

@@ -1,0 +1,353 @@
+//! The message inspector: one conversation as a sequence diagram.
+//!
+//! Clicking a dot (or a request in the recent list) collects every event of
+//! its request from the pane's log — the request, queueing, service, the
+//! answer, timeouts, retries, duplicates, drops — and draws them as rows
+//! with virtual timestamps between lanes, one lane per node involved. The
+//! stage rings that conversation's dots while the inspector is open.
+
+use leptos::prelude::*;
+use sim::event::{DropReason, Event, FailReason, ReqId, What};
+use sim::time::{Time, MS};
+use sim::topology::{NodeId, Topology};
+
+use crate::palette;
+
+/// What one row of the diagram shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// A message from one lane to another (`lost`: it never arrives).
+    Arrow {
+        from: usize,
+        to: usize,
+        label: String,
+        lost: bool,
+        arrive: Time,
+    },
+    /// Something that happened at one lane.
+    Note {
+        lane: usize,
+        text: String,
+        bad: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub at: Time,
+    pub step: Step,
+}
+
+/// One request's story.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conversation {
+    /// Which pane it came from.
+    pub pane: usize,
+    pub req: ReqId,
+    pub lanes: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+fn drop_text(r: DropReason) -> &'static str {
+    match r {
+        DropReason::Loss => "lost on the link",
+        DropReason::QueueFull => "queue full (503)",
+        DropReason::Late => "arrived after its requester gave up",
+        DropReason::Disconnected => "connection gone",
+        DropReason::Crashed => "consumer crashed",
+        DropReason::DeadLetter => "dead-lettered",
+        DropReason::ServiceDown => "service down",
+        DropReason::Overflow => "dropped from a full buffer",
+    }
+}
+
+fn fail_text(r: FailReason) -> &'static str {
+    match r {
+        FailReason::Timeout => "gave up: timed out",
+        FailReason::Rejected => "rejected",
+        FailReason::Lost => "never arrived",
+        FailReason::DeadLetter => "dead-lettered",
+        FailReason::Compensated => "compensated",
+    }
+}
+
+pub fn fmt_ms(t: Time) -> String {
+    let ms = t as f64 / MS as f64;
+    if ms >= 1000.0 {
+        format!("{:.3} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+impl Conversation {
+    /// Builds the diagram from a request's events (see
+    /// [`crate::playback::Playback::conversation`]).
+    pub fn build(pane: usize, req: ReqId, events: &[Event], topo: &Topology) -> Conversation {
+        let mut nodes: Vec<NodeId> = Vec::new();
+        let lane = |n: NodeId, nodes: &mut Vec<NodeId>| {
+            nodes.iter().position(|&x| x == n).unwrap_or_else(|| {
+                nodes.push(n);
+                nodes.len() - 1
+            })
+        };
+        let mut rows = Vec::new();
+        for e in events {
+            let step = match e.what {
+                What::Sent {
+                    kind,
+                    link,
+                    arrive_at,
+                    lost,
+                    ..
+                } => {
+                    let Some(l) = topo.links.get(link as usize) else {
+                        continue;
+                    };
+                    let (from, to) = (lane(l.from, &mut nodes), lane(l.to, &mut nodes));
+                    Step::Arrow {
+                        from,
+                        to,
+                        label: kind.label().to_string(),
+                        lost,
+                        arrive: arrive_at,
+                    }
+                }
+                What::Offered { node, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: "wants it".into(),
+                    bad: false,
+                },
+                What::Queued { node, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: "queued".into(),
+                    bad: false,
+                },
+                What::Started { node, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: "work starts".into(),
+                    bad: false,
+                },
+                What::Served { node, wasted, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: if wasted {
+                        "work done — wasted (nobody waits / duplicate)".into()
+                    } else {
+                        "work done".into()
+                    },
+                    bad: wasted,
+                },
+                What::Delivered { node, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: "arrives".into(),
+                    bad: false,
+                },
+                What::Dropped { node, reason, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: format!("dropped: {}", drop_text(reason)),
+                    bad: true,
+                },
+                What::TimedOut { node, attempt, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: format!("timed out (attempt {})", attempt + 1),
+                    bad: true,
+                },
+                What::Completed { node, wait, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: format!("done — waited {}", fmt_ms(wait)),
+                    bad: false,
+                },
+                What::Failed { node, reason, .. } => Step::Note {
+                    lane: lane(node, &mut nodes),
+                    text: fail_text(reason).into(),
+                    bad: true,
+                },
+                What::Breakdown {
+                    network,
+                    queue,
+                    service,
+                    ..
+                } => Step::Note {
+                    lane: 0,
+                    text: format!(
+                        "network {} · queue {} · service {}",
+                        fmt_ms(network),
+                        fmt_ms(queue),
+                        fmt_ms(service)
+                    ),
+                    bad: false,
+                },
+                _ => continue,
+            };
+            rows.push(Row { at: e.at, step });
+        }
+        Conversation {
+            pane,
+            req,
+            lanes: nodes
+                .iter()
+                .map(|&n| {
+                    topo.nodes
+                        .get(n as usize)
+                        .map_or_else(|| format!("node {n}"), |x| x.label.clone())
+                })
+                .collect(),
+            rows,
+        }
+    }
+}
+
+const ROW_H: f64 = 26.0;
+const TIME_W: f64 = 92.0;
+const LANE_W: f64 = 130.0;
+const HEAD_H: f64 = 34.0;
+
+/// The inspector panel: the diagram, or how to get one.
+#[component]
+pub fn Inspector(
+    conversation: RwSignal<Option<Conversation>>,
+    #[prop(into)] pane_names: Signal<Vec<String>>,
+) -> impl IntoView {
+    let close = move |_| conversation.set(None);
+    view! {
+        <Show when=move || conversation.with(Option::is_some)>
+            <aside class="inspector" role="dialog" aria-label="Message inspector" data-testid="inspector">
+                {move || {
+                    conversation
+                        .get()
+                        .map(|c| {
+                            let title = format!(
+                                "Request #{} · pane {} · {} events",
+                                c.req,
+                                pane_names.get().get(c.pane).cloned().unwrap_or_default(),
+                                c.rows.len()
+                            );
+                            view! {
+                                <header class="inspector-head">
+                                    <h2>{title}</h2>
+                                    <button aria-label="Close the inspector" data-testid="inspector-close" on:click=close>"×"</button>
+                                </header>
+                                <div class="inspector-body">{diagram(&c)}</div>
+                            }
+                        })
+                }}
+            </aside>
+        </Show>
+    }
+}
+
+fn diagram(c: &Conversation) -> impl IntoView {
+    let n = c.lanes.len().max(1);
+    let width = TIME_W + LANE_W * n as f64 + 20.0;
+    let height = HEAD_H + ROW_H * (c.rows.len() as f64 + 1.0);
+    let x = |lane: usize| TIME_W + LANE_W * (lane as f64 + 0.5);
+    let t0 = c.rows.first().map_or(0, |r| r.at);
+    let lanes = c
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            view! {
+                <g>
+                    <text x=x(i) y="16" text-anchor="middle" class="lane-name">{name.clone()}</text>
+                    <line x1=x(i) x2=x(i) y1="24" y2=height stroke=palette::GRID stroke-width="2" />
+                </g>
+            }
+        })
+        .collect_view();
+    let rows = c
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let y = HEAD_H + ROW_H * (k as f64 + 0.5);
+            let stamp = format!("+{}", fmt_ms(r.at - t0));
+            let body = match &r.step {
+                Step::Arrow {
+                    from,
+                    to,
+                    label,
+                    lost,
+                    arrive,
+                } => {
+                    let (x1, x2) = (x(*from), x(*to));
+                    let dir = if x2 >= x1 { 1.0 } else { -1.0 };
+                    let tip = x2 - dir * 6.0;
+                    let head = format!(
+                        "{tip},{} {x2},{y} {tip},{}",
+                        y - 4.0,
+                        y + 4.0
+                    );
+                    let colour = if *lost { palette::VERMILLION } else { palette::BLUE };
+                    let text = format!(
+                        "{label}{} · {}",
+                        if *lost { " (lost)" } else { "" },
+                        fmt_ms(arrive - r.at)
+                    );
+                    view! {
+                        <g class="arrow">
+                            <line x1=x1 x2=tip y1=y y2=y stroke=colour stroke-width="2" stroke-dasharray=if *lost { "5 4" } else { "" } />
+                            <polygon points=head fill=colour />
+                            <text x=(x1 + x2) / 2.0 y=y - 5.0 text-anchor="middle" class="arrow-label">{text}</text>
+                        </g>
+                    }
+                    .into_any()
+                }
+                Step::Note { lane, text, bad } => {
+                    let colour = if *bad { palette::VERMILLION } else { palette::INK };
+                    view! {
+                        <g class="note">
+                            <circle cx=x(*lane) cy=y r="4" fill=colour />
+                            <text x=x(*lane) + 8.0 y=y + 4.0 fill=colour class="note-text">{text.clone()}</text>
+                        </g>
+                    }
+                    .into_any()
+                }
+            };
+            view! {
+                <g data-testid="inspector-row">
+                    <text x="4" y=y + 4.0 class="stamp">{stamp}</text>
+                    {body}
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="sequence" width=width height=height viewBox=format!("0 0 {width} {height}") role="img" aria-label="Sequence diagram of the request">
+            {lanes}
+            {rows}
+        </svg>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playback::tests::run_ticks;
+
+    #[test]
+    fn a_request_response_conversation_reads_in_order() {
+        let (pb, sim) = run_ticks(60);
+        let done = pb
+            .recent
+            .iter()
+            .find(|r| r.wait.is_some())
+            .expect("some request completed in two seconds");
+        let events = pb.conversation(done.req);
+        let c = Conversation::build(0, done.req, &events, sim.topology());
+        let texts: Vec<String> = c
+            .rows
+            .iter()
+            .map(|r| match &r.step {
+                Step::Arrow { label, .. } => format!("→{label}"),
+                Step::Note { text, .. } => text.clone(),
+            })
+            .collect();
+        assert_eq!(texts.first().map(String::as_str), Some("wants it"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "work starts"), "{texts:?}");
+        assert!(texts.iter().filter(|t| t.starts_with('→')).count() >= 2, "{texts:?}");
+        assert!(texts.last().unwrap().starts_with("done — waited"), "{texts:?}");
+        assert!(c.lanes.len() >= 2, "client and service: {:?}", c.lanes);
+        assert!(c.rows.windows(2).all(|w| w[0].at <= w[1].at));
+    }
+}

@@ -1,0 +1,160 @@
+//! What the panes of one page share: transport state, the seed, the
+//! notice line, projector zoom, the inspector, the charts' common axes, and
+//! the URL that reproduces it all.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use sim::wire::Control;
+use wasm_bindgen::JsValue;
+
+use crate::inspector::Conversation;
+use crate::pane::PaneState;
+use crate::url::page_query;
+
+/// The tops of each pane's four charts, for axes shared across panes.
+type Tops = Rc<RefCell<Vec<[f64; 4]>>>;
+
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub playing: RwSignal<bool>,
+    /// A play/pause the user asked for that the server has not confirmed
+    /// yet: (wanted state, ticks seen since). Ticks already in flight still
+    /// carry the old state and must not flip the button back.
+    pending_play: StoredValue<Option<(bool, u32)>>,
+    pub speed: RwSignal<f64>,
+    pub seed: RwSignal<u64>,
+    pub notice: RwSignal<Option<String>>,
+    /// Type size factor for canvases: 1, or larger in projector mode.
+    pub zoom: RwSignal<f64>,
+    pub inspect: RwSignal<Option<Conversation>>,
+    /// A scenario's prediction prompt is open: panes start paused.
+    pub hold: RwSignal<bool>,
+    tops: StoredValue<Tops, LocalStorage>,
+    panes: StoredValue<Vec<PaneState>, LocalStorage>,
+    /// The user's system asks for reduced motion.
+    pub reduced_motion: StoredValue<bool>,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Page {
+    pub fn new() -> Self {
+        Page {
+            playing: RwSignal::new(true),
+            pending_play: StoredValue::new(None),
+            speed: RwSignal::new(1.0),
+            seed: RwSignal::new(1),
+            notice: RwSignal::new(None),
+            zoom: RwSignal::new(1.0),
+            inspect: RwSignal::new(None),
+            hold: RwSignal::new(false),
+            tops: StoredValue::new_local(Rc::new(RefCell::new(Vec::new()))),
+            panes: StoredValue::new_local(Vec::new()),
+            reduced_motion: StoredValue::new(false),
+        }
+    }
+
+    pub fn set_panes(&self, panes: Vec<PaneState>) {
+        self.tops
+            .with_value(|t| *t.borrow_mut() = vec![[0.0; 4]; panes.len()]);
+        self.panes.set_value(panes);
+    }
+
+    pub fn panes(&self) -> Vec<PaneState> {
+        self.panes.get_value()
+    }
+
+    /// Sends a control to every pane (play, pause, speed, step, reset).
+    pub fn send_all(&self, c: Control) {
+        for p in self.panes() {
+            p.commands.send(c.clone());
+        }
+    }
+
+    /// Records pane `index`'s chart tops and returns the largest of every
+    /// pane's, chart by chart.
+    pub fn shared_tops(&self, index: usize, mine: [f64; 4]) -> [f64; 4] {
+        self.tops.with_value(|t| {
+            let mut t = t.borrow_mut();
+            if let Some(slot) = t.get_mut(index) {
+                *slot = mine;
+            }
+            let mut out = [0.0f64; 4];
+            for row in t.iter() {
+                for (o, v) in out.iter_mut().zip(row) {
+                    *o = o.max(*v);
+                }
+            }
+            out
+        })
+    }
+
+    /// A pane (re)started a run.
+    pub fn hello(&self, index: usize, playing: bool, speed: f64, seed: u64) {
+        if index == 0 {
+            self.pending_play.set_value(None);
+            self.playing.set(playing);
+            self.speed.set(speed);
+            self.seed.set(seed);
+        }
+        if self.hold.get_untracked() && playing {
+            // A scenario waits for the class's prediction.
+            if let Some(p) = self.panes().get(index) {
+                p.commands.send(Control::Pause);
+            }
+        }
+    }
+
+    /// A tick from any pane: the play button follows the server once it has
+    /// confirmed what the user asked for.
+    pub fn tick(&self, playing: bool) {
+        let confirmed = match self.pending_play.get_value() {
+            Some((want, seen)) if playing != want && seen < 60 => {
+                self.pending_play.set_value(Some((want, seen + 1)));
+                false
+            }
+            _ => {
+                self.pending_play.set_value(None);
+                true
+            }
+        };
+        if confirmed && self.playing.get_untracked() != playing {
+            self.playing.set(playing);
+        }
+    }
+
+    pub fn set_playing(&self, next: bool) {
+        self.playing.set(next);
+        self.pending_play.set_value(Some((next, 0)));
+        self.send_all(if next { Control::Play } else { Control::Pause });
+    }
+
+    pub fn toggle(&self) {
+        self.set_playing(!self.playing.get_untracked());
+    }
+
+    /// The query string that reproduces every pane.
+    pub fn query(&self) -> String {
+        let panes: Vec<_> = self
+            .panes()
+            .iter()
+            .map(|p| (p.pattern.get_untracked(), p.values.get_untracked()))
+            .collect();
+        page_query(&panes, self.seed.get_untracked())
+    }
+
+    /// Keeps the address bar equal to what is on screen, so a reload or a
+    /// shared link opens the same run.
+    pub fn sync_url(&self) {
+        let q = self.query();
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{q}")));
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! One pane: a pattern's own simulation session, drawn.
+//!
+//! Each pane holds a WebSocket session of its own (its pattern, its
+//! parameters, the page's seed) and draws its stage and four charts from a
+//! plain [`Scene`] once per animation frame. Panes compared side by side
+//! share the seed — the same arrivals and service draws — and the y axes of
+//! their charts, so equal heights mean equal values.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::html;
+use leptos::prelude::*;
+use sim::metrics::Snapshot;
+use sim::run::Theory;
+use sim::wire::{Control, Frame, Hello};
+use sim::{catalogue, find_pattern, ParamSet, PatternInfo};
+use wasm_bindgen::prelude::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use crate::charts::{self, ChartSpec, ChartView};
+use crate::commands::Commands;
+use crate::feed::{Callbacks, ConnState, Feed};
+use crate::figures::{Figures, Legend};
+use crate::inspector::Conversation;
+use crate::layout::{layout, Layout};
+use crate::page::Page;
+use crate::playback::{Playback, Recent};
+use crate::series::Series;
+use crate::stage;
+use crate::url::{pane_query, PANE_NAMES};
+
+/// Chart points kept: about 20 s at 15 snapshots a second.
+const CHART_POINTS: usize = 300;
+
+/// The four charts of a pane, in drawing order.
+pub const CHARTS: [ChartSpec<'static>; 4] = [
+    ChartSpec {
+        title: "Waiting time",
+        unit: "ms",
+        names: &["p50", "p95", "p99"],
+        dashed: &[],
+        stacked: false,
+    },
+    ChartSpec {
+        title: "Throughput",
+        unit: "per s",
+        names: &["offered", "useful", "on the wire"],
+        dashed: &[0],
+        stacked: false,
+    },
+    ChartSpec {
+        title: "Where the wait goes",
+        unit: "ms",
+        names: &["network", "queue", "service", "other"],
+        dashed: &[],
+        stacked: true,
+    },
+    ChartSpec {
+        title: "Backlog",
+        unit: "msgs",
+        names: &["queued", "in flight"],
+        dashed: &[],
+        stacked: false,
+    },
+];
+const CHART_IDS: [&str; 4] = ["wait-chart", "rate-chart", "breakdown-chart", "depth-chart"];
+const CHART_LABELS: [&str; 4] = [
+    "Waiting time p50, p95 and p99 in milliseconds",
+    "Offered, useful and wire messages per second",
+    "Mean wait split into network, queue, service and other, in milliseconds",
+    "Messages queued and in flight",
+];
+
+/// Everything the animation frame reads and writes: plain data, no signals.
+pub struct Scene {
+    pub playback: Playback,
+    pub layout: Layout,
+    /// (topology generation, width, height) the layout was computed for.
+    layout_key: (u64, u64, u64),
+    pub series: [Series; 4],
+    /// The view each chart was last drawn with; redrawn when it changes.
+    drawn: [ChartView; 4],
+    charts_dirty: bool,
+    /// Pointer over a chart: (chart, x in CSS px).
+    pub hover: Option<(usize, f64)>,
+    last_ts: Option<f64>,
+}
+
+impl Scene {
+    fn new(reduced_motion: bool) -> Self {
+        let mut playback = Playback::default();
+        playback.reduced_motion = reduced_motion;
+        Scene {
+            playback,
+            layout: Layout::default(),
+            layout_key: (u64::MAX, 0, 0),
+            series: CHARTS.map(|c| Series::new(c.names.len(), CHART_POINTS)),
+            drawn: [ChartView::default(); 4],
+            charts_dirty: true,
+            hover: None,
+            last_ts: None,
+        }
+    }
+
+    fn hello(&mut self, h: &Hello) {
+        self.playback.reset(h);
+        self.series.iter_mut().for_each(Series::clear);
+        self.charts_dirty = true;
+    }
+
+    fn push_metrics(&mut self, m: &Snapshot) {
+        let t = sim::time::to_secs(m.at);
+        let b = m.breakdown;
+        let rows: [&[f64]; 4] = [
+            &[m.wait.p50, m.wait.p95, m.wait.p99],
+            &[m.offered_per_s, m.throughput_per_s, m.wire_per_s],
+            &[b.network, b.queue, b.service, b.other],
+            &[m.queue_depth as f64, m.in_flight as f64],
+        ];
+        for (s, row) in self.series.iter_mut().zip(rows) {
+            s.push(t, row);
+        }
+        self.charts_dirty = true;
+    }
+
+    /// The top of each chart's own data (for the shared axes).
+    fn tops(&self) -> [f64; 4] {
+        std::array::from_fn(|i| charts::top(&CHARTS[i], &self.series[i]))
+    }
+
+    /// One animation frame; returns the dot sampling stride.
+    fn frame(&mut self, ts: f64, canvases: &Canvases, shared: [f64; 4], zoom: f64) -> usize {
+        let dt = self.last_ts.map_or(0.0, |last| ts - last);
+        self.last_ts = Some(ts);
+        self.playback.advance(dt);
+        let (w, h, resized) = fit(&canvases.stage.0, &canvases.stage.1);
+        let key = (self.playback.generation, w as u64, h as u64);
+        if key != self.layout_key || resized {
+            self.layout = layout(&self.playback.topology, w, h);
+            self.layout_key = key;
+        }
+        let stride = stage::draw(&canvases.stage.1, &self.layout, &self.playback);
+        for (i, canvas) in canvases.charts.iter().enumerate() {
+            let (cw, ch, resized) = fit(&canvas.0, &canvas.1);
+            let view = ChartView {
+                ymax: shared[i],
+                hover: self.hover.filter(|h| h.0 == i).map(|h| h.1),
+                zoom,
+            };
+            if self.charts_dirty || resized || view != self.drawn[i] {
+                charts::draw(&canvas.1, cw, ch, &CHARTS[i], &self.series[i], &view);
+                self.drawn[i] = view;
+            }
+        }
+        self.charts_dirty = false;
+        stride
+    }
+}
+
+/// The stage and chart canvases with their 2D contexts.
+pub struct Canvases {
+    stage: (HtmlCanvasElement, CanvasRenderingContext2d),
+    pub charts: Vec<(HtmlCanvasElement, CanvasRenderingContext2d)>,
+}
+
+fn context(c: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    c.get_context("2d").ok()??.dyn_into().ok()
+}
+
+/// Matches the canvas's backing store to its CSS size and the device pixel
+/// ratio. Returns the CSS size and whether it changed.
+fn fit(c: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d) -> (f64, f64, bool) {
+    let dpr = window().device_pixel_ratio().max(1.0);
+    let (w, h) = (
+        c.client_width().max(1) as f64,
+        c.client_height().max(1) as f64,
+    );
+    let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
+    let resized = c.width() != pw || c.height() != ph;
+    if resized {
+        c.set_width(pw);
+        c.set_height(ph);
+    }
+    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    (w, h, resized)
+}
+
+fn ws_url(query: &str) -> String {
+    let loc = window().location();
+    let proto = if loc.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!("{proto}://{}/ws?{query}", loc.host().unwrap_or_default())
+}
+
+/// The animation-frame callback, kept where it can re-register itself.
+type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
+/// Runs `frame` on every animation frame for the life of the page.
+fn animate(mut frame: impl FnMut(f64) + 'static) {
+    let slot: FrameSlot = Rc::new(RefCell::new(None));
+    let next = slot.clone();
+    *slot.borrow_mut() = Some(Closure::new(move |ts: f64| {
+        frame(ts);
+        if let Some(cb) = next.borrow().as_ref() {
+            let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+        }
+    }));
+    let first = slot.borrow();
+    if let Some(cb) = first.as_ref() {
+        let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+    }
+}
+
+/// The reactive face of one pane: what text on screen reads, and handles
+/// the page needs (commands, the scene for inspecting and exporting).
+#[derive(Clone, Copy)]
+pub struct PaneState {
+    pub index: usize,
+    pub pattern: RwSignal<&'static PatternInfo>,
+    pub values: RwSignal<Vec<f64>>,
+    pub metrics: RwSignal<Option<Snapshot>>,
+    pub conn: RwSignal<ConnState>,
+    pub run: RwSignal<u32>,
+    pub stride: RwSignal<usize>,
+    pub coalesced: RwSignal<u64>,
+    pub recent: RwSignal<Vec<Recent>>,
+    pub commands: Commands,
+    pub scene: StoredValue<Option<Rc<RefCell<Scene>>>, LocalStorage>,
+    pub canvases: StoredValue<Option<Rc<Canvases>>, LocalStorage>,
+}
+
+impl PaneState {
+    pub fn new(index: usize, info: &'static PatternInfo, values: Vec<f64>, page: &Page) -> Self {
+        PaneState {
+            index,
+            pattern: RwSignal::new(info),
+            values: RwSignal::new(values),
+            metrics: RwSignal::new(None),
+            conn: RwSignal::new(ConnState::Connecting),
+            run: RwSignal::new(0),
+            stride: RwSignal::new(1),
+            coalesced: RwSignal::new(0),
+            recent: RwSignal::new(Vec::new()),
+            commands: Commands::new(page.notice),
+            scene: StoredValue::new_local(None),
+            canvases: StoredValue::new_local(None),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        PANE_NAMES[self.index]
+    }
+
+    /// The parameters as a set (for figures and theory).
+    pub fn param_set(&self) -> ParamSet {
+        let mut p = self.pattern.get().defaults();
+        self.values.with(|v| p.set_all(v).ok());
+        p
+    }
+
+    /// Virtual time the pane has reached (for exports).
+    pub fn now(&self) -> sim::Time {
+        self.scene.with_value(|s| {
+            s.as_ref()
+                .map_or(0, |s| s.borrow().playback.latest)
+        })
+    }
+
+    /// Opens the inspector on `req`'s conversation and rings its dots.
+    pub fn inspect(&self, page: &Page, req: sim::event::ReqId) {
+        let conv = self.scene.with_value(|s| {
+            s.as_ref().map(|s| {
+                let mut s = s.borrow_mut();
+                s.playback.highlight = Some(req);
+                let events = s.playback.conversation(req);
+                Conversation::build(self.index, req, &events, &s.playback.topology)
+            })
+        });
+        for other in page.panes() {
+            if other.index != self.index {
+                other.highlight(None);
+            }
+        }
+        page.inspect.set(conv);
+    }
+
+    pub fn highlight(&self, req: Option<sim::event::ReqId>) {
+        self.scene.with_value(|s| {
+            if let Some(s) = s {
+                s.borrow_mut().playback.highlight = req;
+            }
+        });
+    }
+}
+
+/// Starts the pane's session and drawing once its canvases exist.
+fn start(
+    page: Page,
+    pane: PaneState,
+    stage_el: HtmlCanvasElement,
+    chart_els: Vec<HtmlCanvasElement>,
+) {
+    let Some(sc) = context(&stage_el) else {
+        page.notice.set(Some("This browser cannot draw on a canvas.".into()));
+        return;
+    };
+    let charts: Vec<_> = chart_els
+        .into_iter()
+        .filter_map(|c| context(&c).map(|ctx| (c, ctx)))
+        .collect();
+    let canvases = Rc::new(Canvases {
+        stage: (stage_el, sc),
+        charts,
+    });
+    pane.canvases.set_value(Some(canvases.clone()));
+    let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
+    pane.scene.set_value(Some(scene.clone()));
+
+    let on_frame = {
+        let scene = scene.clone();
+        move |frame: Frame<'static>| match frame {
+            Frame::Hello(h) => {
+                scene.borrow_mut().hello(&h);
+                let info = find_pattern(&h.pattern).unwrap_or(catalogue()[0]);
+                pane.pattern.set(info);
+                pane.run.set(h.run);
+                page.hello(pane.index, h.playing, h.speed, h.seed);
+                pane.values.set(h.values);
+                pane.metrics.set(None);
+                pane.coalesced.set(0);
+                pane.recent.set(Vec::new());
+                page.sync_url();
+            }
+            Frame::Tick(t) => {
+                let accepted = {
+                    let mut s = scene.borrow_mut();
+                    let ok = s.playback.ingest(&t);
+                    if ok {
+                        if let Some(m) = &t.metrics {
+                            s.push_metrics(m);
+                        }
+                    }
+                    ok
+                };
+                if accepted {
+                    if let Some(m) = t.metrics {
+                        pane.metrics.set(Some(m));
+                        let recent: Vec<Recent> =
+                            scene.borrow().playback.recent.iter().rev().copied().collect();
+                        if pane.recent.with_untracked(|r| *r != recent) {
+                            pane.recent.set(recent);
+                        }
+                    }
+                    page.tick(t.playing);
+                    if t.coalesced > 0 {
+                        pane.coalesced.update(|c| *c += t.coalesced);
+                    }
+                }
+            }
+            Frame::Params { run: r, values: vs } => {
+                if r == pane.run.get_untracked() {
+                    pane.values.set(vs);
+                    page.sync_url();
+                }
+            }
+        }
+    };
+    let feed = Feed::connect(Callbacks {
+        url: Box::new(move || {
+            ws_url(&pane_query(
+                pane.pattern.get_untracked(),
+                &pane.values.get_untracked(),
+                page.seed.get_untracked(),
+            ))
+        }),
+        on_frame: Box::new(on_frame),
+        on_error: Box::new(move |m| page.notice.set(Some(m))),
+        on_state: Box::new(move |s| pane.conn.set(s)),
+    });
+    pane.commands.attach(feed);
+    animate(move |ts| {
+        let shared = page.shared_tops(pane.index, scene.borrow().tops());
+        let zoom = page.zoom.get_untracked();
+        let s = scene.borrow_mut().frame(ts, &canvases, shared, zoom);
+        if s != pane.stride.get_untracked() {
+            pane.stride.set(s);
+        }
+    });
+}
+
+fn fmt_rate(v: f64) -> String {
+    crate::figures::fmt_rate(v)
+}
+
+/// The closed-form prediction next to what was measured.
+fn theory_text(theory: Option<Theory>, m: &Snapshot) -> String {
+    let Some(t) = theory else {
+        return "Theory: no closed form is shown for this pattern with these settings.".to_string();
+    };
+    let capacity = if t.stable_below_per_s.is_finite() {
+        format!(
+            " Stable below {} {}.",
+            fmt_rate(t.stable_below_per_s),
+            t.rate_unit
+        )
+    } else {
+        String::new()
+    };
+    let rho = if t.stable_below_per_s.is_finite() {
+        format!(
+            "ρ = {:.2} (measured {:.2}), ",
+            t.utilisation, m.utilisation
+        )
+    } else {
+        String::new()
+    };
+    match t.mean_wait_ms {
+        Some(w) => format!(
+            "Theory ({}): {rho}mean wait ≈ {} (measured {}, last second).{capacity}",
+            t.model,
+            crate::figures::fmt_ms(w),
+            crate::figures::fmt_ms(m.wait.mean)
+        ),
+        None => format!(
+            "Theory ({}): {rho}≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound.{capacity}",
+            t.model
+        ),
+    }
+}
+
+/// Little's law, live: requests in the system against arrival rate × wait.
+fn little_text(l: f64, m: &Snapshot) -> String {
+    let lw = m.throughput_per_s * m.wait.mean / 1000.0;
+    format!(
+        "Little's law: L = {l:.1} in the system now; λ·W = {} /s × {} = {lw:.1}.",
+        fmt_rate(m.throughput_per_s),
+        crate::figures::fmt_ms(m.wait.mean)
+    )
+}
+
+#[component]
+pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
+    let stage_ref = NodeRef::<html::Canvas>::new();
+    let chart_refs: [NodeRef<html::Canvas>; 4] = std::array::from_fn(|_| NodeRef::new());
+    let started = StoredValue::new(false);
+
+    Effect::new(move |_| {
+        let Some(stage_el) = stage_ref.get() else {
+            return;
+        };
+        let charts: Option<Vec<HtmlCanvasElement>> = chart_refs
+            .iter()
+            .map(|r| r.get().map(|c| -> HtmlCanvasElement { c }))
+            .collect();
+        let Some(charts) = charts else {
+            return;
+        };
+        if started.get_value() {
+            return;
+        }
+        started.set_value(true);
+        start(page, pane, stage_el, charts);
+    });
+
+    let m = move || pane.metrics.get().unwrap_or_default();
+    let theory = Memo::new(move |_| Theory::for_params(&pane.param_set()));
+    // L smoothed over snapshots: the instantaneous count jumps by one with
+    // every arrival and departure.
+    let little = StoredValue::new(0.0f64);
+    let in_system = move || {
+        let t = m().totals;
+        let now = t.offered.saturating_sub(t.completed + t.failed) as f64;
+        let l = little.get_value() * 0.9 + now * 0.1;
+        little.set_value(l);
+        l
+    };
+
+    let on_stage_click = move |ev: leptos::ev::MouseEvent| {
+        let (x, y) = (ev.offset_x() as f64, ev.offset_y() as f64);
+        let dot = pane.scene.with_value(|s| {
+            s.as_ref().and_then(|s| {
+                let s = s.borrow();
+                stage::hit(&s.layout, &s.playback, x, y, 14.0)
+            })
+        });
+        if let Some(d) = dot {
+            pane.inspect(&page, d.req);
+        }
+    };
+    let hover = move |i: usize, x: Option<f64>| {
+        pane.scene.with_value(|s| {
+            if let Some(s) = s {
+                s.borrow_mut().hover = x.map(|x| (i, x));
+            }
+        });
+    };
+    let testid = format!("pane-{}", pane.name().to_lowercase());
+
+    view! {
+        <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().name)>
+            <header class="pane-head">
+                <span class="pane-name" aria-hidden="true">{pane.name()}</span>
+                <label class="pattern-picker">
+                    <span class="visually-hidden">"Pattern"</span>
+                    <select
+                        data-testid="pattern-picker"
+                        aria-label=format!("Communication pattern of pane {}", pane.name())
+                        on:change=move |ev| {
+                            pane.commands.send(Control::Pattern { id: event_target_value(&ev) });
+                        }
+                    >
+                        {catalogue()
+                            .iter()
+                            .map(|p| {
+                                view! {
+                                    <option value=p.id selected=move || pane.pattern.get().id == p.id>
+                                        {p.name}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <crate::figures::ConnBadge conn=pane.conn />
+            </header>
+            <div class="pane-body">
+                <section class="stage-panel" aria-label="Animation of messages between nodes">
+                    <div class="stage-wrap">
+                        <canvas
+                            node_ref=stage_ref
+                            class="stage"
+                            data-testid="stage"
+                            aria-label="Messages in flight; click a dot to inspect its conversation"
+                            on:click=on_stage_click
+                        ></canvas>
+                        <div class="stage-notes">
+                            <Show when=move || { pane.stride.get() > 1 }>
+                                <span class="sampling" data-testid="sampling">
+                                    {move || format!("1 dot = {} messages", pane.stride.get())}
+                                </span>
+                            </Show>
+                            <Show when=move || { pane.coalesced.get() > 0 }>
+                                <span class="coalesced" title="The viewer fell behind; these events were not drawn. Metrics include them.">
+                                    {move || format!("{} events not drawn", pane.coalesced.get())}
+                                </span>
+                            </Show>
+                        </div>
+                    </div>
+                    <Legend pattern=pane.pattern />
+                    <details class="recent">
+                        <summary>"Inspect a recent request"</summary>
+                        <ul data-testid="recent">
+                            {move || {
+                                pane.recent
+                                    .get()
+                                    .into_iter()
+                                    .map(|r| {
+                                        let text = match r.wait {
+                                            Some(w) => format!("#{} done, waited {}", r.req, crate::inspector::fmt_ms(w)),
+                                            None => format!("#{} failed", r.req),
+                                        };
+                                        view! {
+                                            <li>
+                                                <button class="link" on:click=move |_| pane.inspect(&page, r.req)>{text}</button>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </ul>
+                    </details>
+                </section>
+
+                <section class="charts" aria-label="Live charts">
+                    {(0..4)
+                        .map(|i| {
+                            view! {
+                                <canvas
+                                    node_ref=chart_refs[i]
+                                    class="chart"
+                                    data-testid=CHART_IDS[i]
+                                    aria-label=CHART_LABELS[i]
+                                    on:mousemove=move |ev: leptos::ev::MouseEvent| hover(i, Some(ev.offset_x() as f64))
+                                    on:mouseleave=move |_| hover(i, None)
+                                ></canvas>
+                            }
+                        })
+                        .collect_view()}
+                </section>
+
+                <section class="figures" aria-label="Figures">
+                    <Figures pane />
+                    <p class="theory" data-testid="theory">
+                        {move || theory_text(theory.get(), &m())}
+                    </p>
+                    <p class="theory little" data-testid="little">
+                        {move || little_text(in_system(), &m())}
+                    </p>
+                </section>
+            </div>
+        </article>
+    }
+    .into_any()
+}

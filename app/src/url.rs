@@ -1,0 +1,295 @@
+//! The page's settings as a query string: what a shared link carries.
+//!
+//! `?pattern=A&vs=B,C&seed=7&rate=120&b.workers=8&preset=black-friday`:
+//! pane A's pattern, up to two more panes to compare, the seed every pane
+//! shares (so they see the same arrivals and service draws), plain
+//! parameters for every pane that has them, `b.`/`c.` parameters for one
+//! pane only, and the scenario preset whose prompt opens first. Faults are
+//! parameters, so they travel the same way. Pure string work: tested
+//! natively, used by the browser.
+
+use sim::{find_pattern, ParamSet, PatternInfo};
+
+/// Most panes side by side.
+pub const MAX_PANES: usize = 3;
+/// Query prefix of each pane's own parameters.
+pub const PREFIX: [&str; MAX_PANES] = ["", "b.", "c."];
+/// Pane names on screen.
+pub const PANE_NAMES: [&str; MAX_PANES] = ["A", "B", "C"];
+
+/// One pane's pattern and parameter values.
+#[derive(Clone, Debug)]
+pub struct PaneSettings {
+    pub info: &'static PatternInfo,
+    pub values: Vec<f64>,
+}
+
+/// Everything a link restores.
+#[derive(Clone, Debug)]
+pub struct PageSettings {
+    pub panes: Vec<PaneSettings>,
+    pub seed: u64,
+    pub preset: Option<String>,
+    /// What in the link was refused, in the words of the validation.
+    pub problems: Vec<String>,
+}
+
+/// The query a pane's WebSocket session starts from.
+pub fn pane_query(info: &PatternInfo, values: &[f64], seed: u64) -> String {
+    let mut q = format!("pattern={}&seed={seed}", info.id);
+    for (spec, &v) in info.params.iter().zip(values) {
+        if v != spec.default_value() {
+            q.push_str(&format!("&{}={}", spec.id, spec.format(v)));
+        }
+    }
+    q
+}
+
+/// The query that reproduces every pane (non-default values only).
+pub fn page_query(panes: &[(&'static PatternInfo, Vec<f64>)], seed: u64) -> String {
+    let Some((first, first_values)) = panes.first() else {
+        return format!("seed={seed}");
+    };
+    let mut q = format!("pattern={}", first.id);
+    if panes.len() > 1 {
+        let rest: Vec<&str> = panes[1..].iter().map(|(i, _)| i.id).collect();
+        q.push_str(&format!("&vs={}", rest.join(",")));
+    }
+    q.push_str(&format!("&seed={seed}"));
+    for (spec, &v) in first.params.iter().zip(first_values) {
+        if v != spec.default_value() {
+            q.push_str(&format!("&{}={}", spec.id, spec.format(v)));
+        }
+    }
+    for (pane, (info, values)) in panes.iter().enumerate().skip(1) {
+        for (spec, &v) in info.params.iter().zip(values) {
+            // What this pane would get from the plain parameters.
+            let inherited = first
+                .params
+                .iter()
+                .position(|s| s.id == spec.id)
+                .map(|i| first_values[i])
+                .filter(|&x| spec.check(x).is_ok())
+                .unwrap_or_else(|| spec.default_value());
+            if v != inherited {
+                q.push_str(&format!("&{}{}={}", PREFIX[pane], spec.id, spec.format(v)));
+            }
+        }
+    }
+    q
+}
+
+fn pairs(search: &str) -> Vec<(String, String)> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// Percent-decoding of what links carry (ids and numbers; `+` is a space).
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads a link's query. Unknown patterns fall back to `default`; refused
+/// values keep the default and are reported in `problems`.
+pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
+    let pairs = pairs(search);
+    let mut problems = Vec::new();
+    let find = |id: &str, problems: &mut Vec<String>| match find_pattern(id.trim()) {
+        Ok(info) => Some(info),
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    };
+    let first = pairs
+        .iter()
+        .find(|(k, _)| k == "pattern")
+        .and_then(|(_, id)| find(id, &mut problems))
+        .unwrap_or(default);
+    let mut infos = vec![first];
+    if let Some((_, list)) = pairs.iter().find(|(k, _)| k == "vs") {
+        for id in list.split(',').filter(|s| !s.trim().is_empty()) {
+            if infos.len() == MAX_PANES {
+                problems.push(format!("at most {MAX_PANES} patterns side by side"));
+                break;
+            }
+            if let Some(info) = find(id, &mut problems) {
+                infos.push(info);
+            }
+        }
+    }
+    let mut sets: Vec<ParamSet> = infos.iter().map(|i| i.defaults()).collect();
+    let mut seed = 1;
+    let mut preset = None;
+    // Plain parameters first, then each pane's own, whatever the order.
+    for own in [false, true] {
+        for (k, v) in &pairs {
+            match k.as_str() {
+                "pattern" | "vs" => {}
+                "seed" if !own => match v.parse() {
+                    Ok(s) => seed = s,
+                    Err(_) => problems.push(format!("seed = '{v}' is not a whole number")),
+                },
+                "preset" if !own => preset = Some(v.clone()),
+                "seed" | "preset" => {}
+                _ => {
+                    let pane = PREFIX[1..]
+                        .iter()
+                        .position(|p| k.starts_with(p))
+                        .map(|i| i + 1);
+                    match (pane, own) {
+                        (Some(p), true) => {
+                            let id = &k[PREFIX[p].len()..];
+                            match sets.get_mut(p) {
+                                Some(set) => {
+                                    if let Err(e) = set.set_str(id, v) {
+                                        problems.push(e.to_string());
+                                    }
+                                }
+                                None => problems.push(format!(
+                                    "'{k}' names pane {} but the link compares fewer patterns",
+                                    PANE_NAMES[p]
+                                )),
+                            }
+                        }
+                        (None, false) => {
+                            // Every pane that has the parameter takes it; a
+                            // value refused anywhere is reported once.
+                            let mut known = false;
+                            let mut refused = None;
+                            for set in sets.iter_mut() {
+                                if set.specs().iter().any(|s| s.id == k) {
+                                    known = true;
+                                    if let Err(e) = set.set_str(k, v) {
+                                        refused.get_or_insert(e.to_string());
+                                    }
+                                }
+                            }
+                            if let Some(e) = refused {
+                                problems.push(e);
+                            } else if !known {
+                                if let Err(e) = sets[0].set_str(k, v) {
+                                    problems.push(e.to_string());
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    PageSettings {
+        panes: infos
+            .into_iter()
+            .zip(sets)
+            .map(|(info, set)| PaneSettings {
+                info,
+                values: set.values().to_vec(),
+            })
+            .collect(),
+        seed,
+        preset,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::catalogue;
+
+    fn rr() -> &'static PatternInfo {
+        find_pattern("request-response").unwrap()
+    }
+
+    #[test]
+    fn a_page_round_trips_through_its_query() {
+        let mq = find_pattern("message-queue").unwrap();
+        let mut a = rr().defaults();
+        a.set_str("rate", "150").unwrap();
+        a.set_str("outage_s", "20").unwrap();
+        let mut b = mq.defaults();
+        b.set_str("rate", "150").unwrap();
+        b.set_str("consumers", "7").unwrap();
+        let panes = vec![
+            (rr(), a.values().to_vec()),
+            (mq, b.values().to_vec()),
+        ];
+        let q = page_query(&panes, 42);
+        assert!(q.starts_with("pattern=request-response&vs=message-queue&seed=42"), "{q}");
+        assert!(q.contains("&rate=150") && q.contains("&b.consumers=7"), "{q}");
+        assert!(!q.contains("b.rate"), "shared values are written once: {q}");
+        let back = parse(&format!("?{q}"), catalogue()[0]);
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        assert_eq!(back.seed, 42);
+        assert_eq!(back.panes.len(), 2);
+        assert_eq!(back.panes[0].values, a.values());
+        assert_eq!(back.panes[1].values, b.values());
+    }
+
+    #[test]
+    fn the_same_pattern_twice_with_other_settings() {
+        let q = "pattern=request-response&vs=request-response&workers=2&b.workers=6";
+        let s = parse(q, catalogue()[0]);
+        let w = |p: &PaneSettings| {
+            let i = p.info.params.iter().position(|s| s.id == "workers").unwrap();
+            p.values[i]
+        };
+        assert_eq!((w(&s.panes[0]), w(&s.panes[1])), (2.0, 6.0));
+        let again = page_query(
+            &s.panes.iter().map(|p| (p.info, p.values.clone())).collect::<Vec<_>>(),
+            s.seed,
+        );
+        assert!(again.contains("&workers=2") && again.contains("&b.workers=6"), "{again}");
+    }
+
+    #[test]
+    fn bad_links_are_reported_and_keep_defaults() {
+        let s = parse(
+            "pattern=nope&vs=carrier-pigeon&rate=-3&seed=x&c.rate=5&preset=black-friday",
+            catalogue()[0],
+        );
+        assert_eq!(s.panes.len(), 1);
+        assert_eq!(s.panes[0].info.id, catalogue()[0].id);
+        assert_eq!(s.panes[0].values, catalogue()[0].defaults().values());
+        assert_eq!(s.problems.len(), 5, "{:?}", s.problems);
+        assert_eq!(s.preset.as_deref(), Some("black-friday"));
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(decode("a%2Cb+c"), "a,b c");
+        assert_eq!(decode("100%"), "100%");
+        let s = parse("pattern=request-response&vs=short-polling%2Cwebsocket", catalogue()[0]);
+        assert_eq!(s.panes.len(), 3);
+    }
+}
