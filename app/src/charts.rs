@@ -21,6 +21,15 @@ pub struct ChartSpec<'a> {
     pub dashed: &'a [usize],
     /// Lines are parts of a whole, drawn as stacked areas.
     pub stacked: bool,
+    /// Colours by line; empty: the palette's series colours.
+    pub colours: &'a [&'a str],
+}
+
+fn colour<'a>(spec: &ChartSpec<'a>, i: usize) -> &'a str {
+    spec.colours
+        .get(i)
+        .copied()
+        .unwrap_or(SERIES[i % SERIES.len()])
 }
 
 /// How one drawing of a chart looks beyond its data.
@@ -46,7 +55,7 @@ pub fn top(spec: &ChartSpec<'_>, series: &Series) -> f64 {
 
 /// Plot area margins: left, right, top, bottom.
 fn margins(zoom: f64) -> (f64, f64, f64, f64) {
-    (52.0 * zoom, 12.0, 30.0 * zoom, 28.0 * zoom)
+    (52.0 * zoom, 12.0, 46.0 * zoom, 28.0 * zoom)
 }
 
 /// Draws `series` into a `w`×`h` (CSS pixels) area of `ctx`.
@@ -69,23 +78,29 @@ pub fn draw(
     ctx.set_fill_style_str(INK);
     ctx.set_text_baseline("alphabetic");
     ctx.set_text_align("left");
-    let _ = ctx.fill_text(&format!("{} ({})", spec.title, spec.unit), left, 16.0);
+    let _ = ctx.fill_text(&format!("{} ({})", spec.title, spec.unit), 8.0, 16.0 * z);
+    // The legend on its own line under the title, left to right, so it
+    // never runs into the title on a narrow chart.
     ctx.set_font(&font(12.0, ""));
-    let mut x = w - right;
-    for (i, name) in spec.names.iter().enumerate().rev() {
-        let tw = ctx.measure_text(name).map(|m| m.width()).unwrap_or(40.0);
-        x -= tw;
-        ctx.set_fill_style_str(MUTED);
-        let _ = ctx.fill_text(name, x, 16.0);
-        x -= 20.0;
-        ctx.set_stroke_style_str(SERIES[i % SERIES.len()]);
+    let ly = 33.0 * z;
+    let mut x = 8.0;
+    for (i, name) in spec.names.iter().enumerate() {
+        ctx.set_stroke_style_str(colour(spec, i));
+        ctx.set_fill_style_str(colour(spec, i));
         ctx.set_line_width(2.5);
         set_dash(ctx, spec.dashed.contains(&i));
-        ctx.begin_path();
-        ctx.move_to(x, 12.0);
-        ctx.line_to(x + 14.0, 12.0);
-        ctx.stroke();
-        x -= 14.0;
+        if spec.stacked {
+            ctx.fill_rect(x, ly - 8.0 * z, 12.0 * z, 9.0 * z);
+        } else {
+            ctx.begin_path();
+            ctx.move_to(x, ly - 4.0 * z);
+            ctx.line_to(x + 14.0 * z, ly - 4.0 * z);
+            ctx.stroke();
+        }
+        x += 18.0 * z;
+        ctx.set_fill_style_str(MUTED);
+        let _ = ctx.fill_text(name, x, ly);
+        x += ctx.measure_text(name).map(|m| m.width()).unwrap_or(40.0) + 12.0 * z;
     }
     set_dash(ctx, false);
 
@@ -138,7 +153,7 @@ pub fn draw(
         let mut below = vec![0.0; n];
         for (i, line) in series.lines.iter().enumerate() {
             let above: Vec<f64> = below.iter().zip(line).map(|(b, v)| b + v).collect();
-            ctx.set_fill_style_str(SERIES[i % SERIES.len()]);
+            ctx.set_fill_style_str(colour(spec, i));
             ctx.set_global_alpha(0.8);
             ctx.begin_path();
             for (k, (&t, &v)) in series.t.iter().zip(&above).enumerate() {
@@ -164,7 +179,7 @@ pub fn draw(
     ctx.set_line_width(2.0);
     ctx.set_line_join("round");
     for (i, line) in series.lines.iter().enumerate() {
-        ctx.set_stroke_style_str(SERIES[i % SERIES.len()]);
+        ctx.set_stroke_style_str(colour(spec, i));
         set_dash(ctx, spec.dashed.contains(&i));
         ctx.begin_path();
         for (k, (&t, &v)) in series.t.iter().zip(line).enumerate() {
@@ -212,7 +227,12 @@ fn hover(
     ctx.stroke();
     let mut rows = vec![format!("t = {:.1} s", series.t[k])];
     for (i, name) in spec.names.iter().enumerate() {
-        let v = series.lines.get(i).and_then(|l| l.get(k)).copied().unwrap_or(0.0);
+        let v = series
+            .lines
+            .get(i)
+            .and_then(|l| l.get(k))
+            .copied()
+            .unwrap_or(0.0);
         rows.push(format!("{name}: {} {}", fmt_value(v), spec.unit));
     }
     ctx.set_font(&font(12.0, ""));
@@ -223,7 +243,11 @@ fn hover(
         .fold(0.0, f64::max)
         + 16.0;
     let height = rows.len() as f64 * line_h + 8.0;
-    let bx = if x + 10.0 + width > left + pw { x - 10.0 - width } else { x + 10.0 };
+    let bx = if x + 10.0 + width > left + pw {
+        x - 10.0 - width
+    } else {
+        x + 10.0
+    };
     ctx.set_fill_style_str("rgba(29, 36, 51, 0.92)");
     ctx.fill_rect(bx, top + 4.0, width, height);
     ctx.set_fill_style_str("#ffffff");

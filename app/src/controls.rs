@@ -8,7 +8,6 @@
 use leptos::prelude::*;
 use sim::params::{fmt_num, Kind, ParamSpec};
 
-
 /// Slider positions run from 0 to this.
 const SLIDER_STEPS: f64 = 1000.0;
 

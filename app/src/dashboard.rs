@@ -69,7 +69,9 @@ fn download_png(page: &Page) {
     let (cw, ch) = grids
         .iter()
         .flat_map(|g| g.charts.iter())
-        .fold((1u32, 1u32), |(w, h), (c, _)| (w.max(c.width()), h.max(c.height())));
+        .fold((1u32, 1u32), |(w, h), (c, _)| {
+            (w.max(c.width()), h.max(c.height()))
+        });
     // One column per pane, its four charts stacked.
     out.set_width(cw * grids.len().max(1) as u32);
     out.set_height(ch * 4 + 40);
@@ -99,7 +101,10 @@ fn download_png(page: &Page) {
     if let Ok(url) = out.to_data_url_with_type("image/png") {
         if let Ok(a) = doc.create_element("a") {
             let _ = a.set_attribute("href", &url);
-            let _ = a.set_attribute("download", &format!("switchboard-charts-seed{}.png", page.seed.get_untracked()));
+            let _ = a.set_attribute(
+                "download",
+                &format!("switchboard-charts-seed{}.png", page.seed.get_untracked()),
+            );
             if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
                 a.click();
             }
@@ -110,7 +115,11 @@ fn download_png(page: &Page) {
 /// The parameters panel: each parameter once, applied to every pane that
 /// has it (linked) or to one pane only.
 #[component]
-fn Parameters(page: Page, panes: Vec<PaneState>, editing: RwSignal<Option<usize>>) -> impl IntoView {
+fn Parameters(
+    page: Page,
+    panes: Vec<PaneState>,
+    editing: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let many = panes.len() > 1;
     let panes_for_list = panes.clone();
     let list = move || {
@@ -147,7 +156,13 @@ fn Parameters(page: Page, panes: Vec<PaneState>, editing: RwSignal<Option<usize>
                     None => panes
                         .iter()
                         .copied()
-                        .filter(|p| p.pattern.get_untracked().params.iter().any(|s| s.id == spec.id))
+                        .filter(|p| {
+                            p.pattern
+                                .get_untracked()
+                                .params
+                                .iter()
+                                .any(|s| s.id == spec.id)
+                        })
                         .collect(),
                 };
                 let only = if many && targets.len() < panes.len() {
@@ -158,7 +173,12 @@ fn Parameters(page: Page, panes: Vec<PaneState>, editing: RwSignal<Option<usize>
                 };
                 let on_set = Callback::new(move |v: f64| {
                     for p in &targets {
-                        let at = p.pattern.get_untracked().params.iter().position(|s| s.id == spec.id);
+                        let at = p
+                            .pattern
+                            .get_untracked()
+                            .params
+                            .iter()
+                            .position(|s| s.id == spec.id);
                         if let Some(at) = at {
                             p.values.update(|vs| {
                                 if let Some(slot) = vs.get_mut(at) {
@@ -392,7 +412,9 @@ pub fn Dashboard() -> impl IntoView {
             d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && d != "0" => {
                 let n = (d.as_bytes()[0] - b'1') as usize;
                 if let (Some(info), Some(a)) = (catalogue().get(n), page.panes().first()) {
-                    a.commands.send(Control::Pattern { id: info.id.to_string() });
+                    a.commands.send(Control::Pattern {
+                        id: info.id.to_string(),
+                    });
                 }
             }
             _ => {}

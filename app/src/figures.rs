@@ -158,7 +158,11 @@ fn WaitBreakdown(breakdown: Signal<sim::metrics::Breakdown>) -> impl IntoView {
             ("network", b.network, palette::SKY),
             ("queue", b.queue, palette::ORANGE),
             ("service", b.service, palette::BLUE),
-            ("timeouts & retries", b.other, palette::VERMILLION),
+            (
+                "other: gaps, retries, timeouts",
+                b.other,
+                palette::VERMILLION,
+            ),
         ]
     };
     let total = move || parts().iter().map(|p| p.1).sum::<f64>().max(1e-9);

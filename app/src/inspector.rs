@@ -343,10 +343,20 @@ mod tests {
                 Step::Note { text, .. } => text.clone(),
             })
             .collect();
-        assert_eq!(texts.first().map(String::as_str), Some("wants it"), "{texts:?}");
+        assert_eq!(
+            texts.first().map(String::as_str),
+            Some("wants it"),
+            "{texts:?}"
+        );
         assert!(texts.iter().any(|t| t == "work starts"), "{texts:?}");
-        assert!(texts.iter().filter(|t| t.starts_with('→')).count() >= 2, "{texts:?}");
-        assert!(texts.last().unwrap().starts_with("done — waited"), "{texts:?}");
+        assert!(
+            texts.iter().filter(|t| t.starts_with('→')).count() >= 2,
+            "{texts:?}"
+        );
+        assert!(
+            texts.last().unwrap().starts_with("done — waited"),
+            "{texts:?}"
+        );
         assert!(c.lanes.len() >= 2, "client and service: {:?}", c.lanes);
         assert!(c.rows.windows(2).all(|w| w[0].at <= w[1].at));
     }

@@ -25,6 +25,7 @@ use crate::figures::{Figures, Legend};
 use crate::inspector::Conversation;
 use crate::layout::{layout, Layout};
 use crate::page::Page;
+use crate::palette;
 use crate::playback::{Playback, Recent};
 use crate::series::Series;
 use crate::stage;
@@ -41,6 +42,7 @@ pub const CHARTS: [ChartSpec<'static>; 4] = [
         names: &["p50", "p95", "p99"],
         dashed: &[],
         stacked: false,
+        colours: &[],
     },
     ChartSpec {
         title: "Throughput",
@@ -48,13 +50,20 @@ pub const CHARTS: [ChartSpec<'static>; 4] = [
         names: &["offered", "useful", "on the wire"],
         dashed: &[0],
         stacked: false,
+        colours: &[],
     },
     ChartSpec {
         title: "Where the wait goes",
         unit: "ms",
-        names: &["network", "queue", "service", "other"],
+        names: &["network", "queue", "service", "other (gaps, retries)"],
         dashed: &[],
         stacked: true,
+        colours: &[
+            palette::SKY,
+            palette::ORANGE,
+            palette::BLUE,
+            palette::VERMILLION,
+        ],
     },
     ChartSpec {
         title: "Backlog",
@@ -62,6 +71,7 @@ pub const CHARTS: [ChartSpec<'static>; 4] = [
         names: &["queued", "in flight"],
         dashed: &[],
         stacked: false,
+        colours: &[],
     },
 ];
 const CHART_IDS: [&str; 4] = ["wait-chart", "rate-chart", "breakdown-chart", "depth-chart"];
@@ -264,10 +274,8 @@ impl PaneState {
 
     /// Virtual time the pane has reached (for exports).
     pub fn now(&self) -> sim::Time {
-        self.scene.with_value(|s| {
-            s.as_ref()
-                .map_or(0, |s| s.borrow().playback.latest)
-        })
+        self.scene
+            .with_value(|s| s.as_ref().map_or(0, |s| s.borrow().playback.latest))
     }
 
     /// Opens the inspector on `req`'s conversation and rings its dots.
@@ -305,7 +313,8 @@ fn start(
     chart_els: Vec<HtmlCanvasElement>,
 ) {
     let Some(sc) = context(&stage_el) else {
-        page.notice.set(Some("This browser cannot draw on a canvas.".into()));
+        page.notice
+            .set(Some("This browser cannot draw on a canvas.".into()));
         return;
     };
     let charts: Vec<_> = chart_els
@@ -349,8 +358,14 @@ fn start(
                 if accepted {
                     if let Some(m) = t.metrics {
                         pane.metrics.set(Some(m));
-                        let recent: Vec<Recent> =
-                            scene.borrow().playback.recent.iter().rev().copied().collect();
+                        let recent: Vec<Recent> = scene
+                            .borrow()
+                            .playback
+                            .recent
+                            .iter()
+                            .rev()
+                            .copied()
+                            .collect();
                         if pane.recent.with_untracked(|r| *r != recent) {
                             pane.recent.set(recent);
                         }
@@ -411,10 +426,7 @@ fn theory_text(theory: Option<Theory>, m: &Snapshot) -> String {
         String::new()
     };
     let rho = if t.stable_below_per_s.is_finite() {
-        format!(
-            "ρ = {:.2} (measured {:.2}), ",
-            t.utilisation, m.utilisation
-        )
+        format!("ρ = {:.2} (measured {:.2}), ", t.utilisation, m.utilisation)
     } else {
         String::new()
     };
@@ -454,7 +466,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
         };
         let charts: Option<Vec<HtmlCanvasElement>> = chart_refs
             .iter()
-            .map(|r| r.get().map(|c| -> HtmlCanvasElement { c }))
+            .map(|r| r.get())
             .collect();
         let Some(charts) = charts else {
             return;

@@ -240,13 +240,16 @@ mod tests {
         let mut b = mq.defaults();
         b.set_str("rate", "150").unwrap();
         b.set_str("consumers", "7").unwrap();
-        let panes = vec![
-            (rr(), a.values().to_vec()),
-            (mq, b.values().to_vec()),
-        ];
+        let panes = vec![(rr(), a.values().to_vec()), (mq, b.values().to_vec())];
         let q = page_query(&panes, 42);
-        assert!(q.starts_with("pattern=request-response&vs=message-queue&seed=42"), "{q}");
-        assert!(q.contains("&rate=150") && q.contains("&b.consumers=7"), "{q}");
+        assert!(
+            q.starts_with("pattern=request-response&vs=message-queue&seed=42"),
+            "{q}"
+        );
+        assert!(
+            q.contains("&rate=150") && q.contains("&b.consumers=7"),
+            "{q}"
+        );
         assert!(!q.contains("b.rate"), "shared values are written once: {q}");
         let back = parse(&format!("?{q}"), catalogue()[0]);
         assert!(back.problems.is_empty(), "{:?}", back.problems);
@@ -261,15 +264,26 @@ mod tests {
         let q = "pattern=request-response&vs=request-response&workers=2&b.workers=6";
         let s = parse(q, catalogue()[0]);
         let w = |p: &PaneSettings| {
-            let i = p.info.params.iter().position(|s| s.id == "workers").unwrap();
+            let i = p
+                .info
+                .params
+                .iter()
+                .position(|s| s.id == "workers")
+                .unwrap();
             p.values[i]
         };
         assert_eq!((w(&s.panes[0]), w(&s.panes[1])), (2.0, 6.0));
         let again = page_query(
-            &s.panes.iter().map(|p| (p.info, p.values.clone())).collect::<Vec<_>>(),
+            &s.panes
+                .iter()
+                .map(|p| (p.info, p.values.clone()))
+                .collect::<Vec<_>>(),
             s.seed,
         );
-        assert!(again.contains("&workers=2") && again.contains("&b.workers=6"), "{again}");
+        assert!(
+            again.contains("&workers=2") && again.contains("&b.workers=6"),
+            "{again}"
+        );
     }
 
     #[test]
@@ -289,7 +303,10 @@ mod tests {
     fn percent_escapes_are_decoded() {
         assert_eq!(decode("a%2Cb+c"), "a,b c");
         assert_eq!(decode("100%"), "100%");
-        let s = parse("pattern=request-response&vs=short-polling%2Cwebsocket", catalogue()[0]);
+        let s = parse(
+            "pattern=request-response&vs=short-polling%2Cwebsocket",
+            catalogue()[0],
+        );
         assert_eq!(s.panes.len(), 3);
     }
 }

@@ -7,7 +7,11 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // A navigation the test asked for (compare, remove a pane, a scenario)
+    // aborts what the old page was still loading: not a failure.
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
   });
@@ -43,7 +47,7 @@ export async function slide(page: Page, param: string, position: number) {
 
 /** Types an exact value into a parameter's number field and commits it. */
 export async function typeValue(page: Page, param: string, value: string) {
-  const field = page.locator(`input[type=range][data-param=${param}] + input[type=number]`);
+  const field = page.locator(`.param:has(input[type=range][data-param=${param}]) input[type=number]`);
   await field.fill(value);
   await field.press('Enter');
 }

@@ -203,9 +203,18 @@ mod tests {
     fn bad_exports_are_refused_in_one_line() {
         for (query, says) in [
             (q(&[("pattern", "nope")]), "nope"),
-            (q(&[("pattern", "request-response"), ("rate", "-1")]), "rate"),
-            (q(&[("pattern", "request-response"), ("until_s", "1e9")]), "until_s"),
-            (q(&[("pattern", "request-response"), ("format", "xml")]), "format"),
+            (
+                q(&[("pattern", "request-response"), ("rate", "-1")]),
+                "rate",
+            ),
+            (
+                q(&[("pattern", "request-response"), ("until_s", "1e9")]),
+                "until_s",
+            ),
+            (
+                q(&[("pattern", "request-response"), ("format", "xml")]),
+                "format",
+            ),
         ] {
             let e = render(&query).unwrap_err();
             assert!(e.contains(says) && !e.contains('\n'), "{e}");

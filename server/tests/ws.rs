@@ -254,10 +254,16 @@ async fn the_catalogue_and_the_page_are_served() {
         "/api/export?format=csv&pattern=request-response&until_s=3",
     )
     .await;
-    assert!(csv.contains("t,offered,completed,p50,p95,p99,queue_depth"), "{csv}");
+    assert!(
+        csv.contains("t,offered,completed,p50,p95,p99,queue_depth"),
+        "{csv}"
+    );
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let (status, refused) = http_get_any(&mut stream, addr, "/api/export?pattern=nope").await;
-    assert!(status.starts_with("HTTP/1.1 400") && refused.contains("nope"), "{status}: {refused}");
+    assert!(
+        status.starts_with("HTTP/1.1 400") && refused.contains("nope"),
+        "{status}: {refused}"
+    );
 }
 
 /// A minimal HTTP/1.1 GET, so the tests need no HTTP client crate.
