@@ -64,4 +64,4 @@ e2e:
 ## Engine and wire figures (ratios against in-run baselines), frame timing in Chromium.
 bench: setup setup-e2e build
 	cargo bench -p sim
-	cd end2end && node bench/frames.mjs
+	cd end2end && node bench/frames.mjs && node bench/coldload.mjs
