@@ -199,7 +199,7 @@ impl Conversation {
 
 const ROW_H: f64 = 26.0;
 const TIME_W: f64 = 92.0;
-const LANE_W: f64 = 130.0;
+const LANE_W: f64 = 150.0;
 const HEAD_H: f64 = 34.0;
 
 /// The inspector panel: the diagram, or how to get one.
@@ -238,7 +238,8 @@ pub fn Inspector(
 
 fn diagram(c: &Conversation) -> impl IntoView {
     let n = c.lanes.len().max(1);
-    let width = TIME_W + LANE_W * n as f64 + 20.0;
+    // Room on the right for the last lane's notes.
+    let width = TIME_W + LANE_W * n as f64 + 300.0;
     let height = HEAD_H + ROW_H * (c.rows.len() as f64 + 1.0);
     let x = |lane: usize| TIME_W + LANE_W * (lane as f64 + 0.5);
     let t0 = c.rows.first().map_or(0, |r| r.at);
@@ -323,7 +324,7 @@ fn diagram(c: &Conversation) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playback::tests::run_ticks;
+    use crate::playback::tests::{run_ticks, run_ticks_of};
 
     #[test]
     fn a_request_response_conversation_reads_in_order() {
@@ -359,5 +360,29 @@ mod tests {
         );
         assert!(c.lanes.len() >= 2, "client and service: {:?}", c.lanes);
         assert!(c.rows.windows(2).all(|w| w[0].at <= w[1].at));
+    }
+
+    #[test]
+    fn a_polled_update_shows_the_answer_that_brought_it() {
+        let (pb, sim) = run_ticks_of("short-polling", 150);
+        let done = pb
+            .recent
+            .iter()
+            .find(|r| r.wait.is_some())
+            .expect("some update reached a client in five seconds");
+        let c = Conversation::build(0, done.req, &pb.conversation(done.req), sim.topology());
+        let arrow = c.rows.iter().find_map(|r| match &r.step {
+            Step::Arrow {
+                from, to, label, ..
+            } => Some((c.lanes[*from].clone(), c.lanes[*to].clone(), label.clone())),
+            _ => None,
+        });
+        let (from, to, _) = arrow.expect("the answer is drawn");
+        assert_eq!(from, "server");
+        assert!(to.starts_with("client"), "{to}");
+        assert!(c
+            .rows
+            .iter()
+            .any(|r| matches!(&r.step, Step::Note { text, .. } if text == "arrives")));
     }
 }

@@ -464,10 +464,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
         let Some(stage_el) = stage_ref.get() else {
             return;
         };
-        let charts: Option<Vec<HtmlCanvasElement>> = chart_refs
-            .iter()
-            .map(|r| r.get())
-            .collect();
+        let charts: Option<Vec<HtmlCanvasElement>> = chart_refs.iter().map(|r| r.get()).collect();
         let Some(charts) = charts else {
             return;
         };

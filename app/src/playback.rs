@@ -203,14 +203,33 @@ impl Playback {
     /// Every event of `req`'s conversation still in the log, in order:
     /// those naming it, and those of the messages sent for it.
     pub fn conversation(&self, req: ReqId) -> Vec<Event> {
-        let mut msgs: Vec<MsgId> = Vec::new();
-        let mut out = Vec::new();
-        for e in &self.log {
-            let mine = match e.what {
-                What::Sent { msg, req: r, .. } if r == req => {
-                    msgs.push(msg);
-                    true
-                }
+        let mut msgs: Vec<MsgId> = self
+            .log
+            .iter()
+            .filter_map(|e| match e.what {
+                What::Sent { msg, req: r, .. } if r == req => Some(msg),
+                _ => None,
+            })
+            .collect();
+        if msgs.is_empty() {
+            // Updates reach a client inside an answer that names no single
+            // update (polling, streams): the message delivered to the
+            // completing client at the completion instant brought it.
+            let done = self.log.iter().find_map(|e| match e.what {
+                What::Completed { req: r, node, .. } if r == req => Some((e.at, node)),
+                _ => None,
+            });
+            if let Some((at, node)) = done {
+                msgs.extend(self.log.iter().filter_map(|e| match e.what {
+                    What::Delivered { msg, node: n } if e.at == at && n == node => Some(msg),
+                    _ => None,
+                }));
+            }
+        }
+        self.log
+            .iter()
+            .filter(|e| match e.what {
+                What::Sent { msg, req: r, .. } => r == req || msgs.contains(&msg),
                 What::Offered { req: r, .. }
                 | What::TimedOut { req: r, .. }
                 | What::Completed { req: r, .. }
@@ -223,12 +242,9 @@ impl Playback {
                 | What::Delivered { msg, .. }
                 | What::Dropped { msg, .. } => msgs.contains(&msg),
                 _ => false,
-            };
-            if mine {
-                out.push(*e);
-            }
-        }
-        out
+            })
+            .copied()
+            .collect()
     }
 
     /// Sets the service's counts after events were coalesced away.
@@ -375,7 +391,12 @@ pub(crate) mod tests {
     use std::borrow::Cow;
 
     pub(crate) fn run_ticks(ticks: usize) -> (Playback, Simulation) {
-        let info = find_pattern("request-response").unwrap();
+        run_ticks_of("request-response", ticks)
+    }
+
+    /// Feeds `ticks` ticks of a default run of `pattern` through a playback.
+    pub(crate) fn run_ticks_of(pattern: &str, ticks: usize) -> (Playback, Simulation) {
+        let info = find_pattern(pattern).unwrap();
         let mut sim = Simulation::new(
             info.defaults(),
             1,
