@@ -34,14 +34,14 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         id: "black-friday",
         title: "Black Friday: request-response vs a message queue under a spike",
-        query: "pattern=request-response&vs=message-queue&rate=150&service_ms=20&workers=2&consumers=2&timeout_ms=1000&queue_cap=100",
-        question: "Both sides can serve 100 jobs a second; 150 a second arrive. What happens to each?",
+        query: "pattern=request-response&vs=message-queue&rate=60&spike_at_s=10&spike_s=20&spike_x=2.5&service_ms=20&workers=2&consumers=2&timeout_ms=1000&queue_cap=100",
+        question: "Both sides serve 100 jobs a second and 60 a second arrive. From t = 10 s to 30 s a spike brings 150 a second. What happens to each side, during and after the spike?",
         choices: &[
-            "Both slow down the same way",
-            "Request-response turns customers away; the queue accepts everything but the wait keeps growing",
+            "Both slow down the same way and recover together",
+            "Request-response turns customers away during the spike; the queue accepts everything, falls behind, and catches up afterwards",
             "The message queue loses jobs; request-response keeps up",
         ],
-        watch: "Left: 503s and timeouts once the queue of 100 is full, waiting time capped near the timeout. Right: nothing is lost, the backlog chart climbs and the wait grows without bound. Drag the rate back below 100 and see who recovers and how fast.",
+        watch: "During the spike, left: 503s and timeouts once its queue of 100 is full, waits capped near the timeout — it recovers the moment the spike ends. Right: nothing is lost; the backlog chart climbs by about 50 a second, then drains at 40 a second after the spike, so the wait stays high well after it. The queue turns a spike into delay; request-response turns it into errors.",
     },
     Preset {
         id: "webhook-down-60s",

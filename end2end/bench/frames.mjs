@@ -61,8 +61,8 @@ try {
   await page.setContent('<html><body><canvas width=800 height=400></canvas></body></html>');
   const base = await frameTimes(page, SECONDS);
 
-  // 2,000 req/s with 500 ms one-way latency: ~2,000 messages on the wire.
-  await page.goto(`http://127.0.0.1:${PORT}/?rate=2000&net_ms=500&jitter_ms=0&workers=256&service_ms=1&queue_cap=1000`);
+  // 2,100 req/s with 500 ms one-way latency: over 2,000 messages on the wire.
+  await page.goto(`http://127.0.0.1:${PORT}/?rate=2100&net_ms=500&jitter_ms=0&workers=256&service_ms=1&queue_cap=1000`);
   await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
   await page.waitForTimeout(2000);
   const inFlight = await page.getByTestId('in-flight').textContent();

@@ -178,7 +178,7 @@ test('a scenario opens paused on a prediction, then runs and says what to watch'
   await page.getByTestId('presets').selectOption('black-friday');
   const prompt = page.getByTestId('prompt');
   await expect(prompt).toBeVisible();
-  await expect(prompt).toContainText('150 a second arrive');
+  await expect(prompt).toContainText('a spike brings 150 a second');
   await expect(page.locator('[data-testid^=pane-]')).toHaveCount(2);
   await expect(page.getByTestId('pane-b').getByTestId('pattern-picker')).toHaveValue('message-queue');
   await expect(page.getByTestId('play')).toHaveText(/Play/);
@@ -190,10 +190,17 @@ test('a scenario opens paused on a prediction, then runs and says what to watch'
   await expect(page.getByTestId('observe')).toContainText('You predicted');
   await expect(page.getByTestId('play')).toHaveText(/Pause/);
   await allLive(page, 2);
-  // Above capacity: request-response turns requests away, the queue grows.
+  // Fast forward into the spike (from t = 10 s): request-response turns
+  // requests away, the queue's backlog grows.
+  await page.locator('body').press('ArrowRight');
+  await page.locator('body').press('ArrowRight');
+  await expect(page.getByTestId('speed')).toHaveValue('5');
   await expect
-    .poll(async () => parseInt((await page.getByTestId('pane-b').getByTestId('queue').textContent()) ?? '0'), { timeout: 15_000 })
+    .poll(async () => parseInt((await page.getByTestId('pane-b').getByTestId('queue').textContent()) ?? '0'), { timeout: 20_000 })
     .toBeGreaterThan(50);
+  await expect
+    .poll(async () => (await page.getByTestId('pane-a').getByTestId('totals').textContent()) ?? '', { timeout: 20_000 })
+    .toMatch(/503|timeout/);
   expect(errors).toEqual([]);
 });
 

@@ -9,8 +9,9 @@ use rand::Rng;
 
 use crate::dist::exp_gap;
 use crate::event::{MsgId, MsgKind, ReqId, What};
+use crate::params::ParamSet;
 use crate::recorder::Recorder;
-use crate::time::Time;
+use crate::time::{self, Time};
 use crate::topology::{LinkId, Topology};
 
 /// Where and when a message sent now will end its hop.
@@ -82,28 +83,118 @@ impl Net {
     }
 }
 
-/// Open-loop Poisson arrivals at `rate` per second.
+/// A stretch of virtual time during which the offered load is multiplied.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Spike {
+    pub at: Time,
+    pub len: Time,
+    pub factor: f64,
+}
+
+impl Spike {
+    /// No spike: zero length or a factor of one.
+    fn is_off(&self) -> bool {
+        self.len == 0 || self.factor == 1.0
+    }
+}
+
+/// Open-loop Poisson arrivals at `rate` per second, times the spike's
+/// factor while a spike lasts.
 pub struct Workload {
     rate: f64,
+    spike: Spike,
     /// Bumped when the rate changes so an already scheduled arrival can be
     /// recognised as stale and ignored.
     generation: u64,
     next_req: ReqId,
 }
 
+/// The spike a pattern's parameters describe (none if it has no spike
+/// parameters).
+fn spike_of(p: &ParamSet) -> Spike {
+    if !p.specs().iter().any(|s| s.id == "spike_s") {
+        return Spike::default();
+    }
+    Spike {
+        at: time::from_secs(p.get("spike_at_s")),
+        len: time::from_secs(p.get("spike_s")),
+        factor: p.get("spike_x"),
+    }
+}
+
+/// The parameters a workload reads.
+const READS: [&str; 4] = ["rate", "spike_at_s", "spike_s", "spike_x"];
+
 impl Workload {
     pub fn new(rate: f64) -> Self {
         Workload {
             rate,
+            spike: Spike::default(),
             generation: 0,
             next_req: 0,
         }
     }
 
+    /// The workload a pattern's parameters describe: `rate`, and the spike
+    /// where the pattern offers one.
+    pub fn from_params(p: &ParamSet) -> Self {
+        let mut w = Workload::new(p.get("rate"));
+        w.spike = spike_of(p);
+        w
+    }
+
+    /// Whether `id` changes the workload.
+    pub fn reads(id: &str) -> bool {
+        READS.contains(&id)
+    }
+
+    /// Re-reads rate and spike; arrivals scheduled before are now stale.
+    pub fn set_from(&mut self, p: &ParamSet) {
+        self.rate = p.get("rate");
+        self.spike = spike_of(p);
+        self.generation += 1;
+    }
+
+    /// The offered rate at `t`.
+    pub fn rate_at(&self, t: Time) -> f64 {
+        let s = &self.spike;
+        if !s.is_off() && t >= s.at && t < s.at + s.len {
+            self.rate * s.factor
+        } else {
+            self.rate
+        }
+    }
+
+    /// The next instant after `t` where the rate changes, if any.
+    fn boundary_after(&self, t: Time) -> Option<Time> {
+        let s = &self.spike;
+        if s.is_off() {
+            None
+        } else if t < s.at {
+            Some(s.at)
+        } else if t < s.at + s.len {
+            Some(s.at + s.len)
+        } else {
+            None
+        }
+    }
+
     /// When the next arrival after `now` comes, and its generation; `None`
-    /// at rate 0.
+    /// when no more arrivals will come. The rate is piecewise constant and
+    /// Poisson arrivals are memoryless, so a gap that would cross a change
+    /// is redrawn from the change at the new rate: exact, and without a
+    /// spike the draws are the same as a plain Poisson stream's.
     pub fn next<R: Rng + ?Sized>(&self, now: Time, rng: &mut R) -> Option<(Time, u64)> {
-        exp_gap(self.rate, rng).map(|gap| (now + gap, self.generation))
+        let mut t = now;
+        loop {
+            let boundary = self.boundary_after(t);
+            match exp_gap(self.rate_at(t), rng) {
+                Some(gap) if boundary.is_none_or(|b| t + gap < b) => {
+                    return Some((t + gap, self.generation))
+                }
+                _ => t = boundary?,
+            }
+        }
     }
 
     /// Changes the rate; arrivals scheduled before are now stale. Poisson

@@ -590,6 +590,33 @@ pub const IDEMPOTENCY: ParamSpec = ParamSpec {
     live: true,
 };
 
+pub const SPIKE_AT_S: ParamSpec = ParamSpec {
+    id: "spike_at_s",
+    name: "Spike starts at",
+    unit: "s",
+    help: "Virtual time at which a load spike begins.",
+    kind: number(0.0, 3_600.0, 10.0, 1.0, false, false),
+    live: true,
+};
+
+pub const SPIKE_S: ParamSpec = ParamSpec {
+    id: "spike_s",
+    name: "Spike length",
+    unit: "s",
+    help: "How long the load spike lasts (0: no spike).",
+    kind: number(0.0, 3_600.0, 0.0, 1.0, false, false),
+    live: true,
+};
+
+pub const SPIKE_X: ParamSpec = ParamSpec {
+    id: "spike_x",
+    name: "Spike size",
+    unit: "×",
+    help: "The offered load during the spike, as a multiple of the rate.",
+    kind: number(1.0, 20.0, 3.0, 0.1, false, false),
+    live: true,
+};
+
 pub const OUTAGE_AT_S: ParamSpec = ParamSpec {
     id: "outage_at_s",
     name: "Outage starts at",

@@ -55,6 +55,9 @@ pub const PARAMS: &[ParamSpec] = &[
         },
         ..params::RATE
     },
+    params::SPIKE_AT_S,
+    params::SPIKE_S,
+    params::SPIKE_X,
     ParamSpec {
         kind: params::Kind::Number {
             min: 1.0,
@@ -245,7 +248,7 @@ impl EventChoreography {
             topo.add_link(first + i + 1, first + i, net, jitter, 0.0);
         }
         EventChoreography {
-            workload: Workload::new(params.get("rate")),
+            workload: Workload::from_params(&params),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
             fail_rate: params.get("fail_rate"),
@@ -509,8 +512,10 @@ impl Pattern for EventChoreography {
         self.params.set(id, value)?;
         self.now = self.now.max(now);
         match id {
-            "rate" => {
-                self.workload.set_rate(value);
+            id if Workload::reads(id) => {
+                // Poisson arrivals are memoryless: drawing afresh from now at
+                // the new rate (or spike) is exact.
+                self.workload.set_from(&self.params);
                 self.schedule_arrival();
             }
             "fail_rate" => self.fail_rate = value,

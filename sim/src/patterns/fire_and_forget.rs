@@ -33,6 +33,9 @@ pub const ID: &str = "fire-and-forget";
 
 pub const PARAMS: &[ParamSpec] = &[
     params::RATE,
+    params::SPIKE_AT_S,
+    params::SPIKE_S,
+    params::SPIKE_X,
     params::CLIENTS,
     params::SERVICE_MS,
     params::SERVICE_DIST,
@@ -164,7 +167,7 @@ impl FireAndForget {
             faults: ServiceFaults::from_params(&params),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            workload: Workload::new(params.get("rate")),
+            workload: Workload::from_params(&params),
             params,
             topo,
             service,
@@ -390,8 +393,10 @@ impl Pattern for FireAndForget {
         self.params.set(id, value)?;
         self.now = self.now.max(now);
         match id {
-            "rate" => {
-                self.workload.set_rate(value);
+            id if Workload::reads(id) => {
+                // Poisson arrivals are memoryless: drawing afresh from now at
+                // the new rate (or spike) is exact.
+                self.workload.set_from(&self.params);
                 self.schedule_arrival();
             }
             "service_ms" => self.service_mean = time::from_ms(value),

@@ -53,6 +53,9 @@ pub const PARAMS: &[ParamSpec] = &[
         },
         ..params::RATE
     },
+    params::SPIKE_AT_S,
+    params::SPIKE_S,
+    params::SPIKE_X,
     ParamSpec {
         name: "Publishers",
         help: "Publisher nodes sharing the publish rate.",
@@ -243,7 +246,7 @@ impl PublishSubscribe {
         }
         PublishSubscribe {
             faults: ServiceFaults::from_params(&params),
-            workload: Workload::new(params.get("rate")),
+            workload: Workload::from_params(&params),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
             slow_factor: params.get("slow_factor"),
@@ -608,8 +611,10 @@ impl Pattern for PublishSubscribe {
         self.params.set(id, value)?;
         self.now = self.now.max(now);
         match id {
-            "rate" => {
-                self.workload.set_rate(value);
+            id if Workload::reads(id) => {
+                // Poisson arrivals are memoryless: drawing afresh from now at
+                // the new rate (or spike) is exact.
+                self.workload.set_from(&self.params);
                 self.schedule_arrival();
             }
             "service_ms" => self.service_mean = time::from_ms(value),

@@ -43,6 +43,9 @@ pub const ID: &str = "request-response";
 
 pub const PARAMS: &[ParamSpec] = &[
     params::RATE,
+    params::SPIKE_AT_S,
+    params::SPIKE_S,
+    params::SPIKE_X,
     params::CLIENTS,
     params::SERVICE_MS,
     params::SERVICE_DIST,
@@ -174,7 +177,6 @@ struct Job {
 /// Parameter values in the form the hot path uses.
 #[derive(Clone, Copy)]
 struct Config {
-    rate: f64,
     service_mean: Time,
     dist: ServiceDist,
     workers: u32,
@@ -187,7 +189,6 @@ struct Config {
 impl Config {
     fn from(p: &ParamSet) -> Self {
         Config {
-            rate: p.get("rate"),
             service_mean: time::from_ms(p.get("service_ms")),
             dist: ServiceDist::from_index(p.get("service_dist") as usize),
             workers: p.get("workers") as u32,
@@ -240,8 +241,9 @@ impl RequestResponse {
             topo.add_link(service, i, net, jitter, loss);
         }
         let station = Station::new(service, cfg.workers, cfg.queue_cap);
-        let params_copy = params.clone();
         RequestResponse {
+            workload: Workload::from_params(&params),
+            faults: ServiceFaults::from_params(&params),
             params,
             cfg,
             topo,
@@ -251,10 +253,8 @@ impl RequestResponse {
             rng: Streams::new(seed),
             now: 0,
             net: Net::default(),
-            workload: Workload::new(cfg.rate),
             pending: HashMap::with_capacity(1024),
             station,
-            faults: ServiceFaults::from_params(&params_copy),
         }
     }
 
@@ -648,10 +648,10 @@ impl Pattern for RequestResponse {
         self.now = self.now.max(now);
         self.cfg = Config::from(&self.params);
         match id {
-            "rate" => {
-                // Poisson arrivals are memoryless: drawing a fresh gap from
-                // now at the new rate is exact.
-                self.workload.set_rate(self.cfg.rate);
+            id if Workload::reads(id) => {
+                // Poisson arrivals are memoryless: drawing afresh from now at
+                // the new rate (or spike) is exact.
+                self.workload.set_from(&self.params);
                 self.schedule_arrival();
             }
             "workers" => {

@@ -47,6 +47,9 @@ pub const PARAMS: &[ParamSpec] = &[
         },
         ..params::RATE
     },
+    params::SPIKE_AT_S,
+    params::SPIKE_S,
+    params::SPIKE_X,
     ParamSpec {
         help: "Clients in the chat room; each message goes to all the others.",
         kind: params::Kind::Number {
@@ -254,7 +257,7 @@ impl WebSocket {
             topo.add_link(server, i, net, jitter, 0.0);
         }
         WebSocket {
-            workload: Workload::new(params.get("rate")),
+            workload: Workload::from_params(&params),
             service_mean: time::from_ms(params.get("service_ms")),
             dist: ServiceDist::from_index(params.get("service_dist") as usize),
             heartbeat: time::from_ms(params.get("heartbeat_ms")),
@@ -667,8 +670,10 @@ impl Pattern for WebSocket {
         self.params.set(id, value)?;
         self.now = self.now.max(now);
         match id {
-            "rate" => {
-                self.workload.set_rate(value);
+            id if Workload::reads(id) => {
+                // Poisson arrivals are memoryless: drawing afresh from now at
+                // the new rate (or spike) is exact.
+                self.workload.set_from(&self.params);
                 self.schedule_arrival();
             }
             "heartbeat_ms" => self.heartbeat = time::from_ms(value),
