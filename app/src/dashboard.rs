@@ -17,7 +17,7 @@ use crate::inspector::Inspector;
 use crate::page::Page;
 use crate::pane::{Pane, PaneState};
 use crate::presets::{self, Preset, PRESETS};
-use crate::url::{pane_query, parse, MAX_PANES};
+use crate::url::{parse, MAX_PANES};
 
 /// Speeds offered in the speed menu (and stepped through with ←/→).
 const SPEEDS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
@@ -50,6 +50,46 @@ fn prefers_reduced_motion() -> bool {
         .ok()
         .flatten()
         .is_some_and(|m| m.matches())
+}
+
+/// Downloads a pane's run as replayed by the server from its recipe: a
+/// hidden form posted to `/api/export`, answered as an attachment, so the
+/// browser saves it without leaving the page.
+fn post_export(pane: &PaneState, seed: u64, format: &str) {
+    let Ok(recipe) = serde_json::to_string(&pane.recipe(seed)) else {
+        return;
+    };
+    let doc = document();
+    // One hidden form, reused: removing a form right after submitting it
+    // could cancel the submission.
+    let form = match doc.get_element_by_id("export-form") {
+        Some(f) => f,
+        None => {
+            let Ok(f) = doc.create_element("form") else {
+                return;
+            };
+            f.set_id("export-form");
+            let _ = f.set_attribute("method", "post");
+            let _ = f.set_attribute("action", "/api/export");
+            let _ = f.set_attribute("style", "display: none");
+            if let Some(body) = doc.body() {
+                let _ = body.append_child(&f);
+            }
+            f
+        }
+    };
+    form.set_inner_html("");
+    for (name, value) in [("recipe", recipe.as_str()), ("format", format)] {
+        if let Ok(input) = doc.create_element("input") {
+            let _ = input.set_attribute("type", "hidden");
+            let _ = input.set_attribute("name", name);
+            let _ = input.set_attribute("value", value);
+            let _ = form.append_child(&input);
+        }
+    }
+    if let Some(f) = form.dyn_ref::<web_sys::HtmlFormElement>() {
+        let _ = f.submit();
+    }
 }
 
 /// Composes every pane's charts into one PNG and downloads it.
@@ -451,13 +491,6 @@ pub fn Dashboard() -> impl IntoView {
         let _ = clipboard.write_text(&href);
         notice.set(Some(format!("Link copied: {href}")));
     };
-    let export_href = move |p: PaneState, format: &str| {
-        let until = sim::time::to_secs(p.metrics.get().map_or(0, |m| m.at)).max(1.0);
-        format!(
-            "/api/export?format={format}&until_s={until:.3}&{}",
-            pane_query(p.pattern.get(), &p.values.get(), page.seed.get())
-        )
-    };
 
     view! {
         <div class="page" class:projector=move || projector.get() class:compare=move || panes.with(|p| p.len() > 1)>
@@ -548,10 +581,12 @@ pub fn Dashboard() -> impl IntoView {
                     {move || panes.get().into_iter().map(|p| {
                         let suffix = if panes.with_untracked(|v| v.len() > 1) { format!(" {}", p.name()) } else { String::new() };
                         view! {
-                            <a class="button" data-testid=format!("export-ndjson-{}", p.name().to_lowercase()) download="" href=move || export_href(p, "ndjson")
-                                title="The run's events, one JSON object per line">{format!("Events{suffix}")}</a>
-                            <a class="button" data-testid=format!("export-csv-{}", p.name().to_lowercase()) download="" href=move || export_href(p, "csv")
-                                title="Per-second metrics, the columns of switchboard simulate --format csv">{format!("CSV{suffix}")}</a>
+                            <button data-testid=format!("export-ndjson-{}", p.name().to_lowercase())
+                                title="The run's events, one JSON object per line — replayed exactly, live changes included"
+                                on:click=move |_| post_export(&p, page.seed.get_untracked(), "ndjson")>{format!("Events{suffix}")}</button>
+                            <button data-testid=format!("export-csv-{}", p.name().to_lowercase())
+                                title="Per-second metrics, the columns of switchboard simulate --format csv"
+                                on:click=move |_| post_export(&p, page.seed.get_untracked(), "csv")>{format!("CSV{suffix}")}</button>
                         }
                     }).collect_view()}
                 </span>

@@ -13,7 +13,7 @@ use leptos::html;
 use leptos::prelude::*;
 use sim::metrics::Snapshot;
 use sim::run::Theory;
-use sim::wire::{Control, Frame, Hello};
+use sim::wire::{Change, Control, Frame, Hello, Recipe};
 use sim::{catalogue, find_pattern, ParamSet, PatternInfo};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -241,6 +241,9 @@ pub struct PaneState {
     pub commands: Commands,
     pub scene: StoredValue<Option<Rc<RefCell<Scene>>>, LocalStorage>,
     pub canvases: StoredValue<Option<Rc<Canvases>>, LocalStorage>,
+    /// The current run's starting values and every live change with its
+    /// virtual time: what an export replays.
+    history: StoredValue<(Vec<f64>, Vec<Change>)>,
 }
 
 impl PaneState {
@@ -258,6 +261,7 @@ impl PaneState {
             commands: Commands::new(page.notice),
             scene: StoredValue::new_local(None),
             canvases: StoredValue::new_local(None),
+            history: StoredValue::new((Vec::new(), Vec::new())),
         }
     }
 
@@ -294,6 +298,18 @@ impl PaneState {
             }
         }
         page.inspect.set(conv);
+    }
+
+    /// The recipe that replays this pane's run up to now.
+    pub fn recipe(&self, seed: u64) -> Recipe {
+        let (values, changes) = self.history.get_value();
+        Recipe {
+            pattern: self.pattern.get_untracked().id.to_string(),
+            seed,
+            values,
+            changes,
+            until: self.now().max(sim::time::MS),
+        }
     }
 
     pub fn highlight(&self, req: Option<sim::event::ReqId>) {
@@ -337,6 +353,7 @@ fn start(
                 let info = find_pattern(&h.pattern).unwrap_or(catalogue()[0]);
                 pane.pattern.set(info);
                 pane.run.set(h.run);
+                pane.history.set_value((h.values.clone(), Vec::new()));
                 page.hello(pane.index, h.playing, h.speed, h.seed);
                 pane.values.set(h.values);
                 pane.metrics.set(None);
@@ -376,8 +393,18 @@ fn start(
                     }
                 }
             }
-            Frame::Params { run: r, values: vs } => {
+            Frame::Params {
+                run: r,
+                at,
+                values: vs,
+            } => {
                 if r == pane.run.get_untracked() {
+                    pane.history.update_value(|(_, changes)| {
+                        changes.push(Change {
+                            at,
+                            values: vs.clone(),
+                        })
+                    });
                     pane.values.set(vs);
                     page.sync_url();
                 }

@@ -1,4 +1,5 @@
 import { test, expect, type Page, type Locator } from '@playwright/test';
+import fs from 'node:fs';
 import { openLive, pixels, slide, watchErrors } from './helpers';
 
 /** Waits until every pane on the page is live and counting. */
@@ -204,27 +205,40 @@ test('a scenario opens paused on a prediction, then runs and says what to watch'
   expect(errors).toEqual([]);
 });
 
-test('export: events as NDJSON, metrics as the CLI CSV, charts as PNG', async ({ page }) => {
-  await openLive(page, '/?pattern=webhooks&seed=5');
+test('export: the watched run (live changes included) as NDJSON and CLI-columns CSV, charts as PNG', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, '/?pattern=request-response&seed=5&rate=50&workers=8');
   await page.waitForTimeout(1500);
-  const csvHref = await page.getByTestId('export-csv-a').getAttribute('href');
-  expect(csvHref).toContain('format=csv');
-  expect(csvHref).toContain('pattern=webhooks');
-  expect(csvHref).toContain('seed=5');
-  const csv = await (await page.request.get(csvHref!)).text();
-  const lines = csv.trim().split('\n');
-  expect(lines[0]).toBe('t,offered,completed,p50,p95,p99,queue_depth');
-  expect(lines.length).toBeGreaterThan(1);
-  const ndHref = await page.getByTestId('export-ndjson-a').getAttribute('href');
-  const nd = await (await page.request.get(ndHref!)).text();
-  const events = nd.trim().split('\n').map((l) => JSON.parse(l));
-  expect(events.length).toBeGreaterThan(10);
-  expect(events[0]).toHaveProperty('at');
-  expect(events[0]).toHaveProperty('what');
-  const download = page.waitForEvent('download');
+  // A live change mid-run: the export must replay it at its virtual time.
+  await slide(page, 'rate', 700);
+  const rate = parseFloat((await page.getByTestId('value-rate').textContent()) ?? '0');
+  expect(rate).toBeGreaterThan(400);
+  await page.waitForTimeout(2500);
+  const csvDownload = page.waitForEvent('download');
+  await page.getByTestId('export-csv-a').click();
+  const csvFile = await csvDownload;
+  expect(csvFile.suggestedFilename()).toMatch(/^switchboard-request-response-seed5-\d+s\.csv$/);
+  const csv = fs.readFileSync(await csvFile.path(), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('t,offered,completed,p50,p95,p99,queue_depth');
+  const offered = csv.slice(1).map((l) => parseFloat(l.split(',')[1]));
+  // First whole second at 50 req/s, the last at the new rate.
+  expect(offered[0]).toBeLessThan(100);
+  expect(offered[offered.length - 1]).toBeGreaterThan(0.6 * rate);
+  const ndDownload = page.waitForEvent('download');
+  await page.getByTestId('export-ndjson-a').click();
+  const nd = fs.readFileSync(await (await ndDownload).path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(nd.length).toBeGreaterThan(100);
+  expect(nd[0]).toHaveProperty('at');
+  expect(nd[0]).toHaveProperty('what');
+  // The page is still the dashboard, still live.
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  const png = page.waitForEvent('download');
   await page.getByTestId('png').click();
-  const file = await download;
-  expect(file.suggestedFilename()).toMatch(/^switchboard-charts-seed5\.png$/);
+  expect((await png).suggestedFilename()).toMatch(/^switchboard-charts-seed5\.png$/);
+  // A link's own run is exported by GET with the CLI's columns.
+  const linkCsv = await (await page.request.get('/api/export?format=csv&pattern=webhooks&seed=5&until_s=3')).text();
+  expect(linkCsv.split('\n')[0]).toBe('t,offered,completed,p50,p95,p99,queue_depth');
+  expect(errors).toEqual([]);
 });
 
 test('keyboard: speed with arrows, patterns with digits, help with ?, projector with P', async ({ page }) => {

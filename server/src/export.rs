@@ -1,17 +1,22 @@
-//! `GET /api/export`: a run's events (NDJSON) or per-second metrics (CSV).
+//! Exports: a run's events (NDJSON) or per-second metrics (CSV, the columns
+//! of `switchboard simulate --format csv`), made by simulating the run again
+//! — the engine gives the same events for the same seed, values and live
+//! changes at the same virtual times.
 //!
-//! The query is the dashboard's own (`pattern`, `seed`, parameters) plus
-//! `until_s` (how far the run got) and `format`. The run is simulated again
-//! from t = 0 — a seed and parameters give the same events every time — so
-//! the export is exactly what the link it came from reproduces, and the CSV
-//! has the columns of `switchboard simulate --format csv`.
+//! - `GET /api/export?pattern=…&seed=…&<params>&until_s=…&format=…`: the
+//!   run a link describes (its settings from t = 0).
+//! - `POST /api/export` with form fields `recipe` (a JSON [`Recipe`]: the
+//!   viewed run's starting values and every live change with its virtual
+//!   time) and `format`: exactly the run the class watched.
 
 use std::fmt::Write as _;
 
-use axum::extract::Query;
+use axum::extract::{Form, Query};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use sim::run::Options;
+use sim::wire::Recipe;
 use sim::{find_pattern, Simulation};
 
 /// Longest exported run, in virtual seconds.
@@ -73,53 +78,130 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
 pub fn render(query: &[(String, String)]) -> Result<(String, String), String> {
     let r = read(query)?;
     let id = r.params.pattern();
-    let until = sim::time::from_secs(r.until_s);
-    let mut sim = Simulation::new(
-        r.params,
-        r.seed,
-        Options {
-            keep_events: r.ndjson,
-            series: !r.ndjson,
-        },
-    );
+    let sim = Simulation::new(r.params, r.seed, options(r.ndjson));
     let name = format!("switchboard-{id}-seed{}-{:.0}s", r.seed, r.until_s);
-    if !r.ndjson {
-        sim.advance_to(until);
-        return Ok((crate::cli::csv(&sim), format!("{name}.csv")));
-    }
-    let mut out = String::new();
-    let mut lines = 0;
-    let mut t = 0;
-    while t < until {
-        t = (t + sim::time::SECOND).min(until);
-        sim.advance_to(t);
-        for e in sim.events() {
-            lines += 1;
-            if lines > MAX_EXPORT_EVENTS {
-                return Err(format!(
-                    "the run has more than {MAX_EXPORT_EVENTS} events by {:.0} s: export a shorter stretch or use `switchboard simulate`",
-                    sim::time::to_secs(t)
-                ));
-            }
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string(e).map_err(|e| e.to_string())?
-            );
-        }
-        sim.clear_events();
-    }
-    Ok((out, format!("{name}.ndjson")))
+    output(sim, &[], sim::time::from_secs(r.until_s), r.ndjson, name)
 }
 
-pub async fn export(Query(query): Query<Vec<(String, String)>>) -> Response {
+fn options(ndjson: bool) -> Options {
+    Options {
+        keep_events: ndjson,
+        series: !ndjson,
+    }
+}
+
+/// Replays a viewed run: its starting values, then each live change at its
+/// virtual time.
+pub fn render_recipe(recipe: &Recipe, ndjson: bool) -> Result<(String, String), String> {
+    let info = find_pattern(&recipe.pattern).map_err(|e| e.to_string())?;
+    let mut params = info.defaults();
+    params.set_all(&recipe.values).map_err(|e| e.to_string())?;
+    let until = recipe.until;
+    if until == 0 || until > sim::time::from_secs(MAX_EXPORT_S) {
+        return Err(format!(
+            "until = {} s is out of range: expected from 0 to {MAX_EXPORT_S} virtual seconds",
+            sim::time::to_secs(until)
+        ));
+    }
+    let mut last = 0;
+    for c in &recipe.changes {
+        if c.at < last || c.values.len() != info.params.len() {
+            return Err("the recipe's changes are out of order or malformed".into());
+        }
+        last = c.at;
+    }
+    let sim = Simulation::new(params, recipe.seed, options(ndjson));
+    let name = format!(
+        "switchboard-{}-seed{}-{:.0}s",
+        info.id,
+        recipe.seed,
+        sim::time::to_secs(until)
+    );
+    output(sim, &recipe.changes, until, ndjson, name)
+}
+
+/// Runs `sim` to `until`, applying `changes` on the way, and renders it.
+fn output(
+    mut sim: Simulation,
+    changes: &[sim::wire::Change],
+    until: sim::Time,
+    ndjson: bool,
+    name: String,
+) -> Result<(String, String), String> {
+    let mut out = String::new();
+    let mut lines = 0;
+    let mut pending = changes.iter().peekable();
+    let mut t = 0;
+    while t < until {
+        let next_change = pending.peek().map(|c| c.at).filter(|&at| at < until);
+        t = (t + sim::time::SECOND).min(until);
+        if let Some(at) = next_change.filter(|&at| at <= t) {
+            t = at;
+        }
+        sim.advance_to(t);
+        while let Some(c) = pending.next_if(|c| c.at <= t) {
+            let specs = sim.params().specs();
+            for (spec, &v) in specs.iter().zip(&c.values) {
+                if sim.params().get(spec.id) != v {
+                    sim.set_param(spec.id, v).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        if ndjson {
+            for e in sim.events() {
+                lines += 1;
+                if lines > MAX_EXPORT_EVENTS {
+                    return Err(format!(
+                        "the run has more than {MAX_EXPORT_EVENTS} events by {:.0} s: export a shorter stretch or use `switchboard simulate`",
+                        sim::time::to_secs(t)
+                    ));
+                }
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(e).map_err(|e| e.to_string())?
+                );
+            }
+            sim.clear_events();
+        }
+    }
+    if ndjson {
+        Ok((out, format!("{name}.ndjson")))
+    } else {
+        Ok((crate::cli::csv(&sim), format!("{name}.csv")))
+    }
+}
+
+/// The form the page posts.
+#[derive(Deserialize)]
+pub struct RecipeForm {
+    recipe: String,
+    format: String,
+}
+
+pub async fn export_recipe(Form(form): Form<RecipeForm>) -> Response {
+    let ndjson = form.format == "ndjson";
     let done = tokio::task::spawn_blocking(move || {
-        let ndjson = query.iter().any(|(k, v)| k == "format" && v == "ndjson");
-        render(&query).map(|r| (r, ndjson))
+        if !matches!(form.format.as_str(), "ndjson" | "csv") {
+            return Err(format!(
+                "format = '{}' is unknown: expected ndjson or csv",
+                form.format
+            ));
+        }
+        let recipe: Recipe = serde_json::from_str(&form.recipe)
+            .map_err(|e| format!("the recipe is not valid: {e}"))?;
+        render_recipe(&recipe, ndjson)
     })
     .await;
+    respond(done, ndjson)
+}
+
+fn respond(
+    done: Result<Result<(String, String), String>, tokio::task::JoinError>,
+    ndjson: bool,
+) -> Response {
     match done {
-        Ok(Ok(((body, file), ndjson))) => (
+        Ok(Ok((body, file))) => (
             [
                 (
                     header::CONTENT_TYPE,
@@ -141,6 +223,12 @@ pub async fn export(Query(query): Query<Vec<(String, String)>>) -> Response {
         Ok(Err(problem)) => (StatusCode::BAD_REQUEST, problem).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the export failed").into_response(),
     }
+}
+
+pub async fn export(Query(query): Query<Vec<(String, String)>>) -> Response {
+    let ndjson = query.iter().any(|(k, v)| k == "format" && v == "ndjson");
+    let done = tokio::task::spawn_blocking(move || render(&query)).await;
+    respond(done, ndjson)
 }
 
 #[cfg(test)]
@@ -219,5 +307,89 @@ mod tests {
             let e = render(&query).unwrap_err();
             assert!(e.contains(says) && !e.contains('\n'), "{e}");
         }
+    }
+
+    /// A run watched with live changes, replayed from its recipe, gives the
+    /// same events, one for one.
+    #[test]
+    fn a_recipe_replays_the_watched_run_exactly() {
+        let info = find_pattern("request-response").unwrap();
+        let mut watched = Simulation::new(
+            info.defaults(),
+            5,
+            Options {
+                keep_events: true,
+                series: false,
+            },
+        );
+        let start = watched.params().values().to_vec();
+        let mut events = Vec::new();
+        let mut changes = Vec::new();
+        for (at_ms, id, v) in [
+            (1_300, "rate", 300.0),
+            (2_750, "workers", 3.0),
+            (2_750, "loss", 0.1),
+        ] {
+            watched.advance_to(at_ms * sim::time::MS);
+            events.extend_from_slice(watched.events());
+            watched.clear_events();
+            watched.set_param(id, v).unwrap();
+            changes.push(sim::wire::Change {
+                at: watched.now(),
+                values: watched.params().values().to_vec(),
+            });
+        }
+        watched.advance_to(4 * sim::time::SECOND);
+        events.extend_from_slice(watched.events());
+        let recipe = Recipe {
+            pattern: info.id.into(),
+            seed: 5,
+            values: start,
+            changes,
+            until: 4 * sim::time::SECOND,
+        };
+        let (body, file) = render_recipe(&recipe, true).unwrap();
+        assert_eq!(file, "switchboard-request-response-seed5-4s.ndjson");
+        let replayed: Vec<sim::Event> = body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(replayed.len(), events.len());
+        assert!(
+            replayed == events,
+            "the replay differs from the watched run"
+        );
+        // Without the changes it would not match: the test can fail.
+        let plain = Recipe {
+            changes: Vec::new(),
+            ..recipe.clone()
+        };
+        let (other, _) = render_recipe(&plain, true).unwrap();
+        assert_ne!(other, body);
+    }
+
+    #[test]
+    fn bad_recipes_are_refused() {
+        let info = find_pattern("request-response").unwrap();
+        let good = Recipe {
+            pattern: info.id.into(),
+            seed: 1,
+            values: info.defaults().values().to_vec(),
+            changes: Vec::new(),
+            until: sim::time::SECOND,
+        };
+        assert!(render_recipe(&good, false).is_ok());
+        let mut bad = good.clone();
+        bad.values[0] = -5.0;
+        assert!(render_recipe(&bad, false).unwrap_err().contains("rate"));
+        let mut bad = good.clone();
+        bad.until = 0;
+        assert!(render_recipe(&bad, false).unwrap_err().contains("until"));
+        let mut bad = good;
+        bad.changes = vec![sim::wire::Change {
+            at: 5,
+            values: vec![1.0],
+        }];
+        assert!(render_recipe(&bad, false).is_err());
     }
 }

@@ -33,7 +33,10 @@ pub fn router(options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let pages = Router::new()
         .route("/api/patterns", get(patterns))
-        .route("/api/export", get(crate::export::export))
+        .route(
+            "/api/export",
+            get(crate::export::export).post(crate::export::export_recipe),
+        )
         .leptos_routes(&options, routes, {
             let options = options.clone();
             move || shell(options.clone())

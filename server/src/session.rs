@@ -158,6 +158,7 @@ impl Session {
                     Applied::Live => Ok(Some(
                         Frame::Params {
                             run: self.run,
+                            at: self.sim.now(),
                             values: self.sim.params().values().to_vec(),
                         }
                         .encode(),

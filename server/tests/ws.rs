@@ -94,7 +94,7 @@ async fn controls_change_the_stream() {
     // A live change comes back as the new parameter values.
     send(&mut ws, r#"{"type":"set","param":"rate","value":450}"#).await;
     loop {
-        if let Frame::Params { run, values } = next_frame(&mut ws).await {
+        if let Frame::Params { run, values, .. } = next_frame(&mut ws).await {
             assert_eq!(run, h.run);
             assert_eq!(values[0], 450.0);
             break;
@@ -165,7 +165,7 @@ async fn bad_controls_get_error_frames_and_the_session_survives() {
     send(&mut ws, r#"{"type":"set","param":"workers","value":3}"#).await;
     loop {
         match next_frame(&mut ws).await {
-            Frame::Params { run, values } => {
+            Frame::Params { run, values, .. } => {
                 assert_eq!(run, h.run);
                 assert_eq!(
                     values[at("rate")],

@@ -61,11 +61,35 @@ pub struct Tick<'a> {
 pub enum Frame<'a> {
     Hello(Hello),
     Tick(Tick<'a>),
-    /// A parameter changed live; all values in catalogue order.
+    /// A parameter changed live at virtual time `at`; all values in
+    /// catalogue order.
     Params {
         run: u32,
+        at: Time,
         values: Vec<f64>,
     },
+}
+
+/// Everything needed to run a viewed run again exactly: its pattern, seed
+/// and starting values, and every live change at the virtual time it was
+/// applied (the engine is deterministic for that sequence). The page sends
+/// it to `POST /api/export`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub pattern: String,
+    pub seed: u64,
+    /// Values at the start of the run, in catalogue order.
+    pub values: Vec<f64>,
+    pub changes: Vec<Change>,
+    /// How far to run, in virtual nanoseconds.
+    pub until: Time,
+}
+
+/// All values after a live change at virtual time `at`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub at: Time,
+    pub values: Vec<f64>,
 }
 
 impl Frame<'_> {
