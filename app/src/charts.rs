@@ -42,6 +42,9 @@ pub struct ChartView {
     pub hover: Option<f64>,
     /// Type size factor (projector mode).
     pub zoom: f64,
+    /// A predicted value drawn as a labelled dashed rule (the theory
+    /// overlay), in the chart's unit.
+    pub reference: Option<f64>,
 }
 
 /// The largest value a chart of `spec` shows for `series`.
@@ -105,7 +108,14 @@ pub fn draw(
     set_dash(ctx, false);
 
     // Axes.
-    let (step, ymax) = nice_axis(self::top(spec, series).max(view.ymax) * 1.05, 4);
+    let reference = view.reference.filter(|r| r.is_finite() && *r > 0.0);
+    let (step, ymax) = nice_axis(
+        self::top(spec, series)
+            .max(view.ymax)
+            .max(reference.unwrap_or(0.0))
+            * 1.05,
+        4,
+    );
     let (t0, t1) = match (series.t.front(), series.t.back()) {
         (Some(&a), Some(&b)) if b > a => (a, b),
         (Some(&a), _) => (a, a + 1.0),
@@ -194,6 +204,29 @@ pub fn draw(
         ctx.stroke();
     }
     set_dash(ctx, false);
+    if let Some(r) = reference {
+        let y = y_of(r);
+        ctx.set_stroke_style_str(INK);
+        ctx.set_line_width(1.5);
+        let pattern = js_sys::Array::new();
+        pattern.push(&2.0.into());
+        pattern.push(&4.0.into());
+        let _ = ctx.set_line_dash(&pattern);
+        ctx.begin_path();
+        ctx.move_to(left, y);
+        ctx.line_to(left + pw, y);
+        ctx.stroke();
+        set_dash(ctx, false);
+        ctx.set_fill_style_str(INK);
+        ctx.set_font(&font(11.0, "600"));
+        ctx.set_text_align("right");
+        ctx.set_text_baseline("bottom");
+        let _ = ctx.fill_text(
+            &format!("theory: mean {} {}", fmt_value(r), spec.unit),
+            left + pw - 4.0,
+            y - 2.0,
+        );
+    }
     hover(ctx, spec, series, view, (left, top, pw, ph), x_of, &font);
 }
 

@@ -140,7 +140,14 @@ impl Scene {
     }
 
     /// One animation frame; returns the dot sampling stride.
-    fn frame(&mut self, ts: f64, canvases: &Canvases, shared: [f64; 4], zoom: f64) -> usize {
+    fn frame(
+        &mut self,
+        ts: f64,
+        canvases: &Canvases,
+        shared: [f64; 4],
+        zoom: f64,
+        predicted_wait: Option<f64>,
+    ) -> usize {
         let dt = self.last_ts.map_or(0.0, |last| ts - last);
         self.last_ts = Some(ts);
         self.playback.advance(dt);
@@ -157,6 +164,8 @@ impl Scene {
                 ymax: shared[i],
                 hover: self.hover.filter(|h| h.0 == i).map(|h| h.1),
                 zoom,
+                // The closed form's mean wait over the waiting-time chart.
+                reference: if i == 0 { predicted_wait } else { None },
             };
             if self.charts_dirty || resized || view != self.drawn[i] {
                 charts::draw(&canvas.1, cw, ch, &CHARTS[i], &self.series[i], &view);
@@ -244,6 +253,9 @@ pub struct PaneState {
     /// The current run's starting values and every live change with its
     /// virtual time: what an export replays.
     history: StoredValue<(Vec<f64>, Vec<Change>)>,
+    /// The closed form's mean wait (ms) for the current settings, if any:
+    /// drawn over the waiting-time chart.
+    predicted_wait: StoredValue<Option<f64>>,
 }
 
 impl PaneState {
@@ -262,6 +274,7 @@ impl PaneState {
             scene: StoredValue::new_local(None),
             canvases: StoredValue::new_local(None),
             history: StoredValue::new((Vec::new(), Vec::new())),
+            predicted_wait: StoredValue::new(None),
         }
     }
 
@@ -427,7 +440,10 @@ fn start(
     animate(move |ts| {
         let shared = page.shared_tops(pane.index, scene.borrow().tops());
         let zoom = page.zoom.get_untracked();
-        let s = scene.borrow_mut().frame(ts, &canvases, shared, zoom);
+        let predicted = pane.predicted_wait.get_value();
+        let s = scene
+            .borrow_mut()
+            .frame(ts, &canvases, shared, zoom, predicted);
         if s != pane.stride.get_untracked() {
             pane.stride.set(s);
         }
@@ -504,6 +520,10 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
 
     let m = move || pane.metrics.get().unwrap_or_default();
     let theory = Memo::new(move |_| Theory::for_params(&pane.param_set()));
+    Effect::new(move |_| {
+        pane.predicted_wait
+            .set_value(theory.get().and_then(|t| t.mean_wait_ms));
+    });
     // L smoothed over snapshots: the instantaneous count jumps by one with
     // every arrival and departure.
     let little = StoredValue::new(0.0f64);
@@ -611,7 +631,13 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                     </details>
                 </section>
 
-                <section class="charts" aria-label="Live charts">
+                <section
+                    class="charts"
+                    aria-label="Live charts"
+                    data-theory-wait-ms=move || {
+                        theory.get().and_then(|t| t.mean_wait_ms).map(|w| format!("{w:.1}"))
+                    }
+                >
                     {(0..4)
                         .map(|i| {
                             view! {

@@ -164,6 +164,10 @@ test('theory overlay: M/M/c next to the measurement, Little\'s law, the stabilit
   // Stable below c/s = 2 / 20 ms = 100 req/s, marked on the rate slider.
   const mark = page.getByTestId('limit-rate');
   await expect(mark).toHaveAttribute('title', /100 req\/s/);
+  // The predicted mean is drawn over the waiting-time chart: the same
+  // number as in the text, and the chart differs from one without it.
+  const said = (await page.getByTestId('theory').textContent())!.match(/mean wait ≈ ([\d.]+) ms/)![1];
+  await expect(page.locator('section.charts')).toHaveAttribute('data-theory-wait-ms', said);
   // L and λW agree within a few requests once the window is full.
   await page.waitForTimeout(2000);
   const text = (await page.getByTestId('little').textContent())!;
