@@ -7,7 +7,7 @@
 //! stage rings that conversation's dots while the inspector is open.
 
 use leptos::prelude::*;
-use sim::event::{DropReason, Event, FailReason, ReqId, What};
+use sim::event::{DropReason, Event, FailReason, What};
 use sim::time::{Time, MS};
 use sim::topology::{NodeId, Topology};
 
@@ -43,7 +43,8 @@ pub struct Row {
 pub struct Conversation {
     /// Which pane it came from.
     pub pane: usize,
-    pub req: ReqId,
+    /// What it is the story of ("Request #12", "Message #40").
+    pub title: String,
     pub lanes: Vec<String>,
     pub rows: Vec<Row>,
 }
@@ -83,7 +84,7 @@ pub fn fmt_ms(t: Time) -> String {
 impl Conversation {
     /// Builds the diagram from a request's events (see
     /// [`crate::playback::Playback::conversation`]).
-    pub fn build(pane: usize, req: ReqId, events: &[Event], topo: &Topology) -> Conversation {
+    pub fn build(pane: usize, title: String, events: &[Event], topo: &Topology) -> Conversation {
         let mut nodes: Vec<NodeId> = Vec::new();
         let lane = |n: NodeId, nodes: &mut Vec<NodeId>| {
             nodes.iter().position(|&x| x == n).unwrap_or_else(|| {
@@ -183,7 +184,7 @@ impl Conversation {
         }
         Conversation {
             pane,
-            req,
+            title,
             lanes: nodes
                 .iter()
                 .map(|&n| {
@@ -217,8 +218,8 @@ pub fn Inspector(
                         .get()
                         .map(|c| {
                             let title = format!(
-                                "Request #{} · pane {} · {} events",
-                                c.req,
+                                "{} · pane {} · {} events",
+                                c.title,
                                 pane_names.get().get(c.pane).cloned().unwrap_or_default(),
                                 c.rows.len()
                             );
@@ -335,7 +336,7 @@ mod tests {
             .find(|r| r.wait.is_some())
             .expect("some request completed in two seconds");
         let events = pb.conversation(done.req);
-        let c = Conversation::build(0, done.req, &events, sim.topology());
+        let c = Conversation::build(0, format!("Request #{}", done.req), &events, sim.topology());
         let texts: Vec<String> = c
             .rows
             .iter()
@@ -370,7 +371,12 @@ mod tests {
             .iter()
             .find(|r| r.wait.is_some())
             .expect("some update reached a client in five seconds");
-        let c = Conversation::build(0, done.req, &pb.conversation(done.req), sim.topology());
+        let c = Conversation::build(
+            0,
+            format!("Request #{}", done.req),
+            &pb.conversation(done.req),
+            sim.topology(),
+        );
         let arrow = c.rows.iter().find_map(|r| match &r.step {
             Step::Arrow {
                 from, to, label, ..
@@ -384,5 +390,40 @@ mod tests {
             .rows
             .iter()
             .any(|r| matches!(&r.step, Step::Note { text, .. } if text == "arrives")));
+    }
+
+    #[test]
+    fn a_poll_answer_shows_what_it_delivered() {
+        let (pb, sim) = run_ticks_of("short-polling", 150);
+        // An answer with news that has already arrived.
+        let msg = pb
+            .recent
+            .iter()
+            .find(|r| r.wait.is_some())
+            .and_then(|r| {
+                pb.conversation(r.req).iter().find_map(|e| match e.what {
+                    What::Sent {
+                        msg,
+                        kind: sim::MsgKind::Response,
+                        ..
+                    } => Some(msg),
+                    _ => None,
+                })
+            })
+            .expect("an answer brought an update");
+        let c = Conversation::build(
+            0,
+            format!("Message #{msg}"),
+            &pb.message_story(msg),
+            sim.topology(),
+        );
+        assert!(matches!(c.rows[0].step, Step::Arrow { .. }), "{:?}", c.rows);
+        assert!(
+            c.rows.iter().any(
+                |r| matches!(&r.step, Step::Note { text, .. } if text.starts_with("done — waited"))
+            ),
+            "{:?}",
+            c.rows
+        );
     }
 }

@@ -31,6 +31,11 @@ use crate::series::Series;
 use crate::stage;
 use crate::url::{pane_query, PANE_NAMES};
 
+/// Patterns whose messages carry no single request (a poll asks for
+/// "anything after n", an answer or stream event brings several updates):
+/// clicking one of their dots inspects the message itself.
+const MESSAGE_KEYED: [&str; 3] = ["short-polling", "long-polling", "server-sent-events"];
+
 /// Chart points kept: about 20 s at 15 snapshots a second.
 const CHART_POINTS: usize = 300;
 
@@ -301,10 +306,32 @@ impl PaneState {
             s.as_ref().map(|s| {
                 let mut s = s.borrow_mut();
                 s.playback.highlight = Some(req);
+                s.playback.highlight_msg = None;
                 let events = s.playback.conversation(req);
-                Conversation::build(self.index, req, &events, &s.playback.topology)
+                let title = format!("Request #{req}");
+                Conversation::build(self.index, title, &events, &s.playback.topology)
             })
         });
+        self.show(page, conv);
+    }
+
+    /// Opens the inspector on one message's story (polls, answers, stream
+    /// events: messages that carry no single request).
+    pub fn inspect_message(&self, page: &Page, msg: sim::event::MsgId) {
+        let conv = self.scene.with_value(|s| {
+            s.as_ref().map(|s| {
+                let mut s = s.borrow_mut();
+                s.playback.highlight = None;
+                s.playback.highlight_msg = Some(msg);
+                let events = s.playback.message_story(msg);
+                let title = format!("Message #{msg}");
+                Conversation::build(self.index, title, &events, &s.playback.topology)
+            })
+        });
+        self.show(page, conv);
+    }
+
+    fn show(&self, page: &Page, conv: Option<Conversation>) {
         for other in page.panes() {
             if other.index != self.index {
                 other.highlight(None);
@@ -328,7 +355,9 @@ impl PaneState {
     pub fn highlight(&self, req: Option<sim::event::ReqId>) {
         self.scene.with_value(|s| {
             if let Some(s) = s {
-                s.borrow_mut().playback.highlight = req;
+                let mut s = s.borrow_mut();
+                s.playback.highlight = req;
+                s.playback.highlight_msg = None;
             }
         });
     }
@@ -544,7 +573,11 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             })
         });
         if let Some(d) = dot {
-            pane.inspect(&page, d.req);
+            if MESSAGE_KEYED.contains(&pane.pattern.get_untracked().id) {
+                pane.inspect_message(&page, d.msg);
+            } else {
+                pane.inspect(&page, d.req);
+            }
         }
     };
     let hover = move |i: usize, x: Option<f64>| {

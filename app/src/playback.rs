@@ -105,6 +105,8 @@ pub struct Playback {
     pub recent: VecDeque<Recent>,
     /// The conversation whose dots are drawn highlighted.
     pub highlight: Option<ReqId>,
+    /// The single message drawn highlighted (message-keyed inspection).
+    pub highlight_msg: Option<MsgId>,
     /// Motion reduced (the user's system setting): dots jump between
     /// quarter points of their links instead of gliding.
     pub reduced_motion: bool,
@@ -135,6 +137,7 @@ impl Playback {
         self.log.clear();
         self.recent.clear();
         self.highlight = None;
+        self.highlight_msg = None;
         self.dots.clear();
         self.marks.clear();
         self.nodes = hello
@@ -241,6 +244,32 @@ impl Playback {
                 | What::Served { msg, .. }
                 | What::Delivered { msg, .. }
                 | What::Dropped { msg, .. } => msgs.contains(&msg),
+                _ => false,
+            })
+            .copied()
+            .collect()
+    }
+
+    /// One message's own story (for patterns whose messages carry no single
+    /// request: polls, answers, stream events): its events, and what it
+    /// completed or failed where and when it arrived.
+    pub fn message_story(&self, msg: MsgId) -> Vec<Event> {
+        let arrival = self.log.iter().find_map(|e| match e.what {
+            What::Delivered { msg: m, node } if m == msg => Some((e.at, node)),
+            _ => None,
+        });
+        self.log
+            .iter()
+            .filter(|e| match e.what {
+                What::Sent { msg: m, .. }
+                | What::Queued { msg: m, .. }
+                | What::Started { msg: m, .. }
+                | What::Served { msg: m, .. }
+                | What::Delivered { msg: m, .. }
+                | What::Dropped { msg: m, .. } => m == msg,
+                What::Completed { node, .. } | What::Failed { node, .. } => {
+                    arrival == Some((e.at, node))
+                }
                 _ => false,
             })
             .copied()

@@ -90,10 +90,9 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
 
     // The inspected conversation: every one of its dots ringed, sampled
     // or not.
-    if let Some(req) = pb.highlight {
-        ctx.set_stroke_style_str(INK);
-        ctx.set_line_width(2.0);
-        for d in pb.dots.iter().filter(|d| d.req == req) {
+    if pb.highlight.is_some() || pb.highlight_msg.is_some() {
+        let picked = |d: &&Dot| Some(d.req) == pb.highlight || Some(d.msg) == pb.highlight_msg;
+        for d in pb.dots.iter().filter(picked) {
             if let Some(track) = layout.tracks.get(d.link as usize) {
                 ring_at(ctx, track.at(progress(pb, d)), size + 4.0, INK);
             }

@@ -122,6 +122,23 @@ test('clicking a dot opens its conversation as a sequence diagram and rings its 
   expect(errors).toEqual([]);
 });
 
+test('clicking a poll shows that message\'s own story', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, '/?pattern=short-polling&poll_ms=300&net_ms=250&clients=4');
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await page.waitForTimeout(300);
+  const stage = page.getByTestId('stage');
+  const dot = await findDot(stage, [86, 180, 233]);
+  expect(dot).not.toBeNull();
+  await stage.click({ position: dot! });
+  const inspector = page.getByTestId('inspector');
+  await expect(inspector).toContainText('Message #');
+  await expect(inspector.getByTestId('inspector-row').first()).toContainText('poll');
+  await page.keyboard.press('Escape');
+  expect(errors).toEqual([]);
+});
+
 test('a recent request can be picked from the log and shows its whole story', async ({ page }) => {
   await openLive(page, '/?pattern=request-response&rate=150&workers=1&timeout_ms=100&retries=2');
   await page.waitForTimeout(1500);
