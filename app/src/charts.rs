@@ -222,7 +222,11 @@ pub fn draw(
         ctx.set_text_align("right");
         ctx.set_text_baseline("bottom");
         let _ = ctx.fill_text(
-            &format!("theory: mean {} {}", fmt_value(r), spec.unit),
+            &format!(
+                "theory: mean {} {}",
+                crate::figures::fmt_number(r),
+                spec.unit
+            ),
             left + pw - 4.0,
             y - 2.0,
         );
@@ -266,7 +270,11 @@ fn hover(
             .and_then(|l| l.get(k))
             .copied()
             .unwrap_or(0.0);
-        rows.push(format!("{name}: {} {}", fmt_value(v), spec.unit));
+        rows.push(format!(
+            "{name}: {} {}",
+            crate::figures::fmt_number(v),
+            spec.unit
+        ));
     }
     ctx.set_font(&font(12.0, ""));
     let line_h = 16.0 * view.zoom.max(0.5);
@@ -288,16 +296,6 @@ fn hover(
     ctx.set_text_baseline("top");
     for (i, r) in rows.iter().enumerate() {
         let _ = ctx.fill_text(r, bx + 8.0, top + 8.0 + i as f64 * line_h);
-    }
-}
-
-fn fmt_value(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
     }
 }
 

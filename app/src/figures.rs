@@ -9,7 +9,8 @@ use crate::feed::ConnState;
 use crate::palette::{self, Shape};
 use crate::pane::PaneState;
 
-pub fn fmt_rate(v: f64) -> String {
+/// A number with precision for its size: three significant digits at most.
+pub fn fmt_number(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
@@ -17,6 +18,11 @@ pub fn fmt_rate(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
+}
+
+/// A rate as shown in tiles and read-outs.
+pub fn fmt_rate(v: f64) -> String {
+    fmt_number(v)
 }
 
 /// "12 (timeout 3, lost 9)": a total and its non-zero reasons.

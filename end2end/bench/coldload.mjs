@@ -3,35 +3,18 @@
 // hydrated, the pane's WebSocket live and the first metrics on screen —
 // against a baseline of loading a static asset in the same browser. Prints
 // the median of several loads and the ratio. Run with `make bench`.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serverUp, startServer } from './server.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PORT = 3199;
 const RUNS = 7;
 
-const server = spawn('./target/release/switchboard', ['serve', '--addr', `127.0.0.1:${PORT}`], {
-  cwd: ROOT,
-  env: { ...process.env, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn' },
-  stdio: 'ignore',
-});
-
-async function up() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/api/patterns`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
+const server = startServer(PORT);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
-  await up();
+  await serverUp(PORT);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -3,30 +3,13 @@
 // requestAnimationFrame loop in the same browser. Prints p50/p95 frame
 // intervals and the ratio to the baseline. Run with `make bench` (the release
 // build must exist); starts and stops its own server.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serverUp, startServer } from './server.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PORT = 3198;
 const SECONDS = 6;
 
-const server = spawn('./target/release/switchboard', ['serve', '--addr', `127.0.0.1:${PORT}`], {
-  cwd: ROOT,
-  env: { ...process.env, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn' },
-  stdio: 'ignore',
-});
-
-async function up() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/api/patterns`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not start');
-}
+const server = startServer(PORT);
 
 /** Records requestAnimationFrame intervals for `seconds`. */
 async function frameTimes(page, seconds) {
@@ -51,7 +34,7 @@ async function frameTimes(page, seconds) {
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 try {
-  await up();
+  await serverUp(PORT);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
