@@ -171,3 +171,32 @@ fn scatter_gather_timeouts_show_as_other_time() {
         s.wait_ms.mean
     );
 }
+
+/// Long polling at a high update rate: news is usually waiting when a poll
+/// is served, so the poll's own service shows in the staleness; the hop back
+/// is the network share exactly.
+#[test]
+fn long_polling_counts_the_polls_service_when_news_was_waiting() {
+    let p = with(
+        "long-polling",
+        &[
+            ("update_rate", 50.0),
+            ("service_ms", 20.0),
+            ("net_ms", 20.0),
+            ("jitter_ms", 0.0),
+            ("workers", 64.0),
+        ],
+    );
+    let mut sim = Simulation::new(p, 6, Options::default());
+    sim.advance_to(60 * SECOND);
+    let s = sim.summary(0.0);
+    let b = s.wait_breakdown_ms;
+    assert!((b.network - 20.0).abs() < 1e-6, "{b:?}");
+    assert!(b.service > 1.0, "{b:?}");
+    let total = b.network + b.queue + b.service + b.other;
+    assert!(
+        (total - s.wait_ms.mean).abs() < 1e-6,
+        "{b:?} vs {}",
+        s.wait_ms.mean
+    );
+}

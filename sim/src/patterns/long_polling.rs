@@ -144,6 +144,8 @@ enum Action {
         msg: MsgId,
         poll: PollId,
         cursor: u64,
+        arrived: Time,
+        started: Time,
     },
     HoldExpires {
         poll: PollId,
@@ -153,8 +155,9 @@ enum Action {
         poll: PollId,
         upto: u64,
         lost: bool,
-        /// When the server answered: the hop back is the network share.
-        sent: Time,
+        /// The answer's way: the poll's queue and service when news was
+        /// already there, else just the hop back from the moment news came.
+        trip: Trip,
     },
     ClientTimeout {
         poll: PollId,
@@ -170,6 +173,8 @@ struct Job {
     poll: PollId,
     cursor: u64,
     service: Time,
+    /// When the poll reached the server, for the staleness breakdown.
+    arrived: Time,
 }
 
 pub struct LongPolling {
@@ -281,7 +286,7 @@ impl LongPolling {
             .at(self.now + self.timeout, Action::ClientTimeout { poll });
     }
 
-    fn answer(&mut self, rec: &mut Recorder, poll: PollId, kind: MsgKind, upto: u64) {
+    fn answer(&mut self, rec: &mut Recorder, poll: PollId, kind: MsgKind, upto: u64, trip: Trip) {
         let link: LinkId = poll.0 * 2 + 1;
         let t = self.net.send(
             &self.topo,
@@ -299,7 +304,7 @@ impl LongPolling {
                 poll,
                 upto,
                 lost: t.lost,
-                sent: self.now,
+                trip,
             },
         );
     }
@@ -329,6 +334,8 @@ impl LongPolling {
                 msg: job.msg,
                 poll: job.poll,
                 cursor: job.cursor,
+                arrived: job.arrived,
+                started: self.now,
             },
         );
     }
@@ -346,6 +353,7 @@ impl LongPolling {
             poll,
             cursor,
             service,
+            arrived: self.now,
         }) {
             Admit::Start(job) => self.start(rec, job, false),
             Admit::Queued => rec.emit(
@@ -357,12 +365,20 @@ impl LongPolling {
             ),
             Admit::Full(_) => {
                 rec.drop(self.now, msg, self.server, DropReason::QueueFull);
-                self.answer(rec, poll, MsgKind::Error, cursor);
+                self.answer(rec, poll, MsgKind::Error, cursor, Trip::pushed(self.now));
             }
         }
     }
 
-    fn on_served(&mut self, rec: &mut Recorder, msg: MsgId, poll: PollId, cursor: u64) {
+    fn on_served(
+        &mut self,
+        rec: &mut Recorder,
+        msg: MsgId,
+        poll: PollId,
+        cursor: u64,
+        arrived: Time,
+        started: Time,
+    ) {
         self.station.finish();
         rec.emit(
             self.now,
@@ -374,7 +390,10 @@ impl LongPolling {
         );
         let total = self.updates.total();
         if total > cursor {
-            self.answer(rec, poll, MsgKind::Response, total);
+            // News was already there: the poll's own queue and service are
+            // part of its staleness.
+            let trip = Trip::served(0, arrived, started, self.now);
+            self.answer(rec, poll, MsgKind::Response, total, trip);
         } else {
             self.held.push(poll);
             self.report_open(rec);
@@ -392,7 +411,7 @@ impl LongPolling {
         if !self.held.is_empty() {
             for i in 0..self.held.len() {
                 let poll = self.held[i];
-                self.answer(rec, poll, MsgKind::Response, total);
+                self.answer(rec, poll, MsgKind::Response, total, Trip::pushed(self.now));
             }
             self.held.clear();
             self.report_open(rec);
@@ -405,15 +424,14 @@ impl LongPolling {
             self.held.swap_remove(i);
             self.report_open(rec);
             let total = self.updates.total();
-            self.answer(rec, poll, MsgKind::EmptyPoll, total);
+            self.answer(rec, poll, MsgKind::EmptyPoll, total, Trip::pushed(self.now));
         }
     }
 
-    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, poll: PollId, upto: u64, sent: Time) {
+    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, poll: PollId, upto: u64, trip: Trip) {
         let (client, n) = poll;
         rec.emit(self.now, What::Delivered { msg, node: client });
-        self.updates
-            .deliver(client, upto, self.now, Trip::pushed(sent), rec);
+        self.updates.deliver(client, upto, self.now, trip, rec);
         if self.current[client as usize] == n {
             self.poll(rec, client);
         }
@@ -493,19 +511,25 @@ impl Pattern for LongPolling {
                     self.on_poll(rec, msg, poll, cursor);
                 }
             }
-            Action::Served { msg, poll, cursor } => self.on_served(rec, msg, poll, cursor),
+            Action::Served {
+                msg,
+                poll,
+                cursor,
+                arrived,
+                started,
+            } => self.on_served(rec, msg, poll, cursor, arrived, started),
             Action::HoldExpires { poll } => self.on_hold_expires(rec, poll),
             Action::Answer {
                 msg,
                 poll,
                 upto,
                 lost,
-                sent,
+                trip,
             } => {
                 if lost {
                     rec.drop(self.now, msg, poll.0, DropReason::Loss);
                 } else {
-                    self.on_answer(rec, msg, poll, upto, sent);
+                    self.on_answer(rec, msg, poll, upto, trip);
                 }
             }
             Action::ClientTimeout { poll } => self.on_client_timeout(rec, poll),
