@@ -20,11 +20,6 @@ pub fn fmt_number(v: f64) -> String {
     }
 }
 
-/// A rate as shown in tiles and read-outs.
-pub fn fmt_rate(v: f64) -> String {
-    fmt_number(v)
-}
-
 /// "12 (timeout 3, lost 9)": a total and its non-zero reasons.
 fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
     let parts: Vec<String> = names
@@ -55,15 +50,15 @@ pub fn Figures(pane: PaneState) -> impl IntoView {
     let m = move || pane.metrics.get().unwrap_or_default();
     view! {
                     <div class="tiles">
-                        <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_rate(m().offered_per_s)) />
-                        <Tile label="Delivered" unit="useful per s" testid="throughput" value=Signal::derive(move || fmt_rate(m().throughput_per_s)) />
+                        <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_number(m().offered_per_s)) />
+                        <Tile label="Delivered" unit="useful per s" testid="throughput" value=Signal::derive(move || fmt_number(m().throughput_per_s)) />
                         <Tile label="Wait p50" unit="" testid="p50" value=Signal::derive(move || fmt_ms(m().wait.p50)) />
                         <Tile label="Wait p95" unit="" testid="p95" value=Signal::derive(move || fmt_ms(m().wait.p95)) />
                         <Tile label="Wait p99" unit="" testid="p99" value=Signal::derive(move || fmt_ms(m().wait.p99)) />
                         <Tile label="Utilisation" unit="%" testid="utilisation" value=Signal::derive(move || format!("{:.0}", m().utilisation * 100.0)) />
                         <Tile label="Queue" unit="waiting" testid="queue" value=Signal::derive(move || m().queue_depth.to_string()) />
                         <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
-                        <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_rate(m().wire_per_s)) />
+                        <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_number(m().wire_per_s)) />
                         {move || {
                             let info = pane.pattern.get();
                             let mut p = info.defaults();
@@ -74,7 +69,7 @@ pub fn Figures(pane: PaneState) -> impl IntoView {
                                     let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
                                         format!("{}", f.value as i64)
                                     } else {
-                                        fmt_rate(f.value)
+                                        fmt_number(f.value)
                                     };
                                     view! {
                                         <div class="tile pattern-figure">

@@ -94,6 +94,9 @@ pub struct Scene {
     /// (topology generation, width, height) the layout was computed for.
     layout_key: (u64, u64, u64),
     pub series: [Series; 4],
+    /// The top of each chart's own data, kept with the series (the shared
+    /// axes read it every frame).
+    tops: [f64; 4],
     /// The view each chart was last drawn with; redrawn when it changes.
     drawn: [ChartView; 4],
     charts_dirty: bool,
@@ -111,6 +114,7 @@ impl Scene {
             layout: Layout::default(),
             layout_key: (u64::MAX, 0, 0),
             series: CHARTS.map(|c| Series::new(c.names.len(), CHART_POINTS)),
+            tops: [0.0; 4],
             drawn: [ChartView::default(); 4],
             charts_dirty: true,
             hover: None,
@@ -121,6 +125,7 @@ impl Scene {
     fn hello(&mut self, h: &Hello) {
         self.playback.reset(h);
         self.series.iter_mut().for_each(Series::clear);
+        self.tops = [0.0; 4];
         self.charts_dirty = true;
     }
 
@@ -136,12 +141,8 @@ impl Scene {
         for (s, row) in self.series.iter_mut().zip(rows) {
             s.push(t, row);
         }
+        self.tops = std::array::from_fn(|i| charts::top(&CHARTS[i], &self.series[i]));
         self.charts_dirty = true;
-    }
-
-    /// The top of each chart's own data (for the shared axes).
-    fn tops(&self) -> [f64; 4] {
-        std::array::from_fn(|i| charts::top(&CHARTS[i], &self.series[i]))
     }
 
     /// One animation frame; returns the dot sampling stride.
@@ -467,7 +468,7 @@ fn start(
     });
     pane.commands.attach(feed);
     animate(move |ts| {
-        let shared = page.shared_tops(pane.index, scene.borrow().tops());
+        let shared = page.shared_tops(pane.index, scene.borrow().tops);
         let zoom = page.zoom.get_untracked();
         let predicted = pane.predicted_wait.get_value();
         let s = scene
@@ -479,10 +480,6 @@ fn start(
     });
 }
 
-fn fmt_rate(v: f64) -> String {
-    crate::figures::fmt_rate(v)
-}
-
 /// The closed-form prediction next to what was measured.
 fn theory_text(theory: Option<Theory>, m: &Snapshot) -> String {
     let Some(t) = theory else {
@@ -491,7 +488,7 @@ fn theory_text(theory: Option<Theory>, m: &Snapshot) -> String {
     let capacity = if t.stable_below_per_s.is_finite() {
         format!(
             " Stable below {} {}.",
-            fmt_rate(t.stable_below_per_s),
+            crate::figures::fmt_number(t.stable_below_per_s),
             t.rate_unit
         )
     } else {
@@ -521,7 +518,7 @@ fn little_text(l: f64, m: &Snapshot) -> String {
     let lw = m.throughput_per_s * m.wait.mean / 1000.0;
     format!(
         "Little's law: L = {l:.1} in the system now; λ·W = {} /s × {} = {lw:.1}.",
-        fmt_rate(m.throughput_per_s),
+        crate::figures::fmt_number(m.throughput_per_s),
         crate::figures::fmt_ms(m.wait.mean)
     )
 }

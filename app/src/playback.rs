@@ -116,7 +116,6 @@ pub struct Playback {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Recent {
     pub req: ReqId,
-    pub at: Time,
     pub wait: Option<Time>,
 }
 
@@ -176,8 +175,8 @@ impl Playback {
             }
             self.log.push_back(*e);
             match e.what {
-                What::Completed { req, wait, .. } => self.note_recent(req, e.at, Some(wait)),
-                What::Failed { req, .. } => self.note_recent(req, e.at, None),
+                What::Completed { req, wait, .. } => self.note_recent(req, Some(wait)),
+                What::Failed { req, .. } => self.note_recent(req, None),
                 _ => {}
             }
         }
@@ -196,11 +195,11 @@ impl Playback {
         true
     }
 
-    fn note_recent(&mut self, req: ReqId, at: Time, wait: Option<Time>) {
+    fn note_recent(&mut self, req: ReqId, wait: Option<Time>) {
         if self.recent.len() == RECENT {
             self.recent.pop_front();
         }
-        self.recent.push_back(Recent { req, at, wait });
+        self.recent.push_back(Recent { req, wait });
     }
 
     /// Every event of `req`'s conversation still in the log, in order:
@@ -209,10 +208,8 @@ impl Playback {
         let mut msgs: Vec<MsgId> = self
             .log
             .iter()
-            .filter_map(|e| match e.what {
-                What::Sent { msg, req: r, .. } if r == req => Some(msg),
-                _ => None,
-            })
+            .filter(|e| matches!(e.what, What::Sent { .. }) && e.what.req() == Some(req))
+            .filter_map(|e| e.what.msg())
             .collect();
         if msgs.is_empty() {
             // Updates reach a client inside an answer that names no single
@@ -231,20 +228,8 @@ impl Playback {
         }
         self.log
             .iter()
-            .filter(|e| match e.what {
-                What::Sent { msg, req: r, .. } => r == req || msgs.contains(&msg),
-                What::Offered { req: r, .. }
-                | What::TimedOut { req: r, .. }
-                | What::Completed { req: r, .. }
-                | What::Failed { req: r, .. }
-                | What::Leg { req: r, .. }
-                | What::Breakdown { req: r, .. } => r == req,
-                What::Queued { msg, .. }
-                | What::Started { msg, .. }
-                | What::Served { msg, .. }
-                | What::Delivered { msg, .. }
-                | What::Dropped { msg, .. } => msgs.contains(&msg),
-                _ => false,
+            .filter(|e| {
+                e.what.req() == Some(req) || e.what.msg().is_some_and(|m| msgs.contains(&m))
             })
             .copied()
             .collect()
@@ -261,16 +246,10 @@ impl Playback {
         self.log
             .iter()
             .filter(|e| match e.what {
-                What::Sent { msg: m, .. }
-                | What::Queued { msg: m, .. }
-                | What::Started { msg: m, .. }
-                | What::Served { msg: m, .. }
-                | What::Delivered { msg: m, .. }
-                | What::Dropped { msg: m, .. } => m == msg,
                 What::Completed { node, .. } | What::Failed { node, .. } => {
                     arrival == Some((e.at, node))
                 }
-                _ => false,
+                ref w => w.msg() == Some(msg),
             })
             .copied()
             .collect()

@@ -264,6 +264,36 @@ pub enum What {
     },
 }
 
+impl What {
+    /// The message this event is about, if it is about one.
+    pub fn msg(&self) -> Option<MsgId> {
+        match *self {
+            What::Sent { msg, .. }
+            | What::Queued { msg, .. }
+            | What::Started { msg, .. }
+            | What::Served { msg, .. }
+            | What::Delivered { msg, .. }
+            | What::Dropped { msg, .. } => Some(msg),
+            _ => None,
+        }
+    }
+
+    /// The request this event names, if it names one (a `Sent` names the
+    /// request its message was sent for).
+    pub fn req(&self) -> Option<ReqId> {
+        match *self {
+            What::Sent { req, .. }
+            | What::Offered { req, .. }
+            | What::TimedOut { req, .. }
+            | What::Completed { req, .. }
+            | What::Failed { req, .. }
+            | What::Leg { req, .. }
+            | What::Breakdown { req, .. } => Some(req),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

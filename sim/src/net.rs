@@ -126,21 +126,15 @@ fn spike_of(p: &ParamSet) -> Spike {
 const READS: [&str; 4] = ["rate", "spike_at_s", "spike_s", "spike_x"];
 
 impl Workload {
-    pub fn new(rate: f64) -> Self {
-        Workload {
-            rate,
-            spike: Spike::default(),
-            generation: 0,
-            next_req: 0,
-        }
-    }
-
     /// The workload a pattern's parameters describe: `rate`, and the spike
     /// where the pattern offers one.
     pub fn from_params(p: &ParamSet) -> Self {
-        let mut w = Workload::new(p.get("rate"));
-        w.spike = spike_of(p);
-        w
+        Workload {
+            rate: p.get("rate"),
+            spike: spike_of(p),
+            generation: 0,
+            next_req: 0,
+        }
     }
 
     /// Whether `id` changes the workload.
@@ -195,13 +189,6 @@ impl Workload {
                 _ => t = boundary?,
             }
         }
-    }
-
-    /// Changes the rate; arrivals scheduled before are now stale. Poisson
-    /// arrivals are memoryless, so drawing afresh from now is exact.
-    pub fn set_rate(&mut self, rate: f64) {
-        self.rate = rate;
-        self.generation += 1;
     }
 
     pub fn is_current(&self, generation: u64) -> bool {

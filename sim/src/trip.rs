@@ -64,15 +64,6 @@ impl Trip {
         ]
     }
 
-    /// This trip followed by `next`: the parts of this one up to its end
-    /// carried as `earlier` (a multi-stage flow adds up its stages).
-    pub fn then(&self, from: Time, end: Time, next: Trip) -> Trip {
-        Trip {
-            earlier: self.split(from, end),
-            ..next
-        }
-    }
-
     /// Emits where the wait of `req` (begun at `from`) went, then its
     /// completion at `node`.
     pub fn complete(&self, rec: &mut Recorder, now: Time, req: ReqId, node: NodeId, from: Time) {
@@ -134,7 +125,10 @@ mod tests {
     #[test]
     fn stages_add_up() {
         let first = Trip::served(10, 10, 10, 30);
-        let both = first.then(0, 40, Trip::served(10, 50, 55, 60));
+        let both = Trip {
+            earlier: first.split(0, 40),
+            ..Trip::served(10, 50, 55, 60)
+        };
         // First: 10 in + 10 out network, 20 service; second: 10 + 5 net, 5 queue, 5 service.
         assert_eq!(both.split(0, 65), [35, 5, 25]);
     }
