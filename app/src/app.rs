@@ -5,8 +5,37 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 
 use crate::dashboard::Dashboard;
 
+/// The Content-Security-Policy of the page: scripts only from this origin
+/// or carrying this response's nonce (the inline bootstrap Leptos writes),
+/// WebAssembly allowed to compile (`'wasm-unsafe-eval'`, never
+/// `'unsafe-eval'`), connections only to this server, no framing.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's Content-Security-Policy header with this response's
+/// nonce (the server integration makes one per response).
+#[cfg(feature = "ssr")]
+fn send_content_security_policy() {
+    use leptos_axum::ResponseOptions;
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce.to_string())) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

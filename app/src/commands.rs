@@ -44,7 +44,7 @@ impl Commands {
     pub fn set_param(&self, spec: &sim::ParamSpec, value: f64) {
         self.send(Control::Set {
             param: spec.id.to_string(),
-            value: spec.to_json(value),
+            value: spec.to_value(value),
         });
     }
 }

@@ -434,6 +434,7 @@ pub(crate) mod tests {
                 events: Cow::Borrowed(sim.events()),
                 coalesced: 0,
                 metrics: None,
+                achieved: 1.0,
             };
             assert!(pb.ingest(&tick));
             sim.clear_events();
@@ -485,6 +486,7 @@ pub(crate) mod tests {
             events: Cow::Owned(vec![]),
             coalesced: 0,
             metrics: None,
+            achieved: 1.0,
         };
         assert!(!pb.ingest(&tick));
         assert_eq!(pb.latest, 0);

@@ -9,9 +9,12 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sim::run::Options;
 use sim::{find_pattern, Simulation};
+
+use crate::limits::Limits;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,13 +43,53 @@ pub struct ServeArgs {
     /// Folder with the built site (pkg/switchboard.{js,wasm,css}, favicon).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// Another origin whose pages may open sessions and post exports (e.g.
+    /// https://class.example.org when a proxy serves the page under that
+    /// name); repeatable. The server's own host is always allowed.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Most viewer sessions at once; more are told the server is full.
+    #[arg(long, default_value_t = Limits::default().max_sessions, value_parser = clap::value_parser!(u32).range(1..=100_000).map(|v| v as usize))]
+    pub max_sessions: usize,
+    /// Most open TCP connections; more wait to be accepted.
+    #[arg(long, default_value_t = Limits::default().max_connections, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|v| v as usize))]
+    pub max_connections: usize,
+    /// Most exports running at once; more are refused with 503.
+    #[arg(long, default_value_t = Limits::default().max_exports, value_parser = clap::value_parser!(u32).range(1..=64).map(|v| v as usize))]
+    pub max_exports: usize,
+    /// Processor time one session may take per tick, in milliseconds.
+    #[arg(long, default_value_t = Limits::default().tick_cpu.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub tick_cpu_ms: u64,
+    /// Simulation threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 impl Default for ServeArgs {
     fn default() -> Self {
+        let limits = Limits::default();
         ServeArgs {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),
+            allow_origins: Vec::new(),
+            max_sessions: limits.max_sessions,
+            max_connections: limits.max_connections,
+            max_exports: limits.max_exports,
+            tick_cpu_ms: limits.tick_cpu.as_millis() as u64,
+            threads: 0,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The limits these flags ask for; the rest at their defaults.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_sessions: self.max_sessions,
+            max_connections: self.max_connections,
+            max_exports: self.max_exports,
+            tick_cpu: std::time::Duration::from_millis(self.tick_cpu_ms),
+            ..Limits::default()
         }
     }
 }

@@ -5,24 +5,64 @@
 //!
 //! - `GET /api/export?pattern=…&seed=…&<params>&until_s=…&format=…`: the
 //!   run a link describes (its settings from t = 0).
-//! - `POST /api/export` with form fields `recipe` (a JSON [`Recipe`]: the
-//!   viewed run's starting values and every live change with its virtual
-//!   time) and `format`: exactly the run the class watched.
+//! - `POST /api/export` with a JSON body `{"recipe": Recipe, "format": …}`
+//!   (the viewed run's starting values and every live change with its
+//!   virtual time): exactly the run the class watched. JSON only, so no
+//!   other site's form can post one.
+//!
+//! Bounded: at most `Limits::max_exports` run at once (more get 503), each
+//! may simulate at most `Limits::export_events` events, and an export whose
+//! client went away, or that is running when the server stops, is cancelled
+//! at its next virtual second.
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use axum::extract::{Form, Query};
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde::Deserialize;
 use sim::run::Options;
 use sim::wire::Recipe;
 use sim::{find_pattern, Simulation};
 
+use crate::shared::Shared;
+
 /// Longest exported run, in virtual seconds.
 pub const MAX_EXPORT_S: f64 = 3600.0;
-/// Most events in one NDJSON export (about 100 MB of text).
-pub const MAX_EXPORT_EVENTS: usize = 1_000_000;
+/// Most events in one NDJSON export (about 50 MB of text).
+pub const MAX_EXPORT_EVENTS: usize = 500_000;
+
+/// What bounds one export while it runs.
+#[derive(Clone)]
+pub struct Bounds {
+    /// Events it may simulate.
+    pub events: u64,
+    /// Set when the client went away or the server is stopping.
+    pub cancelled: Arc<AtomicBool>,
+}
+
+impl Bounds {
+    /// No cancellation, the given event budget (tests, tools).
+    pub fn events(events: u64) -> Bounds {
+        Bounds {
+            events,
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// Sets the flag when dropped: the request's future is dropped when its
+/// client goes away, and the export thread sees it.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 /// What an export asks for, checked.
 struct Request {
@@ -75,12 +115,19 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
 }
 
 /// The export's body and file name, or the one-line refusal.
-pub fn render(query: &[(String, String)]) -> Result<(String, String), String> {
+pub fn render(query: &[(String, String)], bounds: &Bounds) -> Result<(String, String), String> {
     let r = read(query)?;
     let id = r.params.pattern();
     let sim = Simulation::new(r.params, r.seed, options(r.ndjson));
     let name = format!("switchboard-{id}-seed{}-{:.0}s", r.seed, r.until_s);
-    output(sim, &[], sim::time::from_secs(r.until_s), r.ndjson, name)
+    output(
+        sim,
+        &[],
+        sim::time::from_secs(r.until_s),
+        r.ndjson,
+        name,
+        bounds,
+    )
 }
 
 fn options(ndjson: bool) -> Options {
@@ -91,8 +138,15 @@ fn options(ndjson: bool) -> Options {
 }
 
 /// Replays a viewed run: its starting values, then each live change at its
-/// virtual time.
-pub fn render_recipe(recipe: &Recipe, ndjson: bool) -> Result<(String, String), String> {
+/// virtual time. A recipe is one run: a change of a parameter that would
+/// restart the run is refused, and so is a recipe with more than
+/// `max_changes` changes.
+pub fn render_recipe(
+    recipe: &Recipe,
+    ndjson: bool,
+    bounds: &Bounds,
+    max_changes: usize,
+) -> Result<(String, String), String> {
     let info = find_pattern(&recipe.pattern).map_err(|e| e.to_string())?;
     let mut params = info.defaults();
     params.set_all(&recipe.values).map_err(|e| e.to_string())?;
@@ -103,11 +157,27 @@ pub fn render_recipe(recipe: &Recipe, ndjson: bool) -> Result<(String, String), 
             sim::time::to_secs(until)
         ));
     }
+    if recipe.changes.len() > max_changes {
+        return Err(format!(
+            "the recipe has {} live changes: at most {max_changes} can be replayed",
+            recipe.changes.len()
+        ));
+    }
     let mut last = 0;
+    let mut before = params.values().to_vec();
     for c in &recipe.changes {
         if c.at < last || c.values.len() != info.params.len() {
             return Err("the recipe's changes are out of order or malformed".into());
         }
+        for ((spec, &old), &new) in info.params.iter().zip(&before).zip(&c.values) {
+            if !spec.live && old != new {
+                return Err(format!(
+                    "the recipe changes {} during the run, which restarts it: a recipe holds one run",
+                    spec.id
+                ));
+            }
+        }
+        before.clone_from(&c.values);
         last = c.at;
     }
     let sim = Simulation::new(params, recipe.seed, options(ndjson));
@@ -117,16 +187,18 @@ pub fn render_recipe(recipe: &Recipe, ndjson: bool) -> Result<(String, String), 
         recipe.seed,
         sim::time::to_secs(until)
     );
-    output(sim, &recipe.changes, until, ndjson, name)
+    output(sim, &recipe.changes, until, ndjson, name, bounds)
 }
 
-/// Runs `sim` to `until`, applying `changes` on the way, and renders it.
+/// Runs `sim` to `until`, applying `changes` on the way, and renders it,
+/// one virtual second at a time so that the bounds are looked at often.
 fn output(
     mut sim: Simulation,
     changes: &[sim::wire::Change],
     until: sim::Time,
     ndjson: bool,
     name: String,
+    bounds: &Bounds,
 ) -> Result<(String, String), String> {
     let mut out = String::new();
     let mut lines = 0;
@@ -138,7 +210,18 @@ fn output(
         if let Some(at) = next_change.filter(|&at| at <= t) {
             t = at;
         }
+        if bounds.cancelled.load(Ordering::Relaxed) {
+            return Err("the export was cancelled".into());
+        }
         sim.advance_to(t);
+        if sim.events_emitted() > bounds.events {
+            return Err(format!(
+                "the run has more than {} events by {:.0} s, more than one export may simulate: \
+                 export a shorter stretch or use `switchboard simulate`",
+                bounds.events,
+                sim::time::to_secs(t)
+            ));
+        }
         while let Some(c) = pending.next_if(|c| c.at <= t) {
             let specs = sim.params().specs();
             for (spec, &v) in specs.iter().zip(&c.values) {
@@ -172,28 +255,67 @@ fn output(
     }
 }
 
-/// The form the page posts.
+/// The JSON body the page posts.
 #[derive(Deserialize)]
-pub struct RecipeForm {
-    recipe: String,
+#[serde(deny_unknown_fields)]
+pub struct RecipeRequest {
+    recipe: Recipe,
     format: String,
 }
 
-pub async fn export_recipe(Form(form): Form<RecipeForm>) -> Response {
-    let ndjson = form.format == "ndjson";
-    let done = tokio::task::spawn_blocking(move || {
-        if !matches!(form.format.as_str(), "ndjson" | "csv") {
-            return Err(format!(
-                "format = '{}' is unknown: expected ndjson or csv",
-                form.format
-            ));
+/// Runs `work` on a blocking thread under the export cap, cancelling it if
+/// this request is dropped (its client left) or the server stops.
+async fn bounded<F>(shared: &Shared, ndjson: bool, work: F) -> Response
+where
+    F: FnOnce(&Bounds) -> Result<(String, String), String> + Send + 'static,
+{
+    let Ok(_place) = Arc::clone(&shared.exports).try_acquire_owned() else {
+        shared.warnings.exports_busy.warn("an export was refused");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} exports are running: try again in a moment",
+                shared.limits.max_exports
+            ),
+        )
+            .into_response();
+    };
+    let bounds = Bounds::events(shared.limits.export_events);
+    let _cancel_on_drop = CancelOnDrop(Arc::clone(&bounds.cancelled));
+    let cancelled = Arc::clone(&bounds.cancelled);
+    let stopping = shared.shutdown.triggered();
+    let job = tokio::task::spawn_blocking(move || work(&bounds));
+    tokio::pin!(job);
+    let done = tokio::select! {
+        done = &mut job => done,
+        _ = stopping => {
+            cancelled.store(true, Ordering::Relaxed);
+            return (StatusCode::SERVICE_UNAVAILABLE, crate::shutdown::REASON).into_response();
         }
-        let recipe: Recipe = serde_json::from_str(&form.recipe)
-            .map_err(|e| format!("the recipe is not valid: {e}"))?;
-        render_recipe(&recipe, ndjson)
-    })
-    .await;
+    };
     respond(done, ndjson)
+}
+
+pub async fn export_recipe(
+    State(shared): State<Arc<Shared>>,
+    Json(request): Json<RecipeRequest>,
+) -> Response {
+    let ndjson = request.format == "ndjson";
+    if !matches!(request.format.as_str(), "ndjson" | "csv") {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "format = '{}' is unknown: expected ndjson or csv",
+                sim::params::clip(&request.format)
+            ),
+        )
+            .into_response();
+    }
+    let max_changes = shared.limits.recipe_changes;
+    bounded(&shared, ndjson, move |bounds| {
+        render_recipe(&request.recipe, ndjson, bounds, max_changes)
+    })
+    .await
 }
 
 fn respond(
@@ -225,15 +347,21 @@ fn respond(
     }
 }
 
-pub async fn export(Query(query): Query<Vec<(String, String)>>) -> Response {
+pub async fn export(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
     let ndjson = query.iter().any(|(k, v)| k == "format" && v == "ndjson");
-    let done = tokio::task::spawn_blocking(move || render(&query)).await;
-    respond(done, ndjson)
+    bounded(&shared, ndjson, move |bounds| render(&query, bounds)).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unbounded() -> Bounds {
+        Bounds::events(u64::MAX)
+    }
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -244,13 +372,16 @@ mod tests {
 
     #[test]
     fn csv_export_matches_the_cli() {
-        let (body, file) = render(&q(&[
-            ("pattern", "request-response"),
-            ("seed", "9"),
-            ("rate", "120"),
-            ("until_s", "5"),
-            ("format", "csv"),
-        ]))
+        let (body, file) = render(
+            &q(&[
+                ("pattern", "request-response"),
+                ("seed", "9"),
+                ("rate", "120"),
+                ("until_s", "5"),
+                ("format", "csv"),
+            ]),
+            &unbounded(),
+        )
         .unwrap();
         let cli = crate::cli::simulate(&crate::cli::SimulateArgs {
             pattern: "request-response".into(),
@@ -266,11 +397,14 @@ mod tests {
 
     #[test]
     fn ndjson_export_is_every_event_of_the_run() {
-        let (body, _) = render(&q(&[
-            ("pattern", "webhooks"),
-            ("until_s", "3"),
-            ("format", "ndjson"),
-        ]))
+        let (body, _) = render(
+            &q(&[
+                ("pattern", "webhooks"),
+                ("until_s", "3"),
+                ("format", "ndjson"),
+            ]),
+            &unbounded(),
+        )
         .unwrap();
         let mut sim = Simulation::new(
             find_pattern("webhooks").unwrap().defaults(),
@@ -304,7 +438,7 @@ mod tests {
                 "format",
             ),
         ] {
-            let e = render(&query).unwrap_err();
+            let e = render(&query, &unbounded()).unwrap_err();
             assert!(e.contains(says) && !e.contains('\n'), "{e}");
         }
     }
@@ -348,7 +482,7 @@ mod tests {
             changes,
             until: 4 * sim::time::SECOND,
         };
-        let (body, file) = render_recipe(&recipe, true).unwrap();
+        let (body, file) = render_recipe(&recipe, true, &unbounded(), 100).unwrap();
         assert_eq!(file, "switchboard-request-response-seed5-4s.ndjson");
         let replayed: Vec<sim::Event> = body
             .lines()
@@ -364,7 +498,7 @@ mod tests {
             changes: Vec::new(),
             ..recipe.clone()
         };
-        let (other, _) = render_recipe(&plain, true).unwrap();
+        let (other, _) = render_recipe(&plain, true, &unbounded(), 100).unwrap();
         assert_ne!(other, body);
     }
 
@@ -378,18 +512,74 @@ mod tests {
             changes: Vec::new(),
             until: sim::time::SECOND,
         };
-        assert!(render_recipe(&good, false).is_ok());
+        assert!(render_recipe(&good, false, &unbounded(), 100).is_ok());
         let mut bad = good.clone();
         bad.values[0] = -5.0;
-        assert!(render_recipe(&bad, false).unwrap_err().contains("rate"));
+        assert!(render_recipe(&bad, false, &unbounded(), 100)
+            .unwrap_err()
+            .contains("rate"));
         let mut bad = good.clone();
         bad.until = 0;
-        assert!(render_recipe(&bad, false).unwrap_err().contains("until"));
+        assert!(render_recipe(&bad, false, &unbounded(), 100)
+            .unwrap_err()
+            .contains("until"));
         let mut bad = good;
         bad.changes = vec![sim::wire::Change {
             at: 5,
             values: vec![1.0],
         }];
-        assert!(render_recipe(&bad, false).is_err());
+        assert!(render_recipe(&bad, false, &unbounded(), 100).is_err());
+    }
+
+    #[test]
+    fn exports_stop_at_their_event_budget_and_when_cancelled() {
+        let heavy = q(&[
+            ("pattern", "request-response"),
+            ("rate", "20000"),
+            ("spike_s", "3600"),
+            ("spike_x", "20"),
+            ("until_s", "3600"),
+            ("format", "csv"),
+        ]);
+        let e = render(&heavy, &Bounds::events(2_000_000)).unwrap_err();
+        assert!(e.contains("more than 2000000 events by"), "{e}");
+        let cancelled = Bounds::events(u64::MAX);
+        cancelled.cancelled.store(true, Ordering::Relaxed);
+        assert_eq!(
+            render(&heavy, &cancelled).unwrap_err(),
+            "the export was cancelled"
+        );
+    }
+
+    #[test]
+    fn recipes_that_restart_or_carry_too_many_changes_are_refused() {
+        let info = find_pattern("request-response").unwrap();
+        let start = info.defaults().values().to_vec();
+        let mut more_clients = start.clone();
+        let i = info.params.iter().position(|p| p.id == "clients").unwrap();
+        more_clients[i] += 1.0;
+        let recipe = Recipe {
+            pattern: info.id.into(),
+            seed: 1,
+            values: start.clone(),
+            changes: vec![sim::wire::Change {
+                at: sim::time::SECOND,
+                values: more_clients,
+            }],
+            until: 2 * sim::time::SECOND,
+        };
+        let e = render_recipe(&recipe, false, &unbounded(), 100).unwrap_err();
+        assert!(e.contains("changes clients during the run"), "{e}");
+        let many = Recipe {
+            changes: (0..101)
+                .map(|k| sim::wire::Change {
+                    at: k,
+                    values: start.clone(),
+                })
+                .collect(),
+            ..recipe
+        };
+        let e = render_recipe(&many, false, &unbounded(), 100).unwrap_err();
+        assert!(e.contains("at most 100"), "{e}");
     }
 }

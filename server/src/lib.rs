@@ -2,19 +2,33 @@
 //! simulation sessions and the headless CLI.
 //!
 //! - [`routes`] assembles the router: the server-rendered page and its
-//!   assets, `GET /api/patterns`, `GET /api/export`, `GET /ws`.
+//!   assets, `GET /api/patterns`, `GET|POST /api/export`, `GET /ws`, behind
+//!   the [`origin`] check and the security [`headers`].
+//! - [`serve`] runs it: the capped [`listener`], the [`simulators`], the
+//!   [`shutdown`] signal.
 //! - [`export`] re-simulates a shared run for its NDJSON events or CSV
-//!   metrics.
-//! - [`viewer`] is one WebSocket connection: it owns a [`session::Session`]
-//!   and paces it in real time.
+//!   metrics, bounded and cancellable.
+//! - [`viewer`] is one WebSocket connection: it owns a [`session::Session`],
+//!   paces it in real time and runs it on the [`simulators`].
 //! - [`session`] is the transport-free part of a session: controls in,
-//!   frames out. Tested without sockets or clocks.
+//!   frames out, budgets kept. Tested without sockets.
 //! - [`pacer`] turns elapsed wall time into virtual time.
+//! - [`limits`] holds every limit; [`shared`] what handlers share;
+//!   [`throttle`] keeps floods out of the log.
 //! - [`cli`] is `switchboard simulate` and `switchboard serve`.
 
 pub mod cli;
 pub mod export;
+pub mod headers;
+pub mod limits;
+pub mod listener;
+pub mod origin;
 pub mod pacer;
 pub mod routes;
+pub mod serve;
 pub mod session;
+pub mod shared;
+pub mod shutdown;
+pub mod simulators;
+pub mod throttle;
 pub mod viewer;

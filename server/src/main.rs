@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 use server::cli::{self, Cli, Command, ServeArgs};
-use server::routes;
+use server::serve::{Config, Server};
+use server::shutdown;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -47,7 +48,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let js = std::path::Path::new(&args.site_root).join("pkg/switchboard.js");
         if !js.exists() {
             tracing::warn!(
@@ -62,17 +63,37 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let app = routes::router(routes::leptos_options(&args.site_root, args.addr));
-        tracing::info!("Switchboard serving on http://{}", args.addr);
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+        let config = Config {
+            site_root: args.site_root.clone(),
+            limits: args.limits(),
+            allow_origins: args.allow_origins.clone(),
+            threads: args.threads,
         };
-        match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            Ok(()) => ExitCode::SUCCESS,
+        let server = match Server::new(listener, config) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot serve on {}: {e}", args.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(
+            "Switchboard serving on http://{} ({} simulation threads, at most {} sessions)",
+            server.addr,
+            server.shared.simulators.threads,
+            server.shared.limits.max_sessions
+        );
+        match server.run(shutdown::signal()).await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("error: server failed: {e}");
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // Exports still finishing their last virtual second are not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }

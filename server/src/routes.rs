@@ -1,15 +1,24 @@
-//! The HTTP surface: page, assets, catalogue, exports and WebSocket.
+//! The HTTP surface: page, assets, catalogue, exports and WebSocket, behind
+//! the origin check and the security headers.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 
+use crate::origin::Origins;
+use crate::shared::Shared;
 use crate::viewer;
+
+/// Largest export request body: a recipe of `Limits::recipe_changes`
+/// changes of a few dozen values each.
+const MAX_EXPORT_BODY: usize = 4 * 1024 * 1024;
 
 /// Leptos options for serving the built site from `site_root`.
 pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
@@ -29,23 +38,36 @@ async fn patterns() -> Json<&'static [&'static sim::PatternInfo]> {
 }
 
 /// The whole application.
-pub fn router(options: LeptosOptions) -> Router {
+pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> Router {
     let routes = generate_route_list(App);
     let pages = Router::new()
-        .route("/api/patterns", get(patterns))
-        .route(
-            "/api/export",
-            get(crate::export::export).post(crate::export::export_recipe),
-        )
         .leptos_routes(&options, routes, {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(CompressionLayer::new())
         .with_state(options);
+    let api = Router::new()
+        .route("/api/patterns", get(patterns))
+        .route(
+            "/api/export",
+            get(crate::export::export)
+                .post(crate::export::export_recipe)
+                .layer(DefaultBodyLimit::max(MAX_EXPORT_BODY)),
+        )
+        .with_state(Arc::clone(&shared));
+    let compressed = api.merge(pages).layer(CompressionLayer::new());
     // The WebSocket route stays outside the compression layer.
-    Router::new()
+    let mut app = Router::new()
         .route("/ws", get(viewer::upgrade))
-        .merge(pages)
+        .with_state(shared)
+        .merge(compressed)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(origins),
+            crate::origin::check,
+        ));
+    for layer in crate::headers::layers() {
+        app = app.layer(layer);
+    }
+    app
 }

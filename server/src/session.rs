@@ -2,13 +2,19 @@
 //!
 //! Owns the [`Simulation`], the [`Pacer`] and the run counter; turns control
 //! messages into state changes (or errors that change nothing) and produces
-//! the encoded frames the viewer receives. Everything here is synchronous and
-//! clock-free, so it is tested by feeding it durations and strings.
+//! the encoded frames the viewer receives. Everything here is synchronous,
+//! so it is tested by feeding it durations and strings; [`Session::work`]
+//! runs on a simulation thread, never on an async worker.
+//!
+//! Budgets: a tick's simulation stops when its CPU time is spent (the run
+//! then falls behind real time, and `Tick::achieved` says by how much), and
+//! a run that holds more than `sim::budget::MAX_HELD` items is paused with
+//! a message instead of growing.
 
 use std::borrow::Cow;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use sim::run::{Applied, Options};
+use sim::run::{Advance, Applied, Options};
 use sim::wire::{Control, Frame, Hello, Tick};
 use sim::{find_pattern, ParamSet, Simulation};
 
@@ -23,6 +29,12 @@ pub const MAX_TICK_EVENTS: usize = 20_000;
 /// everybody who opens the page sees the same run.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// Actions run between two looks at the clock during a tick's work.
+const ACTIONS_PER_SLICE: usize = 20_000;
+
+/// Weight of the newest tick in the smoothed achieved speed.
+const ACHIEVED_WEIGHT: f64 = 0.25;
+
 pub struct Session {
     sim: Simulation,
     pacer: Pacer,
@@ -30,6 +42,26 @@ pub struct Session {
     run: u32,
     /// Events not delivered to the viewer since its last delivered tick.
     coalesced: u64,
+    /// Virtual seconds per wall second actually kept, smoothed; the viewer
+    /// is told when it falls below the speed asked for.
+    achieved: f64,
+}
+
+/// Something the viewer must receive, in order, before the next tick.
+#[derive(Debug, PartialEq)]
+pub enum Reply {
+    /// A binary frame: a new `Hello` or the `Params` after a live change.
+    Frame(Vec<u8>),
+    /// An error message (a refused control, a budget notice).
+    Error(String),
+}
+
+/// What one tick's work produced.
+#[derive(Debug, Default)]
+pub struct Worked {
+    pub replies: Vec<Reply>,
+    /// The tick frame, when the viewer had room for one.
+    pub tick: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -46,6 +78,7 @@ impl Session {
             pacer: Pacer::default(),
             run: 1,
             coalesced: 0,
+            achieved: 1.0,
         }
     }
 
@@ -108,12 +141,78 @@ impl Session {
         .encode()
     }
 
-    /// Advances the simulation by the virtual time `wall` is worth.
-    pub fn advance(&mut self, wall: Duration) {
-        let dt = self.pacer.advance(wall);
-        if dt > 0 {
-            self.sim.advance_to(self.sim.now() + dt);
+    /// One tick of a viewer's session: applies the controls that arrived
+    /// (each answered in order), advances the simulation by what `wall` is
+    /// worth within `cpu` of processor time, then encodes the tick if the
+    /// viewer has room for it (`send_tick`) or coalesces it.
+    pub fn work(
+        &mut self,
+        controls: &[String],
+        wall: Duration,
+        cpu: Duration,
+        send_tick: bool,
+        with_metrics: bool,
+    ) -> Worked {
+        let mut replies = Vec::with_capacity(controls.len());
+        for text in controls {
+            match self.control(text) {
+                Ok(Some(frame)) => replies.push(Reply::Frame(frame)),
+                Ok(None) => {}
+                Err(e) => replies.push(Reply::Error(e)),
+            }
         }
+        if let Some(notice) = self.advance_within(wall, cpu) {
+            replies.push(Reply::Error(notice));
+        }
+        let tick = if send_tick {
+            Some(self.take_tick(with_metrics))
+        } else {
+            self.coalesce();
+            None
+        };
+        Worked { replies, tick }
+    }
+
+    /// Advances the simulation by the virtual time `wall` is worth, as far
+    /// as `cpu` of processor time allows. Returns a notice for the viewer
+    /// when the run reached its memory budget and was paused.
+    pub fn advance_within(&mut self, wall: Duration, cpu: Duration) -> Option<String> {
+        let dt = self.pacer.advance(wall);
+        if dt == 0 {
+            self.achieved = self.pacer.speed;
+            return None;
+        }
+        let (from, target) = (self.sim.now(), self.sim.now() + dt);
+        let started = Instant::now();
+        let mut notice = None;
+        loop {
+            match self.sim.advance_budgeted(target, ACTIONS_PER_SLICE) {
+                Advance::Reached => break,
+                Advance::OutOfTime if started.elapsed() < cpu => {}
+                Advance::OutOfTime => break,
+                Advance::OverBudget => {
+                    self.pacer.playing = false;
+                    notice = Some(sim::budget::over_budget_text(self.sim.held()));
+                    break;
+                }
+            }
+        }
+        let wall_s = wall.min(crate::pacer::MAX_CATCH_UP).as_secs_f64();
+        if wall_s > 0.0 {
+            let sample = sim::time::to_secs(self.sim.now() - from) / wall_s;
+            self.achieved += ACHIEVED_WEIGHT * (sample - self.achieved);
+        }
+        notice
+    }
+
+    /// Advances by what `wall` is worth with no CPU limit (tests, tools).
+    pub fn advance(&mut self, wall: Duration) {
+        let _ = self.advance_within(wall, Duration::MAX);
+    }
+
+    /// The smoothed speed the run keeps.
+    pub fn achieved(&self) -> f64 {
+        self.achieved
     }
 
     /// Encodes the events since the last tick (and a metrics snapshot when
@@ -132,6 +231,7 @@ impl Session {
             events: Cow::Borrowed(if too_many { &[] } else { self.sim.events() }),
             coalesced: self.coalesced,
             metrics,
+            achieved: self.achieved,
         })
         .encode();
         self.coalesced = 0;
@@ -153,7 +253,7 @@ impl Session {
         match Control::parse(text)? {
             Control::Set { param, value } => {
                 let (_, spec) = self.sim.params().spec(&param).map_err(|e| e.to_string())?;
-                let v = spec.parse_json(&value).map_err(|e| e.to_string())?;
+                let v = spec.parse_value(&value).map_err(|e| e.to_string())?;
                 match self.sim.set_param(&param, v).map_err(|e| e.to_string())? {
                     Applied::Live => Ok(Some(
                         Frame::Params {
@@ -176,6 +276,7 @@ impl Session {
             }
             Control::Speed { value } => {
                 self.pacer.set_speed(value);
+                self.achieved = self.pacer.speed;
                 Ok(None)
             }
             Control::Step => {
@@ -290,7 +391,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e,
-            "rate = -5 is out of range: expected from 0 to 20000 req/s"
+            "rate = -5 is out of range: expected 0 (off) or from 0.001 to 20000 req/s"
         );
     }
 

@@ -1,28 +1,35 @@
 //! One viewer: a WebSocket connection and the session it drives.
 //!
-//! Three tasks per connection:
-//! - the session loop (this module's [`serve_viewer`]): ticks ~30 times a
-//!   second, advances the simulation by the wall time elapsed, encodes one
-//!   frame, and applies control messages as they arrive;
-//! - a writer that drains two queues into the socket: replies (hello, params,
-//!   errors) first, then ticks;
-//! - the socket's read half is polled by the session loop itself.
+//! The connection task ([`serve_viewer`]) owns the socket's read half and
+//! the session. Every tick (~30 Hz) it hands the session, with the controls
+//! that arrived since the last tick, to a simulation thread
+//! ([`crate::simulators`]) and gets it back with the replies and the
+//! encoded tick; while the session is away, controls wait unread in the
+//! socket. A writer task drains two queues into the socket: replies first
+//! (hello, params, errors, close), then ticks.
 //!
-//! The tick queue is short and filled with `try_reserve`: a viewer that
-//! cannot keep up makes the session coalesce (count and drop) events instead
-//! of waiting, so the simulation never blocks on a socket.
+//! Limits (see [`crate::limits::Limits`]): control messages above the size
+//! limit close the connection with 1009; at most `controls_per_tick` are
+//! read per tick, the rest wait in the socket (no reply is ever dropped);
+//! a viewer that takes no tick for `stall` is closed with 1008 and its
+//! session stopped; one silent for `idle` is closed too; on shutdown every
+//! viewer gets 1001. The tick queue is short: a viewer that cannot keep up
+//! makes the session coalesce (count and drop) events instead of waiting.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::Query;
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::session::Session;
+use crate::session::{Reply, Session, Worked};
+use crate::shared::Shared;
 
 /// Wall time between ticks (~30 Hz).
 pub const TICK: Duration = Duration::from_millis(33);
@@ -30,28 +37,85 @@ pub const TICK: Duration = Duration::from_millis(33);
 pub const METRICS_EVERY: u64 = 2;
 /// Ticks that may wait for the socket before the session starts coalescing.
 const TICK_QUEUE: usize = 4;
-/// Replies that may wait; past this a viewer that sends without reading
-/// loses replies.
-const REPLY_QUEUE: usize = 64;
+/// Replies that may wait for the socket. A tick produces at most
+/// `controls_per_tick` + 1 of them; a viewer that lets this many pile up is
+/// not reading, and is closed rather than losing one.
+const REPLY_QUEUE: usize = 256;
+/// How long a closing viewer's last frames may take to leave.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// `GET /ws?pattern=…&seed=…&<param>=<value>…`
-pub async fn upgrade(ws: WebSocketUpgrade, Query(pairs): Query<Vec<(String, String)>>) -> Response {
-    ws.on_upgrade(move |socket| serve_viewer(socket, pairs))
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(shared): State<Arc<Shared>>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let limit = shared.limits.max_message;
+    let ws = ws.max_message_size(limit).max_frame_size(limit);
+    let permit = Arc::clone(&shared.sessions).try_acquire_owned();
+    ws.on_upgrade(move |socket| async move {
+        if shared.shutdown.is_triggered() {
+            return refuse(socket, close_code::AWAY, crate::shutdown::REASON).await;
+        }
+        match permit {
+            Ok(permit) => serve_viewer(socket, pairs, shared, permit).await,
+            Err(_) => {
+                shared.warnings.full.warn("a viewer was refused");
+                let reason = format!(
+                    "the server is full ({} sessions): try again in a minute",
+                    shared.limits.max_sessions
+                );
+                refuse(socket, close_code::AGAIN, &reason).await
+            }
+        }
+    })
 }
 
 fn text(s: String) -> Message {
     Message::Text(Utf8Bytes::from(s))
 }
 
-/// Runs a session for one connected viewer until it disconnects.
-pub async fn serve_viewer(socket: WebSocket, query: Vec<(String, String)>) {
-    let (mut session, problems) =
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }))
+}
+
+/// Tells a viewer why it cannot have a session, and closes.
+async fn refuse(mut socket: WebSocket, code: u16, reason: &str) {
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        let _ = socket.send(text(sim::wire::error_text(reason))).await;
+        let _ = socket.send(close(code, reason)).await;
+    })
+    .await;
+}
+
+/// Why a viewer's connection ended.
+enum Ending {
+    /// The viewer closed it, or the socket failed: nothing more to say.
+    Gone,
+    /// The server closes it with this code and reason.
+    Close(u16, String),
+}
+
+/// Runs a session for one connected viewer until it disconnects, stalls,
+/// or the server stops. `_permit` holds its place under the session cap.
+pub async fn serve_viewer(
+    socket: WebSocket,
+    query: Vec<(String, String)>,
+    shared: Arc<Shared>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let limits = shared.limits.clone();
+    let (session, problems) =
         Session::from_query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    drop(query);
     let (mut sink, mut stream) = socket.split();
     let (tick_tx, mut tick_rx) = mpsc::channel::<Message>(TICK_QUEUE);
     let (reply_tx, mut reply_rx) = mpsc::channel::<Message>(REPLY_QUEUE);
 
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         loop {
             let msg = tokio::select! {
                 biased;
@@ -59,54 +123,155 @@ pub async fn serve_viewer(socket: WebSocket, query: Vec<(String, String)>) {
                 Some(m) = tick_rx.recv() => m,
                 else => break,
             };
-            if sink.send(msg).await.is_err() {
+            let closing = matches!(msg, Message::Close(_));
+            if sink.send(msg).await.is_err() || closing {
                 break;
             }
         }
     });
 
-    let reply = |msg: Message| {
-        if let Err(TrySendError::Full(_)) = reply_tx.try_send(msg) {
-            tracing::warn!("viewer is not reading its replies; one was dropped");
+    // Replies are never dropped: a viewer that lets them pile up is closed.
+    let reply = |msg: Message| -> Result<(), Ending> {
+        match reply_tx.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(Ending::Close(
+                close_code::POLICY,
+                "the page stopped reading its replies".into(),
+            )),
+            Err(TrySendError::Closed(_)) => Err(Ending::Gone),
         }
     };
-    reply(Message::Binary(Bytes::from(session.hello())));
-    for p in problems {
-        reply(text(sim::wire::error_text(&p)));
-    }
 
-    let mut interval = tokio::time::interval(TICK);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut last = Instant::now();
-    let mut ticks: u64 = 0;
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {
-                let now = Instant::now();
-                session.advance(now - last);
-                last = now;
-                ticks += 1;
-                match tick_tx.try_reserve() {
-                    Ok(permit) => {
-                        let frame = session.take_tick(ticks.is_multiple_of(METRICS_EVERY));
-                        permit.send(Message::Binary(Bytes::from(frame)));
+    let ending = 'conn: {
+        if let Err(e) = reply(Message::Binary(Bytes::from(session.hello()))) {
+            break 'conn e;
+        }
+        for p in problems {
+            if let Err(e) = reply(text(sim::wire::error_text(&p))) {
+                break 'conn e;
+            }
+        }
+
+        let mut session = Some(session);
+        let mut job: Option<tokio::sync::oneshot::Receiver<(Session, Worked)>> = None;
+        let mut controls: Vec<String> = Vec::with_capacity(limits.controls_per_tick);
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last = Instant::now();
+        let mut last_heard = Instant::now();
+        let mut last_ping = Instant::now();
+        let mut stalled_since: Option<Instant> = None;
+        let mut ticks: u64 = 0;
+        let stopping = shared.shutdown.triggered();
+        tokio::pin!(stopping);
+
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stopping => {
+                    break 'conn Ending::Close(close_code::AWAY, crate::shutdown::REASON.into());
+                }
+                done = async { job.as_mut().expect("guarded by is_some").await }, if job.is_some() => {
+                    job = None;
+                    let Ok((s, worked)) = done else {
+                        break 'conn Ending::Close(close_code::ERROR, "the simulation stopped".into());
+                    };
+                    session = Some(s);
+                    for r in worked.replies {
+                        let msg = match r {
+                            Reply::Frame(f) => Message::Binary(Bytes::from(f)),
+                            Reply::Error(e) => text(sim::wire::error_text(&e)),
+                        };
+                        if let Err(e) = reply(msg) {
+                            break 'conn e;
+                        }
                     }
-                    Err(TrySendError::Full(())) => session.coalesce(),
-                    Err(TrySendError::Closed(())) => break,
+                    if let Some(frame) = worked.tick {
+                        // Room was checked before the work started, and only
+                        // this task sends ticks.
+                        let _ = tick_tx.try_send(Message::Binary(Bytes::from(frame)));
+                    }
+                }
+                _ = interval.tick() => {
+                    let now = Instant::now();
+                    if now - last_heard > limits.idle {
+                        break 'conn Ending::Close(
+                            close_code::AWAY,
+                            format!("no answer from the page for {} s", limits.idle.as_secs()),
+                        );
+                    }
+                    if now - last_ping > limits.idle / 3 {
+                        last_ping = now;
+                        if let Err(e) = reply(Message::Ping(Bytes::new())) {
+                            break 'conn e;
+                        }
+                    }
+                    // Still working on the last tick: this one is skipped and
+                    // the run falls behind real time.
+                    let Some(mut s) = session.take() else { continue };
+                    if tick_tx.is_closed() {
+                        break 'conn Ending::Gone;
+                    }
+                    let room = tick_tx.capacity() > 0;
+                    if room {
+                        stalled_since = None;
+                    } else if now - *stalled_since.get_or_insert(now) > limits.stall {
+                        break 'conn Ending::Close(
+                            close_code::POLICY,
+                            format!(
+                                "the page took no frame for {} s; its session was stopped",
+                                limits.stall.as_secs()
+                            ),
+                        );
+                    }
+                    let wall = now - last;
+                    last = now;
+                    ticks += 1;
+                    let with_metrics = ticks.is_multiple_of(METRICS_EVERY);
+                    let batch = std::mem::take(&mut controls);
+                    let cpu = limits.tick_cpu;
+                    job = Some(shared.simulators.run(move || {
+                        let worked = s.work(&batch, wall, cpu, room, with_metrics);
+                        (s, worked)
+                    }));
+                }
+                incoming = stream.next(), if controls.len() < limits.controls_per_tick => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        Some(Ok(Message::Text(t))) => controls.push(t.as_str().to_owned()),
+                        Some(Ok(Message::Binary(_))) => {
+                            if let Err(e) = reply(text(sim::wire::error_text(
+                                "control messages are JSON text frames, not binary",
+                            ))) {
+                                break 'conn e;
+                            }
+                        }
+                        Some(Ok(Message::Close(_))) | None => break 'conn Ending::Gone,
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => {
+                            // tungstenite's capacity error: "Space limit
+                            // exceeded: Message too long: N > M".
+                            let said = e.to_string();
+                            let too_big = said.contains("Message too long") || said.contains("Space limit");
+                            if too_big {
+                                shared.warnings.oversized.warn("a control message over the size limit");
+                                break 'conn Ending::Close(
+                                    close_code::SIZE,
+                                    format!("control messages are at most {} bytes", limits.max_message),
+                                );
+                            }
+                            break 'conn Ending::Gone;
+                        }
+                    }
                 }
             }
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(t))) => match session.control(t.as_str()) {
-                    Ok(Some(frame)) => reply(Message::Binary(Bytes::from(frame))),
-                    Ok(None) => {}
-                    Err(e) => reply(text(sim::wire::error_text(&e))),
-                },
-                Some(Ok(Message::Binary(_))) => reply(text(sim::wire::error_text(
-                    "control messages are JSON text frames, not binary",
-                ))),
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => {}
-            },
+        }
+    };
+
+    if let Ending::Close(code, reason) = ending {
+        // The close frame goes out after any replies still queued.
+        if reply_tx.try_send(close(code, &reason)).is_ok() {
+            let _ = tokio::time::timeout(CLOSE_GRACE, &mut writer).await;
         }
     }
     writer.abort();

@@ -152,7 +152,7 @@ fn refusals_exit_2_with_one_line_naming_the_problem() {
             "--set",
             "rate=-5",
         ],
-        &["rate = -5", "from 0 to 20000 req/s"],
+        &["rate = -5", "0 (off) or from 0.001 to 20000 req/s"],
     );
     refused(
         &[

@@ -1,63 +1,16 @@
 //! The server over real sockets: serve on port 0, talk WebSocket with
 //! tokio-tungstenite, fetch the catalogue and the page.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use server::routes;
+use common::{connect, next_frame, next_text, send, serve};
+use futures_util::SinkExt;
 use sim::wire::Frame;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn serve() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = routes::router(routes::leptos_options("target/site", addr));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-async fn connect(addr: SocketAddr, query: &str) -> Ws {
-    let (ws, _) = connect_async(format!("ws://{addr}/ws?{query}"))
-        .await
-        .unwrap();
-    ws
-}
-
-/// The next message, or a panic after a generous deadline.
-async fn next(ws: &mut Ws) -> Message {
-    tokio::time::timeout(Duration::from_secs(10), ws.next())
-        .await
-        .expect("a message within 10 s")
-        .expect("the stream is open")
-        .expect("no protocol error")
-}
-
-async fn next_frame(ws: &mut Ws) -> Frame<'static> {
-    loop {
-        match next(ws).await {
-            Message::Binary(b) => return Frame::decode(&b).expect("frames decode"),
-            Message::Text(t) => panic!("unexpected text frame: {t}"),
-            _ => {}
-        }
-    }
-}
-
-async fn next_text(ws: &mut Ws) -> serde_json::Value {
-    loop {
-        if let Message::Text(t) = next(ws).await {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, text: &str) {
-    ws.send(Message::Text(text.into())).await.unwrap();
-}
 
 #[tokio::test]
 async fn frames_arrive_hello_then_ticks_with_events_and_metrics() {

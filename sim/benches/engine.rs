@@ -79,6 +79,7 @@ fn main() {
         events: Cow::Borrowed(&evs),
         coalesced: 0,
         metrics: None,
+        achieved: 1.0,
     });
     let started = Instant::now();
     let bytes = frame.encode();

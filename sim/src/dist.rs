@@ -55,7 +55,7 @@ impl ServiceDist {
                 }
             }
         };
-        x.round().max(0.0) as Time
+        crate::time::from_ns(x)
     }
 
     /// Squared coefficient of variation: 1 for exp, 0 for const.
@@ -73,7 +73,9 @@ impl ServiceDist {
 pub fn exp_gap<R: Rng + ?Sized>(rate_per_s: f64, rng: &mut R) -> Option<Time> {
     if rate_per_s.is_finite() && rate_per_s > 0.0 {
         let e: f64 = Exp1.sample(rng);
-        Some(((e / rate_per_s) * crate::time::SECOND as f64).round() as Time)
+        Some(crate::time::from_ns(
+            (e / rate_per_s) * crate::time::SECOND as f64,
+        ))
     } else {
         None
     }

@@ -54,7 +54,7 @@ impl ServiceFaults {
         if self.slowdown == 1.0 {
             service
         } else {
-            (service as f64 * self.slowdown).round() as Time
+            crate::time::from_ns(service as f64 * self.slowdown)
         }
     }
 

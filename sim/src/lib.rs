@@ -12,7 +12,10 @@
 //!   for byte, on every run.
 //! - Metrics are computed from every event the engine emits; nothing that
 //!   reaches the metrics is sampled.
+//! - A run never holds more than [`budget::MAX_HELD`] items, and virtual
+//!   time never overflows ([`time::FOREVER`]).
 
+pub mod budget;
 pub mod catalogue;
 pub mod dist;
 pub mod event;

@@ -13,6 +13,39 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// A parameter value as a control message carries it: a number, a boolean
+/// or an option id. Typed, so a message holding anything else (an array, an
+/// object) is refused while it is parsed instead of being built in memory.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Number(f64),
+    Bool(bool),
+    Text(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Number(n) => write!(f, "{}", fmt_num(*n)),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(t) => write!(f, "{}", clip(t)),
+        }
+    }
+}
+
+/// The longest piece of a person's input an error message repeats.
+pub const ECHO_CHARS: usize = 40;
+
+/// `s`, or its first [`ECHO_CHARS`] characters and "…": error messages name
+/// what was typed without echoing a megabyte back.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(ECHO_CHARS) {
+        Some((cut, _)) => format!("{}…", &s[..cut]).into(),
+        None => s.into(),
+    }
+}
+
 /// The kind of a parameter and its admissible values.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -50,6 +83,10 @@ pub struct ParamSpec {
     /// `true`: a change applies to the running simulation. `false`: the
     /// topology changes, so the run restarts with the new value.
     pub live: bool,
+    /// For rates: 0 means "off", and values above 0 but below this are
+    /// refused, because their mean gap would be longer than any run (and
+    /// would push virtual time towards its end). 0 for other parameters.
+    pub off_below: f64,
 }
 
 impl ParamSpec {
@@ -73,7 +110,15 @@ impl ParamSpec {
                 } else {
                     format!(" {}", self.unit)
                 };
-                format!("{whole}from {} to {}{unit}", fmt_num(min), fmt_num(max))
+                if self.off_below > 0.0 {
+                    format!(
+                        "0 (off) or {whole}from {} to {}{unit}",
+                        fmt_num(self.off_below),
+                        fmt_num(max)
+                    )
+                } else {
+                    format!("{whole}from {} to {}{unit}", fmt_num(min), fmt_num(max))
+                }
             }
             Kind::Bool { .. } => "true or false".to_string(),
             Kind::Choice { options, .. } => format!("one of {}", options.join(", ")),
@@ -85,7 +130,13 @@ impl ParamSpec {
         let ok = match self.kind {
             Kind::Number {
                 min, max, integer, ..
-            } => v.is_finite() && v >= min && v <= max && (!integer || v.fract() == 0.0),
+            } => {
+                v.is_finite()
+                    && v >= min
+                    && v <= max
+                    && (!integer || v.fract() == 0.0)
+                    && (v == 0.0 || v >= self.off_below)
+            }
             Kind::Bool { .. } => v == 0.0 || v == 1.0,
             Kind::Choice { options, .. } => {
                 v.fract() == 0.0 && v >= 0.0 && (v as usize) < options.len()
@@ -124,13 +175,12 @@ impl ParamSpec {
         self.check(v)
     }
 
-    /// Parses a JSON value from a control message.
-    pub fn parse_json(&self, j: &serde_json::Value) -> Result<f64, ParamError> {
-        use serde_json::Value as J;
+    /// Parses a value from a control message.
+    pub fn parse_value(&self, j: &Value) -> Result<f64, ParamError> {
         match (self.kind, j) {
-            (Kind::Number { .. }, J::Number(n)) => self.check(n.as_f64().unwrap_or(f64::NAN)),
-            (Kind::Bool { .. }, J::Bool(b)) => Ok(f64::from(u8::from(*b))),
-            (_, J::String(s)) => self.parse_str(s),
+            (Kind::Number { .. }, Value::Number(n)) => self.check(*n),
+            (Kind::Bool { .. }, Value::Bool(b)) => Ok(f64::from(u8::from(*b))),
+            (_, Value::Text(s)) => self.parse_str(s),
             _ => Err(ParamError::BadValue {
                 param: self.id,
                 value: j.to_string(),
@@ -147,6 +197,15 @@ impl ParamSpec {
             Kind::Choice { options, .. } => {
                 options.get(v as usize).copied().unwrap_or("?").to_string()
             }
+        }
+    }
+
+    /// The value as a control message carries it.
+    pub fn to_value(&self, v: f64) -> Value {
+        match self.kind {
+            Kind::Number { .. } => Value::Number(v),
+            Kind::Bool { .. } => Value::Bool(v != 0.0),
+            Kind::Choice { .. } => Value::Text(self.format(v)),
         }
     }
 
@@ -200,7 +259,8 @@ impl fmt::Display for ParamError {
             ParamError::UnknownPattern { pattern, valid } => {
                 write!(
                     f,
-                    "unknown pattern '{pattern}'; valid patterns: {}",
+                    "unknown pattern '{}'; valid patterns: {}",
+                    clip(pattern),
                     valid.join(", ")
                 )
             }
@@ -210,7 +270,8 @@ impl fmt::Display for ParamError {
                 valid,
             } => write!(
                 f,
-                "unknown parameter '{param}' for {pattern}; valid parameters: {}",
+                "unknown parameter '{}' for {pattern}; valid parameters: {}",
+                clip(param),
                 valid.join(", ")
             ),
             ParamError::OutOfRange {
@@ -218,7 +279,11 @@ impl fmt::Display for ParamError {
                 value,
                 range,
             } => {
-                write!(f, "{param} = {value} is out of range: expected {range}")
+                write!(
+                    f,
+                    "{param} = {} is out of range: expected {range}",
+                    clip(value)
+                )
             }
             ParamError::BadValue {
                 param,
@@ -227,7 +292,8 @@ impl fmt::Display for ParamError {
             } => {
                 write!(
                     f,
-                    "{param} = '{value}' is not a valid value: expected {range}"
+                    "{param} = '{}' is not a valid value: expected {range}",
+                    clip(value)
                 )
             }
         }
@@ -360,6 +426,7 @@ pub const RATE: ParamSpec = ParamSpec {
     help: "Requests per second offered by all clients together (Poisson arrivals).",
     kind: number(0.0, 20_000.0, 80.0, 0.1, false, true),
     live: true,
+    off_below: 0.001,
 };
 
 pub const CLIENTS: ParamSpec = ParamSpec {
@@ -369,6 +436,7 @@ pub const CLIENTS: ParamSpec = ParamSpec {
     help: "Number of client nodes sharing the offered load.",
     kind: number(1.0, 50.0, 4.0, 1.0, true, false),
     live: false,
+    off_below: 0.0,
 };
 
 pub const SERVICE_MS: ParamSpec = ParamSpec {
@@ -378,6 +446,7 @@ pub const SERVICE_MS: ParamSpec = ParamSpec {
     help: "Mean time one worker spends on one request.",
     kind: number(0.01, 10_000.0, 10.0, 0.01, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SERVICE_DIST: ParamSpec = ParamSpec {
@@ -390,6 +459,7 @@ pub const SERVICE_DIST: ParamSpec = ParamSpec {
         default: 0,
     },
     live: true,
+    off_below: 0.0,
 };
 
 pub const WORKERS: ParamSpec = ParamSpec {
@@ -399,6 +469,7 @@ pub const WORKERS: ParamSpec = ParamSpec {
     help: "Requests the service works on in parallel.",
     kind: number(1.0, 256.0, 1.0, 1.0, true, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const QUEUE_CAP: ParamSpec = ParamSpec {
@@ -408,6 +479,7 @@ pub const QUEUE_CAP: ParamSpec = ParamSpec {
     help: "Requests that may wait for a worker; past it the service answers 503.",
     kind: number(0.0, 100_000.0, 100.0, 1.0, true, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const NET_MS: ParamSpec = ParamSpec {
@@ -417,6 +489,7 @@ pub const NET_MS: ParamSpec = ParamSpec {
     help: "One-way latency of every link.",
     kind: number(0.0, 5_000.0, 20.0, 0.1, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const JITTER_MS: ParamSpec = ParamSpec {
@@ -426,6 +499,7 @@ pub const JITTER_MS: ParamSpec = ParamSpec {
     help: "Extra one-way latency drawn uniformly from 0 to this, per message.",
     kind: number(0.0, 5_000.0, 5.0, 0.1, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const LOSS: ParamSpec = ParamSpec {
@@ -435,6 +509,7 @@ pub const LOSS: ParamSpec = ParamSpec {
     help: "Probability that a message is lost on a link.",
     kind: number(0.0, 1.0, 0.0, 0.001, false, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const TIMEOUT_MS: ParamSpec = ParamSpec {
@@ -444,6 +519,7 @@ pub const TIMEOUT_MS: ParamSpec = ParamSpec {
     help: "How long a client waits for a response before giving up on an attempt.",
     kind: number(1.0, 120_000.0, 2_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const RETRIES: ParamSpec = ParamSpec {
@@ -453,6 +529,7 @@ pub const RETRIES: ParamSpec = ParamSpec {
     help: "Attempts after the first when a request times out or is refused.",
     kind: number(0.0, 10.0, 0.0, 1.0, true, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const BACKOFF_MS: ParamSpec = ParamSpec {
@@ -462,6 +539,7 @@ pub const BACKOFF_MS: ParamSpec = ParamSpec {
     help: "Base delay before a retry; doubles each attempt, with full jitter.",
     kind: number(0.0, 60_000.0, 100.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const UPDATE_RATE: ParamSpec = ParamSpec {
@@ -471,6 +549,7 @@ pub const UPDATE_RATE: ParamSpec = ParamSpec {
     help: "New data produced on the server side per second (Poisson).",
     kind: number(0.0, 1_000.0, 2.0, 0.01, false, true),
     live: true,
+    off_below: 0.001,
 };
 
 pub const POLL_MS: ParamSpec = ParamSpec {
@@ -480,6 +559,7 @@ pub const POLL_MS: ParamSpec = ParamSpec {
     help: "How often each client asks the server for news.",
     kind: number(10.0, 60_000.0, 1_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const HOLD_MS: ParamSpec = ParamSpec {
@@ -489,6 +569,7 @@ pub const HOLD_MS: ParamSpec = ParamSpec {
     help: "How long the server holds a poll open waiting for data before answering empty.",
     kind: number(10.0, 120_000.0, 20_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const DROPS_PER_MIN: ParamSpec = ParamSpec {
@@ -498,6 +579,7 @@ pub const DROPS_PER_MIN: ParamSpec = ParamSpec {
     help: "How often each client's connection drops (Poisson, per client).",
     kind: number(0.0, 600.0, 2.0, 0.1, false, true),
     live: true,
+    off_below: 0.01,
 };
 
 pub const RECONNECT_MS: ParamSpec = ParamSpec {
@@ -507,6 +589,7 @@ pub const RECONNECT_MS: ParamSpec = ParamSpec {
     help: "How long a client waits after a drop before reconnecting (the stream's retry).",
     kind: number(0.0, 60_000.0, 1_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const RESUME: ParamSpec = ParamSpec {
@@ -516,6 +599,7 @@ pub const RESUME: ParamSpec = ParamSpec {
     help: "On reconnect the client says which event it saw last and the server replays what it missed.",
     kind: Kind::Bool { default: true },
     live: true,
+    off_below: 0.0,
 };
 
 pub const FANOUT: ParamSpec = ParamSpec {
@@ -525,6 +609,7 @@ pub const FANOUT: ParamSpec = ParamSpec {
     help: "Backends the gateway calls in parallel for every request.",
     kind: number(1.0, 16.0, 8.0, 1.0, true, false),
     live: false,
+    off_below: 0.0,
 };
 
 pub const GATEWAY_MS: ParamSpec = ParamSpec {
@@ -534,6 +619,7 @@ pub const GATEWAY_MS: ParamSpec = ParamSpec {
     help: "Time the gateway spends combining the branches' answers.",
     kind: number(0.0, 1_000.0, 1.0, 0.1, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const CONSUMERS: ParamSpec = ParamSpec {
@@ -543,6 +629,7 @@ pub const CONSUMERS: ParamSpec = ParamSpec {
     help: "Competing consumers taking work from the queue, one message at a time each.",
     kind: number(1.0, 32.0, 2.0, 1.0, true, false),
     live: false,
+    off_below: 0.0,
 };
 
 pub const PREFETCH: ParamSpec = ParamSpec {
@@ -552,6 +639,7 @@ pub const PREFETCH: ParamSpec = ParamSpec {
     help: "Unacknowledged messages the broker lets each consumer hold; 1 leaves a consumer idle for a round trip after every message.",
     kind: number(1.0, 100.0, 10.0, 1.0, true, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const VISIBILITY_MS: ParamSpec = ParamSpec {
@@ -561,6 +649,7 @@ pub const VISIBILITY_MS: ParamSpec = ParamSpec {
     help: "How long a delivered message stays invisible; unacknowledged by then, it is delivered again.",
     kind: number(10.0, 600_000.0, 5_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const CRASHES_PER_MIN: ParamSpec = ParamSpec {
@@ -570,6 +659,7 @@ pub const CRASHES_PER_MIN: ParamSpec = ParamSpec {
     help: "How often each consumer crashes (Poisson), losing what it holds.",
     kind: number(0.0, 120.0, 0.0, 0.1, false, true),
     live: true,
+    off_below: 0.01,
 };
 
 pub const RESTART_MS: ParamSpec = ParamSpec {
@@ -579,6 +669,7 @@ pub const RESTART_MS: ParamSpec = ParamSpec {
     help: "How long a crashed consumer stays down.",
     kind: number(0.0, 60_000.0, 2_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const IDEMPOTENCY: ParamSpec = ParamSpec {
@@ -588,6 +679,7 @@ pub const IDEMPOTENCY: ParamSpec = ParamSpec {
     help: "The receiver remembers event ids and applies each event once, however often it is delivered.",
     kind: Kind::Bool { default: false },
     live: true,
+    off_below: 0.0,
 };
 
 pub const SPIKE_AT_S: ParamSpec = ParamSpec {
@@ -597,6 +689,7 @@ pub const SPIKE_AT_S: ParamSpec = ParamSpec {
     help: "Virtual time at which a load spike begins.",
     kind: number(0.0, 3_600.0, 10.0, 1.0, false, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SPIKE_S: ParamSpec = ParamSpec {
@@ -606,6 +699,7 @@ pub const SPIKE_S: ParamSpec = ParamSpec {
     help: "How long the load spike lasts (0: no spike).",
     kind: number(0.0, 3_600.0, 0.0, 1.0, false, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SPIKE_X: ParamSpec = ParamSpec {
@@ -615,6 +709,7 @@ pub const SPIKE_X: ParamSpec = ParamSpec {
     help: "The offered load during the spike, as a multiple of the rate.",
     kind: number(1.0, 20.0, 3.0, 0.1, false, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const OUTAGE_AT_S: ParamSpec = ParamSpec {
@@ -624,6 +719,7 @@ pub const OUTAGE_AT_S: ParamSpec = ParamSpec {
     help: "Virtual time at which the service goes down.",
     kind: number(0.0, 100_000.0, 10.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const OUTAGE_S: ParamSpec = ParamSpec {
@@ -633,6 +729,7 @@ pub const OUTAGE_S: ParamSpec = ParamSpec {
     help: "How long the service stays down, refusing everything (0: no outage).",
     kind: number(0.0, 3_600.0, 0.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SUBSCRIBERS: ParamSpec = ParamSpec {
@@ -642,6 +739,7 @@ pub const SUBSCRIBERS: ParamSpec = ParamSpec {
     help: "Subscribers to the topic; each gets a copy of every event.",
     kind: number(1.0, 20.0, 4.0, 1.0, true, false),
     live: false,
+    off_below: 0.0,
 };
 
 pub const SLOW_FACTOR: ParamSpec = ParamSpec {
@@ -651,6 +749,7 @@ pub const SLOW_FACTOR: ParamSpec = ParamSpec {
     help: "How many times slower the last subscriber handles each event (1: no slow subscriber).",
     kind: number(1.0, 100.0, 8.0, 0.1, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const BUFFER: ParamSpec = ParamSpec {
@@ -660,18 +759,20 @@ pub const BUFFER: ParamSpec = ParamSpec {
     help: "Events that may wait for each subscriber.",
     kind: number(1.0, 100_000.0, 50.0, 1.0, true, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SLOW_POLICY: ParamSpec = ParamSpec {
     id: "slow_policy",
     name: "When a buffer is full",
     unit: "",
-    help: "drop-oldest: the oldest waiting event is dropped; block: the subscriber's backlog keeps growing.",
+    help: "drop-oldest: the oldest waiting event is dropped; block: the subscriber's backlog keeps growing (buffer limit 100,000 — oldest dropped as overflow).",
     kind: Kind::Choice {
         options: &["drop-oldest", "block"],
         default: 0,
     },
     live: true,
+    off_below: 0.0,
 };
 
 pub const HEARTBEAT_MS: ParamSpec = ParamSpec {
@@ -681,6 +782,7 @@ pub const HEARTBEAT_MS: ParamSpec = ParamSpec {
     help: "How often each connection exchanges a ping/pong to prove it is alive.",
     kind: number(100.0, 120_000.0, 5_000.0, 1.0, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 pub const STAGES: ParamSpec = ParamSpec {
@@ -690,6 +792,7 @@ pub const STAGES: ParamSpec = ParamSpec {
     help: "Order → Payment → Inventory → Shipping (→ Invoice → Notify): how many take part.",
     kind: number(2.0, 6.0, 4.0, 1.0, true, false),
     live: false,
+    off_below: 0.0,
 };
 
 pub const FAIL_RATE: ParamSpec = ParamSpec {
@@ -700,6 +803,7 @@ pub const FAIL_RATE: ParamSpec = ParamSpec {
         "Probability that a service's step fails, starting the compensation of the steps before it.",
     kind: number(0.0, 1.0, 0.02, 0.001, false, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SLOW_STAGE: ParamSpec = ParamSpec {
@@ -709,6 +813,7 @@ pub const SLOW_STAGE: ParamSpec = ParamSpec {
     help: "Which service in the chain is slowed down (0: none).",
     kind: number(0.0, 6.0, 0.0, 1.0, true, false),
     live: true,
+    off_below: 0.0,
 };
 
 pub const SLOWDOWN: ParamSpec = ParamSpec {
@@ -718,6 +823,7 @@ pub const SLOWDOWN: ParamSpec = ParamSpec {
     help: "How many times slower the service works (1: normal speed).",
     kind: number(1.0, 1_000.0, 10.0, 0.1, false, true),
     live: true,
+    off_below: 0.0,
 };
 
 /// [`SLOWDOWN`] at normal speed, for patterns where slowing is a fault
@@ -751,7 +857,7 @@ mod tests {
         let e = p.set_str("rate", "-5").unwrap_err().to_string();
         assert_eq!(
             e,
-            "rate = -5 is out of range: expected from 0 to 20000 req/s"
+            "rate = -5 is out of range: expected 0 (off) or from 0.001 to 20000 req/s"
         );
         let e = p.set_str("workers", "1.5").unwrap_err().to_string();
         assert!(e.contains("a whole number from 1 to 256"), "{e}");
@@ -781,11 +887,44 @@ mod tests {
     }
 
     #[test]
-    fn json_values_are_checked_by_kind() {
+    fn tiny_rates_are_refused_but_zero_is_off() {
+        let mut p = ParamSet::defaults("request-response", SPECS);
+        for tiny in ["1e-300", "0.0001", "5e-324"] {
+            let e = p.set_str("rate", tiny).unwrap_err().to_string();
+            assert!(
+                e.ends_with("expected 0 (off) or from 0.001 to 20000 req/s"),
+                "{e}"
+            );
+        }
+        p.set_str("rate", "0").unwrap();
+        p.set_str("rate", "0.001").unwrap();
+        assert_eq!(p.get("rate"), 0.001);
+    }
+
+    #[test]
+    fn control_values_are_checked_by_kind() {
         let s = &WORKERS;
-        assert_eq!(s.parse_json(&serde_json::json!(4)), Ok(4.0));
-        assert!(s.parse_json(&serde_json::json!(0)).is_err());
-        assert!(s.parse_json(&serde_json::json!(true)).is_err());
-        assert!(s.parse_json(&serde_json::json!(null)).is_err());
+        assert_eq!(s.parse_value(&Value::Number(4.0)), Ok(4.0));
+        assert!(s.parse_value(&Value::Number(0.0)).is_err());
+        assert!(s.parse_value(&Value::Bool(true)).is_err());
+        assert_eq!(s.parse_value(&Value::Text("7".into())), Ok(7.0));
+    }
+
+    #[test]
+    fn errors_echo_at_most_a_clip_of_the_input() {
+        let mut p = ParamSet::defaults("request-response", SPECS);
+        let long = "x".repeat(1 << 20);
+        for e in [
+            p.set_str(&long, "1").unwrap_err(),
+            p.set_str("rate", &long).unwrap_err(),
+        ] {
+            let text = e.to_string();
+            assert!(text.len() < 300, "{} bytes", text.len());
+            assert!(
+                text.contains(&format!("{}…", "x".repeat(ECHO_CHARS))),
+                "{text}"
+            );
+        }
+        assert_eq!(clip("héllo"), "héllo");
     }
 }

@@ -48,4 +48,9 @@ pub trait Pattern: Send {
 
     /// Counts taken from the engine's structures, not from events.
     fn audit(&self) -> Audit;
+
+    /// Items the engine holds now: scheduled actions, waiting jobs, pending
+    /// records. Cheap (lengths only), so a session checks it often against
+    /// [`crate::budget::MAX_HELD`].
+    fn held(&self) -> usize;
 }

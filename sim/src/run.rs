@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::budget;
 use crate::catalogue::{build, PatternInfo};
 use crate::dist::ServiceDist;
 use crate::event::{DropReason, Event, FailReason};
@@ -27,6 +28,18 @@ pub struct Options {
     pub keep_events: bool,
     /// Keep one CSV row per virtual second.
     pub series: bool,
+}
+
+/// How far a budgeted advance got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advance {
+    /// Every action due by the target ran; the clock is at the target.
+    Reached,
+    /// The action budget ran out first; the clock is at the first action
+    /// left, and the next advance continues from there.
+    OutOfTime,
+    /// The run holds more than [`budget::MAX_HELD`] items: it stops here.
+    OverBudget,
 }
 
 /// How a parameter change took effect.
@@ -90,6 +103,61 @@ impl Simulation {
         while self.pattern.step(t, &mut self.rec) {}
         self.now = t;
         self.rec.metrics_mut().advance_to(t);
+    }
+
+    /// Runs the actions due up to `t`, but at most `max_actions` of them,
+    /// and stops early when the run holds more than [`budget::MAX_HELD`]
+    /// items. The clock moves to `t` when every due action ran, otherwise
+    /// to the time of the first one left, so the run is exactly the same as
+    /// with [`Simulation::advance_to`], only split differently.
+    pub fn advance_budgeted(&mut self, t: Time, max_actions: usize) -> Advance {
+        if t < self.now {
+            return Advance::Reached;
+        }
+        let mut ran = 0;
+        loop {
+            if self.pattern.held() > budget::MAX_HELD {
+                self.stop_at_next(t);
+                return Advance::OverBudget;
+            }
+            let chunk = budget::CHUNK.min(max_actions - ran);
+            let mut n = 0;
+            while n < chunk && self.pattern.step(t, &mut self.rec) {
+                n += 1;
+            }
+            ran += n;
+            if n < chunk {
+                self.now = t;
+                self.rec.metrics_mut().advance_to(t);
+                return Advance::Reached;
+            }
+            if ran >= max_actions {
+                self.stop_at_next(t);
+                return Advance::OutOfTime;
+            }
+        }
+    }
+
+    /// Moves the clock to the first action still due by `t` (or `t`).
+    fn stop_at_next(&mut self, t: Time) {
+        let at = self.pattern.next_time().unwrap_or(t).min(t).max(self.now);
+        self.now = at;
+        self.rec.metrics_mut().advance_to(at);
+    }
+
+    /// Time of the earliest pending action, if any.
+    pub fn next_time(&self) -> Option<Time> {
+        self.pattern.next_time()
+    }
+
+    /// Items the run holds now (see [`budget::MAX_HELD`]).
+    pub fn held(&self) -> usize {
+        self.pattern.held()
+    }
+
+    /// Whether the run holds more than its budget allows.
+    pub fn over_budget(&self) -> bool {
+        self.pattern.held() > budget::MAX_HELD
     }
 
     /// Runs just the next pending action (single-step) and moves the clock to

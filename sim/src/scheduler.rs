@@ -59,10 +59,12 @@ impl<A> Scheduler<A> {
         }
     }
 
-    /// Schedules `action` to run at virtual time `at`.
+    /// Schedules `action` to run at virtual time `at` (at the latest
+    /// [`crate::time::FOREVER`]: an action that far out never runs).
     pub fn at(&mut self, at: Time, action: A) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let at = at.min(crate::time::FOREVER);
         self.heap.push(Entry { at, seq, action });
     }
 

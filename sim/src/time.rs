@@ -2,6 +2,14 @@
 //!
 //! The engine counts integer nanoseconds so that ordering is exact and runs
 //! are reproducible; people read milliseconds, so conversions live here.
+//!
+//! Overflow cannot happen by construction: every duration the engine makes
+//! from a number (a parameter, a random draw, a scaled service time) comes
+//! through [`from_ns`] and so is at most [`FOREVER`] (about 146 years), and
+//! no run reaches [`FOREVER`] either, so `instant + duration` always fits in
+//! a `u64`. A rate so small that its gap is longer than any run simply never
+//! fires: the action waits at its far-future time instead of wrapping round
+//! into the past.
 
 /// A virtual instant or duration in nanoseconds since the start of a run.
 pub type Time = u64;
@@ -11,14 +19,32 @@ pub const MS: Time = 1_000_000;
 /// One virtual second.
 pub const SECOND: Time = 1_000_000_000;
 
-/// Milliseconds (possibly fractional) to virtual time, rounded to the nearest
-/// nanosecond and clamped at zero.
-pub fn from_ms(ms: f64) -> Time {
-    if ms.is_finite() && ms > 0.0 {
-        (ms * MS as f64).round() as Time
+/// The longest duration and the latest instant the engine represents
+/// (2^62 ns, about 146 years). Far beyond any run, and small enough that an
+/// instant plus a duration never overflows.
+pub const FOREVER: Time = 1 << 62;
+
+/// Nanoseconds as a float (a draw, a product) to virtual time: rounded,
+/// clamped to `0..=FOREVER`; NaN is 0.
+pub fn from_ns(ns: f64) -> Time {
+    if ns >= FOREVER as f64 {
+        FOREVER
+    } else if ns > 0.0 {
+        ns.round() as Time
     } else {
         0
     }
+}
+
+/// `at + d`, never past [`FOREVER`]: how the scheduler places actions.
+pub fn after(at: Time, d: Time) -> Time {
+    at.saturating_add(d).min(FOREVER)
+}
+
+/// Milliseconds (possibly fractional) to virtual time, rounded to the nearest
+/// nanosecond and clamped to `0..=FOREVER`.
+pub fn from_ms(ms: f64) -> Time {
+    from_ns(ms * MS as f64)
 }
 
 /// Seconds (possibly fractional) to virtual time.
@@ -47,5 +73,17 @@ mod tests {
         assert_eq!(from_ms(-3.0), 0);
         assert_eq!(from_ms(f64::NAN), 0);
         assert_eq!(from_secs(2.0), 2 * SECOND);
+    }
+
+    #[test]
+    fn huge_durations_saturate_instead_of_wrapping() {
+        assert_eq!(from_ns(1e300), FOREVER);
+        assert_eq!(from_ns(f64::INFINITY), FOREVER);
+        assert_eq!(from_ms(f64::MAX), FOREVER);
+        assert_eq!(from_ns(-1e300), 0);
+        assert_eq!(after(FOREVER, FOREVER), FOREVER);
+        assert_eq!(after(u64::MAX, 1), FOREVER);
+        // An instant plus the longest duration still fits.
+        assert!(FOREVER.checked_add(FOREVER).is_some());
     }
 }

@@ -62,7 +62,7 @@ impl Link {
     pub fn transit<R: Rng + ?Sized>(&self, rng: &mut R) -> (Time, bool) {
         let u: f64 = rng.random();
         let l: f64 = rng.random();
-        let extra = (u * self.jitter as f64).round() as Time;
+        let extra = crate::time::from_ns(u * self.jitter as f64);
         (self.net + extra, l < self.loss)
     }
 }

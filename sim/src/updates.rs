@@ -48,6 +48,12 @@ impl Updates {
         k * REQ_STRIDE + client as u64
     }
 
+    /// Updates kept because some client still lacks them (the session's
+    /// memory budget counts them).
+    pub fn held(&self) -> usize {
+        self.produced.len()
+    }
+
     /// A new update at `now`: every client now wants it.
     pub fn produce(&mut self, now: Time, rec: &mut Recorder) -> u64 {
         let k = self.total;

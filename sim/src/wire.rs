@@ -52,6 +52,10 @@ pub struct Tick<'a> {
     pub coalesced: u64,
     /// Present about ten times a second.
     pub metrics: Option<Snapshot>,
+    /// The speed the run actually keeps (virtual seconds per wall second,
+    /// smoothed): below `speed` when the session's CPU budget per tick
+    /// cannot keep up with what was asked, so the viewer can say so.
+    pub achieved: f64,
 }
 
 /// A binary frame from the server. (Built once per tick and encoded at
@@ -109,7 +113,7 @@ pub enum Control {
     /// Change one parameter. `value` is a number, boolean or option id.
     Set {
         param: String,
-        value: serde_json::Value,
+        value: crate::params::Value,
     },
     Play,
     Pause,
@@ -174,6 +178,7 @@ mod tests {
             events: Cow::Borrowed(&events),
             coalesced: 0,
             metrics: Some(Snapshot::default()),
+            achieved: 1.0,
         });
         assert_eq!(Frame::decode(&f.encode()).unwrap(), f);
     }
@@ -184,7 +189,7 @@ mod tests {
             Control::parse(r#"{"type":"set","param":"rate","value":120}"#),
             Ok(Control::Set {
                 param: "rate".into(),
-                value: serde_json::json!(120)
+                value: crate::params::Value::Number(120.0)
             })
         );
         assert_eq!(
@@ -200,5 +205,21 @@ mod tests {
         assert!(Control::parse(r#"{"type":"speed","value":99}"#)
             .unwrap_err()
             .contains("out of range"));
+        // Values of any other shape are refused while parsing.
+        for bad in [
+            r#"{"type":"set","param":"rate","value":[1,2,3]}"#,
+            r#"{"type":"set","param":"rate","value":{"a":1}}"#,
+            r#"{"type":"set","param":"rate","value":null}"#,
+            r#"{"type":"set","param":"rate","value":1e999}"#,
+        ] {
+            assert!(Control::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Control::parse(r#"{"type":"set","param":"resume","value":true}"#),
+            Ok(Control::Set {
+                param: "resume".into(),
+                value: crate::params::Value::Bool(true)
+            })
+        );
     }
 }

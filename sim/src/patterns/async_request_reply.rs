@@ -727,6 +727,10 @@ impl Pattern for AsyncRequestReply {
         Ok(())
     }
 
+    fn held(&self) -> usize {
+        self.sched.len() + self.jobs.len() + self.station.queued()
+    }
+
     fn audit(&self) -> Audit {
         let in_flight = self
             .sched

@@ -348,7 +348,7 @@ impl EventChoreography {
         }
         let mut service = self.dist.sample(self.service_mean, &mut self.rng.service);
         if self.slow_stage == i + 1 {
-            service = (service as f64 * self.slowdown) as Time;
+            service = time::from_ns((service as f64 * self.slowdown).floor());
         }
         let node = self.first + i;
         let step = Step {
@@ -540,6 +540,12 @@ impl Pattern for EventChoreography {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len()
+            + self.orders.len()
+            + self.stations.iter().map(Station::queued).sum::<usize>()
     }
 
     fn audit(&self) -> Audit {

@@ -418,6 +418,10 @@ impl Pattern for FireAndForget {
         Ok(())
     }
 
+    fn held(&self) -> usize {
+        self.sched.len() + self.pending.len() + self.station.queued()
+    }
+
     fn audit(&self) -> Audit {
         Audit {
             in_flight: self

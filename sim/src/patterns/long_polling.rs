@@ -479,7 +479,7 @@ impl Pattern for LongPolling {
         // Clients connect within the first 100 ms, not all at once.
         for client in 0..self.clients {
             let phase: f64 = self.rng.client.random();
-            let at = (phase * time::from_ms(100.0) as f64) as Time;
+            let at = time::from_ns((phase * time::from_ms(100.0) as f64).floor());
             self.sched.at(at, Action::Connect { client });
         }
     }
@@ -575,6 +575,10 @@ impl Pattern for LongPolling {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len() + self.station.queued() + self.held.len() + self.updates.held()
     }
 
     fn audit(&self) -> Audit {

@@ -982,6 +982,13 @@ impl Pattern for MessageQueue {
         Ok(())
     }
 
+    fn held(&self) -> usize {
+        self.sched.len()
+            + self.stored.len()
+            + self.ready.len()
+            + self.consumers.iter().map(|c| c.buffer.len()).sum::<usize>()
+    }
+
     fn audit(&self) -> Audit {
         let in_flight = self
             .sched

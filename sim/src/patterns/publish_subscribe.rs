@@ -98,7 +98,7 @@ pub const INFO: PatternInfo = PatternInfo {
     name: "Publish / subscribe",
     timing: "Asynchronous: publishers hand events to the broker and carry on.",
     flow: "Through a broker: events go to a topic, every subscriber gets a copy; publishers never see subscribers.",
-    delivery: "At-most-once per subscriber, through a bounded buffer: a full buffer drops its oldest event (drop-oldest) or keeps growing (block).",
+    delivery: "At-most-once per subscriber, through a bounded buffer: a full buffer drops its oldest event (drop-oldest) or keeps growing (block, up to 100,000 per subscriber; past that the oldest is dropped as overflow).",
     sees: "Each publish fans out into one copy per subscriber. A slow subscriber falls behind on its own — dropping events or lagging further and further — while the others and the publishers carry on unaffected.",
     law: "Deliveries = publishes × subscribers (minus counted drops); publisher wait is independent of the number of subscribers.",
     question: "What does a slow subscriber do to the others?",
@@ -266,12 +266,13 @@ impl PublishSubscribe {
     }
 
     /// The station's own limit: the buffer for drop-oldest (the pattern
-    /// makes room), none for block.
+    /// makes room); for block, the session's queue limit, past which even a
+    /// blocking subscriber drops its oldest event as `overflow`.
     fn cap(buffer: usize, drop_oldest: bool) -> usize {
         if drop_oldest {
             buffer
         } else {
-            usize::MAX
+            crate::budget::QUEUE_LIMIT
         }
     }
 
@@ -407,7 +408,7 @@ impl PublishSubscribe {
         let base = self.dist.sample(self.service_mean, &mut self.rng.service);
         let slow = s as usize + 1 == self.subscribers.len() && self.subscribers.len() > 1;
         if slow {
-            (base as f64 * self.slow_factor) as Time
+            time::from_ns((base as f64 * self.slow_factor).floor())
         } else {
             base
         }
@@ -632,6 +633,12 @@ impl Pattern for PublishSubscribe {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len()
+            + self.published.len()
+            + self.subscribers.iter().map(Station::queued).sum::<usize>()
     }
 
     fn audit(&self) -> Audit {

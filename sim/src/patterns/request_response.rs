@@ -533,7 +533,7 @@ impl RequestResponse {
             let ceiling = self.cfg.backoff.saturating_mul(1 << r.attempt.min(20));
             let half = ceiling / 2;
             let u: f64 = self.rng.client.random();
-            let delay = half + (u * (ceiling - half) as f64) as Time;
+            let delay = half + time::from_ns((u * (ceiling - half) as f64).floor());
             r.backing_off = true;
             self.sched.at(self.now + delay, Action::Resend { req });
         } else {
@@ -677,6 +677,10 @@ impl Pattern for RequestResponse {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len() + self.pending.len() + self.station.queued()
     }
 
     fn audit(&self) -> Audit {

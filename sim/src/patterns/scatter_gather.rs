@@ -730,6 +730,12 @@ impl Pattern for ScatterGather {
         Ok(())
     }
 
+    fn held(&self) -> usize {
+        self.sched.len()
+            + self.gathers.len()
+            + self.backends.iter().map(Station::queued).sum::<usize>()
+    }
+
     fn audit(&self) -> Audit {
         let in_flight = self
             .sched

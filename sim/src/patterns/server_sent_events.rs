@@ -346,7 +346,7 @@ impl Pattern for ServerSentEvents {
         self.schedule_update();
         for client in 0..self.clients.len() as NodeId {
             let phase: f64 = self.rng.client.random();
-            let at = (phase * (SECOND / 10) as f64) as Time;
+            let at = time::from_ns((phase * (SECOND / 10) as f64).floor());
             self.sched.at(at, Action::Reconnect { client });
         }
     }
@@ -415,6 +415,10 @@ impl Pattern for ServerSentEvents {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len() + self.updates.held()
     }
 
     fn audit(&self) -> Audit {

@@ -402,7 +402,7 @@ impl Pattern for ShortPolling {
         self.schedule_update();
         for client in 0..self.clients {
             let phase: f64 = self.rng.client.random();
-            let at = (phase * self.poll as f64) as Time;
+            let at = time::from_ns((phase * self.poll as f64).floor());
             self.sched.at(at, Action::PollTick { client });
         }
     }
@@ -495,6 +495,10 @@ impl Pattern for ShortPolling {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len() + self.station.queued() + self.updates.held()
     }
 
     fn audit(&self) -> Audit {

@@ -517,7 +517,7 @@ impl Webhooks {
             let u: f64 = self.rng.client.random();
             d.backing_off = true;
             self.sched.at(
-                self.now + half + (u * (ceiling - half) as f64) as Time,
+                self.now + half + time::from_ns((u * (ceiling - half) as f64).floor()),
                 Action::Resend { req },
             );
         } else {
@@ -660,6 +660,14 @@ impl Pattern for Webhooks {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len()
+            + self.deliveries.len()
+            + self.handled.len()
+            + self.resolved.len()
+            + self.stations.iter().map(Station::queued).sum::<usize>()
     }
 
     fn audit(&self) -> Audit {

@@ -251,7 +251,12 @@ impl WebSocket {
         for i in 0..n {
             topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
         }
-        let server = topo.add_node(NodeKind::Service, "server".into(), workers, 1_000_000);
+        let server = topo.add_node(
+            NodeKind::Service,
+            "server".into(),
+            workers,
+            crate::budget::QUEUE_LIMIT as u32,
+        );
         for i in 0..n {
             topo.add_link(i, server, net, jitter, 0.0);
             topo.add_link(server, i, net, jitter, 0.0);
@@ -278,7 +283,7 @@ impl WebSocket {
                     drop_timer: 0,
                 })
                 .collect(),
-            station: Station::new(server, workers, usize::MAX),
+            station: Station::new(server, workers, crate::budget::QUEUE_LIMIT),
             unsettled: HashMap::with_capacity(1024),
             next_k: 0,
         }
@@ -385,7 +390,8 @@ impl WebSocket {
                     node: self.server,
                 },
             ),
-            Admit::Full(_) => unreachable!("the relay's queue is unbounded"),
+            // The relay's queue is at the session's limit: refused.
+            Admit::Full(w) => rec.drop(self.now, w.msg, self.server, DropReason::QueueFull),
         }
     }
 
@@ -604,7 +610,7 @@ impl Pattern for WebSocket {
         for client in 0..self.clients.len() as NodeId {
             let phase: f64 = self.rng.client.random();
             self.sched.at(
-                (phase * self.heartbeat as f64) as Time,
+                time::from_ns((phase * self.heartbeat as f64).floor()),
                 Action::HeartbeatTick { client },
             );
             self.schedule_drop(client);
@@ -699,6 +705,10 @@ impl Pattern for WebSocket {
             _ => {}
         }
         Ok(())
+    }
+
+    fn held(&self) -> usize {
+        self.sched.len() + self.station.queued() + self.unsettled.len()
     }
 
     fn audit(&self) -> Audit {

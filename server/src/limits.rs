@@ -1,0 +1,58 @@
+//! The limits that let one process host a whole class: what one viewer, one
+//! export or one stranger may take. Defaults are embedded; `switchboard
+//! serve` flags override the ones a host may want to change.
+
+use std::time::Duration;
+
+/// Every limit the server enforces, in one place so the README's table and
+/// the tests read the same numbers.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Concurrent viewer sessions (WebSocket connections). Past it a new
+    /// viewer is told the server is full (close 1013), so one class cannot
+    /// be crowded out by a flood of tabs.
+    pub max_sessions: usize,
+    /// Concurrent TCP connections of any kind. Past it new connections wait
+    /// in the kernel's backlog instead of costing memory.
+    pub max_connections: usize,
+    /// Largest control message. Controls are a few dozen bytes; anything
+    /// bigger is closed with 1009 before it is parsed.
+    pub max_message: usize,
+    /// Control messages applied per tick (~30 ticks a second). Past it the
+    /// server stops reading the socket until the next tick: a flood is
+    /// slowed down, and no reply is ever dropped.
+    pub controls_per_tick: usize,
+    /// Wall CPU time one session's simulation may take per tick. A run that
+    /// needs more falls behind real time and says so.
+    pub tick_cpu: Duration,
+    /// A viewer that has not taken a tick for this long is closed (1008)
+    /// and its session stopped.
+    pub stall: Duration,
+    /// Silence after which a viewer is taken for gone (pings are sent every
+    /// third of it; a live page answers them without any code of ours).
+    pub idle: Duration,
+    /// Exports running at once; more are refused with 503.
+    pub max_exports: usize,
+    /// Events an export may simulate (about two CPU-seconds); past it the
+    /// export stops with a clear refusal.
+    pub export_events: u64,
+    /// Live changes one export recipe may carry.
+    pub recipe_changes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_sessions: 256,
+            max_connections: 1024,
+            max_message: 16 * 1024,
+            controls_per_tick: 16,
+            tick_cpu: Duration::from_millis(10),
+            stall: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+            max_exports: 2,
+            export_events: 30_000_000,
+            recipe_changes: 5_000,
+        }
+    }
+}
