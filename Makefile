@@ -12,7 +12,7 @@ TOOLS_BIN := $(CURDIR)/tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(HOME)/.cargo/bin:$(PATH)
 export LEPTOS_SITE_ROOT := target/site
 
-.PHONY: run test setup setup-e2e build lint unit e2e bench clean-site
+.PHONY: run test setup setup-e2e build lint unit e2e bench soak clean-site
 
 ## Build in release and serve http://$(ADDR)
 run: setup build
@@ -65,3 +65,8 @@ e2e:
 bench: setup setup-e2e build
 	cargo bench -p sim
 	cd end2end && node bench/frames.mjs && node bench/coldload.mjs
+
+## Ten minutes of hostile and heavy clients against the release binary
+## (SOAK_SECS to change the length); prints RSS, CPU and frame rates.
+soak: setup build
+	cargo run --release -p server --example soak -- target/release/switchboard

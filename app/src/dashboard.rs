@@ -52,44 +52,87 @@ fn prefers_reduced_motion() -> bool {
         .is_some_and(|m| m.matches())
 }
 
-/// Downloads a pane's run as replayed by the server from its recipe: a
-/// hidden form posted to `/api/export`, answered as an attachment, so the
-/// browser saves it without leaving the page.
-fn post_export(pane: &PaneState, seed: u64, format: &str) {
-    let Ok(recipe) = serde_json::to_string(&pane.recipe(seed)) else {
-        return;
-    };
+/// Downloads a pane's run as replayed by the server from its recipe: the
+/// recipe is posted as JSON (the server takes no form posts, so no other
+/// site can post one), and the answer is saved through a blob link, so the
+/// page stays where it is. A refusal (too long a run, too many exports at
+/// once) is shown as the page's notice.
+fn post_export(page: Page, pane: &PaneState, format: &'static str) {
+    let body = serde_json::json!({
+        "recipe": pane.recipe(page.seed.get_untracked()),
+        "format": format,
+    })
+    .to_string();
+    page.notice.set(Some(
+        "Preparing the export: the server replays the run…".into(),
+    ));
+    leptos::task::spawn_local(async move {
+        match fetch_export(&body).await {
+            Ok(()) => page.notice.set(None),
+            Err(e) => page.notice.set(Some(format!("The export failed: {e}"))),
+        }
+    });
+}
+
+/// POSTs `body` to `/api/export` and saves the answer under the file name
+/// the server gives.
+async fn fetch_export(body: &str) -> Result<(), String> {
+    use wasm_bindgen_futures::JsFuture;
+    let js = |e: wasm_bindgen::JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    let headers = web_sys::Headers::new().map_err(js)?;
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(js)?;
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init("/api/export", &init).map_err(js)?;
+    let response: web_sys::Response = JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(js)?
+        .unchecked_into();
+    if !response.ok() {
+        let text = JsFuture::from(response.text().map_err(js)?)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        return Err(if text.is_empty() {
+            format!("the server answered {}", response.status())
+        } else {
+            text
+        });
+    }
+    let name = response
+        .headers()
+        .get("content-disposition")
+        .ok()
+        .flatten()
+        .and_then(|d| {
+            d.split("filename=\"")
+                .nth(1)
+                .map(|n| n.trim_end_matches('"').to_string())
+        })
+        .unwrap_or_else(|| "switchboard-export".into());
+    let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(js)?)
+        .await
+        .map_err(js)?
+        .unchecked_into();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js)?;
     let doc = document();
-    // One hidden form, reused: removing a form right after submitting it
-    // could cancel the submission.
-    let form = match doc.get_element_by_id("export-form") {
-        Some(f) => f,
-        None => {
-            let Ok(f) = doc.create_element("form") else {
-                return;
-            };
-            f.set_id("export-form");
-            let _ = f.set_attribute("method", "post");
-            let _ = f.set_attribute("action", "/api/export");
-            let _ = f.set_attribute("style", "display: none");
-            if let Some(body) = doc.body() {
-                let _ = body.append_child(&f);
-            }
-            f
-        }
-    };
-    form.set_inner_html("");
-    for (name, value) in [("recipe", recipe.as_str()), ("format", format)] {
-        if let Ok(input) = doc.create_element("input") {
-            let _ = input.set_attribute("type", "hidden");
-            let _ = input.set_attribute("name", name);
-            let _ = input.set_attribute("value", value);
-            let _ = form.append_child(&input);
-        }
-    }
-    if let Some(f) = form.dyn_ref::<web_sys::HtmlFormElement>() {
-        let _ = f.submit();
-    }
+    let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(js)?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(&name);
+    a.click();
+    // The download has started reading the blob by then.
+    set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(30),
+    );
+    Ok(())
 }
 
 /// Composes every pane's charts into one PNG and downloads it.
@@ -583,10 +626,10 @@ pub fn Dashboard() -> impl IntoView {
                         view! {
                             <button data-testid=format!("export-ndjson-{}", p.name().to_lowercase())
                                 title="The run's events, one JSON object per line — replayed exactly, live changes included"
-                                on:click=move |_| post_export(&p, page.seed.get_untracked(), "ndjson")>{format!("Events{suffix}")}</button>
+                                on:click=move |_| post_export(page, &p, "ndjson")>{format!("Events{suffix}")}</button>
                             <button data-testid=format!("export-csv-{}", p.name().to_lowercase())
                                 title="Per-second metrics, the columns of switchboard simulate --format csv"
-                                on:click=move |_| post_export(&p, page.seed.get_untracked(), "csv")>{format!("CSV{suffix}")}</button>
+                                on:click=move |_| post_export(page, &p, "csv")>{format!("CSV{suffix}")}</button>
                         }
                     }).collect_view()}
                 </span>

@@ -2,9 +2,10 @@
 //!
 //! Binary frames are decoded into [`Frame`]s and handed to a callback; text
 //! frames are the server's error messages. When the socket closes (the server
-//! restarted, the network blinked) the feed reconnects with exponential
-//! back-off, asking the URL callback afresh so the new session starts with
-//! the settings the page shows.
+//! restarted, the network blinked, the server was full) the feed says why
+//! and reconnects with jittered exponential back-off, so a class whose
+//! server restarts does not come back in one burst; it asks the URL callback
+//! afresh so the new session starts with the settings the page shows.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -15,14 +16,16 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 /// Connection state as the page shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnState {
     Connecting,
     Live,
-    /// Lost; the next attempt is in `in_ms` milliseconds.
+    /// Lost; the next attempt is in `in_ms` milliseconds. `reason` is what
+    /// the server said when it closed the connection, if it said anything.
     Reconnecting {
         attempt: u32,
         in_ms: u32,
+        reason: Option<String>,
     },
 }
 
@@ -58,7 +61,25 @@ pub struct Feed {
 }
 
 /// Longest wait between reconnection attempts.
-const MAX_BACKOFF_MS: u32 = 4000;
+const MAX_BACKOFF_MS: u32 = 8000;
+/// The server's close codes that change how soon to come back.
+const GOING_AWAY: u16 = 1001;
+const TRY_AGAIN_LATER: u16 = 1013;
+
+/// How long to wait before attempt `attempt` after a close with `code`:
+/// exponential, with full jitter so that thirty pages whose server
+/// restarted do not all reconnect in the same instant; longer when the
+/// server said it was full.
+fn backoff_ms(attempt: u32, code: u16, unit: f64) -> u32 {
+    let base = match code {
+        TRY_AGAIN_LATER => 5_000,
+        GOING_AWAY => 1_000,
+        _ => 250,
+    };
+    let cap = (base << attempt.saturating_sub(1).min(5)).min(MAX_BACKOFF_MS.max(base));
+    // Between half the step and the whole of it.
+    (f64::from(cap) * (0.5 + 0.5 * unit.clamp(0.0, 1.0))) as u32
+}
 
 impl Feed {
     pub fn connect(cb: Callbacks) -> Feed {
@@ -91,7 +112,7 @@ fn open(inner: &Rc<Inner>) {
     let ws = match WebSocket::new(&url) {
         Ok(ws) => ws,
         Err(_) => {
-            schedule_reconnect(inner);
+            schedule_reconnect(inner, 0, None);
             return;
         }
     };
@@ -124,10 +145,12 @@ fn open(inner: &Rc<Inner>) {
         }
     });
     let w = weak;
-    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| {
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
         if let Some(inner) = w.upgrade() {
             inner.ws.borrow_mut().take();
-            schedule_reconnect(&inner);
+            let reason = e.reason();
+            let reason = (!reason.is_empty()).then_some(reason);
+            schedule_reconnect(&inner, e.code(), reason);
         }
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -141,11 +164,15 @@ fn open(inner: &Rc<Inner>) {
     });
 }
 
-fn schedule_reconnect(inner: &Rc<Inner>) {
+fn schedule_reconnect(inner: &Rc<Inner>, code: u16, reason: Option<String>) {
     let attempt = inner.attempt.get() + 1;
     inner.attempt.set(attempt);
-    let in_ms = (250u32 << attempt.min(5)).min(MAX_BACKOFF_MS);
-    (inner.cb.on_state)(ConnState::Reconnecting { attempt, in_ms });
+    let in_ms = backoff_ms(attempt, code, js_sys::Math::random());
+    (inner.cb.on_state)(ConnState::Reconnecting {
+        attempt,
+        in_ms,
+        reason,
+    });
     let weak: Weak<Inner> = Rc::downgrade(inner);
     leptos::prelude::set_timeout(
         move || {
@@ -155,4 +182,25 @@ fn schedule_reconnect(inner: &Rc<Inner>) {
         },
         Duration::from_millis(in_ms as u64),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_grows_is_jittered_and_waits_longer_when_the_server_is_full() {
+        // Full jitter: the same attempt spreads over half to all of a step.
+        assert_eq!(backoff_ms(1, 1006, 0.0), 125);
+        assert_eq!(backoff_ms(1, 1006, 1.0), 250);
+        assert!(backoff_ms(4, 1006, 1.0) > backoff_ms(2, 1006, 1.0));
+        assert!(backoff_ms(30, 1006, 1.0) <= MAX_BACKOFF_MS);
+        // A restarting server: not all at once, within a second or two.
+        let spread: Vec<u32> = [0.0, 0.5, 1.0]
+            .iter()
+            .map(|&u| backoff_ms(1, GOING_AWAY, u))
+            .collect();
+        assert_eq!(spread, vec![500, 750, 1000]);
+        assert!(backoff_ms(1, TRY_AGAIN_LATER, 0.0) >= 2_500);
+    }
 }

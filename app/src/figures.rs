@@ -220,22 +220,40 @@ fn Tile(
     }
 }
 
+/// A speed multiplier as people read it: `20`, `3.2`, `0.05`.
+pub fn fmt_speed(x: f64) -> String {
+    if x >= 10.0 || x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else if x >= 0.1 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
 #[component]
 pub fn ConnBadge(conn: RwSignal<ConnState>) -> impl IntoView {
     let text = move || match conn.get() {
         ConnState::Connecting => "connecting…".to_string(),
         ConnState::Live => "live".to_string(),
-        ConnState::Reconnecting { attempt, in_ms } => {
+        ConnState::Reconnecting {
+            attempt,
+            in_ms,
+            reason,
+        } => {
+            let why = reason.map(|r| format!("{r} — ")).unwrap_or_default();
             format!(
-                "reconnecting in {:.1} s (attempt {attempt})",
+                "{why}reconnecting in {:.1} s (attempt {attempt})",
                 in_ms as f64 / 1000.0
             )
         }
     };
-    let class = move || match conn.get() {
-        ConnState::Live => "conn live",
-        ConnState::Connecting => "conn connecting",
-        ConnState::Reconnecting { .. } => "conn down",
+    let class = move || {
+        conn.with(|c| match c {
+            ConnState::Live => "conn live",
+            ConnState::Connecting => "conn connecting",
+            ConnState::Reconnecting { .. } => "conn down",
+        })
     };
     view! {
         <span class=class data-testid="connection" role="status" aria-live="polite">{text}</span>

@@ -252,6 +252,9 @@ pub struct PaneState {
     pub run: RwSignal<u32>,
     pub stride: RwSignal<usize>,
     pub coalesced: RwSignal<u64>,
+    /// `(achieved, asked)` speeds while the server cannot keep up with the
+    /// speed asked for (its CPU budget per tick ran out); `None` otherwise.
+    pub behind: RwSignal<Option<(f64, f64)>>,
     pub recent: RwSignal<Vec<Recent>>,
     pub commands: Commands,
     pub scene: StoredValue<Option<Rc<RefCell<Scene>>>, LocalStorage>,
@@ -275,6 +278,7 @@ impl PaneState {
             run: RwSignal::new(0),
             stride: RwSignal::new(1),
             coalesced: RwSignal::new(0),
+            behind: RwSignal::new(None),
             recent: RwSignal::new(Vec::new()),
             commands: Commands::new(page.notice),
             scene: StoredValue::new_local(None),
@@ -416,6 +420,15 @@ fn start(
                     ok
                 };
                 if accepted {
+                    if t.metrics.is_some() {
+                        // Rounded to a tenth so the text changes only when
+                        // the figure does.
+                        let behind = (t.playing && t.achieved < 0.9 * t.speed)
+                            .then(|| ((t.achieved * 10.0).round() / 10.0, t.speed));
+                        if pane.behind.get_untracked() != behind {
+                            pane.behind.set(behind);
+                        }
+                    }
                     if let Some(m) = t.metrics {
                         pane.metrics.set(Some(m));
                         let recent: Vec<Recent> = scene
@@ -612,6 +625,12 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                     </select>
                 </label>
                 <crate::figures::ConnBadge conn=pane.conn />
+                <Show when=move || pane.behind.with(Option::is_some)>
+                    <span class="behind" data-testid="behind" role="status"
+                        title="The server gives each run a share of its processor per frame; this run needs more than its share at this speed, so it runs slower than asked.">
+                        {move || pane.behind.get().map(|(a, s)| format!("running at {}× of the {}× asked", crate::figures::fmt_speed(a), crate::figures::fmt_speed(s))).unwrap_or_default()}
+                    </span>
+                </Show>
             </header>
             <div class="pane-body">
                 <section class="stage-panel" aria-label="Animation of messages between nodes">

@@ -138,7 +138,10 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
                 "pattern" | "vs" => {}
                 "seed" if !own => match v.parse() {
                     Ok(s) => seed = s,
-                    Err(_) => problems.push(format!("seed = '{v}' is not a whole number")),
+                    Err(_) => problems.push(format!(
+                        "seed = '{}' is not a whole number",
+                        sim::params::clip(v)
+                    )),
                 },
                 "preset" if !own => preset = Some(v.clone()),
                 "seed" | "preset" => {}
@@ -157,7 +160,8 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
                                     }
                                 }
                                 None => problems.push(format!(
-                                    "'{k}' names pane {} but the link compares fewer patterns",
+                                    "'{}' names pane {} but the link compares fewer patterns",
+                                    sim::params::clip(k),
                                     PANE_NAMES[p]
                                 )),
                             }

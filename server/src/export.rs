@@ -85,7 +85,7 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
             "seed" => {
                 seed = v
                     .parse()
-                    .map_err(|_| format!("seed = '{v}' is not a whole number"))?
+                    .map_err(|_| format!("seed = '{}' is not a whole number", sim::params::clip(v)))?
             }
             "until_s" => {
                 until_s = v
@@ -93,14 +93,14 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
                     .ok()
                     .filter(|x| x.is_finite() && *x > 0.0 && *x <= MAX_EXPORT_S)
                     .ok_or_else(|| {
-                        format!("until_s = '{v}' is out of range: expected from 0 to {MAX_EXPORT_S} virtual seconds")
+                        format!("until_s = '{}' is out of range: expected from 0 to {MAX_EXPORT_S} virtual seconds", sim::params::clip(v))
                     })?
             }
             "format" => {
                 ndjson = match v.as_str() {
                     "ndjson" => true,
                     "csv" => false,
-                    _ => return Err(format!("format = '{v}' is unknown: expected ndjson or csv")),
+                    _ => return Err(format!("format = '{}' is unknown: expected ndjson or csv", sim::params::clip(v))),
                 }
             }
             _ => params.set_str(k, v).map_err(|e| e.to_string())?,

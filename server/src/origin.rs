@@ -36,7 +36,7 @@ impl Origins {
             let h = h.to_ascii_lowercase();
             origin == format!("http://{h}") || origin == format!("https://{h}")
         });
-        own || self.allowed.iter().any(|a| *a == origin)
+        own || self.allowed.contains(&origin)
     }
 }
 

@@ -62,6 +62,8 @@ pub struct Worked {
     pub replies: Vec<Reply>,
     /// The tick frame, when the viewer had room for one.
     pub tick: Option<Vec<u8>>,
+    /// The tick's simulation used its whole CPU budget (the run is heavy).
+    pub spent: bool,
 }
 
 impl Session {
@@ -106,7 +108,8 @@ impl Session {
                 "seed" => match v.parse() {
                     Ok(s) => seed = s,
                     Err(_) => problems.push(format!(
-                        "seed = '{v}' is not a valid value: expected a whole number"
+                        "seed = '{}' is not a valid value: expected a whole number",
+                        sim::params::clip(v)
                     )),
                 },
                 _ => {
@@ -161,7 +164,8 @@ impl Session {
                 Err(e) => replies.push(Reply::Error(e)),
             }
         }
-        if let Some(notice) = self.advance_within(wall, cpu) {
+        let (notice, spent) = self.advance_within(wall, cpu);
+        if let Some(notice) = notice {
             replies.push(Reply::Error(notice));
         }
         let tick = if send_tick {
@@ -170,26 +174,35 @@ impl Session {
             self.coalesce();
             None
         };
-        Worked { replies, tick }
+        Worked {
+            replies,
+            tick,
+            spent,
+        }
     }
 
     /// Advances the simulation by the virtual time `wall` is worth, as far
     /// as `cpu` of processor time allows. Returns a notice for the viewer
-    /// when the run reached its memory budget and was paused.
-    pub fn advance_within(&mut self, wall: Duration, cpu: Duration) -> Option<String> {
+    /// when the run reached its memory budget and was paused, and whether
+    /// the CPU budget ran out before the target.
+    pub fn advance_within(&mut self, wall: Duration, cpu: Duration) -> (Option<String>, bool) {
         let dt = self.pacer.advance(wall);
         if dt == 0 {
             self.achieved = self.pacer.speed;
-            return None;
+            return (None, false);
         }
         let (from, target) = (self.sim.now(), self.sim.now() + dt);
         let started = Instant::now();
         let mut notice = None;
+        let mut spent = false;
         loop {
             match self.sim.advance_budgeted(target, ACTIONS_PER_SLICE) {
                 Advance::Reached => break,
                 Advance::OutOfTime if started.elapsed() < cpu => {}
-                Advance::OutOfTime => break,
+                Advance::OutOfTime => {
+                    spent = true;
+                    break;
+                }
                 Advance::OverBudget => {
                     self.pacer.playing = false;
                     notice = Some(sim::budget::over_budget_text(self.sim.held()));
@@ -202,7 +215,7 @@ impl Session {
             let sample = sim::time::to_secs(self.sim.now() - from) / wall_s;
             self.achieved += ACHIEVED_WEIGHT * (sample - self.achieved);
         }
-        notice
+        (notice, spent)
     }
 
     /// Advances by what `wall` is worth with no CPU limit (tests, tools).
@@ -476,5 +489,74 @@ mod tests {
         assert!(problems[0].starts_with("unknown pattern 'carrier-pigeon'"));
         assert_eq!(s.sim().params().get("rate"), 80.0);
         assert_eq!(s.sim().seed(), DEFAULT_SEED);
+    }
+
+    #[test]
+    fn a_run_that_cannot_keep_up_falls_behind_and_says_so() {
+        let (mut s, _) = Session::from_query([
+            ("rate", "20000"),
+            ("workers", "256"),
+            ("service_ms", "0.01"),
+            ("spike_at_s", "0"),
+            ("spike_s", "3600"),
+            ("spike_x", "20"),
+        ]);
+        s.control(r#"{"type":"speed","value":20}"#).unwrap();
+        for _ in 0..10 {
+            let (notice, spent) =
+                s.advance_within(Duration::from_millis(33), Duration::from_millis(1));
+            assert!(notice.is_none());
+            assert!(spent, "1 ms cannot simulate 660 ms of 400,000 req/s");
+        }
+        assert!(s.sim().now() < 10 * 660 * sim::time::MS);
+        assert!(s.achieved() < 10.0, "achieved {}", s.achieved());
+        let t = tick(&mut s);
+        assert_eq!(t.achieved, s.achieved());
+        assert_eq!(t.speed, 20.0);
+        // Given time, the same session keeps up.
+        let (_, spent) = s.advance_within(Duration::from_millis(1), Duration::MAX);
+        assert!(!spent);
+    }
+
+    #[test]
+    fn a_run_over_its_memory_budget_is_paused_with_a_notice() {
+        let (mut s, _) = Session::from_query([
+            ("pattern", "websocket"),
+            ("clients", "50"),
+            ("rate", "5000"),
+            ("workers", "256"),
+            ("service_ms", "0.01"),
+            ("net_ms", "5000"),
+            ("spike_at_s", "0"),
+            ("spike_s", "3600"),
+            ("spike_x", "20"),
+        ]);
+        s.control(r#"{"type":"speed","value":20}"#).unwrap();
+        let mut notice = None;
+        for _ in 0..400 {
+            let worked = s.work(&[], Duration::from_millis(33), Duration::MAX, false, false);
+            if let Some(Reply::Error(e)) = worked.replies.into_iter().next() {
+                notice = Some(e);
+                break;
+            }
+        }
+        let notice = notice.expect("the run reaches its budget");
+        assert!(notice.contains("over its budget"), "{notice}");
+        assert!(!s.pacer().playing, "paused");
+        let held = s.sim().held();
+        assert!(
+            held > sim::budget::MAX_HELD && held < 2 * sim::budget::MAX_HELD,
+            "{held}"
+        );
+        // Paused, it stays where it is; playing again stops at once.
+        let now = s.sim().now();
+        s.control(r#"{"type":"play"}"#).unwrap();
+        let worked = s.work(&[], Duration::from_millis(33), Duration::MAX, false, false);
+        assert_eq!(worked.replies.len(), 1);
+        assert_eq!(s.sim().now(), now);
+        // Lowering the load and resetting starts afresh.
+        let restarted = s.control(r#"{"type":"reset"}"#).unwrap();
+        assert!(restarted.is_some());
+        assert!(s.sim().held() < 1_000);
     }
 }

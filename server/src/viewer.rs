@@ -30,6 +30,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::session::{Reply, Session, Worked};
 use crate::shared::Shared;
+use crate::simulators::Weight;
 
 /// Wall time between ticks (~30 Hz).
 pub const TICK: Duration = Duration::from_millis(33);
@@ -162,6 +163,7 @@ pub async fn serve_viewer(
         let mut last_ping = Instant::now();
         let mut stalled_since: Option<Instant> = None;
         let mut ticks: u64 = 0;
+        let mut weight = Weight::Light;
         let stopping = shared.shutdown.triggered();
         tokio::pin!(stopping);
 
@@ -177,6 +179,7 @@ pub async fn serve_viewer(
                         break 'conn Ending::Close(close_code::ERROR, "the simulation stopped".into());
                     };
                     session = Some(s);
+                    weight = if worked.spent { Weight::Heavy } else { Weight::Light };
                     for r in worked.replies {
                         let msg = match r {
                             Reply::Frame(f) => Message::Binary(Bytes::from(f)),
@@ -230,7 +233,7 @@ pub async fn serve_viewer(
                     let with_metrics = ticks.is_multiple_of(METRICS_EVERY);
                     let batch = std::mem::take(&mut controls);
                     let cpu = limits.tick_cpu;
-                    job = Some(shared.simulators.run(move || {
+                    job = Some(shared.simulators.run(weight, move || {
                         let worked = s.work(&batch, wall, cpu, room, with_metrics);
                         (s, worked)
                     }));

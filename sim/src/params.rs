@@ -40,7 +40,12 @@ pub const ECHO_CHARS: usize = 40;
 /// `s`, or its first [`ECHO_CHARS`] characters and "…": error messages name
 /// what was typed without echoing a megabyte back.
 pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.char_indices().nth(ECHO_CHARS) {
+    clip_to(s, ECHO_CHARS)
+}
+
+/// `s`, or its first `n` characters and "…".
+pub fn clip_to(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(n) {
         Some((cut, _)) => format!("{}…", &s[..cut]).into(),
         None => s.into(),
     }
@@ -224,6 +229,9 @@ impl ParamSpec {
 pub fn fmt_num(v: f64) -> String {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
+    } else if v.is_finite() && v != 0.0 && (v.abs() >= 1e15 || v.abs() < 1e-6) {
+        // Scientific, so a typed 1e300 is not printed as 301 digits.
+        format!("{v:e}")
     } else {
         format!("{v}")
     }

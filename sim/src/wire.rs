@@ -137,12 +137,17 @@ pub enum Control {
 impl Control {
     /// Parses a text frame, with an error that names the problem.
     pub fn parse(text: &str) -> Result<Control, String> {
-        let c: Control =
-            serde_json::from_str(text).map_err(|e| format!("malformed control message: {e}"))?;
+        let c: Control = serde_json::from_str(text).map_err(|e| {
+            // serde names what it did not expect (a variant, a field):
+            // clipped, so a long name is not echoed back whole.
+            let said = e.to_string();
+            format!("malformed control message: {}", clip_message(&said))
+        })?;
         if let Control::Speed { value } = c {
             if !(MIN_SPEED..=MAX_SPEED).contains(&value) {
                 return Err(format!(
-                    "speed = {value} is out of range: expected from {MIN_SPEED} to {MAX_SPEED}"
+                    "speed = {} is out of range: expected from {MIN_SPEED} to {MAX_SPEED}",
+                    crate::params::fmt_num(value)
                 ));
             }
         }
@@ -153,6 +158,25 @@ impl Control {
         serde_json::to_string(self).expect("controls always serialise")
     }
 }
+
+/// An error text at most [`MAX_ERROR_CHARS`] long, its echoes of the input
+/// clipped (serde quotes names in backticks).
+fn clip_message(said: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in said.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push('`');
+            out.push_str(&crate::params::clip(part));
+            out.push('`');
+        } else {
+            out.push_str(&crate::params::clip_to(part, 160));
+        }
+    }
+    crate::params::clip_to(&out, MAX_ERROR_CHARS).into_owned()
+}
+
+/// The longest refusal of a control message, in characters.
+pub const MAX_ERROR_CHARS: usize = 240;
 
 /// The JSON of an error text frame.
 pub fn error_text(message: &str) -> String {

@@ -35,6 +35,7 @@ fn stream_bytes(p: &ParamSet, seed: u64, secs: f64) -> Vec<u8> {
         events: Cow::Owned(events),
         coalesced: 0,
         metrics: Some(sim.snapshot()),
+        achieved: 1.0,
     })
     .encode()
 }
