@@ -7,8 +7,8 @@ import { openLive } from './helpers';
 const PORT = 3197;
 const ROOT = path.resolve(__dirname, '../..');
 
-function start(): ChildProcess {
-  return spawn('./target/release/switchboard', ['serve', '--addr', `127.0.0.1:${PORT}`], {
+function start(...flags: string[]): ChildProcess {
+  return spawn('./target/release/switchboard', ['serve', '--addr', `127.0.0.1:${PORT}`, ...flags], {
     cwd: ROOT,
     env: { ...process.env, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn' },
     stdio: 'ignore',
@@ -34,6 +34,8 @@ test('the page reconnects by itself when the server restarts', async ({ page }) 
     await up();
     await openLive(page, `http://127.0.0.1:${PORT}/?rate=150`);
     server.kill('SIGTERM');
+    // The page says why: the server closed with 1001 and its reason.
+    await expect(page.getByTestId('connection')).toContainText('the server is restarting');
     await expect(page.getByTestId('connection')).toContainText('reconnecting');
     server = start();
     await up();
@@ -42,6 +44,42 @@ test('the page reconnects by itself when the server restarts', async ({ page }) 
     await expect(page.getByTestId('value-rate')).toHaveText('150 req/s');
     const before = parseFloat((await page.getByTestId('completed').textContent()) ?? '0');
     await expect.poll(async () => parseFloat((await page.getByTestId('completed').textContent()) ?? '0')).toBeGreaterThan(before);
+  } finally {
+    server.kill('SIGTERM');
+  }
+});
+
+test('a full server tells the page, and the page gets in when a place frees up', async ({ page, browser }) => {
+  const server = start('--max-sessions', '1');
+  const other = await browser.newPage();
+  try {
+    await up();
+    await openLive(other, `http://127.0.0.1:${PORT}/`);
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await expect(page.getByTestId('connection')).toContainText('the server is full (1 sessions)');
+    await other.close();
+    await expect(page.getByTestId('connection')).toHaveText('live', { timeout: 30_000 });
+  } finally {
+    server.kill('SIGTERM');
+  }
+});
+
+test('a run heavier than its CPU budget says how fast it really runs', async ({ page }) => {
+  const server = start();
+  try {
+    await up();
+    await openLive(
+      page,
+      `http://127.0.0.1:${PORT}/?rate=20000&workers=256&service_ms=0.01&spike_at_s=0&spike_s=3600&spike_x=20`,
+    );
+    await page.getByTestId('speed').selectOption('20');
+    await expect(page.getByTestId('behind')).toContainText(/running at [\d.]+× of the 20× asked/);
+    const shown = await page.getByTestId('behind').textContent();
+    const achieved = parseFloat(shown?.match(/running at ([\d.]+)/)?.[1] ?? '99');
+    expect(achieved).toBeLessThan(18);
+    // Slowed down enough, it keeps up, and the notice goes away.
+    await page.getByTestId('speed').selectOption('0.1');
+    await expect(page.getByTestId('behind')).toHaveCount(0, { timeout: 15_000 });
   } finally {
     server.kill('SIGTERM');
   }

@@ -73,7 +73,10 @@ proptest! {
             ("crashes_per_min", crashes),
             ("drops_per_min", crashes),
         ]);
-        let got = pairs(p, seed, 8);
+        // 40 s: long enough for a client whose poll and answer were lost to
+        // time out and poll again (at 8 s, seed 86 under 19 % loss completed
+        // nothing: every client had lost its first exchange).
+        let got = pairs(p, seed, 40);
         prop_assert!(!got.is_empty(), "{} completed nothing", info.id);
         for (wait, sum) in got {
             prop_assert!(sum <= wait, "{}: parts {} > wait {}", info.id, sum, wait);

@@ -252,6 +252,12 @@ pub struct Webhooks {
     handled: HashSet<ReqId>,
     /// Events whose fate is settled: handled, or dead-lettered first.
     resolved: HashSet<ReqId>,
+    /// Callback copies of an event still on their way or at a receiver.
+    /// When an event is settled at the provider and has none left, nothing
+    /// about it can happen any more, and it is forgotten (`handled`,
+    /// `resolved`): the books stay the size of what is live, not of the
+    /// whole run.
+    copies: HashMap<ReqId, u32>,
     stations: Vec<Station<Job>>,
 }
 
@@ -301,6 +307,7 @@ impl Webhooks {
             deliveries: HashMap::with_capacity(1024),
             handled: HashSet::with_capacity(4096),
             resolved: HashSet::with_capacity(4096),
+            copies: HashMap::with_capacity(4096),
             stations,
         }
     }
@@ -336,6 +343,7 @@ impl Webhooks {
             kind,
             req,
         );
+        *self.copies.entry(req).or_insert(0) += 1;
         self.sched.at(
             t.arrive_at,
             Action::CallbackArrives {
@@ -411,7 +419,7 @@ impl Webhooks {
         let node = self.stations[receiver as usize].node;
         if self.down(self.now) {
             rec.drop(self.now, msg, node, DropReason::ServiceDown);
-            return;
+            return self.copy_ended(req);
         }
         let service = self.dist.sample(self.service_mean, &mut self.rng.service);
         match self.stations[receiver as usize].admit(Job {
@@ -423,7 +431,29 @@ impl Webhooks {
         }) {
             Admit::Start(job) => self.start(rec, receiver as usize, job, false),
             Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
-            Admit::Full(_) => rec.drop(self.now, msg, node, DropReason::QueueFull),
+            Admit::Full(_) => {
+                rec.drop(self.now, msg, node, DropReason::QueueFull);
+                self.copy_ended(req);
+            }
+        }
+    }
+
+    /// One callback copy of `req` is gone (lost, refused or handled).
+    fn copy_ended(&mut self, req: ReqId) {
+        if let Some(n) = self.copies.get_mut(&req) {
+            *n -= 1;
+            if *n == 0 {
+                self.copies.remove(&req);
+            }
+        }
+        self.forget_if_done(req);
+    }
+
+    /// Forgets `req` once the provider is done with it and no copy is left.
+    fn forget_if_done(&mut self, req: ReqId) {
+        if !self.deliveries.contains_key(&req) && !self.copies.contains_key(&req) {
+            self.handled.remove(&req);
+            self.resolved.remove(&req);
         }
     }
 
@@ -478,6 +508,7 @@ impl Webhooks {
         while let Some(job) = self.stations[r].take_next() {
             self.start(rec, r, job, true);
         }
+        self.copy_ended(req);
     }
 
     fn on_ack(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
@@ -489,6 +520,7 @@ impl Webhooks {
                     node: self.provider,
                 },
             );
+            self.forget_if_done(req);
         } else {
             // An ack for an event already acked (a duplicate's) or dead-lettered.
             rec.drop(self.now, msg, self.provider, DropReason::Late);
@@ -532,6 +564,7 @@ impl Webhooks {
                     },
                 );
             }
+            self.forget_if_done(req);
         }
     }
 
@@ -596,6 +629,7 @@ impl Pattern for Webhooks {
                 if lost {
                     let node = self.stations[receiver as usize].node;
                     rec.drop(self.now, msg, node, DropReason::Loss);
+                    self.copy_ended(req);
                 } else {
                     let trip = Trip::served(self.now - sent, self.now, self.now, self.now);
                     self.on_callback(rec, msg, req, created, receiver, trip);
@@ -667,6 +701,7 @@ impl Pattern for Webhooks {
             + self.deliveries.len()
             + self.handled.len()
             + self.resolved.len()
+            + self.copies.len()
             + self.stations.iter().map(Station::queued).sum::<usize>()
     }
 
