@@ -70,7 +70,7 @@ test('a run heavier than its CPU budget says how fast it really runs', async ({ 
     await up();
     await openLive(
       page,
-      `http://127.0.0.1:${PORT}/?rate=20000&workers=256&service_ms=0.01&spike_at_s=0&spike_s=3600&spike_x=20`,
+      `http://127.0.0.1:${PORT}/?rate=20000&workers=256&service_ms=0.01&timeout_ms=200&spike_at_s=0&spike_s=3600&spike_x=20`,
     );
     await page.getByTestId('speed').selectOption('20');
     await expect(page.getByTestId('behind')).toContainText(/running at [\d.]+× of the 20× asked/);

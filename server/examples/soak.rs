@@ -73,12 +73,11 @@ impl Server {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
         let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<f64> = after
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        // Fields 14 and 15 (utime, stime) are the 12th and 13th after ')'.
-        (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+        let f: Vec<&str> = after.split_whitespace().collect();
+        // Fields 14 and 15 (utime, stime, in clock ticks of 10 ms) are the
+        // 12th and 13th after the command's closing parenthesis.
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
     }
 
     fn log_lines(&self) -> usize {
@@ -165,7 +164,8 @@ async fn close_of(w: &mut Ws, within: Duration) -> Option<(u16, String)> {
     .flatten()
 }
 
-const HEAVY: &str = "rate=20000&workers=256&service_ms=0.01&spike_at_s=0&spike_s=3600&spike_x=20";
+const HEAVY: &str =
+    "rate=20000&workers=256&service_ms=0.01&timeout_ms=200&spike_at_s=0&spike_s=3600&spike_x=20";
 
 #[tokio::main]
 async fn main() {
@@ -326,7 +326,7 @@ async fn main() {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let stream = socket.connect(a.parse().unwrap()).await.unwrap();
-    let (mut silent, _) = tokio_tungstenite::client_async(format!("ws://{a}/ws?rate=2000"), stream)
+    let (mut silent, _) = tokio_tungstenite::client_async(format!("ws://{a}/ws?{HEAVY}"), stream)
         .await
         .unwrap();
     let _ = silent
@@ -397,9 +397,9 @@ async fn main() {
     }
     for q in [
         HEAVY,
-        "pattern=publish-subscribe&slow_policy=block&rate=20000",
-        "pattern=message-queue&rate=20000&crashes_per_min=60",
-        "pattern=webhooks&rate=20000&loss=0.2",
+        "pattern=publish-subscribe&slow_policy=block&rate=20000&subscribers=4",
+        "pattern=message-queue&rate=2000&consumers=32&crashes_per_min=60",
+        "pattern=webhooks&rate=2000&loss=0.2&timeout_ms=500",
     ] {
         let mut w = ws(&a, q).await;
         send(&mut w, r#"{"type":"speed","value":20}"#).await;

@@ -24,7 +24,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use sim::run::Options;
+use sim::run::{Advance, Options};
 use sim::wire::Recipe;
 use sim::{find_pattern, Simulation};
 
@@ -34,6 +34,9 @@ use crate::shared::Shared;
 pub const MAX_EXPORT_S: f64 = 3600.0;
 /// Most events in one NDJSON export (about 50 MB of text).
 pub const MAX_EXPORT_EVENTS: usize = 500_000;
+
+/// Actions an export runs between two looks at its bounds.
+const SLICE: usize = 200_000;
 
 /// What bounds one export while it runs.
 #[derive(Clone)]
@@ -210,10 +213,24 @@ fn output(
         if let Some(at) = next_change.filter(|&at| at <= t) {
             t = at;
         }
-        if bounds.cancelled.load(Ordering::Relaxed) {
-            return Err("the export was cancelled".into());
+        loop {
+            if bounds.cancelled.load(Ordering::Relaxed) {
+                return Err("the export was cancelled".into());
+            }
+            match sim.advance_budgeted(t, SLICE) {
+                Advance::Reached => break,
+                Advance::OutOfTime if sim.events_emitted() <= bounds.events => {}
+                Advance::OutOfTime => break,
+                Advance::OverBudget => {
+                    return Err(format!(
+                        "the run holds more than {} messages and timers by {:.0} s, over a run's budget: \
+                         export a lighter run or use `switchboard simulate`",
+                        sim::budget::MAX_HELD,
+                        sim::time::to_secs(sim.now())
+                    ))
+                }
+            }
         }
-        sim.advance_to(t);
         if sim.events_emitted() > bounds.events {
             return Err(format!(
                 "the run has more than {} events by {:.0} s, more than one export may simulate: \
@@ -536,6 +553,7 @@ mod tests {
         let heavy = q(&[
             ("pattern", "request-response"),
             ("rate", "20000"),
+            ("timeout_ms", "200"),
             ("spike_s", "3600"),
             ("spike_x", "20"),
             ("until_s", "3600"),
@@ -581,5 +599,25 @@ mod tests {
         };
         let e = render_recipe(&many, false, &unbounded(), 100).unwrap_err();
         assert!(e.contains("at most 100"), "{e}");
+    }
+
+    #[test]
+    fn an_export_over_a_runs_memory_budget_is_refused() {
+        // Every request keeps a 2 s timeout timer: 400,000 req/s hold far
+        // more than a run's budget.
+        let e = render(
+            &q(&[
+                ("pattern", "request-response"),
+                ("rate", "20000"),
+                ("spike_at_s", "0"),
+                ("spike_s", "3600"),
+                ("spike_x", "20"),
+                ("until_s", "60"),
+                ("format", "csv"),
+            ]),
+            &unbounded(),
+        )
+        .unwrap_err();
+        assert!(e.contains("over a run's budget"), "{e}");
     }
 }

@@ -33,7 +33,7 @@ pub struct Limits {
     pub idle: Duration,
     /// Exports running at once; more are refused with 503.
     pub max_exports: usize,
-    /// Events an export may simulate (about two CPU-seconds); past it the
+    /// Events an export may simulate (a few CPU-seconds); past it the
     /// export stops with a clear refusal.
     pub export_events: u64,
     /// Live changes one export recipe may carry.
@@ -51,7 +51,7 @@ impl Default for Limits {
             stall: Duration::from_secs(10),
             idle: Duration::from_secs(60),
             max_exports: 2,
-            export_events: 30_000_000,
+            export_events: 10_000_000,
             recipe_changes: 5_000,
         }
     }

@@ -318,7 +318,7 @@ async fn heavy_sessions_do_not_starve_ordinary_viewers() {
     for _ in 0..4 {
         let mut ws = connect(
             r.addr,
-            "rate=20000&workers=256&service_ms=0.01&spike_at_s=0&spike_s=3600&spike_x=20",
+            "rate=20000&workers=256&service_ms=0.01&timeout_ms=200&spike_at_s=0&spike_s=3600&spike_x=20",
         )
         .await;
         let _ = next_frame(&mut ws).await;

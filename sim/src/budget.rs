@@ -13,12 +13,14 @@
 /// (a `block` subscriber's backlog, the WebSocket relay's queue). Past it
 /// the oldest waiting message is dropped as `overflow` (a subscriber) or
 /// the newcomer is refused as `queue-full` (the relay).
-pub const QUEUE_LIMIT: usize = 100_000;
+pub const QUEUE_LIMIT: usize = 50_000;
 
 /// The most items (scheduled actions, waiting jobs, pending records) one
-/// run may hold; about 100 bytes each, so roughly 100 MB. A run that
-/// reaches it stops advancing until the load is lowered or it is reset.
-pub const MAX_HELD: usize = 1_000_000;
+/// run may hold. Measured at about 100 bytes of resident memory each (heap
+/// entries, map slots, allocator slack), so roughly 25 MB a run: 256
+/// sessions at their budget fit in 7 GB. A run that reaches it stops
+/// advancing until the load is lowered or it is reset.
+pub const MAX_HELD: usize = 250_000;
 
 /// Actions a budgeted advance runs between two looks at the budget.
 pub const CHUNK: usize = 4_096;

@@ -774,7 +774,7 @@ pub const SLOW_POLICY: ParamSpec = ParamSpec {
     id: "slow_policy",
     name: "When a buffer is full",
     unit: "",
-    help: "drop-oldest: the oldest waiting event is dropped; block: the subscriber's backlog keeps growing (buffer limit 100,000 — oldest dropped as overflow).",
+    help: "drop-oldest: the oldest waiting event is dropped; block: the subscriber's backlog keeps growing (buffer limit 50,000 — oldest dropped as overflow).",
     kind: Kind::Choice {
         options: &["drop-oldest", "block"],
         default: 0,

@@ -118,6 +118,8 @@ fn a_blocking_subscriber_is_bounded_by_the_queue_limit() {
         ("slow_policy", "block"),
         ("rate", "20000"),
         ("slow_factor", "100"),
+        ("subscribers", "2"),
+        ("service_ms", "0.01"),
     ] {
         p.set_str(k, v).unwrap();
     }
@@ -130,7 +132,7 @@ fn a_blocking_subscriber_is_bounded_by_the_queue_limit() {
     let s = sim.summary(0.0);
     assert!(s.dropped["overflow"] > 0, "{:?}", s.dropped);
     let backlog = sim.audit().queued as usize;
-    assert!(backlog <= 20 * sim::budget::QUEUE_LIMIT, "{backlog}");
+    assert!(backlog <= 2 * sim::budget::QUEUE_LIMIT, "{backlog}");
     assert!(sim.held() <= MAX_HELD + CHUNK * PER_ACTION);
 }
 

@@ -98,7 +98,7 @@ pub const INFO: PatternInfo = PatternInfo {
     name: "Publish / subscribe",
     timing: "Asynchronous: publishers hand events to the broker and carry on.",
     flow: "Through a broker: events go to a topic, every subscriber gets a copy; publishers never see subscribers.",
-    delivery: "At-most-once per subscriber, through a bounded buffer: a full buffer drops its oldest event (drop-oldest) or keeps growing (block, up to 100,000 per subscriber; past that the oldest is dropped as overflow).",
+    delivery: "At-most-once per subscriber, through a bounded buffer: a full buffer drops its oldest event (drop-oldest) or keeps growing (block, up to 50,000 per subscriber; past that the oldest is dropped as overflow).",
     sees: "Each publish fans out into one copy per subscriber. A slow subscriber falls behind on its own — dropping events or lagging further and further — while the others and the publishers carry on unaffected.",
     law: "Deliveries = publishes × subscribers (minus counted drops); publisher wait is independent of the number of subscribers.",
     question: "What does a slow subscriber do to the others?",
