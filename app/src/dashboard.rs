@@ -290,7 +290,7 @@ fn Parameters(
     };
     let names: Vec<&'static str> = panes.iter().map(|p| p.name()).collect();
     view! {
-        <section class="panel controls" aria-label="Parameters">
+        <section class="panel controls" id="parameters" data-testid="parameters" aria-label="Parameters">
             <h2>"Parameters"</h2>
             {many.then(|| view! {
                 <div class="scope" role="radiogroup" aria-label="Which panes the parameters change">
@@ -322,9 +322,11 @@ fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
                         <dt><kbd>"Space"</kbd></dt><dd>"play / pause every pane"</dd>
                         <dt><kbd>"←"</kbd>" "<kbd>"→"</kbd></dt><dd>"slower / faster"</dd>
                         <dt><kbd>"1"</kbd>"–"<kbd>"9"</kbd></dt><dd>"switch pane A to the n-th pattern"</dd>
-                        <dt><kbd>"P"</kbd></dt><dd>"projector mode (large type, high contrast)"</dd>
+                        <dt><kbd>"P"</kbd></dt><dd>"projector mode (large type, high contrast, everything on one screen)"</dd>
+                        <dt><kbd>"S"</kbd></dt><dd>"open or close the parameters drawer (projector mode)"</dd>
+                        <dt><kbd>"F"</kbd></dt><dd>"pane A's stage and headline figures full screen"</dd>
                         <dt><kbd>"?"</kbd></dt><dd>"this help"</dd>
-                        <dt><kbd>"Esc"</kbd></dt><dd>"close the help, the inspector or a prompt"</dd>
+                        <dt><kbd>"Esc"</kbd></dt><dd>"close the help, the inspector, the drawer or full screen"</dd>
                     </dl>
                     <p>"Click any dot to see its whole conversation as a sequence diagram."</p>
                     <button class="primary" on:click=move |_| open.set(false)>"Close"</button>
@@ -380,6 +382,8 @@ pub fn Dashboard() -> impl IntoView {
     let editing = RwSignal::new(None::<usize>);
     let help = RwSignal::new(false);
     let projector = RwSignal::new(false);
+    // The parameters drawer of the presentation layout (projector mode).
+    let drawer = RwSignal::new(false);
     let preset = RwSignal::new(None::<&'static Preset>);
     let notice = page.notice;
 
@@ -418,8 +422,9 @@ pub fn Dashboard() -> impl IntoView {
             .map(|(i, s)| PaneState::new(i, s.info, s.values.clone(), &page))
             .collect();
         page.set_panes(states.clone());
-        if chosen.is_some() {
+        if let Some(p) = chosen {
             page.hold.set(true);
+            page.headline.set(p.headline);
             preset.set(chosen);
         }
         if !settings.problems.is_empty() {
@@ -446,7 +451,8 @@ pub fn Dashboard() -> impl IntoView {
     });
 
     Effect::new(move |_| {
-        page.zoom.set(if projector.get() { 1.5 } else { 1.0 });
+        // Chart labels of 11 px × 2.2 ≥ 24 px: readable from the back row.
+        page.zoom.set(if projector.get() { 2.2 } else { 1.0 });
     });
 
     let set_speed = move |v: f64| {
@@ -489,9 +495,15 @@ pub fn Dashboard() -> impl IntoView {
             "?" => help.update(|h| *h = !*h),
             "Escape" => {
                 help.set(false);
+                drawer.set(false);
                 page.inspect.set(None);
+                if document().fullscreen_element().is_some() {
+                    document().exit_fullscreen();
+                }
             }
             "p" | "P" => projector.update(|p| *p = !*p),
+            "s" | "S" => drawer.update(|d| *d = !*d),
+            "f" | "F" => crate::pane::show_full_screen(0),
             d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && d != "0" => {
                 let n = (d.as_bytes()[0] - b'1') as usize;
                 if let (Some(info), Some(a)) = (catalogue().get(n), page.panes().first()) {
@@ -536,7 +548,8 @@ pub fn Dashboard() -> impl IntoView {
     };
 
     view! {
-        <div class="page" class:projector=move || projector.get() class:compare=move || panes.with(|p| p.len() > 1)>
+        <div class="page" class:projector=move || projector.get() class:drawer-open=move || drawer.get()
+            class:compare=move || panes.with(|p| p.len() > 1) data-panes=move || panes.with(|p| p.len()).to_string()>
             <header class="topbar">
                 <h1>"Switchboard"</h1>
                 <span class="subtitle">"a live lab for API communication patterns"</span>
@@ -560,6 +573,9 @@ pub fn Dashboard() -> impl IntoView {
                     disabled=move || panes.with(|p| p.len() >= MAX_PANES) on:click=compare>"+ Compare"</button>
                 <button data-testid="projector" aria-pressed=move || projector.get().to_string() title="Projector mode: large type, high contrast (P)"
                     on:click=move |_| projector.update(|p| *p = !*p)>"Projector"</button>
+                <button data-testid="drawer-button" class="drawer-button" aria-expanded=move || drawer.get().to_string()
+                    aria-controls="parameters" title="Parameters (S); Esc closes"
+                    on:click=move |_| drawer.update(|d| *d = !*d)>"Parameters"</button>
                 <button data-testid="help-button" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" on:click=move |_| help.set(true)>"?"</button>
             </header>
 

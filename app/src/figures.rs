@@ -102,6 +102,76 @@ pub fn Figures(pane: PaneState) -> impl IntoView {
     .into_any()
 }
 
+/// The figures a class must read from the back row, for one pane: the
+/// scenario's "what to watch" figures when a scenario is open (`ids`),
+/// otherwise the waiting time's p50 and p99 and the pattern's own first
+/// figure. Large in projector mode, beside the stage.
+///
+/// Ids: `p50`, `p99`, `throughput`, `wire-per-delivery`, `queue`, `failed`,
+/// or `figure:<id>` for one of the pattern's own figures (skipped where the
+/// pane's pattern has none of that id).
+#[component]
+pub fn Headline(pane: PaneState, ids: Signal<&'static [&'static str]>) -> impl IntoView {
+    let items = move || {
+        let m = pane.metrics.get().unwrap_or_default();
+        let info = pane.pattern.get();
+        let mut p = info.defaults();
+        pane.values.with(|v| p.set_all(v).ok());
+        let own = (info.figures)(&m, &p);
+        let chosen: Vec<&str> = match ids.get() {
+            [] => {
+                let mut d = vec!["p50", "p99"];
+                if let Some(f) = own.first() {
+                    d.push(f.id);
+                }
+                d
+            }
+            list => list
+                .iter()
+                .map(|id| id.strip_prefix("figure:").unwrap_or(id))
+                .collect(),
+        };
+        chosen
+            .into_iter()
+            .filter_map(|id| {
+                let (label, value, unit): (String, String, String) = match id {
+                    "p50" => ("Wait p50".into(), fmt_ms(m.wait.p50), String::new()),
+                    "p99" => ("Wait p99".into(), fmt_ms(m.wait.p99), String::new()),
+                    "throughput" => ("Delivered".into(), fmt_number(m.throughput_per_s), "per s".into()),
+                    "wire-per-delivery" => (
+                        "Wire per delivery".into(),
+                        if m.throughput_per_s > 0.0 {
+                            fmt_number(m.wire_per_s / m.throughput_per_s)
+                        } else {
+                            "–".into()
+                        },
+                        "msgs".into(),
+                    ),
+                    "queue" => ("Queue".into(), m.queue_depth.to_string(), "waiting".into()),
+                    "failed" => ("Failed".into(), m.totals.failed.to_string(), "so far".into()),
+                    other => {
+                        let f = own.iter().find(|f| f.id == other)?;
+                        let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
+                            format!("{}", f.value as i64)
+                        } else {
+                            fmt_number(f.value)
+                        };
+                        (f.label.to_string(), value, f.unit.to_string())
+                    }
+                };
+                Some(view! {
+                    <div class="headline-item">
+                        <span class="headline-label">{label}</span>
+                        <span class="headline-value" data-testid=format!("headline-{id}")>{value}</span>
+                        <span class="headline-unit">{unit}</span>
+                    </div>
+                })
+            })
+            .collect_view()
+    };
+    view! { <div class="headline" data-testid="headline" aria-label="Headline figures">{items}</div> }
+}
+
 /// Short label of a histogram bin's upper edge.
 fn edge_label(ms: f64) -> String {
     if ms >= 1000.0 {

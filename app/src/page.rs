@@ -31,6 +31,8 @@ pub struct Page {
     pub inspect: RwSignal<Option<Conversation>>,
     /// A scenario's prediction prompt is open: panes start paused.
     pub hold: RwSignal<bool>,
+    /// The open scenario's headline figures (empty: each pattern's own).
+    pub headline: RwSignal<&'static [&'static str]>,
     tops: StoredValue<Tops, LocalStorage>,
     panes: StoredValue<Vec<PaneState>, LocalStorage>,
     /// The user's system asks for reduced motion.
@@ -48,6 +50,7 @@ impl Page {
         Page {
             playing: RwSignal::new(true),
             pending_play: StoredValue::new(None),
+            headline: RwSignal::new(&[]),
             speed: RwSignal::new(1.0),
             seed: RwSignal::new(1),
             notice: RwSignal::new(None),

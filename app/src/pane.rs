@@ -211,6 +211,25 @@ fn fit(c: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d) -> (f64, f64, bool
     (w, h, resized)
 }
 
+/// Shows pane `index`'s stage and headline figures full screen (the
+/// Fullscreen API; the browser's Esc returns), or leaves full screen if
+/// something already is.
+pub fn show_full_screen(index: usize) {
+    let doc = document();
+    if doc.fullscreen_element().is_some() {
+        doc.exit_fullscreen();
+        return;
+    }
+    let name = crate::url::PANE_NAMES
+        .get(index)
+        .copied()
+        .unwrap_or("A")
+        .to_lowercase();
+    if let Ok(Some(el)) = doc.query_selector(&format!("[data-testid=\"show-{name}\"]")) {
+        let _ = el.request_fullscreen();
+    }
+}
+
 fn ws_url(query: &str) -> String {
     let loc = window().location();
     let proto = if loc.protocol().unwrap_or_default() == "https:" {
@@ -624,6 +643,12 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <button class="fullscreen" data-testid=format!("fullscreen-{}", pane.name().to_lowercase())
+                    title="This pane's stage and headline figures full screen (F for pane A; Esc returns)"
+                    aria-label=format!("Show pane {} full screen", pane.name())
+                    on:click=move |_| show_full_screen(pane.index)>
+                    <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" stroke="currentColor" fill="none" stroke-width="2" /></svg>
+                </button>
                 <crate::figures::ConnBadge conn=pane.conn />
                 <Show when=move || pane.behind.with(Option::is_some)>
                     <span class="behind" data-testid="behind" role="status"
@@ -633,7 +658,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 </Show>
             </header>
             <div class="pane-body">
-                <section class="stage-panel" aria-label="Animation of messages between nodes">
+                <section class="stage-panel" data-testid=format!("show-{}", pane.name().to_lowercase()) aria-label="Animation of messages between nodes">
                     <div class="stage-wrap">
                         <canvas
                             node_ref=stage_ref
@@ -655,6 +680,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             </Show>
                         </div>
                     </div>
+                    <crate::figures::Headline pane ids=page.headline.into() />
                     <Legend pattern=pane.pattern />
                     <details class="recent">
                         <summary>"Inspect a recent request"</summary>
@@ -694,6 +720,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                                     node_ref=chart_refs[i]
                                     class="chart"
                                     data-testid=CHART_IDS[i]
+                                    data-label-px=move || format!("{:.1}", 11.0 * page.zoom.get())
                                     aria-label=CHART_LABELS[i]
                                     on:mousemove=move |ev: leptos::ev::MouseEvent| hover(i, Some(ev.offset_x() as f64))
                                     on:mouseleave=move |_| hover(i, None)

@@ -16,6 +16,9 @@ pub struct Preset {
     pub choices: &'static [&'static str],
     /// What to look at once it runs (shown after the prediction).
     pub watch: &'static str,
+    /// The figures that answer the question, shown large beside each
+    /// pane's stage (see `figures::Headline` for the ids).
+    pub headline: &'static [&'static str],
 }
 
 pub const PRESETS: &[Preset] = &[
@@ -30,6 +33,7 @@ pub const PRESETS: &[Preset] = &[
             "SSE is freshest and cheapest; polling is stale and mostly empty",
         ],
         watch: "Compare the staleness (waiting time) charts on one axis: polling waits about half the interval, long polling and SSE about one hop. Then the wire rate: most polls come back empty.",
+        headline: &["p50", "wire-per-delivery"],
     },
     Preset {
         id: "black-friday",
@@ -42,6 +46,7 @@ pub const PRESETS: &[Preset] = &[
             "The message queue loses jobs; request-response keeps up",
         ],
         watch: "During the spike, left: 503s and timeouts once its queue of 100 is full, waits capped near the timeout — it recovers the moment the spike ends. Right: nothing is lost; the backlog chart climbs by about 50 a second, then drains at 40 a second after the spike, so the wait stays high well after it. The queue turns a spike into delay; request-response turns it into errors.",
+        headline: &["p99", "queue", "failed"],
     },
     Preset {
         id: "webhook-down-60s",
@@ -54,6 +59,7 @@ pub const PRESETS: &[Preset] = &[
             "The provider stops producing events",
         ],
         watch: "During the outage: retries (another colour) spaced further and further apart. After it: a burst of late deliveries, duplicates when an ack was lost, and dead letters for those that ran out of retries.",
+        headline: &["p99", "figure:retries", "figure:dead_lettered"],
     },
     Preset {
         id: "retry-storm",
@@ -66,6 +72,7 @@ pub const PRESETS: &[Preset] = &[
             "No difference",
         ],
         watch: "Offered vs useful throughput and the 'on the wire' rate: A's retries pile onto a busy service, its utilisation hits 100 % and wasted work (served after the client gave up) grows.",
+        headline: &["p99", "throughput", "figure:retries"],
     },
     Preset {
         id: "slow-subscriber",
@@ -78,6 +85,7 @@ pub const PRESETS: &[Preset] = &[
             "The slow subscriber slows every other subscriber down",
         ],
         watch: "The longest subscriber backlog figure and the waiting-time p99: A stays bounded and counts overflow drops, B's backlog and lag grow while the fast subscribers are unaffected in both.",
+        headline: &["p99", "figure:dropped_overflow", "figure:max_backlog"],
     },
     Preset {
         id: "consumer-crash",
@@ -90,6 +98,7 @@ pub const PRESETS: &[Preset] = &[
             "Nothing changes",
         ],
         watch: "Redeliveries and duplicates counting up after each crash; the waiting-time p99 jumps by about the visibility timeout.",
+        headline: &["p99", "figure:redeliveries", "figure:depth"],
     },
 ];
 
@@ -111,6 +120,40 @@ mod tests {
             assert!(s.problems.is_empty(), "{}: {:?}", p.id, s.problems);
             assert!(p.choices.len() >= 2, "{}", p.id);
             assert_eq!(find(p.id).map(|x| x.id), Some(p.id));
+        }
+    }
+
+    /// Every headline figure a preset names is one the headline knows, and
+    /// a pattern figure is one that at least one of its panes has.
+    #[test]
+    fn every_headline_figure_exists() {
+        const GENERIC: &[&str] = &[
+            "p50",
+            "p99",
+            "throughput",
+            "wire-per-delivery",
+            "queue",
+            "failed",
+        ];
+        for p in PRESETS {
+            assert!(!p.headline.is_empty() && p.headline.len() <= 4, "{}", p.id);
+            let s = parse(p.query, sim::catalogue()[0]);
+            for id in p.headline {
+                match id.strip_prefix("figure:") {
+                    Some(f) => assert!(
+                        s.panes.iter().any(|pane| {
+                            let mut params = pane.info.defaults();
+                            params.set_all(&pane.values).unwrap();
+                            (pane.info.figures)(&Default::default(), &params)
+                                .iter()
+                                .any(|x| x.id == f)
+                        }),
+                        "{}: no pane has figure {f}",
+                        p.id
+                    ),
+                    None => assert!(GENERIC.contains(id), "{}: unknown headline {id}", p.id),
+                }
+            }
         }
     }
 }

@@ -40,6 +40,15 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
     let r = layout.node_radius;
     ctx.set_text_align("center");
     ctx.set_text_baseline("top");
+    // A column too tight for a label under every client: each client shows
+    // its number inside its disc instead, so no label runs into the next.
+    let clients = pb
+        .topology
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Client)
+        .count() as f64;
+    let crowded = clients * (2.0 * r + 16.0) > layout.height - 16.0;
     for (i, node) in pb.topology.nodes.iter().enumerate() {
         let Some(&p) = layout.nodes.get(i) else {
             continue;
@@ -54,7 +63,17 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
                 let _ = ctx.arc(p.x, p.y, r, 0.0, 2.0 * PI);
                 ctx.fill();
                 ctx.stroke();
-                if r >= 9.0 {
+                if r >= 9.0 && crowded {
+                    let number = node.label.rsplit(' ').next().unwrap_or("");
+                    ctx.set_fill_style_str(MUTED);
+                    ctx.set_font(&format!(
+                        "{:.0}px system-ui, sans-serif",
+                        (r * 1.1).min(14.0)
+                    ));
+                    ctx.set_text_baseline("middle");
+                    let _ = ctx.fill_text(number, p.x, p.y);
+                    ctx.set_text_baseline("top");
+                } else if r >= 9.0 {
                     ctx.set_fill_style_str(MUTED);
                     ctx.set_font("11px system-ui, sans-serif");
                     let _ = ctx.fill_text(&node.label, p.x, p.y + r + 3.0);
@@ -256,13 +275,24 @@ fn draw_server(
         } else {
             String::new()
         };
-        let _ = ctx.fill_text(&format!("{text}{queue}"), x0 + bw + 6.0, p.y);
+        let line = format!("{text}{queue}");
+        let fit = fit_label(ctx, &line, 11.0, "", (x0 + bw + 6.0, layout.width - EDGE));
+        // Not enough room on the right of the box: the label goes left of
+        // it (the column is packed, so there is room there).
+        if fit.overflows {
+            ctx.set_text_align("right");
+            let _ = ctx.fill_text(&line, x0 - 6.0, p.y);
+        } else {
+            let _ = ctx.fill_text(&line, x0 + bw + 6.0, p.y);
+        }
         return;
     }
-    ctx.set_font("600 12px system-ui, sans-serif");
-    ctx.set_text_align("center");
+    ctx.set_text_align("left");
     ctx.set_text_baseline("top");
-    let _ = ctx.fill_text(&text, p.x, y0 + bh + 4.0);
+    let w = fit_label(ctx, &text, 12.0, "600 ", (EDGE, layout.width - EDGE)).width;
+    // Centred under the box, but kept whole inside the stage.
+    let x = (p.x - w / 2.0).clamp(EDGE, (layout.width - EDGE - w).max(EDGE));
+    let _ = ctx.fill_text(&text, x, y0 + bh + 4.0);
     if workers == 0 && queued == 0 {
         // No workers, no queue: nothing more to label.
         return;
@@ -277,6 +307,40 @@ fn draw_server(
         format!("queue {queued}")
     };
     let _ = ctx.fill_text(&text, x0 - 6.0, p.y - slot / 2.0 - 4.0);
+}
+
+/// Stage labels keep this far from the canvas's edges.
+const EDGE: f64 = 4.0;
+
+/// How a label fits its room.
+struct Fit {
+    width: f64,
+    overflows: bool,
+}
+
+/// Sets the font for `text` at `px` (smaller, down to 9 px, if the text
+/// would not fit between `room.0` and `room.1`), and says how wide it is.
+/// Labels are never cut at the canvas edge.
+fn fit_label(
+    ctx: &CanvasRenderingContext2d,
+    text: &str,
+    px: f64,
+    weight: &str,
+    room: (f64, f64),
+) -> Fit {
+    let avail = (room.1 - room.0).max(0.0);
+    let mut size = px;
+    loop {
+        ctx.set_font(&format!("{weight}{size}px system-ui, sans-serif"));
+        let width = ctx.measure_text(text).map(|m| m.width()).unwrap_or(0.0);
+        if width <= avail || size <= 9.0 {
+            return Fit {
+                width,
+                overflows: width > avail,
+            };
+        }
+        size -= 1.0;
+    }
 }
 
 /// Adds the outline of `shape` centred on `p` as the current path.

@@ -28,8 +28,10 @@ pub struct Limits {
     /// A viewer that has not taken a tick for this long is closed (1008)
     /// and its session stopped.
     pub stall: Duration,
-    /// Silence after which a viewer is taken for gone (pings are sent every
-    /// third of it; a live page answers them without any code of ours).
+    /// Silence after which a viewer is taken for gone. Pings go out every
+    /// sixth of it; a live page answers them without any code of ours (the
+    /// browser does, even in a background tab), so a client that stopped
+    /// reading is found here even while the kernel still buffers its frames.
     pub idle: Duration,
     /// Exports running at once; more are refused with 503.
     pub max_exports: usize,
@@ -49,7 +51,7 @@ impl Default for Limits {
             controls_per_tick: 16,
             tick_cpu: Duration::from_millis(10),
             stall: Duration::from_secs(10),
-            idle: Duration::from_secs(60),
+            idle: Duration::from_secs(30),
             max_exports: 2,
             export_events: 10_000_000,
             recipe_changes: 5_000,

@@ -203,7 +203,7 @@ pub async fn serve_viewer(
                             format!("no answer from the page for {} s", limits.idle.as_secs()),
                         );
                     }
-                    if now - last_ping > limits.idle / 3 {
+                    if now - last_ping > limits.idle / 6 {
                         last_ping = now;
                         if let Err(e) = reply(Message::Ping(Bytes::new())) {
                             break 'conn e;
