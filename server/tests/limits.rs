@@ -243,6 +243,33 @@ async fn a_viewer_that_stops_reading_is_closed_and_its_session_stopped() {
     assert!(stopped, "the stalled viewer's session is still running");
 }
 
+/// A client that reads nothing answers no ping: it is closed after the
+/// silence limit even while the kernel still takes its frames.
+#[tokio::test]
+async fn a_silent_client_is_closed_after_the_idle_limit() {
+    let r = serve_with(
+        Limits {
+            idle: Duration::from_secs(2),
+            stall: Duration::from_secs(600),
+            ..limits()
+        },
+        1,
+    )
+    .await;
+    let ws = connect(r.addr, "").await;
+    let started = tokio::time::Instant::now();
+    assert_eq!(r.shared.sessions_open(), 1);
+    while r.shared.sessions_open() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the silent client is still served"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    drop(ws);
+}
+
 /// 2,000 control messages as fast as a client can send them: every Params
 /// reply arrives, none is dropped, and the run's last values are the last
 /// sent.
