@@ -12,6 +12,9 @@
 //!   paces it in real time and runs it on the [`simulators`].
 //! - [`session`] is the transport-free part of a session: controls in,
 //!   frames out, budgets kept. Tested without sockets.
+//! - [`room`] is one classroom room: its panes simulated once, frames
+//!   fanned out to every follower; [`rooms`] the registry and its HTTP
+//!   surface (create, describe, QR, join, member sockets).
 //! - [`pacer`] turns elapsed wall time into virtual time.
 //! - [`limits`] holds every limit; [`shared`] what handlers share;
 //!   [`throttle`] keeps floods out of the log.
@@ -24,6 +27,8 @@ pub mod limits;
 pub mod listener;
 pub mod origin;
 pub mod pacer;
+pub mod room;
+pub mod rooms;
 pub mod routes;
 pub mod serve;
 pub mod session;

@@ -49,6 +49,10 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
         .with_state(options);
     let api = Router::new()
         .route("/api/patterns", get(patterns))
+        .route("/api/rooms", axum::routing::post(crate::rooms::create))
+        .route("/api/rooms/{code}", get(crate::rooms::describe))
+        .route("/api/rooms/{code}/qr.svg", get(crate::rooms::qr))
+        .route("/join/{code}", get(crate::rooms::join))
         .route(
             "/api/export",
             get(crate::export::export)

@@ -75,7 +75,20 @@ impl Server {
             told.trigger();
         });
         let serving = tokio::spawn(async move { serving.await });
+        // Rooms whose presenter has gone too long are closed.
+        let sweeper = {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(30));
+                loop {
+                    every.tick().await;
+                    shared.rooms.sweep();
+                }
+            })
+        };
         shutdown.triggered().await;
+        sweeper.abort();
+        shared.rooms.close_all(crate::shutdown::REASON);
         // Viewers close themselves on the signal; wait for them to be gone.
         let all = shared.limits.max_sessions as u32;
         let _ = tokio::time::timeout(VIEWERS_WITHIN, shared.sessions.acquire_many(all)).await;

@@ -47,21 +47,20 @@ pub struct Session {
     achieved: f64,
 }
 
-/// Something the viewer must receive, in order, before the next tick.
-#[derive(Debug, PartialEq)]
-pub enum Reply {
-    /// A binary frame: a new `Hello` or the `Params` after a live change.
-    Frame(Vec<u8>),
-    /// An error message (a refused control, a budget notice).
-    Error(String),
-}
-
 /// What one tick's work produced.
 #[derive(Debug, Default)]
 pub struct Worked {
-    pub replies: Vec<Reply>,
+    /// One answer per control, in order: a frame for everyone watching (a
+    /// new `Hello`, the `Params` after a live change), nothing, or the
+    /// refusal for whoever sent it.
+    pub answers: Vec<Result<Option<Vec<u8>>, String>>,
+    /// The run reached its memory budget and was paused.
+    pub notice: Option<String>,
     /// The tick frame, when the viewer had room for one.
     pub tick: Option<Vec<u8>>,
+    /// The same tick without its events, when it carries metrics: chart
+    /// history for a room's late joiners.
+    pub history: Option<Vec<u8>>,
     /// The tick's simulation used its whole CPU budget (the run is heavy).
     pub spent: bool,
 }
@@ -156,27 +155,20 @@ impl Session {
         send_tick: bool,
         with_metrics: bool,
     ) -> Worked {
-        let mut replies = Vec::with_capacity(controls.len());
-        for text in controls {
-            match self.control(text) {
-                Ok(Some(frame)) => replies.push(Reply::Frame(frame)),
-                Ok(None) => {}
-                Err(e) => replies.push(Reply::Error(e)),
-            }
-        }
+        let answers = controls.iter().map(|text| self.control(text)).collect();
         let (notice, spent) = self.advance_within(wall, cpu);
-        if let Some(notice) = notice {
-            replies.push(Reply::Error(notice));
-        }
-        let tick = if send_tick {
-            Some(self.take_tick(with_metrics))
+        let (tick, history) = if send_tick {
+            let (t, h) = self.take_tick_pair(with_metrics);
+            (Some(t), h)
         } else {
             self.coalesce();
-            None
+            (None, None)
         };
         Worked {
-            replies,
+            answers,
+            notice,
             tick,
+            history,
             spent,
         }
     }
@@ -231,12 +223,19 @@ impl Session {
     /// Encodes the events since the last tick (and a metrics snapshot when
     /// `with_metrics`), then clears the event buffer.
     pub fn take_tick(&mut self, with_metrics: bool) -> Vec<u8> {
+        self.take_tick_pair(with_metrics).0
+    }
+
+    /// Like [`Session::take_tick`], and when the tick carries metrics also
+    /// the same tick without its events: what a room keeps as chart history
+    /// for late joiners.
+    pub fn take_tick_pair(&mut self, with_metrics: bool) -> (Vec<u8>, Option<Vec<u8>>) {
         let too_many = self.sim.events().len() > MAX_TICK_EVENTS;
         if too_many {
             self.coalesced += self.sim.events().len() as u64;
         }
         let metrics = (with_metrics || too_many || self.coalesced > 0).then(|| self.sim.snapshot());
-        let bytes = Frame::Tick(Tick {
+        let mut tick = Tick {
             run: self.run,
             now: self.sim.now(),
             speed: self.pacer.speed,
@@ -245,11 +244,59 @@ impl Session {
             coalesced: self.coalesced,
             metrics,
             achieved: self.achieved,
-        })
-        .encode();
+        };
+        let bytes = Frame::Tick(tick.clone()).encode();
+        let history = tick.metrics.is_some().then(|| {
+            tick.events = Cow::Borrowed(&[]);
+            tick.coalesced = 0;
+            Frame::Tick(tick).encode()
+        });
         self.coalesced = 0;
         self.sim.clear_events();
-        bytes
+        (bytes, history)
+    }
+
+    /// A session that continues a watched run: `recipe`'s starting values,
+    /// each live change at its virtual time, replayed to virtual time
+    /// `until` — the engine is deterministic, so this is the same run.
+    /// Paused, at the speed given. A change of a restart-only parameter is
+    /// refused (a recipe is one run).
+    pub fn replay(recipe: &sim::wire::Recipe, speed: f64) -> Result<Session, String> {
+        let info = find_pattern(&recipe.pattern).map_err(|e| e.to_string())?;
+        let mut params = info.defaults();
+        params.set_all(&recipe.values).map_err(|e| e.to_string())?;
+        let mut s = Session::new(params, recipe.seed);
+        for c in &recipe.changes {
+            if c.at > recipe.until {
+                break;
+            }
+            s.run_to(c.at)?;
+            for (spec, &v) in info.params.iter().zip(&c.values) {
+                if s.sim.params().get(spec.id) != v {
+                    if !spec.live {
+                        return Err(format!("the run changed {}, which restarts it", spec.id));
+                    }
+                    s.sim.set_param(spec.id, v).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        s.run_to(recipe.until)?;
+        s.sim.clear_events();
+        s.pacer.set_speed(speed);
+        s.pacer.playing = false;
+        s.achieved = s.pacer.speed;
+        Ok(s)
+    }
+
+    /// Advances to `t` under the run's memory budget, dropping the events.
+    fn run_to(&mut self, t: sim::Time) -> Result<(), String> {
+        loop {
+            match self.sim.advance_budgeted(t, 1_000_000) {
+                Advance::Reached => return Ok(()),
+                Advance::OutOfTime => self.sim.clear_events(),
+                Advance::OverBudget => return Err(sim::budget::over_budget_text(self.sim.held())),
+            }
+        }
     }
 
     /// The viewer could not take this tick: count its events and drop them.
@@ -535,7 +582,7 @@ mod tests {
         let mut notice = None;
         for _ in 0..400 {
             let worked = s.work(&[], Duration::from_millis(33), Duration::MAX, false, false);
-            if let Some(Reply::Error(e)) = worked.replies.into_iter().next() {
+            if let Some(e) = worked.notice {
                 notice = Some(e);
                 break;
             }
@@ -552,7 +599,7 @@ mod tests {
         let now = s.sim().now();
         s.control(r#"{"type":"play"}"#).unwrap();
         let worked = s.work(&[], Duration::from_millis(33), Duration::MAX, false, false);
-        assert_eq!(worked.replies.len(), 1);
+        assert!(worked.notice.is_some());
         assert_eq!(s.sim().now(), now);
         // Lowering the load and resetting starts afresh.
         let restarted = s.control(r#"{"type":"reset"}"#).unwrap();

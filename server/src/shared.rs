@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::limits::Limits;
+use crate::rooms::Rooms;
 use crate::shutdown::Shutdown;
 use crate::simulators::Simulators;
 use crate::throttle::Throttle;
@@ -21,6 +22,8 @@ pub struct Shared {
     pub exports: Arc<Semaphore>,
     pub shutdown: Shutdown,
     pub warnings: Warnings,
+    /// Open classroom rooms.
+    pub rooms: Rooms,
 }
 
 /// The warnings a flood could repeat, each written at most once a minute.
@@ -39,6 +42,7 @@ impl Shared {
             limits,
             simulators,
             shutdown,
+            rooms: Rooms::default(),
             warnings: Warnings {
                 full: Throttle::new("the session cap is reached", every),
                 oversized: Throttle::new("oversized control message", every),

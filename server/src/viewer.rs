@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -28,7 +29,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::session::{Reply, Session, Worked};
+use crate::session::{Session, Worked};
 use crate::shared::Shared;
 use crate::simulators::Weight;
 
@@ -45,30 +46,86 @@ const REPLY_QUEUE: usize = 256;
 /// How long a closing viewer's last frames may take to leave.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
-/// `GET /ws?pattern=…&seed=…&<param>=<value>…`
+/// `GET /ws?pattern=…&seed=…&<param>=<value>…`: a private session.
+/// `GET /ws?room=<code>&pane=<i>`: a room pane (presenter when the request
+/// carries the room's presenter cookie, follower otherwise).
+/// `GET /ws?fork=<code>&pane=<i>`: a private session continuing the room
+/// pane's run from where it stands now.
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
     Query(pairs): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
 ) -> Response {
     let limit = shared.limits.max_message;
     let ws = ws.max_message_size(limit).max_frame_size(limit);
+    let get = |k: &str| pairs.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
+    let pane: usize = get("pane").and_then(|p| p.parse().ok()).unwrap_or(0);
+    if let Some(code) = get("room") {
+        let room = shared.rooms.get(&code);
+        return ws.on_upgrade(move |socket| async move {
+            match room {
+                Some(room) => {
+                    let presenter = room.is_presenter(
+                        crate::rooms::presenter_secret(&headers, &room.code).as_deref(),
+                    );
+                    crate::rooms::serve_member(socket, room, pane, presenter, shared).await
+                }
+                None => {
+                    refuse(
+                        socket,
+                        close_code::POLICY,
+                        "this class has ended or never was: check the code",
+                    )
+                    .await
+                }
+            }
+        });
+    }
+    let fork = get("fork").map(|code| shared.rooms.get(&code));
     let permit = Arc::clone(&shared.sessions).try_acquire_owned();
     ws.on_upgrade(move |socket| async move {
         if shared.shutdown.is_triggered() {
             return refuse(socket, close_code::AWAY, crate::shutdown::REASON).await;
         }
-        match permit {
-            Ok(permit) => serve_viewer(socket, pairs, shared, permit).await,
-            Err(_) => {
-                shared.warnings.full.warn("a viewer was refused");
-                let reason = format!(
-                    "the server is full ({} sessions): try again in a minute",
-                    shared.limits.max_sessions
-                );
-                refuse(socket, close_code::AGAIN, &reason).await
+        let Ok(permit) = permit else {
+            shared.warnings.full.warn("a viewer was refused");
+            let reason = format!(
+                "the server is full ({} sessions): try again in a minute",
+                shared.limits.max_sessions
+            );
+            return refuse(socket, close_code::AGAIN, &reason).await;
+        };
+        let (session, problems) = match fork {
+            None => Session::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            Some(None) => {
+                return refuse(
+                    socket,
+                    close_code::POLICY,
+                    "this class has ended or never was: check the code",
+                )
+                .await
             }
-        }
+            Some(Some(room)) => {
+                let Some(standing) = room.panes.get(pane).map(|p| p.standing()) else {
+                    return refuse(socket, close_code::POLICY, "this class has no such pane").await;
+                };
+                let replayed = tokio::task::spawn_blocking(move || {
+                    let mut s = Session::replay(&standing.recipe, standing.speed)?;
+                    if standing.playing {
+                        s.control(r#"{"type":"play"}"#)?;
+                    }
+                    Ok::<_, String>(s)
+                })
+                .await;
+                match replayed {
+                    Ok(Ok(s)) => (s, Vec::new()),
+                    Ok(Err(e)) => return refuse(socket, close_code::POLICY, &e).await,
+                    Err(_) => return refuse(socket, close_code::ERROR, "the fork failed").await,
+                }
+            }
+        };
+        serve_viewer(socket, session, problems, shared, permit).await
     })
 }
 
@@ -104,14 +161,12 @@ enum Ending {
 /// or the server stops. `_permit` holds its place under the session cap.
 pub async fn serve_viewer(
     socket: WebSocket,
-    query: Vec<(String, String)>,
+    session: Session,
+    problems: Vec<String>,
     shared: Arc<Shared>,
     _permit: OwnedSemaphorePermit,
 ) {
     let limits = shared.limits.clone();
-    let (session, problems) =
-        Session::from_query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    drop(query);
     let (mut sink, mut stream) = socket.split();
     let (tick_tx, mut tick_rx) = mpsc::channel::<Message>(TICK_QUEUE);
     let (reply_tx, mut reply_rx) = mpsc::channel::<Message>(REPLY_QUEUE);
@@ -180,11 +235,13 @@ pub async fn serve_viewer(
                     };
                     session = Some(s);
                     weight = if worked.spent { Weight::Heavy } else { Weight::Light };
-                    for r in worked.replies {
-                        let msg = match r {
-                            Reply::Frame(f) => Message::Binary(Bytes::from(f)),
-                            Reply::Error(e) => text(sim::wire::error_text(&e)),
-                        };
+                    let answers = worked.answers.into_iter().filter_map(|a| match a {
+                        Ok(Some(f)) => Some(Message::Binary(Bytes::from(f))),
+                        Ok(None) => None,
+                        Err(e) => Some(text(sim::wire::error_text(&e))),
+                    });
+                    let notice = worked.notice.map(|n| text(sim::wire::error_text(&n)));
+                    for msg in answers.chain(notice) {
                         if let Err(e) = reply(msg) {
                             break 'conn e;
                         }

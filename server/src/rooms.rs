@@ -1,0 +1,483 @@
+//! The room registry and its HTTP surface (the contract scripts rely on):
+//!
+//! - `POST /api/rooms` with JSON `{"link": "<the dashboard's link query>"}`
+//!   (optionally `"recipes"`: each pane's run so far, so the room continues
+//!   the presenter's run instead of restarting it) → `201 {"code",
+//!   "join_url"}` and the presenter's cookie (HttpOnly, SameSite=Strict).
+//! - `GET /api/rooms/<code>` → `{"code", "followers", "playing",
+//!   "joining_open", "panes": [{"pattern", "seed", "params"}]}`, 404 when
+//!   unknown (and `"presenter": true` for the presenter's own browser).
+//! - `GET /api/rooms/<code>/qr.svg` → the join address as a QR code.
+//! - `GET /join/<code>` → the follower's page.
+//! - `GET /ws?room=<code>&pane=<i>` → [`serve_member`]: the pane's frames,
+//!   the same bytes for everyone; controls only from the presenter.
+//! - `GET /ws?fork=<code>&pane=<i>` → a private session replayed to where
+//!   the room pane stands (see `viewer::upgrade`).
+//!
+//! Caps: [`MAX_ROOMS`] rooms, [`MAX_FOLLOWERS`] followers a room. A room
+//! whose presenter has gone is paused, and closed after
+//! `room::PRESENTER_GRACE`; its followers are told why.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use sim::wire::Recipe;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::room::{self, Order, Room};
+use crate::session::Session;
+use crate::shared::Shared;
+
+/// Rooms at once.
+pub const MAX_ROOMS: usize = 32;
+/// Followers one room may have.
+pub const MAX_FOLLOWERS: usize = 200;
+/// Join codes: six characters from an alphabet without look-alikes
+/// (no 0/O, 1/I/L).
+const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+const CODE_LEN: usize = 6;
+
+/// Every open room, by join code.
+#[derive(Default)]
+pub struct Rooms {
+    map: Mutex<HashMap<String, Arc<Room>>>,
+}
+
+impl Rooms {
+    pub fn get(&self, code: &str) -> Option<Arc<Room>> {
+        let code = code.trim().to_ascii_uppercase();
+        self.map.lock().ok()?.get(&code).cloned()
+    }
+
+    fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Closes rooms whose presenter has been gone too long, and forgets
+    /// closed ones.
+    pub fn sweep(&self) {
+        let Ok(mut map) = self.map.lock() else { return };
+        map.retain(|_, r| {
+            let gone = r.presenters.load(Ordering::Relaxed) == 0
+                && r.presenter_seen
+                    .lock()
+                    .map(|t| t.elapsed() > room::PRESENTER_GRACE)
+                    .unwrap_or(true);
+            if gone {
+                r.close("the teacher has left: the class has ended");
+            }
+            !r.is_closed()
+        });
+    }
+
+    /// Closes every room (the server is stopping).
+    pub fn close_all(&self, reason: &str) {
+        if let Ok(map) = self.map.lock() {
+            for r in map.values() {
+                r.close(reason);
+            }
+        }
+    }
+}
+
+/// Random bytes from the operating system.
+fn random<const N: usize>() -> Result<[u8; N], String> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| format!("no randomness for a room: {e}"))?;
+    Ok(b)
+}
+
+fn new_code() -> Result<String, String> {
+    Ok(random::<CODE_LEN>()?
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn new_secret() -> Result<String, String> {
+    Ok(random::<16>()?.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The presenter cookie's name for a room.
+fn cookie_name(code: &str) -> String {
+    format!("sb_presenter_{code}")
+}
+
+/// The presenter secret the request's cookies carry for `code`, if any.
+pub fn presenter_secret(headers: &HeaderMap, code: &str) -> Option<String> {
+    let name = cookie_name(code);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn refuse(status: StatusCode, why: impl Into<String>) -> Response {
+    (status, why.into()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoom {
+    link: String,
+    /// Each pane's run so far (starting values, live changes, how far it
+    /// got): the room continues it.
+    #[serde(default)]
+    recipes: Option<Vec<Recipe>>,
+    /// Whether the presenter's run was playing.
+    #[serde(default = "yes")]
+    playing: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/rooms`
+pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoom>) -> Response {
+    if shared.rooms.len() >= MAX_ROOMS {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{MAX_ROOMS} classes are running on this server: try again later"),
+        );
+    }
+    if req.link.len() > 8 * 1024 {
+        return refuse(StatusCode::BAD_REQUEST, "the link is too long");
+    }
+    let settings = app::url::parse(&req.link, sim::catalogue()[0]);
+    if !settings.problems.is_empty() {
+        return refuse(StatusCode::BAD_REQUEST, settings.problems.join("; "));
+    }
+    let recipes = req.recipes.unwrap_or_default();
+    if !recipes.is_empty() && recipes.len() != settings.panes.len() {
+        return refuse(StatusCode::BAD_REQUEST, "one recipe per pane of the link");
+    }
+    let limit = shared.limits.recipe_changes;
+    let playing = req.playing;
+    let seed = settings.seed;
+    // Replaying the presenter's run is simulation work: off the async
+    // workers, under the export cap.
+    let Ok(_place) = Arc::clone(&shared.exports).try_acquire_owned() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is busy: try again in a moment",
+        );
+    };
+    let built = tokio::task::spawn_blocking(move || -> Result<Vec<Session>, String> {
+        settings
+            .panes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut s = match recipes.get(i) {
+                    Some(r) if r.pattern == p.info.id && r.changes.len() <= limit => {
+                        Session::replay(r, 1.0)?
+                    }
+                    Some(_) => {
+                        return Err(format!("recipe {} does not match pane {}", i + 1, i + 1))
+                    }
+                    None => {
+                        let mut params = p.info.defaults();
+                        params.set_all(&p.values).map_err(|e| e.to_string())?;
+                        Session::new(params, seed)
+                    }
+                };
+                if !playing {
+                    let _ = s.control(r#"{"type":"pause"}"#);
+                } else {
+                    let _ = s.control(r#"{"type":"play"}"#);
+                }
+                Ok(s)
+            })
+            .collect()
+    })
+    .await;
+    let sessions = match built {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return refuse(StatusCode::BAD_REQUEST, e),
+        Err(_) => {
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the room could not be built",
+            )
+        }
+    };
+    let (code, secret) = match (new_code(), new_secret()) {
+        (Ok(c), Ok(s)) => (c, s),
+        (Err(e), _) | (_, Err(e)) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let room = room::start(code.clone(), secret.clone(), seed, sessions, &shared);
+    if let Ok(mut map) = shared.rooms.map.lock() {
+        map.insert(code.clone(), room);
+    }
+    tracing::info!("class {code} started");
+    let cookie = format!(
+        "{}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400",
+        cookie_name(&code)
+    );
+    (
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(serde_json::json!({ "code": code, "join_url": format!("/join/{code}") })),
+    )
+        .into_response()
+}
+
+/// `GET /api/rooms/<code>`
+pub async fn describe(
+    State(shared): State<Arc<Shared>>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(room) = shared.rooms.get(&code) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            format!("no class with the code {}", sim::params::clip(&code)),
+        );
+    };
+    let panes: Vec<serde_json::Value> = room
+        .panes
+        .iter()
+        .map(|p| {
+            let st = p.standing();
+            let params = sim::find_pattern(&st.recipe.pattern)
+                .ok()
+                .map(|info| {
+                    let mut set = info.defaults();
+                    let now = st.recipe.changes.last().map_or(&st.recipe.values, |c| &c.values);
+                    let _ = set.set_all(now);
+                    set.to_json()
+                })
+                .unwrap_or_default();
+            serde_json::json!({ "pattern": st.recipe.pattern, "seed": st.recipe.seed, "params": params })
+        })
+        .collect();
+    let playing = room.panes.iter().any(|p| p.standing().playing);
+    let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
+    Json(serde_json::json!({
+        "code": room.code,
+        "followers": room.followers.load(Ordering::Relaxed),
+        "playing": playing,
+        "joining_open": room.joining_open.load(Ordering::Relaxed),
+        "panes": panes,
+        "presenter": presenter,
+    }))
+    .into_response()
+}
+
+/// `GET /api/rooms/<code>/qr.svg`: the join address, for phones.
+pub async fn qr(
+    State(shared): State<Arc<Shared>>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(room) = shared.rooms.get(&code) else {
+        return refuse(StatusCode::NOT_FOUND, "no such class");
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let url = format!("http://{host}/join/{}", room.code);
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(q) => {
+            let svg = q
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .build();
+            ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+        }
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `GET /join/<code>`: the follower's page is the dashboard on the room.
+pub async fn join(Path(code): Path<String>) -> Redirect {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(CODE_LEN)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    Redirect::to(&format!("/?room={code}"))
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+/// Sends one message, giving up (false) if the page takes none for `stall`.
+async fn send(sink: &mut Sink, stall: Duration, m: Message) -> bool {
+    matches!(tokio::time::timeout(stall, sink.send(m)).await, Ok(Ok(())))
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }))
+}
+
+fn error_text(message: &str) -> Message {
+    Message::Text(Utf8Bytes::from(sim::wire::error_text(message)))
+}
+
+/// Keeps a room's count of followers or presenters right however a
+/// connection ends; a room whose last presenter leaves is paused.
+struct Membership {
+    room: Arc<Room>,
+    presenter: bool,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        if self.presenter {
+            if self.room.presenters.fetch_sub(1, Ordering::Relaxed) == 1 {
+                self.room.pause_all();
+                if let Ok(mut t) = self.room.presenter_seen.lock() {
+                    *t = Instant::now();
+                }
+            }
+        } else {
+            self.room.followers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One connection to a room pane: the presenter's (controls forwarded to
+/// the pane's driver, refusals answered to them alone) or a follower's
+/// (read-only). Both receive the pane's frames, byte for byte the same.
+pub async fn serve_member(
+    mut socket: WebSocket,
+    room: Arc<Room>,
+    pane: usize,
+    presenter: bool,
+    shared: Arc<Shared>,
+) {
+    let Some(rp) = room.panes.get(pane).cloned() else {
+        let _ = socket
+            .send(close(close_code::POLICY, "this class has no such pane"))
+            .await;
+        return;
+    };
+    if !presenter {
+        if !room.joining_open.load(Ordering::Relaxed) {
+            let _ = socket
+                .send(close(close_code::POLICY, "the teacher has locked joining"))
+                .await;
+            return;
+        }
+        if room.followers.fetch_add(1, Ordering::Relaxed) >= MAX_FOLLOWERS * room.panes.len() {
+            room.followers.fetch_sub(1, Ordering::Relaxed);
+            let reason = format!("this class is full ({MAX_FOLLOWERS} students)");
+            let _ = socket.send(close(close_code::AGAIN, &reason)).await;
+            return;
+        }
+    } else {
+        room.presenters.fetch_add(1, Ordering::Relaxed);
+    }
+    let _membership = Membership {
+        room: Arc::clone(&room),
+        presenter,
+    };
+    let limits = shared.limits.clone();
+    let (mut sink, mut stream) = socket.split();
+    let (mut rx, frames, mut last) = rp.join();
+    for f in frames {
+        if !send(&mut sink, limits.stall, Message::Binary(f)).await {
+            return;
+        }
+    }
+    let closed = room.closed();
+    tokio::pin!(closed);
+    let stopping = shared.shutdown.triggered();
+    tokio::pin!(stopping);
+    let mut ping = tokio::time::interval(limits.idle / 6);
+    let mut last_heard = Instant::now();
+    let ending: (u16, String) = loop {
+        tokio::select! {
+            biased;
+            _ = &mut stopping => break (close_code::AWAY, crate::shutdown::REASON.into()),
+            why = &mut closed => break (close_code::AWAY, why),
+            got = rx.recv() => match got {
+                Ok(n) => {
+                    if n.seq > last {
+                        last = n.seq;
+                        if !send(&mut sink, limits.stall, Message::Binary(n.bytes)).await {
+                            break (close_code::POLICY, format!("the page took no frame for {} s", limits.stall.as_secs()));
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // Behind the room: skip to where it is now.
+                    let (r, frames, l) = rp.join();
+                    rx = r;
+                    last = l;
+                    for f in frames {
+                        if !send(&mut sink, limits.stall, Message::Binary(f)).await {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvError::Closed) => break (close_code::AWAY, "the class has ended".into()),
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > limits.idle {
+                    break (close_code::AWAY, format!("no answer from the page for {} s", limits.idle.as_secs()));
+                }
+                if !send(&mut sink, limits.stall, Message::Ping(bytes::Bytes::new())).await {
+                    return;
+                }
+            }
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Text(t))) => {
+                        if !presenter {
+                            if !send(&mut sink, limits.stall, error_text("only the presenter can change this room")).await {
+                                return;
+                            }
+                            continue;
+                        }
+                        let (answer, refused) = oneshot::channel();
+                        if rp.orders.send(Order { text: t.as_str().to_owned(), answer }).await.is_err() {
+                            break (close_code::AWAY, "the class has ended".into());
+                        }
+                        if let Ok(Ok(Some(e))) = tokio::time::timeout(Duration::from_secs(5), refused).await {
+                            if !send(&mut sink, limits.stall, error_text(&e)).await {
+                                return;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        let said = e.to_string();
+                        if said.contains("Message too long") || said.contains("Space limit") {
+                            break (close_code::SIZE, format!("control messages are at most {} bytes", limits.max_message));
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        sink.send(close(ending.0, &ending.1)),
+    )
+    .await;
+}

@@ -1,0 +1,333 @@
+//! Classroom rooms over real sockets on port 0: one simulation per room
+//! pane, the same bytes for the presenter and every follower, late joiners
+//! starting from the room's present, controls only from the presenter, and
+//! forks that continue the room's run exactly.
+
+mod common;
+
+
+use common::{http, next, serve_with};
+use futures_util::SinkExt;
+use server::limits::Limits;
+use sim::wire::Frame;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = common::Ws;
+
+/// Creates a room from `link`; its code and the presenter's cookie.
+async fn create(addr: std::net::SocketAddr, link: &str) -> (String, String) {
+    let body = serde_json::json!({ "link": link }).to_string();
+    let (head, text) = http(
+        addr,
+        &format!(
+            "POST /api/rooms HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 201"), "{head}\n{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let code = v["code"].as_str().unwrap().to_string();
+    assert_eq!(v["join_url"], format!("/join/{code}"));
+    assert!(
+        code.len() >= 4
+            && code.len() <= 8
+            && code
+                .chars()
+                .all(|c| "ABCDEFGHJKMNPQRSTUVWXYZ23456789".contains(c))
+    );
+    let cookie = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("a presenter cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    (code, pair)
+}
+
+async fn member(addr: std::net::SocketAddr, query: &str, cookie: Option<&str>) -> Ws {
+    let mut req = format!("ws://{addr}/ws?{query}")
+        .into_client_request()
+        .unwrap();
+    if let Some(c) = cookie {
+        req.headers_mut().insert("Cookie", c.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+/// The next binary frame, raw.
+async fn raw(ws: &mut Ws) -> Vec<u8> {
+    loop {
+        match next(ws).await {
+            Message::Binary(b) => return b.to_vec(),
+            Message::Text(t) => panic!("unexpected text: {t}"),
+            _ => {}
+        }
+    }
+}
+
+/// Raw frames until a tick with `now` ≥ `t` has been seen.
+async fn ticks_until(ws: &mut Ws, t: u64) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let b = raw(ws).await;
+        let done = matches!(Frame::decode(&b).unwrap(), Frame::Tick(ref k) if k.now >= t);
+        out.push(b);
+        if done {
+            return out;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_presenter_and_thirty_followers_receive_the_same_bytes() {
+    let r = serve_with(Limits::default(), 2).await;
+    let (code, cookie) = create(r.addr, "pattern=request-response&rate=300&seed=4").await;
+    let mut presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    let mut followers = Vec::new();
+    for _ in 0..30 {
+        followers.push(member(r.addr, &format!("room={code}&pane=0"), None).await);
+    }
+    // From a tick every one of them receives live, the same bytes.
+    let mut seen: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut p = ticks_until(&mut presenter, 2 * sim::time::SECOND).await;
+    let last_now = match Frame::decode(p.last().unwrap()).unwrap() {
+        Frame::Tick(t) => t.now,
+        _ => unreachable!(),
+    };
+    p.retain(|b| matches!(Frame::decode(b), Ok(Frame::Tick(ref t)) if t.now > sim::time::SECOND && t.now <= last_now));
+    for f in &mut followers {
+        let mut got = ticks_until(f, last_now).await;
+        got.retain(|b| matches!(Frame::decode(b), Ok(Frame::Tick(ref t)) if t.now > sim::time::SECOND && t.now <= last_now));
+        seen.push(got);
+    }
+    assert!(p.len() > 20, "{} ticks", p.len());
+    for (i, got) in seen.iter().enumerate() {
+        assert!(
+            got == &p,
+            "follower {i} got other bytes ({} vs {} frames)",
+            got.len(),
+            p.len()
+        );
+    }
+    // The room says who is there.
+    let (_, body) = http(
+        r.addr,
+        &format!(
+            "GET /api/rooms/{code} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            r.addr
+        ),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["code"], code.as_str());
+    assert_eq!(v["followers"], 30);
+    assert_eq!(v["playing"], true);
+    assert_eq!(v["joining_open"], true);
+    assert_eq!(v["panes"][0]["pattern"], "request-response");
+    assert_eq!(v["panes"][0]["seed"], 4);
+    assert_eq!(v["panes"][0]["params"]["rate"], 300.0);
+    let (head, _) = http(
+        r.addr,
+        &format!(
+            "GET /api/rooms/NOPE22 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            r.addr
+        ),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+}
+
+#[tokio::test]
+async fn a_late_joiner_starts_from_the_room_as_it_is() {
+    let r = serve_with(Limits::default(), 2).await;
+    let (code, cookie) = create(r.addr, "pattern=request-response&rate=200").await;
+    let mut presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    let _ = ticks_until(&mut presenter, 3 * sim::time::SECOND).await;
+    let mut late = member(r.addr, &format!("room={code}&pane=0"), None).await;
+    let Frame::Hello(h) = Frame::decode(&raw(&mut late).await).unwrap() else {
+        panic!("a joiner gets the run's hello first")
+    };
+    assert_eq!(h.values[0], 200.0);
+    // Then chart history and recent ticks, all from the room's present run,
+    // never a run from t = 0.
+    let mut first_now = None;
+    let mut with_events = 0;
+    for _ in 0..80 {
+        if let Frame::Tick(t) = Frame::decode(&raw(&mut late).await).unwrap() {
+            assert_eq!(t.run, h.run);
+            first_now.get_or_insert(t.now);
+            with_events += usize::from(!t.events.is_empty());
+        }
+    }
+    assert!(
+        first_now.unwrap() > 0,
+        "history starts where the room has been"
+    );
+    assert!(
+        with_events > 10,
+        "the recent ticks carry the messages in flight"
+    );
+}
+
+#[tokio::test]
+async fn only_the_presenter_changes_the_room_and_every_follower_sees_it() {
+    let r = serve_with(Limits::default(), 2).await;
+    let (code, cookie) = create(r.addr, "pattern=request-response").await;
+    let mut presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    let mut follower = member(r.addr, &format!("room={code}&pane=0"), None).await;
+    let mut other = member(r.addr, &format!("room={code}&pane=0"), None).await;
+    let _ = raw(&mut follower).await;
+    // A follower's control: refused, nothing changes.
+    follower
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":900}"#.into(),
+        ))
+        .await
+        .unwrap();
+    loop {
+        if let Message::Text(t) = next(&mut follower).await {
+            assert!(t.contains("only the presenter can change this room"), "{t}");
+            break;
+        }
+    }
+    // A wrong cookie is a follower too.
+    let mut impostor = member(
+        r.addr,
+        &format!("room={code}&pane=0"),
+        Some(&format!(
+            "sb_presenter_{code}=00000000000000000000000000000000"
+        )),
+    )
+    .await;
+    impostor
+        .send(Message::Text(r#"{"type":"pause"}"#.into()))
+        .await
+        .unwrap();
+    loop {
+        if let Message::Text(t) = next(&mut impostor).await {
+            assert!(t.contains("only the presenter"), "{t}");
+            break;
+        }
+    }
+    // The presenter's change reaches everyone as the same Params frame.
+    presenter
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":450}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let mut params = Vec::new();
+    for ws in [&mut presenter, &mut follower, &mut other] {
+        loop {
+            let b = raw(ws).await;
+            if let Frame::Params { values, .. } = Frame::decode(&b).unwrap() {
+                assert_eq!(values[0], 450.0);
+                params.push(b);
+                break;
+            }
+        }
+    }
+    assert!(params.windows(2).all(|w| w[0] == w[1]));
+    // A presenter's bad control is answered to the presenter alone.
+    presenter
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":-1}"#.into(),
+        ))
+        .await
+        .unwrap();
+    loop {
+        if let Message::Text(t) = next(&mut presenter).await {
+            assert!(t.contains("rate = -1 is out of range"), "{t}");
+            break;
+        }
+    }
+}
+
+/// A fork is the room's run at the moment of forking, event for event
+/// (the engine is deterministic for the recipe), and then its own.
+#[tokio::test]
+async fn a_fork_continues_the_rooms_run_exactly() {
+    let r = serve_with(Limits::default(), 2).await;
+    let (code, cookie) = create(r.addr, "pattern=request-response&rate=150&seed=9").await;
+    let mut presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    let _ = ticks_until(&mut presenter, sim::time::SECOND).await;
+    presenter
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":400}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let _ = ticks_until(&mut presenter, 2 * sim::time::SECOND).await;
+    let standing = r.shared.rooms.get(&code).unwrap().panes[0].standing();
+    let mut fork = member(r.addr, &format!("fork={code}&pane=0"), None).await;
+    let Frame::Hello(h) = Frame::decode(&raw(&mut fork).await).unwrap() else {
+        panic!("a fork starts with its own hello")
+    };
+    assert_eq!(h.values[0], 400.0, "the fork has the room's current values");
+    // Its first tick starts where the room stood (at least).
+    let first = loop {
+        if let Frame::Tick(t) = Frame::decode(&raw(&mut fork).await).unwrap() {
+            break t;
+        }
+    };
+    assert!(
+        first.now >= standing.recipe.until,
+        "{} < {}",
+        first.now,
+        standing.recipe.until
+    );
+    // The same recipe replayed headless gives the same state: the fork's
+    // events continue that run.
+    let mut replay = sim::Simulation::new(
+        {
+            let mut p = sim::find_pattern("request-response").unwrap().defaults();
+            p.set_all(&standing.recipe.values).unwrap();
+            p
+        },
+        9,
+        sim::run::Options {
+            keep_events: true,
+            series: false,
+        },
+    );
+    for c in &standing.recipe.changes {
+        replay.advance_to(c.at);
+        replay.set_param("rate", c.values[0]).unwrap();
+    }
+    replay.advance_to(standing.recipe.until);
+    replay.clear_events();
+    replay.advance_to(first.now);
+    assert_eq!(
+        first.events.as_ref(),
+        replay.events(),
+        "the fork continues the room's run event for event"
+    );
+    // And it is the student's own: a change there leaves the room alone.
+    fork.send(Message::Text(
+        r#"{"type":"set","param":"rate","value":10}"#.into(),
+    ))
+    .await
+    .unwrap();
+    loop {
+        if let Frame::Params { values, .. } = Frame::decode(&raw(&mut fork).await).unwrap() {
+            assert_eq!(values[0], 10.0);
+            break;
+        }
+    }
+    let st = r.shared.rooms.get(&code).unwrap().panes[0].standing();
+    assert_eq!(st.recipe.changes.last().unwrap().values[0], 400.0);
+    let _ = presenter.close(None).await;
+}
