@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use crate::controls::ParamControl;
 use crate::explain::Explanation;
 use crate::inspector::Inspector;
-use crate::page::Page;
+use crate::page::{Class, Page, Role};
 use crate::pane::{Pane, PaneState};
 use crate::presets::{self, Preset, PRESETS};
 use crate::url::{parse, MAX_PANES};
@@ -387,32 +387,9 @@ pub fn Dashboard() -> impl IntoView {
     let preset = RwSignal::new(None::<&'static Preset>);
     let notice = page.notice;
 
-    // Browser only: read the link, then create the panes.
-    Effect::new(move |_| {
-        if ready.get_untracked() {
-            return;
-        }
-        let search = window().location().search().unwrap_or_default();
-        let mut settings = parse(&search, catalogue()[0]);
-        let mut chosen = None;
-        if let Some(id) = settings.preset.clone() {
-            match presets::find(&id) {
-                Some(p) => {
-                    // The preset's own settings, then whatever the link adds.
-                    let mut merged = parse(p.query, catalogue()[0]);
-                    let extra = parse(&search, merged.panes[0].info);
-                    if search.contains("seed=") {
-                        merged.seed = extra.seed;
-                    }
-                    settings = merged;
-                    chosen = Some(p);
-                }
-                None => settings.problems.push(format!(
-                    "preset '{id}' is unknown: expected one of {}",
-                    PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", ")
-                )),
-            }
-        }
+    // Browser only: read the link, then create the panes (a room's or a
+    // fork's come from the server's description of the room).
+    let open = move |settings: crate::url::PageSettings, chosen: Option<&'static Preset>| {
         page.reduced_motion.set_value(prefers_reduced_motion());
         page.seed.set(settings.seed);
         let states: Vec<PaneState> = settings
@@ -432,6 +409,58 @@ pub fn Dashboard() -> impl IntoView {
         }
         panes.set(states);
         ready.set(true);
+    };
+    Effect::new(move |_| {
+        if ready.get_untracked() {
+            return;
+        }
+        let search = window().location().search().unwrap_or_default();
+        let mut settings = parse(&search, catalogue()[0]);
+        if let Some((code, fork)) = settings
+            .fork
+            .clone()
+            .map(|c| (c, true))
+            .or_else(|| settings.room.clone().map(|c| (c, false)))
+        {
+            leptos::task::spawn_local(async move {
+                match crate::class::load_room(&code).await {
+                    Ok((room, presenter)) => {
+                        let role = match (fork, presenter) {
+                            (true, _) => Role::Explorer,
+                            (false, true) => Role::Presenter,
+                            (false, false) => Role::Follower,
+                        };
+                        page.class.set(Some(Class { code, role }));
+                        open(room, None);
+                    }
+                    Err(e) => {
+                        notice.set(Some(e));
+                        open(parse("", catalogue()[0]), None);
+                    }
+                }
+            });
+            return;
+        }
+        let mut chosen = None;
+        if let Some(id) = settings.preset.clone() {
+            match presets::find(&id) {
+                Some(p) => {
+                    // The preset's own settings, then whatever the link adds.
+                    let mut merged = parse(p.query, catalogue()[0]);
+                    let extra = parse(&search, merged.panes[0].info);
+                    if search.contains("seed=") {
+                        merged.seed = extra.seed;
+                    }
+                    settings = merged;
+                    chosen = Some(p);
+                }
+                None => settings.problems.push(format!(
+                    "preset '{id}' is unknown: expected one of {}",
+                    PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        }
+        open(settings, chosen);
     });
 
     // The inspector closed: no conversation stays highlighted.
@@ -474,6 +503,10 @@ pub fn Dashboard() -> impl IntoView {
             return;
         }
         let key = e.key();
+        // Following the teacher: only the view's own keys.
+        if page.following() && !matches!(key.as_str(), "?" | "Escape" | "p" | "P" | "f" | "F") {
+            return;
+        }
         match key.as_str() {
             " " => {
                 e.prevent_default();
@@ -557,6 +590,7 @@ pub fn Dashboard() -> impl IntoView {
                     <span class="visually-hidden">"Scenario"</span>
                     <select
                         data-testid="presets"
+                        disabled=move || page.class.with(Option::is_some)
                         aria-label="Classroom scenario"
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
@@ -570,16 +604,21 @@ pub fn Dashboard() -> impl IntoView {
                     </select>
                 </label>
                 <button data-testid="compare" title="Add a pane: the same workload through another pattern"
-                    disabled=move || panes.with(|p| p.len() >= MAX_PANES) on:click=compare>"+ Compare"</button>
+                    disabled=move || panes.with(|p| p.len() >= MAX_PANES) || page.class.with(Option::is_some) on:click=compare>"+ Compare"</button>
                 <button data-testid="projector" aria-pressed=move || projector.get().to_string() title="Projector mode: large type, high contrast (P)"
                     on:click=move |_| projector.update(|p| *p = !*p)>"Projector"</button>
+                <Show when=move || page.class.with(Option::is_none)>
+                    <button data-testid="start-class" title="Turn these panes, as they run now, into a class the students follow on their own screens"
+                        on:click=move |_| crate::class::start_class(page)>"Start a class"</button>
+                </Show>
                 <button data-testid="drawer-button" class="drawer-button" aria-expanded=move || drawer.get().to_string()
                     aria-controls="parameters" title="Parameters (S); Esc closes"
                     on:click=move |_| drawer.update(|d| *d = !*d)>"Parameters"</button>
                 <button data-testid="help-button" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" on:click=move |_| help.set(true)>"?"</button>
             </header>
+            <crate::class::ClassBar page />
 
-            <div class="transport" role="toolbar" aria-label="Playback">
+            <fieldset class="transport" role="toolbar" aria-label="Playback" disabled=move || page.following()>
                 <button
                     class="primary"
                     data-testid="play"
@@ -649,7 +688,7 @@ pub fn Dashboard() -> impl IntoView {
                         }
                     }).collect_view()}
                 </span>
-            </div>
+            </fieldset>
 
             <main class="workspace">
                 <div class="panes">
@@ -662,7 +701,7 @@ pub fn Dashboard() -> impl IntoView {
                         list.into_iter().map(|p| {
                             view! {
                                 <div class="pane-slot">
-                                    {(n > 1).then(|| view! {
+                                    {(n > 1 && page.class.with_untracked(Option::is_none)).then(|| view! {
                                         <button class="remove-pane" data-testid=format!("remove-{}", p.name().to_lowercase())
                                             aria-label=format!("Remove pane {}", p.name()) title="Remove this pane"
                                             on:click=move |_| remove(p.index)>"×"</button>
@@ -673,7 +712,11 @@ pub fn Dashboard() -> impl IntoView {
                         }).collect_view().into_any()
                     }}
                 </div>
-                {move || ready.get().then(|| view! { <Parameters page panes=panes.get() editing /> })}
+                // A student following the teacher sees the teacher's values,
+                // read-only.
+                <fieldset class="parameters-wrap" disabled=move || page.following()>
+                    {move || ready.get().then(|| view! { <Parameters page panes=panes.get() editing /> })}
+                </fieldset>
             </main>
 
             <section class="explanations">

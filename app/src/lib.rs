@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod charts;
+pub mod class;
 pub mod commands;
 pub mod controls;
 pub mod dashboard;

@@ -16,6 +16,24 @@ use crate::url::page_query;
 /// The tops of each pane's four charts, for axes shared across panes.
 type Tops = Rc<RefCell<Vec<[f64; 4]>>>;
 
+/// This page's part in a classroom room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Started the class: drives it.
+    Presenter,
+    /// Follows the teacher's panes, read-only.
+    Follower,
+    /// Explores a private copy of the room ("Explore on my own").
+    Explorer,
+}
+
+/// The classroom room this page belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Class {
+    pub code: String,
+    pub role: Role,
+}
+
 #[derive(Clone, Copy)]
 pub struct Page {
     pub playing: RwSignal<bool>,
@@ -33,6 +51,8 @@ pub struct Page {
     pub hold: RwSignal<bool>,
     /// The open scenario's headline figures (empty: each pattern's own).
     pub headline: RwSignal<&'static [&'static str]>,
+    /// The classroom room, if this page is part of one.
+    pub class: RwSignal<Option<Class>>,
     tops: StoredValue<Tops, LocalStorage>,
     panes: StoredValue<Vec<PaneState>, LocalStorage>,
     /// The user's system asks for reduced motion.
@@ -46,11 +66,25 @@ impl Default for Page {
 }
 
 impl Page {
+    /// Following the teacher: every control is the teacher's.
+    pub fn following(&self) -> bool {
+        self.class.with(|c| {
+            matches!(
+                c,
+                Some(Class {
+                    role: Role::Follower,
+                    ..
+                })
+            )
+        })
+    }
+
     pub fn new() -> Self {
         Page {
             playing: RwSignal::new(true),
             pending_play: StoredValue::new(None),
             headline: RwSignal::new(&[]),
+            class: RwSignal::new(None),
             speed: RwSignal::new(1.0),
             seed: RwSignal::new(1),
             notice: RwSignal::new(None),
@@ -155,7 +189,15 @@ impl Page {
     /// Keeps the address bar equal to what is on screen, so a reload or a
     /// shared link opens the same run.
     pub fn sync_url(&self) {
-        let q = self.query();
+        // In a class the link is the room (or the fork of it).
+        let q = match self.class.get_untracked() {
+            Some(Class {
+                code,
+                role: Role::Explorer,
+            }) => format!("fork={code}"),
+            Some(Class { code, .. }) => format!("room={code}"),
+            None => self.query(),
+        };
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{q}")));
         }

@@ -488,11 +488,18 @@ fn start(
     };
     let feed = Feed::connect(Callbacks {
         url: Box::new(move || {
-            ws_url(&pane_query(
-                pane.pattern.get_untracked(),
-                &pane.values.get_untracked(),
-                page.seed.get_untracked(),
-            ))
+            ws_url(&match page.class.get_untracked() {
+                Some(crate::page::Class {
+                    code,
+                    role: crate::page::Role::Explorer,
+                }) => format!("fork={code}&pane={}", pane.index),
+                Some(c) => format!("room={}&pane={}", c.code, pane.index),
+                None => pane_query(
+                    pane.pattern.get_untracked(),
+                    &pane.values.get_untracked(),
+                    page.seed.get_untracked(),
+                ),
+            })
         }),
         on_frame: Box::new(on_frame),
         on_error: Box::new(move |m| page.notice.set(Some(m))),
@@ -626,6 +633,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                     <span class="visually-hidden">"Pattern"</span>
                     <select
                         data-testid="pattern-picker"
+                        disabled=move || page.following()
                         aria-label=format!("Communication pattern of pane {}", pane.name())
                         on:change=move |ev| {
                             pane.commands.send(Control::Pattern { id: event_target_value(&ev) });

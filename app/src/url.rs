@@ -32,6 +32,10 @@ pub struct PageSettings {
     pub preset: Option<String>,
     /// What in the link was refused, in the words of the validation.
     pub problems: Vec<String>,
+    /// `room=<code>`: follow (or present) a classroom room.
+    pub room: Option<String>,
+    /// `fork=<code>`: explore a private copy of a room.
+    pub fork: Option<String>,
 }
 
 /// The query a pane's WebSocket session starts from.
@@ -144,7 +148,7 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
                     )),
                 },
                 "preset" if !own => preset = Some(v.clone()),
-                "seed" | "preset" => {}
+                "seed" | "preset" | "room" | "fork" => {}
                 _ => {
                     let pane = PREFIX[1..]
                         .iter()
@@ -205,7 +209,24 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
         seed,
         preset,
         problems,
+        room: code_of(&pairs, "room"),
+        fork: code_of(&pairs, "fork"),
     }
+}
+
+/// A room's join code from the link, as the server spells it.
+fn code_of(pairs: &[(String, String)], key: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| {
+            v.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(8)
+                .collect::<String>()
+                .to_ascii_uppercase()
+        })
+        .filter(|c| !c.is_empty())
 }
 
 #[cfg(test)]

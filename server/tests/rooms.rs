@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::{http, next, serve_with};
 use futures_util::SinkExt;
 use server::limits::Limits;

@@ -1,0 +1,67 @@
+import { test, expect } from '@playwright/test';
+import { openLive, typeValue, watchErrors } from './helpers';
+
+// A teacher and a student, each in a browser context of their own (their
+// own cookies): start a class, join by its address, follow, see the
+// teacher's changes, explore on one's own and come back.
+
+test('a teacher starts a class, a student joins, follows, forks and comes back', async ({ browser }) => {
+  const teacherCtx = await browser.newContext();
+  const studentCtx = await browser.newContext();
+  const teacher = await teacherCtx.newPage();
+  const student = await studentCtx.newPage();
+  const teacherErrors = watchErrors(teacher);
+  const studentErrors = watchErrors(student);
+
+  await openLive(teacher, '/?pattern=request-response&rate=150&seed=3');
+  await teacher.waitForTimeout(1200);
+  await teacher.getByTestId('start-class').click();
+  await expect(teacher).toHaveURL(/\?room=[A-Z2-9]{6}$/);
+  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  expect(code).toMatch(/^[A-Z2-9]{6}$/);
+  await expect(teacher.getByTestId('join-url')).toContainText(`/join/${code}`);
+  await expect(teacher.getByTestId('connection')).toHaveText('live');
+  // The QR code of the join address is served and drawn.
+  await expect.poll(() => teacher.getByTestId('class-qr').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+  // The class continues the teacher's run: it did not start from t = 0.
+  const stage = teacher.getByTestId('completed');
+  await expect.poll(async () => parseFloat((await stage.textContent()) ?? '0')).toBeGreaterThan(100);
+
+  await student.goto(`/join/${code}`);
+  await expect(student).toHaveURL(new RegExp(`\\?room=${code}$`));
+  await expect(student.getByTestId('following')).toContainText('Following the teacher');
+  await expect(student.getByTestId('connection')).toHaveText('live');
+  await expect(student.getByTestId('value-rate')).toHaveText('150 req/s');
+  // A late joiner starts where the class is, never from zero.
+  await expect.poll(async () => parseFloat((await student.getByTestId('completed').textContent()) ?? '0')).toBeGreaterThan(100);
+  await expect(teacher.getByTestId('followers')).toHaveText('1 following', { timeout: 10_000 });
+  // The student's controls are the teacher's.
+  await expect(student.getByTestId('play')).toBeDisabled();
+  await expect(student.locator('.param-exact').first()).toBeDisabled();
+
+  // The teacher's change reaches the student.
+  await typeValue(teacher, 'rate', '600');
+  await expect(student.getByTestId('value-rate')).toHaveText('600 req/s');
+  // The teacher pauses everyone's view.
+  await teacher.getByTestId('play').click();
+  await expect(student.getByTestId('play')).toHaveText(/Play/);
+
+  // Explore on my own: a private copy, changeable, the class unchanged.
+  await student.getByTestId('explore').click();
+  await expect(student).toHaveURL(new RegExp(`\\?fork=${code}$`));
+  await expect(student.getByTestId('exploring')).toBeVisible();
+  await expect(student.getByTestId('connection')).toHaveText('live');
+  await expect(student.getByTestId('value-rate')).toHaveText('600 req/s');
+  await typeValue(student, 'rate', '42');
+  await expect(student.getByTestId('value-rate')).toHaveText('42 req/s');
+  await expect(teacher.getByTestId('value-rate')).toHaveText('600 req/s');
+  // And back to the class.
+  await student.getByTestId('back-to-class').click();
+  await expect(student.getByTestId('following')).toBeVisible();
+  await expect(student.getByTestId('value-rate')).toHaveText('600 req/s');
+
+  expect(teacherErrors).toEqual([]);
+  expect(studentErrors).toEqual([]);
+  await teacherCtx.close();
+  await studentCtx.close();
+});
