@@ -53,6 +53,7 @@ pub fn start_class(page: Page) {
         "link": page.query(),
         "recipes": panes.iter().map(|p| p.recipe(seed)).collect::<Vec<_>>(),
         "playing": page.playing.get_untracked(),
+        "preset": page.scenario.get_untracked(),
     })
     .to_string();
     page.notice.set(Some("Starting the class…".into()));
@@ -84,8 +85,10 @@ fn navigate(query: &str) {
 }
 
 /// A room's description as the page needs it: its panes (as link
-/// settings) and whether this browser is its presenter.
-pub async fn load_room(code: &str) -> Result<(PageSettings, bool), String> {
+/// settings), whether this browser is its presenter, and its scenario.
+pub async fn load_room(
+    code: &str,
+) -> Result<(PageSettings, bool, Option<&'static crate::presets::Preset>), String> {
     let (status, text) = fetch_text("GET", &format!("/api/rooms/{code}"), None).await?;
     if status == 404 {
         return Err(format!(
@@ -129,49 +132,112 @@ pub async fn load_room(code: &str) -> Result<(PageSettings, bool), String> {
             fork: None,
         },
         v["presenter"].as_bool().unwrap_or(false),
+        v["preset"].as_str().and_then(crate::presets::find),
     ))
 }
 
+/// What the class bar shows of the room, refreshed every few seconds.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RoomState {
+    followers: u64,
+    answered: u64,
+    /// Counts per choice: the presenter's always, everyone's once revealed.
+    answers: Option<Vec<u64>>,
+    revealed: bool,
+    joining_open: bool,
+}
+
+fn read_state(text: &str) -> Option<RoomState> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(RoomState {
+        followers: v["followers"].as_u64().unwrap_or(0),
+        answered: v["answered"].as_u64().unwrap_or(0),
+        answers: v["answers"]
+            .as_array()
+            .map(|a| a.iter().map(|n| n.as_u64().unwrap_or(0)).collect()),
+        revealed: v["revealed"].as_bool().unwrap_or(false),
+        joining_open: v["joining_open"].as_bool().unwrap_or(true),
+    })
+}
+
+/// Posts a presenter's or a student's change to the room.
+fn post(page: Page, url: String, body: String) {
+    leptos::task::spawn_local(async move {
+        match fetch_text("POST", &url, Some(&body)).await {
+            Ok((s, _)) if s < 300 => {}
+            Ok((_, text)) => page.notice.set(Some(text)),
+            Err(e) => page.notice.set(Some(e)),
+        }
+    });
+}
+
+/// The class's answers as bars, next to the question's choices.
+#[component]
+fn Reveal(choices: &'static [&'static str], counts: Vec<u64>) -> impl IntoView {
+    let total = counts.iter().sum::<u64>().max(1);
+    view! {
+        <div class="reveal" data-testid="reveal-chart" aria-label="The class's predictions">
+            {choices
+                .iter()
+                .zip(counts)
+                .map(|(c, n)| {
+                    let width = format!("width: {:.0}%", n as f64 * 100.0 / total as f64);
+                    view! {
+                        <div class="reveal-row">
+                            <span class="reveal-choice">{*c}</span>
+                            <span class="reveal-bar"><span class="reveal-fill" style=width></span></span>
+                            <span class="reveal-count" data-testid="reveal-count">{n}</span>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
 /// The class bar under the header: for the presenter the join code, the
-/// join address, its QR code and the number of students following; for a
-/// student "following the teacher" and "Explore on my own"; for an
-/// explorer "Back to the class".
+/// join address, its QR code, the number of students following and
+/// answering, "Reveal answers" and "Lock joining"; for a student
+/// "following the teacher", the scenario's question to answer, the class's
+/// answers once revealed, and "Explore on my own"; for an explorer "Back
+/// to the class".
 #[component]
 pub fn ClassBar(page: Page) -> impl IntoView {
-    let followers = RwSignal::new(0u64);
-    // The presenter sees the class fill up (every 3 s).
+    let state = RwSignal::new(RoomState::default());
+    let mine = RwSignal::new(None::<usize>);
     Effect::new(move |_| {
-        let Some(Class {
-            code,
-            role: Role::Presenter,
-        }) = page.class.get()
-        else {
+        let Some(Class { code, role }) = page.class.get() else {
             return;
         };
+        if role == Role::Explorer {
+            return;
+        }
         let poll = move || {
             let code = code.clone();
             leptos::task::spawn_local(async move {
                 if let Ok((200, text)) =
                     fetch_text("GET", &format!("/api/rooms/{code}"), None).await
                 {
-                    if let Some(n) = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|v| v["followers"].as_u64())
-                    {
-                        followers.set(n);
+                    if let Some(st) = read_state(&text) {
+                        if state.get_untracked() != st {
+                            state.set(st);
+                        }
                     }
                 }
             });
         };
         poll();
-        let _ = set_interval_with_handle(poll, std::time::Duration::from_secs(3));
+        let _ = set_interval_with_handle(poll, std::time::Duration::from_secs(2));
     });
+    let scenario = move || page.scenario.get().and_then(crate::presets::find);
     move || {
         page.class.get().map(|c| {
             let host = window().location().host().unwrap_or_default();
+            let code = c.code.clone();
             match c.role {
                 Role::Presenter => {
                     let join = format!("{host}/join/{}", c.code);
+                    let (reveal_url, lock_url) = (format!("/api/rooms/{code}/steer"), format!("/api/rooms/{code}/steer"));
                     view! {
                         <div class="class-bar presenter" data-testid="class-bar">
                             <span class="class-label">"Class"</span>
@@ -180,33 +246,70 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             <img class="class-qr" data-testid="class-qr" alt="QR code of the join address"
                                 src=format!("/api/rooms/{}/qr.svg", c.code) />
                             <span class="class-followers" data-testid="followers" role="status">
-                                {move || format!("{} following", followers.get())}
+                                {move || format!("{} following", state.get().followers)}
                             </span>
+                            <Show when=move || scenario().is_some()>
+                                <span data-testid="answered" role="status">{move || format!("{} answered", state.get().answered)}</span>
+                                <button data-testid="reveal" disabled=move || state.get().revealed
+                                    on:click={let u = reveal_url.clone(); move |_| post(page, u.clone(), r#"{"reveal":true}"#.into())}>"Reveal answers"</button>
+                            </Show>
+                            <button data-testid="lock" aria-pressed=move || (!state.get().joining_open).to_string()
+                                on:click={let u = lock_url.clone(); move |_| {
+                                    let open = !state.get_untracked().joining_open;
+                                    post(page, u.clone(), format!(r#"{{"joining_open":{open}}}"#));
+                                }}>
+                                {move || if state.get().joining_open { "Lock joining" } else { "Open joining" }}
+                            </button>
+                            {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> })}
                         </div>
                     }
                     .into_any()
                 }
                 Role::Follower => {
-                    let code = c.code.clone();
+                    let answer_url = format!("/api/rooms/{code}/answer");
                     view! {
                         <div class="class-bar follower" data-testid="class-bar" role="status">
                             <span data-testid="following">{format!("Following the teacher · class {}", c.code)}</span>
                             <button data-testid="explore" title="A private copy of the class as it is now, yours to change"
                                 on:click=move |_| navigate(&format!("fork={code}"))>"Explore on my own"</button>
+                            {move || mine.get().zip(scenario()).map(|(i, p)| view! {
+                                <span data-testid="my-prediction">{format!("You predicted: {}", p.choices.get(i).copied().unwrap_or(""))}</span>
+                            })}
+                            {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> })}
                         </div>
+                        {move || (mine.get().is_none() && !state.get().revealed).then(|| scenario()).flatten().map(|p| {
+                            let url = answer_url.clone();
+                            view! {
+                                <div class="overlay" role="dialog" aria-modal="true" data-testid="class-predict">
+                                    <div class="dialog">
+                                        <p class="eyebrow">"Predict, then observe"</p>
+                                        <h2>{p.title}</h2>
+                                        <p class="question">{p.question}</p>
+                                        <div class="choices">
+                                            {p.choices.iter().enumerate().map(|(i, c)| {
+                                                let url = url.clone();
+                                                view! {
+                                                    <button class="choice" on:click=move |_| {
+                                                        mine.set(Some(i));
+                                                        post(page, url.clone(), format!(r#"{{"choice":{i}}}"#));
+                                                    }>{*c}</button>
+                                                }
+                                            }).collect_view()}
+                                        </div>
+                                    </div>
+                                </div>
+                            }
+                        })}
                     }
                     .into_any()
                 }
-                Role::Explorer => {
-                    let code = c.code.clone();
-                    view! {
-                        <div class="class-bar explorer" data-testid="class-bar" role="status">
-                            <span data-testid="exploring">{format!("Exploring on my own · class {}", c.code)}</span>
-                            <button data-testid="back-to-class" on:click=move |_| navigate(&format!("room={code}"))>"Back to the class"</button>
-                        </div>
-                    }
-                    .into_any()
+                Role::Explorer => view! {
+                    <div class="class-bar explorer" data-testid="class-bar" role="status">
+                        <span data-testid="exploring">{format!("Exploring on my own · class {}", c.code)}</span>
+                        <button data-testid="back-to-class" on:click=move |_| navigate(&format!("room={code}"))>"Back to the class"</button>
+                    </div>
                 }
+                .into_any(),
             }
         })
     }

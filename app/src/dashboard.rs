@@ -402,6 +402,7 @@ pub fn Dashboard() -> impl IntoView {
         if let Some(p) = chosen {
             page.hold.set(true);
             page.headline.set(p.headline);
+            page.scenario.set(Some(p.id));
             preset.set(chosen);
         }
         if !settings.problems.is_empty() {
@@ -424,7 +425,11 @@ pub fn Dashboard() -> impl IntoView {
         {
             leptos::task::spawn_local(async move {
                 match crate::class::load_room(&code).await {
-                    Ok((room, presenter)) => {
+                    Ok((room, presenter, scenario)) => {
+                        if let Some(p) = scenario {
+                            page.headline.set(p.headline);
+                            page.scenario.set(Some(p.id));
+                        }
                         let role = match (fork, presenter) {
                             (true, _) => Role::Explorer,
                             (false, true) => Role::Presenter,

@@ -53,6 +53,8 @@ pub struct Page {
     pub headline: RwSignal<&'static [&'static str]>,
     /// The classroom room, if this page is part of one.
     pub class: RwSignal<Option<Class>>,
+    /// The scenario open on this page (its id), if any.
+    pub scenario: RwSignal<Option<&'static str>>,
     tops: StoredValue<Tops, LocalStorage>,
     panes: StoredValue<Vec<PaneState>, LocalStorage>,
     /// The user's system asks for reduced motion.
@@ -85,6 +87,7 @@ impl Page {
             pending_play: StoredValue::new(None),
             headline: RwSignal::new(&[]),
             class: RwSignal::new(None),
+            scenario: RwSignal::new(None),
             speed: RwSignal::new(1.0),
             seed: RwSignal::new(1),
             notice: RwSignal::new(None),

@@ -65,3 +65,41 @@ test('a teacher starts a class, a student joins, follows, forks and comes back',
   await teacherCtx.close();
   await studentCtx.close();
 });
+
+test('a class predicts, the teacher sees the answers come in and reveals them', async ({ browser }) => {
+  const teacherCtx = await browser.newContext();
+  const studentCtx = await browser.newContext();
+  const teacher = await teacherCtx.newPage();
+  const students = [await studentCtx.newPage(), await (await browser.newContext()).newPage()];
+  await teacher.goto('/?preset=black-friday');
+  await teacher.locator('.choice').first().click();
+  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await teacher.getByTestId('start-class').click();
+  await expect(teacher).toHaveURL(/\?room=/);
+  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  await expect(teacher.getByTestId('answered')).toHaveText('0 answered');
+  for (const [i, s] of students.entries()) {
+    await s.goto(`/join/${code}`);
+    const ask = s.getByTestId('class-predict');
+    await expect(ask).toContainText('Black Friday');
+    await ask.locator('.choice').nth(i).click();
+    await expect(ask).toHaveCount(0);
+    await expect(s.getByTestId('my-prediction')).toContainText('You predicted');
+  }
+  await expect(teacher.getByTestId('answered')).toHaveText('2 answered', { timeout: 10_000 });
+  await teacher.getByTestId('reveal').click();
+  await expect(teacher.getByTestId('reveal-chart')).toBeVisible();
+  for (const s of students) {
+    await expect(s.getByTestId('reveal-chart')).toBeVisible({ timeout: 10_000 });
+    const counts = await s.getByTestId('reveal-count').allTextContents();
+    expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(2);
+    expect(counts.map(Number).slice(0, 2)).toEqual([1, 1]);
+  }
+  // Locking joining turns newcomers away with a reason.
+  await teacher.getByTestId('lock').click();
+  await expect(teacher.getByTestId('lock')).toHaveText('Open joining', { timeout: 10_000 });
+  const late = await (await browser.newContext()).newPage();
+  await late.goto(`/join/${code}`);
+  await expect(late.getByTestId('pane-a').getByTestId('connection')).toContainText('locked joining', { timeout: 10_000 });
+  await teacherCtx.close();
+});

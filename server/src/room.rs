@@ -137,6 +137,12 @@ pub struct Room {
     closed: watch::Sender<Option<String>>,
     /// When a presenter was last connected (for expiry).
     pub presenter_seen: Mutex<Instant>,
+    /// The scenario whose question the class answers, if any.
+    pub preset: Option<String>,
+    /// The class's anonymous answers, a count per choice.
+    pub answers: Mutex<Vec<u32>>,
+    /// The presenter has revealed the answers.
+    pub revealed: AtomicBool,
 }
 
 impl Room {
@@ -182,11 +188,13 @@ impl Room {
 }
 
 /// Starts a room from `sessions` (one per pane, already where the
-/// presenter's run stands) and their driver tasks.
+/// presenter's run stands) and their driver tasks. `preset`: the open
+/// scenario's id and how many choices its question has.
 pub fn start(
     code: String,
     secret: String,
     seed: u64,
+    preset: Option<(String, usize)>,
     sessions: Vec<Session>,
     shared: &Arc<Shared>,
 ) -> Arc<Room> {
@@ -214,6 +222,9 @@ pub fn start(
         presenters: AtomicUsize::new(0),
         closed: watch::Sender::new(None),
         presenter_seen: Mutex::new(Instant::now()),
+        answers: Mutex::new(vec![0; preset.as_ref().map_or(0, |p| p.1)]),
+        preset: preset.map(|p| p.0),
+        revealed: AtomicBool::new(false),
     });
     for (pane, session, orders) in drivers {
         tokio::spawn(drive(

@@ -142,6 +142,10 @@ pub struct CreateRoom {
     /// Whether the presenter's run was playing.
     #[serde(default = "yes")]
     playing: bool,
+    /// The scenario open on the presenter's page: its question goes to
+    /// every student.
+    #[serde(default)]
+    preset: Option<String>,
 }
 
 fn yes() -> bool {
@@ -221,7 +225,19 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
         (Ok(c), Ok(s)) => (c, s),
         (Err(e), _) | (_, Err(e)) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let room = room::start(code.clone(), secret.clone(), seed, sessions, &shared);
+    let preset = req
+        .preset
+        .as_deref()
+        .and_then(app::presets::find)
+        .map(|p| (p.id.to_string(), p.choices.len()));
+    let room = room::start(
+        code.clone(),
+        secret.clone(),
+        seed,
+        preset,
+        sessions,
+        &shared,
+    );
     if let Ok(mut map) = shared.rooms.map.lock() {
         map.insert(code.clone(), room);
     }
@@ -269,6 +285,8 @@ pub async fn describe(
         .collect();
     let playing = room.panes.iter().any(|p| p.standing().playing);
     let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
+    let answers = room.answers.lock().map(|a| a.clone()).unwrap_or_default();
+    let revealed = room.revealed.load(Ordering::Relaxed);
     Json(serde_json::json!({
         "code": room.code,
         "followers": room.followers.load(Ordering::Relaxed),
@@ -276,8 +294,84 @@ pub async fn describe(
         "joining_open": room.joining_open.load(Ordering::Relaxed),
         "panes": panes,
         "presenter": presenter,
+        "preset": room.preset,
+        "answered": answers.iter().sum::<u32>(),
+        // The counts only once revealed (or to the presenter).
+        "answers": (revealed || presenter).then_some(answers),
+        "revealed": revealed,
     }))
     .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    choice: usize,
+}
+
+/// `POST /api/rooms/<code>/answer` `{"choice": i}`: one student's
+/// prediction, anonymous (the page lets each student answer once).
+pub async fn answer(
+    State(shared): State<Arc<Shared>>,
+    Path(code): Path<String>,
+    Json(a): Json<Answer>,
+) -> Response {
+    let Some(room) = shared.rooms.get(&code) else {
+        return refuse(StatusCode::NOT_FOUND, "no such class");
+    };
+    if room.revealed.load(Ordering::Relaxed) {
+        return refuse(StatusCode::CONFLICT, "the answers have been revealed");
+    }
+    let Ok(mut counts) = room.answers.lock() else {
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the answers are unavailable",
+        );
+    };
+    match counts.get_mut(a.choice) {
+        Some(n) => {
+            *n = n.saturating_add(1);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => refuse(StatusCode::BAD_REQUEST, "no such choice"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Steer {
+    /// Reveal the class's answers.
+    #[serde(default)]
+    reveal: Option<bool>,
+    /// Let students join (true) or lock joining (false).
+    #[serde(default)]
+    joining_open: Option<bool>,
+}
+
+/// `POST /api/rooms/<code>/steer`: the presenter reveals the answers or
+/// locks joining; anyone else gets 403.
+pub async fn steer(
+    State(shared): State<Arc<Shared>>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Json(s): Json<Steer>,
+) -> Response {
+    let Some(room) = shared.rooms.get(&code) else {
+        return refuse(StatusCode::NOT_FOUND, "no such class");
+    };
+    if !room.is_presenter(presenter_secret(&headers, &room.code).as_deref()) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "only the presenter can change this room",
+        );
+    }
+    if let Some(r) = s.reveal {
+        room.revealed.store(r, Ordering::Relaxed);
+    }
+    if let Some(o) = s.joining_open {
+        room.joining_open.store(o, Ordering::Relaxed);
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /api/rooms/<code>/qr.svg`: the join address, for phones.

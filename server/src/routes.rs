@@ -52,6 +52,14 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
         .route("/api/rooms", axum::routing::post(crate::rooms::create))
         .route("/api/rooms/{code}", get(crate::rooms::describe))
         .route("/api/rooms/{code}/qr.svg", get(crate::rooms::qr))
+        .route(
+            "/api/rooms/{code}/answer",
+            axum::routing::post(crate::rooms::answer),
+        )
+        .route(
+            "/api/rooms/{code}/steer",
+            axum::routing::post(crate::rooms::steer),
+        )
         .route("/join/{code}", get(crate::rooms::join))
         .route(
             "/api/export",
