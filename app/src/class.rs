@@ -277,7 +277,7 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             })}
                             {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> })}
                         </div>
-                        {move || (mine.get().is_none() && !state.get().revealed).then(|| scenario()).flatten().map(|p| {
+                        {move || (mine.get().is_none() && !state.get().revealed).then(&scenario).flatten().map(|p| {
                             let url = answer_url.clone();
                             view! {
                                 <div class="overlay" role="dialog" aria-modal="true" data-testid="class-predict">
