@@ -40,6 +40,9 @@ pub struct Limits {
     pub export_events: u64,
     /// Live changes one export recipe may carry.
     pub recipe_changes: usize,
+    /// How long a room whose presenter has gone stays (paused) before it
+    /// closes and tells its followers.
+    pub room_grace: Duration,
 }
 
 impl Default for Limits {
@@ -55,6 +58,7 @@ impl Default for Limits {
             max_exports: 2,
             export_events: 10_000_000,
             recipe_changes: 5_000,
+            room_grace: Duration::from_secs(600),
         }
     }
 }

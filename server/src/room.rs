@@ -15,7 +15,6 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use sim::wire::{Change, Recipe};
@@ -397,6 +396,3 @@ enum Kind {
     Tick,
     History,
 }
-
-/// How long a room waits for its presenter to come back before closing.
-pub const PRESENTER_GRACE: Duration = Duration::from_secs(600);

@@ -16,7 +16,7 @@
 //!
 //! Caps: [`MAX_ROOMS`] rooms, [`MAX_FOLLOWERS`] followers a room. A room
 //! whose presenter has gone is paused, and closed after
-//! `room::PRESENTER_GRACE`; its followers are told why.
+//! `Limits::room_grace`; its followers are told why.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -64,15 +64,15 @@ impl Rooms {
         self.map.lock().map(|m| m.len()).unwrap_or(0)
     }
 
-    /// Closes rooms whose presenter has been gone too long, and forgets
-    /// closed ones.
-    pub fn sweep(&self) {
+    /// Closes rooms whose presenter has been gone longer than `grace`, and
+    /// forgets closed ones.
+    pub fn sweep(&self, grace: Duration) {
         let Ok(mut map) = self.map.lock() else { return };
         map.retain(|_, r| {
             let gone = r.presenters.load(Ordering::Relaxed) == 0
                 && r.presenter_seen
                     .lock()
-                    .map(|t| t.elapsed() > room::PRESENTER_GRACE)
+                    .map(|t| t.elapsed() > grace)
                     .unwrap_or(true);
             if gone {
                 r.close("the teacher has left: the class has ended");

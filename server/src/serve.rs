@@ -79,10 +79,13 @@ impl Server {
         let sweeper = {
             let shared = Arc::clone(&shared);
             tokio::spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(30));
+                let grace = shared.limits.room_grace;
+                let mut every = tokio::time::interval(
+                    grace.clamp(Duration::from_millis(100), Duration::from_secs(30)) / 2,
+                );
                 loop {
                     every.tick().await;
-                    shared.rooms.sweep();
+                    shared.rooms.sweep(grace);
                 }
             })
         };

@@ -330,3 +330,190 @@ async fn a_fork_continues_the_rooms_run_exactly() {
     assert_eq!(st.recipe.changes.last().unwrap().values[0], 400.0);
     let _ = presenter.close(None).await;
 }
+
+/// A follower that stops reading slows nobody: the presenter keeps getting
+/// its frames, and the stalled follower is dropped with a reason.
+#[tokio::test]
+async fn a_stalled_follower_slows_nobody_and_is_dropped() {
+    let r = serve_with(
+        Limits {
+            idle: std::time::Duration::from_secs(2),
+            ..Limits::default()
+        },
+        2,
+    )
+    .await;
+    let (code, cookie) = create(r.addr, "pattern=request-response&rate=2000").await;
+    let mut presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(r.addr).await.unwrap();
+    let (stalled, _) =
+        tokio_tungstenite::client_async(format!("ws://{}/ws?room={code}&pane=0", r.addr), stream)
+            .await
+            .unwrap();
+    let room = r.shared.rooms.get(&code).unwrap();
+    assert_eq!(room.followers.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // The presenter's frames keep their pace while the follower reads nothing.
+    let started = tokio::time::Instant::now();
+    let mut frames = 0;
+    while started.elapsed() < std::time::Duration::from_secs(4) {
+        let _ = raw(&mut presenter).await;
+        frames += 1;
+    }
+    let per_s = frames as f64 / started.elapsed().as_secs_f64();
+    assert!(
+        per_s > 25.0,
+        "the presenter got {per_s:.1} frames/s beside a stalled follower"
+    );
+    // By then the stalled follower (no pong for 2 s) is gone.
+    let mut gone = false;
+    for _ in 0..50 {
+        if room.followers.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the stalled follower is still counted");
+    drop(stalled);
+}
+
+/// Answers are anonymous counts; only the presenter reveals them or locks
+/// joining; a room whose presenter has gone is paused, then closes and
+/// tells its followers.
+#[tokio::test]
+async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes() {
+    let r = serve_with(
+        Limits {
+            room_grace: std::time::Duration::from_millis(800),
+            ..Limits::default()
+        },
+        2,
+    )
+    .await;
+    let body = serde_json::json!({ "link": "pattern=request-response", "preset": "retry-storm" })
+        .to_string();
+    let (head, text) = http(
+        r.addr,
+        &format!(
+            "POST /api/rooms HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            r.addr,
+            body.len()
+        ),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 201"), "{head}");
+    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cookie = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap()
+        .split_once(':')
+        .unwrap()
+        .1
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let post = |path: String, body: &'static str, cookie: Option<String>| {
+        let addr = r.addr;
+        async move {
+            let cookie = cookie
+                .map(|c| format!("Cookie: {c}\r\n"))
+                .unwrap_or_default();
+            http(
+                addr,
+                &format!(
+                    "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+            .await
+            .0
+        }
+    };
+    for choice in [r#"{"choice":0}"#, r#"{"choice":2}"#, r#"{"choice":2}"#] {
+        assert!(post(format!("/api/rooms/{code}/answer"), choice, None)
+            .await
+            .starts_with("HTTP/1.1 204"));
+    }
+    assert!(
+        post(format!("/api/rooms/{code}/answer"), r#"{"choice":9}"#, None)
+            .await
+            .starts_with("HTTP/1.1 400")
+    );
+    let describe = |cookie: Option<String>| {
+        let addr = r.addr;
+        let code = code.clone();
+        async move {
+            let cookie = cookie
+                .map(|c| format!("Cookie: {c}\r\n"))
+                .unwrap_or_default();
+            let (_, body) = http(addr, &format!("GET /api/rooms/{code} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Connection: close\r\n\r\n")).await;
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()
+        }
+    };
+    let student = describe(None).await;
+    assert_eq!(student["answered"], 3);
+    assert!(
+        student["answers"].is_null(),
+        "counts stay hidden until revealed"
+    );
+    assert_eq!(
+        describe(Some(cookie.clone())).await["answers"],
+        serde_json::json!([1, 0, 2])
+    );
+    // Only the presenter reveals or locks.
+    assert!(post(
+        format!("/api/rooms/{code}/steer"),
+        r#"{"reveal":true}"#,
+        None
+    )
+    .await
+    .starts_with("HTTP/1.1 403"));
+    assert!(post(
+        format!("/api/rooms/{code}/steer"),
+        r#"{"reveal":true,"joining_open":false}"#,
+        Some(cookie.clone())
+    )
+    .await
+    .starts_with("HTTP/1.1 204"));
+    let now = describe(None).await;
+    assert_eq!(now["answers"], serde_json::json!([1, 0, 2]));
+    assert_eq!(now["joining_open"], false);
+    let mut refused = member(r.addr, &format!("room={code}&pane=0"), None).await;
+    let (c, reason) = common::close_of(&mut refused, std::time::Duration::from_secs(5)).await;
+    assert_eq!(c, 1008);
+    assert!(reason.contains("locked joining"), "{reason}");
+    assert!(post(
+        format!("/api/rooms/{code}/steer"),
+        r#"{"joining_open":true}"#,
+        Some(cookie.clone())
+    )
+    .await
+    .starts_with("HTTP/1.1 204"));
+    // A follower stays while the presenter is away; after the grace the
+    // class closes and says so.
+    let mut presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    let _ = raw(&mut presenter).await;
+    let mut follower = member(r.addr, &format!("room={code}&pane=0"), None).await;
+    let _ = raw(&mut follower).await;
+    drop(presenter);
+    let (c, reason) = common::close_of(&mut follower, std::time::Duration::from_secs(10)).await;
+    assert_eq!(c, 1001);
+    assert!(reason.contains("the teacher has left"), "{reason}");
+    let (head, _) = http(
+        r.addr,
+        &format!(
+            "GET /api/rooms/{code} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            r.addr
+        ),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+}
