@@ -64,6 +64,7 @@ e2e:
 ## Engine and wire figures (ratios against in-run baselines), frame timing in Chromium.
 bench: setup setup-e2e build
 	cargo bench -p sim
+	cargo run --release -p server --example classbench -- target/release/switchboard
 	cd end2end && node bench/frames.mjs && node bench/coldload.mjs
 
 ## Ten minutes of hostile and heavy clients against the release binary
