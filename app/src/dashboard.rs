@@ -384,6 +384,8 @@ pub fn Dashboard() -> impl IntoView {
     let projector = RwSignal::new(false);
     // The parameters drawer of the presentation layout (projector mode).
     let drawer = RwSignal::new(false);
+    // A class code typed into the header to join a class.
+    let join_code = RwSignal::new(String::new());
     let preset = RwSignal::new(None::<&'static Preset>);
     let notice = page.notice;
 
@@ -613,6 +615,24 @@ pub fn Dashboard() -> impl IntoView {
                 <button data-testid="projector" aria-pressed=move || projector.get().to_string() title="Projector mode: large type, high contrast (P)"
                     on:click=move |_| projector.update(|p| *p = !*p)>"Projector"</button>
                 <Show when=move || page.class.with(Option::is_none)>
+                    <form class="join-form" data-testid="join-form" on:submit=move |ev| {
+                        ev.prevent_default();
+                        let code: String = join_code
+                            .get_untracked()
+                            .chars()
+                            .filter(char::is_ascii_alphanumeric)
+                            .collect::<String>()
+                            .to_ascii_uppercase();
+                        if !code.is_empty() {
+                            let _ = window().location().set_href(&format!("/join/{code}"));
+                        }
+                    }>
+                        <label class="visually-hidden" for="join-code">"Class code"</label>
+                        <input id="join-code" data-testid="join-code" class="join-code" placeholder="Class code" maxlength="8"
+                            autocomplete="off" spellcheck="false" prop:value=move || join_code.get()
+                            on:input=move |ev| join_code.set(event_target_value(&ev)) />
+                        <button type="submit" data-testid="join">"Join"</button>
+                    </form>
                     <button data-testid="start-class" title="Turn these panes, as they run now, into a class the students follow on their own screens"
                         on:click=move |_| crate::class::start_class(page)>"Start a class"</button>
                 </Show>

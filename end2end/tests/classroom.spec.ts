@@ -27,7 +27,10 @@ test('a teacher starts a class, a student joins, follows, forks and comes back',
   const stage = teacher.getByTestId('completed');
   await expect.poll(async () => parseFloat((await stage.textContent()) ?? '0')).toBeGreaterThan(100);
 
-  await student.goto(`/join/${code}`);
+  // The student types the code on the start page.
+  await student.goto('/');
+  await student.getByTestId('join-code').fill(code.toLowerCase());
+  await student.getByTestId('join').click();
   await expect(student).toHaveURL(new RegExp(`\\?room=${code}$`));
   await expect(student.getByTestId('following')).toContainText('Following the teacher');
   await expect(student.getByTestId('connection')).toHaveText('live');
