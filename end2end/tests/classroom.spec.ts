@@ -36,7 +36,7 @@ test('a teacher starts a class, a student joins, follows, forks and comes back',
   await expect(student.getByTestId('connection')).toHaveText('live');
   await expect(student.getByTestId('value-rate')).toHaveText('150 req/s');
   // A late joiner starts where the class is, never from zero.
-  await expect.poll(async () => parseFloat((await student.getByTestId('completed').textContent()) ?? '0')).toBeGreaterThan(100);
+  await expect.poll(async () => parseFloat((await student.getByTestId('pane-a').getByTestId('completed').textContent()) ?? '0')).toBeGreaterThan(100);
   await expect(teacher.getByTestId('followers')).toHaveText('1 following', { timeout: 10_000 });
   // The student's controls are the teacher's.
   await expect(student.getByTestId('play')).toBeDisabled();
@@ -104,5 +104,59 @@ test('a class predicts, the teacher sees the answers come in and reveals them', 
   const late = await (await browser.newContext()).newPage();
   await late.goto(`/join/${code}`);
   await expect(late.getByTestId('pane-a').getByTestId('connection')).toContainText('locked joining', { timeout: 10_000 });
+  await teacherCtx.close();
+});
+
+// Thirty tabs is the classroom; every tab animates on this 2-core machine,
+// so `make test` runs ten (CLASS_TABS=30 for the full class).
+const TABS = Number(process.env.CLASS_TABS ?? 10);
+
+test('a class of tabs joins a class started from a scenario, follows it live, answers, sees the reveal; any can fork and come back', async ({ browser }) => {
+  test.setTimeout(60_000 + TABS * 12_000);
+  const teacherCtx = await browser.newContext();
+  const teacher = await teacherCtx.newPage();
+  await teacher.goto('/?preset=retry-storm');
+  await teacher.locator('.choice').first().click();
+  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await teacher.getByTestId('start-class').click();
+  await expect(teacher).toHaveURL(/\?room=/);
+  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  const ctx = await browser.newContext();
+  const tabs = [];
+  for (let i = 0; i < TABS; i++) {
+    const tab = await ctx.newPage();
+    await tab.goto(`/join/${code}`);
+    const ask = tab.getByTestId('class-predict');
+    await expect(ask).toBeVisible();
+    await ask.locator('.choice').nth(i % 3).click();
+    tabs.push(tab);
+  }
+  await expect(teacher.getByTestId('followers')).toHaveText(`${TABS} following`, { timeout: 15_000 });
+  await expect(teacher.getByTestId('answered')).toHaveText(`${TABS} answered`, { timeout: 15_000 });
+  // Every tab follows live: its figures move.
+  for (const tab of tabs) {
+    await expect(tab.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  }
+  // (Pane B: without retries it keeps delivering; pane A's retry storm
+  // may collapse, which is the scenario's point.)
+  for (const tab of tabs) {
+    const done = tab.getByTestId('pane-b').getByTestId('completed');
+    const before = parseFloat((await done.textContent()) ?? '0');
+    await expect.poll(async () => parseFloat((await done.textContent()) ?? '0'), { timeout: 15_000 }).toBeGreaterThan(before);
+  }
+  await teacher.getByTestId('reveal').click();
+  for (const tab of tabs) {
+    await expect(tab.getByTestId('reveal-chart')).toBeVisible({ timeout: 15_000 });
+  }
+  const counts = (await tabs[0].getByTestId('reveal-count').allTextContents()).map(Number);
+  expect(counts).toEqual([0, 1, 2].map((c) => Array.from({ length: TABS }, (_, i) => i % 3).filter((x) => x === c).length));
+  // Any of them forks and comes back.
+  const one = tabs[TABS - 1];
+  await one.getByTestId('explore').click();
+  await expect(one.getByTestId('exploring')).toBeVisible();
+  await expect(one.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await one.getByTestId('back-to-class').click();
+  await expect(one.getByTestId('following')).toBeVisible();
+  await ctx.close();
   await teacherCtx.close();
 });

@@ -434,6 +434,8 @@ fn error_text(message: &str) -> Message {
 struct Membership {
     room: Arc<Room>,
     presenter: bool,
+    /// A follower counted among the room's students (pane 0).
+    counted: bool,
 }
 
 impl Drop for Membership {
@@ -445,7 +447,7 @@ impl Drop for Membership {
                     *t = Instant::now();
                 }
             }
-        } else {
+        } else if self.counted {
             self.room.followers.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -467,6 +469,9 @@ pub async fn serve_member(
             .await;
         return;
     };
+    // A student's page opens one socket per pane; pane 0's count the
+    // students.
+    let counted = !presenter && pane == 0;
     if !presenter {
         if !room.joining_open.load(Ordering::Relaxed) {
             let _ = socket
@@ -474,7 +479,7 @@ pub async fn serve_member(
                 .await;
             return;
         }
-        if room.followers.fetch_add(1, Ordering::Relaxed) >= MAX_FOLLOWERS * room.panes.len() {
+        if counted && room.followers.fetch_add(1, Ordering::Relaxed) >= MAX_FOLLOWERS {
             room.followers.fetch_sub(1, Ordering::Relaxed);
             let reason = format!("this class is full ({MAX_FOLLOWERS} students)");
             let _ = socket.send(close(close_code::AGAIN, &reason)).await;
@@ -486,6 +491,7 @@ pub async fn serve_member(
     let _membership = Membership {
         room: Arc::clone(&room),
         presenter,
+        counted,
     };
     let limits = shared.limits.clone();
     let (mut sink, mut stream) = socket.split();
