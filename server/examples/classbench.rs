@@ -25,7 +25,11 @@ const SECONDS: u64 = 15;
 const LINK: &str = "pattern=request-response&rate=1250&workers=4&service_ms=2";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// (RSS MB, CPU seconds) of a process.
@@ -39,7 +43,12 @@ fn usage(pid: u32) -> (f64, f64) {
         .unwrap_or(0.0)
         / 1024.0;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("").split_whitespace().collect();
+    let f: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (rss, (t(11) + t(12)) / 100.0)
 }
@@ -71,19 +80,31 @@ fn key(b: &[u8]) -> u64 {
 /// Connects `n` clients to `url` (with `cookie` for the first one when
 /// given) and records arrivals until `until`; the first client's frames
 /// (with their times) are returned for the harness to replay.
-async fn watch(url: &str, n: usize, until: Instant, record: bool) -> (Arc<Mutex<Seen>>, Vec<(Duration, Vec<u8>)>) {
+async fn watch(
+    url: &str,
+    n: usize,
+    until: Instant,
+    record: bool,
+) -> (Arc<Mutex<Seen>>, Vec<(Duration, Vec<u8>)>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let recorded = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
     let start = Instant::now();
     for i in 0..n {
         let req = url.into_client_request().unwrap();
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("connects");
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("connects");
         let seen = Arc::clone(&seen);
         let recorded = Arc::clone(&recorded);
         tasks.push(tokio::spawn(async move {
             while Instant::now() < until {
-                match tokio::time::timeout(until.saturating_duration_since(Instant::now()), ws.next()).await {
+                match tokio::time::timeout(
+                    until.saturating_duration_since(Instant::now()),
+                    ws.next(),
+                )
+                .await
+                {
                     Ok(Some(Ok(Message::Binary(b)))) => {
                         let at = Instant::now();
                         let mut s = seen.lock().unwrap();
@@ -115,7 +136,10 @@ fn figures(seen: &Seen, n: usize, secs: f64) -> (f64, f64) {
         delays.extend(arrivals.iter().map(|a| (*a - first).as_secs_f64() * 1e3));
     }
     delays.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let p99 = delays.get(delays.len() * 99 / 100).copied().unwrap_or(f64::NAN);
+    let p99 = delays
+        .get(delays.len() * 99 / 100)
+        .copied()
+        .unwrap_or(f64::NAN);
     (seen.frames as f64 / n as f64 / secs, p99)
 }
 
@@ -128,22 +152,31 @@ async fn harness(port: u16, file: &str) {
     while i + 12 <= data.len() {
         let at = u64::from_le_bytes(data[i..i + 8].try_into().unwrap());
         let len = u32::from_le_bytes(data[i + 8..i + 12].try_into().unwrap()) as usize;
-        frames.push((Duration::from_nanos(at), bytes::Bytes::copy_from_slice(&data[i + 12..i + 12 + len])));
+        frames.push((
+            Duration::from_nanos(at),
+            bytes::Bytes::copy_from_slice(&data[i + 12..i + 12 + len]),
+        ));
         i += 12 + len;
     }
     let (tx, _) = tokio::sync::broadcast::channel::<bytes::Bytes>(128);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let clients = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     {
         let tx = tx.clone();
         let clients = Arc::clone(&clients);
         tokio::spawn(async move {
             loop {
-                let Ok((s, _)) = listener.accept().await else { continue };
+                let Ok((s, _)) = listener.accept().await else {
+                    continue;
+                };
                 let mut rx = tx.subscribe();
                 clients.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tokio::spawn(async move {
-                    let Ok(mut ws) = tokio_tungstenite::accept_async(s).await else { return };
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(s).await else {
+                        return;
+                    };
                     while let Ok(b) = rx.recv().await {
                         if ws.send(Message::Binary(b)).await.is_err() {
                             return;
@@ -171,7 +204,10 @@ async fn main() {
     if args.get(1).map(String::as_str) == Some("harness") {
         return harness(args[2].parse().unwrap(), &args[3]).await;
     }
-    let bin = args.get(1).cloned().unwrap_or_else(|| "target/release/switchboard".into());
+    let bin = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "target/release/switchboard".into());
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut server: Child = Command::new(&bin)
@@ -190,7 +226,10 @@ async fn main() {
     let mut buf = String::new();
     s.read_to_string(&mut buf).await.unwrap();
     let json = buf.split_once("\r\n\r\n").unwrap().1;
-    let code = serde_json::from_str::<serde_json::Value>(json).unwrap()["code"].as_str().unwrap().to_string();
+    let code = serde_json::from_str::<serde_json::Value>(json).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let url = format!("ws://{addr}/ws?room={code}&pane=0");
     let (_, cpu0) = usage(server.id());
@@ -200,6 +239,7 @@ async fn main() {
     let (fps, p99) = figures(&seen.lock().unwrap(), FOLLOWERS, SECONDS as f64 + 3.0);
     let cpu = (cpu1 - cpu0) / (SECONDS as f64 + 3.0) * 100.0;
     let _ = server.kill();
+    let _ = server.wait();
 
     // The same frames through a bare broadcast harness.
     let file = std::env::temp_dir().join(format!("classbench-{port}.frames"));
@@ -224,13 +264,28 @@ async fn main() {
     let (hfps, hp99) = figures(&hseen.lock().unwrap(), FOLLOWERS, SECONDS as f64 + 3.0);
     let hcpu = (hcpu1 - hcpu0) / (SECONDS as f64 + 3.0) * 100.0;
     let _ = h.kill();
+    let _ = h.wait();
     let _ = std::fs::remove_file(&file);
 
-    let frames_kb: f64 = recorded.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1024.0 / (SECONDS as f64 + 3.0);
+    let frames_kb: f64 = recorded.iter().map(|(_, b)| b.len()).sum::<usize>() as f64
+        / 1024.0
+        / (SECONDS as f64 + 3.0);
     println!("\n# one room, {FOLLOWERS} followers, {LINK} (~10,000 events/s, {frames_kb:.0} KB/s per follower)\n");
     println!("| | Switchboard room | bare broadcast harness | ratio |\n|---|---|---|---|");
-    println!("| frames per follower per s | {fps:.1} | {hfps:.1} | {:.2} |", fps / hfps);
-    println!("| p99 delay, first delivery → each follower | {p99:.1} ms | {hp99:.1} ms | {:.2} |", p99 / hp99);
-    println!("| server CPU (% of a core) | {cpu:.0} | {hcpu:.0} | {:.2} |", cpu / hcpu.max(0.1));
-    println!("| server RSS | {rss:.0} MB | {hrss:.0} MB | {:.2} |", rss / hrss.max(0.1));
+    println!(
+        "| frames per follower per s | {fps:.1} | {hfps:.1} | {:.2} |",
+        fps / hfps
+    );
+    println!(
+        "| p99 delay, first delivery → each follower | {p99:.1} ms | {hp99:.1} ms | {:.2} |",
+        p99 / hp99
+    );
+    println!(
+        "| server CPU (% of a core) | {cpu:.0} | {hcpu:.0} | {:.2} |",
+        cpu / hcpu.max(0.1)
+    );
+    println!(
+        "| server RSS | {rss:.0} MB | {hrss:.0} MB | {:.2} |",
+        rss / hrss.max(0.1)
+    );
 }

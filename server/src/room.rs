@@ -39,6 +39,9 @@ const RECENT_TICKS: usize = 60;
 pub struct Numbered {
     pub seq: u64,
     pub bytes: Bytes,
+    /// A text frame (a notice for everyone, e.g. the run reached its
+    /// budget), not a binary one.
+    pub text: bool,
 }
 
 /// What a late joiner needs to see a room pane as it is now.
@@ -338,7 +341,13 @@ async fn drive(
             }
         }
         if let Some(notice) = worked.notice {
-            tracing::debug!("room {}: {notice}", room.code);
+            // Everyone watching is told why the room stopped.
+            seq += 1;
+            let _ = pane.frames.send(Numbered {
+                seq,
+                bytes: Bytes::from(sim::wire::error_text(&notice)),
+                text: true,
+            });
         }
         if let Some(t) = worked.tick {
             publish(&pane, &mut seq, t, Kind::Tick);
@@ -360,6 +369,7 @@ fn publish(pane: &RoomPane, seq: &mut u64, bytes: Vec<u8>, kind: Kind) {
     let n = Numbered {
         seq: *seq,
         bytes: Bytes::from(bytes),
+        text: false,
     };
     if let Ok(mut c) = pane.catch_up.lock() {
         match kind {

@@ -516,7 +516,15 @@ pub async fn serve_member(
                 Ok(n) => {
                     if n.seq > last {
                         last = n.seq;
-                        if !send(&mut sink, limits.stall, Message::Binary(n.bytes)).await {
+                        let m = if n.text {
+                            match Utf8Bytes::try_from(n.bytes) {
+                                Ok(t) => Message::Text(t),
+                                Err(_) => continue,
+                            }
+                        } else {
+                            Message::Binary(n.bytes)
+                        };
+                        if !send(&mut sink, limits.stall, m).await {
                             break (close_code::POLICY, format!("the page took no frame for {} s", limits.stall.as_secs()));
                         }
                     }
