@@ -471,12 +471,32 @@ pub fn Dashboard() -> impl IntoView {
     });
 
     // The inspector closed: no conversation stays highlighted.
-    Effect::new(move |_| {
-        if page.inspect.with(Option::is_none) {
+    // A presenter closing it closes it for the class too.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = page.inspect.with(Option::is_some);
+        if !open {
             for p in page.panes() {
                 p.highlight(None);
             }
+            let presenter = page.class.with_untracked(|c| {
+                matches!(
+                    c,
+                    Some(Class {
+                        role: Role::Presenter,
+                        ..
+                    })
+                )
+            });
+            if was_open == Some(true) && presenter {
+                if let Some(a) = page.panes().first() {
+                    a.commands.send(Control::Inspect {
+                        req: None,
+                        msg: None,
+                    });
+                }
+            }
         }
+        open
     });
 
     // A notice disappears after a while.

@@ -36,6 +36,8 @@ pub struct Callbacks {
     pub on_frame: Box<dyn Fn(Frame<'static>)>,
     /// An error message from the server (a refused control, a bad setting).
     pub on_error: Box<dyn Fn(String)>,
+    /// A room's presenter opened (or closed) the inspector.
+    pub on_inspect: Box<dyn Fn(Option<u64>, Option<u64>)>,
     pub on_state: Box<dyn Fn(ConnState)>,
 }
 
@@ -131,6 +133,10 @@ fn open(inner: &Rc<Inner>) {
         let Some(inner) = w.upgrade() else { return };
         let data = e.data();
         if let Some(text) = data.as_string() {
+            if let Ok(Control::Inspect { req, msg }) = Control::parse(&text) {
+                (inner.cb.on_inspect)(req, msg);
+                return;
+            }
             let message = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
                 .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))

@@ -336,7 +336,23 @@ impl PaneState {
                 Conversation::build(self.index, title, &events, &s.playback.topology)
             })
         });
+        self.share(page, Some(req), None);
         self.show(page, conv);
+    }
+
+    /// A room's presenter shows everyone the conversation it opens.
+    fn share(&self, page: &Page, req: Option<u64>, msg: Option<u64>) {
+        if page.class.with_untracked(|c| {
+            matches!(
+                c,
+                Some(crate::page::Class {
+                    role: crate::page::Role::Presenter,
+                    ..
+                })
+            )
+        }) {
+            self.commands.send(Control::Inspect { req, msg });
+        }
     }
 
     /// Opens the inspector on one message's story (polls, answers, stream
@@ -352,6 +368,7 @@ impl PaneState {
                 Conversation::build(self.index, title, &events, &s.playback.topology)
             })
         });
+        self.share(page, None, Some(msg));
         self.show(page, conv);
     }
 
@@ -503,6 +520,17 @@ fn start(
         }),
         on_frame: Box::new(on_frame),
         on_error: Box::new(move |m| page.notice.set(Some(m))),
+        // Following a class: the teacher's inspector opens here too.
+        on_inspect: Box::new(move |req, msg| {
+            if !page.following() {
+                return;
+            }
+            match (req, msg) {
+                (Some(r), _) => pane.inspect(&page, r),
+                (None, Some(m)) => pane.inspect_message(&page, m),
+                (None, None) => page.inspect.set(None),
+            }
+        }),
         on_state: Box::new(move |s| pane.conn.set(s)),
     });
     pane.commands.attach(feed);

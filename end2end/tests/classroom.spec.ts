@@ -45,6 +45,14 @@ test('a teacher starts a class, a student joins, follows, forks and comes back',
   // The teacher's change reaches the student.
   await typeValue(teacher, 'rate', '600');
   await expect(student.getByTestId('value-rate')).toHaveText('600 req/s');
+  // The conversation the teacher inspects opens on the student's screen.
+  await teacher.locator('details.recent summary').click();
+  await teacher.getByTestId('recent').locator('button').first().click();
+  await expect(teacher.getByTestId('inspector')).toBeVisible();
+  const story = (await teacher.getByTestId('inspector').locator('h2').textContent())!.split('·')[0].trim();
+  await expect(student.getByTestId('inspector')).toContainText(story);
+  await teacher.keyboard.press('Escape');
+  await expect(student.getByTestId('inspector')).toHaveCount(0);
   // The teacher pauses everyone's view.
   await teacher.getByTestId('play').click();
   await expect(student.getByTestId('play')).toHaveText(/Play/);

@@ -291,6 +291,21 @@ async fn drive(
         let mut answers = Vec::new();
         while batch.len() < shared.limits.controls_per_tick {
             match orders.try_recv() {
+                // The presenter's inspector: shown to everyone as is.
+                Ok(o)
+                    if matches!(
+                        sim::wire::Control::parse(&o.text),
+                        Ok(sim::wire::Control::Inspect { .. })
+                    ) =>
+                {
+                    seq += 1;
+                    let _ = pane.frames.send(Numbered {
+                        seq,
+                        bytes: Bytes::from(o.text),
+                        text: true,
+                    });
+                    let _ = o.answer.send(None);
+                }
                 Ok(o) => {
                     batch.push(o.text);
                     answers.push(o.answer);

@@ -351,6 +351,8 @@ impl Session {
                 self.sim.switch_pattern(info);
                 Ok(Some(self.new_run()))
             }
+            // Only rooms share an inspector (see `room::drive`).
+            Control::Inspect { .. } => Ok(None),
             Control::Reset { seed } => {
                 let seed = seed.unwrap_or(self.sim.seed());
                 self.sim.reset(seed);

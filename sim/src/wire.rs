@@ -132,6 +132,15 @@ pub enum Control {
         #[serde(default)]
         seed: Option<u64>,
     },
+    /// The presenter of a room opened the inspector on a request (`req`)
+    /// or a message (`msg`), or closed it (neither): every follower's page
+    /// shows the same conversation. A private session ignores it.
+    Inspect {
+        #[serde(default)]
+        req: Option<u64>,
+        #[serde(default)]
+        msg: Option<u64>,
+    },
 }
 
 impl Control {
