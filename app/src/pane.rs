@@ -480,6 +480,10 @@ fn start(
                         }
                     }
                     page.tick(t.playing);
+                    // Following a class: the teacher's speed shows here too.
+                    if page.following() && page.speed.get_untracked() != t.speed {
+                        page.speed.set(t.speed);
+                    }
                     if t.coalesced > 0 {
                         pane.coalesced.update(|c| *c += t.coalesced);
                     }
