@@ -13,30 +13,43 @@ use wasm_bindgen::JsCast;
 use crate::page::{Class, Page, Role};
 use crate::url::{PageSettings, PaneSettings};
 
+/// A JavaScript error as text.
+pub fn js_text(e: wasm_bindgen::JsValue) -> String {
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// `fetch(url)` with an optional JSON body; the response.
+pub async fn fetch(
+    method: &str,
+    url: &str,
+    json: Option<&str>,
+) -> Result<web_sys::Response, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = json {
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+        let headers = web_sys::Headers::new().map_err(js_text)?;
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(js_text)?;
+        init.set_headers(&headers);
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_text)?;
+    Ok(JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(js_text)?
+        .unchecked_into())
+}
+
 /// `fetch(url)` with an optional JSON body: the status and the text.
 pub async fn fetch_text(
     method: &str,
     url: &str,
     json: Option<&str>,
 ) -> Result<(u16, String), String> {
-    use wasm_bindgen_futures::JsFuture;
-    let js = |e: wasm_bindgen::JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    if let Some(body) = json {
-        init.set_body(&wasm_bindgen::JsValue::from_str(body));
-        let headers = web_sys::Headers::new().map_err(js)?;
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(js)?;
-        init.set_headers(&headers);
-    }
-    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js)?;
-    let response: web_sys::Response = JsFuture::from(window().fetch_with_request(&request))
-        .await
-        .map_err(js)?
-        .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(js)?)
+    let response = fetch(method, url, json).await?;
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(js_text)?)
         .await
         .ok()
         .and_then(|t| t.as_string())

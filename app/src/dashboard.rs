@@ -77,21 +77,9 @@ fn post_export(page: Page, pane: &PaneState, format: &'static str) {
 /// POSTs `body` to `/api/export` and saves the answer under the file name
 /// the server gives.
 async fn fetch_export(body: &str) -> Result<(), String> {
+    use crate::class::js_text as js;
     use wasm_bindgen_futures::JsFuture;
-    let js = |e: wasm_bindgen::JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&wasm_bindgen::JsValue::from_str(body));
-    let headers = web_sys::Headers::new().map_err(js)?;
-    headers
-        .set("Content-Type", "application/json")
-        .map_err(js)?;
-    init.set_headers(&headers);
-    let request = web_sys::Request::new_with_str_and_init("/api/export", &init).map_err(js)?;
-    let response: web_sys::Response = JsFuture::from(window().fetch_with_request(&request))
-        .await
-        .map_err(js)?
-        .unchecked_into();
+    let response = crate::class::fetch("POST", "/api/export", Some(body)).await?;
     if !response.ok() {
         let text = JsFuture::from(response.text().map_err(js)?)
             .await
