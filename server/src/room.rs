@@ -240,23 +240,6 @@ pub fn start(
     room
 }
 
-/// The recipe of the run a session is in now (for forks and the room's
-/// description), kept up to date by the driver.
-fn standing_of(session: &Session, start: &[f64], changes: &[Change]) -> Standing {
-    let sim = session.sim();
-    Standing {
-        recipe: Recipe {
-            pattern: sim.info().id.to_string(),
-            seed: sim.seed(),
-            values: start.to_vec(),
-            changes: changes.to_vec(),
-            until: sim.now(),
-        },
-        playing: session.pacer().playing,
-        speed: session.pacer().speed,
-    }
-}
-
 /// One room pane's driver: controls in, one simulation, frames out to all.
 async fn drive(
     room: Arc<Room>,
@@ -267,11 +250,20 @@ async fn drive(
 ) {
     let mut seq: u64 = 0;
     let hello = session.hello();
-    let mut start_values = session.sim().params().values().to_vec();
-    let mut changes: Vec<Change> = Vec::new();
     publish(&pane, &mut seq, hello, Kind::Hello);
-    if let Ok(mut s) = pane.standing.lock() {
-        *s = standing_of(&session, &start_values, &changes);
+    if let Ok(mut st) = pane.standing.lock() {
+        let sim = session.sim();
+        *st = Standing {
+            recipe: Recipe {
+                pattern: sim.info().id.to_string(),
+                seed: sim.seed(),
+                values: sim.params().values().to_vec(),
+                changes: Vec::new(),
+                until: sim.now(),
+            },
+            playing: session.pacer().playing,
+            speed: session.pacer().speed,
+        };
     }
     let mut session = Some(session);
     let mut interval = tokio::time::interval(TICK);
@@ -320,7 +312,7 @@ async fn drive(
         let with_metrics = ticks.is_multiple_of(METRICS_EVERY);
         let cpu = shared.limits.tick_cpu;
         let job = shared.simulators.run(weight, move || {
-            let worked = s.work(&batch, wall, cpu, true, with_metrics);
+            let worked = s.work(&batch, wall, cpu, true, with_metrics, true);
             (s, worked)
         });
         let Ok((s, worked)) = job.await else { return };
@@ -332,14 +324,22 @@ async fn drive(
         for (answer, reply) in worked.answers.into_iter().zip(answers) {
             match answer {
                 Ok(Some(frame)) => {
+                    // The recipe so far changes only with a new run or a
+                    // live change.
                     let kind = match sim::wire::Frame::decode(&frame) {
-                        Ok(sim::wire::Frame::Hello(_)) => {
-                            start_values = s.sim().params().values().to_vec();
-                            changes.clear();
+                        Ok(sim::wire::Frame::Hello(h)) => {
+                            if let Ok(mut st) = pane.standing.lock() {
+                                st.recipe.pattern = h.pattern;
+                                st.recipe.seed = h.seed;
+                                st.recipe.values = h.values;
+                                st.recipe.changes.clear();
+                            }
                             Kind::Hello
                         }
                         Ok(sim::wire::Frame::Params { at, values, .. }) => {
-                            changes.push(Change { at, values });
+                            if let Ok(mut st) = pane.standing.lock() {
+                                st.recipe.changes.push(Change { at, values });
+                            }
                             Kind::Params
                         }
                         _ => Kind::Params,
@@ -371,7 +371,9 @@ async fn drive(
             publish(&pane, &mut seq, h, Kind::History);
         }
         if let Ok(mut st) = pane.standing.lock() {
-            *st = standing_of(&s, &start_values, &changes);
+            st.recipe.until = s.sim().now();
+            st.playing = s.pacer().playing;
+            st.speed = s.pacer().speed;
         }
         session = Some(s);
     }

@@ -23,7 +23,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,6 +38,7 @@ use tokio::time::Instant;
 use crate::room::{self, Order, Room};
 use crate::session::Session;
 use crate::shared::Shared;
+use crate::viewer::{close, error_frame, too_big};
 
 /// Rooms at once.
 pub const MAX_ROOMS: usize = 32;
@@ -418,17 +419,6 @@ async fn send(sink: &mut Sink, stall: Duration, m: Message) -> bool {
     matches!(tokio::time::timeout(stall, sink.send(m)).await, Ok(Ok(())))
 }
 
-fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    }))
-}
-
-fn error_text(message: &str) -> Message {
-    Message::Text(Utf8Bytes::from(sim::wire::error_text(message)))
-}
-
 /// Keeps a room's count of followers or presenters right however a
 /// connection ends; a room whose last presenter leaves is paused.
 struct Membership {
@@ -555,7 +545,7 @@ pub async fn serve_member(
                 match incoming {
                     Some(Ok(Message::Text(t))) => {
                         if !presenter {
-                            if !send(&mut sink, limits.stall, error_text("only the presenter can change this room")).await {
+                            if !send(&mut sink, limits.stall, error_frame("only the presenter can change this room")).await {
                                 return;
                             }
                             continue;
@@ -565,7 +555,7 @@ pub async fn serve_member(
                             break (close_code::AWAY, "the class has ended".into());
                         }
                         if let Ok(Ok(Some(e))) = tokio::time::timeout(Duration::from_secs(5), refused).await {
-                            if !send(&mut sink, limits.stall, error_text(&e)).await {
+                            if !send(&mut sink, limits.stall, error_frame(&e)).await {
                                 return;
                             }
                         }
@@ -573,8 +563,7 @@ pub async fn serve_member(
                     Some(Ok(Message::Close(_))) | None => return,
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
-                        let said = e.to_string();
-                        if said.contains("Message too long") || said.contains("Space limit") {
+                        if too_big(&e) {
                             break (close_code::SIZE, format!("control messages are at most {} bytes", limits.max_message));
                         }
                         return;

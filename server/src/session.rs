@@ -146,7 +146,8 @@ impl Session {
     /// One tick of a viewer's session: applies the controls that arrived
     /// (each answered in order), advances the simulation by what `wall` is
     /// worth within `cpu` of processor time, then encodes the tick if the
-    /// viewer has room for it (`send_tick`) or coalesces it.
+    /// viewer has room for it (`send_tick`) or coalesces it. `history`: also
+    /// encode the metrics-only copy a room keeps for late joiners.
     pub fn work(
         &mut self,
         controls: &[String],
@@ -154,11 +155,12 @@ impl Session {
         cpu: Duration,
         send_tick: bool,
         with_metrics: bool,
+        history: bool,
     ) -> Worked {
         let answers = controls.iter().map(|text| self.control(text)).collect();
         let (notice, spent) = self.advance_within(wall, cpu);
         let (tick, history) = if send_tick {
-            let (t, h) = self.take_tick_pair(with_metrics);
+            let (t, h) = self.take_tick_pair(with_metrics, history);
             (Some(t), h)
         } else {
             self.coalesce();
@@ -223,13 +225,17 @@ impl Session {
     /// Encodes the events since the last tick (and a metrics snapshot when
     /// `with_metrics`), then clears the event buffer.
     pub fn take_tick(&mut self, with_metrics: bool) -> Vec<u8> {
-        self.take_tick_pair(with_metrics).0
+        self.take_tick_pair(with_metrics, false).0
     }
 
-    /// Like [`Session::take_tick`], and when the tick carries metrics also
-    /// the same tick without its events: what a room keeps as chart history
-    /// for late joiners.
-    pub fn take_tick_pair(&mut self, with_metrics: bool) -> (Vec<u8>, Option<Vec<u8>>) {
+    /// Like [`Session::take_tick`], and (when `history` and the tick
+    /// carries metrics) also the same tick without its events: what a room
+    /// keeps as chart history for late joiners.
+    pub fn take_tick_pair(
+        &mut self,
+        with_metrics: bool,
+        history: bool,
+    ) -> (Vec<u8>, Option<Vec<u8>>) {
         let too_many = self.sim.events().len() > MAX_TICK_EVENTS;
         if too_many {
             self.coalesced += self.sim.events().len() as u64;
@@ -246,7 +252,7 @@ impl Session {
             achieved: self.achieved,
         };
         let bytes = Frame::Tick(tick.clone()).encode();
-        let history = tick.metrics.is_some().then(|| {
+        let history = (history && tick.metrics.is_some()).then(|| {
             tick.events = Cow::Borrowed(&[]);
             tick.coalesced = 0;
             Frame::Tick(tick).encode()
@@ -583,7 +589,14 @@ mod tests {
         s.control(r#"{"type":"speed","value":20}"#).unwrap();
         let mut notice = None;
         for _ in 0..400 {
-            let worked = s.work(&[], Duration::from_millis(33), Duration::MAX, false, false);
+            let worked = s.work(
+                &[],
+                Duration::from_millis(33),
+                Duration::MAX,
+                false,
+                false,
+                false,
+            );
             if let Some(e) = worked.notice {
                 notice = Some(e);
                 break;
@@ -600,7 +613,14 @@ mod tests {
         // Paused, it stays where it is; playing again stops at once.
         let now = s.sim().now();
         s.control(r#"{"type":"play"}"#).unwrap();
-        let worked = s.work(&[], Duration::from_millis(33), Duration::MAX, false, false);
+        let worked = s.work(
+            &[],
+            Duration::from_millis(33),
+            Duration::MAX,
+            false,
+            false,
+            false,
+        );
         assert!(worked.notice.is_some());
         assert_eq!(s.sim().now(), now);
         // Lowering the load and resetting starts afresh.

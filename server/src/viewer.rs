@@ -133,7 +133,20 @@ fn text(s: String) -> Message {
     Message::Text(Utf8Bytes::from(s))
 }
 
-fn close(code: u16, reason: &str) -> Message {
+/// An error text frame (`{"type":"error","message":…}`).
+pub(crate) fn error_frame(message: &str) -> Message {
+    text(sim::wire::error_text(message))
+}
+
+/// Whether a socket error is tungstenite's capacity error ("Space limit
+/// exceeded: Message too long: N > M"): a message over the size limit.
+pub(crate) fn too_big(e: &axum::Error) -> bool {
+    let said = e.to_string();
+    said.contains("Message too long") || said.contains("Space limit")
+}
+
+/// A close frame with its code and the reason the page shows.
+pub(crate) fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame {
         code,
         reason: Utf8Bytes::from(reason),
@@ -291,7 +304,7 @@ pub async fn serve_viewer(
                     let batch = std::mem::take(&mut controls);
                     let cpu = limits.tick_cpu;
                     job = Some(shared.simulators.run(weight, move || {
-                        let worked = s.work(&batch, wall, cpu, room, with_metrics);
+                        let worked = s.work(&batch, wall, cpu, room, with_metrics, false);
                         (s, worked)
                     }));
                 }
@@ -309,11 +322,7 @@ pub async fn serve_viewer(
                         Some(Ok(Message::Close(_))) | None => break 'conn Ending::Gone,
                         Some(Ok(_)) => {}
                         Some(Err(e)) => {
-                            // tungstenite's capacity error: "Space limit
-                            // exceeded: Message too long: N > M".
-                            let said = e.to_string();
-                            let too_big = said.contains("Message too long") || said.contains("Space limit");
-                            if too_big {
+                            if too_big(&e) {
                                 shared.warnings.oversized.warn("a control message over the size limit");
                                 break 'conn Ending::Close(
                                     close_code::SIZE,

@@ -16,7 +16,13 @@ type Ws = common::Ws;
 
 /// Creates a room from `link`; its code and the presenter's cookie.
 async fn create(addr: std::net::SocketAddr, link: &str) -> (String, String) {
-    let body = serde_json::json!({ "link": link }).to_string();
+    create_with(addr, serde_json::json!({ "link": link })).await
+}
+
+/// Creates a room from a `POST /api/rooms` body; its code and the
+/// presenter's cookie.
+async fn create_with(addr: std::net::SocketAddr, body: serde_json::Value) -> (String, String) {
+    let body = body.to_string();
     let (head, text) = http(
         addr,
         &format!(
@@ -392,34 +398,11 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
         2,
     )
     .await;
-    let body = serde_json::json!({ "link": "pattern=request-response", "preset": "retry-storm" })
-        .to_string();
-    let (head, text) = http(
+    let (code, cookie) = create_with(
         r.addr,
-        &format!(
-            "POST /api/rooms HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            r.addr,
-            body.len()
-        ),
+        serde_json::json!({ "link": "pattern=request-response", "preset": "retry-storm" }),
     )
     .await;
-    assert!(head.starts_with("HTTP/1.1 201"), "{head}");
-    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cookie = head
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .unwrap()
-        .split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
     let post = |path: String, body: &'static str, cookie: Option<String>| {
         let addr = r.addr;
         async move {
