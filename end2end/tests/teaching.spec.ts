@@ -313,6 +313,9 @@ test('reduced motion is honoured and the page fits from 1280×720 to 4K', async 
 });
 
 test('two panes with the same seed and settings see the same run, step for step', async ({ page }) => {
+  // 150 clicks, each waiting for the page to settle: on a busy 2-core
+  // machine that alone can take most of the default 45 s.
+  test.setTimeout(120_000);
   await page.goto('/?pattern=fire-and-forget&vs=fire-and-forget&seed=11');
   await allLive(page, 2);
   // Pause, rewind both to t = 0 (a reset keeps them paused), then step both
