@@ -33,7 +33,11 @@ fn send_content_security_policy() {
 }
 
 /// The HTML document the server renders around the app.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+///
+/// Returned erased (`AnyView`): the concrete type of the whole page tree
+/// would otherwise reach every axum route future in the server, whose
+/// symbol names then run to megabytes (1.4 GB test binaries).
+pub fn shell(options: LeptosOptions) -> AnyView {
     #[cfg(feature = "ssr")]
     send_content_security_policy();
     view! {
@@ -52,14 +56,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+    .into_any()
 }
 
+/// The page. Erased for the same reason as [`shell`]: the server's route
+/// list is generated from it.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App() -> AnyView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/switchboard.css" />
         <Title text="Switchboard — API communication patterns, live" />
         <Dashboard />
     }
+    .into_any()
 }
