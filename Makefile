@@ -61,10 +61,12 @@ unit:
 e2e:
 	cd end2end && npx playwright test
 
-## Engine and wire figures (ratios against in-run baselines), frame timing in Chromium.
+## Engine and wire figures (ratios against in-run baselines), a pane's bandwidth,
+## frame cost in Chromium at full speed and with the CPU slowed 4×.
 bench: setup setup-e2e build
 	cargo bench -p sim
 	cargo run --release -p server --example classbench -- target/release/switchboard
+	cargo run --release -p server --example bandwidth -- target/release/switchboard
 	cd end2end && node bench/frames.mjs && node bench/coldload.mjs
 
 ## Ten minutes of hostile and heavy clients against the release binary

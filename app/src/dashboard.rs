@@ -126,6 +126,9 @@ async fn fetch_export(body: &str) -> Result<(), String> {
 /// Composes every pane's charts into one PNG and downloads it.
 fn download_png(page: &Page) {
     let panes = page.panes();
+    for p in &panes {
+        p.draw_all_charts(page);
+    }
     let doc = document();
     let Ok(out) = doc
         .create_element("canvas")
@@ -140,8 +143,8 @@ fn download_png(page: &Page) {
     let (cw, ch) = grids
         .iter()
         .flat_map(|g| g.charts.iter())
-        .fold((1u32, 1u32), |(w, h), (c, _)| {
-            (w.max(c.width()), h.max(c.height()))
+        .fold((1u32, 1u32), |(w, h), c| {
+            (w.max(c.el.width()), h.max(c.el.height()))
         });
     // One column per pane, its four charts stacked.
     out.set_width(cw * grids.len().max(1) as u32);
@@ -165,8 +168,9 @@ fn download_png(page: &Page) {
             x + 12.0,
             28.0,
         );
-        for (k, (c, _)) in g.charts.iter().enumerate() {
-            let _ = ctx.draw_image_with_html_canvas_element(c, x, 40.0 + (k as u32 * ch) as f64);
+        for (k, c) in g.charts.iter().enumerate() {
+            let _ =
+                ctx.draw_image_with_html_canvas_element(&c.el, x, 40.0 + (k as u32 * ch) as f64);
         }
     }
     if let Ok(url) = out.to_data_url_with_type("image/png") {
@@ -301,6 +305,33 @@ fn Parameters(
 
 #[component]
 fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
+    // The page's own download rate, measured once a second while the help
+    // is open.
+    let rate = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
+        }
+        rate.set(None);
+        let last = StoredValue::new((crate::feed::received_bytes(), now_ms()));
+        let timer = set_interval_with_handle(
+            move || {
+                let (bytes, at) = (crate::feed::received_bytes(), now_ms());
+                let (b0, t0) = last.get_value();
+                last.set_value((bytes, at));
+                if at > t0 {
+                    rate.set(Some((bytes - b0) as f64 * 1000.0 / (at - t0)));
+                }
+            },
+            std::time::Duration::from_secs(1),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(t) = timer {
+                t.clear();
+            }
+        });
+    });
     view! {
         <Show when=move || open.get()>
             <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title" data-testid="help" on:click=move |_| open.set(false)>
@@ -317,10 +348,32 @@ fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
                         <dt><kbd>"Esc"</kbd></dt><dd>"close the help, the inspector, the drawer or full screen"</dd>
                     </dl>
                     <p>"Click any dot to see its whole conversation as a sequence diagram."</p>
+                    <p class="download-rate" data-testid="download-rate">
+                        {move || match rate.get() {
+                            None => "This page's download rate: measuring…".to_string(),
+                            Some(r) => format!("This page receives {} (all panes; a paused pane sends almost nothing).", fmt_rate(r)),
+                        }}
+                    </p>
                     <button class="primary" on:click=move |_| open.set(false)>"Close"</button>
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// Milliseconds on the page's clock.
+fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
+/// A download rate in words: bytes, kilobytes or megabits a second.
+fn fmt_rate(bytes_per_s: f64) -> String {
+    if bytes_per_s < 1000.0 {
+        format!("{bytes_per_s:.0} B/s")
+    } else if bytes_per_s < 1e6 {
+        format!("{:.1} kB/s", bytes_per_s / 1e3)
+    } else {
+        format!("{:.1} MB/s ({:.0} Mbit/s)", bytes_per_s / 1e6, bytes_per_s * 8.0 / 1e6)
     }
 }
 

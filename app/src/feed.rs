@@ -62,6 +62,17 @@ pub struct Feed {
     inner: Rc<Inner>,
 }
 
+thread_local! {
+    /// Bytes every feed of the page received: what it costs the classroom
+    /// network (shown in the help overlay).
+    static RECEIVED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Bytes received by every feed of the page so far.
+pub fn received_bytes() -> u64 {
+    RECEIVED.with(Cell::get)
+}
+
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF_MS: u32 = 8000;
 /// The server's close codes that change how soon to come back.
@@ -133,6 +144,7 @@ fn open(inner: &Rc<Inner>) {
         let Some(inner) = w.upgrade() else { return };
         let data = e.data();
         if let Some(text) = data.as_string() {
+            RECEIVED.with(|r| r.set(r.get() + text.len() as u64));
             if let Ok(Control::Inspect { req, msg }) = Control::parse(&text) {
                 (inner.cb.on_inspect)(req, msg);
                 return;
@@ -144,6 +156,7 @@ fn open(inner: &Rc<Inner>) {
             (inner.cb.on_error)(message);
         } else {
             let bytes = js_sys::Uint8Array::new(&data).to_vec();
+            RECEIVED.with(|r| r.set(r.get() + bytes.len() as u64));
             match Frame::decode(&bytes) {
                 Ok(frame) => (inner.cb.on_frame)(frame),
                 Err(e) => (inner.cb.on_error)(format!("undecodable frame from the server: {e}")),

@@ -29,6 +29,7 @@ pub mod presets;
 pub mod series;
 pub mod stage;
 pub mod url;
+pub mod watch;
 
 pub use app::{shell, App};
 

@@ -16,7 +16,7 @@ use sim::run::Theory;
 use sim::wire::{Change, Control, Frame, Hello, Recipe};
 use sim::{catalogue, find_pattern, ParamSet, PatternInfo};
 use wasm_bindgen::prelude::*;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 
 use crate::charts::{self, ChartSpec, ChartView};
 use crate::commands::Commands;
@@ -30,6 +30,7 @@ use crate::playback::{Playback, Recent};
 use crate::series::Series;
 use crate::stage;
 use crate::url::{pane_query, PANE_NAMES};
+use crate::watch::Canvas;
 
 /// Patterns whose messages carry no single request (a poll asks for
 /// "anything after n", an answer or stream event brings several updates):
@@ -87,6 +88,11 @@ const CHART_LABELS: [&str; 4] = [
     "Messages queued and in flight",
 ];
 
+/// What the stage shows, as far as redrawing is concerned: run generation,
+/// revision, display time, highlighted request and message, and the mark
+/// clock while marks are fading (paused, it stands still: so do they).
+type StageLook = (u64, u64, sim::Time, Option<u64>, Option<u64>, u64);
+
 /// Everything the animation frame reads and writes: plain data, no signals.
 pub struct Scene {
     pub playback: Playback,
@@ -99,7 +105,16 @@ pub struct Scene {
     tops: [f64; 4],
     /// The view each chart was last drawn with; redrawn when it changes.
     drawn: [ChartView; 4],
-    charts_dirty: bool,
+    /// New data since each chart was last drawn (kept while it is off
+    /// screen, so it is drawn when it comes back).
+    charts_dirty: [bool; 4],
+    /// The chart whose turn it is to be drawn first.
+    next_chart: usize,
+    /// What the stage showed when last drawn. Unchanged: the frame leaves
+    /// the stage alone.
+    stage_drawn: Option<StageLook>,
+    /// The dot sampling stride of the last stage drawing.
+    stride: usize,
     /// Pointer over a chart: (chart, x in CSS px).
     pub hover: Option<(usize, f64)>,
     last_ts: Option<f64>,
@@ -116,7 +131,10 @@ impl Scene {
             series: CHARTS.map(|c| Series::new(c.names.len(), CHART_POINTS)),
             tops: [0.0; 4],
             drawn: [ChartView::default(); 4],
-            charts_dirty: true,
+            charts_dirty: [true; 4],
+            next_chart: 0,
+            stage_drawn: None,
+            stride: 1,
             hover: None,
             last_ts: None,
         }
@@ -126,7 +144,7 @@ impl Scene {
         self.playback.reset(h);
         self.series.iter_mut().for_each(Series::clear);
         self.tops = [0.0; 4];
-        self.charts_dirty = true;
+        self.charts_dirty = [true; 4];
     }
 
     fn push_metrics(&mut self, m: &Snapshot) {
@@ -142,10 +160,12 @@ impl Scene {
             s.push(t, row);
         }
         self.tops = std::array::from_fn(|i| charts::top(&CHARTS[i], &self.series[i]));
-        self.charts_dirty = true;
+        self.charts_dirty = [true; 4];
     }
 
-    /// One animation frame; returns the dot sampling stride.
+    /// One animation frame; returns how many messages a dot stands for
+    /// (the page's and the server's sampling together). Draws only
+    /// canvases that are on screen and whose picture changed.
     fn frame(
         &mut self,
         ts: f64,
@@ -157,15 +177,60 @@ impl Scene {
         let dt = self.last_ts.map_or(0.0, |last| ts - last);
         self.last_ts = Some(ts);
         self.playback.advance(dt);
-        let (w, h, resized) = fit(&canvases.stage.0, &canvases.stage.1);
-        let key = (self.playback.generation, w as u64, h as u64);
-        if key != self.layout_key || resized {
-            self.layout = layout(&self.playback.topology, w, h);
-            self.layout_key = key;
+        let dpr = window().device_pixel_ratio().max(1.0);
+        let stage_canvas = &canvases.stage;
+        if stage_canvas.visible() {
+            let (w, h) = stage_canvas.fit(dpr);
+            let mut redraw = stage_canvas.take_stale();
+            let key = (self.playback.generation, w as u64, h as u64);
+            if key != self.layout_key {
+                self.layout = layout(&self.playback.topology, w, h);
+                self.layout_key = key;
+                redraw = true;
+            }
+            let pb = &self.playback;
+            let look = (
+                pb.generation,
+                pb.revision,
+                stage::shown_time(pb),
+                pb.highlight,
+                pb.highlight_msg,
+                if pb.marks.is_empty() {
+                    0
+                } else {
+                    pb.clock_ms.to_bits()
+                },
+            );
+            if redraw || self.stage_drawn != Some(look) {
+                self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb);
+                self.stage_drawn = Some(look);
+            }
         }
-        let stride = stage::draw(&canvases.stage.1, &self.layout, &self.playback);
-        for (i, canvas) in canvases.charts.iter().enumerate() {
-            let (cw, ch, resized) = fit(&canvas.0, &canvas.1);
+        self.draw_charts(canvases, dpr, shared, zoom, predicted_wait, false);
+        self.playback.messages_per_dot(self.stride)
+    }
+
+    /// Draws the charts that are on screen (all of them when `all`) and
+    /// whose picture changed — in an animation frame at most one, taking
+    /// turns, so a metrics snapshot's four redraws spread over four frames
+    /// instead of making one frame four times as long.
+    fn draw_charts(
+        &mut self,
+        canvases: &Canvases,
+        dpr: f64,
+        shared: [f64; 4],
+        zoom: f64,
+        predicted_wait: Option<f64>,
+        all: bool,
+    ) {
+        let n = canvases.charts.len();
+        for k in 0..n {
+            let i = (self.next_chart + k) % n;
+            let canvas = &canvases.charts[i];
+            if !all && !canvas.visible() {
+                continue;
+            }
+            let (cw, ch) = canvas.fit(dpr);
             let view = ChartView {
                 ymax: shared[i],
                 hover: self.hover.filter(|h| h.0 == i).map(|h| h.1),
@@ -173,42 +238,23 @@ impl Scene {
                 // The closed form's mean wait over the waiting-time chart.
                 reference: if i == 0 { predicted_wait } else { None },
             };
-            if self.charts_dirty || resized || view != self.drawn[i] {
-                charts::draw(&canvas.1, cw, ch, &CHARTS[i], &self.series[i], &view);
+            if canvas.take_stale() || self.charts_dirty[i] || view != self.drawn[i] {
+                charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
                 self.drawn[i] = view;
+                self.charts_dirty[i] = false;
+                if !all {
+                    self.next_chart = (i + 1) % n;
+                    return;
+                }
             }
         }
-        self.charts_dirty = false;
-        stride
     }
 }
 
-/// The stage and chart canvases with their 2D contexts.
+/// The stage and chart canvases of a pane, watched for visibility and size.
 pub struct Canvases {
-    stage: (HtmlCanvasElement, CanvasRenderingContext2d),
-    pub charts: Vec<(HtmlCanvasElement, CanvasRenderingContext2d)>,
-}
-
-fn context(c: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    c.get_context("2d").ok()??.dyn_into().ok()
-}
-
-/// Matches the canvas's backing store to its CSS size and the device pixel
-/// ratio. Returns the CSS size and whether it changed.
-fn fit(c: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d) -> (f64, f64, bool) {
-    let dpr = window().device_pixel_ratio().max(1.0);
-    let (w, h) = (
-        c.client_width().max(1) as f64,
-        c.client_height().max(1) as f64,
-    );
-    let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-    let resized = c.width() != pw || c.height() != ph;
-    if resized {
-        c.set_width(pw);
-        c.set_height(ph);
-    }
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
-    (w, h, resized)
+    stage: Rc<Canvas>,
+    pub charts: Vec<Rc<Canvas>>,
 }
 
 /// Shows pane `index`'s stage and headline figures full screen (the
@@ -393,6 +439,21 @@ impl PaneState {
         }
     }
 
+    /// Brings every chart's picture up to date, on screen or not (the PNG
+    /// export copies them).
+    pub fn draw_all_charts(&self, page: &Page) {
+        let (Some(scene), Some(canvases)) = (self.scene.get_value(), self.canvases.get_value())
+        else {
+            return;
+        };
+        let mut scene = scene.borrow_mut();
+        let shared = page.shared_tops(self.index, scene.tops);
+        let dpr = window().device_pixel_ratio().max(1.0);
+        let zoom = page.zoom.get_untracked();
+        let predicted = self.predicted_wait.get_value();
+        scene.draw_charts(&canvases, dpr, shared, zoom, predicted, true);
+    }
+
     pub fn highlight(&self, req: Option<sim::event::ReqId>) {
         self.scene.with_value(|s| {
             if let Some(s) = s {
@@ -411,19 +472,19 @@ fn start(
     stage_el: HtmlCanvasElement,
     chart_els: Vec<HtmlCanvasElement>,
 ) {
-    let Some(sc) = context(&stage_el) else {
+    let Some(stage) = Canvas::new(stage_el).map(Rc::new) else {
         page.notice
             .set(Some("This browser cannot draw on a canvas.".into()));
         return;
     };
-    let charts: Vec<_> = chart_els
+    let charts: Vec<Rc<Canvas>> = chart_els
         .into_iter()
-        .filter_map(|c| context(&c).map(|ctx| (c, ctx)))
+        .filter_map(|c| Canvas::new(c).map(Rc::new))
         .collect();
-    let canvases = Rc::new(Canvases {
-        stage: (stage_el, sc),
-        charts,
-    });
+    let mut watched = vec![stage.clone()];
+    watched.extend(charts.iter().cloned());
+    crate::watch::observe(watched);
+    let canvases = Rc::new(Canvases { stage, charts });
     pane.canvases.set_value(Some(canvases.clone()));
     let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
     pane.scene.set_value(Some(scene.clone()));

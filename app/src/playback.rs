@@ -94,8 +94,15 @@ pub struct Playback {
     pub speed: f64,
     /// Events the server reported as coalesced since the run started.
     pub coalesced: u64,
+    /// The server's sampling of the stream: one message and one request in
+    /// `sampled` arrive (1: all). Each dot then stands for this many.
+    pub sampled: u64,
     /// Bumped when the topology changes so the stage recomputes its layout.
     pub generation: u64,
+    /// Bumped whenever what the stage shows changes other than through the
+    /// display clock (events applied, counts resynchronised, a new run):
+    /// the stage is redrawn only when this, the clock or a mark moves.
+    pub revision: u64,
     /// Wall-clock milliseconds of playing time: marks fade against this
     /// clock, so pausing freezes the whole picture.
     pub clock_ms: f64,
@@ -157,6 +164,7 @@ impl Playback {
         self.lag = Self::lag_for(hello.speed);
         self.coalesced = 0;
         self.generation += 1;
+        self.revision += 1;
     }
 
     fn lag_for(speed: f64) -> Time {
@@ -184,8 +192,11 @@ impl Playback {
         self.playing = tick.playing;
         self.speed = tick.speed;
         self.lag = Self::lag_for(tick.speed);
+        self.sampled = tick.sampled.max(1);
         if tick.coalesced > 0 {
             self.coalesced += tick.coalesced;
+        }
+        if tick.coalesced > 0 || tick.sampled > 1 {
             // Some events never arrived: resynchronise the counts the
             // server's snapshot carries.
             if let Some(m) = &tick.metrics {
@@ -257,6 +268,7 @@ impl Playback {
 
     /// Sets the service's counts after events were coalesced away.
     fn resync(&mut self, queued: u64, busy: u64) {
+        self.revision += 1;
         for (n, s) in self.topology.nodes.iter().zip(self.nodes.iter_mut()) {
             if n.workers > 0 {
                 s.queued = queued as u32;
@@ -294,6 +306,7 @@ impl Playback {
             }
             let e = self.pending.pop_front().expect("front exists");
             self.apply(&e, now_ms);
+            self.revision += 1;
         }
         let t = self.display;
         self.dots.retain(|d| d.arrive > t);
@@ -389,6 +402,12 @@ impl Playback {
     pub fn sample_stride(&self, budget: usize) -> usize {
         self.dots.len().div_ceil(budget.max(1)).max(1)
     }
+
+    /// Messages each drawn dot stands for: the page's own sampling at
+    /// `stride` times the server's.
+    pub fn messages_per_dot(&self, stride: usize) -> usize {
+        stride.saturating_mul(self.sampled.max(1) as usize)
+    }
 }
 
 #[cfg(test)]
@@ -433,6 +452,7 @@ pub(crate) mod tests {
                 playing: true,
                 events: Cow::Borrowed(sim.events()),
                 coalesced: 0,
+                sampled: 1,
                 metrics: None,
                 achieved: 1.0,
             };
@@ -485,6 +505,7 @@ pub(crate) mod tests {
             playing: true,
             events: Cow::Owned(vec![]),
             coalesced: 0,
+            sampled: 1,
             metrics: None,
             achieved: 1.0,
         };

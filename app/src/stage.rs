@@ -157,12 +157,30 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
     ctx.set_text_baseline("top");
     ctx.set_fill_style_str(MUTED);
     ctx.set_font("12px ui-monospace, monospace");
-    let _ = ctx.fill_text(
-        &format!("t = {:.3} s", time::to_secs(pb.display)),
-        10.0,
-        8.0,
-    );
+    let _ = ctx.fill_text(&clock_text(pb), 10.0, 8.0);
     stride
+}
+
+/// The stage's clock: tenths of a second while playing (the digits below
+/// flicker unread, and a stage where nothing else moves is then redrawn ten
+/// times a second, not sixty), milliseconds when paused or stepping.
+pub fn clock_text(pb: &Playback) -> String {
+    let s = time::to_secs(pb.display);
+    if pb.playing {
+        format!("t = {:.1} s", (s * 10.0).floor() / 10.0)
+    } else {
+        format!("t = {s:.3} s")
+    }
+}
+
+/// The part of the display time the stage shows when no dot is in flight:
+/// the clock's own resolution.
+pub fn shown_time(pb: &Playback) -> time::Time {
+    if pb.playing && pb.dots.is_empty() {
+        pb.display / (100 * time::MS)
+    } else {
+        pb.display
+    }
 }
 
 /// Where along its link a dot is drawn: gliding, or in quarter steps when

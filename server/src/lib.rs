@@ -30,6 +30,7 @@ pub mod pacer;
 pub mod room;
 pub mod rooms;
 pub mod routes;
+pub mod sampling;
 pub mod serve;
 pub mod session;
 pub mod shared;

@@ -19,11 +19,7 @@ use sim::wire::{Control, Frame, Hello, Tick};
 use sim::{find_pattern, ParamSet, Simulation};
 
 use crate::pacer::Pacer;
-
-/// Ticks carrying more events than this are not sent event by event (the
-/// browser could not draw them anyway); they are counted as coalesced and
-/// the metrics, which include them, are sent instead.
-pub const MAX_TICK_EVENTS: usize = 20_000;
+use crate::sampling::Sampler;
 
 /// The seed a session starts with unless the viewer asks for another, so that
 /// everybody who opens the page sees the same run.
@@ -35,6 +31,20 @@ const ACTIONS_PER_SLICE: usize = 20_000;
 /// Weight of the newest tick in the smoothed achieved speed.
 const ACHIEVED_WEIGHT: f64 = 0.25;
 
+/// A paused run with nothing new still sends a tick every this many ticks
+/// (~2 s): the page's heartbeat. Between them it sends nothing.
+pub const QUIET_HEARTBEAT: u32 = 60;
+
+/// What a tick tells the page about the run beyond its events: when none
+/// of it changed and the run is paused, there is nothing to send.
+#[derive(Clone, Copy, PartialEq)]
+struct Told {
+    run: u32,
+    now: sim::Time,
+    playing: bool,
+    speed: f64,
+}
+
 pub struct Session {
     sim: Simulation,
     pacer: Pacer,
@@ -45,6 +55,17 @@ pub struct Session {
     /// Virtual seconds per wall second actually kept, smoothed; the viewer
     /// is told when it falls below the speed asked for.
     achieved: f64,
+    /// What the last tick sent said: a paused run that still says the same
+    /// sends nothing but a heartbeat (a class's paused panes cost no
+    /// bandwidth).
+    told: Option<Told>,
+    /// Ticks withheld since the last one sent.
+    quiet: u32,
+    /// Which events a tick carries when there are more than a page draws.
+    sampler: Sampler,
+    /// The sampled events of the tick being encoded (reused: no allocation
+    /// per tick once it has grown).
+    kept: Vec<sim::event::Event>,
 }
 
 /// What one tick's work produced.
@@ -80,6 +101,10 @@ impl Session {
             run: 1,
             coalesced: 0,
             achieved: 1.0,
+            told: None,
+            quiet: 0,
+            sampler: Sampler::default(),
+            kept: Vec::new(),
         }
     }
 
@@ -159,7 +184,10 @@ impl Session {
     ) -> Worked {
         let answers = controls.iter().map(|text| self.control(text)).collect();
         let (notice, spent) = self.advance_within(wall, cpu);
-        let (tick, history) = if send_tick {
+        let (tick, history) = if self.nothing_to_tell() && controls.is_empty() {
+            self.quiet += 1;
+            (None, None)
+        } else if send_tick {
             let (t, h) = self.take_tick_pair(with_metrics, history);
             (Some(t), h)
         } else {
@@ -172,6 +200,25 @@ impl Session {
             tick,
             history,
             spent,
+        }
+    }
+
+    /// Paused, no events, nothing coalesced, the same time, speed and run
+    /// as the last tick said, and the heartbeat not yet due.
+    fn nothing_to_tell(&self) -> bool {
+        !self.pacer.playing
+            && self.sim.events().is_empty()
+            && self.coalesced == 0
+            && self.told == Some(self.told_now())
+            && self.quiet + 1 < QUIET_HEARTBEAT
+    }
+
+    fn told_now(&self) -> Told {
+        Told {
+            run: self.run,
+            now: self.sim.now(),
+            playing: self.pacer.playing,
+            speed: self.pacer.speed,
         }
     }
 
@@ -236,18 +283,28 @@ impl Session {
         with_metrics: bool,
         history: bool,
     ) -> (Vec<u8>, Option<Vec<u8>>) {
-        let too_many = self.sim.events().len() > MAX_TICK_EVENTS;
-        if too_many {
-            self.coalesced += self.sim.events().len() as u64;
-        }
-        let metrics = (with_metrics || too_many || self.coalesced > 0).then(|| self.sim.snapshot());
+        let stride = self.sampler.pick(self.sim.events().len());
+        // Sampled ticks always carry metrics: the page's counts come from
+        // them while it does not see every event.
+        let metrics =
+            (with_metrics || stride > 1 || self.coalesced > 0).then(|| self.sim.snapshot());
+        let events: &[sim::event::Event] = if stride == 1 {
+            self.sim.events()
+        } else {
+            self.kept.clear();
+            let sampler = &self.sampler;
+            self.kept
+                .extend(self.sim.events().iter().filter(|e| sampler.keeps(e)));
+            &self.kept
+        };
         let mut tick = Tick {
             run: self.run,
             now: self.sim.now(),
             speed: self.pacer.speed,
             playing: self.pacer.playing,
-            events: Cow::Borrowed(if too_many { &[] } else { self.sim.events() }),
+            events: Cow::Borrowed(events),
             coalesced: self.coalesced,
+            sampled: stride,
             metrics,
             achieved: self.achieved,
         };
@@ -259,6 +316,8 @@ impl Session {
         });
         self.coalesced = 0;
         self.sim.clear_events();
+        self.told = Some(self.told_now());
+        self.quiet = 0;
         (bytes, history)
     }
 
@@ -409,6 +468,41 @@ mod tests {
     }
 
     #[test]
+    fn a_paused_run_sends_nothing_but_a_heartbeat() {
+        let mut s = session();
+        let work = |s: &mut Session, controls: &[&str]| {
+            let controls: Vec<String> = controls.iter().map(|c| c.to_string()).collect();
+            let w = s.work(
+                &controls,
+                Duration::from_millis(33),
+                Duration::MAX,
+                true,
+                true,
+                false,
+            );
+            w.tick.map(|t| match Frame::decode(&t).unwrap() {
+                Frame::Tick(t) => t,
+                other => panic!("expected a tick, got {other:?}"),
+            })
+        };
+        let playing = (0..10).filter(|_| work(&mut s, &[]).is_some()).count();
+        assert_eq!(playing, 10, "a playing run ticks every time");
+        let paused = work(&mut s, &[r#"{"type":"pause"}"#]).expect("the pause is told");
+        assert!(!paused.playing);
+        let quiet = 3 * QUIET_HEARTBEAT as usize;
+        let sent: Vec<_> = (0..quiet).filter_map(|_| work(&mut s, &[])).collect();
+        assert_eq!(sent.len(), 3, "one heartbeat per {QUIET_HEARTBEAT} ticks");
+        assert!(sent.iter().all(|t| !t.playing && t.now == paused.now));
+        let stepped = work(&mut s, &[r#"{"type":"step"}"#]).expect("a step is told");
+        assert!(stepped.now > paused.now && !stepped.events.is_empty());
+        let speed = work(&mut s, &[r#"{"type":"speed","value":2}"#]).expect("a new speed is told");
+        assert_eq!(speed.speed, 2.0);
+        assert!(work(&mut s, &[]).is_none());
+        work(&mut s, &[r#"{"type":"play"}"#]).expect("play is told");
+        assert!((0..5).all(|_| work(&mut s, &[]).is_some()));
+    }
+
+    #[test]
     fn pause_stops_virtual_time_and_step_runs_one_action() {
         let mut s = session();
         s.control(r#"{"type":"pause"}"#).unwrap();
@@ -534,6 +628,44 @@ mod tests {
         assert_eq!(t.coalesced, n);
         assert!(t.metrics.is_some());
         assert_eq!(tick(&mut s).coalesced, 0);
+    }
+
+    #[test]
+    fn a_run_with_more_events_than_a_page_draws_is_sampled_by_conversation() {
+        let (mut s, _) = Session::from_query([("rate", "20000"), ("workers", "64")]);
+        let mut offered_seen = 0;
+        let mut last = None;
+        for _ in 0..30 {
+            s.advance(Duration::from_millis(33));
+            let produced = s.sim().events().len();
+            let t = tick(&mut s);
+            assert!(t.sampled > 1, "{produced} events in a tick are sampled");
+            assert!(t.events.len() < produced / 2);
+            assert!(t.metrics.is_some(), "sampled ticks carry the exact counts");
+            for e in t.events.iter() {
+                match (e.what.msg(), e.what.req()) {
+                    (Some(m), _) => assert_eq!(m % t.sampled, 0),
+                    (None, Some(r)) => assert_eq!(r % t.sampled, 0),
+                    _ => {}
+                }
+            }
+            offered_seen += t
+                .events
+                .iter()
+                .filter(|e| matches!(e.what, What::Offered { .. }))
+                .count() as u64;
+            last = Some(t);
+        }
+        let t = last.unwrap();
+        let offered = t.metrics.unwrap().totals.offered;
+        assert!(
+            offered > 2 * offered_seen,
+            "metrics count every request ({offered}), the stream a sample ({offered_seen})"
+        );
+        // The default load is not sampled.
+        let mut quiet = session();
+        quiet.advance(Duration::from_millis(33));
+        assert_eq!(tick(&mut quiet).sampled, 1);
     }
 
     #[test]

@@ -78,6 +78,7 @@ fn main() {
         playing: true,
         events: Cow::Borrowed(&evs),
         coalesced: 0,
+        sampled: 1,
         metrics: None,
         achieved: 1.0,
     });

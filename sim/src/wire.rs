@@ -50,6 +50,10 @@ pub struct Tick<'a> {
     /// Events that were not sent (the viewer fell behind) since the last
     /// delivered tick. Metrics still include them.
     pub coalesced: u64,
+    /// One message and one request in `sampled` are carried (1: every
+    /// event). The run produced more events than a page can draw; the
+    /// metrics, present on every sampled tick, still count them all.
+    pub sampled: u64,
     /// Present about ten times a second.
     pub metrics: Option<Snapshot>,
     /// The speed the run actually keeps (virtual seconds per wall second,
@@ -210,6 +214,7 @@ mod tests {
             playing: true,
             events: Cow::Borrowed(&events),
             coalesced: 0,
+            sampled: 4,
             metrics: Some(Snapshot::default()),
             achieved: 1.0,
         });

@@ -34,6 +34,7 @@ fn stream_bytes(p: &ParamSet, seed: u64, secs: f64) -> Vec<u8> {
         playing: true,
         events: Cow::Owned(events),
         coalesced: 0,
+        sampled: 1,
         metrics: Some(sim.snapshot()),
         achieved: 1.0,
     })
