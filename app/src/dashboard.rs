@@ -373,7 +373,11 @@ fn fmt_rate(bytes_per_s: f64) -> String {
     } else if bytes_per_s < 1e6 {
         format!("{:.1} kB/s", bytes_per_s / 1e3)
     } else {
-        format!("{:.1} MB/s ({:.0} Mbit/s)", bytes_per_s / 1e6, bytes_per_s * 8.0 / 1e6)
+        format!(
+            "{:.1} MB/s ({:.0} Mbit/s)",
+            bytes_per_s / 1e6,
+            bytes_per_s * 8.0 / 1e6
+        )
     }
 }
 
