@@ -157,8 +157,11 @@ async fn bad_settings_in_the_url_are_reported_and_defaults_used() {
     assert!(e["message"].as_str().unwrap().contains("rate = -4"));
 }
 
-/// A viewer that stops reading does not stop the simulation: its events are
-/// coalesced and counted, and virtual time keeps pace with the wall clock.
+/// A viewer that stops reading does not stop the simulation: virtual time
+/// keeps pace with the wall clock, and a run this heavy reaches the viewer
+/// sampled (a bounded stream: 5 s of it now fit in the socket buffers, so
+/// coalescing a full queue is covered by the session's unit test and the
+/// rooms' stalled follower).
 #[tokio::test]
 async fn a_viewer_that_cannot_keep_up_never_blocks_the_simulation() {
     let addr = serve().await;
@@ -167,18 +170,23 @@ async fn a_viewer_that_cannot_keep_up_never_blocks_the_simulation() {
     send(&mut ws, r#"{"type":"speed","value":10}"#).await;
     let started = tokio::time::Instant::now();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let (mut coalesced, mut now) = (0, 0);
+    let (mut thinned, mut now) = (0, 0);
     // Drain what queued up, then follow live ticks for a moment.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     while tokio::time::Instant::now() < deadline {
         if let Frame::Tick(t) = next_frame(&mut ws).await {
-            coalesced += t.coalesced;
+            if t.coalesced > 0 || t.sampled > 1 {
+                thinned += 1;
+            }
             now = t.now;
         }
     }
     let wall = started.elapsed().as_secs_f64();
     let virtual_s = sim::time::to_secs(now);
-    assert!(coalesced > 0, "the stalled viewer's excess was coalesced");
+    assert!(
+        thinned > 0,
+        "the stream was sampled or coalesced, not sent whole"
+    );
     // Speed 10 over `wall` seconds; allow for the speed arriving a tick late
     // and the pacer's catch-up clamp under load.
     assert!(
