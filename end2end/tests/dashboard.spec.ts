@@ -25,6 +25,9 @@ test('the stage canvas changes from one frame to the next', async ({ page }) => 
 
 test('the charts and figures update while the run plays', async ({ page }) => {
   await openLive(page);
+  // Charts off screen are not drawn: bring them into view.
+  await page.getByTestId('wait-chart').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(100);
   const waitA = await pixels(page, 'wait-chart');
   const rateA = await pixels(page, 'rate-chart');
   const completedA = await figure(page, 'completed');
@@ -144,4 +147,20 @@ test('every pattern can be selected, animates and shows its own figures', async 
     expect(await page.locator('.pattern-figure').count(), `${p.id} has figures`).toBeGreaterThan(0);
   }
   expect(errors).toEqual([]);
+});
+
+test('a chart off screen is not drawn while it is away, and is drawn again when it returns', async ({ page }) => {
+  // A short window: the charts start below the fold.
+  await page.setViewportSize({ width: 1280, height: 480 });
+  await openLive(page);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const chart = page.getByTestId('depth-chart');
+  const box = (await chart.boundingBox())!;
+  expect(box.y).toBeGreaterThan(480);
+  const away = await pixels(page, 'depth-chart');
+  await page.waitForTimeout(1000);
+  // The run went on (the figures moved), the hidden chart did not redraw.
+  expect(await pixels(page, 'depth-chart')).toEqual(away);
+  await chart.scrollIntoViewIfNeeded();
+  await expect.poll(() => pixels(page, 'depth-chart')).not.toEqual(away);
 });

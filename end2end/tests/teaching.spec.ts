@@ -158,14 +158,15 @@ test('charts: breakdown as stacked areas, backlog, hover read-out, frozen when p
   await page.waitForTimeout(1200);
   await page.getByTestId('play').click();
   await expect(page.getByTestId('play')).toHaveText(/Play/);
+  // On screen (charts off screen are not drawn at all), then frozen.
+  const chart = page.getByTestId('wait-chart');
+  await chart.scrollIntoViewIfNeeded();
   await page.waitForTimeout(500);
   const frozen = await Promise.all(['wait-chart', 'rate-chart', 'breakdown-chart', 'depth-chart'].map((c) => pixels(page, c)));
   await page.waitForTimeout(800);
   const still = await Promise.all(['wait-chart', 'rate-chart', 'breakdown-chart', 'depth-chart'].map((c) => pixels(page, c)));
   expect(still).toEqual(frozen);
   // Hovering draws the values under the pointer, with units.
-  const chart = page.getByTestId('wait-chart');
-  await chart.scrollIntoViewIfNeeded();
   const box = (await chart.boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6);
   await expect.poll(() => pixels(page, 'wait-chart')).not.toEqual(frozen[0]);

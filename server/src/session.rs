@@ -188,6 +188,9 @@ impl Session {
             self.quiet += 1;
             (None, None)
         } else if send_tick {
+            // Paused ticks are rare (a change, a step, the heartbeat): each
+            // carries the figures, so the page never shows stale ones.
+            let with_metrics = with_metrics || !self.pacer.playing;
             let (t, h) = self.take_tick_pair(with_metrics, history);
             (Some(t), h)
         } else {
