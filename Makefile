@@ -46,8 +46,10 @@ setup-e2e:
 	  (cd end2end && npm ci --no-audit --no-fund); \
 	fi
 
+## --precompress: brotli and gzip copies of the bundle, made once here and
+## sent as they are (server/src/assets.rs).
 build:
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 lint:
 	cargo fmt --all -- --check

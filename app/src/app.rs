@@ -1,7 +1,7 @@
 //! The page shell (server-rendered HTML document) and the root component.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 
 use crate::dashboard::Dashboard;
 
@@ -34,9 +34,10 @@ fn send_content_security_policy() {
 
 /// The HTML document the server renders around the app.
 ///
-/// Returned erased (`AnyView`): the concrete type of the whole page tree
-/// would otherwise reach every axum route future in the server, whose
-/// symbol names then run to megabytes (1.4 GB test binaries).
+/// Erased (`AnyView`) on the server: the concrete type of the whole page
+/// tree would otherwise reach every axum route future, whose symbol names
+/// then run to megabytes (1.4 GB test binaries). Only the server renders
+/// the shell.
 pub fn shell(options: LeptosOptions) -> AnyView {
     #[cfg(feature = "ssr")]
     send_content_security_policy();
@@ -48,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> AnyView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="description" content="Switchboard: a live lab for API communication patterns." />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -59,15 +61,17 @@ pub fn shell(options: LeptosOptions) -> AnyView {
     .into_any()
 }
 
-/// The page. Erased for the same reason as [`shell`]: the server's route
-/// list is generated from it.
+/// The page. Erased on the server for the same reason as [`shell`] (its
+/// route list is generated from it); in the browser it keeps its concrete
+/// type, which hydrates with less code than `AnyView`.
 #[component]
-pub fn App() -> AnyView {
+pub fn App() -> impl IntoView {
     provide_meta_context();
-    view! {
-        <Stylesheet id="leptos" href="/pkg/switchboard.css" />
+    let view = view! {
         <Title text="Switchboard — API communication patterns, live" />
         <Dashboard />
-    }
-    .into_any()
+    };
+    #[cfg(feature = "ssr")]
+    let view = view.into_any();
+    view
 }

@@ -103,7 +103,14 @@ test('clicking a dot opens its conversation as a sequence diagram and rings its 
   await openLive(page, '/?pattern=request-response&rate=40&net_ms=200');
   await page.getByTestId('play').click();
   await expect(page.getByTestId('play')).toHaveText(/Play/);
-  await page.waitForTimeout(300);
+  // Paused for good: the stage has caught up with the server and is still.
+  await expect
+    .poll(async () => {
+      const a = await pixels(page, 'stage');
+      await page.waitForTimeout(200);
+      return a === (await pixels(page, 'stage'));
+    })
+    .toBe(true);
   const stage = page.getByTestId('stage');
   // A request dot (Okabe–Ito blue circle) on its way to the service.
   const dot = await findDot(stage, [0, 114, 178]);

@@ -20,6 +20,7 @@
 //!   [`throttle`] keeps floods out of the log.
 //! - [`cli`] is `switchboard simulate` and `switchboard serve`.
 
+pub mod assets;
 pub mod cli;
 pub mod export;
 pub mod headers;

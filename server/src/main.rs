@@ -49,11 +49,17 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let code = runtime.block_on(async move {
-        let js = std::path::Path::new(&args.site_root).join("pkg/switchboard.js");
-        if !js.exists() {
+        let pkg = std::path::Path::new(&args.site_root).join("pkg");
+        let bundle = std::fs::read_dir(&pkg).is_ok_and(|dir| {
+            dir.flatten().any(|f| {
+                let name = f.file_name().to_string_lossy().into_owned();
+                name.starts_with("switchboard") && name.ends_with(".js")
+            })
+        });
+        if !bundle {
             tracing::warn!(
-                "{} is missing: the page will not hydrate. Build the site with `make run` (or `cargo leptos build --release`).",
-                js.display()
+                "{} holds no switchboard*.js: the page will not hydrate. Build the site with `make run` (or `cargo leptos build --release`).",
+                pkg.display()
             );
         }
         let listener = match tokio::net::TcpListener::bind(args.addr).await {

@@ -20,7 +20,8 @@ use crate::viewer;
 /// changes of a few dozen values each.
 const MAX_EXPORT_BODY: usize = 4 * 1024 * 1024;
 
-/// Leptos options for serving the built site from `site_root`.
+/// Leptos options for serving the built site from `site_root`. The page
+/// names the content-hashed bundle when the build hashed it.
 pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("switchboard")
@@ -28,6 +29,7 @@ pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
+        .hash_files(crate::assets::hash_file().is_some())
         .build()
 }
 
@@ -39,6 +41,11 @@ async fn patterns() -> Json<&'static [&'static sim::PatternInfo]> {
 
 /// The whole application.
 pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> Router {
+    let assets = crate::assets::router(
+        &options.site_root,
+        &options.site_pkg_dir,
+        options.hash_files,
+    );
     let routes = generate_route_list(App);
     let pages = Router::new()
         .leptos_routes(&options, routes, {
@@ -69,10 +76,12 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
         )
         .with_state(Arc::clone(&shared));
     let compressed = api.merge(pages).layer(CompressionLayer::new());
-    // The WebSocket route stays outside the compression layer.
+    // The WebSocket route and the precompressed bundle stay outside the
+    // compression layer.
     let mut app = Router::new()
         .route("/ws", get(viewer::upgrade))
         .with_state(shared)
+        .merge(assets)
         .merge(compressed)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(origins),

@@ -219,7 +219,7 @@ async fn the_catalogue_and_the_page_are_served() {
     // reads the link and builds the panes.
     assert!(page.contains("Starting the simulation") && page.contains("Black Friday"));
     assert!(
-        page.contains("/pkg/switchboard.js"),
+        page.contains("/pkg/switchboard"),
         "the page loads the WASM bundle"
     );
     let mut stream = TcpStream::connect(addr).await.unwrap();
