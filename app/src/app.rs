@@ -1,7 +1,9 @@
 //! The page shell (server-rendered HTML document) and the root component.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::{HashedStylesheet, MetaTags};
 
 use crate::dashboard::Dashboard;
 
@@ -37,9 +39,10 @@ fn send_content_security_policy() {
 /// Erased (`AnyView`) on the server: the concrete type of the whole page
 /// tree would otherwise reach every axum route future, whose symbol names
 /// then run to megabytes (1.4 GB test binaries). Only the server renders
-/// the shell.
+/// the shell, so the browser's build leaves it out (erasing the whole page
+/// there would pull in `AnyView`'s async hydration for all of it).
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> AnyView {
-    #[cfg(feature = "ssr")]
     send_content_security_policy();
     view! {
         <!DOCTYPE html>

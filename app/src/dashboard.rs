@@ -6,6 +6,7 @@
 //! session. Compare mode is a link with `vs=`: adding or removing a pane
 //! loads that link, so what is on screen is always what a link reproduces.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use sim::wire::{Control, MAX_SPEED, MIN_SPEED};
 use sim::{catalogue, run::Theory, ParamSpec};
@@ -388,7 +389,7 @@ fn Prompt(page: Page, preset: RwSignal<Option<&'static Preset>>) -> impl IntoVie
     view! {
         {move || preset.get().map(|p| {
             match chosen.get() {
-                None => view! {
+                None => Either::Left(view! {
                     <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="prompt-title" data-testid="prompt">
                         <div class="dialog">
                             <p class="eyebrow">"Predict, then observe"</p>
@@ -405,15 +406,15 @@ fn Prompt(page: Page, preset: RwSignal<Option<&'static Preset>>) -> impl IntoVie
                             </div>
                         </div>
                     </div>
-                }.into_any(),
-                Some(c) => view! {
+                }),
+                Some(c) => Either::Right(view! {
                     <div class="observe" role="status" data-testid="observe">
                         <strong>"You predicted: "</strong>{c}
                         <br />
                         <strong>"Watch: "</strong>{p.watch}
                         <button aria-label="Dismiss" on:click=move |_| preset.set(None)>"×"</button>
                     </div>
-                }.into_any(),
+                }),
             }
         })}
     }
@@ -784,11 +785,11 @@ pub fn Dashboard() -> impl IntoView {
                 <div class="panes">
                     {move || {
                         if !ready.get() {
-                            return view! { <p class="loading" data-testid="loading">"Starting the simulation…"</p> }.into_any();
+                            return Either::Left(view! { <p class="loading" data-testid="loading">"Starting the simulation…"</p> });
                         }
                         let list = panes.get();
                         let n = list.len();
-                        list.into_iter().map(|p| {
+                        Either::Right(list.into_iter().map(|p| {
                             view! {
                                 <div class="pane-slot">
                                     {(n > 1 && page.class.with_untracked(Option::is_none)).then(|| view! {
@@ -799,7 +800,7 @@ pub fn Dashboard() -> impl IntoView {
                                     <Pane page pane=p />
                                 </div>
                             }
-                        }).collect_view().into_any()
+                        }).collect_view())
                     }}
                 </div>
                 // A student following the teacher sees the teacher's values,

@@ -337,13 +337,18 @@ fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
     } else {
         (colour, "none")
     };
-    let body = match shape {
-        Shape::Circle => view! { <circle cx="7" cy="7" r="5" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
-        Shape::Square => view! { <rect x="2.5" y="2.5" width="9" height="9" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
-        Shape::Triangle => view! { <polygon points="7,1.5 12.5,11.5 1.5,11.5" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
-        Shape::Diamond => view! { <polygon points="7,1 13,7 7,13 1,7" fill=fill stroke=stroke stroke-width="1.5" /> }.into_any(),
+    // One element for every shape (a path), so the legend is one view type.
+    let d = match shape {
+        Shape::Circle => "M2,7a5,5 0 1,0 10,0a5,5 0 1,0 -10,0Z",
+        Shape::Square => "M2.5,2.5h9v9h-9Z",
+        Shape::Triangle => "M7,1.5L12.5,11.5L1.5,11.5Z",
+        Shape::Diamond => "M7,1L13,7L7,13L1,7Z",
     };
-    view! { <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">{body}</svg> }
+    view! {
+        <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
+            <path d=d fill=fill stroke=stroke stroke-width="1.5" />
+        </svg>
+    }
 }
 
 #[component]

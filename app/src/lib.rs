@@ -31,7 +31,9 @@ pub mod stage;
 pub mod url;
 pub mod watch;
 
-pub use app::{shell, App};
+#[cfg(feature = "ssr")]
+pub use app::shell;
+pub use app::App;
 
 /// Entry point of the WASM bundle: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
