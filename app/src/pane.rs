@@ -179,6 +179,7 @@ impl Scene {
         self.playback.advance(dt);
         let dpr = window().device_pixel_ratio().max(1.0);
         let stage_canvas = &canvases.stage;
+        let mut drew_stage = false;
         if stage_canvas.visible() {
             let (w, h) = stage_canvas.fit(dpr);
             let mut redraw = stage_canvas.take_stale();
@@ -204,16 +205,21 @@ impl Scene {
             if redraw || self.stage_drawn != Some(look) {
                 self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb);
                 self.stage_drawn = Some(look);
+                drew_stage = true;
             }
         }
-        self.draw_charts(canvases, dpr, shared, zoom, predicted_wait, false);
+        // A frame that already repaints the stage takes one chart (spreading
+        // a snapshot's four redraws over four frames keeps frames short); a
+        // frame that would otherwise change nothing takes them all at once
+        // (one repaint instead of four).
+        let charts = Some(if drew_stage { 1 } else { usize::MAX });
+        self.draw_charts(canvases, dpr, shared, zoom, predicted_wait, charts);
         self.playback.messages_per_dot(self.stride)
     }
 
-    /// Draws the charts that are on screen (all of them when `all`) and
-    /// whose picture changed — in an animation frame at most one, taking
-    /// turns, so a metrics snapshot's four redraws spread over four frames
-    /// instead of making one frame four times as long.
+    /// Draws the charts whose picture changed: those on screen, at most
+    /// `limit` of them taking turns (`None`: every chart, on screen or not —
+    /// an export copies them).
     fn draw_charts(
         &mut self,
         canvases: &Canvases,
@@ -221,13 +227,14 @@ impl Scene {
         shared: [f64; 4],
         zoom: f64,
         predicted_wait: Option<f64>,
-        all: bool,
+        limit: Option<usize>,
     ) {
         let n = canvases.charts.len();
+        let mut drawn = 0;
         for k in 0..n {
             let i = (self.next_chart + k) % n;
             let canvas = &canvases.charts[i];
-            if !all && !canvas.visible() {
+            if limit.is_some() && !canvas.visible() {
                 continue;
             }
             let (cw, ch) = canvas.fit(dpr);
@@ -242,7 +249,8 @@ impl Scene {
                 charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
                 self.drawn[i] = view;
                 self.charts_dirty[i] = false;
-                if !all {
+                drawn += 1;
+                if limit.is_some_and(|l| drawn >= l) {
                     self.next_chart = (i + 1) % n;
                     return;
                 }
@@ -451,7 +459,7 @@ impl PaneState {
         let dpr = window().device_pixel_ratio().max(1.0);
         let zoom = page.zoom.get_untracked();
         let predicted = self.predicted_wait.get_value();
-        scene.draw_charts(&canvases, dpr, shared, zoom, predicted, true);
+        scene.draw_charts(&canvases, dpr, shared, zoom, predicted, None);
     }
 
     pub fn highlight(&self, req: Option<sim::event::ReqId>) {

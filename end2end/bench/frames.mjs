@@ -11,7 +11,10 @@ import { chromium } from 'playwright-core';
 import { serverUp, startServer } from './server.mjs';
 
 const PORT = 3198;
-const SECONDS = Number(process.env.FRAME_SECS ?? 6);
+const SECONDS = Number(process.env.FRAME_SECS ?? 4);
+/** Windows measured per page; the median window is reported (this machine's
+ * neighbours make single windows swing by a factor of two). */
+const WINDOWS = Number(process.env.FRAME_WINDOWS ?? 3);
 
 /** The pages measured, with the issue's goals (p95 ms at 4×; busy % at 1×). */
 const PAGES = [
@@ -28,8 +31,16 @@ const PAGES = [
   },
 ];
 
-/** Records requestAnimationFrame intervals and main-thread busy time. */
+/** The median of `WINDOWS` windows, by p95 frame interval. */
 async function measure(page, cdp, seconds) {
+  const runs = [];
+  for (let i = 0; i < WINDOWS; i++) runs.push(await window_(page, cdp, seconds));
+  runs.sort((a, b) => pct(a.times, 95) - pct(b.times, 95) || a.busy - b.busy);
+  return runs[Math.floor(runs.length / 2)];
+}
+
+/** Records requestAnimationFrame intervals and main-thread busy time. */
+async function window_(page, cdp, seconds) {
   const busy = async () => {
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((m) => m.name === 'TaskDuration').value;
@@ -88,7 +99,7 @@ try {
   }
   await browser.close();
 
-  console.log(`frame cost over ${SECONDS} s per page (1440×900, headless Chromium)`);
+  console.log(`frame cost, median of ${WINDOWS} windows of ${SECONDS} s per page (1440×900, headless Chromium)`);
   console.log('CPU   page                                              p50 ms  p95 ms  ×base p95  busy %  goal');
   for (const r of rows) {
     const base = rows.find((b) => b.rate === r.rate && b.name.startsWith('baseline'));
