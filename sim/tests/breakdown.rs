@@ -64,7 +64,7 @@ proptest! {
         seed in 0u64..1000,
         loss in 0.0f64..0.2,
         jitter in 0.0f64..20.0,
-        crashes in 0.0f64..6.0,
+        crashes in 0.01f64..6.0,
     ) {
         let info = catalogue()[which];
         let p = with(info.id, &[

@@ -117,7 +117,7 @@ proptest! {
 
     #[test]
     fn conservation_holds_after_every_step(
-        update_rate in 0.0f64..200.0,
+        update_rate in 0.001f64..200.0,
         hold_ms in 10.0f64..500.0,
         timeout_ms in 1.0f64..800.0,
         clients in 1u32..8,
@@ -128,7 +128,7 @@ proptest! {
         jitter_ms in 0.0f64..10.0,
         loss in 0.0f64..0.5,
         seed in any::<u64>(),
-        new_rate in 0.0f64..200.0,
+        new_rate in 0.001f64..200.0,
     ) {
         let p = params(&[
             ("update_rate", &update_rate.to_string()),

@@ -159,7 +159,7 @@ proptest! {
 
     #[test]
     fn conservation_holds_after_every_step(
-        rate in 0.0f64..400.0,
+        rate in 0.001f64..400.0,
         producers in 1u32..4,
         consumers in 1u32..5,
         service_ms in 0.5f64..60.0,
@@ -167,7 +167,7 @@ proptest! {
         visibility_ms in 10.0f64..300.0,
         retries in 0u32..4,
         queue_cap in 0u32..50,
-        crashes_per_min in 0.0f64..120.0,
+        crashes_per_min in 0.01f64..120.0,
         restart_ms in 0.0f64..300.0,
         net_ms in 0.0f64..20.0,
         loss in 0.0f64..0.3,

@@ -104,7 +104,7 @@ proptest! {
     /// live parameter changes thrown in.
     #[test]
     fn conservation_holds_after_every_step(
-        rate in 0.0f64..3000.0,
+        rate in 0.001f64..3000.0,
         clients in 1u32..8,
         service_ms in 0.05f64..30.0,
         dist in 0usize..3,
@@ -118,7 +118,7 @@ proptest! {
         backoff_ms in 0.0f64..50.0,
         seed in any::<u64>(),
         new_workers in 1u32..6,
-        new_rate in 0.0f64..3000.0,
+        new_rate in 0.001f64..3000.0,
     ) {
         let dist = ["exp", "const", "lognormal"][dist];
         let p = params(&[
