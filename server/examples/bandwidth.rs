@@ -6,11 +6,12 @@
 //!
 //! Usage: `cargo run --release -p server --example bandwidth -- [switchboard]`
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
+
+mod support;
 
 /// Seconds each case is measured for, after it settles.
 const SECONDS: u64 = 8;
@@ -60,24 +61,7 @@ async fn main() {
     let bin = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "target/release/switchboard".into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Command::new(&bin)
-        .args(["serve", "--addr", &addr])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut server, addr) = support::start_server(&bin).await;
 
     let cases = [
         Case {

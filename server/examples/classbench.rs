@@ -9,7 +9,7 @@
 //! (`classbench harness <port> <frames-file>` is the harness, run by itself).
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,44 +24,8 @@ const SECONDS: u64 = 15;
 /// ~1,250 requests a second × ~8 events each ≈ 10,000 events a second.
 const LINK: &str = "pattern=request-response&rate=1250&workers=4&service_ms=2";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// (RSS MB, CPU seconds) of a process.
-fn usage(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (rss, (t(11) + t(12)) / 100.0)
-}
-
-async fn wait_listening(addr: &str) {
-    for _ in 0..200 {
-        if TcpStream::connect(addr).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on {addr}");
-}
+mod support;
+use support::{free_port, start_server, usage, wait_listening};
 
 /// What the clients saw: per frame (by its bytes' hash), each arrival.
 #[derive(Default)]
@@ -208,16 +172,7 @@ async fn main() {
         .get(1)
         .cloned()
         .unwrap_or_else(|| "target/release/switchboard".into());
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server: Child = Command::new(&bin)
-        .args(["serve", "--addr", &addr])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    wait_listening(&addr).await;
+    let (mut server, addr) = start_server(&bin).await;
 
     // A room.
     let body = serde_json::json!({ "link": LINK }).to_string();
@@ -242,7 +197,7 @@ async fn main() {
     let _ = server.wait();
 
     // The same frames through a bare broadcast harness.
-    let file = std::env::temp_dir().join(format!("classbench-{port}.frames"));
+    let file = std::env::temp_dir().join(format!("classbench-{}.frames", std::process::id()));
     let mut out = Vec::new();
     for (at, b) in &recorded {
         out.extend_from_slice(&(at.as_nanos() as u64).to_le_bytes());
