@@ -51,11 +51,6 @@ impl Canvas {
         self.stale.replace(false)
     }
 
-    /// Marks the picture out of date (e.g. before it is copied elsewhere).
-    pub fn mark_stale(&self) {
-        self.stale.set(true);
-    }
-
     /// Matches the backing store to the CSS size and the device pixel ratio
     /// `dpr` and sets the transform; returns the CSS size. Measures the
     /// element itself only before the observer has reported.
@@ -76,38 +71,39 @@ impl Canvas {
     }
 }
 
+/// An observer callback: for each entry (of type `E`) whose target is one
+/// of `canvases`, calls `update` with the entry and that canvas.
+fn on_entries<E: JsCast + 'static>(
+    canvases: &[Rc<Canvas>],
+    target: fn(&E) -> web_sys::Element,
+    update: fn(&E, &Canvas),
+) -> Closure<dyn FnMut(js_sys::Array)> {
+    let canvases = canvases.to_vec();
+    Closure::new(move |entries: js_sys::Array| {
+        for entry in entries.iter() {
+            let entry: E = entry.unchecked_into();
+            let el = target(&entry);
+            if let Some(c) = canvases.iter().find(|c| c.el.is_same_node(Some(&el))) {
+                update(&entry, c);
+            }
+        }
+    })
+}
+
 /// Starts observing `canvases` for the life of the page.
 pub fn observe(canvases: Vec<Rc<Canvas>>) {
-    let on_resize = {
-        let canvases = canvases.clone();
-        Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-            for entry in entries.iter() {
-                let entry: ResizeObserverEntry = entry.unchecked_into();
-                let target = entry.target();
-                if let Some(c) = canvases.iter().find(|c| c.el.is_same_node(Some(&target))) {
-                    let r = entry.content_rect();
-                    c.size.set((r.width().max(1.0), r.height().max(1.0)));
-                    c.stale.set(true);
-                }
-            }
-        })
-    };
-    let on_view = {
-        let canvases = canvases.clone();
-        Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-            for entry in entries.iter() {
-                let entry: IntersectionObserverEntry = entry.unchecked_into();
-                let target = entry.target();
-                if let Some(c) = canvases.iter().find(|c| c.el.is_same_node(Some(&target))) {
-                    let now = entry.is_intersecting();
-                    if now && !c.visible.get() {
-                        c.stale.set(true);
-                    }
-                    c.visible.set(now);
-                }
-            }
-        })
-    };
+    let on_resize = on_entries(&canvases, ResizeObserverEntry::target, |entry, c| {
+        let r = entry.content_rect();
+        c.size.set((r.width().max(1.0), r.height().max(1.0)));
+        c.stale.set(true);
+    });
+    let on_view = on_entries(&canvases, IntersectionObserverEntry::target, |entry, c| {
+        let now = entry.is_intersecting();
+        if now && !c.visible.get() {
+            c.stale.set(true);
+        }
+        c.visible.set(now);
+    });
     let resize = ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
     let view = IntersectionObserver::new(on_view.as_ref().unchecked_ref()).ok();
     for c in &canvases {

@@ -447,6 +447,20 @@ mod tests {
         Session::from_query([("rate", "200")]).0
     }
 
+    /// One 33 ms tick's work with `controls`, no CPU limit; `send` says
+    /// whether the viewer has room for the tick.
+    fn work_tick(s: &mut Session, controls: &[&str], send: bool) -> Worked {
+        let controls: Vec<String> = controls.iter().map(|c| c.to_string()).collect();
+        s.work(
+            &controls,
+            Duration::from_millis(33),
+            Duration::MAX,
+            send,
+            send,
+            false,
+        )
+    }
+
     fn tick(s: &mut Session) -> Tick<'static> {
         match Frame::decode(&s.take_tick(true)).unwrap() {
             Frame::Tick(t) => t,
@@ -474,19 +488,12 @@ mod tests {
     fn a_paused_run_sends_nothing_but_a_heartbeat() {
         let mut s = session();
         let work = |s: &mut Session, controls: &[&str]| {
-            let controls: Vec<String> = controls.iter().map(|c| c.to_string()).collect();
-            let w = s.work(
-                &controls,
-                Duration::from_millis(33),
-                Duration::MAX,
-                true,
-                true,
-                false,
-            );
-            w.tick.map(|t| match Frame::decode(&t).unwrap() {
-                Frame::Tick(t) => t,
-                other => panic!("expected a tick, got {other:?}"),
-            })
+            work_tick(s, controls, true)
+                .tick
+                .map(|t| match Frame::decode(&t).unwrap() {
+                    Frame::Tick(t) => t,
+                    other => panic!("expected a tick, got {other:?}"),
+                })
         };
         let playing = (0..10).filter(|_| work(&mut s, &[]).is_some()).count();
         assert_eq!(playing, 10, "a playing run ticks every time");
@@ -724,14 +731,7 @@ mod tests {
         s.control(r#"{"type":"speed","value":20}"#).unwrap();
         let mut notice = None;
         for _ in 0..400 {
-            let worked = s.work(
-                &[],
-                Duration::from_millis(33),
-                Duration::MAX,
-                false,
-                false,
-                false,
-            );
+            let worked = work_tick(&mut s, &[], false);
             if let Some(e) = worked.notice {
                 notice = Some(e);
                 break;
@@ -748,14 +748,7 @@ mod tests {
         // Paused, it stays where it is; playing again stops at once.
         let now = s.sim().now();
         s.control(r#"{"type":"play"}"#).unwrap();
-        let worked = s.work(
-            &[],
-            Duration::from_millis(33),
-            Duration::MAX,
-            false,
-            false,
-            false,
-        );
+        let worked = work_tick(&mut s, &[], false);
         assert!(worked.notice.is_some());
         assert_eq!(s.sim().now(), now);
         // Lowering the load and resetting starts afresh.
