@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// Simulation threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Join a set of replicas through this NATS server (JetStream on, e.g.
+    /// nats://127.0.0.1:4222): a class started on any replica can be
+    /// followed from every replica, and survives the loss of its own.
+    #[arg(long, env = "SWITCHBOARD_NATS", value_name = "URL")]
+    pub nats: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -77,6 +82,7 @@ impl Default for ServeArgs {
             max_exports: limits.max_exports,
             tick_cpu_ms: limits.tick_cpu.as_millis() as u64,
             threads: 0,
+            nats: std::env::var("SWITCHBOARD_NATS").ok(),
         }
     }
 }

@@ -14,7 +14,8 @@
 //!   frames out, budgets kept. Tested without sockets.
 //! - [`room`] is one classroom room: its panes simulated once, frames
 //!   fanned out to every follower; [`rooms`] the registry and its HTTP
-//!   surface (create, describe, QR, join, member sockets).
+//!   surface (create, describe, QR, join, member sockets); [`cluster`]
+//!   spreads rooms over replicas through NATS (`serve --nats`).
 //! - [`pacer`] turns elapsed wall time into virtual time.
 //! - [`limits`] holds every limit; [`shared`] what handlers share;
 //!   [`throttle`] keeps floods out of the log.
@@ -22,6 +23,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod cluster;
 pub mod export;
 pub mod headers;
 pub mod limits;

@@ -69,11 +69,25 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let cluster = match &args.nats {
+            Some(url) => match server::cluster::Cluster::join(url).await {
+                Ok(c) => {
+                    tracing::info!("replica {} joined the set at {url}", c.replica);
+                    Some(c)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            None => None,
+        };
         let config = Config {
             site_root: args.site_root.clone(),
             limits: args.limits(),
             allow_origins: args.allow_origins.clone(),
             threads: args.threads,
+            cluster,
         };
         let server = match Server::new(listener, config) {
             Ok(s) => s,

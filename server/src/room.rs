@@ -12,15 +12,16 @@
 //! falls behind the broadcast skips to a fresh catch-up; nobody waits for
 //! it.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use sim::wire::{Change, Recipe};
+use sim::wire::{Change, Frame, Recipe};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::cluster::Outlet;
 use crate::session::Session;
 use crate::shared::Shared;
 use crate::simulators::Weight;
@@ -46,7 +47,7 @@ pub struct Numbered {
 
 /// What a late joiner needs to see a room pane as it is now.
 #[derive(Default)]
-struct CatchUp {
+pub struct CatchUp {
     hello: Option<Numbered>,
     params: Vec<Numbered>,
     /// (metrics-only tick) for chart history, oldest first.
@@ -56,43 +57,133 @@ struct CatchUp {
 }
 
 impl CatchUp {
+    /// Keeps a frame a joiner will need (notices are not kept).
+    fn keep(&mut self, n: &Numbered, kind: Kind) {
+        match kind {
+            Kind::Hello => {
+                *self = CatchUp {
+                    hello: Some(n.clone()),
+                    ..CatchUp::default()
+                }
+            }
+            Kind::Params => self.params.push(n.clone()),
+            Kind::Tick => {
+                if self.recent.len() == RECENT_TICKS {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(n.clone());
+            }
+            Kind::History => {
+                if self.history.len() == HISTORY_TICKS {
+                    self.history.pop_front();
+                }
+                self.history.push_back(n.clone());
+            }
+            Kind::Text => {}
+        }
+    }
+
+    /// The kept frames in sequence order. `all`: with the chart history
+    /// that the recent ticks repeat (another replica keeping its own
+    /// catch-up needs it as the recent ticks age out); without, what a
+    /// joiner's page is sent.
+    pub fn entries(&self, all: bool) -> Vec<(Kind, Numbered)> {
+        let first_recent = self.recent.front().map_or(u64::MAX, |n| n.seq);
+        let mut out: Vec<(Kind, Numbered)> = self
+            .history
+            .iter()
+            .filter(|n| all || n.seq < first_recent)
+            .map(|n| (Kind::History, n.clone()))
+            .chain(self.params.iter().map(|n| (Kind::Params, n.clone())))
+            .chain(self.recent.iter().map(|n| (Kind::Tick, n.clone())))
+            .collect();
+        out.sort_by_key(|(_, n)| n.seq);
+        if let Some(h) = &self.hello {
+            out.insert(0, (Kind::Hello, h.clone()));
+        }
+        out
+    }
+
     /// The frames to send a joiner, in order, and the last sequence number
     /// among them.
     fn frames(&self) -> (Vec<Bytes>, u64) {
-        let mut out = Vec::new();
-        let mut last = 0;
-        let mut push = |n: &Numbered| {
-            out.push(n.bytes.clone());
-            last = last.max(n.seq);
+        let entries = self.entries(false);
+        let last = entries.iter().map(|(_, n)| n.seq).max().unwrap_or(0);
+        (entries.into_iter().map(|(_, n)| n.bytes).collect(), last)
+    }
+
+    /// Where the run these frames show stands: its start (the hello), every
+    /// live change since, and the newest tick's time, speed and state.
+    /// This is what another replica replays when it takes the room over.
+    pub fn standing(&self) -> Option<Standing> {
+        let Ok(Frame::Hello(h)) = Frame::decode(&self.hello.as_ref()?.bytes) else {
+            return None;
         };
-        if let Some(h) = &self.hello {
-            push(h);
-        }
-        let first_recent = self.recent.front().map_or(u64::MAX, |n| n.seq);
-        // History older than the recent ticks, and the params in between,
-        // in sequence order.
-        let mut older: Vec<&Numbered> = self
-            .history
+        let changes = self
+            .params
             .iter()
-            .filter(|n| n.seq < first_recent)
-            .chain(self.params.iter())
-            .chain(self.recent.iter())
+            .filter_map(|n| match Frame::decode(&n.bytes) {
+                Ok(Frame::Params { at, values, .. }) => Some(Change { at, values }),
+                _ => None,
+            })
             .collect();
-        older.sort_by_key(|n| n.seq);
-        for n in older {
-            push(n);
-        }
-        (out, last)
+        let newest = self
+            .recent
+            .back()
+            .or(self.history.back())
+            .and_then(|n| match Frame::decode(&n.bytes) {
+                Ok(Frame::Tick(t)) => Some((t.now, t.speed, t.playing)),
+                _ => None,
+            });
+        let (until, speed, playing) = newest.unwrap_or((0, h.speed, h.playing));
+        Some(Standing {
+            recipe: Recipe {
+                pattern: h.pattern,
+                seed: h.seed,
+                values: h.values,
+                changes,
+                until,
+            },
+            playing,
+            speed,
+            run: h.run,
+        })
     }
 }
 
 /// Where a room pane stands: what `GET /api/rooms/<code>` shows and what a
 /// fork replays.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Standing {
     pub recipe: Recipe,
     pub playing: bool,
     pub speed: f64,
+    /// The run's number on the pages (their ticks must carry it): a
+    /// replica continuing the run keeps it.
+    #[serde(default)]
+    pub run: u32,
+}
+
+impl Standing {
+    /// Where `session` stands, `recipe` being how it got there (`None`: a
+    /// run that starts at its present values).
+    pub fn of(session: &Session, recipe: Option<Recipe>) -> Standing {
+        let sim = session.sim();
+        let mut recipe = recipe.unwrap_or_else(|| Recipe {
+            pattern: sim.info().id.to_string(),
+            seed: sim.seed(),
+            values: sim.params().values().to_vec(),
+            changes: Vec::new(),
+            until: 0,
+        });
+        recipe.until = sim.now();
+        Standing {
+            recipe,
+            playing: session.pacer().playing,
+            speed: session.pacer().speed,
+            run: session.run(),
+        }
+    }
 }
 
 /// A control from the presenter, with where its refusal goes.
@@ -106,10 +197,29 @@ pub struct RoomPane {
     pub orders: mpsc::Sender<Order>,
     pub frames: broadcast::Sender<Numbered>,
     catch_up: Mutex<CatchUp>,
+    /// Kept by the driver of a pane simulated here; a mirrored pane (the
+    /// room is simulated on another replica) derives it from its frames.
     standing: Mutex<Standing>,
+    /// The newest frame's number: a replica taking the room over numbers on
+    /// from it, so its followers' pages take the frames that follow.
+    last_seq: AtomicU64,
+    /// The room is simulated on another replica; this one relays it.
+    mirrored: AtomicBool,
 }
 
 impl RoomPane {
+    fn new(orders: mpsc::Sender<Order>, mirrored: bool) -> RoomPane {
+        let (frames, _) = broadcast::channel(FOLLOWER_LAG);
+        RoomPane {
+            orders,
+            frames,
+            catch_up: Mutex::new(CatchUp::default()),
+            standing: Mutex::new(Standing::default()),
+            last_seq: AtomicU64::new(0),
+            mirrored: AtomicBool::new(mirrored),
+        }
+    }
+
     /// Subscribes to the live frames, then takes the catch-up: the joiner
     /// sends the catch-up and then every live frame numbered after it.
     pub fn join(&self) -> (broadcast::Receiver<Numbered>, Vec<Bytes>, u64) {
@@ -119,21 +229,76 @@ impl RoomPane {
     }
 
     pub fn standing(&self) -> Standing {
+        if self.mirrored.load(Ordering::Relaxed) {
+            return self
+                .catch_up
+                .lock()
+                .ok()
+                .and_then(|c| c.standing())
+                .unwrap_or_default();
+        }
         self.standing.lock().map(|s| s.clone()).unwrap_or_default()
     }
+
+    /// The catch-up's frames with their kinds (see [`CatchUp::entries`]).
+    pub fn entries(&self, all: bool) -> Vec<(Kind, Numbered)> {
+        self.catch_up
+            .lock()
+            .map(|c| c.entries(all))
+            .unwrap_or_default()
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::Relaxed)
+    }
+
+    pub fn is_mirrored(&self) -> bool {
+        self.mirrored.load(Ordering::Relaxed)
+    }
+
+    /// Numbers the frames that follow from at least `first`.
+    pub fn bump_seq(&self, first: u64) {
+        self.last_seq.fetch_max(first, Ordering::Relaxed);
+    }
+
+    /// Keeps a numbered frame for late joiners and sends it to everyone
+    /// watching here (chart history is kept only: its full tick went out
+    /// live).
+    pub fn publish(&self, n: Numbered, kind: Kind) {
+        self.last_seq.fetch_max(n.seq, Ordering::Relaxed);
+        if let Ok(mut c) = self.catch_up.lock() {
+            c.keep(&n, kind);
+        }
+        if !matches!(kind, Kind::History) {
+            let _ = self.frames.send(n);
+        }
+    }
 }
+
+/// What the room's replicas tell its owner of their own members.
+#[derive(Clone, Copy, Debug)]
+pub struct Presence {
+    pub followers: usize,
+    pub presenters: usize,
+    pub at: Instant,
+}
+
+/// How long a replica's report of its members counts.
+pub const PRESENCE_FOR: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A classroom room.
 pub struct Room {
     pub code: String,
-    /// The presenter's secret (a 128-bit random value, hex); compared in
-    /// constant time, never logged, never in a URL.
-    secret: String,
+    /// SHA-256 of the presenter's secret (a 128-bit random value): the
+    /// secret itself is only in the presenter's cookie, never stored,
+    /// logged or in a URL; other replicas check presenters against this.
+    pub secret_hash: [u8; 32],
     pub panes: Vec<Arc<RoomPane>>,
     pub seed: u64,
+    /// Students connected to this replica.
     pub followers: AtomicUsize,
     pub joining_open: AtomicBool,
-    /// Presenter connections open now.
+    /// Presenter connections open on this replica now.
     pub presenters: AtomicUsize,
     /// Set when the room closes: its followers are told why.
     closed: watch::Sender<Option<String>>,
@@ -145,17 +310,104 @@ pub struct Room {
     pub answers: Mutex<Vec<u32>>,
     /// The presenter has revealed the answers.
     pub revealed: AtomicBool,
+    /// Members on other replicas, by replica (kept by the owner).
+    pub remote: Mutex<HashMap<String, Presence>>,
+}
+
+/// SHA-256 of a presenter secret.
+pub fn hash_secret(secret: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
 }
 
 impl Room {
+    /// A room with `panes` panes and their order queues' receiving ends,
+    /// for drivers (simulated here) or relays (mirrored).
+    pub fn new(
+        code: String,
+        secret_hash: [u8; 32],
+        seed: u64,
+        preset: Option<(String, usize)>,
+        panes: usize,
+        mirrored: bool,
+    ) -> (Arc<Room>, Vec<mpsc::Receiver<Order>>) {
+        let mut receivers = Vec::new();
+        let panes = (0..panes)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(64);
+                receivers.push(rx);
+                Arc::new(RoomPane::new(tx, mirrored))
+            })
+            .collect();
+        let room = Arc::new(Room {
+            code,
+            secret_hash,
+            panes,
+            seed,
+            followers: AtomicUsize::new(0),
+            joining_open: AtomicBool::new(true),
+            presenters: AtomicUsize::new(0),
+            closed: watch::Sender::new(None),
+            presenter_seen: Mutex::new(Instant::now()),
+            answers: Mutex::new(vec![0; preset.as_ref().map_or(0, |p| p.1)]),
+            preset: preset.map(|p| p.0),
+            revealed: AtomicBool::new(false),
+            remote: Mutex::new(HashMap::new()),
+        });
+        (room, receivers)
+    }
+
     pub fn is_presenter(&self, secret: Option<&str>) -> bool {
         secret.is_some_and(|s| {
-            s.len() == self.secret.len()
-                && s.bytes()
-                    .zip(self.secret.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
+            hash_secret(s)
+                .iter()
+                .zip(self.secret_hash.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
         })
+    }
+
+    /// Simulated on another replica.
+    pub fn is_mirrored(&self) -> bool {
+        self.panes.iter().any(|p| p.is_mirrored())
+    }
+
+    /// Followers here and, for the owner, on the replicas that reported
+    /// lately.
+    pub fn followers_total(&self) -> usize {
+        let here = self.followers.load(Ordering::Relaxed);
+        let there: usize = self
+            .remote
+            .lock()
+            .map(|m| {
+                m.values()
+                    .filter(|p| p.at.elapsed() < PRESENCE_FOR)
+                    .map(|p| p.followers)
+                    .sum()
+            })
+            .unwrap_or(0);
+        here + there
+    }
+
+    /// Another replica's report of its members of this room.
+    pub fn report(&self, replica: &str, followers: usize, presenters: usize) {
+        if presenters > 0 {
+            if let Ok(mut t) = self.presenter_seen.lock() {
+                *t = Instant::now();
+            }
+        }
+        if let Ok(mut m) = self.remote.lock() {
+            m.insert(
+                replica.to_string(),
+                Presence {
+                    followers,
+                    presenters,
+                    at: Instant::now(),
+                },
+            );
+        }
     }
 
     /// Resolves with the reason when the room closes.
@@ -189,81 +441,112 @@ impl Room {
     }
 }
 
+/// How a pane's driver begins.
+pub enum Start {
+    /// A new room: the session's hello starts the frames.
+    Fresh,
+    /// Taking over a room from a replica that is gone: the frames the
+    /// followers' pages need to be where the room stood are sent again
+    /// (renumbered after the last one seen, after a notice saying why), and
+    /// the session, replayed to that point, goes on from there.
+    Continue {
+        notice: String,
+        frames: Vec<(Kind, Numbered)>,
+    },
+}
+
 /// Starts a room from `sessions` (one per pane, already where the
 /// presenter's run stands) and their driver tasks. `preset`: the open
 /// scenario's id and how many choices its question has.
 pub fn start(
     code: String,
-    secret: String,
+    secret_hash: [u8; 32],
     seed: u64,
     preset: Option<(String, usize)>,
-    sessions: Vec<Session>,
+    sessions: Vec<(Session, Standing)>,
     shared: &Arc<Shared>,
 ) -> Arc<Room> {
-    let mut panes = Vec::new();
-    let mut drivers = Vec::new();
-    for session in sessions {
-        let (orders_tx, orders_rx) = mpsc::channel(64);
-        let (frames, _) = broadcast::channel(FOLLOWER_LAG);
-        let pane = Arc::new(RoomPane {
-            orders: orders_tx,
-            frames,
-            catch_up: Mutex::new(CatchUp::default()),
-            standing: Mutex::new(Standing::default()),
-        });
-        drivers.push((Arc::clone(&pane), session, orders_rx));
-        panes.push(pane);
-    }
-    let room = Arc::new(Room {
-        code,
-        secret,
-        panes,
-        seed,
-        followers: AtomicUsize::new(0),
-        joining_open: AtomicBool::new(true),
-        presenters: AtomicUsize::new(0),
-        closed: watch::Sender::new(None),
-        presenter_seen: Mutex::new(Instant::now()),
-        answers: Mutex::new(vec![0; preset.as_ref().map_or(0, |p| p.1)]),
-        preset: preset.map(|p| p.0),
-        revealed: AtomicBool::new(false),
-    });
-    for (pane, session, orders) in drivers {
-        tokio::spawn(drive(
-            Arc::clone(&room),
-            pane,
-            session,
-            orders,
-            Arc::clone(shared),
-        ));
+    let (room, receivers) = Room::new(code, secret_hash, seed, preset, sessions.len(), false);
+    for ((i, (session, standing)), orders) in sessions.into_iter().enumerate().zip(receivers) {
+        spawn_driver(&room, i, session, orders, shared, Start::Fresh, standing);
     }
     room
+}
+
+/// Runs pane `index` of `room` here from `session`.
+pub fn spawn_driver(
+    room: &Arc<Room>,
+    index: usize,
+    session: Session,
+    orders: mpsc::Receiver<Order>,
+    shared: &Arc<Shared>,
+    start: Start,
+    standing: Standing,
+) {
+    room.panes[index].mirrored.store(false, Ordering::Relaxed);
+    tokio::spawn(drive(
+        Arc::clone(room),
+        index,
+        session,
+        orders,
+        Arc::clone(shared),
+        start,
+        standing,
+    ));
+}
+
+/// Numbers frames, keeps and sends them here, and (in a set of replicas)
+/// publishes them once for the others.
+struct Emitter {
+    pane: Arc<RoomPane>,
+    outlet: Option<Outlet>,
+    seq: u64,
+}
+
+impl Emitter {
+    async fn emit(&mut self, bytes: Bytes, kind: Kind) {
+        self.seq += 1;
+        let n = Numbered {
+            seq: self.seq,
+            text: matches!(kind, Kind::Text),
+            bytes,
+        };
+        if let Some(o) = &self.outlet {
+            o.send(kind, &n).await;
+        }
+        self.pane.publish(n, kind);
+    }
 }
 
 /// One room pane's driver: controls in, one simulation, frames out to all.
 async fn drive(
     room: Arc<Room>,
-    pane: Arc<RoomPane>,
+    index: usize,
     session: Session,
     mut orders: mpsc::Receiver<Order>,
     shared: Arc<Shared>,
+    start: Start,
+    standing: Standing,
 ) {
-    let mut seq: u64 = 0;
-    let hello = session.hello();
-    publish(&pane, &mut seq, hello, Kind::Hello);
+    let pane = Arc::clone(&room.panes[index]);
+    let outlet = shared.cluster.as_ref().map(|c| c.outlet(&room.code, index));
+    let mut out = Emitter {
+        seq: pane.last_seq(),
+        pane: Arc::clone(&pane),
+        outlet,
+    };
+    match start {
+        Start::Fresh => out.emit(Bytes::from(session.hello()), Kind::Hello).await,
+        Start::Continue { notice, frames } => {
+            out.emit(Bytes::from(sim::wire::error_text(&notice)), Kind::Text)
+                .await;
+            for (kind, n) in frames {
+                out.emit(n.bytes, kind).await;
+            }
+        }
+    }
     if let Ok(mut st) = pane.standing.lock() {
-        let sim = session.sim();
-        *st = Standing {
-            recipe: Recipe {
-                pattern: sim.info().id.to_string(),
-                seed: sim.seed(),
-                values: sim.params().values().to_vec(),
-                changes: Vec::new(),
-                until: sim.now(),
-            },
-            playing: session.pacer().playing,
-            speed: session.pacer().speed,
-        };
+        *st = standing;
     }
     let mut session = Some(session);
     let mut interval = tokio::time::interval(TICK);
@@ -290,12 +573,7 @@ async fn drive(
                         Ok(sim::wire::Control::Inspect { .. })
                     ) =>
                 {
-                    seq += 1;
-                    let _ = pane.frames.send(Numbered {
-                        seq,
-                        bytes: Bytes::from(o.text),
-                        text: true,
-                    });
+                    out.emit(Bytes::from(o.text), Kind::Text).await;
                     let _ = o.answer.send(None);
                 }
                 Ok(o) => {
@@ -333,6 +611,7 @@ async fn drive(
                                 st.recipe.seed = h.seed;
                                 st.recipe.values = h.values;
                                 st.recipe.changes.clear();
+                                st.run = h.run;
                             }
                             Kind::Hello
                         }
@@ -344,7 +623,7 @@ async fn drive(
                         }
                         _ => Kind::Params,
                     };
-                    publish(&pane, &mut seq, frame, kind);
+                    out.emit(Bytes::from(frame), kind).await;
                     let _ = reply.send(None);
                 }
                 Ok(None) => {
@@ -357,18 +636,14 @@ async fn drive(
         }
         if let Some(notice) = worked.notice {
             // Everyone watching is told why the room stopped.
-            seq += 1;
-            let _ = pane.frames.send(Numbered {
-                seq,
-                bytes: Bytes::from(sim::wire::error_text(&notice)),
-                text: true,
-            });
+            out.emit(Bytes::from(sim::wire::error_text(&notice)), Kind::Text)
+                .await;
         }
         if let Some(t) = worked.tick {
-            publish(&pane, &mut seq, t, Kind::Tick);
+            out.emit(Bytes::from(t), Kind::Tick).await;
         }
         if let Some(h) = worked.history {
-            publish(&pane, &mut seq, h, Kind::History);
+            out.emit(Bytes::from(h), Kind::History).await;
         }
         if let Ok(mut st) = pane.standing.lock() {
             st.recipe.until = s.sim().now();
@@ -379,47 +654,38 @@ async fn drive(
     }
 }
 
-/// Numbers a frame, keeps it for late joiners, and sends it to everyone
-/// watching (chart history is kept only: its full tick went out live).
-fn publish(pane: &RoomPane, seq: &mut u64, bytes: Vec<u8>, kind: Kind) {
-    *seq += 1;
-    let n = Numbered {
-        seq: *seq,
-        bytes: Bytes::from(bytes),
-        text: false,
-    };
-    if let Ok(mut c) = pane.catch_up.lock() {
-        match kind {
-            Kind::Hello => {
-                *c = CatchUp {
-                    hello: Some(n.clone()),
-                    ..CatchUp::default()
-                }
-            }
-            Kind::Params => c.params.push(n.clone()),
-            Kind::Tick => {
-                if c.recent.len() == RECENT_TICKS {
-                    c.recent.pop_front();
-                }
-                c.recent.push_back(n.clone());
-            }
-            Kind::History => {
-                if c.history.len() == HISTORY_TICKS {
-                    c.history.pop_front();
-                }
-                c.history.push_back(n);
-                return;
-            }
-        }
-    }
-    let _ = pane.frames.send(n);
-}
-
-/// Which catch-up list a frame belongs to.
-#[derive(Clone, Copy)]
-enum Kind {
+/// Which catch-up list a frame belongs to (and so how a replica relaying
+/// it treats it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
     Hello,
     Params,
     Tick,
+    /// A metrics-only copy of a tick, kept for joiners' charts, not sent.
     History,
+    /// A text frame for everyone (a notice, the presenter's inspector).
+    Text,
+}
+
+impl Kind {
+    pub fn to_byte(self) -> u8 {
+        match self {
+            Kind::Hello => 0,
+            Kind::Params => 1,
+            Kind::Tick => 2,
+            Kind::History => 3,
+            Kind::Text => 4,
+        }
+    }
+
+    pub fn from_byte(b: u8) -> Option<Kind> {
+        Some(match b {
+            0 => Kind::Hello,
+            1 => Kind::Params,
+            2 => Kind::Tick,
+            3 => Kind::History,
+            4 => Kind::Text,
+            _ => return None,
+        })
+    }
 }

@@ -35,7 +35,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::room::{self, Order, Room};
+use crate::cluster::wire::Ask;
+use crate::room::{self, Order, Room, Standing};
 use crate::session::Session;
 use crate::shared::Shared;
 use crate::viewer::{close, error_frame, too_big};
@@ -56,9 +57,29 @@ pub struct Rooms {
 }
 
 impl Rooms {
+    /// An open room this replica simulates or relays.
     pub fn get(&self, code: &str) -> Option<Arc<Room>> {
         let code = code.trim().to_ascii_uppercase();
-        self.map.lock().ok()?.get(&code).cloned()
+        self.map
+            .lock()
+            .ok()?
+            .get(&code)
+            .filter(|r| !r.is_closed())
+            .cloned()
+    }
+
+    pub fn insert(&self, room: Arc<Room>) {
+        if let Ok(mut map) = self.map.lock() {
+            map.insert(room.code.clone(), room);
+        }
+    }
+
+    /// Every room open here.
+    pub fn all(&self) -> Vec<Arc<Room>> {
+        self.map
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn len(&self) -> usize {
@@ -70,12 +91,19 @@ impl Rooms {
     pub fn sweep(&self, grace: Duration) {
         let Ok(mut map) = self.map.lock() else { return };
         map.retain(|_, r| {
-            let gone = r.presenters.load(Ordering::Relaxed) == 0
+            let idle = r.presenters.load(Ordering::Relaxed) == 0
                 && r.presenter_seen
                     .lock()
                     .map(|t| t.elapsed() > grace)
                     .unwrap_or(true);
-            if gone {
+            if r.is_mirrored() {
+                // Relayed from another replica: forgotten here once nobody
+                // here has watched it for a while (its owner decides when
+                // the class ends).
+                if idle && r.followers.load(Ordering::Relaxed) == 0 {
+                    r.close("nobody here follows the class");
+                }
+            } else if idle {
                 r.close("the teacher has left: the class has ended");
             }
             !r.is_closed()
@@ -89,6 +117,27 @@ impl Rooms {
                 r.close(reason);
             }
         }
+    }
+}
+
+/// Finds the room `code`: open here, or (in a set of replicas) relayed from
+/// the replica that runs it. Err: it exists but cannot be reached now.
+pub async fn find(shared: &Arc<Shared>, code: &str) -> Result<Option<Arc<Room>>, String> {
+    if let Some(room) = shared.rooms.get(code) {
+        return Ok(Some(room));
+    }
+    let code: String = code
+        .trim()
+        .to_ascii_uppercase()
+        .chars()
+        .filter(|c| ALPHABET.contains(&(*c as u8)))
+        .take(CODE_LEN)
+        .collect();
+    match &shared.cluster {
+        Some(cluster) if code.len() == CODE_LEN => {
+            crate::cluster::mirror::open(cluster, shared, &code).await
+        }
+        _ => Ok(None),
     }
 }
 
@@ -106,8 +155,13 @@ fn new_code() -> Result<String, String> {
         .collect())
 }
 
+/// `N` random bytes as hex.
+pub fn random_hex<const N: usize>() -> Result<String, String> {
+    Ok(random::<N>()?.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn new_secret() -> Result<String, String> {
-    Ok(random::<16>()?.iter().map(|b| format!("{b:02x}")).collect())
+    random_hex::<16>()
 }
 
 /// The presenter cookie's name for a room.
@@ -183,15 +237,15 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
             "the server is busy: try again in a moment",
         );
     };
-    let built = tokio::task::spawn_blocking(move || -> Result<Vec<Session>, String> {
+    let built = tokio::task::spawn_blocking(move || -> Result<Vec<(Session, Standing)>, String> {
         settings
             .panes
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let mut s = match recipes.get(i) {
+                let (mut s, recipe) = match recipes.get(i) {
                     Some(r) if r.pattern == p.info.id && r.changes.len() <= limit => {
-                        Session::replay(r, 1.0)?
+                        (Session::replay(r, 1.0)?, Some(r.clone()))
                     }
                     Some(_) => {
                         return Err(format!("recipe {} does not match pane {}", i + 1, i + 1))
@@ -199,7 +253,7 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
                     None => {
                         let mut params = p.info.defaults();
                         params.set_all(&p.values).map_err(|e| e.to_string())?;
-                        Session::new(params, seed)
+                        (Session::new(params, seed), None)
                     }
                 };
                 if !playing {
@@ -207,7 +261,8 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
                 } else {
                     let _ = s.control(r#"{"type":"play"}"#);
                 }
-                Ok(s)
+                let standing = Standing::of(&s, recipe);
+                Ok((s, standing))
             })
             .collect()
     })
@@ -222,26 +277,74 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
             )
         }
     };
-    let (code, secret) = match (new_code(), new_secret()) {
-        (Ok(c), Ok(s)) => (c, s),
-        (Err(e), _) | (_, Err(e)) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
+    let secret = match new_secret() {
+        Ok(s) => s,
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
     let preset = req
         .preset
         .as_deref()
         .and_then(app::presets::find)
         .map(|p| (p.id.to_string(), p.choices.len()));
+    let hash = room::hash_secret(&secret);
+    let mut sessions = Some(sessions);
+    let mut code = String::new();
+    // A code is drawn again if another room (here or on another replica)
+    // has it.
+    for _ in 0..8 {
+        let candidate = match new_code() {
+            Ok(c) => c,
+            Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
+        };
+        if shared.rooms.get(&candidate).is_some() {
+            continue;
+        }
+        let Some(cluster) = &shared.cluster else {
+            code = candidate;
+            break;
+        };
+        // Registered before it runs, so no other replica draws the code.
+        let record = crate::cluster::RoomRecord {
+            owner: cluster.replica.clone(),
+            epoch: 0,
+            secret_hash: crate::cluster::wire::hex(&hash),
+            seed,
+            preset: preset.clone(),
+            joining_open: true,
+            revealed: false,
+            answers: vec![0; preset.as_ref().map_or(0, |p| p.1)],
+            panes: sessions.iter().flatten().map(|(_, st)| st.clone()).collect(),
+        };
+        match crate::cluster::owner::register(cluster, &candidate, &record).await {
+            Ok(_) => {
+                code = candidate;
+                break;
+            }
+            Err(e) if e.is_empty() => continue,
+            Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, e),
+        }
+    }
+    if code.is_empty() {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "no free class code: try again");
+    }
     let room = room::start(
         code.clone(),
-        secret.clone(),
+        hash,
         seed,
         preset,
-        sessions,
+        sessions.take().unwrap_or_default(),
         &shared,
     );
-    if let Ok(mut map) = shared.rooms.map.lock() {
-        map.insert(code.clone(), room);
+    if let Some(cluster) = &shared.cluster {
+        match cluster.record(&code).await {
+            Some((_, revision)) => crate::cluster::owner::host(cluster, Arc::clone(&room), &shared, revision, 0),
+            None => {
+                room.close("the room registry lost the class");
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "the room registry is unavailable");
+            }
+        }
     }
+    shared.rooms.insert(room);
     tracing::info!("class {code} started");
     let cookie = format!(
         "{}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400",
@@ -255,18 +358,54 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
         .into_response()
 }
 
+/// The room `code` for an HTTP request: found (here or relayed), or the
+/// response saying why not.
+async fn room_for(shared: &Arc<Shared>, code: &str) -> Result<Arc<Room>, Response> {
+    match find(shared, code).await {
+        Ok(Some(room)) => Ok(room),
+        Ok(None) => Err(refuse(
+            StatusCode::NOT_FOUND,
+            format!("no class with the code {}", sim::params::clip(code)),
+        )),
+        Err(e) => Err(refuse(StatusCode::SERVICE_UNAVAILABLE, e)),
+    }
+}
+
+/// Asks the replica that runs a relayed room, as the room's own handler
+/// would answer.
+async fn forward(shared: &Shared, room: &Room, ask: Ask) -> Response {
+    let Some(cluster) = &shared.cluster else {
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, "no replicas to ask");
+    };
+    match crate::cluster::mirror::ask(cluster, &room.code, &ask).await {
+        Ok(r) => {
+            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let kind = if r.json { "application/json" } else { "text/plain; charset=utf-8" };
+            (status, [(header::CONTENT_TYPE, kind)], r.body).into_response()
+        }
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
 /// `GET /api/rooms/<code>`
 pub async fn describe(
     State(shared): State<Arc<Shared>>,
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(room) = shared.rooms.get(&code) else {
-        return refuse(
-            StatusCode::NOT_FOUND,
-            format!("no class with the code {}", sim::params::clip(&code)),
-        );
+    let room = match room_for(&shared, &code).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
     };
+    let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
+    if room.is_mirrored() {
+        return forward(&shared, &room, Ask::Describe { presenter }).await;
+    }
+    Json(describe_value(&room, presenter)).into_response()
+}
+
+/// What `GET /api/rooms/<code>` says of a room simulated here.
+pub fn describe_value(room: &Room, presenter: bool) -> serde_json::Value {
     let panes: Vec<serde_json::Value> = room
         .panes
         .iter()
@@ -285,12 +424,11 @@ pub async fn describe(
         })
         .collect();
     let playing = room.panes.iter().any(|p| p.standing().playing);
-    let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
     let answers = room.answers.lock().map(|a| a.clone()).unwrap_or_default();
     let revealed = room.revealed.load(Ordering::Relaxed);
-    Json(serde_json::json!({
+    serde_json::json!({
         "code": room.code,
-        "followers": room.followers.load(Ordering::Relaxed),
+        "followers": room.followers_total(),
         "playing": playing,
         "joining_open": room.joining_open.load(Ordering::Relaxed),
         "panes": panes,
@@ -300,8 +438,7 @@ pub async fn describe(
         // The counts only once revealed (or to the presenter).
         "answers": (revealed || presenter).then_some(answers),
         "revealed": revealed,
-    }))
-    .into_response()
+    })
 }
 
 #[derive(Deserialize)]
@@ -317,24 +454,34 @@ pub async fn answer(
     Path(code): Path<String>,
     Json(a): Json<Answer>,
 ) -> Response {
-    let Some(room) = shared.rooms.get(&code) else {
-        return refuse(StatusCode::NOT_FOUND, "no such class");
+    let room = match room_for(&shared, &code).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
     };
+    if room.is_mirrored() {
+        return forward(&shared, &room, Ask::Answer { choice: a.choice }).await;
+    }
+    let (status, body) = answer_room(&room, a.choice);
+    (status, body).into_response()
+}
+
+/// Counts one prediction in a room simulated here.
+pub fn answer_room(room: &Room, choice: usize) -> (StatusCode, String) {
     if room.revealed.load(Ordering::Relaxed) {
-        return refuse(StatusCode::CONFLICT, "the answers have been revealed");
+        return (StatusCode::CONFLICT, "the answers have been revealed".into());
     }
     let Ok(mut counts) = room.answers.lock() else {
-        return refuse(
+        return (
             StatusCode::INTERNAL_SERVER_ERROR,
-            "the answers are unavailable",
+            "the answers are unavailable".into(),
         );
     };
-    match counts.get_mut(a.choice) {
+    match counts.get_mut(choice) {
         Some(n) => {
             *n = n.saturating_add(1);
-            StatusCode::NO_CONTENT.into_response()
+            (StatusCode::NO_CONTENT, String::new())
         }
-        None => refuse(StatusCode::BAD_REQUEST, "no such choice"),
+        None => (StatusCode::BAD_REQUEST, "no such choice".into()),
     }
 }
 
@@ -357,8 +504,9 @@ pub async fn steer(
     headers: HeaderMap,
     Json(s): Json<Steer>,
 ) -> Response {
-    let Some(room) = shared.rooms.get(&code) else {
-        return refuse(StatusCode::NOT_FOUND, "no such class");
+    let room = match room_for(&shared, &code).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
     };
     if !room.is_presenter(presenter_secret(&headers, &room.code).as_deref()) {
         return refuse(
@@ -366,13 +514,25 @@ pub async fn steer(
             "only the presenter can change this room",
         );
     }
-    if let Some(r) = s.reveal {
+    if room.is_mirrored() {
+        let ask = Ask::Steer {
+            reveal: s.reveal,
+            joining_open: s.joining_open,
+        };
+        return forward(&shared, &room, ask).await;
+    }
+    steer_room(&room, s.reveal, s.joining_open);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The presenter's reveal or lock, on a room simulated here.
+pub fn steer_room(room: &Room, reveal: Option<bool>, joining_open: Option<bool>) {
+    if let Some(r) = reveal {
         room.revealed.store(r, Ordering::Relaxed);
     }
-    if let Some(o) = s.joining_open {
+    if let Some(o) = joining_open {
         room.joining_open.store(o, Ordering::Relaxed);
     }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /api/rooms/<code>/qr.svg`: the join address, for phones.
@@ -381,8 +541,9 @@ pub async fn qr(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(room) = shared.rooms.get(&code) else {
-        return refuse(StatusCode::NOT_FOUND, "no such class");
+    let room = match room_for(&shared, &code).await {
+        Ok(r) => r,
+        Err(refused) => return refused,
     };
     let host = headers
         .get(header::HOST)
@@ -439,6 +600,13 @@ impl Drop for Membership {
             }
         } else if self.counted {
             self.room.followers.fetch_sub(1, Ordering::Relaxed);
+            if self.room.is_mirrored() {
+                // A relayed room is forgotten a while after its last
+                // member here leaves.
+                if let Ok(mut t) = self.room.presenter_seen.lock() {
+                    *t = Instant::now();
+                }
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::Cluster;
 use crate::limits::Limits;
 use crate::listener::CappedListener;
 use crate::origin::Origins;
@@ -28,6 +29,8 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// Simulation threads (0: one per core).
     pub threads: usize,
+    /// The set of replicas to join (`--nats`); `None`: rooms are local.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 /// A bound server, ready to run.
@@ -48,7 +51,7 @@ impl Server {
             Simulators::start(config.threads)
         };
         let max_connections = config.limits.max_connections;
-        let shared = Shared::new(config.limits, simulators, Shutdown::default());
+        let shared = Shared::new(config.limits, simulators, Shutdown::default(), config.cluster);
         let app = crate::routes::router(
             crate::routes::leptos_options(&config.site_root, addr),
             Arc::clone(&shared),
@@ -89,8 +92,18 @@ impl Server {
                 }
             })
         };
+        // In a set of replicas: the heartbeat, members' reports, takeovers.
+        let replica = shared
+            .cluster
+            .clone()
+            .map(|c| tokio::spawn(c.run(Arc::clone(&shared))));
         shutdown.triggered().await;
         sweeper.abort();
+        if let Some(r) = replica {
+            // Leaves the set first (each room's final record written), so
+            // that another replica takes the rooms over.
+            let _ = tokio::time::timeout(Duration::from_secs(1), r).await;
+        }
         shared.rooms.close_all(crate::shutdown::REASON);
         // Viewers close themselves on the signal; wait for them to be gone.
         let all = shared.limits.max_sessions as u32;

@@ -154,6 +154,17 @@ impl Session {
         &self.pacer
     }
 
+    /// The run's number (pages ignore ticks of another run).
+    pub fn run(&self) -> u32 {
+        self.run
+    }
+
+    /// Continues numbering from a run shown elsewhere: a replica taking a
+    /// room over keeps the number the followers' pages know.
+    pub fn set_run(&mut self, run: u32) {
+        self.run = run;
+    }
+
     /// The frame that starts a run on the viewer.
     pub fn hello(&self) -> Vec<u8> {
         Frame::Hello(Hello {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::cluster::Cluster;
 use crate::limits::Limits;
 use crate::rooms::Rooms;
 use crate::shutdown::Shutdown;
@@ -24,6 +25,8 @@ pub struct Shared {
     pub warnings: Warnings,
     /// Open classroom rooms.
     pub rooms: Rooms,
+    /// The set of replicas this one belongs to (`serve --nats`), if any.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 /// The warnings a flood could repeat, each written at most once a minute.
@@ -34,7 +37,12 @@ pub struct Warnings {
 }
 
 impl Shared {
-    pub fn new(limits: Limits, simulators: Simulators, shutdown: Shutdown) -> Arc<Shared> {
+    pub fn new(
+        limits: Limits,
+        simulators: Simulators,
+        shutdown: Shutdown,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Arc<Shared> {
         let every = Duration::from_secs(60);
         Arc::new(Shared {
             sessions: Arc::new(Semaphore::new(limits.max_sessions)),
@@ -43,6 +51,7 @@ impl Shared {
             simulators,
             shutdown,
             rooms: Rooms::default(),
+            cluster,
             warnings: Warnings {
                 full: Throttle::new("the session cap is reached", every),
                 oversized: Throttle::new("oversized control message", every),

@@ -62,16 +62,17 @@ pub async fn upgrade(
     let get = |k: &str| pairs.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
     let pane: usize = get("pane").and_then(|p| p.parse().ok()).unwrap_or(0);
     if let Some(code) = get("room") {
-        let room = shared.rooms.get(&code);
+        let room = crate::rooms::find(&shared, &code).await;
         return ws.on_upgrade(move |socket| async move {
             match room {
-                Some(room) => {
+                Err(moving) => refuse(socket, close_code::AGAIN, &moving).await,
+                Ok(Some(room)) => {
                     let presenter = room.is_presenter(
                         crate::rooms::presenter_secret(&headers, &room.code).as_deref(),
                     );
                     crate::rooms::serve_member(socket, room, pane, presenter, shared).await
                 }
-                None => {
+                Ok(None) => {
                     refuse(
                         socket,
                         close_code::POLICY,
@@ -82,7 +83,10 @@ pub async fn upgrade(
             }
         });
     }
-    let fork = get("fork").map(|code| shared.rooms.get(&code));
+    let fork = match get("fork") {
+        Some(code) => Some(crate::rooms::find(&shared, &code).await.ok().flatten()),
+        None => None,
+    };
     let permit = Arc::clone(&shared.sessions).try_acquire_owned();
     ws.on_upgrade(move |socket| async move {
         if shared.shutdown.is_triggered() {

@@ -39,6 +39,7 @@ pub async fn serve_with(limits: Limits, threads: usize) -> Running {
             limits,
             allow_origins: vec!["http://allowed.example".into()],
             threads,
+            cluster: None,
         },
     )
     .unwrap();
