@@ -127,14 +127,12 @@ impl CatchUp {
                 _ => None,
             })
             .collect();
-        let newest = self
-            .recent
-            .back()
-            .or(self.history.back())
-            .and_then(|n| match Frame::decode(&n.bytes) {
+        let newest = self.recent.back().or(self.history.back()).and_then(|n| {
+            match Frame::decode(&n.bytes) {
                 Ok(Frame::Tick(t)) => Some((t.now, t.speed, t.playing)),
                 _ => None,
-            });
+            }
+        });
         let (until, speed, playing) = newest.unwrap_or((0, h.speed, h.playing));
         Some(Standing {
             recipe: Recipe {

@@ -313,7 +313,11 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
             joining_open: true,
             revealed: false,
             answers: vec![0; preset.as_ref().map_or(0, |p| p.1)],
-            panes: sessions.iter().flatten().map(|(_, st)| st.clone()).collect(),
+            panes: sessions
+                .iter()
+                .flatten()
+                .map(|(_, st)| st.clone())
+                .collect(),
         };
         match crate::cluster::owner::register(cluster, &candidate, &record).await {
             Ok(_) => {
@@ -325,7 +329,10 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
         }
     }
     if code.is_empty() {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "no free class code: try again");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no free class code: try again",
+        );
     }
     let room = room::start(
         code.clone(),
@@ -337,10 +344,15 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
     );
     if let Some(cluster) = &shared.cluster {
         match cluster.record(&code).await {
-            Some((_, revision)) => crate::cluster::owner::host(cluster, Arc::clone(&room), &shared, revision, 0),
+            Some((_, revision)) => {
+                crate::cluster::owner::host(cluster, Arc::clone(&room), &shared, revision, 0)
+            }
             None => {
                 room.close("the room registry lost the class");
-                return refuse(StatusCode::SERVICE_UNAVAILABLE, "the room registry is unavailable");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the room registry is unavailable",
+                );
             }
         }
     }
@@ -380,7 +392,11 @@ async fn forward(shared: &Shared, room: &Room, ask: Ask) -> Response {
     match crate::cluster::mirror::ask(cluster, &room.code, &ask).await {
         Ok(r) => {
             let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let kind = if r.json { "application/json" } else { "text/plain; charset=utf-8" };
+            let kind = if r.json {
+                "application/json"
+            } else {
+                "text/plain; charset=utf-8"
+            };
             (status, [(header::CONTENT_TYPE, kind)], r.body).into_response()
         }
         Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, e),
@@ -468,7 +484,10 @@ pub async fn answer(
 /// Counts one prediction in a room simulated here.
 pub fn answer_room(room: &Room, choice: usize) -> (StatusCode, String) {
     if room.revealed.load(Ordering::Relaxed) {
-        return (StatusCode::CONFLICT, "the answers have been revealed".into());
+        return (
+            StatusCode::CONFLICT,
+            "the answers have been revealed".into(),
+        );
     }
     let Ok(mut counts) = room.answers.lock() else {
         return (

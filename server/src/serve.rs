@@ -51,7 +51,12 @@ impl Server {
             Simulators::start(config.threads)
         };
         let max_connections = config.limits.max_connections;
-        let shared = Shared::new(config.limits, simulators, Shutdown::default(), config.cluster);
+        let shared = Shared::new(
+            config.limits,
+            simulators,
+            Shutdown::default(),
+            config.cluster,
+        );
         let app = crate::routes::router(
             crate::routes::leptos_options(&config.site_root, addr),
             Arc::clone(&shared),

@@ -5,96 +5,13 @@
 
 mod common;
 
+use common::classroom::{create, create_with, member, raw, ticks_until};
 use common::{http, next, serve_with};
 use futures_util::SinkExt;
 use server::limits::Limits;
 use sim::wire::Frame;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = common::Ws;
-
-/// Creates a room from `link`; its code and the presenter's cookie.
-async fn create(addr: std::net::SocketAddr, link: &str) -> (String, String) {
-    create_with(addr, serde_json::json!({ "link": link })).await
-}
-
-/// Creates a room from a `POST /api/rooms` body; its code and the
-/// presenter's cookie.
-async fn create_with(addr: std::net::SocketAddr, body: serde_json::Value) -> (String, String) {
-    let body = body.to_string();
-    let (head, text) = http(
-        addr,
-        &format!(
-            "POST /api/rooms HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
-    assert!(head.starts_with("HTTP/1.1 201"), "{head}\n{text}");
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let code = v["code"].as_str().unwrap().to_string();
-    assert_eq!(v["join_url"], format!("/join/{code}"));
-    assert!(
-        code.len() >= 4
-            && code.len() <= 8
-            && code
-                .chars()
-                .all(|c| "ABCDEFGHJKMNPQRSTUVWXYZ23456789".contains(c))
-    );
-    let cookie = head
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .expect("a presenter cookie");
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
-    let pair = cookie
-        .split_once(':')
-        .unwrap()
-        .1
-        .trim()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    (code, pair)
-}
-
-async fn member(addr: std::net::SocketAddr, query: &str, cookie: Option<&str>) -> Ws {
-    let mut req = format!("ws://{addr}/ws?{query}")
-        .into_client_request()
-        .unwrap();
-    if let Some(c) = cookie {
-        req.headers_mut().insert("Cookie", c.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req).await.unwrap().0
-}
-
-/// The next binary frame, raw.
-async fn raw(ws: &mut Ws) -> Vec<u8> {
-    loop {
-        match next(ws).await {
-            Message::Binary(b) => return b.to_vec(),
-            Message::Text(t) => panic!("unexpected text: {t}"),
-            _ => {}
-        }
-    }
-}
-
-/// Raw frames until a tick with `now` ≥ `t` has been seen.
-async fn ticks_until(ws: &mut Ws, t: u64) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let b = raw(ws).await;
-        let done = matches!(Frame::decode(&b).unwrap(), Frame::Tick(ref k) if k.now >= t);
-        out.push(b);
-        if done {
-            return out;
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_presenter_and_thirty_followers_receive_the_same_bytes() {

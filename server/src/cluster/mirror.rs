@@ -42,10 +42,7 @@ pub async fn open(
     let Some((record, revision)) = cluster.record(code).await else {
         return Ok(None);
     };
-    let owner_alive = cluster
-        .alive()
-        .await
-        .is_some_and(|a| a.contains(&record.owner));
+    let owner_alive = cluster.is_alive(&record.owner).await.unwrap_or(true);
     if !owner_alive {
         return Ok(takeover::take(cluster, shared, code, record, revision).await);
     }
@@ -58,7 +55,8 @@ pub async fn open(
         record.panes.len(),
         true,
     );
-    room.joining_open.store(record.joining_open, Ordering::Relaxed);
+    room.joining_open
+        .store(record.joining_open, Ordering::Relaxed);
     room.revealed.store(record.revealed, Ordering::Relaxed);
     let (stop, stopped) = watch::channel(false);
     let mut feeds = Vec::new();
@@ -134,7 +132,11 @@ pub async fn detach(cluster: &Cluster, code: &str) -> Option<Vec<mpsc::Receiver<
 }
 
 /// One pane's frames from the owner into the local broadcast.
-async fn feed(mut sub: async_nats::Subscriber, pane: Arc<RoomPane>, mut stop: watch::Receiver<bool>) {
+async fn feed(
+    mut sub: async_nats::Subscriber,
+    pane: Arc<RoomPane>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -151,7 +153,11 @@ async fn feed(mut sub: async_nats::Subscriber, pane: Arc<RoomPane>, mut stop: wa
 }
 
 /// Closes the mirror when the owner closes the room.
-async fn watch_closed(mut sub: async_nats::Subscriber, room: Arc<Room>, mut stop: watch::Receiver<bool>) {
+async fn watch_closed(
+    mut sub: async_nats::Subscriber,
+    room: Arc<Room>,
+    mut stop: watch::Receiver<bool>,
+) {
     tokio::select! {
         _ = stop.changed() => {}
         m = sub.next() => {
@@ -191,7 +197,12 @@ pub async fn ask(cluster: &Cluster, code: &str, ask: &Ask) -> Result<Reply, Stri
     let body = serde_json::to_vec(ask).map_err(|e| e.to_string())?;
     match cluster.client.request(ask_subject(code), body.into()).await {
         Ok(m) => serde_json::from_slice(&m.payload).map_err(|_| MOVING.to_string()),
-        Err(e) if matches!(e.kind(), RequestErrorKind::NoResponders | RequestErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                RequestErrorKind::NoResponders | RequestErrorKind::TimedOut
+            ) =>
+        {
             Err(MOVING.into())
         }
         Err(e) => Err(format!("the class is unreachable: {e}")),
@@ -212,10 +223,14 @@ pub async fn report(cluster: &Cluster, shared: &Shared) {
             presenters: room.presenters.load(Ordering::Relaxed),
         };
         if let Ok(body) = serde_json::to_vec(&presence) {
-            let _ = cluster.client.publish(ask_subject(&room.code), body.into()).await;
+            let _ = cluster
+                .client
+                .publish(ask_subject(&room.code), body.into())
+                .await;
         }
         if let Some((record, _)) = cluster.record(&room.code).await {
-            room.joining_open.store(record.joining_open, Ordering::Relaxed);
+            room.joining_open
+                .store(record.joining_open, Ordering::Relaxed);
             room.revealed.store(record.revealed, Ordering::Relaxed);
         }
     }

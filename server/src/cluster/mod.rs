@@ -53,6 +53,10 @@ pub struct Cluster {
     pub client: async_nats::Client,
     pub registry: kv::Store,
     alive: kv::Store,
+    /// Every room code in the registry, kept by watching the bucket (the
+    /// client's key listing can wait forever when a key is written while
+    /// it lists).
+    codes: Mutex<HashSet<String>>,
     /// The relay tasks of the rooms mirrored here, by code.
     links: Mutex<HashMap<String, mirror::Links>>,
     /// One mirror opening at a time, so that joiners arriving together
@@ -131,6 +135,7 @@ impl Cluster {
             client,
             registry,
             alive,
+            codes: Mutex::new(HashSet::new()),
             links: Mutex::new(HashMap::new()),
             opening: tokio::sync::Mutex::new(()),
         });
@@ -159,10 +164,39 @@ impl Cluster {
             .map_err(|e| format!("cannot write to the NATS key-value store: {e}"))
     }
 
-    /// The replicas alive now.
-    pub async fn alive(&self) -> Option<HashSet<String>> {
-        let keys = self.alive.keys().await.ok()?;
-        Some(keys.filter_map(|k| async move { k.ok() }).collect().await)
+    /// Whether `replica` said it was alive within [`ALIVE_FOR`]. `None`:
+    /// the store did not answer (nobody is declared dead for that).
+    pub async fn is_alive(&self, replica: &str) -> Option<bool> {
+        match self.alive.entry(replica).await {
+            Ok(e) => Some(e.is_some_and(|e| e.operation == kv::Operation::Put)),
+            Err(_) => None,
+        }
+    }
+
+    /// The room codes in the registry now.
+    pub fn codes(&self) -> Vec<String> {
+        self.codes
+            .lock()
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Keeps [`Cluster::codes`] as the registry changes.
+    async fn watch_registry(self: Arc<Self>) {
+        loop {
+            if let Ok(mut changes) = self.registry.watch_all().await {
+                while let Some(Ok(e)) = changes.next().await {
+                    if let Ok(mut codes) = self.codes.lock() {
+                        if e.operation == kv::Operation::Put {
+                            codes.insert(e.key);
+                        } else {
+                            codes.remove(&e.key);
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(BEAT).await;
+        }
     }
 
     /// A room's record and its revision (`None`: no such room, or deleted).
@@ -178,6 +212,7 @@ impl Cluster {
     /// server stops; then it leaves the set at once, so that another
     /// replica takes its rooms over without waiting for its key to expire.
     pub async fn run(self: Arc<Self>, shared: Arc<Shared>) {
+        let watcher = tokio::spawn(Arc::clone(&self).watch_registry());
         let mut every = tokio::time::interval(BEAT);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stopping = shared.shutdown.triggered();
@@ -194,6 +229,7 @@ impl Cluster {
             mirror::report(&self, &shared).await;
             takeover::look(&self, &shared).await;
         }
+        watcher.abort();
         owner::leave(&self, &shared).await;
         let _ = self.alive.purge(&self.replica).await;
         let _ = self.client.flush().await;

@@ -48,7 +48,13 @@ pub async fn register(cluster: &Cluster, code: &str, record: &RoomRecord) -> Res
 }
 
 /// Serves `room` to the other replicas while it is open here.
-pub fn host(cluster: &Arc<Cluster>, room: Arc<Room>, shared: &Arc<Shared>, revision: u64, epoch: u32) {
+pub fn host(
+    cluster: &Arc<Cluster>,
+    room: Arc<Room>,
+    shared: &Arc<Shared>,
+    revision: u64,
+    epoch: u32,
+) {
     let cluster = Arc::clone(cluster);
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
@@ -131,14 +137,19 @@ async fn answer(room: &Room, cluster: &Cluster, payload: &[u8]) -> Option<bytes:
             let max = cluster.max_payload().saturating_sub(1024);
             Some(wire::encode_entries(&p.entries(true), max))
         }
-        Ok(Ask::Describe { presenter }) => {
-            reply(200, crate::rooms::describe_value(room, presenter).to_string(), true)
-        }
+        Ok(Ask::Describe { presenter }) => reply(
+            200,
+            crate::rooms::describe_value(room, presenter).to_string(),
+            true,
+        ),
         Ok(Ask::Answer { choice }) => {
             let (status, body) = crate::rooms::answer_room(room, choice);
             reply(status.as_u16(), body, false)
         }
-        Ok(Ask::Steer { reveal, joining_open }) => {
+        Ok(Ask::Steer {
+            reveal,
+            joining_open,
+        }) => {
             crate::rooms::steer_room(room, reveal, joining_open);
             reply(204, String::new(), false)
         }
@@ -168,6 +179,9 @@ pub async fn leave(cluster: &Cluster, shared: &Shared) {
             continue;
         }
         let last = record_of(cluster, &room, record.epoch);
-        let _ = cluster.registry.update(&room.code, last.encode(), revision).await;
+        let _ = cluster
+            .registry
+            .update(&room.code, last.encode(), revision)
+            .await;
     }
 }

@@ -3,10 +3,9 @@
 //! panes replayed from their recipes to where they stood — the engine is
 //! deterministic for a recipe, so the continued run is the same run.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-use futures_util::StreamExt;
 
 use super::{mirror, owner, Cluster, RoomRecord};
 use crate::room::{self, Room, Standing, Start};
@@ -18,18 +17,24 @@ pub const NOTICE: &str = "the class's server went away: it continues on another"
 
 /// Takes over every room whose owner is no longer alive.
 pub async fn look(cluster: &Arc<Cluster>, shared: &Arc<Shared>) {
-    let Some(alive) = cluster.alive().await else {
-        return;
-    };
-    let Ok(keys) = cluster.registry.keys().await else {
-        return;
-    };
-    let codes: Vec<String> = keys.filter_map(|k| async move { k.ok() }).collect().await;
-    for code in codes {
+    let mut alive: HashMap<String, bool> = HashMap::new();
+    for code in cluster.codes() {
         let Some((record, revision)) = cluster.record(&code).await else {
             continue;
         };
-        if record.owner != cluster.replica && !alive.contains(&record.owner) {
+        if record.owner == cluster.replica {
+            continue;
+        }
+        let owner_alive = match alive.get(&record.owner) {
+            Some(a) => *a,
+            None => {
+                // Unknown (the store did not answer) counts as alive.
+                let a = cluster.is_alive(&record.owner).await.unwrap_or(true);
+                alive.insert(record.owner.clone(), a);
+                a
+            }
+        };
+        if !owner_alive {
             let _one_at_a_time = cluster.opening.lock().await;
             take(cluster, shared, &code, record, revision).await;
         }
@@ -108,7 +113,9 @@ pub async fn take(
                 *a = record.answers.clone();
             }
             let receivers = mirror::detach(cluster, code).await?;
-            for (i, ((session, standing), orders)) in sessions.into_iter().zip(receivers).enumerate() {
+            for (i, ((session, standing), orders)) in
+                sessions.into_iter().zip(receivers).enumerate()
+            {
                 let pane = &room.panes[i];
                 let start = if from_frames[i].is_some() {
                     Start::Continue {
@@ -133,12 +140,15 @@ pub async fn take(
                 sessions.len(),
                 false,
             );
-            room.joining_open.store(record.joining_open, Ordering::Relaxed);
+            room.joining_open
+                .store(record.joining_open, Ordering::Relaxed);
             room.revealed.store(record.revealed, Ordering::Relaxed);
             if let Ok(mut a) = room.answers.lock() {
                 *a = record.answers.clone();
             }
-            for (i, ((session, standing), orders)) in sessions.into_iter().zip(receivers).enumerate() {
+            for (i, ((session, standing), orders)) in
+                sessions.into_iter().zip(receivers).enumerate()
+            {
                 room.panes[i].bump_seq(first);
                 room::spawn_driver(&room, i, session, orders, shared, Start::Fresh, standing);
             }

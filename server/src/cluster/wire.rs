@@ -152,7 +152,9 @@ pub fn decode_entries(payload: &Bytes) -> Option<Vec<(Kind, Numbered)>> {
     while at < payload.len() {
         let len = u32::from_be_bytes(payload.get(at..at + 4)?.try_into().ok()?) as usize;
         at += 4;
-        out.push(open(&payload.slice(at..at.checked_add(len).filter(|e| *e <= payload.len())?))?);
+        out.push(open(&payload.slice(
+            at..at.checked_add(len).filter(|e| *e <= payload.len())?,
+        ))?);
         at += len;
     }
     Some(out)
@@ -174,7 +176,10 @@ mod tests {
     fn an_envelope_opens_to_what_was_sealed() {
         let e = envelope(Kind::Tick, &n(7 << 40 | 3, 5));
         let (k, got) = open(&e).unwrap();
-        assert_eq!((k, got.seq, &got.bytes[..]), (Kind::Tick, 7 << 40 | 3, &[3u8; 5][..]));
+        assert_eq!(
+            (k, got.seq, &got.bytes[..]),
+            (Kind::Tick, 7 << 40 | 3, &[3u8; 5][..])
+        );
         assert!(open(&Bytes::from_static(&[2, 0, 0])).is_none());
         assert!(open(&Bytes::from_static(&[9, 0, 0, 0, 0, 0, 0, 0, 1])).is_none());
     }
@@ -217,6 +222,9 @@ mod tests {
             answers: vec![],
             panes: vec![],
         };
-        assert_eq!(RoomRecord::decode(&r.encode()).unwrap().secret_hash(), Some(h));
+        assert_eq!(
+            RoomRecord::decode(&r.encode()).unwrap().secret_hash(),
+            Some(h)
+        );
     }
 }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod classroom;
+pub mod nats;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

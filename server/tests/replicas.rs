@@ -1,0 +1,236 @@
+//! Rooms across replicas, against a real `nats-server` with JetStream:
+//! followers on another replica receive the presenter's bytes, controls
+//! reach the owner through any replica, and a room whose replica is killed
+//! continues on another as the same run, event for event.
+
+mod common;
+
+use std::time::Duration;
+
+use common::classroom::{create, member, raw};
+use common::nats::{replica, Nats, Process};
+use common::{http, next, Ws};
+use futures_util::SinkExt;
+use server::limits::Limits;
+use sim::event::Event;
+use sim::wire::Frame;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Frames (raw) until a tick at or after virtual time `t`.
+async fn frames_until(ws: &mut Ws, t: u64) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let b = raw(ws).await;
+        let done = matches!(Frame::decode(&b), Ok(Frame::Tick(ref k)) if k.now >= t);
+        out.push(b);
+        if done {
+            return out;
+        }
+    }
+}
+
+/// The values of the next live change.
+async fn params_frame(ws: &mut Ws) -> Vec<f64> {
+    loop {
+        if let Ok(Frame::Params { values, .. }) = Frame::decode(&raw(ws).await) {
+            return values;
+        }
+    }
+}
+
+fn tick_now(b: &[u8]) -> Option<u64> {
+    match Frame::decode(b) {
+        Ok(Frame::Tick(t)) => Some(t.now),
+        _ => None,
+    }
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> (String, String) {
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    http(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Connection: close\r\n\r\n"),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_on_another_replica_get_the_presenters_bytes_and_controls_reach_the_owner() {
+    let nats = Nats::start();
+    let a = replica(&nats, Limits::default()).await;
+    let b = replica(&nats, Limits::default()).await;
+    let (code, cookie) = create(a.addr, "pattern=request-response&rate=300&seed=4").await;
+    let query = format!("room={code}&pane=0");
+    let mut presenter = member(a.addr, &query, Some(&cookie)).await;
+    let mut followers = Vec::new();
+    for _ in 0..5 {
+        followers.push(member(b.addr, &query, None).await);
+    }
+    // From a tick every one of them receives live, the same bytes.
+    let mut p = frames_until(&mut presenter, 2 * sim::time::SECOND).await;
+    let last = tick_now(p.last().unwrap()).unwrap();
+    let window = |b: &Vec<u8>| tick_now(b).is_some_and(|n| n > sim::time::SECOND && n <= last);
+    p.retain(window);
+    assert!(p.len() > 20, "{} ticks", p.len());
+    for (i, f) in followers.iter_mut().enumerate() {
+        let mut got = frames_until(f, last).await;
+        got.retain(window);
+        assert!(
+            got == p,
+            "follower {i} on replica B got other bytes ({} vs {} frames)",
+            got.len(),
+            p.len()
+        );
+    }
+
+    // B answers for the room: its followers are counted by the owner, and
+    // the presenter's cookie is recognised there.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (head, body) = get(b.addr, &format!("/api/rooms/{code}"), Some(&cookie)).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["followers"], 5, "{v}");
+    assert_eq!(v["presenter"], true);
+    assert_eq!(v["panes"][0]["params"]["rate"], 300.0);
+    let (_, body) = get(b.addr, &format!("/api/rooms/{code}"), None).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["presenter"], false);
+
+    // A student on B cannot steer; the presenter through B can.
+    let f = &mut followers[0];
+    f.send(Message::Text(
+        r#"{"type":"set","param":"rate","value":5}"#.into(),
+    ))
+    .await
+    .unwrap();
+    loop {
+        if let Message::Text(t) = next(f).await {
+            assert!(t.contains("only the presenter"), "{t}");
+            break;
+        }
+    }
+    let mut remote = member(b.addr, &query, Some(&cookie)).await;
+    remote
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":42}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let seen_by_presenter = params_frame(&mut presenter).await;
+    let seen_on_b = params_frame(&mut followers[1]).await;
+    assert_eq!(seen_by_presenter, seen_on_b);
+    let info = sim::find_pattern("request-response").unwrap();
+    let at = info.params.iter().position(|p| p.id == "rate").unwrap();
+    assert_eq!(seen_on_b[at], 42.0);
+    // A refusal comes back to the presenter through B, as locally.
+    remote
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":-1}"#.into(),
+        ))
+        .await
+        .unwrap();
+    loop {
+        if let Message::Text(t) = next(&mut remote).await {
+            assert!(t.contains("\"error\"") && t.contains("rate"), "{t}");
+            break;
+        }
+    }
+    // An unknown code is unknown on every replica.
+    let (head, _) = get(b.addr, "/api/rooms/NOPE22", None).await;
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+}
+
+/// Every event of every tick, each tick taken once (a tick at or before
+/// the newest seen is a repeat: the catch-up after a takeover).
+fn events_of(frames: &[Vec<u8>], after: u64) -> (Vec<Event>, u64) {
+    let mut newest = after;
+    let mut out = Vec::new();
+    for b in frames {
+        if let Ok(Frame::Tick(t)) = Frame::decode(b) {
+            if t.now > newest {
+                out.extend(t.events.iter().copied().filter(|e| e.at > after));
+                newest = t.now;
+            }
+        }
+    }
+    (out, newest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_whose_replica_is_killed_continues_on_another_as_the_same_run() {
+    let nats = Nats::start();
+    let mut a = Process::start(&nats);
+    let b = replica(&nats, Limits::default()).await;
+    let link = "pattern=message-queue&rate=40&seed=9";
+    let (code, _cookie) = create(a.addr, link).await;
+    let mut follower = member(b.addr, &format!("room={code}&pane=0"), None).await;
+    // Before: the room runs on A; the follower on B sees it.
+    let before = frames_until(&mut follower, sim::time::SECOND + sim::time::SECOND / 2).await;
+    let first = before.iter().find_map(|b| tick_now(b)).unwrap();
+    a.kill();
+    // After: a notice, then the room goes on from where it stood.
+    let mut after = Vec::new();
+    let mut told = false;
+    let end = loop {
+        match tokio::time::timeout(
+            Duration::from_secs(15),
+            futures_util::StreamExt::next(&mut follower),
+        )
+        .await
+        {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                assert!(t.contains("continues on another"), "{t}");
+                told = true;
+            }
+            Ok(Some(Ok(Message::Binary(b)))) => {
+                let now = tick_now(&b);
+                after.push(b.to_vec());
+                if told && now.is_some_and(|n| n > 4 * sim::time::SECOND) {
+                    break now.unwrap();
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("the room did not continue on B: {other:?}"),
+        }
+    };
+    assert!(told, "the followers were told");
+    let mut seen = before.clone();
+    seen.extend(after);
+    let (events, newest) = events_of(&seen, first);
+    assert_eq!(newest, end);
+
+    // The same recipe run without interruption gives the same events.
+    let info = sim::find_pattern("message-queue").unwrap();
+    let mut params = info.defaults();
+    params.set_str("rate", "40").unwrap();
+    let mut run = sim::Simulation::new(
+        params,
+        9,
+        sim::run::Options {
+            keep_events: true,
+            series: false,
+        },
+    );
+    run.advance_to(end);
+    let expected: Vec<Event> = run
+        .events()
+        .iter()
+        .copied()
+        .filter(|e| e.at > first)
+        .collect();
+    assert!(events.len() > 100, "{} events", events.len());
+    assert_eq!(
+        events.len(),
+        expected.len(),
+        "as many events as one uninterrupted run"
+    );
+    assert!(events == expected, "event for event the uninterrupted run");
+
+    // The room answers on B, which now runs it.
+    let (head, body) = get(b.addr, &format!("/api/rooms/{code}"), None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["panes"][0]["seed"], 9);
+}
