@@ -18,7 +18,8 @@ export LEPTOS_SITE_ROOT := target/site
 run: setup build
 	./target/release/switchboard serve --addr $(ADDR)
 
-## Format, lint, unit/integration tests, then browser end-to-end tests.
+## Format, lint, unit/integration tests (replicas against a real nats-server),
+## then browser end-to-end tests.
 test: setup setup-e2e lint unit build e2e
 
 setup:
@@ -42,6 +43,10 @@ setup-e2e:
 	  echo "Installing Chromium (Debian)…"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
+	@if ! command -v nats-server >/dev/null; then \
+	  echo "Installing nats-server (Debian; the replica tests start their own)…"; \
+	  (apt-get install -y nats-server || (apt-get update && apt-get install -y nats-server)); \
+	fi
 	@if [ ! -d end2end/node_modules/@playwright/test ]; then \
 	  (cd end2end && npm ci --no-audit --no-fund); \
 	fi
@@ -63,11 +68,13 @@ unit:
 e2e:
 	cd end2end && npx playwright test
 
-## Engine and wire figures (ratios against in-run baselines), a pane's bandwidth,
+## Engine and wire figures (ratios against in-run baselines), one room on one
+## replica vs two through NATS, a pane's bandwidth,
 ## frame cost in Chromium at full speed and with the CPU slowed 4×.
 bench: setup setup-e2e build
 	cargo bench -p sim
 	cargo run --release -p server --example classbench -- target/release/switchboard
+	cargo run --release -p server --example replicabench -- target/release/switchboard
 	cargo run --release -p server --example bandwidth -- target/release/switchboard
 	cd end2end && node bench/frames.mjs && node bench/coldload.mjs
 

@@ -8,15 +8,11 @@
 //! Usage: `cargo run --release -p server --example classbench -- [switchboard]`
 //! (`classbench harness <port> <frames-file>` is the harness, run by itself).
 
-use std::collections::HashMap;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
 const FOLLOWERS: usize = 200;
@@ -25,87 +21,7 @@ const SECONDS: u64 = 15;
 const LINK: &str = "pattern=request-response&rate=1250&workers=4&service_ms=2";
 
 mod support;
-use support::{free_port, start_server, usage, wait_listening};
-
-/// What the clients saw: per frame (by its bytes' hash), each arrival.
-#[derive(Default)]
-struct Seen {
-    arrivals: HashMap<u64, Vec<Instant>>,
-    frames: usize,
-}
-
-fn key(b: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    b.hash(&mut h);
-    h.finish()
-}
-
-/// Connects `n` clients to `url` (with `cookie` for the first one when
-/// given) and records arrivals until `until`; the first client's frames
-/// (with their times) are returned for the harness to replay.
-async fn watch(
-    url: &str,
-    n: usize,
-    until: Instant,
-    record: bool,
-) -> (Arc<Mutex<Seen>>, Vec<(Duration, Vec<u8>)>) {
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let recorded = Arc::new(Mutex::new(Vec::new()));
-    let mut tasks = Vec::new();
-    let start = Instant::now();
-    for i in 0..n {
-        let req = url.into_client_request().unwrap();
-        let (mut ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("connects");
-        let seen = Arc::clone(&seen);
-        let recorded = Arc::clone(&recorded);
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                match tokio::time::timeout(
-                    until.saturating_duration_since(Instant::now()),
-                    ws.next(),
-                )
-                .await
-                {
-                    Ok(Some(Ok(Message::Binary(b)))) => {
-                        let at = Instant::now();
-                        let mut s = seen.lock().unwrap();
-                        s.frames += 1;
-                        s.arrivals.entry(key(&b)).or_default().push(at);
-                        if record && i == 0 {
-                            recorded.lock().unwrap().push((at - start, b.to_vec()));
-                        }
-                    }
-                    Ok(Some(Ok(_))) => {}
-                    _ => break,
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let rec = std::mem::take(&mut *recorded.lock().unwrap());
-    (seen, rec)
-}
-
-/// Frames per client per second, and the p99 of (arrival − first arrival)
-/// over frames every client received.
-fn figures(seen: &Seen, n: usize, secs: f64) -> (f64, f64) {
-    let mut delays: Vec<f64> = Vec::new();
-    for arrivals in seen.arrivals.values().filter(|a| a.len() >= n) {
-        let first = *arrivals.iter().min().unwrap();
-        delays.extend(arrivals.iter().map(|a| (*a - first).as_secs_f64() * 1e3));
-    }
-    delays.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let p99 = delays
-        .get(delays.len() * 99 / 100)
-        .copied()
-        .unwrap_or(f64::NAN);
-    (seen.frames as f64 / n as f64 / secs, p99)
-}
+use support::{create_room, figures, free_port, start_server, usage, wait_listening, watch};
 
 /// The bare harness: a broadcast channel and tokio-tungstenite, nothing
 /// else, replaying recorded frames at their recorded times.
@@ -174,17 +90,7 @@ async fn main() {
         .unwrap_or_else(|| "target/release/switchboard".into());
     let (mut server, addr) = start_server(&bin).await;
 
-    // A room.
-    let body = serde_json::json!({ "link": LINK }).to_string();
-    let mut s = TcpStream::connect(&addr).await.unwrap();
-    s.write_all(format!("POST /api/rooms HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes()).await.unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).await.unwrap();
-    let json = buf.split_once("\r\n\r\n").unwrap().1;
-    let code = serde_json::from_str::<serde_json::Value>(json).unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = create_room(&addr, LINK).await;
 
     let url = format!("ws://{addr}/ws?room={code}&pane=0");
     let (_, cpu0) = usage(server.id());

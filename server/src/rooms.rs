@@ -82,8 +82,13 @@ impl Rooms {
             .unwrap_or_default()
     }
 
+    /// Rooms simulated here (the cap on new rooms; relayed ones cost a
+    /// subscription, not a simulation).
     fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
+        self.map
+            .lock()
+            .map(|m| m.values().filter(|r| !r.is_mirrored()).count())
+            .unwrap_or(0)
     }
 
     /// Closes rooms whose presenter has been gone longer than `grace`, and

@@ -234,3 +234,83 @@ async fn a_room_whose_replica_is_killed_continues_on_another_as_the_same_run() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["panes"][0]["seed"], 9);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_stops_hands_its_rooms_over_where_they_stood() {
+    let nats = Nats::start();
+    let mut a = Process::start(&nats);
+    let b = replica(&nats, Limits::default()).await;
+    let (code, cookie) = create(a.addr, "pattern=message-queue&rate=40&seed=3").await;
+    let query = format!("room={code}&pane=0");
+    // The presenter, on A, changes the rate live; nobody on B watches.
+    let mut presenter = member(a.addr, &query, Some(&cookie)).await;
+    frames_until(&mut presenter, sim::time::SECOND).await;
+    presenter
+        .send(Message::Text(
+            r#"{"type":"set","param":"rate","value":80}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let mut changed_at = None;
+    let seen = frames_until(&mut presenter, 2 * sim::time::SECOND).await;
+    for f in &seen {
+        if let Ok(Frame::Params { at, .. }) = Frame::decode(f) {
+            changed_at = Some(at);
+        }
+    }
+    let changed_at = changed_at.expect("the live change was applied");
+    let status = a.terminate();
+    assert!(status.success(), "A stops cleanly: {status:?}");
+    let stood = seen.iter().filter_map(|b| tick_now(b)).max().unwrap();
+
+    // The presenter comes back on B, still the presenter, and finds the
+    // room where it stood, the live change included.
+    let mut back = None;
+    for _ in 0..50 {
+        let (head, _) = get(b.addr, &format!("/api/rooms/{code}"), None).await;
+        if head.starts_with("HTTP/1.1 200") {
+            back = Some(member(b.addr, &query, Some(&cookie)).await);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut back = back.expect("B took the room over within 5 s");
+    let (_, body) = get(b.addr, &format!("/api/rooms/{code}"), Some(&cookie)).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["presenter"], true, "{v}");
+    assert_eq!(v["panes"][0]["params"]["rate"], 80.0, "{v}");
+    let frames = frames_until(&mut back, stood + 2 * sim::time::SECOND).await;
+    let first = frames.iter().find_map(|b| tick_now(b)).unwrap();
+    assert!(
+        first >= stood,
+        "continued from {} s, not from the start",
+        first as f64 / 1e9
+    );
+    let (events, end) = events_of(&frames, 0);
+    assert!(events.len() > 50, "{} events", events.len());
+
+    // Event for event a stretch of the uninterrupted run with that change.
+    let info = sim::find_pattern("message-queue").unwrap();
+    let mut params = info.defaults();
+    params.set_str("rate", "40").unwrap();
+    let mut run = sim::Simulation::new(
+        params,
+        3,
+        sim::run::Options {
+            keep_events: true,
+            series: false,
+        },
+    );
+    run.advance_to(changed_at);
+    run.set_param("rate", 80.0).unwrap();
+    run.advance_to(end);
+    let expected = run.events();
+    let from = expected
+        .iter()
+        .position(|e| *e == events[0])
+        .expect("B's first event is one of the uninterrupted run's");
+    assert!(
+        expected[from..] == events[..],
+        "B's events are the uninterrupted run's, in order, to the end"
+    );
+}

@@ -12,7 +12,6 @@ use server::limits::Limits;
 use sim::wire::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
-
 #[tokio::test]
 async fn a_presenter_and_thirty_followers_receive_the_same_bytes() {
     let r = serve_with(Limits::default(), 2).await;

@@ -167,6 +167,14 @@ impl Process {
         Process { child, addr }
     }
 
+    /// SIGTERM, as an orchestrator stops a replica; waits for it to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("the replica exits")
+    }
+
     /// SIGKILL: no goodbye, no final record; its heartbeat just stops.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
