@@ -420,7 +420,13 @@ pub async fn describe(
     };
     let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
     if room.is_mirrored() {
-        return forward(&shared, &room, Ask::Describe { presenter }).await;
+        let answered = forward(&shared, &room, Ask::Describe { presenter }).await;
+        if answered.status() != StatusCode::SERVICE_UNAVAILABLE {
+            return answered;
+        }
+        // The owner is gone and the room not yet taken over: what this
+        // replica relays (its own followers, the last frames' standing)
+        // is still true.
     }
     Json(describe_value(&room, presenter)).into_response()
 }

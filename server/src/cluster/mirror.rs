@@ -35,6 +35,10 @@ pub async fn open(
     shared: &Arc<Shared>,
     code: &str,
 ) -> Result<Option<Arc<Room>>, String> {
+    // Unknown codes are answered without waiting for another opening.
+    if cluster.record(code).await.is_none() {
+        return Ok(None);
+    }
     let _one_at_a_time = cluster.opening.lock().await;
     if let Some(room) = shared.rooms.get(code) {
         return Ok(Some(room));
