@@ -18,16 +18,28 @@ async function findDot(stage: Locator, rgb: [number, number, number]) {
     const ctx = c.getContext('2d')!;
     const { data, width, height } = ctx.getImageData(0, 0, c.width, c.height);
     const dpr = c.width / c.clientWidth;
-    // Look for a solid 3×3 block of the colour: a dot, not an anti-aliased edge.
     const at = (x: number, y: number) => {
+      if (x < 0 || y < 0 || x >= width || y >= height) return false;
       const i = (y * width + x) * 4;
       return data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2] && data[i + 3] === 255;
     };
+    // A dot, not a busy worker slot or a queued job (drawn in the same
+    // colour, but square): a small solid blob whose bounding box's corners
+    // are empty.
     for (let y = 1; y < height - 1; y += 1) {
       for (let x = 1; x < width - 1; x += 1) {
-        if (at(x, y) && at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1)) {
-          return { x: x / dpr, y: y / dpr };
-        }
+        if (!(at(x, y) && at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1))) continue;
+        let x0 = x, x1 = x, y0 = y, y1 = y;
+        while (at(x0 - 1, y)) x0 -= 1;
+        while (at(x1 + 1, y)) x1 += 1;
+        const cx = Math.round((x0 + x1) / 2);
+        while (at(cx, y0 - 1)) y0 -= 1;
+        while (at(cx, y1 + 1)) y1 += 1;
+        const size = Math.max(x1 - x0, y1 - y0);
+        if (size < 3 || size > 12 * dpr) continue;
+        const corners = [at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1)];
+        if (corners.some(Boolean)) continue;
+        return { x: cx / dpr, y: Math.round((y0 + y1) / 2) / dpr };
       }
     }
     return null;
