@@ -142,6 +142,26 @@ async fn followers_on_another_replica_get_the_presenters_bytes_and_controls_reac
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }
 
+/// The events of one uninterrupted message-queue run at `rate`, seed
+/// `seed`, with the live rate changes `changes` (virtual time, new rate),
+/// to `end`.
+fn uninterrupted(seed: u64, rate: f64, changes: &[(u64, f64)], end: u64) -> Vec<Event> {
+    let info = sim::find_pattern("message-queue").unwrap();
+    let mut params = info.defaults();
+    params.set_str("rate", &rate.to_string()).unwrap();
+    let options = sim::run::Options {
+        keep_events: true,
+        series: false,
+    };
+    let mut run = sim::Simulation::new(params, seed, options);
+    for (at, rate) in changes {
+        run.advance_to(*at);
+        run.set_param("rate", *rate).unwrap();
+    }
+    run.advance_to(end);
+    run.events().to_vec()
+}
+
 /// Every event of every tick, each tick taken once (a tick at or before
 /// the newest seen is a repeat: the catch-up after a takeover).
 fn events_of(frames: &[Vec<u8>], after: u64) -> (Vec<Event>, u64) {
@@ -202,22 +222,8 @@ async fn a_room_whose_replica_is_killed_continues_on_another_as_the_same_run() {
     assert_eq!(newest, end);
 
     // The same recipe run without interruption gives the same events.
-    let info = sim::find_pattern("message-queue").unwrap();
-    let mut params = info.defaults();
-    params.set_str("rate", "40").unwrap();
-    let mut run = sim::Simulation::new(
-        params,
-        9,
-        sim::run::Options {
-            keep_events: true,
-            series: false,
-        },
-    );
-    run.advance_to(end);
-    let expected: Vec<Event> = run
-        .events()
-        .iter()
-        .copied()
+    let expected: Vec<Event> = uninterrupted(9, 40.0, &[], end)
+        .into_iter()
         .filter(|e| e.at > first)
         .collect();
     assert!(events.len() > 100, "{} events", events.len());
@@ -290,21 +296,7 @@ async fn a_replica_that_stops_hands_its_rooms_over_where_they_stood() {
     assert!(events.len() > 50, "{} events", events.len());
 
     // Event for event a stretch of the uninterrupted run with that change.
-    let info = sim::find_pattern("message-queue").unwrap();
-    let mut params = info.defaults();
-    params.set_str("rate", "40").unwrap();
-    let mut run = sim::Simulation::new(
-        params,
-        3,
-        sim::run::Options {
-            keep_events: true,
-            series: false,
-        },
-    );
-    run.advance_to(changed_at);
-    run.set_param("rate", 80.0).unwrap();
-    run.advance_to(end);
-    let expected = run.events();
+    let expected = uninterrupted(3, 40.0, &[(changed_at, 80.0)], end);
     let from = expected
         .iter()
         .position(|e| *e == events[0])

@@ -34,18 +34,20 @@ pub struct Running {
 
 /// Serves on port 0 with `limits`.
 pub async fn serve_with(limits: Limits, threads: usize) -> Running {
+    serve_config(Config {
+        site_root: "target/site".into(),
+        limits,
+        allow_origins: vec!["http://allowed.example".into()],
+        threads,
+        cluster: None,
+    })
+    .await
+}
+
+/// Serves `config` on port 0.
+pub async fn serve_config(config: Config) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = Server::new(
-        listener,
-        Config {
-            site_root: "target/site".into(),
-            limits,
-            allow_origins: vec!["http://allowed.example".into()],
-            threads,
-            cluster: None,
-        },
-    )
-    .unwrap();
+    let server = Server::new(listener, config).unwrap();
     let (addr, shared) = (server.addr, Arc::clone(&server.shared));
     let (tx, rx) = oneshot::channel::<()>();
     let done = tokio::spawn(server.run(async move {

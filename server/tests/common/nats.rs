@@ -5,13 +5,11 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use server::cluster::Cluster;
 use server::limits::Limits;
-use server::serve::{Config, Server};
-use tokio::sync::oneshot;
+use server::serve::Config;
 
 use super::Running;
 
@@ -105,29 +103,14 @@ impl Nats {
 /// A replica in this process, on port 0, joined to `nats`.
 pub async fn replica(nats: &Nats, limits: Limits) -> Running {
     let cluster = Cluster::join(&nats.url).await.expect("the replica joins");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = Server::new(
-        listener,
-        Config {
-            site_root: "target/site".into(),
-            limits,
-            allow_origins: Vec::new(),
-            threads: 1,
-            cluster: Some(cluster),
-        },
-    )
-    .unwrap();
-    let (addr, shared) = (server.addr, Arc::clone(&server.shared));
-    let (tx, rx) = oneshot::channel::<()>();
-    let done = tokio::spawn(server.run(async move {
-        let _ = rx.await;
-    }));
-    Running {
-        addr,
-        shared,
-        stop: Some(tx),
-        done,
-    }
+    super::serve_config(Config {
+        site_root: "target/site".into(),
+        limits,
+        allow_origins: Vec::new(),
+        threads: 1,
+        cluster: Some(cluster),
+    })
+    .await
 }
 
 /// A replica as its own process (the `switchboard` binary), killed when
