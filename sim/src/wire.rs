@@ -52,7 +52,8 @@ pub struct Tick<'a> {
     pub coalesced: u64,
     /// One message and one request in `sampled` are carried (1: every
     /// event). The run produced more events than a page can draw; the
-    /// metrics, present on every sampled tick, still count them all.
+    /// metrics, present on at least every other sampled tick, still count
+    /// them all.
     pub sampled: u64,
     /// Present about ten times a second.
     pub metrics: Option<Snapshot>,
