@@ -137,6 +137,21 @@ async fn followers_on_another_replica_get_the_presenters_bytes_and_controls_reac
             break;
         }
     }
+    // A student on B explores on their own: a private run continuing the
+    // room's, replayed from what B relayed (the live change included).
+    let mut fork = member(b.addr, &format!("fork={code}&pane=0"), None).await;
+    match Frame::decode(&raw(&mut fork).await) {
+        Ok(Frame::Hello(h)) => {
+            assert_eq!((h.pattern.as_str(), h.seed), ("request-response", 4));
+            assert_eq!(h.values[at], 42.0);
+        }
+        other => panic!("a fork starts with its hello: {other:?}"),
+    }
+    let resumed = frames_until(&mut fork, 0).await;
+    assert!(
+        tick_now(resumed.last().unwrap()).unwrap() >= last,
+        "the fork continues from where the room stood"
+    );
     // An unknown code is unknown on every replica.
     let (head, _) = get(b.addr, "/api/rooms/NOPE22", None).await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
