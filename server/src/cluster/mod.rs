@@ -122,9 +122,10 @@ impl Cluster {
             kv::Config {
                 bucket: REPLICAS_BUCKET.into(),
                 description: "Switchboard replicas alive now".into(),
+                // File storage, as the registry: a NATS server restarted on
+                // its store loses neither.
                 history: 1,
                 max_age: ALIVE_FOR,
-                storage: jetstream::stream::StorageType::Memory,
                 ..Default::default()
             },
         )
