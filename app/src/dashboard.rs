@@ -24,23 +24,6 @@ use crate::url::{parse, MAX_PANES};
 const SPEEDS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
 
 /// A natural second pattern to compare with `id`.
-fn companion(id: &str) -> &'static str {
-    match id {
-        "request-response" => "message-queue",
-        "message-queue" => "request-response",
-        "short-polling" => "server-sent-events",
-        "long-polling" => "server-sent-events",
-        "server-sent-events" => "websocket",
-        "webhooks" => "short-polling",
-        "fire-and-forget" => "request-response",
-        "async-request-reply" => "request-response",
-        "publish-subscribe" => "message-queue",
-        "scatter-gather" => "request-response",
-        "event-choreography" => "request-response",
-        _ => "request-response",
-    }
-}
-
 fn navigate(query: &str) {
     let _ = window().location().set_search(query);
 }
@@ -627,9 +610,8 @@ pub fn Dashboard() -> impl IntoView {
         if ps.len() >= MAX_PANES {
             return;
         }
-        let first = ps[0].pattern.get_untracked().id;
         let q = page.query();
-        let extra = companion(first);
+        let extra = ps[0].pattern.get_untracked().companion;
         let q = if q.contains("&vs=") {
             q.replacen("&vs=", &format!("&vs={extra},"), 1)
         } else {

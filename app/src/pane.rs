@@ -32,11 +32,6 @@ use crate::stage;
 use crate::url::{pane_query, PANE_NAMES};
 use crate::watch::Canvas;
 
-/// Patterns whose messages carry no single request (a poll asks for
-/// "anything after n", an answer or stream event brings several updates):
-/// clicking one of their dots inspects the message itself.
-const MESSAGE_KEYED: [&str; 3] = ["short-polling", "long-polling", "server-sent-events"];
-
 /// Chart points kept: about 20 s at 15 snapshots a second.
 const CHART_POINTS: usize = 300;
 
@@ -710,7 +705,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             })
         });
         if let Some(d) = dot {
-            if MESSAGE_KEYED.contains(&pane.pattern.get_untracked().id) {
+            if pane.pattern.get_untracked().keyed_by_message {
                 pane.inspect_message(&page, d.msg);
             } else {
                 pane.inspect(&page, d.req);

@@ -33,6 +33,14 @@ pub struct PatternInfo {
     pub params: &'static [ParamSpec],
     /// The message kinds this pattern puts on the wire, for its legend.
     pub kinds: &'static [MsgKind],
+    /// The pattern "+ Compare" puts beside this one: the contrast a class
+    /// learns most from.
+    pub companion: &'static str,
+    /// A click on a dot tells that message's own story rather than a
+    /// request's conversation: the pattern's messages carry no single
+    /// request (a poll asks for "anything after n"; an answer or a stream
+    /// event brings several updates).
+    pub keyed_by_message: bool,
     /// The pattern's own figures, computed from a metrics snapshot and the
     /// run's parameters.
     #[serde(skip)]
@@ -125,5 +133,29 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_companion_is_another_pattern_of_the_catalogue() {
+        for info in catalogue() {
+            let other = find_pattern(info.companion).unwrap_or_else(|_| {
+                panic!("{}'s companion {:?} is unknown", info.id, info.companion)
+            });
+            assert_ne!(other.id, info.id, "{} is compared with itself", info.id);
+        }
+        let keyed: Vec<&str> = catalogue()
+            .iter()
+            .filter(|i| i.keyed_by_message)
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(
+            keyed,
+            ["short-polling", "long-polling", "server-sent-events"]
+        );
     }
 }

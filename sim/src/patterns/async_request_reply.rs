@@ -124,6 +124,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "How do we keep clients from hanging on long jobs?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Accepted, MsgKind::Poll, MsgKind::EmptyPoll, MsgKind::Response, MsgKind::Error],
+    companion: "request-response",
+    keyed_by_message: false,
     figures,
 };
 

@@ -115,6 +115,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Who is in charge when nobody is in charge?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Event, MsgKind::Compensation],
+    companion: "request-response",
+    keyed_by_message: false,
     figures,
 };
 

@@ -60,6 +60,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "What do we give up when we stop waiting for an answer?",
     params: PARAMS,
     kinds: &[MsgKind::Request],
+    companion: "request-response",
+    keyed_by_message: false,
     figures,
 };
 

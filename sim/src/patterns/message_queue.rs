@@ -136,6 +136,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Why put a queue in front of the workers?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Ack, MsgKind::Event, MsgKind::Retry, MsgKind::Error],
+    companion: "request-response",
+    keyed_by_message: false,
     figures,
 };
 

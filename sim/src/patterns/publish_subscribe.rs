@@ -104,6 +104,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "What does a slow subscriber do to the others?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Ack, MsgKind::Event],
+    companion: "message-queue",
+    keyed_by_message: false,
     figures,
 };
 

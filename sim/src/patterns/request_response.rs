@@ -73,6 +73,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Why does the payment page hang when the service is busy?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Response, MsgKind::Error, MsgKind::Retry],
+    companion: "message-queue",
+    keyed_by_message: false,
     figures,
 };
 

@@ -127,6 +127,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Why is the gateway slower than every backend?",
     params: PARAMS,
     kinds: &[MsgKind::Request, MsgKind::Response, MsgKind::Error],
+    companion: "request-response",
+    keyed_by_message: false,
     figures,
 };
 

@@ -49,6 +49,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Why not just poll every second?",
     params: PARAMS,
     kinds: &[MsgKind::Event, MsgKind::Replay, MsgKind::Connect],
+    companion: "websocket",
+    keyed_by_message: true,
     figures,
 };
 

@@ -82,6 +82,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "Why not just poll every second?",
     params: PARAMS,
     kinds: &[MsgKind::Poll, MsgKind::Response, MsgKind::EmptyPoll, MsgKind::Error],
+    companion: "server-sent-events",
+    keyed_by_message: true,
     figures,
 };
 

@@ -144,6 +144,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "What happens if our webhook endpoint is down for a minute?",
     params: PARAMS,
     kinds: &[MsgKind::Callback, MsgKind::Retry, MsgKind::Ack],
+    companion: "short-polling",
+    keyed_by_message: false,
     figures,
 };
 

@@ -114,6 +114,8 @@ pub const INFO: PatternInfo = PatternInfo {
     question: "When is a persistent connection worth it?",
     params: PARAMS,
     kinds: &[MsgKind::Event, MsgKind::Heartbeat, MsgKind::Connect],
+    companion: "request-response",
+    keyed_by_message: false,
     figures,
 };
 
