@@ -3,7 +3,7 @@
 //! (legend, connection badge, number formats).
 
 use leptos::prelude::*;
-use sim::PatternInfo;
+use sim::{DropReason, FailReason, PatternInfo};
 
 use crate::feed::ConnState;
 use crate::palette::{self, Shape};
@@ -86,9 +86,9 @@ pub fn Figures(pane: PaneState) -> impl IntoView {
                         <dt>"delivered"</dt>
                         <dd data-testid="completed">{move || m().totals.completed}</dd>
                         <dt>"failed"</dt>
-                        <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &["timeout", "503", "lost", "dead-lettered", "compensated"])}</dd>
+                        <dd>{move || by_reason(m().totals.failed, &m().totals.failed_by, &FailReason::ALL.map(FailReason::label))}</dd>
                         <dt>"dropped"</dt>
-                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &["lost on a link", "queue full", "late", "disconnected", "crashed consumer", "dead-lettered", "service down", "buffer overflow"]) }}</dd>
+                        <dd>{move || { let d = m().totals.dropped; by_reason(d.iter().sum(), &d, &DropReason::ALL.map(DropReason::label)) }}</dd>
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>

@@ -8,7 +8,7 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use sim::event::{DropReason, Event, FailReason, What};
+use sim::event::{Event, What};
 use sim::time::{Time, MS};
 use sim::topology::{NodeId, Topology};
 
@@ -48,29 +48,6 @@ pub struct Conversation {
     pub title: String,
     pub lanes: Vec<String>,
     pub rows: Vec<Row>,
-}
-
-fn drop_text(r: DropReason) -> &'static str {
-    match r {
-        DropReason::Loss => "lost on the link",
-        DropReason::QueueFull => "queue full (503)",
-        DropReason::Late => "arrived after its requester gave up",
-        DropReason::Disconnected => "connection gone",
-        DropReason::Crashed => "consumer crashed",
-        DropReason::DeadLetter => "dead-lettered",
-        DropReason::ServiceDown => "service down",
-        DropReason::Overflow => "dropped from a full buffer",
-    }
-}
-
-fn fail_text(r: FailReason) -> &'static str {
-    match r {
-        FailReason::Timeout => "gave up: timed out",
-        FailReason::Rejected => "rejected",
-        FailReason::Lost => "never arrived",
-        FailReason::DeadLetter => "dead-lettered",
-        FailReason::Compensated => "compensated",
-    }
 }
 
 pub fn fmt_ms(t: Time) -> String {
@@ -146,7 +123,7 @@ impl Conversation {
                 },
                 What::Dropped { node, reason, .. } => Step::Note {
                     lane: lane(node, &mut nodes),
-                    text: format!("dropped: {}", drop_text(reason)),
+                    text: format!("dropped: {}", reason.story()),
                     bad: true,
                 },
                 What::TimedOut { node, attempt, .. } => Step::Note {
@@ -161,7 +138,7 @@ impl Conversation {
                 },
                 What::Failed { node, reason, .. } => Step::Note {
                     lane: lane(node, &mut nodes),
-                    text: fail_text(reason).into(),
+                    text: reason.story().into(),
                     bad: true,
                 },
                 What::Breakdown {

@@ -136,6 +136,34 @@ impl DropReason {
             DropReason::DeadLetter => "dead_letter",
         }
     }
+
+    /// A few words for a count of drops ("crashed consumer 3").
+    pub fn label(self) -> &'static str {
+        match self {
+            DropReason::Loss => "lost on a link",
+            DropReason::QueueFull => "queue full",
+            DropReason::Late => "late",
+            DropReason::Disconnected => "disconnected",
+            DropReason::Crashed => "crashed consumer",
+            DropReason::ServiceDown => "service down",
+            DropReason::Overflow => "buffer overflow",
+            DropReason::DeadLetter => "dead-lettered",
+        }
+    }
+
+    /// What happened to one message, for its story in the inspector.
+    pub fn story(self) -> &'static str {
+        match self {
+            DropReason::Loss => "lost on the link",
+            DropReason::QueueFull => "queue full (503)",
+            DropReason::Late => "arrived after its requester gave up",
+            DropReason::Disconnected => "connection gone",
+            DropReason::Crashed => "consumer crashed",
+            DropReason::ServiceDown => "service down",
+            DropReason::Overflow => "dropped from a full buffer",
+            DropReason::DeadLetter => "dead-lettered",
+        }
+    }
 }
 
 /// Why a request ended without the answer its client wanted.
@@ -171,6 +199,28 @@ impl FailReason {
             FailReason::Rejected => "rejected",
             FailReason::Lost => "lost",
             FailReason::DeadLetter => "dead_letter",
+            FailReason::Compensated => "compensated",
+        }
+    }
+
+    /// A few words for a count of failures ("503 12").
+    pub fn label(self) -> &'static str {
+        match self {
+            FailReason::Timeout => "timeout",
+            FailReason::Rejected => "503",
+            FailReason::Lost => "lost",
+            FailReason::DeadLetter => "dead-lettered",
+            FailReason::Compensated => "compensated",
+        }
+    }
+
+    /// How one request ended, for its story in the inspector.
+    pub fn story(self) -> &'static str {
+        match self {
+            FailReason::Timeout => "gave up: timed out",
+            FailReason::Rejected => "rejected",
+            FailReason::Lost => "never arrived",
+            FailReason::DeadLetter => "dead-lettered",
             FailReason::Compensated => "compensated",
         }
     }
