@@ -95,6 +95,31 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
+    /// The same parameter with another default: a pattern's own starting
+    /// point for a common parameter (its range, step and scale unchanged).
+    /// A spec that is not a number is returned as it is.
+    pub const fn with_default(self, default: f64) -> ParamSpec {
+        let kind = match self.kind {
+            Kind::Number {
+                min,
+                max,
+                step,
+                integer,
+                log,
+                ..
+            } => Kind::Number {
+                min,
+                max,
+                default,
+                step,
+                integer,
+                log,
+            },
+            other => other,
+        };
+        ParamSpec { kind, ..self }
+    }
+
     pub fn default_value(&self) -> f64 {
         match self.kind {
             Kind::Number { default, .. } => default,

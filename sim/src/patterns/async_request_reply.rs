@@ -37,15 +37,7 @@ pub const PARAMS: &[ParamSpec] = &[
         name: "Job rate",
         unit: "jobs/s",
         help: "Jobs submitted per second by all clients together (Poisson).",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20_000.0,
-            default: 10.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
+        ..params::RATE.with_default(10.0)
     },
     params::SPIKE_AT_S,
     params::SPIKE_S,
@@ -65,40 +57,14 @@ pub const PARAMS: &[ParamSpec] = &[
         ..params::SERVICE_MS
     },
     params::SERVICE_DIST,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 256.0,
-            default: 8.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::WORKERS
-    },
+    params::WORKERS.with_default(8.0),
     ParamSpec {
         help: "Jobs that may wait for a worker; past it a submit is refused.",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 100_000.0,
-            default: 1_000.0,
-            step: 1.0,
-            integer: true,
-            log: true,
-        },
-        ..params::QUEUE_CAP
+        ..params::QUEUE_CAP.with_default(1_000.0)
     },
     ParamSpec {
         help: "How often a client asks for its job's status.",
-        kind: params::Kind::Number {
-            min: 10.0,
-            max: 60_000.0,
-            default: 200.0,
-            step: 1.0,
-            integer: false,
-            log: true,
-        },
-        ..params::POLL_MS
+        ..params::POLL_MS.with_default(200.0)
     },
     params::NET_MS,
     params::JITTER_MS,

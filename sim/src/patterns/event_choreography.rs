@@ -58,17 +58,7 @@ pub const PARAMS: &[ParamSpec] = &[
     params::SPIKE_AT_S,
     params::SPIKE_S,
     params::SPIKE_X,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 50.0,
-            default: 3.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::CLIENTS
-    },
+    params::CLIENTS.with_default(3.0),
     params::STAGES,
     params::FAIL_RATE,
     params::SLOW_STAGE,
@@ -78,28 +68,8 @@ pub const PARAMS: &[ParamSpec] = &[
         ..params::SERVICE_MS
     },
     params::SERVICE_DIST,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 256.0,
-            default: 2.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::WORKERS
-    },
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 100_000.0,
-            default: 100_000.0,
-            step: 1.0,
-            integer: true,
-            log: true,
-        },
-        ..params::QUEUE_CAP
-    },
+    params::WORKERS.with_default(2.0),
+    params::QUEUE_CAP.with_default(100_000.0),
     params::NET_MS,
     params::JITTER_MS,
 ];

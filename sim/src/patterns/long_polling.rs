@@ -34,29 +34,9 @@ pub const PARAMS: &[ParamSpec] = &[
     params::UPDATE_RATE,
     params::HOLD_MS,
     params::CLIENTS,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.01,
-            max: 10_000.0,
-            default: 2.0,
-            step: 0.01,
-            integer: false,
-            log: true,
-        },
-        ..params::SERVICE_MS
-    },
+    params::SERVICE_MS.with_default(2.0),
     params::SERVICE_DIST,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 256.0,
-            default: 4.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::WORKERS
-    },
+    params::WORKERS.with_default(4.0),
     params::QUEUE_CAP,
     params::NET_MS,
     params::JITTER_MS,

@@ -40,45 +40,19 @@ use crate::trip::Trip;
 pub const ID: &str = "message-queue";
 
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20_000.0,
-            default: 40.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
-    },
+    params::RATE.with_default(40.0),
     params::SPIKE_AT_S,
     params::SPIKE_S,
     params::SPIKE_X,
     ParamSpec {
         name: "Producers",
         help: "Producer nodes sharing the offered load.",
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 50.0,
-            default: 3.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::CLIENTS
+        ..params::CLIENTS.with_default(3.0)
     },
     params::CONSUMERS,
     ParamSpec {
         help: "Mean time a consumer spends on one message.",
-        kind: params::Kind::Number {
-            min: 0.01,
-            max: 10_000.0,
-            default: 40.0,
-            step: 0.01,
-            integer: false,
-            log: true,
-        },
-        ..params::SERVICE_MS
+        ..params::SERVICE_MS.with_default(40.0)
     },
     params::SERVICE_DIST,
     params::PREFETCH,

@@ -43,15 +43,7 @@ pub const PARAMS: &[ParamSpec] = &[
         name: "Publish rate",
         unit: "events/s",
         help: "Events per second published by all publishers together (Poisson).",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20_000.0,
-            default: 20.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
+        ..params::RATE.with_default(20.0)
     },
     params::SPIKE_AT_S,
     params::SPIKE_S,
@@ -59,15 +51,7 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "Publishers",
         help: "Publisher nodes sharing the publish rate.",
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 50.0,
-            default: 2.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::CLIENTS
+        ..params::CLIENTS.with_default(2.0)
     },
     params::SUBSCRIBERS,
     params::SLOW_FACTOR,

@@ -35,43 +35,15 @@ use crate::trip::{complete_with, Trip};
 pub const ID: &str = "scatter-gather";
 
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20_000.0,
-            default: 20.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
-    },
+    params::RATE.with_default(20.0),
     params::SPIKE_AT_S,
     params::SPIKE_S,
     params::SPIKE_X,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 50.0,
-            default: 2.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::CLIENTS
-    },
+    params::CLIENTS.with_default(2.0),
     params::FANOUT,
     ParamSpec {
         help: "Mean time one backend worker spends on one branch.",
-        kind: params::Kind::Number {
-            min: 0.01,
-            max: 10_000.0,
-            default: 20.0,
-            step: 0.01,
-            integer: false,
-            log: true,
-        },
-        ..params::SERVICE_MS
+        ..params::SERVICE_MS.with_default(20.0)
     },
     params::SERVICE_DIST,
     ParamSpec {
@@ -89,15 +61,7 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "Branch timeout",
         help: "How long the gateway waits for the branches before answering with what it has.",
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 120_000.0,
-            default: 1_000.0,
-            step: 1.0,
-            integer: false,
-            log: true,
-        },
-        ..params::TIMEOUT_MS
+        ..params::TIMEOUT_MS.with_default(1_000.0)
     },
     ParamSpec {
         name: "Backend 1 outage at",

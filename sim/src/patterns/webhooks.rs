@@ -41,15 +41,7 @@ pub const PARAMS: &[ParamSpec] = &[
         name: "Event rate",
         unit: "events/s",
         help: "Events per second the provider must deliver (Poisson).",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20_000.0,
-            default: 5.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
+        ..params::RATE.with_default(5.0)
     },
     params::SPIKE_AT_S,
     params::SPIKE_S,
@@ -78,28 +70,10 @@ pub const PARAMS: &[ParamSpec] = &[
     },
     ParamSpec {
         help: "Mean time the receiver spends handling one callback.",
-        kind: params::Kind::Number {
-            min: 0.01,
-            max: 10_000.0,
-            default: 5.0,
-            step: 0.01,
-            integer: false,
-            log: true,
-        },
-        ..params::SERVICE_MS
+        ..params::SERVICE_MS.with_default(5.0)
     },
     params::SERVICE_DIST,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 256.0,
-            default: 4.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::WORKERS
-    },
+    params::WORKERS.with_default(4.0),
     params::QUEUE_CAP,
     ParamSpec {
         name: "Ack timeout",

@@ -63,42 +63,14 @@ pub const PARAMS: &[ParamSpec] = &[
         ..params::CLIENTS
     },
     params::HEARTBEAT_MS,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 600.0,
-            default: 0.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::DROPS_PER_MIN
-    },
+    params::DROPS_PER_MIN.with_default(0.0),
     params::RECONNECT_MS,
     ParamSpec {
         help: "Mean time the server spends on one message before fanning it out.",
-        kind: params::Kind::Number {
-            min: 0.01,
-            max: 10_000.0,
-            default: 1.0,
-            step: 0.01,
-            integer: false,
-            log: true,
-        },
-        ..params::SERVICE_MS
+        ..params::SERVICE_MS.with_default(1.0)
     },
     params::SERVICE_DIST,
-    ParamSpec {
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 256.0,
-            default: 4.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::WORKERS
-    },
+    params::WORKERS.with_default(4.0),
     params::NET_MS,
     params::JITTER_MS,
 ];
