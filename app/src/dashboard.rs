@@ -18,7 +18,7 @@ use crate::inspector::Inspector;
 use crate::page::{Class, Page, Role};
 use crate::pane::{Pane, PaneState};
 use crate::presets::{self, Preset, PRESETS};
-use crate::url::{parse, MAX_PANES};
+use crate::url::{page_query, parse, with_companion, MAX_PANES};
 
 /// Speeds offered in the speed menu (and stepped through with ←/→).
 const SPEEDS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
@@ -610,14 +610,14 @@ pub fn Dashboard() -> impl IntoView {
         if ps.len() >= MAX_PANES {
             return;
         }
-        let q = page.query();
-        let extra = ps[0].pattern.get_untracked().companion;
-        let q = if q.contains("&vs=") {
-            q.replacen("&vs=", &format!("&vs={extra},"), 1)
-        } else {
-            q.replacen("&seed=", &format!("&vs={extra}&seed="), 1)
-        };
-        navigate(&q);
+        let panes: Vec<_> = ps
+            .iter()
+            .map(|p| (p.pattern.get_untracked(), p.values.get_untracked()))
+            .collect();
+        let first = panes[0].0;
+        let extra = sim::find_pattern(first.companion).unwrap_or(first);
+        let panes = with_companion(&panes, extra);
+        navigate(&page_query(&panes, page.seed.get_untracked()));
     };
     let remove = move |index: usize| {
         let ps = page.panes();

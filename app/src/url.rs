@@ -8,7 +8,7 @@
 //! parameters, so they travel the same way. Pure string work: tested
 //! natively, used by the browser.
 
-use sim::{find_pattern, ParamSet, PatternInfo};
+use sim::{find_pattern, ParamSet, ParamSpec, PatternInfo};
 
 /// Most panes side by side.
 pub const MAX_PANES: usize = 3;
@@ -50,6 +50,37 @@ pub fn pane_query(info: &PatternInfo, values: &[f64], seed: u64) -> String {
 }
 
 /// The query that reproduces every pane (non-default values only).
+/// What a pane other than the first gets for `spec` from the link's plain
+/// parameters (those of the first pane): the first pane's value when it has
+/// the parameter and the value is admissible here, else the default.
+pub fn inherited(first: &PatternInfo, first_values: &[f64], spec: &ParamSpec) -> f64 {
+    first
+        .params
+        .iter()
+        .position(|s| s.id == spec.id)
+        .and_then(|i| first_values.get(i).copied())
+        .filter(|&x| spec.check(x).is_ok())
+        .unwrap_or_else(|| spec.default_value())
+}
+
+/// A pane added beside the others by "+ Compare": `info`, with the values
+/// it inherits from the first pane.
+pub fn with_companion(
+    panes: &[(&'static PatternInfo, Vec<f64>)],
+    info: &'static PatternInfo,
+) -> Vec<(&'static PatternInfo, Vec<f64>)> {
+    let mut out = panes.to_vec();
+    if let Some((first, first_values)) = panes.first() {
+        let values = info
+            .params
+            .iter()
+            .map(|spec| inherited(first, first_values, spec))
+            .collect();
+        out.insert(1, (info, values));
+    }
+    out
+}
+
 pub fn page_query(panes: &[(&'static PatternInfo, Vec<f64>)], seed: u64) -> String {
     let Some((first, first_values)) = panes.first() else {
         return format!("seed={seed}");
@@ -67,15 +98,7 @@ pub fn page_query(panes: &[(&'static PatternInfo, Vec<f64>)], seed: u64) -> Stri
     }
     for (pane, (info, values)) in panes.iter().enumerate().skip(1) {
         for (spec, &v) in info.params.iter().zip(values) {
-            // What this pane would get from the plain parameters.
-            let inherited = first
-                .params
-                .iter()
-                .position(|s| s.id == spec.id)
-                .map(|i| first_values[i])
-                .filter(|&x| spec.check(x).is_ok())
-                .unwrap_or_else(|| spec.default_value());
-            if v != inherited {
+            if v != inherited(first, first_values, spec) {
                 q.push_str(&format!("&{}{}={}", PREFIX[pane], spec.id, spec.format(v)));
             }
         }
@@ -291,6 +314,29 @@ mod tests {
             again.contains("&workers=2") && again.contains("&b.workers=6"),
             "{again}"
         );
+    }
+
+    #[test]
+    fn compare_adds_the_companion_second_and_keeps_each_panes_own_values() {
+        let q = "pattern=request-response&vs=request-response&workers=2&b.workers=6&rate=150";
+        let s = parse(q, catalogue()[0]);
+        let panes: Vec<_> = s.panes.iter().map(|p| (p.info, p.values.clone())).collect();
+        let mq = find_pattern(rr().companion).unwrap();
+        let q = page_query(&with_companion(&panes, mq), s.seed);
+        assert!(
+            q.starts_with("pattern=request-response&vs=message-queue,request-response&"),
+            "{q}"
+        );
+        // The pane that was second is third now, its own workers with it;
+        // the new pane inherits the shared rate.
+        let back = parse(&q, catalogue()[0]);
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        let get = |p: &PaneSettings, id: &str| {
+            p.values[p.info.params.iter().position(|s| s.id == id).unwrap()]
+        };
+        assert_eq!(get(&back.panes[2], "workers"), 6.0, "{q}");
+        assert_eq!(get(&back.panes[0], "workers"), 2.0, "{q}");
+        assert_eq!(get(&back.panes[1], "rate"), 150.0, "{q}");
     }
 
     #[test]
