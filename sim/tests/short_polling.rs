@@ -1,7 +1,6 @@
 //! Short polling against its laws: staleness ≈ poll/2 + one-way latency,
-//! empty answers ≈ e^(−u·poll); determinism and conservation.
+//! empty answers ≈ e^(−u·poll) (determinism and conservation: `contract.rs`).
 
-use proptest::prelude::*;
 use sim::run::Options;
 use sim::time::SECOND;
 use sim::{find_pattern, ParamSet, Simulation};
@@ -12,25 +11,6 @@ fn params(sets: &[(&str, &str)]) -> ParamSet {
         p.set_str(k, v).unwrap();
     }
     p
-}
-
-#[test]
-fn same_seed_same_events() {
-    let p = params(&[("update_rate", "5"), ("loss", "0.1"), ("poll_ms", "200")]);
-    let run = |seed| {
-        let mut s = Simulation::new(
-            p.clone(),
-            seed,
-            Options {
-                keep_events: true,
-                series: false,
-            },
-        );
-        s.advance_to(20 * SECOND);
-        s.events().to_vec()
-    };
-    assert_eq!(run(1), run(1));
-    assert_ne!(run(1), run(2));
 }
 
 /// Staleness = the wait until the next poll is served (uniform over the poll
@@ -102,47 +82,4 @@ fn loss_delays_updates_but_never_loses_them() {
         s.pending,
         s.offered
     );
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-    #[test]
-    fn conservation_holds_after_every_step(
-        update_rate in 0.001f64..200.0,
-        poll_ms in 10.0f64..500.0,
-        clients in 1u32..8,
-        service_ms in 0.05f64..50.0,
-        workers in 1u32..4,
-        queue_cap in 0u32..10,
-        net_ms in 0.0f64..30.0,
-        jitter_ms in 0.0f64..10.0,
-        loss in 0.0f64..0.5,
-        seed in any::<u64>(),
-        new_rate in 0.001f64..200.0,
-    ) {
-        let p = params(&[
-            ("update_rate", &update_rate.to_string()),
-            ("poll_ms", &poll_ms.to_string()),
-            ("clients", &clients.to_string()),
-            ("service_ms", &service_ms.to_string()),
-            ("workers", &workers.to_string()),
-            ("queue_cap", &queue_cap.to_string()),
-            ("net_ms", &net_ms.to_string()),
-            ("jitter_ms", &jitter_ms.to_string()),
-            ("loss", &loss.to_string()),
-        ]);
-        let mut sim = Simulation::new(p, seed, Options::default());
-        for i in 0..3000 {
-            if sim.step().is_none() {
-                break;
-            }
-            let (l, a) = (sim.ledger(), sim.audit());
-            prop_assert!(l.conserved(), "{l:?}");
-            prop_assert_eq!((l.in_flight, l.queued, l.in_service, l.pending), (a.in_flight, a.queued, a.in_service, a.pending));
-            if i == 1000 {
-                sim.set_param("update_rate", new_rate).unwrap();
-            }
-        }
-    }
 }
