@@ -152,8 +152,9 @@ impl Process {
 
     /// SIGTERM, as an orchestrator stops a replica; waits for it to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        // The shell's own `kill`: no procps needed.
+        let _ = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
             .status();
         self.child.wait().expect("the replica exits")
     }
