@@ -2,16 +2,14 @@
 //! whatever the load; polls per job follow the job time over the poll
 //! interval; completion is observed at the first poll after the job is done.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation};
+use sim::{ParamSet, Simulation};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("async-request-reply").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("async-request-reply", sets)
 }
 
 #[test]

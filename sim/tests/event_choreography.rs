@@ -2,16 +2,14 @@
 //! hops; a stalled service stalls everything downstream; compensations =
 //! failures.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, MsgKind, ParamSet, Simulation, What};
+use sim::{MsgKind, ParamSet, Simulation, What};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("event-choreography").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("event-choreography", sets)
 }
 
 /// Four services, 10 ms steps, 20 ms hops, no queueing: 20 (to Order) +

@@ -1,16 +1,14 @@
 //! The fire-and-forget engine against its law: sender wait 0, delivered =
 //! sent × (1 − loss), no error at the sender.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation, What};
+use sim::{ParamSet, Simulation, What};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("fire-and-forget").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("fire-and-forget", sets)
 }
 
 /// Delivered = sent × (1 − loss): binomial, so the tolerance is four

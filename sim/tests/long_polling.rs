@@ -1,16 +1,14 @@
 //! Long polling against its laws: staleness ≈ one-way latency, open
 //! connections ≈ clients, one empty answer per hold time per idle client.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::{MS, SECOND};
-use sim::{find_pattern, ParamSet, Simulation};
+use sim::{ParamSet, Simulation};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("long-polling").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("long-polling", sets)
 }
 
 /// A held poll is answered the moment an update exists, so staleness is one

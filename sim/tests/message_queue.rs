@@ -2,16 +2,14 @@
 //! depth grows at λ − consumers·μ when overloaded, producer wait ≈ the
 //! enqueue round trip whatever the depth; at-least-once under crashes.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation};
+use sim::{ParamSet, Simulation};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("message-queue").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("message-queue", sets)
 }
 
 /// Below capacity every message is processed: throughput = λ (Poisson count

@@ -2,18 +2,16 @@
 //! minus counted drops; publisher wait does not depend on the subscriber
 //! count; a slow subscriber drops or lags without slowing the others.
 
+mod common;
+
 use std::collections::HashMap;
 
 use sim::run::Options;
 use sim::time::{self, SECOND};
-use sim::{find_pattern, ParamSet, Simulation, What};
+use sim::{ParamSet, Simulation, What};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("publish-subscribe").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("publish-subscribe", sets)
 }
 
 /// Every accepted publish is offered once per subscriber; each copy is

@@ -2,18 +2,16 @@
 //! run advanced tick by tick equal to one advanced at once (determinism and
 //! conservation for every pattern: `contract.rs`).
 
+mod common;
+
 use sim::run::Options;
 use sim::time::{self, SECOND};
 use sim::wire::{Frame, Tick};
-use sim::{find_pattern, theory, ParamSet, Simulation, What};
+use sim::{theory, ParamSet, Simulation, What};
 use std::borrow::Cow;
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("request-response").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("request-response", sets)
 }
 
 fn stream_bytes(p: &ParamSet, seed: u64, secs: f64) -> Vec<u8> {

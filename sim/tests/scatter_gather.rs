@@ -2,18 +2,16 @@
 //! (plus the gateway and the client's hops), so its tail is far worse than
 //! any one backend's, and more so the wider the fan-out.
 
+mod common;
+
 use std::collections::HashMap;
 
 use sim::run::Options;
 use sim::time::{MS, SECOND};
-use sim::{find_pattern, ParamSet, Simulation, What};
+use sim::{ParamSet, Simulation, What};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("scatter-gather").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("scatter-gather", sets)
 }
 
 /// Exactly, request by request: wait = 2 client hops + slowest branch +

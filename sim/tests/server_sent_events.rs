@@ -1,16 +1,14 @@
 //! Server-sent events against their laws: latency ≈ one hop; nothing lost
 //! with resume; without it, exactly what was produced during each gap.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation};
+use sim::{ParamSet, Simulation};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("server-sent-events").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("server-sent-events", sets)
 }
 
 #[test]

@@ -1,16 +1,14 @@
 //! Short polling against its laws: staleness ≈ poll/2 + one-way latency,
 //! empty answers ≈ e^(−u·poll) (determinism and conservation: `contract.rs`).
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation};
+use sim::{ParamSet, Simulation};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("short-polling").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("short-polling", sets)
 }
 
 /// Staleness = the wait until the next poll is served (uniform over the poll

@@ -2,18 +2,16 @@
 //! into the back-off schedule; duplicates = lost acks without idempotency, 0
 //! applied with it; dead-letter after the last retry.
 
+mod common;
+
 use std::collections::HashMap;
 
 use sim::run::Options;
 use sim::time::{self, SECOND};
-use sim::{find_pattern, DropReason, MsgKind, ParamSet, Simulation, What};
+use sim::{DropReason, MsgKind, ParamSet, Simulation, What};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("webhooks").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("webhooks", sets)
 }
 
 #[test]

@@ -2,16 +2,14 @@
 //! (clients − 1); latency = two hops + the server's handling; a dropped
 //! client misses what is said while it is away.
 
+mod common;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation};
+use sim::{ParamSet, Simulation};
 
 fn params(sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern("websocket").unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
+    common::params("websocket", sets)
 }
 
 #[test]
