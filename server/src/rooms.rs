@@ -292,7 +292,6 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
         .and_then(app::presets::find)
         .map(|p| (p.id.to_string(), p.choices.len()));
     let hash = room::hash_secret(&secret);
-    let mut sessions = Some(sessions);
     let mut code = String::new();
     // A code is drawn again if another room (here or on another replica)
     // has it.
@@ -318,11 +317,7 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
             joining_open: true,
             revealed: false,
             answers: vec![0; preset.as_ref().map_or(0, |p| p.1)],
-            panes: sessions
-                .iter()
-                .flatten()
-                .map(|(_, st)| st.clone())
-                .collect(),
+            panes: sessions.iter().map(|(_, st)| st.clone()).collect(),
         };
         match crate::cluster::owner::register(cluster, &candidate, &record).await {
             Ok(_) => {
@@ -339,14 +334,7 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
             "no free class code: try again",
         );
     }
-    let room = room::start(
-        code.clone(),
-        hash,
-        seed,
-        preset,
-        sessions.take().unwrap_or_default(),
-        &shared,
-    );
+    let room = room::start(code.clone(), hash, seed, preset, sessions, &shared);
     if let Some(cluster) = &shared.cluster {
         match cluster.record(&code).await {
             Some((_, revision)) => {

@@ -7,9 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::classroom::{create, member, raw};
+use common::classroom::{answer_to, create, member, raw};
 use common::nats::{replica, Nats, Process};
-use common::{http, next, Ws};
+use common::{http, Ws};
 use futures_util::SinkExt;
 use server::limits::Limits;
 use sim::event::Event;
@@ -100,17 +100,8 @@ async fn followers_on_another_replica_get_the_presenters_bytes_and_controls_reac
 
     // A student on B cannot steer; the presenter through B can.
     let f = &mut followers[0];
-    f.send(Message::Text(
-        r#"{"type":"set","param":"rate","value":5}"#.into(),
-    ))
-    .await
-    .unwrap();
-    loop {
-        if let Message::Text(t) = next(f).await {
-            assert!(t.contains("only the presenter"), "{t}");
-            break;
-        }
-    }
+    let t = answer_to(f, r#"{"type":"set","param":"rate","value":5}"#).await;
+    assert!(t.contains("only the presenter"), "{t}");
     let mut remote = member(b.addr, &query, Some(&cookie)).await;
     remote
         .send(Message::Text(
@@ -125,18 +116,8 @@ async fn followers_on_another_replica_get_the_presenters_bytes_and_controls_reac
     let at = info.params.iter().position(|p| p.id == "rate").unwrap();
     assert_eq!(seen_on_b[at], 42.0);
     // A refusal comes back to the presenter through B, as locally.
-    remote
-        .send(Message::Text(
-            r#"{"type":"set","param":"rate","value":-1}"#.into(),
-        ))
-        .await
-        .unwrap();
-    loop {
-        if let Message::Text(t) = next(&mut remote).await {
-            assert!(t.contains("\"error\"") && t.contains("rate"), "{t}");
-            break;
-        }
-    }
+    let t = answer_to(&mut remote, r#"{"type":"set","param":"rate","value":-1}"#).await;
+    assert!(t.contains("\"error\"") && t.contains("rate"), "{t}");
     // A student on B explores on their own: a private run continuing the
     // room's, replayed from what B relayed (the live change included).
     let mut fork = member(b.addr, &format!("fork={code}&pane=0"), None).await;

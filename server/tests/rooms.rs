@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::classroom::{create, create_with, member, raw, ticks_until};
-use common::{http, next, serve_with};
+use common::classroom::{answer_to, create, create_with, member, raw, ticks_until};
+use common::{http, serve_with};
 use futures_util::SinkExt;
 use server::limits::Limits;
 use sim::wire::Frame;
@@ -112,18 +112,12 @@ async fn only_the_presenter_changes_the_room_and_every_follower_sees_it() {
     let mut other = member(r.addr, &format!("room={code}&pane=0"), None).await;
     let _ = raw(&mut follower).await;
     // A follower's control: refused, nothing changes.
-    follower
-        .send(Message::Text(
-            r#"{"type":"set","param":"rate","value":900}"#.into(),
-        ))
-        .await
-        .unwrap();
-    loop {
-        if let Message::Text(t) = next(&mut follower).await {
-            assert!(t.contains("only the presenter can change this room"), "{t}");
-            break;
-        }
-    }
+    let t = answer_to(
+        &mut follower,
+        r#"{"type":"set","param":"rate","value":900}"#,
+    )
+    .await;
+    assert!(t.contains("only the presenter can change this room"), "{t}");
     // A wrong cookie is a follower too.
     let mut impostor = member(
         r.addr,
@@ -133,16 +127,8 @@ async fn only_the_presenter_changes_the_room_and_every_follower_sees_it() {
         )),
     )
     .await;
-    impostor
-        .send(Message::Text(r#"{"type":"pause"}"#.into()))
-        .await
-        .unwrap();
-    loop {
-        if let Message::Text(t) = next(&mut impostor).await {
-            assert!(t.contains("only the presenter"), "{t}");
-            break;
-        }
-    }
+    let t = answer_to(&mut impostor, r#"{"type":"pause"}"#).await;
+    assert!(t.contains("only the presenter"), "{t}");
     // The presenter's change reaches everyone as the same Params frame.
     presenter
         .send(Message::Text(
@@ -163,18 +149,12 @@ async fn only_the_presenter_changes_the_room_and_every_follower_sees_it() {
     }
     assert!(params.windows(2).all(|w| w[0] == w[1]));
     // A presenter's bad control is answered to the presenter alone.
-    presenter
-        .send(Message::Text(
-            r#"{"type":"set","param":"rate","value":-1}"#.into(),
-        ))
-        .await
-        .unwrap();
-    loop {
-        if let Message::Text(t) = next(&mut presenter).await {
-            assert!(t.contains("rate = -1 is out of range"), "{t}");
-            break;
-        }
-    }
+    let t = answer_to(
+        &mut presenter,
+        r#"{"type":"set","param":"rate","value":-1}"#,
+    )
+    .await;
+    assert!(t.contains("rate = -1 is out of range"), "{t}");
 }
 
 /// A fork is the room's run at the moment of forking, event for event

@@ -107,14 +107,7 @@ impl ParamSpec {
                 integer,
                 log,
                 ..
-            } => Kind::Number {
-                min,
-                max,
-                default,
-                step,
-                integer,
-                log,
-            },
+            } => number(min, max, default, step, integer, log),
             other => other,
         };
         ParamSpec { kind, ..self }

@@ -87,3 +87,14 @@ pub async fn ticks_until(ws: &mut Ws, t: u64) -> Vec<Vec<u8>> {
         }
     }
 }
+
+/// Sends `control` and returns the next text frame (a refusal or an error).
+pub async fn answer_to(ws: &mut Ws, control: &str) -> String {
+    use futures_util::SinkExt;
+    ws.send(Message::Text(control.into())).await.unwrap();
+    loop {
+        if let Message::Text(t) = next(ws).await {
+            return t.to_string();
+        }
+    }
+}
