@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::engine::Engine;
 use crate::event::MsgKind;
 use crate::metrics::Snapshot;
 use crate::params::{ParamError, ParamSet, ParamSpec};
@@ -102,7 +103,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             patterns::request_response::RequestResponse::new(params, seed),
         ),
         patterns::fire_and_forget::ID => {
-            Box::new(patterns::fire_and_forget::FireAndForget::new(params, seed))
+            Engine::<patterns::fire_and_forget::FireAndForget>::boxed(params, seed)
         }
         patterns::short_polling::ID => {
             Box::new(patterns::short_polling::ShortPolling::new(params, seed))

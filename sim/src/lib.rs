@@ -18,6 +18,7 @@
 pub mod budget;
 pub mod catalogue;
 pub mod dist;
+pub mod engine;
 pub mod event;
 pub mod faults;
 pub mod ledger;

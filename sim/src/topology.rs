@@ -52,6 +52,11 @@ pub struct Link {
     pub jitter: Time,
     /// Probability that a message on this hop is lost.
     pub loss: f64,
+    /// A hop that never loses a message (a TCP stream, the pattern's own
+    /// backbone): the loss slider leaves it at 0. The engine's business,
+    /// not the picture's.
+    #[serde(skip)]
+    pub reliable: bool,
 }
 
 impl Link {
@@ -111,31 +116,59 @@ impl Topology {
             net,
             jitter,
             loss,
+            reliable: false,
         });
         id
     }
 
-    /// Sets every link from the run's `net_ms`, `jitter_ms` and (where the
-    /// pattern has it) `loss` parameters.
-    pub fn set_network_from(&mut self, p: &crate::params::ParamSet) {
+    /// Adds a link from `from` to `to` with the run's network parameters
+    /// (`net_ms`, `jitter_ms`, and `loss` where the pattern has it).
+    pub fn connect(&mut self, from: NodeId, to: NodeId, p: &crate::params::ParamSet) -> LinkId {
+        let id = self.links.len() as LinkId;
+        self.links.push(Link {
+            id,
+            from,
+            to,
+            net: 0,
+            jitter: 0,
+            loss: 0.0,
+            reliable: false,
+        });
+        self.set_link_from(id, p);
+        id
+    }
+
+    /// Like [`Topology::connect`], for a hop that never loses a message.
+    pub fn connect_reliable(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        p: &crate::params::ParamSet,
+    ) -> LinkId {
+        let id = self.connect(from, to, p);
+        self.links[id as usize].reliable = true;
+        self.links[id as usize].loss = 0.0;
+        id
+    }
+
+    /// Sets one link from the run's network parameters.
+    fn set_link_from(&mut self, id: LinkId, p: &crate::params::ParamSet) {
         let loss = if p.spec("loss").is_ok() {
             p.get("loss")
         } else {
             0.0
         };
-        self.set_network(
-            crate::time::from_ms(p.get("net_ms")),
-            crate::time::from_ms(p.get("jitter_ms")),
-            loss,
-        );
+        let l = &mut self.links[id as usize];
+        l.net = crate::time::from_ms(p.get("net_ms"));
+        l.jitter = crate::time::from_ms(p.get("jitter_ms"));
+        l.loss = if l.reliable { 0.0 } else { loss };
     }
 
-    /// Sets latency, jitter and loss on every link (the common network sliders).
-    pub fn set_network(&mut self, net: Time, jitter: Time, loss: f64) {
-        for l in &mut self.links {
-            l.net = net;
-            l.jitter = jitter;
-            l.loss = loss;
+    /// Sets every link from the run's `net_ms`, `jitter_ms` and (where the
+    /// pattern has it) `loss` parameters; reliable links keep a loss of 0.
+    pub fn set_network_from(&mut self, p: &crate::params::ParamSet) {
+        for id in 0..self.links.len() {
+            self.set_link_from(id as LinkId, p);
         }
     }
 }

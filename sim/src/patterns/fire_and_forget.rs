@@ -15,19 +15,13 @@ use std::collections::HashMap;
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::ServiceDist;
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
-use crate::faults::ServiceFaults;
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::event::{FailReason, MsgKind, ReqId, What};
 use crate::metrics::Snapshot;
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
-use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::params::{self, ParamSet, ParamSpec};
+use crate::time::Time;
+use crate::topology::{LinkId, NodeKind, Topology};
+use crate::trip::Trip;
 
 pub const ID: &str = "fire-and-forget";
 
@@ -89,35 +83,6 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     ]
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
-    },
-    Reach {
-        msg: MsgId,
-        req: ReqId,
-        lost: bool,
-    },
-    /// A worker finished; the message arrived at `arrived` and was
-    /// started at `started`.
-    Done {
-        msg: MsgId,
-        req: ReqId,
-        arrived: Time,
-        started: Time,
-    },
-}
-
-/// A message waiting for, or held by, a worker.
-struct Job {
-    msg: MsgId,
-    req: ReqId,
-    service: Time,
-    /// When it reached the receiver.
-    arrived: Time,
-}
-
 /// A message produced and not yet processed or lost.
 struct Pending {
     created: Time,
@@ -125,315 +90,101 @@ struct Pending {
 }
 
 pub struct FireAndForget {
-    params: ParamSet,
-    topo: Topology,
-    service: NodeId,
     clients: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
-    service_mean: Time,
-    dist: ServiceDist,
     pending: HashMap<ReqId, Pending>,
-    station: Station<Job>,
-    /// Outage window and slowdown of the receiver.
-    faults: ServiceFaults,
+    receiver: Endpoint<ReqId, Visit<ReqId>>,
 }
 
+type Cxf<'a> = Cx<'a, FireAndForget>;
+
 impl FireAndForget {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let clients = params.get("clients") as u16;
-        let workers = params.get("workers") as u32;
-        let queue_cap = params.get("queue_cap") as usize;
-        let mut topo = Topology::default();
+    /// The message is gone: counted, never reported to the sender.
+    fn forget(&mut self, cx: &mut Cxf, req: ReqId) {
+        self.pending.remove(&req);
+        cx.emit(What::Failed {
+            req,
+            node: self.receiver.node,
+            reason: FailReason::Lost,
+        });
+    }
+}
+
+impl Model for FireAndForget {
+    /// A worker finished the message.
+    type Timer = Visit<ReqId>;
+    type Msg = ();
+
+    const INFO: &'static PatternInfo = &INFO;
+
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let clients = p.get("clients") as u16;
         for i in 0..clients {
             topo.add_node(NodeKind::Client, format!("sender {}", i + 1), 0, 0);
         }
-        let service = topo.add_node(
-            NodeKind::Service,
-            "receiver".into(),
-            workers,
-            queue_cap as u32,
-        );
-        let (net, jitter, loss) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-            params.get("loss"),
-        );
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
+        let node = topo.add_node(NodeKind::Service, "receiver".into(), workers, queue_cap);
         for i in 0..clients {
-            topo.add_link(i, service, net, jitter, loss);
+            topo.connect(i, node, p);
         }
         FireAndForget {
-            faults: ServiceFaults::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            workload: Workload::from_params(&params),
-            params,
-            topo,
-            service,
             clients,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
             pending: HashMap::with_capacity(1024),
-            station: Station::new(service, workers, queue_cap),
+            receiver: Endpoint::service(node, p, |v| v),
         }
     }
 
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
+    fn start(&mut self, cx: &mut Cxf) {
+        self.receiver.open(cx);
     }
 
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let client = self.rng.arrivals.random_range(0..self.clients);
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        let req = self.workload.new_req();
-        self.pending.insert(
-            req,
-            Pending {
-                created: self.now,
-                service,
-            },
-        );
-        rec.emit(self.now, What::Offered { req, node: client });
-        let link = client as LinkId;
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            MsgKind::Request,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::Reach {
-                msg: t.msg,
-                req,
-                lost: t.lost,
-            },
-        );
-        self.schedule_arrival();
+    fn arrival(&mut self, cx: &mut Cxf) {
+        let client = cx.rng.arrivals.random_range(0..self.clients);
+        let service = self.receiver.draw(&mut cx.rng.service);
+        let req = cx.workload.new_req();
+        let created = cx.now;
+        self.pending.insert(req, Pending { created, service });
+        cx.emit(What::Offered { req, node: client });
+        cx.send(client as LinkId, MsgKind::Request, req, ());
     }
 
-    /// The message is gone: counted, never reported to the sender.
-    fn lose(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, reason: DropReason) {
-        rec.drop(self.now, msg, self.service, reason);
-        self.pending.remove(&req);
-        rec.emit(
-            self.now,
-            What::Failed {
-                req,
-                node: self.service,
-                reason: FailReason::Lost,
-            },
-        );
-    }
-
-    fn start(&mut self, rec: &mut Recorder, job: Job, queued: bool) {
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: job.msg,
-                node: self.service,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + self.faults.stretch(job.service),
-            Action::Done {
-                msg: job.msg,
-                req: job.req,
-                arrived: job.arrived,
-                started: self.now,
-            },
-        );
-    }
-
-    fn on_reach(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
-        if self.faults.down(self.now) {
-            // Refused by a receiver that is down; the sender never knows.
-            return self.lose(rec, msg, req, DropReason::ServiceDown);
-        }
+    fn deliver(&mut self, cx: &mut Cxf, m: Delivery<()>) {
         let service = self
             .pending
-            .get(&req)
-            .map_or(self.service_mean, |p| p.service);
-        match self.station.admit(Job {
-            msg,
-            req,
-            service,
-            arrived: self.now,
-        }) {
-            Admit::Start(job) => self.start(rec, job, false),
-            Admit::Queued => rec.emit(
-                self.now,
-                What::Queued {
-                    msg,
-                    node: self.service,
-                },
-            ),
-            Admit::Full(_) => self.lose(rec, msg, req, DropReason::QueueFull),
+            .get(&m.req)
+            .map_or(self.receiver.mean, |p| p.service);
+        if let Offer::Refused(req, _) = self.receiver.offer(cx, m.msg, service, m.req) {
+            // Refused by a receiver that is down or full; the sender never knows.
+            self.forget(cx, req);
         }
     }
 
-    fn on_done(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        arrived: Time,
-        started: Time,
-    ) {
-        self.station.finish();
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node: self.service,
-                wasted: false,
-            },
-        );
+    fn lost(&mut self, cx: &mut Cxf, m: Delivery<()>) {
+        self.forget(cx, m.req);
+    }
+
+    fn timer(&mut self, cx: &mut Cxf, v: Visit<ReqId>) {
+        let req = v.job;
+        self.receiver.done(cx, v.msg, false);
         if let Some(p) = self.pending.remove(&req) {
-            rec.emit(
-                self.now,
-                What::Breakdown {
-                    req,
-                    network: arrived - p.created,
-                    queue: started - arrived,
-                    service: self.now - started,
-                },
-            );
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node: self.service,
-                    wait: self.now - p.created,
-                },
-            );
+            let trip = Trip::served(v.arrived - p.created, v.arrived, v.started, cx.now);
+            cx.complete(&trip, req, self.receiver.node, p.created);
         }
-        self.start_waiting(rec);
+        self.receiver.next(cx);
     }
 
-    fn start_waiting(&mut self, rec: &mut Recorder) {
-        while let Some(job) = self.station.take_next() {
-            self.start(rec, job, true);
+    fn set_param(&mut self, cx: &mut Cxf, id: &str, value: f64) {
+        self.receiver.set_param(cx, id, value);
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.receiver.queued() as u64,
+            in_service: self.receiver.busy() as u64,
+            pending: self.pending.len() as u64,
         }
-    }
-}
-
-impl Pattern for FireAndForget {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
-
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        rec.emit(
-            self.now,
-            What::Capacity {
-                node: self.service,
-                workers: self.station.workers(),
-            },
-        );
-        self.schedule_arrival();
-    }
-
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
-    }
-
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
-            }
-            Action::Reach { msg, req, lost } => {
-                if lost {
-                    self.lose(rec, msg, req, DropReason::Loss);
-                } else {
-                    self.on_reach(rec, msg, req);
-                }
-            }
-            Action::Done {
-                msg,
-                req,
-                arrived,
-                started,
-            } => self.on_done(rec, msg, req, arrived, started),
-        }
-        true
-    }
-
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
-        match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
-            }
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
-            "workers" => {
-                self.station
-                    .resize(value as u32, &mut self.topo, rec, self.now);
-                self.start_waiting(rec);
-            }
-            id if ServiceFaults::reads(id) => {
-                self.faults = ServiceFaults::from_params(&self.params)
-            }
-            "queue_cap" => {
-                self.station.set_room(value as usize, &mut self.topo);
-            }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
-            _ => {}
-        }
-        Ok(())
     }
 
     fn held(&self) -> usize {
-        self.sched.len() + self.pending.len() + self.station.queued()
-    }
-
-    fn audit(&self) -> Audit {
-        Audit {
-            in_flight: self
-                .sched
-                .iter()
-                .filter(|a| matches!(a, Action::Reach { .. }))
-                .count() as u64,
-            queued: self.station.queued() as u64,
-            in_service: self.station.busy() as u64,
-            pending: self.pending.len() as u64,
-        }
+        self.pending.len() + self.receiver.queued()
     }
 }

@@ -1,0 +1,246 @@
+//! The one engine every pattern runs on.
+//!
+//! [`Engine`] is the only implementation of [`Pattern`]. It owns what every
+//! pattern needs and none decides: the parameters, the topology, the
+//! scheduler, the random streams, the clock, the message ids, the workload's
+//! arrivals, messages on their links (a lost one is dropped at the far end
+//! of its link before the model hears of it), the common live parameters
+//! (network, workload) and the in-flight count (a message in the scheduler
+//! *is* in flight). A pattern is a [`Model`]: its own timers and message
+//! bodies, its state, and its decisions, which it makes through a [`Cx`].
+
+mod cx;
+mod endpoint;
+
+pub use cx::{Cx, Delivery};
+pub use endpoint::{Endpoint, Offer, Visit};
+
+use crate::catalogue::PatternInfo;
+use crate::event::DropReason;
+use crate::net::{Net, Workload};
+use crate::params::{ParamError, ParamSet};
+use crate::pattern::{Audit, Pattern};
+use crate::recorder::Recorder;
+use crate::rng::Streams;
+use crate::scheduler::Scheduler;
+use crate::time::Time;
+use crate::topology::Topology;
+
+/// A pattern's own part of a run: what it keeps and what it decides.
+pub trait Model: Send + Sized + 'static {
+    /// The pattern's timers (a timeout, a poll tick, a job's end).
+    type Timer: Copy + Send + 'static;
+    /// What the pattern's messages carry besides what every message has.
+    type Msg: Copy + Send + 'static;
+
+    const INFO: &'static PatternInfo;
+
+    /// The model for `params`, drawing its nodes and links on `topo`.
+    fn new(params: &ParamSet, topo: &mut Topology) -> Self;
+
+    /// The run's opening events and actions, before the first arrival is
+    /// drawn.
+    fn start(&mut self, _cx: &mut Cx<'_, Self>) {}
+
+    /// The workload's next arrival (a request, or an update the server
+    /// produces). The engine draws the one after it afterwards.
+    fn arrival(&mut self, cx: &mut Cx<'_, Self>);
+
+    /// A message reached the far end of its link.
+    fn deliver(&mut self, cx: &mut Cx<'_, Self>, m: Delivery<Self::Msg>);
+
+    /// A message was lost on its link; the engine has already dropped it at
+    /// the far end (reason `loss`). What else the loss means, if anything.
+    fn lost(&mut self, _cx: &mut Cx<'_, Self>, _m: Delivery<Self::Msg>) {}
+
+    /// One of the pattern's timers fired.
+    fn timer(&mut self, cx: &mut Cx<'_, Self>, t: Self::Timer);
+
+    /// A live parameter changed (already set in `cx.params`; the engine has
+    /// applied the network and the workload).
+    fn set_param(&mut self, _cx: &mut Cx<'_, Self>, _id: &str, _value: f64) {}
+
+    /// Where the pattern's structures say messages and requests are, beyond
+    /// the messages on links, which the engine counts itself.
+    fn tally(&self) -> Tally;
+
+    /// Items the pattern holds besides scheduled actions (waiting jobs,
+    /// pending records), by length only.
+    fn held(&self) -> usize;
+}
+
+/// The part of an [`Audit`] a model counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub queued: u64,
+    pub in_service: u64,
+    pub pending: u64,
+}
+
+/// One scheduled action of a run of `M`.
+enum Action<M: Model> {
+    /// The workload's next arrival; ignored if `gen` is stale (the rate
+    /// changed since it was drawn).
+    Arrival {
+        gen: u64,
+    },
+    /// A message on its link.
+    Message {
+        m: Delivery<M::Msg>,
+        lost: bool,
+    },
+    Timer(M::Timer),
+}
+
+/// The clock, scheduler, random streams, network and workload of one run.
+struct Core<M: Model> {
+    params: ParamSet,
+    topo: Topology,
+    sched: Scheduler<Action<M>>,
+    rng: Streams,
+    now: Time,
+    net: Net,
+    workload: Workload,
+}
+
+/// A run of the pattern `M`.
+pub struct Engine<M: Model> {
+    core: Core<M>,
+    model: M,
+}
+
+impl<M: Model> Engine<M> {
+    pub fn new(params: ParamSet, seed: u64) -> Self {
+        let mut topo = Topology::default();
+        let model = M::new(&params, &mut topo);
+        Engine {
+            core: Core {
+                workload: Workload::from_params(&params),
+                params,
+                topo,
+                sched: Scheduler::new(),
+                rng: Streams::new(seed),
+                now: 0,
+                net: Net::default(),
+            },
+            model,
+        }
+    }
+
+    /// Boxed, as the catalogue builds engines.
+    pub fn boxed(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
+        Box::new(Self::new(params, seed))
+    }
+}
+
+impl<M: Model> Core<M> {
+    fn cx<'a>(&'a mut self, rec: &'a mut Recorder) -> Cx<'a, M> {
+        Cx {
+            now: self.now,
+            rec,
+            rng: &mut self.rng,
+            topo: &mut self.topo,
+            params: &self.params,
+            workload: &mut self.workload,
+            sched: &mut self.sched,
+            net: &mut self.net,
+        }
+    }
+
+    fn schedule_arrival(&mut self) {
+        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
+            self.sched.at(at, Action::Arrival { gen });
+        }
+    }
+}
+
+impl<M: Model> Pattern for Engine<M> {
+    fn info(&self) -> &'static PatternInfo {
+        M::INFO
+    }
+
+    fn params(&self) -> &ParamSet {
+        &self.core.params
+    }
+
+    fn topology(&self) -> &Topology {
+        &self.core.topo
+    }
+
+    fn start(&mut self, rec: &mut Recorder) {
+        self.model.start(&mut self.core.cx(rec));
+        self.core.schedule_arrival();
+    }
+
+    fn next_time(&self) -> Option<Time> {
+        self.core.sched.peek_time()
+    }
+
+    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
+        let Some((t, action)) = self.core.sched.pop_due(until) else {
+            return false;
+        };
+        self.core.now = t;
+        match action {
+            Action::Arrival { gen } => {
+                if self.core.workload.is_current(gen) {
+                    self.model.arrival(&mut self.core.cx(rec));
+                    self.core.schedule_arrival();
+                }
+            }
+            Action::Message { m, lost: false } => self.model.deliver(&mut self.core.cx(rec), m),
+            Action::Message { m, lost: true } => {
+                rec.drop(t, m.msg, m.to, DropReason::Loss);
+                self.model.lost(&mut self.core.cx(rec), m);
+            }
+            Action::Timer(timer) => self.model.timer(&mut self.core.cx(rec), timer),
+        }
+        true
+    }
+
+    fn set_param(
+        &mut self,
+        id: &str,
+        value: f64,
+        now: Time,
+        rec: &mut Recorder,
+    ) -> Result<(), ParamError> {
+        let core = &mut self.core;
+        core.params.set(id, value)?;
+        core.now = core.now.max(now);
+        if Workload::reads(id) {
+            // Poisson arrivals are memoryless: drawing afresh from now at
+            // the new rate (or spike) is exact.
+            core.workload.set_from(&core.params);
+            core.schedule_arrival();
+        } else if matches!(id, "net_ms" | "jitter_ms" | "loss") {
+            core.topo.set_network_from(&core.params);
+        }
+        self.model.set_param(&mut core.cx(rec), id, value);
+        Ok(())
+    }
+
+    fn audit(&self) -> Audit {
+        let in_flight = self
+            .core
+            .sched
+            .iter()
+            .filter(|a| matches!(a, Action::Message { .. }))
+            .count() as u64;
+        let Tally {
+            queued,
+            in_service,
+            pending,
+        } = self.model.tally();
+        Audit {
+            in_flight,
+            queued,
+            in_service,
+            pending,
+        }
+    }
+
+    fn held(&self) -> usize {
+        self.core.sched.len() + self.model.held()
+    }
+}
