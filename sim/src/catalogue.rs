@@ -99,9 +99,9 @@ impl PatternInfo {
 /// Builds a fresh, unstarted engine for the pattern the parameters belong to.
 pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
     match params.pattern() {
-        patterns::request_response::ID => Box::new(
-            patterns::request_response::RequestResponse::new(params, seed),
-        ),
+        patterns::request_response::ID => {
+            Engine::<patterns::request_response::RequestResponse>::boxed(params, seed)
+        }
         patterns::fire_and_forget::ID => {
             Engine::<patterns::fire_and_forget::FireAndForget>::boxed(params, seed)
         }

@@ -81,6 +81,16 @@ pub fn exp_gap<R: Rng + ?Sized>(rate_per_s: f64, rng: &mut R) -> Option<Time> {
     }
 }
 
+/// The delay before retry number `attempt + 1`: exponential back-off from
+/// `base` with "equal jitter" (half of the ceiling fixed, half drawn), so
+/// retries after a shared outage spread out instead of arriving together.
+pub fn backoff<R: Rng + ?Sized>(base: Time, attempt: u32, rng: &mut R) -> Time {
+    let ceiling = base.saturating_mul(1 << attempt.min(20));
+    let half = ceiling / 2;
+    let u: f64 = rng.random();
+    half + crate::time::from_ns((u * (ceiling - half) as f64).floor())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,20 +24,14 @@
 use std::collections::HashMap;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::ServiceDist;
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
-use crate::faults::ServiceFaults;
+use crate::dist::backoff;
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::metrics::Snapshot;
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
-use rand::Rng;
+use crate::trip::Trip;
 
 pub const ID: &str = "request-response";
 
@@ -103,55 +97,33 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     ]
 }
 
-/// When one attempt passed each point, for the wait's breakdown.
-#[derive(Clone, Copy, Debug, Default)]
-struct Trace {
-    /// The request left the client.
-    sent: Time,
-    /// It reached the service.
-    arrived: Time,
-    /// A worker took it.
-    started: Time,
-    /// The worker finished.
-    done: Time,
-}
-
-/// A response or error as it reaches its client.
-struct Reply {
-    msg: MsgId,
-    req: ReqId,
-    attempt: u32,
-    kind: MsgKind,
-    trace: Trace,
-}
-
-/// Future actions of this pattern's engine.
+/// The client's timers and the service's job ends.
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    /// The next open-loop arrival. Ignored if `gen` is stale (the rate changed).
-    Arrival { gen: u64 },
-    /// A message reaches the end of its link.
-    Reach {
-        msg: MsgId,
-        req: ReqId,
-        attempt: u32,
-        kind: MsgKind,
-        link: LinkId,
-        lost: bool,
-        trace: Trace,
-    },
-    /// A worker finishes a request.
-    Done {
-        msg: MsgId,
-        req: ReqId,
-        attempt: u32,
-        client: NodeId,
-        trace: Trace,
-    },
+pub enum Timer {
+    /// A worker finishes an attempt.
+    Done(Visit<Attempt>),
     /// The client's timer for one attempt fires.
     Timeout { req: ReqId, attempt: u32 },
     /// The back-off is over: send the next attempt.
     Resend { req: ReqId },
+}
+
+/// One attempt of a request, as the service holds it.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    req: ReqId,
+    attempt: u32,
+    client: NodeId,
+    /// When it left the client: its hop up belongs to the wait.
+    sent: Time,
+}
+
+/// What a request, response or 503 carries: the attempt it belongs to and,
+/// on a response, where the attempt's time went at the service.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Leg {
+    attempt: u32,
+    trip: Trip,
 }
 
 /// A request its client is still waiting on.
@@ -166,35 +138,17 @@ struct Request {
     backing_off: bool,
 }
 
-/// A request waiting at the service for a worker.
-struct Job {
-    msg: MsgId,
-    req: ReqId,
-    attempt: u32,
-    client: NodeId,
-    service: Time,
-    trace: Trace,
-}
-
-/// Parameter values in the form the hot path uses.
+/// The client's patience, as the hot path uses it.
 #[derive(Clone, Copy)]
-struct Config {
-    service_mean: Time,
-    dist: ServiceDist,
-    workers: u32,
-    queue_cap: usize,
+struct Patience {
     timeout: Time,
     retries: u32,
     backoff: Time,
 }
 
-impl Config {
+impl Patience {
     fn from(p: &ParamSet) -> Self {
-        Config {
-            service_mean: time::from_ms(p.get("service_ms")),
-            dist: ServiceDist::from_index(p.get("service_dist") as usize),
-            workers: p.get("workers") as u32,
-            queue_cap: p.get("queue_cap") as usize,
+        Patience {
             timeout: time::from_ms(p.get("timeout_ms")),
             retries: p.get("retries") as u32,
             backoff: time::from_ms(p.get("backoff_ms")),
@@ -203,317 +157,105 @@ impl Config {
 }
 
 pub struct RequestResponse {
-    params: ParamSet,
-    cfg: Config,
-    topo: Topology,
-    service: NodeId,
+    patience: Patience,
     clients: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
     pending: HashMap<ReqId, Request>,
-    /// The service's workers and queue.
-    station: Station<Job>,
-    /// Outage window and slowdown of the service.
-    faults: ServiceFaults,
+    service: Endpoint<Attempt, Timer>,
+}
+
+type Cxr<'a> = Cx<'a, RequestResponse>;
+
+// Link 2i goes up from client i, link 2i+1 comes back down to it.
+fn up_link(client: NodeId) -> LinkId {
+    client * 2
+}
+
+fn down_link(client: NodeId) -> LinkId {
+    client * 2 + 1
 }
 
 impl RequestResponse {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let cfg = Config::from(&params);
-        let clients = params.get("clients") as u16;
-        let net = time::from_ms(params.get("net_ms"));
-        let jitter = time::from_ms(params.get("jitter_ms"));
-        let loss = params.get("loss");
-        let mut topo = Topology::default();
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
-        let service = topo.add_node(
-            NodeKind::Service,
-            "service".into(),
-            cfg.workers,
-            cfg.queue_cap as u32,
-        );
-        // Link 2i goes up from client i, link 2i+1 comes back down to it.
-        for i in 0..clients {
-            topo.add_link(i, service, net, jitter, loss);
-            topo.add_link(service, i, net, jitter, loss);
-        }
-        let station = Station::new(service, cfg.workers, cfg.queue_cap);
-        RequestResponse {
-            workload: Workload::from_params(&params),
-            faults: ServiceFaults::from_params(&params),
-            params,
-            cfg,
-            topo,
-            service,
-            clients,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
-            pending: HashMap::with_capacity(1024),
-            station,
-        }
-    }
-
-    fn up_link(client: NodeId) -> LinkId {
-        client * 2
-    }
-
-    fn down_link(client: NodeId) -> LinkId {
-        client * 2 + 1
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
-    }
-
-    /// Puts a message on `link` and schedules its arrival (or loss).
-    fn send(
-        &mut self,
-        rec: &mut Recorder,
-        link: LinkId,
-        kind: MsgKind,
-        req: ReqId,
-        attempt: u32,
-        trace: Trace,
-    ) {
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            kind,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::Reach {
-                msg: t.msg,
-                req,
-                attempt,
-                kind,
-                link,
-                lost: t.lost,
-                trace,
-            },
-        );
-    }
-
     /// Sends attempt `attempt` of `req` and arms its timeout.
-    fn send_attempt(&mut self, rec: &mut Recorder, req: ReqId, client: NodeId, attempt: u32) {
+    fn send_attempt(&mut self, cx: &mut Cxr, req: ReqId, client: NodeId, attempt: u32) {
         let kind = if attempt == 0 {
             MsgKind::Request
         } else {
             MsgKind::Retry
         };
-        let trace = Trace {
-            sent: self.now,
-            ..Trace::default()
+        let leg = Leg {
+            attempt,
+            trip: Trip::default(),
         };
-        self.send(rec, Self::up_link(client), kind, req, attempt, trace);
-        self.sched.at(
-            self.now + self.cfg.timeout,
-            Action::Timeout { req, attempt },
-        );
-    }
-
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let client = self.rng.arrivals.random_range(0..self.clients);
-        let service = self
-            .cfg
-            .dist
-            .sample(self.cfg.service_mean, &mut self.rng.service);
-        let req = self.workload.new_req();
-        self.pending.insert(
-            req,
-            Request {
-                client,
-                created: self.now,
-                service,
-                attempt: 0,
-                backing_off: false,
-            },
-        );
-        rec.emit(self.now, What::Offered { req, node: client });
-        self.send_attempt(rec, req, client, 0);
-        self.schedule_arrival();
-    }
-
-    /// A worker takes `job` (already counted busy by the station).
-    fn start_job(&mut self, rec: &mut Recorder, job: Job, queued: bool) {
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: job.msg,
-                node: self.service,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + self.faults.stretch(job.service),
-            Action::Done {
-                msg: job.msg,
-                req: job.req,
-                attempt: job.attempt,
-                client: job.client,
-                trace: Trace {
-                    started: self.now,
-                    ..job.trace
-                },
-            },
-        );
+        cx.send(up_link(client), kind, req, leg);
+        cx.after(self.patience.timeout, Timer::Timeout { req, attempt });
     }
 
     /// A request (first attempt or retry) reaches the service.
-    fn on_request(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        attempt: u32,
-        link: LinkId,
-        trace: Trace,
-    ) {
-        let client = self.topo.links[link as usize].from;
-        if self.faults.down(self.now) {
-            // A service that is down answers nothing: the client times out.
-            rec.drop(self.now, msg, self.service, DropReason::ServiceDown);
-            return;
-        }
+    fn on_request(&mut self, cx: &mut Cxr, m: Delivery<Leg>) {
         // The service time travels with the request; an abandoned request
-        // keeps the draw it was given.
+        // keeps the draw it was given. A service that is down answers
+        // nothing: the client times out.
         let service = self
             .pending
-            .get(&req)
-            .map(|r| r.service)
-            .unwrap_or(self.cfg.service_mean);
-        let job = Job {
-            msg,
-            req,
-            attempt,
-            client,
-            service,
-            trace: Trace {
-                arrived: self.now,
-                ..trace
-            },
+            .get(&m.req)
+            .map_or(self.service.mean, |r| r.service);
+        let job = Attempt {
+            req: m.req,
+            attempt: m.body.attempt,
+            client: m.from,
+            sent: m.sent,
         };
-        match self.station.admit(job) {
-            Admit::Start(job) => self.start_job(rec, job, false),
-            Admit::Queued => rec.emit(
-                self.now,
-                What::Queued {
-                    msg,
-                    node: self.service,
-                },
-            ),
-            Admit::Full(_) => {
-                rec.drop(self.now, msg, self.service, DropReason::QueueFull);
-                self.send(
-                    rec,
-                    Self::down_link(client),
-                    MsgKind::Error,
-                    req,
-                    attempt,
-                    Trace::default(),
-                );
-            }
+        if let Offer::Refused(a, DropReason::QueueFull) =
+            self.service.offer(cx, m.msg, service, job)
+        {
+            let leg = Leg {
+                attempt: a.attempt,
+                trip: Trip::default(),
+            };
+            cx.send(down_link(a.client), MsgKind::Error, a.req, leg);
         }
     }
 
-    fn on_done(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        attempt: u32,
-        client: NodeId,
-        trace: Trace,
-    ) {
-        self.station.finish();
-        let wasted = !self.pending.contains_key(&req);
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node: self.service,
-                wasted,
-            },
-        );
-        let trace = Trace {
-            done: self.now,
-            ..trace
+    fn on_done(&mut self, cx: &mut Cxr, v: Visit<Attempt>) {
+        let a = v.job;
+        self.service
+            .done(cx, v.msg, !self.pending.contains_key(&a.req));
+        let leg = Leg {
+            attempt: a.attempt,
+            trip: Trip::served(v.arrived - a.sent, v.arrived, v.started, cx.now),
         };
-        self.send(
-            rec,
-            Self::down_link(client),
-            MsgKind::Response,
-            req,
-            attempt,
-            trace,
-        );
-        self.start_waiting_jobs(rec);
-    }
-
-    fn start_waiting_jobs(&mut self, rec: &mut Recorder) {
-        while let Some(job) = self.station.take_next() {
-            self.start_job(rec, job, true);
-        }
+        cx.send(down_link(a.client), MsgKind::Response, a.req, leg);
+        self.service.next(cx);
     }
 
     /// A response or an error reaches its client.
-    fn on_reply(&mut self, rec: &mut Recorder, reply: Reply, client: NodeId) {
-        let Reply {
-            msg,
-            req,
-            attempt,
-            kind,
-            trace,
-        } = reply;
+    fn on_reply(&mut self, cx: &mut Cxr, m: Delivery<Leg>) {
+        let (req, client) = (m.req, m.to);
         let Some(r) = self.pending.get(&req) else {
-            rec.drop(self.now, msg, client, DropReason::Late);
-            return;
+            return cx.drop(m.msg, client, DropReason::Late);
         };
-        if kind == MsgKind::Response {
-            let wait = self.now - r.created;
+        if m.kind == MsgKind::Response {
+            let created = r.created;
             self.pending.remove(&req);
-            rec.emit(self.now, What::Delivered { msg, node: client });
-            rec.emit(
-                self.now,
-                What::Breakdown {
-                    req,
-                    network: (trace.arrived - trace.sent) + (self.now - trace.done),
-                    queue: trace.started - trace.arrived,
-                    service: trace.done - trace.started,
-                },
-            );
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node: client,
-                    wait,
-                },
-            );
-        } else if r.attempt == attempt && !r.backing_off {
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: client,
+            });
+            cx.complete(&m.body.trip, req, client, created);
+        } else if r.attempt == m.body.attempt && !r.backing_off {
             // A 503 for the attempt in progress: retry or give up.
-            rec.emit(self.now, What::Delivered { msg, node: client });
-            self.retry_or_fail(rec, req, FailReason::Rejected);
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: client,
+            });
+            self.retry_or_fail(cx, req, FailReason::Rejected);
         } else {
             // A 503 for an attempt the client already gave up on.
-            rec.drop(self.now, msg, client, DropReason::Late);
+            cx.drop(m.msg, client, DropReason::Late);
         }
     }
 
-    fn on_timeout(&mut self, rec: &mut Recorder, req: ReqId, attempt: u32) {
+    fn on_timeout(&mut self, cx: &mut Cxr, req: ReqId, attempt: u32) {
         let Some(r) = self.pending.get(&req) else {
             return;
         };
@@ -521,181 +263,113 @@ impl RequestResponse {
             return;
         }
         let node = r.client;
-        rec.emit(self.now, What::TimedOut { req, node, attempt });
-        self.retry_or_fail(rec, req, FailReason::Timeout);
+        cx.emit(What::TimedOut { req, node, attempt });
+        self.retry_or_fail(cx, req, FailReason::Timeout);
     }
 
     /// The attempt in progress failed: back off and retry, or fail the request.
-    fn retry_or_fail(&mut self, rec: &mut Recorder, req: ReqId, reason: FailReason) {
+    fn retry_or_fail(&mut self, cx: &mut Cxr, req: ReqId, reason: FailReason) {
         let Some(r) = self.pending.get_mut(&req) else {
             return;
         };
-        if r.attempt < self.cfg.retries {
-            // Exponential back-off with "equal jitter": half fixed, half random.
-            let ceiling = self.cfg.backoff.saturating_mul(1 << r.attempt.min(20));
-            let half = ceiling / 2;
-            let u: f64 = self.rng.client.random();
-            let delay = half + time::from_ns((u * (ceiling - half) as f64).floor());
+        if r.attempt < self.patience.retries {
+            let delay = backoff(self.patience.backoff, r.attempt, &mut cx.rng.client);
             r.backing_off = true;
-            self.sched.at(self.now + delay, Action::Resend { req });
+            cx.after(delay, Timer::Resend { req });
         } else {
             let node = r.client;
             self.pending.remove(&req);
-            rec.emit(self.now, What::Failed { req, node, reason });
+            cx.emit(What::Failed { req, node, reason });
         }
     }
 
-    fn on_resend(&mut self, rec: &mut Recorder, req: ReqId) {
+    fn on_resend(&mut self, cx: &mut Cxr, req: ReqId) {
         let Some(r) = self.pending.get_mut(&req) else {
             return;
         };
         r.attempt += 1;
         r.backing_off = false;
         let (client, attempt) = (r.client, r.attempt);
-        self.send_attempt(rec, req, client, attempt);
-    }
-
-    fn handle(&mut self, action: Action, rec: &mut Recorder) {
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
-            }
-            Action::Reach {
-                msg,
-                req,
-                attempt,
-                kind,
-                link,
-                lost,
-                trace,
-            } => {
-                let to = self.topo.links[link as usize].to;
-                if lost {
-                    rec.drop(self.now, msg, to, DropReason::Loss);
-                } else if to == self.service {
-                    self.on_request(rec, msg, req, attempt, link, trace);
-                } else {
-                    let reply = Reply {
-                        msg,
-                        req,
-                        attempt,
-                        kind,
-                        trace,
-                    };
-                    self.on_reply(rec, reply, to);
-                }
-            }
-            Action::Done {
-                msg,
-                req,
-                attempt,
-                client,
-                trace,
-            } => self.on_done(rec, msg, req, attempt, client, trace),
-            Action::Timeout { req, attempt } => self.on_timeout(rec, req, attempt),
-            Action::Resend { req } => self.on_resend(rec, req),
-        }
+        self.send_attempt(cx, req, client, attempt);
     }
 }
 
-impl Pattern for RequestResponse {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
+impl Model for RequestResponse {
+    type Timer = Timer;
+    type Msg = Leg;
 
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
+    const INFO: &'static PatternInfo = &INFO;
 
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        rec.emit(
-            self.now,
-            What::Capacity {
-                node: self.service,
-                workers: self.cfg.workers,
-            },
-        );
-        self.schedule_arrival();
-    }
-
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
-    }
-
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        match self.sched.pop_due(until) {
-            Some((t, action)) => {
-                self.now = t;
-                self.handle(action, rec);
-                true
-            }
-            None => false,
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let clients = p.get("clients") as u16;
+        for i in 0..clients {
+            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
+        }
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
+        let node = topo.add_node(NodeKind::Service, "service".into(), workers, queue_cap);
+        for i in 0..clients {
+            topo.connect(i, node, p);
+            topo.connect(node, i, p);
+        }
+        RequestResponse {
+            patience: Patience::from(p),
+            clients,
+            pending: HashMap::with_capacity(1024),
+            service: Endpoint::service(node, p, Timer::Done),
         }
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
-        self.cfg = Config::from(&self.params);
-        match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
-            }
-            "workers" => {
-                self.topo.nodes[self.service as usize].workers = self.cfg.workers;
-                self.station.set_workers(self.cfg.workers);
-                rec.emit(
-                    self.now,
-                    What::Capacity {
-                        node: self.service,
-                        workers: self.cfg.workers,
-                    },
-                );
-                self.start_waiting_jobs(rec);
-            }
-            id if ServiceFaults::reads(id) => {
-                self.faults = ServiceFaults::from_params(&self.params)
-            }
-            "queue_cap" => {
-                self.topo.nodes[self.service as usize].queue_cap = self.cfg.queue_cap as u32;
-                self.station.set_queue_cap(self.cfg.queue_cap);
-            }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
-            _ => {}
+    fn start(&mut self, cx: &mut Cxr) {
+        self.service.open(cx);
+    }
+
+    fn arrival(&mut self, cx: &mut Cxr) {
+        use rand::Rng;
+        let client = cx.rng.arrivals.random_range(0..self.clients);
+        let service = self.service.draw(&mut cx.rng.service);
+        let req = cx.workload.new_req();
+        let request = Request {
+            client,
+            created: cx.now,
+            service,
+            attempt: 0,
+            backing_off: false,
+        };
+        self.pending.insert(req, request);
+        cx.emit(What::Offered { req, node: client });
+        self.send_attempt(cx, req, client, 0);
+    }
+
+    fn deliver(&mut self, cx: &mut Cxr, m: Delivery<Leg>) {
+        if m.to == self.service.node {
+            self.on_request(cx, m);
+        } else {
+            self.on_reply(cx, m);
         }
-        Ok(())
+    }
+
+    fn timer(&mut self, cx: &mut Cxr, t: Timer) {
+        match t {
+            Timer::Done(v) => self.on_done(cx, v),
+            Timer::Timeout { req, attempt } => self.on_timeout(cx, req, attempt),
+            Timer::Resend { req } => self.on_resend(cx, req),
+        }
+    }
+
+    fn set_param(&mut self, cx: &mut Cxr, id: &str, value: f64) {
+        self.patience = Patience::from(cx.params);
+        self.service.set_param(cx, id, value);
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.service.queued() as u64,
+            in_service: self.service.busy() as u64,
+            pending: self.pending.len() as u64,
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len() + self.pending.len() + self.station.queued()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| matches!(a, Action::Reach { .. }))
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: self.station.queued() as u64,
-            in_service: self.station.busy() as u64,
-            pending: self.pending.len() as u64,
-        }
+        self.pending.len() + self.service.queued()
     }
 }
