@@ -106,7 +106,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             Engine::<patterns::fire_and_forget::FireAndForget>::boxed(params, seed)
         }
         patterns::short_polling::ID => {
-            Box::new(patterns::short_polling::ShortPolling::new(params, seed))
+            Engine::<patterns::short_polling::ShortPolling>::boxed(params, seed)
         }
         patterns::long_polling::ID => {
             Box::new(patterns::long_polling::LongPolling::new(params, seed))

@@ -123,14 +123,24 @@ fn spike_of(p: &ParamSet) -> Spike {
 }
 
 /// The parameters a workload reads.
-const READS: [&str; 4] = ["rate", "spike_at_s", "spike_s", "spike_x"];
+const READS: [&str; 5] = ["rate", "update_rate", "spike_at_s", "spike_s", "spike_x"];
+
+/// The workload's rate: requests offered (`rate`) or, for the patterns
+/// whose clients want the server's news, updates produced (`update_rate`).
+fn rate_of(p: &ParamSet) -> f64 {
+    if p.spec("rate").is_ok() {
+        p.get("rate")
+    } else {
+        p.get("update_rate")
+    }
+}
 
 impl Workload {
     /// The workload a pattern's parameters describe: `rate`, and the spike
     /// where the pattern offers one.
     pub fn from_params(p: &ParamSet) -> Self {
         Workload {
-            rate: p.get("rate"),
+            rate: rate_of(p),
             spike: spike_of(p),
             generation: 0,
             next_req: 0,
@@ -144,7 +154,7 @@ impl Workload {
 
     /// Re-reads rate and spike; arrivals scheduled before are now stale.
     pub fn set_from(&mut self, p: &ParamSet) {
-        self.rate = p.get("rate");
+        self.rate = rate_of(p);
         self.spike = spike_of(p);
         self.generation += 1;
     }

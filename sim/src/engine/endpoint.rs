@@ -116,6 +116,22 @@ impl<J: Copy, T> Endpoint<J, T> {
         self.admit(cx, msg, service, job)
     }
 
+    /// Like [`Endpoint::offer`], with a service time drawn from the
+    /// endpoint's law once the message is let in.
+    pub fn offer_drawn<M: Model<Timer = T>>(
+        &mut self,
+        cx: &mut Cx<'_, M>,
+        msg: MsgId,
+        job: J,
+    ) -> Offer<J> {
+        if self.faults.down(cx.now) {
+            cx.drop(msg, self.node, DropReason::ServiceDown);
+            return Offer::Refused(job, DropReason::ServiceDown);
+        }
+        let service = self.draw(&mut cx.rng.service);
+        self.admit(cx, msg, service, job)
+    }
+
     /// Like [`Endpoint::offer`], whether the endpoint is down or not (a
     /// model that decides for itself what an outage does).
     pub fn admit<M: Model<Timer = T>>(

@@ -17,19 +17,12 @@
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::{exp_gap, ServiceDist};
-use crate::event::{DropReason, MsgId, MsgKind, What};
-use crate::faults::ServiceFaults;
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::event::{DropReason, MsgKind, What};
 use crate::metrics::Snapshot;
-use crate::net::Net;
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 use crate::updates::Updates;
 
@@ -103,397 +96,140 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    /// The server produces an update (ignored if `gen` is stale).
-    Update { gen: u64 },
+pub enum Timer {
     /// A client's poll timer fires.
     PollTick { client: NodeId },
-    /// A poll reaches the server; it carries the client's cursor.
-    PollArrives {
-        msg: MsgId,
-        client: NodeId,
-        cursor: u64,
-        lost: bool,
-    },
     /// The server finished a poll.
-    Served {
-        msg: MsgId,
-        client: NodeId,
-        cursor: u64,
-        /// When the poll reached the server and a worker took it.
-        arrived: Time,
-        started: Time,
-    },
-    /// An answer reaches its client with updates up to `upto`.
-    Answer {
-        msg: MsgId,
-        client: NodeId,
-        upto: u64,
-        lost: bool,
-        /// The answer's way: the poll's queue and service at the server, the
-        /// hop back (the poll's own hop predates the data it carries).
-        trip: Trip,
-    },
+    Served(Visit<Poll>),
 }
 
-struct Job {
-    msg: MsgId,
+/// A poll at the server: whose, and the client's cursor (how many updates
+/// it has).
+#[derive(Clone, Copy, Debug)]
+pub struct Poll {
     client: NodeId,
     cursor: u64,
-    service: Time,
-    arrived: Time,
 }
 
 pub struct ShortPolling {
-    params: ParamSet,
-    topo: Topology,
-    server: NodeId,
     clients: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    update_rate: f64,
     poll: Time,
-    service_mean: Time,
-    dist: ServiceDist,
     /// The updates and what each client has of them.
     updates: Updates,
-    station: Station<Job>,
-    /// Outage window and slowdown of the server.
-    faults: ServiceFaults,
-    /// Bumped when the update rate changes (stale `Update`s are ignored).
-    update_gen: u64,
+    server: Endpoint<Poll, Timer>,
 }
 
+type Cxs<'a> = Cx<'a, ShortPolling>;
+
 impl ShortPolling {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let clients = params.get("clients") as u16;
-        let workers = params.get("workers") as u32;
-        let queue_cap = params.get("queue_cap") as usize;
-        let mut topo = Topology::default();
+    /// Answers `client` with everything up to `upto`; an answer carries the
+    /// server's update count as its correlation id, and its way (the poll's
+    /// queue and service, the hop back: the poll's own hop predates the
+    /// data it brings).
+    fn answer(&mut self, cx: &mut Cxs, client: NodeId, kind: MsgKind, upto: u64, trip: Trip) {
+        cx.send(client * 2 + 1, kind, upto, trip);
+    }
+}
+
+impl Model for ShortPolling {
+    type Timer = Timer;
+    /// An answer's way; nothing on a poll.
+    type Msg = Trip;
+
+    const INFO: &'static PatternInfo = &INFO;
+
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let clients = p.get("clients") as u16;
         for i in 0..clients {
             topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
         }
-        let server = topo.add_node(
-            NodeKind::Service,
-            "server".into(),
-            workers,
-            queue_cap as u32,
-        );
-        let (net, jitter, loss) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-            params.get("loss"),
-        );
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
+        let server = topo.add_node(NodeKind::Service, "server".into(), workers, queue_cap);
         for i in 0..clients {
-            topo.add_link(i, server, net, jitter, loss);
-            topo.add_link(server, i, net, jitter, loss);
+            topo.connect(i, server, p);
+            topo.connect(server, i, p);
         }
         ShortPolling {
-            faults: ServiceFaults::from_params(&params),
-            update_rate: params.get("update_rate"),
-            poll: time::from_ms(params.get("poll_ms")),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            params,
-            topo,
-            server,
             clients,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
+            poll: time::from_ms(p.get("poll_ms")),
             updates: Updates::new(server, clients),
-            station: Station::new(server, workers, queue_cap),
-            update_gen: 0,
+            server: Endpoint::service(server, p, Timer::Served),
         }
     }
 
-    fn schedule_update(&mut self) {
-        if let Some(gap) = exp_gap(self.update_rate, &mut self.rng.arrivals) {
-            let gen = self.update_gen;
-            self.sched.at(self.now + gap, Action::Update { gen });
-        }
-    }
-
-    fn on_update(&mut self, rec: &mut Recorder) {
-        self.updates.produce(self.now, rec);
-        self.schedule_update();
-    }
-
-    /// Polls and answers carry the client's cursor (polls) or the server's
-    /// update count (answers) as their correlation id.
-    fn on_poll_tick(&mut self, rec: &mut Recorder, client: NodeId) {
-        let cursor = self.updates.seen(client);
-        let link = client * 2;
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            MsgKind::Poll,
-            cursor,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::PollArrives {
-                msg: t.msg,
-                client,
-                cursor,
-                lost: t.lost,
-            },
-        );
-        self.sched
-            .at(self.now + self.poll, Action::PollTick { client });
-    }
-
-    fn answer(&mut self, rec: &mut Recorder, client: NodeId, kind: MsgKind, upto: u64, trip: Trip) {
-        let link: LinkId = client * 2 + 1;
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            kind,
-            upto,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::Answer {
-                msg: t.msg,
-                client,
-                upto,
-                lost: t.lost,
-                trip,
-            },
-        );
-    }
-
-    fn start(&mut self, rec: &mut Recorder, job: Job, queued: bool) {
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: job.msg,
-                node: self.server,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + self.faults.stretch(job.service),
-            Action::Served {
-                msg: job.msg,
-                client: job.client,
-                cursor: job.cursor,
-                arrived: job.arrived,
-                started: self.now,
-            },
-        );
-    }
-
-    fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, cursor: u64) {
-        if self.faults.down(self.now) {
-            // No answer from a server that is down: the next poll tries again.
-            rec.drop(self.now, msg, self.server, DropReason::ServiceDown);
-            return;
-        }
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        match self.station.admit(Job {
-            msg,
-            client,
-            cursor,
-            service,
-            arrived: self.now,
-        }) {
-            Admit::Start(job) => self.start(rec, job, false),
-            Admit::Queued => rec.emit(
-                self.now,
-                What::Queued {
-                    msg,
-                    node: self.server,
-                },
-            ),
-            Admit::Full(_) => {
-                rec.drop(self.now, msg, self.server, DropReason::QueueFull);
-                let trip = Trip::served(0, self.now, self.now, self.now);
-                self.answer(rec, client, MsgKind::Error, cursor, trip);
-            }
-        }
-    }
-
-    fn on_served(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        client: NodeId,
-        cursor: u64,
-        arrived: Time,
-        started: Time,
-    ) {
-        self.station.finish();
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node: self.server,
-                wasted: false,
-            },
-        );
-        let upto = self.updates.total();
-        let kind = if upto > cursor {
-            MsgKind::Response
-        } else {
-            MsgKind::EmptyPoll
-        };
-        let trip = Trip::served(0, arrived, started, self.now);
-        self.answer(rec, client, kind, upto, trip);
-        while let Some(job) = self.station.take_next() {
-            self.start(rec, job, true);
-        }
-    }
-
-    fn on_answer(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, upto: u64, trip: Trip) {
-        rec.emit(self.now, What::Delivered { msg, node: client });
-        self.updates.deliver(client, upto, self.now, trip, rec);
-    }
-}
-
-impl Pattern for ShortPolling {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
-
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        rec.emit(
-            self.now,
-            What::Capacity {
-                node: self.server,
-                workers: self.station.workers(),
-            },
-        );
-        self.schedule_update();
+    fn start(&mut self, cx: &mut Cxs) {
+        self.server.open(cx);
         for client in 0..self.clients {
-            let phase: f64 = self.rng.client.random();
+            let phase: f64 = cx.rng.client.random();
             let at = time::from_ns((phase * self.poll as f64).floor());
-            self.sched.at(at, Action::PollTick { client });
+            cx.at(at, Timer::PollTick { client });
         }
     }
 
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
+    fn arrival(&mut self, cx: &mut Cxs) {
+        self.updates.produce(cx.now, cx.rec);
     }
 
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Update { gen } => {
-                if gen == self.update_gen {
-                    self.on_update(rec);
-                }
+    fn deliver(&mut self, cx: &mut Cxs, m: Delivery<Trip>) {
+        if m.to == self.server.node {
+            // A poll, carrying the client's cursor. No answer from a server
+            // that is down: the next poll tries again.
+            let (client, cursor) = (m.from, m.req);
+            let poll = Poll { client, cursor };
+            if let Offer::Refused(_, DropReason::QueueFull) =
+                self.server.offer_drawn(cx, m.msg, poll)
+            {
+                let trip = Trip::served(0, cx.now, cx.now, cx.now);
+                self.answer(cx, client, MsgKind::Error, cursor, trip);
             }
-            Action::PollTick { client } => self.on_poll_tick(rec, client),
-            Action::PollArrives {
-                msg,
-                client,
-                cursor,
-                lost,
-            } => {
-                if lost {
-                    rec.drop(self.now, msg, self.server, DropReason::Loss);
-                } else {
-                    self.on_poll(rec, msg, client, cursor);
-                }
+        } else {
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: m.to,
+            });
+            self.updates.deliver(m.to, m.req, cx.now, m.body, cx.rec);
+        }
+    }
+
+    fn timer(&mut self, cx: &mut Cxs, t: Timer) {
+        match t {
+            Timer::PollTick { client } => {
+                let cursor = self.updates.seen(client);
+                cx.send(client * 2, MsgKind::Poll, cursor, Trip::default());
+                cx.after(self.poll, Timer::PollTick { client });
             }
-            Action::Served {
-                msg,
-                client,
-                cursor,
-                arrived,
-                started,
-            } => self.on_served(rec, msg, client, cursor, arrived, started),
-            Action::Answer {
-                msg,
-                client,
-                upto,
-                lost,
-                trip,
-            } => {
-                if lost {
-                    rec.drop(self.now, msg, client, DropReason::Loss);
+            Timer::Served(v) => {
+                self.server.done(cx, v.msg, false);
+                let upto = self.updates.total();
+                let kind = if upto > v.job.cursor {
+                    MsgKind::Response
                 } else {
-                    self.on_answer(rec, msg, client, upto, trip);
-                }
+                    MsgKind::EmptyPoll
+                };
+                let trip = Trip::served(0, v.arrived, v.started, cx.now);
+                self.answer(cx, v.job.client, kind, upto, trip);
+                self.server.next(cx);
             }
         }
-        true
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
-        match id {
-            "update_rate" => {
-                self.update_rate = value;
-                self.update_gen += 1;
-                self.schedule_update();
-            }
+    fn set_param(&mut self, cx: &mut Cxs, id: &str, value: f64) {
+        if id == "poll_ms" {
             // Takes effect from each client's next tick.
-            "poll_ms" => self.poll = time::from_ms(value),
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
-            "workers" => {
-                self.station
-                    .resize(value as u32, &mut self.topo, rec, self.now);
-                while let Some(job) = self.station.take_next() {
-                    self.start(rec, job, true);
-                }
-            }
-            id if ServiceFaults::reads(id) => {
-                self.faults = ServiceFaults::from_params(&self.params)
-            }
-            "queue_cap" => {
-                self.station.set_room(value as usize, &mut self.topo);
-            }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
-            _ => {}
+            self.poll = time::from_ms(value);
         }
-        Ok(())
+        self.server.set_param(cx, id, value);
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.server.queued() as u64,
+            in_service: self.server.busy() as u64,
+            pending: self.updates.pending(),
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len() + self.station.queued() + self.updates.held()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| matches!(a, Action::PollArrives { .. } | Action::Answer { .. }))
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: self.station.queued() as u64,
-            in_service: self.station.busy() as u64,
-            pending: self.updates.pending(),
-        }
+        self.server.queued() + self.updates.held()
     }
 }
