@@ -109,7 +109,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             Engine::<patterns::short_polling::ShortPolling>::boxed(params, seed)
         }
         patterns::long_polling::ID => {
-            Box::new(patterns::long_polling::LongPolling::new(params, seed))
+            Engine::<patterns::long_polling::LongPolling>::boxed(params, seed)
         }
         patterns::server_sent_events::ID => Box::new(
             patterns::server_sent_events::ServerSentEvents::new(params, seed),
