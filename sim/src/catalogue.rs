@@ -111,9 +111,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::long_polling::ID => {
             Engine::<patterns::long_polling::LongPolling>::boxed(params, seed)
         }
-        patterns::server_sent_events::ID => Box::new(
-            patterns::server_sent_events::ServerSentEvents::new(params, seed),
-        ),
+        patterns::server_sent_events::ID => {
+            Engine::<patterns::server_sent_events::ServerSentEvents>::boxed(params, seed)
+        }
         patterns::scatter_gather::ID => {
             Box::new(patterns::scatter_gather::ScatterGather::new(params, seed))
         }

@@ -13,16 +13,12 @@ use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::exp_gap;
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, What};
+use crate::engine::{Cx, Delivery, Model, Tally};
+use crate::event::{DropReason, FailReason, MsgKind, What};
 use crate::metrics::{fail_index, Snapshot};
-use crate::net::Net;
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time, SECOND};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 use crate::updates::Updates;
 
@@ -85,34 +81,11 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    Update {
-        gen: u64,
-    },
-    /// An event (update `k`) reaches the client on stream `stream`.
-    EventArrives {
-        msg: MsgId,
-        client: NodeId,
-        k: u64,
-        stream: u64,
-        /// When the server wrote it: the hop is the network share of the wait.
-        sent: Time,
-    },
+pub enum Timer {
     /// The client's connection drops (ignored if `timer` is stale).
-    Drop {
-        client: NodeId,
-        timer: u64,
-    },
+    Drop { client: NodeId, timer: u64 },
     /// The client sends its (re)connect request.
-    Reconnect {
-        client: NodeId,
-    },
-    /// The (re)connect request reaches the server.
-    ConnectArrives {
-        msg: MsgId,
-        client: NodeId,
-        last_seen: u64,
-    },
+    Reconnect { client: NodeId },
 }
 
 /// One client's side of its stream.
@@ -128,15 +101,7 @@ struct Client {
 }
 
 pub struct ServerSentEvents {
-    params: ParamSet,
-    topo: Topology,
     server: NodeId,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    update_rate: f64,
-    update_gen: u64,
     drops_per_min: f64,
     reconnect: Time,
     resume: bool,
@@ -144,36 +109,109 @@ pub struct ServerSentEvents {
     clients: Vec<Client>,
 }
 
+type Cxe<'a> = Cx<'a, ServerSentEvents>;
+
 impl ServerSentEvents {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let n = params.get("clients") as u16;
-        let mut topo = Topology::default();
+    fn schedule_drop(&mut self, cx: &mut Cxe, client: NodeId) {
+        let c = &mut self.clients[client as usize];
+        c.drop_timer += 1;
+        let timer = c.drop_timer;
+        if let Some(gap) = exp_gap(self.drops_per_min / 60.0, &mut cx.rng.client) {
+            cx.after(gap, Timer::Drop { client, timer });
+        }
+    }
+
+    fn report_open(&self, cx: &mut Cxe) {
+        let open = self.clients.iter().filter(|c| c.connected).count() as u32;
+        cx.emit(What::Open {
+            node: self.server,
+            connections: open,
+        });
+    }
+
+    /// Writes update `k` to `client`'s stream (link 2i + 1), behind the
+    /// event before it.
+    fn push(&mut self, cx: &mut Cxe, client: NodeId, k: u64, kind: MsgKind) {
+        let c = &self.clients[client as usize];
+        let (not_before, stream) = (c.last_arrival, c.stream);
+        let t = cx.send_not_before(client * 2 + 1, kind, k, stream, not_before);
+        self.clients[client as usize].last_arrival = t.arrive_at;
+    }
+
+    /// Event `m.req` arrives on stream `m.body` (gone if that stream is).
+    fn on_event(&mut self, cx: &mut Cxe, m: Delivery<u64>) {
+        let client = m.to;
+        let c = &self.clients[client as usize];
+        if c.connected && c.stream == m.body {
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: client,
+            });
+            self.updates
+                .deliver(client, m.req + 1, cx.now, Trip::pushed(m.sent), cx.rec);
+        } else {
+            cx.drop(m.msg, client, DropReason::Disconnected);
+        }
+    }
+
+    fn on_drop(&mut self, cx: &mut Cxe, client: NodeId, timer: u64) {
+        let c = &mut self.clients[client as usize];
+        if !c.connected || c.drop_timer != timer {
+            return;
+        }
+        c.connected = false;
+        c.stream += 1;
+        c.last_arrival = 0;
+        self.report_open(cx);
+        cx.after(self.reconnect, Timer::Reconnect { client });
+    }
+
+    /// The (re)connect request (link 2i, carrying Last-Event-ID) reaches the
+    /// server.
+    fn on_connect(&mut self, cx: &mut Cxe, m: Delivery<u64>) {
+        let (client, last_seen) = (m.from, m.req);
+        cx.emit(What::Delivered {
+            msg: m.msg,
+            node: self.server,
+        });
+        self.clients[client as usize].connected = true;
+        self.report_open(cx);
+        let total = self.updates.total();
+        if self.resume {
+            for k in last_seen.max(self.updates.seen(client))..total {
+                self.push(cx, client, k, MsgKind::Replay);
+            }
+        } else {
+            // Whatever was produced while the client was away is gone.
+            self.updates.lose(client, total, cx.now, cx.rec);
+        }
+        self.schedule_drop(cx, client);
+    }
+}
+
+impl Model for ServerSentEvents {
+    type Timer = Timer;
+    /// The stream an event was written to (nothing on a connect request).
+    type Msg = u64;
+
+    const INFO: &'static PatternInfo = &INFO;
+
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let n = p.get("clients") as u16;
         for i in 0..n {
             topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
         }
         let server = topo.add_node(NodeKind::Service, "server".into(), 0, 0);
-        let (net, jitter) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-        );
         // Link 2i: client i → server (connects); 2i+1: server → client i (the stream).
         for i in 0..n {
-            topo.add_link(i, server, net, jitter, 0.0);
-            topo.add_link(server, i, net, jitter, 0.0);
+            topo.connect_reliable(i, server, p);
+            topo.connect_reliable(server, i, p);
         }
         ServerSentEvents {
-            update_rate: params.get("update_rate"),
-            update_gen: 0,
-            drops_per_min: params.get("drops_per_min"),
-            reconnect: time::from_ms(params.get("reconnect_ms")),
-            resume: params.get_bool("resume"),
-            params,
-            topo,
+            drops_per_min: p.get("drops_per_min"),
+            reconnect: time::from_ms(p.get("reconnect_ms")),
+            resume: p.get_bool("resume"),
             server,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
             updates: Updates::new(server, n),
             clients: (0..n)
                 .map(|_| Client {
@@ -186,259 +224,68 @@ impl ServerSentEvents {
         }
     }
 
-    fn schedule_update(&mut self) {
-        if let Some(gap) = exp_gap(self.update_rate, &mut self.rng.arrivals) {
-            let gen = self.update_gen;
-            self.sched.at(self.now + gap, Action::Update { gen });
+    fn start(&mut self, cx: &mut Cxe) {
+        self.report_open(cx);
+        for client in 0..self.clients.len() as NodeId {
+            let phase: f64 = cx.rng.client.random();
+            let at = time::from_ns((phase * (SECOND / 10) as f64).floor());
+            cx.at(at, Timer::Reconnect { client });
         }
     }
 
-    fn schedule_drop(&mut self, client: NodeId) {
-        let c = &mut self.clients[client as usize];
-        c.drop_timer += 1;
-        let timer = c.drop_timer;
-        if let Some(gap) = exp_gap(self.drops_per_min / 60.0, &mut self.rng.client) {
-            self.sched
-                .at(self.now + gap, Action::Drop { client, timer });
-        }
-    }
-
-    fn report_open(&self, rec: &mut Recorder) {
-        let open = self.clients.iter().filter(|c| c.connected).count() as u32;
-        rec.emit(
-            self.now,
-            What::Open {
-                node: self.server,
-                connections: open,
-            },
-        );
-    }
-
-    /// Writes update `k` to `client`'s stream.
-    fn push(&mut self, rec: &mut Recorder, client: NodeId, k: u64, kind: MsgKind) {
-        let link: LinkId = client * 2 + 1;
-        let not_before = self.clients[client as usize].last_arrival;
-        let t = self.net.send_not_before(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            kind,
-            k,
-            not_before,
-        );
-        let c = &mut self.clients[client as usize];
-        c.last_arrival = t.arrive_at;
-        let stream = c.stream;
-        self.sched.at(
-            t.arrive_at,
-            Action::EventArrives {
-                msg: t.msg,
-                client,
-                k,
-                stream,
-                sent: self.now,
-            },
-        );
-    }
-
-    fn on_update(&mut self, rec: &mut Recorder) {
-        let k = self.updates.produce(self.now, rec);
+    fn arrival(&mut self, cx: &mut Cxe) {
+        let k = self.updates.produce(cx.now, cx.rec);
         for client in 0..self.clients.len() as NodeId {
             if self.clients[client as usize].connected {
-                self.push(rec, client, k, MsgKind::Event);
+                self.push(cx, client, k, MsgKind::Event);
             }
         }
-        self.schedule_update();
     }
 
-    fn on_event(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        client: NodeId,
-        k: u64,
-        stream: u64,
-        sent: Time,
-    ) {
-        let c = &self.clients[client as usize];
-        if c.connected && c.stream == stream {
-            rec.emit(self.now, What::Delivered { msg, node: client });
-            self.updates
-                .deliver(client, k + 1, self.now, Trip::pushed(sent), rec);
+    fn deliver(&mut self, cx: &mut Cxe, m: Delivery<u64>) {
+        if m.to == self.server {
+            self.on_connect(cx, m);
         } else {
-            rec.drop(self.now, msg, client, DropReason::Disconnected);
+            self.on_event(cx, m);
         }
     }
 
-    fn on_drop(&mut self, rec: &mut Recorder, client: NodeId, timer: u64) {
-        let c = &mut self.clients[client as usize];
-        if !c.connected || c.drop_timer != timer {
-            return;
-        }
-        c.connected = false;
-        c.stream += 1;
-        c.last_arrival = 0;
-        self.report_open(rec);
-        self.sched
-            .at(self.now + self.reconnect, Action::Reconnect { client });
-    }
-
-    fn on_reconnect(&mut self, rec: &mut Recorder, client: NodeId) {
-        let last_seen = self.updates.seen(client);
-        let link: LinkId = client * 2;
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            MsgKind::Connect,
-            last_seen,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::ConnectArrives {
-                msg: t.msg,
-                client,
-                last_seen,
-            },
-        );
-    }
-
-    fn on_connect(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, last_seen: u64) {
-        rec.emit(
-            self.now,
-            What::Delivered {
-                msg,
-                node: self.server,
-            },
-        );
-        self.clients[client as usize].connected = true;
-        self.report_open(rec);
-        let total = self.updates.total();
-        if self.resume {
-            for k in last_seen.max(self.updates.seen(client))..total {
-                self.push(rec, client, k, MsgKind::Replay);
+    fn timer(&mut self, cx: &mut Cxe, t: Timer) {
+        match t {
+            Timer::Drop { client, timer } => self.on_drop(cx, client, timer),
+            Timer::Reconnect { client } => {
+                let last_seen = self.updates.seen(client);
+                cx.send(client * 2, MsgKind::Connect, last_seen, 0);
             }
-        } else {
-            // Whatever was produced while the client was away is gone.
-            self.updates.lose(client, total, self.now, rec);
-        }
-        self.schedule_drop(client);
-    }
-}
-
-impl Pattern for ServerSentEvents {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
-
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        self.report_open(rec);
-        self.schedule_update();
-        for client in 0..self.clients.len() as NodeId {
-            let phase: f64 = self.rng.client.random();
-            let at = time::from_ns((phase * (SECOND / 10) as f64).floor());
-            self.sched.at(at, Action::Reconnect { client });
         }
     }
 
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
-    }
-
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Update { gen } => {
-                if gen == self.update_gen {
-                    self.on_update(rec);
-                }
-            }
-            Action::EventArrives {
-                msg,
-                client,
-                k,
-                stream,
-                sent,
-            } => self.on_event(rec, msg, client, k, stream, sent),
-            Action::Drop { client, timer } => self.on_drop(rec, client, timer),
-            Action::Reconnect { client } => self.on_reconnect(rec, client),
-            Action::ConnectArrives {
-                msg,
-                client,
-                last_seen,
-            } => self.on_connect(rec, msg, client, last_seen),
-        }
-        true
-    }
-
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        _rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
+    fn set_param(&mut self, cx: &mut Cxe, id: &str, value: f64) {
         match id {
-            "update_rate" => {
-                self.update_rate = value;
-                self.update_gen += 1;
-                self.schedule_update();
-            }
             "drops_per_min" => {
                 self.drops_per_min = value;
                 // Re-arm every connected client's drop clock at the new rate
                 // (memoryless, so drawing afresh is exact).
                 for client in 0..self.clients.len() as NodeId {
                     if self.clients[client as usize].connected {
-                        self.schedule_drop(client);
+                        self.schedule_drop(cx, client);
                     }
                 }
             }
             "reconnect_ms" => self.reconnect = time::from_ms(value),
             "resume" => self.resume = value != 0.0,
-            "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),
             _ => {}
         }
-        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            pending: self.updates.pending(),
+            ..Tally::default()
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len() + self.updates.held()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| {
-                matches!(
-                    a,
-                    Action::EventArrives { .. } | Action::ConnectArrives { .. }
-                )
-            })
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: 0,
-            in_service: 0,
-            pending: self.updates.pending(),
-        }
+        self.updates.held()
     }
 }
