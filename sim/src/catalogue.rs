@@ -127,7 +127,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::async_request_reply::ID => Box::new(
             patterns::async_request_reply::AsyncRequestReply::new(params, seed),
         ),
-        patterns::websocket::ID => Box::new(patterns::websocket::WebSocket::new(params, seed)),
+        patterns::websocket::ID => Engine::<patterns::websocket::WebSocket>::boxed(params, seed),
         patterns::event_choreography::ID => Box::new(
             patterns::event_choreography::EventChoreography::new(params, seed),
         ),

@@ -13,18 +13,13 @@ use std::collections::HashMap;
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::{exp_gap, ServiceDist};
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::dist::exp_gap;
+use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
+use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::metrics::{fail_index, Snapshot};
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "websocket";
@@ -122,45 +117,13 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
-    },
-    /// A chat message reaches the server.
-    Up {
-        msg: MsgId,
-        sender: NodeId,
-        sent: Time,
-        link_gen: u64,
-    },
-    /// The server finished handling message `k`.
-    Relay {
-        msg: MsgId,
-        k: u64,
-        sender: NodeId,
-        sent: Time,
-        arrived: Time,
-        started: Time,
-    },
-    /// A relayed copy reaches `to` on connection generation `conn`.
-    Down {
-        msg: MsgId,
-        req: ReqId,
-        to: NodeId,
-        conn: u64,
-        /// Its way: hop up (from when the sender sent it), the relay's
-        /// queue and work, hop down.
-        trip: Trip,
-    },
-    /// A heartbeat ping (client → server) or pong arrives.
-    Beat {
-        msg: MsgId,
-        client: NodeId,
-        pong: bool,
-    },
+pub enum Timer {
+    /// The server finished handling a chat message.
+    Relay(Visit<Chat>),
     HeartbeatTick {
         client: NodeId,
     },
+    /// The client's connection drops (ignored if `timer` is stale).
     Drop {
         client: NodeId,
         timer: u64,
@@ -168,20 +131,33 @@ enum Action {
     Reconnect {
         client: NodeId,
     },
-    ConnectArrives {
-        msg: MsgId,
-        client: NodeId,
-    },
 }
 
-struct Work {
-    msg: MsgId,
+/// What travels on a connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Frame {
+    /// A chat message up to the server, on the sender's connection `conn`.
+    Up {
+        conn: u64,
+    },
+    /// A relayed copy on the recipient's connection `conn`, with its way:
+    /// hop up (from when the sender sent it), the relay's queue and work,
+    /// hop down.
+    Down {
+        conn: u64,
+        trip: Trip,
+    },
+    Ping,
+    Pong,
+    Connect,
+}
+
+/// A chat message at the server: its number and who sent it when.
+#[derive(Clone, Copy, Debug)]
+pub struct Chat {
     k: u64,
     sender: NodeId,
     sent: Time,
-    service: Time,
-    /// When it reached the server, for the wait's breakdown.
-    arrived: Time,
 }
 
 struct Client {
@@ -193,239 +169,86 @@ struct Client {
 }
 
 pub struct WebSocket {
-    params: ParamSet,
-    topo: Topology,
-    server: NodeId,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
-    service_mean: Time,
-    dist: ServiceDist,
     heartbeat: Time,
     drops_per_min: f64,
     reconnect: Time,
     clients: Vec<Client>,
-    station: Station<Work>,
+    server: Endpoint<Chat, Timer>,
     /// Copies of each relayed message still on their way: (message → left).
     unsettled: HashMap<u64, u16>,
     next_k: u64,
 }
 
+type Cxw<'a> = Cx<'a, WebSocket>;
+
 impl WebSocket {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let n = params.get("clients") as u16;
-        let workers = params.get("workers") as u32;
-        let (net, jitter) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-        );
-        let mut topo = Topology::default();
-        for i in 0..n {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
-        let server = topo.add_node(
-            NodeKind::Service,
-            "server".into(),
-            workers,
-            crate::budget::QUEUE_LIMIT as u32,
-        );
-        for i in 0..n {
-            topo.add_link(i, server, net, jitter, 0.0);
-            topo.add_link(server, i, net, jitter, 0.0);
-        }
-        WebSocket {
-            workload: Workload::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            heartbeat: time::from_ms(params.get("heartbeat_ms")),
-            drops_per_min: params.get("drops_per_min"),
-            reconnect: time::from_ms(params.get("reconnect_ms")),
-            params,
-            topo,
-            server,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
-            clients: (0..n)
-                .map(|_| Client {
-                    connected: true,
-                    conn: 0,
-                    last_arrival: 0,
-                    drop_timer: 0,
-                })
-                .collect(),
-            station: Station::new(server, workers, crate::budget::QUEUE_LIMIT),
-            unsettled: HashMap::with_capacity(1024),
-            next_k: 0,
-        }
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
-    }
-
-    fn schedule_drop(&mut self, client: NodeId) {
+    fn schedule_drop(&mut self, cx: &mut Cxw, client: NodeId) {
         let c = &mut self.clients[client as usize];
         c.drop_timer += 1;
         let timer = c.drop_timer;
-        if let Some(gap) = exp_gap(self.drops_per_min / 60.0, &mut self.rng.client) {
-            self.sched
-                .at(self.now + gap, Action::Drop { client, timer });
+        if let Some(gap) = exp_gap(self.drops_per_min / 60.0, &mut cx.rng.client) {
+            cx.after(gap, Timer::Drop { client, timer });
         }
     }
 
-    fn report_open(&self, rec: &mut Recorder) {
+    fn report_open(&self, cx: &mut Cxw) {
         let open = self.clients.iter().filter(|c| c.connected).count() as u32;
-        rec.emit(
-            self.now,
-            What::Open {
-                node: self.server,
-                connections: open,
-            },
-        );
+        cx.emit(What::Open {
+            node: self.server.node,
+            connections: open,
+        });
     }
 
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let n = self.clients.len() as u16;
-        let sender = self.rng.arrivals.random_range(0..n);
-        if self.clients[sender as usize].connected {
-            let conn = self.clients[sender as usize].conn;
-            let t = self.net.send(
-                &self.topo,
-                &mut self.rng.network,
-                rec,
-                self.now,
-                sender * 2,
-                MsgKind::Event,
-                self.next_k,
-            );
-            self.sched.at(
-                t.arrive_at,
-                Action::Up {
-                    msg: t.msg,
-                    sender,
-                    sent: self.now,
-                    link_gen: conn,
-                },
-            );
-        }
-        self.schedule_arrival();
+    /// Writes `frame` down `to`'s connection, behind what was written before.
+    fn write(&mut self, cx: &mut Cxw, to: NodeId, kind: MsgKind, req: ReqId, frame: Frame) {
+        let not_before = self.clients[to as usize].last_arrival;
+        let t = cx.send_not_before(to * 2 + 1, kind, req, frame, not_before);
+        self.clients[to as usize].last_arrival = t.arrive_at;
     }
 
-    fn start(&mut self, rec: &mut Recorder, w: Work, queued: bool) {
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: w.msg,
-                node: self.server,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + w.service,
-            Action::Relay {
-                msg: w.msg,
-                k: w.k,
-                sender: w.sender,
-                sent: w.sent,
-                arrived: w.arrived,
-                started: self.now,
-            },
-        );
-    }
-
-    fn on_up(&mut self, rec: &mut Recorder, msg: MsgId, sender: NodeId, sent: Time, link_gen: u64) {
+    fn on_up(&mut self, cx: &mut Cxw, m: Delivery<Frame>, conn: u64) {
+        let sender = m.from;
         let c = &self.clients[sender as usize];
-        if !c.connected || c.conn != link_gen {
-            rec.drop(self.now, msg, self.server, DropReason::Disconnected);
-            return;
+        if !c.connected || c.conn != conn {
+            return cx.drop(m.msg, self.server.node, DropReason::Disconnected);
         }
         let k = self.next_k;
         self.next_k += 1;
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        match self.station.admit(Work {
-            msg,
+        let chat = Chat {
             k,
             sender,
-            sent,
-            service,
-            arrived: self.now,
-        }) {
-            Admit::Start(w) => self.start(rec, w, false),
-            Admit::Queued => rec.emit(
-                self.now,
-                What::Queued {
-                    msg,
-                    node: self.server,
-                },
-            ),
-            // The relay's queue is at the session's limit: refused.
-            Admit::Full(w) => rec.drop(self.now, w.msg, self.server, DropReason::QueueFull),
-        }
+            sent: m.sent,
+        };
+        // The relay's queue is at the session's limit: refused.
+        self.server.offer_drawn(cx, m.msg, chat);
     }
 
-    fn on_relay(&mut self, rec: &mut Recorder, msg: MsgId, k: u64, sender: NodeId, trip: Trip) {
-        self.station.finish();
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node: self.server,
-                wasted: false,
-            },
-        );
+    fn on_relay(&mut self, cx: &mut Cxw, v: Visit<Chat>) {
+        let Chat { k, sender, sent } = v.job;
+        let trip = Trip::served(v.arrived - sent, v.arrived, v.started, cx.now);
+        self.server.done(cx, v.msg, false);
         let n = self.clients.len() as u16;
         let mut left = 0;
         for to in (0..n).filter(|&to| to != sender) {
             let req = k * REQ_STRIDE + to as u64;
-            rec.emit(self.now, What::Offered { req, node: sender });
+            cx.emit(What::Offered { req, node: sender });
             let c = &self.clients[to as usize];
             if !c.connected {
-                rec.emit(
-                    self.now,
-                    What::Failed {
-                        req,
-                        node: to,
-                        reason: FailReason::Lost,
-                    },
-                );
+                cx.emit(What::Failed {
+                    req,
+                    node: to,
+                    reason: FailReason::Lost,
+                });
                 continue;
             }
-            let (conn, not_before) = (c.conn, c.last_arrival);
-            let t = self.net.send_not_before(
-                &self.topo,
-                &mut self.rng.network,
-                rec,
-                self.now,
-                to * 2 + 1,
-                MsgKind::Event,
-                req,
-                not_before,
-            );
-            self.clients[to as usize].last_arrival = t.arrive_at;
-            self.sched.at(
-                t.arrive_at,
-                Action::Down {
-                    msg: t.msg,
-                    req,
-                    to,
-                    conn,
-                    trip,
-                },
-            );
+            let conn = c.conn;
+            self.write(cx, to, MsgKind::Event, req, Frame::Down { conn, trip });
             left += 1;
         }
         if left > 0 {
             self.unsettled.insert(k, left);
         }
-        while let Some(w) = self.station.take_next() {
-            self.start(rec, w, true);
-        }
+        self.server.next(cx);
     }
 
     fn settle(&mut self, req: ReqId) {
@@ -438,87 +261,28 @@ impl WebSocket {
         }
     }
 
-    fn on_down(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        to: NodeId,
-        conn: u64,
-        trip: Trip,
-    ) {
+    fn on_down(&mut self, cx: &mut Cxw, m: Delivery<Frame>, conn: u64, trip: Trip) {
+        let (req, to) = (m.req, m.to);
         self.settle(req);
         let c = &self.clients[to as usize];
         if c.connected && c.conn == conn {
-            rec.emit(self.now, What::Delivered { msg, node: to });
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: to,
+            });
             let sent = trip.arrived - trip.hop_in;
-            trip.complete(rec, self.now, req, to, sent);
+            cx.complete(&trip, req, to, sent);
         } else {
-            rec.drop(self.now, msg, to, DropReason::Disconnected);
-            rec.emit(
-                self.now,
-                What::Failed {
-                    req,
-                    node: to,
-                    reason: FailReason::Lost,
-                },
-            );
+            cx.drop(m.msg, to, DropReason::Disconnected);
+            cx.emit(What::Failed {
+                req,
+                node: to,
+                reason: FailReason::Lost,
+            });
         }
     }
 
-    fn on_heartbeat_tick(&mut self, rec: &mut Recorder, client: NodeId) {
-        if self.clients[client as usize].connected {
-            let t = self.net.send(
-                &self.topo,
-                &mut self.rng.network,
-                rec,
-                self.now,
-                client * 2,
-                MsgKind::Heartbeat,
-                0,
-            );
-            self.sched.at(
-                t.arrive_at,
-                Action::Beat {
-                    msg: t.msg,
-                    client,
-                    pong: false,
-                },
-            );
-        }
-        self.sched
-            .at(self.now + self.heartbeat, Action::HeartbeatTick { client });
-    }
-
-    fn on_beat(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId, pong: bool) {
-        let node = if pong { client } else { self.server };
-        rec.emit(self.now, What::Delivered { msg, node });
-        if !pong && self.clients[client as usize].connected {
-            let link: LinkId = client * 2 + 1;
-            let not_before = self.clients[client as usize].last_arrival;
-            let t = self.net.send_not_before(
-                &self.topo,
-                &mut self.rng.network,
-                rec,
-                self.now,
-                link,
-                MsgKind::Heartbeat,
-                0,
-                not_before,
-            );
-            self.clients[client as usize].last_arrival = t.arrive_at;
-            self.sched.at(
-                t.arrive_at,
-                Action::Beat {
-                    msg: t.msg,
-                    client,
-                    pong: true,
-                },
-            );
-        }
-    }
-
-    fn on_drop(&mut self, rec: &mut Recorder, client: NodeId, timer: u64) {
+    fn on_drop(&mut self, cx: &mut Cxw, client: NodeId, timer: u64) {
         let c = &mut self.clients[client as usize];
         if !c.connected || c.drop_timer != timer {
             return;
@@ -526,184 +290,145 @@ impl WebSocket {
         c.connected = false;
         c.conn += 1;
         c.last_arrival = 0;
-        self.report_open(rec);
-        self.sched
-            .at(self.now + self.reconnect, Action::Reconnect { client });
-    }
-
-    fn on_reconnect(&mut self, rec: &mut Recorder, client: NodeId) {
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            client * 2,
-            MsgKind::Connect,
-            0,
-        );
-        self.sched
-            .at(t.arrive_at, Action::ConnectArrives { msg: t.msg, client });
-    }
-
-    fn on_connect(&mut self, rec: &mut Recorder, msg: MsgId, client: NodeId) {
-        rec.emit(
-            self.now,
-            What::Delivered {
-                msg,
-                node: self.server,
-            },
-        );
-        self.clients[client as usize].connected = true;
-        self.report_open(rec);
-        self.schedule_drop(client);
+        self.report_open(cx);
+        cx.after(self.reconnect, Timer::Reconnect { client });
     }
 }
 
-impl Pattern for WebSocket {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
+impl Model for WebSocket {
+    type Timer = Timer;
+    type Msg = Frame;
 
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
+    const INFO: &'static PatternInfo = &INFO;
 
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        rec.emit(
-            self.now,
-            What::Capacity {
-                node: self.server,
-                workers: self.station.workers(),
-            },
-        );
-        self.report_open(rec);
-        for client in 0..self.clients.len() as NodeId {
-            let phase: f64 = self.rng.client.random();
-            self.sched.at(
-                time::from_ns((phase * self.heartbeat as f64).floor()),
-                Action::HeartbeatTick { client },
-            );
-            self.schedule_drop(client);
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let n = p.get("clients") as u16;
+        let workers = p.get("workers") as u32;
+        for i in 0..n {
+            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
         }
-        self.schedule_arrival();
+        let queue_cap = crate::budget::QUEUE_LIMIT;
+        let server = topo.add_node(
+            NodeKind::Service,
+            "server".into(),
+            workers,
+            queue_cap as u32,
+        );
+        for i in 0..n {
+            topo.connect_reliable(i, server, p);
+            topo.connect_reliable(server, i, p);
+        }
+        WebSocket {
+            heartbeat: time::from_ms(p.get("heartbeat_ms")),
+            drops_per_min: p.get("drops_per_min"),
+            reconnect: time::from_ms(p.get("reconnect_ms")),
+            clients: (0..n)
+                .map(|_| Client {
+                    connected: true,
+                    conn: 0,
+                    last_arrival: 0,
+                    drop_timer: 0,
+                })
+                .collect(),
+            server: Endpoint::new(server, workers, queue_cap, p, Timer::Relay),
+            unsettled: HashMap::with_capacity(1024),
+            next_k: 0,
+        }
     }
 
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
+    fn start(&mut self, cx: &mut Cxw) {
+        self.server.open(cx);
+        self.report_open(cx);
+        for client in 0..self.clients.len() as NodeId {
+            let phase: f64 = cx.rng.client.random();
+            let at = time::from_ns((phase * self.heartbeat as f64).floor());
+            cx.at(at, Timer::HeartbeatTick { client });
+            self.schedule_drop(cx, client);
+        }
     }
 
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
+    fn arrival(&mut self, cx: &mut Cxw) {
+        let n = self.clients.len() as u16;
+        let sender = cx.rng.arrivals.random_range(0..n);
+        let c = &self.clients[sender as usize];
+        if c.connected {
+            let up = Frame::Up { conn: c.conn };
+            cx.send(sender * 2, MsgKind::Event, self.next_k, up);
+        }
+    }
+
+    fn deliver(&mut self, cx: &mut Cxw, m: Delivery<Frame>) {
+        match m.body {
+            Frame::Up { conn } => self.on_up(cx, m, conn),
+            Frame::Down { conn, trip } => self.on_down(cx, m, conn, trip),
+            Frame::Ping => {
+                cx.emit(What::Delivered {
+                    msg: m.msg,
+                    node: m.to,
+                });
+                if self.clients[m.from as usize].connected {
+                    self.write(cx, m.from, MsgKind::Heartbeat, 0, Frame::Pong);
                 }
             }
-            Action::Up {
-                msg,
-                sender,
-                sent,
-                link_gen,
-            } => self.on_up(rec, msg, sender, sent, link_gen),
-            Action::Relay {
-                msg,
-                k,
-                sender,
-                sent,
-                arrived,
-                started,
-            } => {
-                let trip = Trip::served(arrived - sent, arrived, started, self.now);
-                self.on_relay(rec, msg, k, sender, trip)
+            Frame::Pong => cx.emit(What::Delivered {
+                msg: m.msg,
+                node: m.to,
+            }),
+            Frame::Connect => {
+                cx.emit(What::Delivered {
+                    msg: m.msg,
+                    node: m.to,
+                });
+                self.clients[m.from as usize].connected = true;
+                self.report_open(cx);
+                self.schedule_drop(cx, m.from);
             }
-            Action::Down {
-                msg,
-                req,
-                to,
-                conn,
-                trip,
-            } => self.on_down(rec, msg, req, to, conn, trip),
-            Action::Beat { msg, client, pong } => self.on_beat(rec, msg, client, pong),
-            Action::HeartbeatTick { client } => self.on_heartbeat_tick(rec, client),
-            Action::Drop { client, timer } => self.on_drop(rec, client, timer),
-            Action::Reconnect { client } => self.on_reconnect(rec, client),
-            Action::ConnectArrives { msg, client } => self.on_connect(rec, msg, client),
         }
-        true
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
-        match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
+    fn timer(&mut self, cx: &mut Cxw, t: Timer) {
+        match t {
+            Timer::Relay(v) => self.on_relay(cx, v),
+            Timer::HeartbeatTick { client } => {
+                if self.clients[client as usize].connected {
+                    cx.send(client * 2, MsgKind::Heartbeat, 0, Frame::Ping);
+                }
+                cx.after(self.heartbeat, Timer::HeartbeatTick { client });
             }
+            Timer::Drop { client, timer } => self.on_drop(cx, client, timer),
+            Timer::Reconnect { client } => {
+                cx.send(client * 2, MsgKind::Connect, 0, Frame::Connect);
+            }
+        }
+    }
+
+    fn set_param(&mut self, cx: &mut Cxw, id: &str, value: f64) {
+        match id {
             "heartbeat_ms" => self.heartbeat = time::from_ms(value),
             "drops_per_min" => {
                 self.drops_per_min = value;
                 for client in 0..self.clients.len() as NodeId {
                     if self.clients[client as usize].connected {
-                        self.schedule_drop(client);
+                        self.schedule_drop(cx, client);
                     }
                 }
             }
             "reconnect_ms" => self.reconnect = time::from_ms(value),
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
-            "workers" => {
-                self.station
-                    .resize(value as u32, &mut self.topo, rec, self.now);
-                while let Some(w) = self.station.take_next() {
-                    self.start(rec, w, true);
-                }
+            _ => {
+                self.server.set_param(cx, id, value);
             }
-            "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),
-            _ => {}
         }
-        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.server.queued() as u64,
+            in_service: self.server.busy() as u64,
+            pending: self.unsettled.values().map(|&n| n as u64).sum(),
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len() + self.station.queued() + self.unsettled.len()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| {
-                matches!(
-                    a,
-                    Action::Up { .. }
-                        | Action::Down { .. }
-                        | Action::Beat { .. }
-                        | Action::ConnectArrives { .. }
-                )
-            })
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: self.station.queued() as u64,
-            in_service: self.station.busy() as u64,
-            pending: self.unsettled.values().map(|&n| n as u64).sum(),
-        }
+        self.server.queued() + self.unsettled.len()
     }
 }
