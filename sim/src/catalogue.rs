@@ -121,9 +121,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             Box::new(patterns::message_queue::MessageQueue::new(params, seed))
         }
         patterns::webhooks::ID => Box::new(patterns::webhooks::Webhooks::new(params, seed)),
-        patterns::publish_subscribe::ID => Box::new(
-            patterns::publish_subscribe::PublishSubscribe::new(params, seed),
-        ),
+        patterns::publish_subscribe::ID => {
+            Engine::<patterns::publish_subscribe::PublishSubscribe>::boxed(params, seed)
+        }
         patterns::async_request_reply::ID => Box::new(
             patterns::async_request_reply::AsyncRequestReply::new(params, seed),
         ),

@@ -113,6 +113,11 @@ impl<J> Station<J> {
         self.workers
     }
 
+    /// Every worker busy and the waiting room full: the next job is refused.
+    pub fn full(&self) -> bool {
+        self.busy >= self.workers && self.queue.len() >= self.queue_cap
+    }
+
     pub fn busy(&self) -> u32 {
         self.busy
     }

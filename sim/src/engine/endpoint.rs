@@ -46,6 +46,9 @@ pub struct Endpoint<J, T> {
     pub dist: ServiceDist,
     /// The timer that ends a job: the model's own action for it.
     done: fn(Visit<J>) -> T,
+    /// Whether the run's outage and slowdown apply here (not where they
+    /// belong to another node of the pattern).
+    faulted: bool,
 }
 
 impl<J: Copy, T> Endpoint<J, T> {
@@ -76,6 +79,17 @@ impl<J: Copy, T> Endpoint<J, T> {
                 ServiceDist::Const
             },
             done,
+            faulted: true,
+        }
+    }
+
+    /// The same endpoint untouched by the run's faults: they belong to
+    /// another node of the pattern (a broker, a provider).
+    pub fn steady(self) -> Self {
+        Endpoint {
+            faults: ServiceFaults::default(),
+            faulted: false,
+            ..self
         }
     }
 
@@ -212,7 +226,9 @@ impl<J: Copy, T> Endpoint<J, T> {
             "queue_cap" => self.station.set_room(value as usize, cx.topo),
             "service_ms" => self.mean = time::from_ms(value),
             "service_dist" => self.dist = ServiceDist::from_index(value as usize),
-            id if ServiceFaults::reads(id) => self.faults = ServiceFaults::from_params(cx.params),
+            id if ServiceFaults::reads(id) && self.faulted => {
+                self.faults = ServiceFaults::from_params(cx.params)
+            }
             _ => return false,
         }
         true
@@ -228,6 +244,17 @@ impl<J: Copy, T> Endpoint<J, T> {
     /// Removes the job that has waited longest (to make room).
     pub fn evict_oldest(&mut self) -> Option<Visit<J>> {
         self.station.evict_oldest()
+    }
+
+    /// Sets the waiting room's limit without redrawing the node (the
+    /// picture shows a buffer the pattern enforces itself).
+    pub fn set_queue_cap(&mut self, cap: usize) {
+        self.station.set_queue_cap(cap);
+    }
+
+    /// Every worker busy and the room full.
+    pub fn full(&self) -> bool {
+        self.station.full()
     }
 
     pub fn queued(&self) -> usize {

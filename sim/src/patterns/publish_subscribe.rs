@@ -18,19 +18,13 @@ use std::collections::HashMap;
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::ServiceDist;
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
+use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
 use crate::metrics::{fail_index, Snapshot};
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "publish-subscribe";
@@ -129,66 +123,35 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     ]
 }
 
+/// What travels: a publish, the broker's ack, a subscriber's copy.
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
+pub enum Post {
+    Publish,
+    /// Acknowledges a publish sent at `published`.
+    Ack {
+        published: Time,
     },
-    /// A publish reaches the broker.
-    AtBroker {
-        msg: MsgId,
-        publisher: NodeId,
-        sent: Time,
-        lost: bool,
-    },
-    /// The broker's ack reaches the publisher.
-    Acked {
-        msg: MsgId,
-        publisher: NodeId,
-        sent: Time,
-        lost: bool,
-    },
-    /// A copy reaches subscriber `s`.
-    AtSubscriber {
-        msg: MsgId,
-        req: ReqId,
+    /// The copy for subscriber `s`.
+    Copy {
         s: u16,
-        lost: bool,
-        /// When the broker sent the copy.
-        sent: Time,
-    },
-    /// Subscriber `s` handled a copy.
-    Handled {
-        msg: MsgId,
-        req: ReqId,
-        s: u16,
-        trip: Trip,
     },
 }
 
-struct Job {
-    msg: MsgId,
+/// A copy at its subscriber: which event-and-subscriber pair, and when the
+/// broker sent it.
+#[derive(Clone, Copy, Debug)]
+pub struct Copy {
     req: ReqId,
-    service: Time,
-    /// The copy's hop and arrival, for the wait's breakdown.
-    trip: Trip,
+    s: u16,
+    sent: Time,
 }
 
 pub struct PublishSubscribe {
-    params: ParamSet,
-    topo: Topology,
     broker: NodeId,
     publishers: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
-    service_mean: Time,
-    dist: ServiceDist,
     slow_factor: f64,
     drop_oldest: bool,
-    subscribers: Vec<Station<Job>>,
+    subscribers: Vec<Endpoint<Copy, Visit<Copy>>>,
     /// When each event was accepted by the broker, until every copy is settled.
     published: HashMap<u64, (Time, u16)>,
     events: u64,
@@ -196,62 +159,10 @@ pub struct PublishSubscribe {
     faults: ServiceFaults,
 }
 
-impl PublishSubscribe {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let publishers = params.get("clients") as u16;
-        let n = params.get("subscribers") as u16;
-        let buffer = params.get("buffer") as usize;
-        let drop_oldest = params.get("slow_policy") == 0.0;
-        let (net, jitter, loss) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-            params.get("loss"),
-        );
-        let mut topo = Topology::default();
-        for i in 0..publishers {
-            topo.add_node(NodeKind::Client, format!("publisher {}", i + 1), 0, 0);
-        }
-        let broker = topo.add_node(NodeKind::Broker, "broker".into(), 0, 0);
-        let subscribers = (0..n)
-            .map(|s| {
-                let label = if s + 1 == n && n > 1 {
-                    format!("subscriber {} (slow)", s + 1)
-                } else {
-                    format!("subscriber {}", s + 1)
-                };
-                let node = topo.add_node(NodeKind::Subscriber, label, 1, buffer as u32);
-                Station::new(node, 1, Self::cap(buffer, drop_oldest))
-            })
-            .collect::<Vec<_>>();
-        for i in 0..publishers {
-            topo.add_link(i, broker, net, jitter, loss);
-            topo.add_link(broker, i, net, jitter, loss);
-        }
-        for s in &subscribers {
-            topo.add_link(broker, s.node, net, jitter, loss);
-        }
-        PublishSubscribe {
-            faults: ServiceFaults::from_params(&params),
-            workload: Workload::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            slow_factor: params.get("slow_factor"),
-            drop_oldest,
-            params,
-            topo,
-            broker,
-            publishers,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
-            subscribers,
-            published: HashMap::with_capacity(1024),
-            events: 0,
-        }
-    }
+type Cxp<'a> = Cx<'a, PublishSubscribe>;
 
-    /// The station's own limit: the buffer for drop-oldest (the pattern
+impl PublishSubscribe {
+    /// The subscribers' own limit: the buffer for drop-oldest (the pattern
     /// makes room); for block, the session's queue limit, past which even a
     /// blocking subscriber drops its oldest event as `overflow`.
     fn cap(buffer: usize, drop_oldest: bool) -> usize {
@@ -262,105 +173,36 @@ impl PublishSubscribe {
         }
     }
 
-    fn link_to_subscriber(&self, s: u16) -> LinkId {
-        2 * self.publishers + s
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
-    }
-
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let publisher = self.rng.arrivals.random_range(0..self.publishers);
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            publisher * 2,
-            MsgKind::Request,
-            self.events,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::AtBroker {
-                msg: t.msg,
-                publisher,
-                sent: self.now,
-                lost: t.lost,
-            },
-        );
-        self.schedule_arrival();
-    }
-
     /// The broker accepts an event: every subscriber now wants a copy.
-    fn on_broker(&mut self, rec: &mut Recorder, msg: MsgId, publisher: NodeId, sent: Time) {
-        if self.faults.down(self.now) {
+    fn on_broker(&mut self, cx: &mut Cxp, m: Delivery<Post>) {
+        if self.faults.down(cx.now) {
             // A broker that is down accepts nothing: the event is never published.
-            rec.drop(self.now, msg, self.broker, DropReason::ServiceDown);
-            return;
+            return cx.drop(m.msg, self.broker, DropReason::ServiceDown);
         }
-        rec.emit(
-            self.now,
-            What::Delivered {
-                msg,
-                node: self.broker,
-            },
-        );
+        cx.emit(What::Delivered {
+            msg: m.msg,
+            node: self.broker,
+        });
         let k = self.events;
         self.events += 1;
         let n = self.subscribers.len() as u16;
-        self.published.insert(k, (self.now, n));
+        self.published.insert(k, (cx.now, n));
         for s in 0..n {
-            rec.emit(
-                self.now,
-                What::Offered {
-                    req: k * REQ_STRIDE + s as u64,
-                    node: self.broker,
-                },
-            );
-        }
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            publisher * 2 + 1,
-            MsgKind::Ack,
-            k,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::Acked {
-                msg: t.msg,
-                publisher,
-                sent,
-                lost: t.lost,
-            },
-        );
-        for s in 0..n {
-            let link = self.link_to_subscriber(s);
             let req = k * REQ_STRIDE + s as u64;
-            let t = self.net.send(
-                &self.topo,
-                &mut self.rng.network,
-                rec,
-                self.now,
-                link,
+            cx.emit(What::Offered {
+                req,
+                node: self.broker,
+            });
+        }
+        let ack = Post::Ack { published: m.sent };
+        cx.send(m.from * 2 + 1, MsgKind::Ack, k, ack);
+        for s in 0..n {
+            let req = k * REQ_STRIDE + s as u64;
+            cx.send(
+                2 * self.publishers + s,
                 MsgKind::Event,
                 req,
-            );
-            self.sched.at(
-                t.arrive_at,
-                Action::AtSubscriber {
-                    msg: t.msg,
-                    req,
-                    s,
-                    lost: t.lost,
-                    sent: self.now,
-                },
+                Post::Copy { s },
             );
         }
     }
@@ -378,271 +220,179 @@ impl PublishSubscribe {
         Some(at)
     }
 
-    fn lose(&mut self, rec: &mut Recorder, req: ReqId, node: NodeId) {
+    fn lose(&mut self, cx: &mut Cxp, req: ReqId, node: NodeId) {
         self.settle(req);
-        rec.emit(
-            self.now,
-            What::Failed {
-                req,
-                node,
-                reason: FailReason::Lost,
-            },
-        );
+        cx.emit(What::Failed {
+            req,
+            node,
+            reason: FailReason::Lost,
+        });
     }
 
-    fn service_for(&mut self, s: u16) -> Time {
-        let base = self.dist.sample(self.service_mean, &mut self.rng.service);
-        let slow = s as usize + 1 == self.subscribers.len() && self.subscribers.len() > 1;
-        if slow {
+    fn on_copy(&mut self, cx: &mut Cxp, m: Delivery<Post>, s: u16) {
+        let n = self.subscribers.len();
+        let sub = &mut self.subscribers[s as usize];
+        let node = sub.node;
+        let base = sub.draw(&mut cx.rng.service);
+        let service = if s as usize + 1 == n && n > 1 {
             time::from_ns((base as f64 * self.slow_factor).floor())
         } else {
             base
-        }
-    }
-
-    fn start(&mut self, rec: &mut Recorder, s: u16, job: Job, queued: bool) {
-        let node = self.subscribers[s as usize].node;
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: job.msg,
-                node,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + job.service,
-            Action::Handled {
-                msg: job.msg,
-                req: job.req,
-                s,
-                trip: Trip {
-                    started: self.now,
-                    ..job.trip
-                },
-            },
-        );
-    }
-
-    fn on_subscriber(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, s: u16, sent: Time) {
-        let node = self.subscribers[s as usize].node;
-        let service = self.service_for(s);
-        let trip = Trip::served(self.now - sent, self.now, self.now, self.now);
-        let mut job = Job {
-            msg,
-            req,
-            service,
-            trip,
         };
-        loop {
-            match self.subscribers[s as usize].admit(job) {
-                Admit::Start(job) => return self.start(rec, s, job, false),
-                Admit::Queued => return rec.emit(self.now, What::Queued { msg, node }),
-                Admit::Full(back) => job = back,
-            }
-            // A full buffer under drop-oldest: make room by dropping the
-            // oldest waiting copy, then try again.
-            match self.subscribers[s as usize].evict_oldest() {
-                Some(old) => {
-                    rec.drop(self.now, old.msg, node, DropReason::Overflow);
-                    self.lose(rec, old.req, node);
-                }
-                None => {
-                    // Nothing waiting to drop: the newcomer has no room.
-                    rec.drop(self.now, job.msg, node, DropReason::QueueFull);
-                    return self.lose(rec, job.req, node);
-                }
-            }
+        // A full buffer under drop-oldest: make room by dropping the oldest
+        // waiting copy.
+        while self.subscribers[s as usize].full() {
+            let Some(old) = self.subscribers[s as usize].evict_oldest() else {
+                break;
+            };
+            cx.drop(old.msg, node, DropReason::Overflow);
+            self.lose(cx, old.job.req, node);
+        }
+        let copy = Copy {
+            req: m.req,
+            s,
+            sent: m.sent,
+        };
+        if let crate::engine::Offer::Refused(copy, _) =
+            self.subscribers[s as usize].admit(cx, m.msg, service, copy)
+        {
+            // Nothing waiting to drop: the newcomer has no room.
+            self.lose(cx, copy.req, node);
         }
     }
 
-    fn on_handled(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, s: u16, trip: Trip) {
-        let st = &mut self.subscribers[s as usize];
-        st.finish();
-        let node = st.node;
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node,
-                wasted: false,
-            },
-        );
+    fn on_handled(&mut self, cx: &mut Cxp, v: Visit<Copy>) {
+        let Copy { req, s, sent } = v.job;
+        let sub = &mut self.subscribers[s as usize];
+        sub.done(cx, v.msg, false);
+        let node = sub.node;
         if let Some(at) = self.settle(req) {
-            Trip {
-                left: self.now,
-                ..trip
-            }
-            .complete(rec, self.now, req, node, at);
+            let trip = Trip::served(v.arrived - sent, v.arrived, v.started, cx.now);
+            cx.complete(&trip, req, node, at);
         }
-        while let Some(job) = self.subscribers[s as usize].take_next() {
-            self.start(rec, s, job, true);
-        }
+        self.subscribers[s as usize].next(cx);
     }
 
-    fn set_buffers(&mut self) {
-        let cap = Self::cap(self.params.get("buffer") as usize, self.drop_oldest);
-        for st in &mut self.subscribers {
-            st.set_queue_cap(cap);
-            self.topo.nodes[st.node as usize].queue_cap = self.params.get("buffer") as u32;
+    fn set_buffers(&mut self, cx: &mut Cxp) {
+        let buffer = cx.get("buffer");
+        let cap = Self::cap(buffer as usize, self.drop_oldest);
+        for sub in &mut self.subscribers {
+            sub.set_queue_cap(cap);
+            cx.topo.nodes[sub.node as usize].queue_cap = buffer as u32;
         }
     }
 }
 
-impl Pattern for PublishSubscribe {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
+impl Model for PublishSubscribe {
+    /// A subscriber handled a copy.
+    type Timer = Visit<Copy>;
+    type Msg = Post;
 
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
+    const INFO: &'static PatternInfo = &INFO;
 
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        for st in &self.subscribers {
-            rec.emit(
-                self.now,
-                What::Capacity {
-                    node: st.node,
-                    workers: 1,
-                },
-            );
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let publishers = p.get("clients") as u16;
+        let n = p.get("subscribers") as u16;
+        let buffer = p.get("buffer") as usize;
+        let drop_oldest = p.get("slow_policy") == 0.0;
+        for i in 0..publishers {
+            topo.add_node(NodeKind::Client, format!("publisher {}", i + 1), 0, 0);
         }
-        self.schedule_arrival();
-    }
-
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
-    }
-
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
-            }
-            Action::AtBroker {
-                msg,
-                publisher,
-                sent,
-                lost,
-            } => {
-                if lost {
-                    rec.drop(self.now, msg, self.broker, DropReason::Loss);
+        let broker = topo.add_node(NodeKind::Broker, "broker".into(), 0, 0);
+        let subscribers = (0..n)
+            .map(|s| {
+                let label = if s + 1 == n && n > 1 {
+                    format!("subscriber {} (slow)", s + 1)
                 } else {
-                    self.on_broker(rec, msg, publisher, sent);
-                }
-            }
-            Action::Acked {
-                msg,
-                publisher,
-                sent,
-                lost,
-            } => {
-                if lost {
-                    rec.drop(self.now, msg, publisher, DropReason::Loss);
-                } else {
-                    rec.emit(
-                        self.now,
-                        What::Delivered {
-                            msg,
-                            node: publisher,
-                        },
-                    );
-                    rec.emit(
-                        self.now,
-                        What::Leg {
-                            req: 0,
-                            node: publisher,
-                            latency: self.now - sent,
-                        },
-                    );
-                }
-            }
-            Action::AtSubscriber {
-                msg,
-                req,
-                s,
-                lost,
-                sent,
-            } => {
-                if lost {
-                    let node = self.subscribers[s as usize].node;
-                    rec.drop(self.now, msg, node, DropReason::Loss);
-                    self.lose(rec, req, node);
-                } else {
-                    self.on_subscriber(rec, msg, req, s, sent);
-                }
-            }
-            Action::Handled { msg, req, s, trip } => self.on_handled(rec, msg, req, s, trip),
+                    format!("subscriber {}", s + 1)
+                };
+                let node = topo.add_node(NodeKind::Subscriber, label, 1, buffer as u32);
+                Endpoint::new(node, 1, Self::cap(buffer, drop_oldest), p, |v| v).steady()
+            })
+            .collect::<Vec<_>>();
+        for i in 0..publishers {
+            topo.connect(i, broker, p);
+            topo.connect(broker, i, p);
         }
-        true
+        for s in &subscribers {
+            topo.connect(broker, s.node, p);
+        }
+        PublishSubscribe {
+            faults: ServiceFaults::from_params(p),
+            slow_factor: p.get("slow_factor"),
+            drop_oldest,
+            broker,
+            publishers,
+            subscribers,
+            published: HashMap::with_capacity(1024),
+            events: 0,
+        }
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        _rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
+    fn start(&mut self, cx: &mut Cxp) {
+        for sub in &self.subscribers {
+            sub.open(cx);
+        }
+    }
+
+    fn arrival(&mut self, cx: &mut Cxp) {
+        let publisher = cx.rng.arrivals.random_range(0..self.publishers);
+        cx.send(publisher * 2, MsgKind::Request, self.events, Post::Publish);
+    }
+
+    fn deliver(&mut self, cx: &mut Cxp, m: Delivery<Post>) {
+        match m.body {
+            Post::Publish => self.on_broker(cx, m),
+            Post::Ack { published } => {
+                let node = m.to;
+                cx.emit(What::Delivered { msg: m.msg, node });
+                let latency = cx.now - published;
+                cx.emit(What::Leg {
+                    req: 0,
+                    node,
+                    latency,
+                });
+            }
+            Post::Copy { s } => self.on_copy(cx, m, s),
+        }
+    }
+
+    fn lost(&mut self, cx: &mut Cxp, m: Delivery<Post>) {
+        if let Post::Copy { .. } = m.body {
+            self.lose(cx, m.req, m.to);
+        }
+    }
+
+    fn timer(&mut self, cx: &mut Cxp, v: Visit<Copy>) {
+        self.on_handled(cx, v);
+    }
+
+    fn set_param(&mut self, cx: &mut Cxp, id: &str, value: f64) {
         match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
-            }
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "slow_factor" => self.slow_factor = value,
             "slow_policy" => {
                 self.drop_oldest = value == 0.0;
-                self.set_buffers();
+                self.set_buffers(cx);
             }
-            "buffer" => self.set_buffers(),
-            id if ServiceFaults::reads(id) => {
-                self.faults = ServiceFaults::from_params(&self.params)
+            "buffer" => self.set_buffers(cx),
+            id if ServiceFaults::reads(id) => self.faults = ServiceFaults::from_params(cx.params),
+            _ => {
+                for sub in &mut self.subscribers {
+                    sub.set_param(cx, id, value);
+                }
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
-            _ => {}
         }
-        Ok(())
     }
 
-    fn held(&self) -> usize {
-        self.sched.len()
-            + self.published.len()
-            + self.subscribers.iter().map(Station::queued).sum::<usize>()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| {
-                matches!(
-                    a,
-                    Action::AtBroker { .. } | Action::Acked { .. } | Action::AtSubscriber { .. }
-                )
-            })
-            .count() as u64;
-        Audit {
-            in_flight,
+    fn tally(&self) -> Tally {
+        Tally {
             queued: self.subscribers.iter().map(|s| s.queued() as u64).sum(),
             in_service: self.subscribers.iter().map(|s| s.busy() as u64).sum(),
             pending: self.published.values().map(|&(_, left)| left as u64).sum(),
         }
+    }
+
+    fn held(&self) -> usize {
+        self.published.len() + self.subscribers.iter().map(Endpoint::queued).sum::<usize>()
     }
 }
