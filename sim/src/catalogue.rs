@@ -128,9 +128,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             patterns::async_request_reply::AsyncRequestReply::new(params, seed),
         ),
         patterns::websocket::ID => Engine::<patterns::websocket::WebSocket>::boxed(params, seed),
-        patterns::event_choreography::ID => Box::new(
-            patterns::event_choreography::EventChoreography::new(params, seed),
-        ),
+        patterns::event_choreography::ID => {
+            Engine::<patterns::event_choreography::EventChoreography>::boxed(params, seed)
+        }
         other => unreachable!(
             "ParamSet for unknown pattern {other}: ParamSets are only made from the catalogue"
         ),

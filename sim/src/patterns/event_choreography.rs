@@ -14,16 +14,10 @@ use std::collections::HashMap;
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::ServiceDist;
-use crate::event::{FailReason, MsgId, MsgKind, ReqId, What};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::event::{FailReason, MsgKind, ReqId, What};
 use crate::metrics::{fail_index, Snapshot};
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trip::complete_with;
@@ -120,33 +114,6 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     ]
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
-    },
-    /// An order's event reaches stage `i` (stage 0: the order itself).
-    Reach {
-        msg: MsgId,
-        req: ReqId,
-        i: u16,
-    },
-    /// Stage `i` finished its step.
-    StepDone {
-        msg: MsgId,
-        req: ReqId,
-        i: u16,
-        arrived: Time,
-        started: Time,
-    },
-    /// A compensation reaches stage `i`.
-    Compensate {
-        msg: MsgId,
-        req: ReqId,
-        i: u16,
-    },
-}
-
 struct Order {
     client: NodeId,
     created: Time,
@@ -157,380 +124,194 @@ struct Order {
     parts: [Time; 3],
 }
 
-struct Step {
-    msg: MsgId,
+/// An order's step at stage `i`.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
     req: ReqId,
-    arrived: Time,
-    service: Time,
+    i: u16,
 }
 
 pub struct EventChoreography {
-    params: ParamSet,
-    topo: Topology,
     clients: u16,
-    /// Node id of stage 0; stages are consecutive.
-    first: NodeId,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
-    service_mean: Time,
-    dist: ServiceDist,
     fail_rate: f64,
     slow_stage: u16,
     slowdown: f64,
     orders: HashMap<ReqId, Order>,
-    stations: Vec<Station<Step>>,
+    stages: Vec<Endpoint<Step, Visit<Step>>>,
 }
 
+type Cxc<'a> = Cx<'a, EventChoreography>;
+
 impl EventChoreography {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let clients = params.get("clients") as u16;
-        let stages = params.get("stages") as u16;
-        let workers = params.get("workers") as u32;
-        let queue_cap = params.get("queue_cap") as usize;
-        let (net, jitter) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-        );
-        let mut topo = Topology::default();
+    /// Links: client c → stage 0 is link c; then stage i → i+1 is
+    /// clients + 2i, and i+1 → i (compensations) clients + 2i + 1.
+    fn forward(&self, i: u16) -> LinkId {
+        self.clients + 2 * i
+    }
+
+    /// Step `i` of `req` failed: the saga fails and compensations walk back.
+    fn fail(&mut self, cx: &mut Cxc, req: ReqId, i: u16) {
+        if let Some(o) = self.orders.remove(&req) {
+            cx.emit(What::Failed {
+                req,
+                node: o.client,
+                reason: FailReason::Compensated,
+            });
+        }
+        self.compensate_before(cx, req, i);
+    }
+
+    /// Sends the compensation to stage `i - 1`, if there is one.
+    fn compensate_before(&mut self, cx: &mut Cxc, req: ReqId, i: u16) {
+        if i > 0 {
+            let link = self.forward(i - 1) + 1;
+            cx.send(link, MsgKind::Compensation, req, i - 1);
+        }
+    }
+
+    fn on_reach(&mut self, cx: &mut Cxc, m: Delivery<u16>) {
+        let (req, i) = (m.req, m.body);
+        if let Some(o) = self.orders.get_mut(&req) {
+            o.parts[0] += cx.now - o.handed;
+        }
+        let stage = &mut self.stages[i as usize];
+        let mut service = stage.draw(&mut cx.rng.service);
+        if self.slow_stage == i + 1 {
+            service = time::from_ns((service as f64 * self.slowdown).floor());
+        }
+        if let Offer::Refused(..) = stage.admit(cx, m.msg, service, Step { req, i }) {
+            // A full queue fails the step like any other failure.
+            self.fail(cx, req, i);
+        }
+    }
+
+    fn on_step_done(&mut self, cx: &mut Cxc, v: Visit<Step>) {
+        let Step { req, i } = v.job;
+        if let Some(o) = self.orders.get_mut(&req) {
+            o.parts[1] += v.started - v.arrived;
+            o.parts[2] += cx.now - v.started;
+            o.handed = cx.now;
+        }
+        let stage = &mut self.stages[i as usize];
+        stage.done(cx, v.msg, false);
+        let node = stage.node;
+        cx.emit(What::Leg {
+            req,
+            node,
+            latency: cx.now - v.arrived,
+        });
+        let failed: f64 = cx.rng.client.random();
+        if failed < self.fail_rate {
+            self.fail(cx, req, i);
+        } else if i as usize + 1 < self.stages.len() {
+            cx.send(self.forward(i), MsgKind::Event, req, i + 1);
+        } else if let Some(o) = self.orders.remove(&req) {
+            complete_with(cx.rec, cx.now, req, node, o.created, o.parts);
+        }
+        self.stages[i as usize].next(cx);
+    }
+}
+
+impl Model for EventChoreography {
+    /// A stage finished its step.
+    type Timer = Visit<Step>;
+    /// The stage an event or compensation reaches.
+    type Msg = u16;
+
+    const INFO: &'static PatternInfo = &INFO;
+
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let clients = p.get("clients") as u16;
+        let stages = p.get("stages") as u16;
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as usize);
         for i in 0..clients {
             topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
         }
         let first = clients;
-        let stations = (0..stages)
+        let stages = (0..stages)
             .map(|i| {
-                let node = topo.add_node(
-                    NodeKind::Service,
-                    NAMES[i as usize].into(),
-                    workers,
-                    queue_cap as u32,
-                );
-                Station::new(node, workers, queue_cap)
+                let name = NAMES[i as usize].into();
+                let node = topo.add_node(NodeKind::Service, name, workers, queue_cap as u32);
+                // The stalled stage is this pattern's own fault.
+                Endpoint::new(node, workers, queue_cap, p, |v| v).steady()
             })
             .collect::<Vec<_>>();
-        // Links: client c → stage 0 is link c; then stage i → i+1 is
-        // clients + 2i, and i+1 → i (compensations) clients + 2i + 1.
         for c in 0..clients {
-            topo.add_link(c, first, net, jitter, 0.0);
+            topo.connect(c, first, p);
         }
-        for i in 0..stages.saturating_sub(1) {
-            topo.add_link(first + i, first + i + 1, net, jitter, 0.0);
-            topo.add_link(first + i + 1, first + i, net, jitter, 0.0);
+        for i in 0..(stages.len() as u16).saturating_sub(1) {
+            topo.connect(first + i, first + i + 1, p);
+            topo.connect(first + i + 1, first + i, p);
         }
         EventChoreography {
-            workload: Workload::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            fail_rate: params.get("fail_rate"),
-            slow_stage: params.get("slow_stage") as u16,
-            slowdown: params.get("slowdown"),
-            params,
-            topo,
+            fail_rate: p.get("fail_rate"),
+            slow_stage: p.get("slow_stage") as u16,
+            slowdown: p.get("slowdown"),
             clients,
-            first,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
             orders: HashMap::with_capacity(1024),
-            stations,
+            stages,
         }
     }
 
-    fn stages(&self) -> u16 {
-        self.stations.len() as u16
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
+    fn start(&mut self, cx: &mut Cxc) {
+        for s in &self.stages {
+            s.open(cx);
         }
     }
 
-    fn send(
-        &mut self,
-        rec: &mut Recorder,
-        link: LinkId,
-        kind: MsgKind,
-        req: ReqId,
-        i: u16,
-        back: bool,
-    ) {
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            kind,
-            req,
-        );
-        let action = if back {
-            Action::Compensate { msg: t.msg, req, i }
+    fn arrival(&mut self, cx: &mut Cxc) {
+        let client = cx.rng.arrivals.random_range(0..self.clients);
+        let req = cx.workload.new_req();
+        let order = Order {
+            client,
+            created: cx.now,
+            handed: cx.now,
+            parts: [0; 3],
+        };
+        self.orders.insert(req, order);
+        cx.emit(What::Offered { req, node: client });
+        cx.send(client as LinkId, MsgKind::Request, req, 0);
+    }
+
+    fn deliver(&mut self, cx: &mut Cxc, m: Delivery<u16>) {
+        if m.kind == MsgKind::Compensation {
+            // A compensation undoes stage `i`'s step (at once) and passes it on.
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: m.to,
+            });
+            self.compensate_before(cx, m.req, m.body);
         } else {
-            Action::Reach { msg: t.msg, req, i }
-        };
-        self.sched.at(t.arrive_at, action);
-    }
-
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let client = self.rng.arrivals.random_range(0..self.clients);
-        let req = self.workload.new_req();
-        self.orders.insert(
-            req,
-            Order {
-                client,
-                created: self.now,
-                handed: self.now,
-                parts: [0; 3],
-            },
-        );
-        rec.emit(self.now, What::Offered { req, node: client });
-        self.send(rec, client as LinkId, MsgKind::Request, req, 0, false);
-        self.schedule_arrival();
-    }
-
-    fn start(&mut self, rec: &mut Recorder, i: u16, step: Step, queued: bool) {
-        let node = self.first + i;
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: step.msg,
-                node,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + step.service,
-            Action::StepDone {
-                msg: step.msg,
-                req: step.req,
-                i,
-                arrived: step.arrived,
-                started: self.now,
-            },
-        );
-    }
-
-    fn on_reach(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, i: u16) {
-        if let Some(o) = self.orders.get_mut(&req) {
-            o.parts[0] += self.now - o.handed;
-        }
-        let mut service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        if self.slow_stage == i + 1 {
-            service = time::from_ns((service as f64 * self.slowdown).floor());
-        }
-        let node = self.first + i;
-        let step = Step {
-            msg,
-            req,
-            arrived: self.now,
-            service,
-        };
-        match self.stations[i as usize].admit(step) {
-            Admit::Start(step) => self.start(rec, i, step, false),
-            Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
-            Admit::Full(_) => {
-                // A full queue fails the step like any other failure.
-                rec.drop(self.now, msg, node, crate::event::DropReason::QueueFull);
-                self.fail(rec, req, i);
-            }
+            self.on_reach(cx, m);
         }
     }
 
-    /// Step `i` of `req` failed: the saga fails and compensations walk back.
-    fn fail(&mut self, rec: &mut Recorder, req: ReqId, i: u16) {
-        if let Some(o) = self.orders.remove(&req) {
-            rec.emit(
-                self.now,
-                What::Failed {
-                    req,
-                    node: o.client,
-                    reason: FailReason::Compensated,
-                },
-            );
-        }
-        if i > 0 {
-            let link = self.clients + 2 * (i - 1) + 1;
-            self.send(rec, link, MsgKind::Compensation, req, i - 1, true);
-        }
+    fn timer(&mut self, cx: &mut Cxc, v: Visit<Step>) {
+        self.on_step_done(cx, v);
     }
 
-    fn on_step_done(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        i: u16,
-        arrived: Time,
-        started: Time,
-    ) {
-        if let Some(o) = self.orders.get_mut(&req) {
-            o.parts[1] += started - arrived;
-            o.parts[2] += self.now - started;
-            o.handed = self.now;
-        }
-        self.stations[i as usize].finish();
-        let node = self.first + i;
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node,
-                wasted: false,
-            },
-        );
-        rec.emit(
-            self.now,
-            What::Leg {
-                req,
-                node,
-                latency: self.now - arrived,
-            },
-        );
-        let failed: f64 = self.rng.client.random();
-        if failed < self.fail_rate {
-            self.fail(rec, req, i);
-        } else if i + 1 < self.stages() {
-            let link = self.clients + 2 * i;
-            self.send(rec, link, MsgKind::Event, req, i + 1, false);
-        } else if let Some(o) = self.orders.remove(&req) {
-            complete_with(rec, self.now, req, node, o.created, o.parts);
-        }
-        while let Some(step) = self.stations[i as usize].take_next() {
-            self.start(rec, i, step, true);
-        }
-    }
-
-    /// A compensation undoes stage `i`'s step (at once) and passes it on.
-    fn on_compensate(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, i: u16) {
-        rec.emit(
-            self.now,
-            What::Delivered {
-                msg,
-                node: self.first + i,
-            },
-        );
-        if i > 0 {
-            let link = self.clients + 2 * (i - 1) + 1;
-            self.send(rec, link, MsgKind::Compensation, req, i - 1, true);
-        }
-    }
-}
-
-impl Pattern for EventChoreography {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
-
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        for s in &self.stations {
-            rec.emit(
-                self.now,
-                What::Capacity {
-                    node: s.node,
-                    workers: s.workers(),
-                },
-            );
-        }
-        self.schedule_arrival();
-    }
-
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
-    }
-
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
-            }
-            Action::Reach { msg, req, i } => self.on_reach(rec, msg, req, i),
-            Action::StepDone {
-                msg,
-                req,
-                i,
-                arrived,
-                started,
-            } => self.on_step_done(rec, msg, req, i, arrived, started),
-            Action::Compensate { msg, req, i } => self.on_compensate(rec, msg, req, i),
-        }
-        true
-    }
-
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
+    fn set_param(&mut self, cx: &mut Cxc, id: &str, value: f64) {
         match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
-            }
             "fail_rate" => self.fail_rate = value,
             "slow_stage" => self.slow_stage = value as u16,
             "slowdown" => self.slowdown = value,
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
-            "workers" => {
-                for i in 0..self.stages() {
-                    self.stations[i as usize].resize(value as u32, &mut self.topo, rec, self.now);
-                    while let Some(step) = self.stations[i as usize].take_next() {
-                        self.start(rec, i, step, true);
-                    }
+            _ => {
+                for s in &mut self.stages {
+                    s.set_param(cx, id, value);
                 }
             }
-            "queue_cap" => {
-                for s in &mut self.stations {
-                    s.set_room(value as usize, &mut self.topo);
-                }
-            }
-            "net_ms" | "jitter_ms" => self.topo.set_network_from(&self.params),
-            _ => {}
         }
-        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.stages.iter().map(|s| s.queued() as u64).sum(),
+            in_service: self.stages.iter().map(|s| s.busy() as u64).sum(),
+            pending: self.orders.len() as u64,
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len()
-            + self.orders.len()
-            + self.stations.iter().map(Station::queued).sum::<usize>()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| matches!(a, Action::Reach { .. } | Action::Compensate { .. }))
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: self.stations.iter().map(|s| s.queued() as u64).sum(),
-            in_service: self.stations.iter().map(|s| s.busy() as u64).sum(),
-            pending: self.orders.len() as u64,
-        }
+        self.orders.len() + self.stages.iter().map(Endpoint::queued).sum::<usize>()
     }
 }
