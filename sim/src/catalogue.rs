@@ -115,7 +115,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             Engine::<patterns::server_sent_events::ServerSentEvents>::boxed(params, seed)
         }
         patterns::scatter_gather::ID => {
-            Box::new(patterns::scatter_gather::ScatterGather::new(params, seed))
+            Engine::<patterns::scatter_gather::ScatterGather>::boxed(params, seed)
         }
         patterns::message_queue::ID => {
             Box::new(patterns::message_queue::MessageQueue::new(params, seed))
