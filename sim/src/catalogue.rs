@@ -120,7 +120,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::message_queue::ID => {
             Box::new(patterns::message_queue::MessageQueue::new(params, seed))
         }
-        patterns::webhooks::ID => Box::new(patterns::webhooks::Webhooks::new(params, seed)),
+        patterns::webhooks::ID => Engine::<patterns::webhooks::Webhooks>::boxed(params, seed),
         patterns::publish_subscribe::ID => {
             Engine::<patterns::publish_subscribe::PublishSubscribe>::boxed(params, seed)
         }

@@ -19,19 +19,13 @@ use std::collections::{HashMap, HashSet};
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::ServiceDist;
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
-use crate::faults::ServiceFaults;
+use crate::dist::backoff;
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::event::{FailReason, MsgKind, ReqId, What};
 use crate::metrics::{fail_index, Snapshot};
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "webhooks";
@@ -156,74 +150,47 @@ fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
-    },
-    CallbackArrives {
-        msg: MsgId,
-        req: ReqId,
-        created: Time,
-        receiver: NodeId,
-        lost: bool,
-        /// When this attempt left the provider.
-        sent: Time,
-    },
-    Handled {
-        msg: MsgId,
-        req: ReqId,
-        created: Time,
-        receiver: NodeId,
-        /// The attempt that got handled: hop, arrival, start of work.
-        trip: Trip,
-    },
-    AckArrives {
-        msg: MsgId,
-        req: ReqId,
-        lost: bool,
-    },
-    Timeout {
-        req: ReqId,
-        attempt: u32,
-    },
-    Resend {
-        req: ReqId,
-    },
+pub enum Timer {
+    /// A receiver handled a callback.
+    Handled(Visit<Callback>),
+    /// The provider's wait for attempt `attempt`'s ack is over.
+    Timeout { req: ReqId, attempt: u32 },
+    /// The back-off is over: deliver again.
+    Resend { req: ReqId },
+}
+
+/// What travels: a callback (attempt) to receiver `r` for an event made
+/// at `created`, or an ack.
+#[derive(Clone, Copy, Debug)]
+pub enum Call {
+    Callback { r: u16, created: Time },
+    Ack,
+}
+
+/// A callback at its receiver.
+#[derive(Clone, Copy, Debug)]
+pub struct Callback {
+    req: ReqId,
+    r: u16,
+    created: Time,
+    /// When this attempt left the provider.
+    sent: Time,
 }
 
 /// An event the provider has not seen acknowledged yet.
-struct Delivery {
+struct Pending {
     receiver: NodeId,
     created: Time,
     attempt: u32,
     backing_off: bool,
 }
 
-struct Job {
-    msg: MsgId,
-    req: ReqId,
-    created: Time,
-    service: Time,
-    /// The attempt's way so far (hop and arrival), for the breakdown.
-    trip: Trip,
-}
-
 pub struct Webhooks {
-    params: ParamSet,
-    topo: Topology,
     provider: NodeId,
-    receivers: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
-    service_mean: Time,
-    dist: ServiceDist,
     timeout: Time,
     retries: u32,
     backoff: Time,
-    deliveries: HashMap<ReqId, Delivery>,
+    deliveries: HashMap<ReqId, Pending>,
     /// Events the receivers have handled at least once.
     handled: HashSet<ReqId>,
     /// Events whose fate is settled: handled, or dead-lettered first.
@@ -234,183 +201,38 @@ pub struct Webhooks {
     /// `resolved`): the books stay the size of what is live, not of the
     /// whole run.
     copies: HashMap<ReqId, u32>,
-    stations: Vec<Station<Job>>,
+    /// The receivers; the outage is theirs.
+    receivers: Vec<Endpoint<Callback, Timer>>,
 }
 
+type Cxh<'a> = Cx<'a, Webhooks>;
+
 impl Webhooks {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let receivers = params.get("clients") as u16;
-        let workers = params.get("workers") as u32;
-        let queue_cap = params.get("queue_cap") as usize;
-        let mut topo = Topology::default();
-        let provider = topo.add_node(NodeKind::Client, "provider".into(), 0, 0);
-        let (net, jitter, loss) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-            params.get("loss"),
-        );
-        let stations = (0..receivers)
-            .map(|r| {
-                let node = topo.add_node(
-                    NodeKind::Service,
-                    format!("receiver {}", r + 1),
-                    workers,
-                    queue_cap as u32,
-                );
-                Station::new(node, workers, queue_cap)
-            })
-            .collect::<Vec<_>>();
-        // Links 2r / 2r+1: provider ⇄ receiver r.
-        for s in &stations {
-            topo.add_link(provider, s.node, net, jitter, loss);
-            topo.add_link(s.node, provider, net, jitter, loss);
-        }
-        Webhooks {
-            workload: Workload::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            timeout: time::from_ms(params.get("timeout_ms")),
-            retries: params.get("retries") as u32,
-            backoff: time::from_ms(params.get("backoff_ms")),
-            params,
-            topo,
-            provider,
-            receivers,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
-            deliveries: HashMap::with_capacity(1024),
-            handled: HashSet::with_capacity(4096),
-            resolved: HashSet::with_capacity(4096),
-            copies: HashMap::with_capacity(4096),
-            stations,
-        }
-    }
-
-    /// Whether the receivers are down at `t`.
-    fn down(&self, t: Time) -> bool {
-        ServiceFaults::from_params(&self.params).down(t)
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
-    }
-
-    fn send_attempt(&mut self, rec: &mut Recorder, req: ReqId) {
+    fn send_attempt(&mut self, cx: &mut Cxh, req: ReqId) {
         let Some(d) = self.deliveries.get(&req) else {
             return;
         };
-        let (receiver, created, attempt) = (d.receiver, d.created, d.attempt);
+        let (r, created, attempt) = (d.receiver, d.created, d.attempt);
         let kind = if attempt == 0 {
             MsgKind::Callback
         } else {
             MsgKind::Retry
         };
-        let link: LinkId = receiver * 2;
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            kind,
-            req,
-        );
+        // Links 2r / 2r+1: provider ⇄ receiver r.
+        cx.send(r * 2, kind, req, Call::Callback { r, created });
         *self.copies.entry(req).or_insert(0) += 1;
-        self.sched.at(
-            t.arrive_at,
-            Action::CallbackArrives {
-                msg: t.msg,
-                req,
-                created,
-                receiver,
-                lost: t.lost,
-                sent: self.now,
-            },
-        );
-        self.sched
-            .at(self.now + self.timeout, Action::Timeout { req, attempt });
+        cx.after(self.timeout, Timer::Timeout { req, attempt });
     }
 
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let receiver = self.rng.arrivals.random_range(0..self.receivers);
-        let req = self.workload.new_req();
-        rec.emit(
-            self.now,
-            What::Offered {
-                req,
-                node: self.provider,
-            },
-        );
-        self.deliveries.insert(
-            req,
-            Delivery {
-                receiver,
-                created: self.now,
-                attempt: 0,
-                backing_off: false,
-            },
-        );
-        self.send_attempt(rec, req);
-        self.schedule_arrival();
-    }
-
-    fn start(&mut self, rec: &mut Recorder, r: usize, job: Job, queued: bool) {
-        let node = self.stations[r].node;
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: job.msg,
-                node,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + job.service,
-            Action::Handled {
-                msg: job.msg,
-                req: job.req,
-                created: job.created,
-                receiver: r as NodeId,
-                trip: Trip {
-                    started: self.now,
-                    ..job.trip
-                },
-            },
-        );
-    }
-
-    fn on_callback(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        created: Time,
-        receiver: NodeId,
-        trip: Trip,
-    ) {
-        let node = self.stations[receiver as usize].node;
-        if self.down(self.now) {
-            rec.drop(self.now, msg, node, DropReason::ServiceDown);
-            return self.copy_ended(req);
-        }
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        match self.stations[receiver as usize].admit(Job {
-            msg,
-            req,
+    fn on_callback(&mut self, cx: &mut Cxh, m: Delivery<Call>, r: u16, created: Time) {
+        let job = Callback {
+            req: m.req,
+            r,
             created,
-            service,
-            trip,
-        }) {
-            Admit::Start(job) => self.start(rec, receiver as usize, job, false),
-            Admit::Queued => rec.emit(self.now, What::Queued { msg, node }),
-            Admit::Full(_) => {
-                rec.drop(self.now, msg, node, DropReason::QueueFull);
-                self.copy_ended(req);
-            }
+            sent: m.sent,
+        };
+        if let Offer::Refused(..) = self.receivers[r as usize].offer_drawn(cx, m.msg, job) {
+            self.copy_ended(m.req);
         }
     }
 
@@ -433,274 +255,184 @@ impl Webhooks {
         }
     }
 
-    fn on_handled(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        created: Time,
-        receiver: NodeId,
-        trip: Trip,
-    ) {
-        let r = receiver as usize;
-        self.stations[r].finish();
-        let node = self.stations[r].node;
+    fn on_handled(&mut self, cx: &mut Cxh, v: Visit<Callback>) {
+        let Callback {
+            req,
+            r,
+            created,
+            sent,
+        } = v.job;
         let first = self.handled.insert(req);
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node,
-                wasted: !first,
-            },
-        );
+        let receiver = &mut self.receivers[r as usize];
+        receiver.done(cx, v.msg, !first);
+        let node = receiver.node;
         // A first handling after the provider gave up changes nothing for
         // the books: the event already failed as dead-lettered.
         if first && self.resolved.insert(req) {
-            Trip {
-                left: self.now,
-                ..trip
-            }
-            .complete(rec, self.now, req, node, created);
+            let trip = Trip::served(v.arrived - sent, v.arrived, v.started, cx.now);
+            cx.complete(&trip, req, node, created);
         }
-        let link: LinkId = receiver * 2 + 1;
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            MsgKind::Ack,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::AckArrives {
-                msg: t.msg,
-                req,
-                lost: t.lost,
-            },
-        );
-        while let Some(job) = self.stations[r].take_next() {
-            self.start(rec, r, job, true);
-        }
+        cx.send(r * 2 + 1, MsgKind::Ack, req, Call::Ack);
+        self.receivers[r as usize].next(cx);
         self.copy_ended(req);
     }
 
-    fn on_ack(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
-        if self.deliveries.remove(&req).is_some() {
-            rec.emit(
-                self.now,
-                What::Delivered {
-                    msg,
-                    node: self.provider,
-                },
-            );
-            self.forget_if_done(req);
+    fn on_ack(&mut self, cx: &mut Cxh, m: Delivery<Call>) {
+        if self.deliveries.remove(&m.req).is_some() {
+            cx.emit(What::Delivered {
+                msg: m.msg,
+                node: self.provider,
+            });
+            self.forget_if_done(m.req);
         } else {
             // An ack for an event already acked (a duplicate's) or dead-lettered.
-            rec.drop(self.now, msg, self.provider, DropReason::Late);
+            cx.drop(m.msg, self.provider, crate::event::DropReason::Late);
         }
     }
 
-    fn on_timeout(&mut self, rec: &mut Recorder, req: ReqId, attempt: u32) {
+    fn on_timeout(&mut self, cx: &mut Cxh, req: ReqId, attempt: u32) {
         let Some(d) = self.deliveries.get_mut(&req) else {
             return;
         };
         if d.attempt != attempt || d.backing_off {
             return;
         }
-        rec.emit(
-            self.now,
-            What::TimedOut {
-                req,
-                node: self.provider,
-                attempt,
-            },
-        );
+        let provider = self.provider;
+        cx.emit(What::TimedOut {
+            req,
+            node: provider,
+            attempt,
+        });
         if d.attempt < self.retries {
-            // Exponential back-off with "equal jitter".
-            let ceiling = self.backoff.saturating_mul(1 << d.attempt.min(20));
-            let half = ceiling / 2;
-            let u: f64 = self.rng.client.random();
+            let delay = backoff(self.backoff, d.attempt, &mut cx.rng.client);
             d.backing_off = true;
-            self.sched.at(
-                self.now + half + time::from_ns((u * (ceiling - half) as f64).floor()),
-                Action::Resend { req },
-            );
+            cx.after(delay, Timer::Resend { req });
         } else {
             self.deliveries.remove(&req);
             if self.resolved.insert(req) {
-                rec.emit(
-                    self.now,
-                    What::Failed {
-                        req,
-                        node: self.provider,
-                        reason: FailReason::DeadLetter,
-                    },
-                );
+                cx.emit(What::Failed {
+                    req,
+                    node: provider,
+                    reason: FailReason::DeadLetter,
+                });
             }
             self.forget_if_done(req);
         }
     }
-
-    fn on_resend(&mut self, rec: &mut Recorder, req: ReqId) {
-        if let Some(d) = self.deliveries.get_mut(&req) {
-            d.attempt += 1;
-            d.backing_off = false;
-            self.send_attempt(rec, req);
-        }
-    }
 }
 
-impl Pattern for Webhooks {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
-    }
+impl Model for Webhooks {
+    type Timer = Timer;
+    type Msg = Call;
 
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
+    const INFO: &'static PatternInfo = &INFO;
 
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        for s in &self.stations {
-            rec.emit(
-                self.now,
-                What::Capacity {
-                    node: s.node,
-                    workers: s.workers(),
-                },
-            );
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let n = p.get("clients") as u16;
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as usize);
+        let provider = topo.add_node(NodeKind::Client, "provider".into(), 0, 0);
+        let receivers = (0..n)
+            .map(|r| {
+                let name = format!("receiver {}", r + 1);
+                let node = topo.add_node(NodeKind::Service, name, workers, queue_cap as u32);
+                Endpoint::new(node, workers, queue_cap, p, Timer::Handled)
+            })
+            .collect::<Vec<_>>();
+        for r in &receivers {
+            topo.connect(provider, r.node, p);
+            topo.connect(r.node, provider, p);
         }
-        self.schedule_arrival();
+        Webhooks {
+            timeout: time::from_ms(p.get("timeout_ms")),
+            retries: p.get("retries") as u32,
+            backoff: time::from_ms(p.get("backoff_ms")),
+            provider,
+            receivers,
+            deliveries: HashMap::with_capacity(1024),
+            handled: HashSet::with_capacity(4096),
+            resolved: HashSet::with_capacity(4096),
+            copies: HashMap::with_capacity(4096),
+        }
     }
 
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
+    fn start(&mut self, cx: &mut Cxh) {
+        for r in &self.receivers {
+            r.open(cx);
+        }
     }
 
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
+    fn arrival(&mut self, cx: &mut Cxh) {
+        let receiver = cx.rng.arrivals.random_range(0..self.receivers.len() as u16);
+        let req = cx.workload.new_req();
+        cx.emit(What::Offered {
+            req,
+            node: self.provider,
+        });
+        let pending = Pending {
+            receiver,
+            created: cx.now,
+            attempt: 0,
+            backing_off: false,
         };
-        self.now = t;
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
-            }
-            Action::CallbackArrives {
-                msg,
-                req,
-                created,
-                receiver,
-                lost,
-                sent,
-            } => {
-                if lost {
-                    let node = self.stations[receiver as usize].node;
-                    rec.drop(self.now, msg, node, DropReason::Loss);
-                    self.copy_ended(req);
-                } else {
-                    let trip = Trip::served(self.now - sent, self.now, self.now, self.now);
-                    self.on_callback(rec, msg, req, created, receiver, trip);
-                }
-            }
-            Action::Handled {
-                msg,
-                req,
-                created,
-                receiver,
-                trip,
-            } => self.on_handled(rec, msg, req, created, receiver, trip),
-            Action::AckArrives { msg, req, lost } => {
-                if lost {
-                    rec.drop(self.now, msg, self.provider, DropReason::Loss);
-                } else {
-                    self.on_ack(rec, msg, req);
-                }
-            }
-            Action::Timeout { req, attempt } => self.on_timeout(rec, req, attempt),
-            Action::Resend { req } => self.on_resend(rec, req),
-        }
-        true
+        self.deliveries.insert(req, pending);
+        self.send_attempt(cx, req);
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
-        match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
+    fn deliver(&mut self, cx: &mut Cxh, m: Delivery<Call>) {
+        match m.body {
+            Call::Callback { r, created } => self.on_callback(cx, m, r, created),
+            Call::Ack => self.on_ack(cx, m),
+        }
+    }
+
+    fn lost(&mut self, _cx: &mut Cxh, m: Delivery<Call>) {
+        if let Call::Callback { .. } = m.body {
+            self.copy_ended(m.req);
+        }
+    }
+
+    fn timer(&mut self, cx: &mut Cxh, t: Timer) {
+        match t {
+            Timer::Handled(v) => self.on_handled(cx, v),
+            Timer::Timeout { req, attempt } => self.on_timeout(cx, req, attempt),
+            Timer::Resend { req } => {
+                if let Some(d) = self.deliveries.get_mut(&req) {
+                    d.attempt += 1;
+                    d.backing_off = false;
+                    self.send_attempt(cx, req);
+                }
             }
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
+        }
+    }
+
+    fn set_param(&mut self, cx: &mut Cxh, id: &str, value: f64) {
+        match id {
             "timeout_ms" => self.timeout = time::from_ms(value),
             "retries" => self.retries = value as u32,
             "backoff_ms" => self.backoff = time::from_ms(value),
-            "workers" => {
-                for r in 0..self.stations.len() {
-                    self.stations[r].resize(value as u32, &mut self.topo, rec, self.now);
-                    while let Some(job) = self.stations[r].take_next() {
-                        self.start(rec, r, job, true);
-                    }
+            // Idempotency is read where it applies (the figures).
+            _ => {
+                for r in &mut self.receivers {
+                    r.set_param(cx, id, value);
                 }
             }
-            "queue_cap" => {
-                for s in &mut self.stations {
-                    s.set_room(value as usize, &mut self.topo);
-                }
-            }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
-            // idempotency and the outage window are read where they apply.
-            _ => {}
         }
-        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        let pending = self.deliveries.keys();
+        Tally {
+            queued: self.receivers.iter().map(|s| s.queued() as u64).sum(),
+            in_service: self.receivers.iter().map(|s| s.busy() as u64).sum(),
+            pending: pending.filter(|r| !self.resolved.contains(r)).count() as u64,
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len()
-            + self.deliveries.len()
+        self.deliveries.len()
             + self.handled.len()
             + self.resolved.len()
             + self.copies.len()
-            + self.stations.iter().map(Station::queued).sum::<usize>()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| {
-                matches!(
-                    a,
-                    Action::CallbackArrives { .. } | Action::AckArrives { .. }
-                )
-            })
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: self.stations.iter().map(|s| s.queued() as u64).sum(),
-            in_service: self.stations.iter().map(|s| s.busy() as u64).sum(),
-            pending: self
-                .deliveries
-                .keys()
-                .filter(|r| !self.resolved.contains(r))
-                .count() as u64,
-        }
+            + self.receivers.iter().map(Endpoint::queued).sum::<usize>()
     }
 }
