@@ -124,9 +124,9 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
         patterns::publish_subscribe::ID => {
             Engine::<patterns::publish_subscribe::PublishSubscribe>::boxed(params, seed)
         }
-        patterns::async_request_reply::ID => Box::new(
-            patterns::async_request_reply::AsyncRequestReply::new(params, seed),
-        ),
+        patterns::async_request_reply::ID => {
+            Engine::<patterns::async_request_reply::AsyncRequestReply>::boxed(params, seed)
+        }
         patterns::websocket::ID => Engine::<patterns::websocket::WebSocket>::boxed(params, seed),
         patterns::event_choreography::ID => {
             Engine::<patterns::event_choreography::EventChoreography>::boxed(params, seed)

@@ -16,19 +16,13 @@ use std::collections::HashMap;
 use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
-use crate::dist::ServiceDist;
-use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
-use crate::faults::ServiceFaults;
+use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
+use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::metrics::Snapshot;
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
-use crate::station::{Admit, Station};
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trip::complete_with;
 
 pub const ID: &str = "async-request-reply";
 
@@ -124,50 +118,13 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
-    },
-    /// A submit reaches the service.
-    Submit {
-        msg: MsgId,
-        req: ReqId,
-        lost: bool,
-    },
-    /// The 202 reaches the client.
-    Accepted {
-        msg: MsgId,
-        req: ReqId,
-        client: NodeId,
-        lost: bool,
-    },
-    SubmitTimeout {
-        req: ReqId,
-    },
+pub enum Timer {
     /// A worker finished the job.
-    JobDone {
-        msg: MsgId,
-        req: ReqId,
-    },
+    JobDone(Visit<ReqId>),
+    /// The client stops waiting for its submit's 202.
+    SubmitTimeout { req: ReqId },
     /// The client's poll timer for `req` fires.
-    PollTick {
-        req: ReqId,
-    },
-    PollArrives {
-        msg: MsgId,
-        req: ReqId,
-        lost: bool,
-    },
-    /// A status answer reaches the client (`done`: it carries the result).
-    Answer {
-        msg: MsgId,
-        req: ReqId,
-        client: NodeId,
-        done: bool,
-        lost: bool,
-        /// When the service sent it.
-        sent: Time,
-    },
+    PollTick { req: ReqId },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,263 +149,86 @@ struct Job {
     finished: Time,
 }
 
-struct Work {
-    msg: MsgId,
-    req: ReqId,
-    service: Time,
-}
-
 pub struct AsyncRequestReply {
-    params: ParamSet,
-    topo: Topology,
-    service: NodeId,
     clients: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
-    service_mean: Time,
-    dist: ServiceDist,
     poll: Time,
     timeout: Time,
     /// Jobs whose result the client has not received yet.
     jobs: HashMap<ReqId, Job>,
-    /// The workers and the queue of jobs waiting for one.
-    station: Station<Work>,
-    /// Outage window and slowdown of the service.
-    faults: ServiceFaults,
+    /// The workers and the queue of jobs waiting for one (the job store).
+    service: Endpoint<ReqId, Timer>,
+}
+
+type Cxa<'a> = Cx<'a, AsyncRequestReply>;
+
+fn up(client: NodeId) -> LinkId {
+    client * 2
+}
+
+fn down(client: NodeId) -> LinkId {
+    client * 2 + 1
 }
 
 impl AsyncRequestReply {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let clients = params.get("clients") as u16;
-        let workers = params.get("workers") as u32;
-        let queue_cap = params.get("queue_cap") as usize;
-        let (net, jitter, loss) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-            params.get("loss"),
-        );
-        let mut topo = Topology::default();
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
-        let service = topo.add_node(
-            NodeKind::Service,
-            "service + job store".into(),
-            workers,
-            queue_cap as u32,
-        );
-        for i in 0..clients {
-            topo.add_link(i, service, net, jitter, loss);
-            topo.add_link(service, i, net, jitter, loss);
-        }
-        AsyncRequestReply {
-            faults: ServiceFaults::from_params(&params),
-            workload: Workload::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            poll: time::from_ms(params.get("poll_ms")),
-            timeout: time::from_ms(params.get("timeout_ms")),
-            params,
-            topo,
-            service,
-            clients,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
-            jobs: HashMap::with_capacity(1024),
-            station: Station::new(service, workers, queue_cap),
-        }
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
-    }
-
-    fn up(client: NodeId) -> LinkId {
-        client * 2
-    }
-
-    fn down(client: NodeId) -> LinkId {
-        client * 2 + 1
-    }
-
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let client = self.rng.arrivals.random_range(0..self.clients);
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        let req = self.workload.new_req();
-        self.jobs.insert(
-            req,
-            Job {
-                client,
-                created: self.now,
-                service,
-                state: JobState::Submitting,
-                done: false,
-                arrived: 0,
-                started: 0,
-                finished: 0,
-            },
-        );
-        rec.emit(self.now, What::Offered { req, node: client });
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            Self::up(client),
-            MsgKind::Request,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::Submit {
-                msg: t.msg,
-                req,
-                lost: t.lost,
-            },
-        );
-        self.sched
-            .at(self.now + self.timeout, Action::SubmitTimeout { req });
-        self.schedule_arrival();
-    }
-
-    fn start(&mut self, rec: &mut Recorder, w: Work, queued: bool) {
-        if let Some(j) = self.jobs.get_mut(&w.req) {
-            j.started = self.now;
-        }
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: w.msg,
-                node: self.service,
-                queued,
-            },
-        );
-        self.sched.at(
-            self.now + self.faults.stretch(w.service),
-            Action::JobDone {
-                msg: w.msg,
-                req: w.req,
-            },
-        );
-    }
-
-    fn reply(&mut self, rec: &mut Recorder, client: NodeId, kind: MsgKind, req: ReqId) {
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            Self::down(client),
-            kind,
-            req,
-        );
-        let action = if kind == MsgKind::Accepted {
-            Action::Accepted {
-                msg: t.msg,
-                req,
-                client,
-                lost: t.lost,
-            }
-        } else {
-            Action::Answer {
-                msg: t.msg,
-                req,
-                client,
-                done: kind == MsgKind::Response,
-                lost: t.lost,
-                sent: self.now,
-            }
-        };
-        self.sched.at(t.arrive_at, action);
-    }
-
-    fn on_submit(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
-        if self.faults.down(self.now) {
+    /// A submit reaches the service: 202 and the job waits or starts, or
+    /// 503 when the store is full.
+    fn on_submit(&mut self, cx: &mut Cxa, m: Delivery<()>) {
+        let (node, req) = (self.service.node, m.req);
+        if self.service.faults.down(cx.now) {
             // No 202 from a service that is down: the submit times out.
-            return self.refuse(rec, msg);
+            return cx.drop(m.msg, node, DropReason::ServiceDown);
         }
         let Some(job) = self.jobs.get_mut(&req) else {
             // The client gave up on this submit already: nobody will poll.
-            rec.drop(self.now, msg, self.service, DropReason::Late);
-            return;
+            return cx.drop(m.msg, node, DropReason::Late);
         };
-        job.arrived = self.now;
+        job.arrived = cx.now;
         let (client, service) = (job.client, job.service);
-        match self.station.admit(Work { msg, req, service }) {
-            Admit::Start(w) => {
-                self.reply(rec, client, MsgKind::Accepted, req);
-                self.start(rec, w, false);
-            }
-            Admit::Queued => {
-                rec.emit(
-                    self.now,
-                    What::Queued {
-                        msg,
-                        node: self.service,
-                    },
-                );
-                self.reply(rec, client, MsgKind::Accepted, req);
-            }
-            Admit::Full(_) => {
-                rec.drop(self.now, msg, self.service, DropReason::QueueFull);
-                self.reply(rec, client, MsgKind::Error, req);
-            }
+        if self.service.full() {
+            cx.drop(m.msg, node, DropReason::QueueFull);
+            cx.send(down(client), MsgKind::Error, req, ());
+        } else {
+            cx.send(down(client), MsgKind::Accepted, req, ());
+            self.service.admit(cx, m.msg, service, req);
         }
     }
 
-    fn on_job_done(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
-        self.station.finish();
-        let job = self.jobs.get_mut(&req);
+    fn on_job_done(&mut self, cx: &mut Cxa, v: Visit<ReqId>) {
+        let job = self.jobs.get_mut(&v.job);
         let wasted = job.is_none();
         if let Some(j) = job {
             j.done = true;
-            j.finished = self.now;
+            j.started = v.started;
+            j.finished = cx.now;
         }
-        rec.emit(
-            self.now,
-            What::Served {
-                msg,
-                node: self.service,
-                wasted,
-            },
-        );
-        while let Some(w) = self.station.take_next() {
-            self.start(rec, w, true);
-        }
+        self.service.done(cx, v.msg, wasted);
+        self.service.next(cx);
     }
 
-    fn on_accepted(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, client: NodeId) {
+    fn on_accepted(&mut self, cx: &mut Cxa, m: Delivery<()>) {
+        let req = m.req;
         let Some(job) = self
             .jobs
             .get_mut(&req)
             .filter(|j| j.state == JobState::Submitting)
         else {
-            rec.drop(self.now, msg, client, DropReason::Late);
-            return;
+            return cx.drop(m.msg, m.to, DropReason::Late);
         };
         job.state = JobState::Polling;
         let (client, created) = (job.client, job.created);
-        rec.emit(self.now, What::Delivered { msg, node: client });
-        rec.emit(
-            self.now,
-            What::Leg {
-                req,
-                node: client,
-                latency: self.now - created,
-            },
-        );
-        self.sched
-            .at(self.now + self.poll, Action::PollTick { req });
+        cx.emit(What::Delivered {
+            msg: m.msg,
+            node: client,
+        });
+        cx.emit(What::Leg {
+            req,
+            node: client,
+            latency: cx.now - created,
+        });
+        cx.after(self.poll, Timer::PollTick { req });
     }
 
-    fn on_submit_timeout(&mut self, rec: &mut Recorder, req: ReqId) {
+    fn on_submit_timeout(&mut self, cx: &mut Cxa, req: ReqId) {
         if let Some(job) = self
             .jobs
             .get(&req)
@@ -456,68 +236,28 @@ impl AsyncRequestReply {
         {
             let node = job.client;
             self.jobs.remove(&req);
-            rec.emit(
-                self.now,
-                What::TimedOut {
-                    req,
-                    node,
-                    attempt: 0,
-                },
-            );
-            rec.emit(
-                self.now,
-                What::Failed {
-                    req,
-                    node,
-                    reason: FailReason::Timeout,
-                },
-            );
-        }
-    }
-
-    fn on_poll_tick(&mut self, rec: &mut Recorder, req: ReqId) {
-        let Some(client) = self.jobs.get(&req).map(|j| j.client) else {
-            return;
-        };
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            Self::up(client),
-            MsgKind::Poll,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::PollArrives {
-                msg: t.msg,
+            cx.emit(What::TimedOut {
                 req,
-                lost: t.lost,
-            },
-        );
-        self.sched
-            .at(self.now + self.poll, Action::PollTick { req });
-    }
-
-    /// A message reaching the service while it is down is lost unanswered.
-    fn refuse(&mut self, rec: &mut Recorder, msg: MsgId) {
-        rec.drop(self.now, msg, self.service, DropReason::ServiceDown);
-    }
-
-    fn on_poll(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
-        if self.faults.down(self.now) {
-            return self.refuse(rec, msg);
+                node,
+                attempt: 0,
+            });
+            cx.emit(What::Failed {
+                req,
+                node,
+                reason: FailReason::Timeout,
+            });
         }
-        rec.emit(
-            self.now,
-            What::Delivered {
-                msg,
-                node: self.service,
-            },
-        );
+    }
+
+    fn on_poll(&mut self, cx: &mut Cxa, m: Delivery<()>) {
+        let node = self.service.node;
+        if self.service.faults.down(cx.now) {
+            // A poll reaching the service while it is down is lost unanswered.
+            return cx.drop(m.msg, node, DropReason::ServiceDown);
+        }
+        cx.emit(What::Delivered { msg: m.msg, node });
         // Status lookups are cheap: answered at once, without a worker.
-        let Some((client, done)) = self.jobs.get(&req).map(|j| (j.client, j.done)) else {
+        let Some((client, done)) = self.jobs.get(&m.req).map(|j| (j.client, j.done)) else {
             return;
         };
         let kind = if done {
@@ -525,199 +265,127 @@ impl AsyncRequestReply {
         } else {
             MsgKind::EmptyPoll
         };
-        self.reply(rec, client, kind, req);
+        cx.send(down(client), kind, m.req, ());
     }
 
-    fn on_answer(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        client: NodeId,
-        done: bool,
-        sent: Time,
-    ) {
+    /// A status answer (or a 503) reaches the client.
+    fn on_answer(&mut self, cx: &mut Cxa, m: Delivery<()>) {
+        let (req, client) = (m.req, m.to);
         let Some(job) = self.jobs.get(&req) else {
-            rec.drop(self.now, msg, client, DropReason::Late);
-            return;
+            return cx.drop(m.msg, client, DropReason::Late);
         };
         let (created, arrived, started, finished) =
             (job.created, job.arrived, job.started, job.finished);
-        rec.emit(self.now, What::Delivered { msg, node: client });
-        if done {
+        cx.emit(What::Delivered {
+            msg: m.msg,
+            node: client,
+        });
+        if m.kind == MsgKind::Response {
             self.jobs.remove(&req);
             // Waiting for the next poll to come by is the rest of the wait.
-            rec.emit(
-                self.now,
-                What::Breakdown {
-                    req,
-                    network: (arrived - created) + (self.now - sent),
-                    queue: started - arrived,
-                    service: finished - started,
-                },
-            );
-            rec.emit(
-                self.now,
-                What::Completed {
-                    req,
-                    node: client,
-                    wait: self.now - created,
-                },
-            );
+            let parts = [
+                (arrived - created) + (cx.now - m.sent),
+                started - arrived,
+                finished - started,
+            ];
+            complete_with(cx.rec, cx.now, req, client, created, parts);
         }
     }
 }
 
-impl Pattern for AsyncRequestReply {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
+impl Model for AsyncRequestReply {
+    type Timer = Timer;
+    type Msg = ();
+
+    const INFO: &'static PatternInfo = &INFO;
+
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let clients = p.get("clients") as u16;
+        for i in 0..clients {
+            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
+        }
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
+        let name = "service + job store".into();
+        let node = topo.add_node(NodeKind::Service, name, workers, queue_cap);
+        for i in 0..clients {
+            topo.connect(i, node, p);
+            topo.connect(node, i, p);
+        }
+        AsyncRequestReply {
+            poll: time::from_ms(p.get("poll_ms")),
+            timeout: time::from_ms(p.get("timeout_ms")),
+            clients,
+            jobs: HashMap::with_capacity(1024),
+            service: Endpoint::service(node, p, Timer::JobDone),
+        }
     }
 
-    fn params(&self) -> &ParamSet {
-        &self.params
+    fn start(&mut self, cx: &mut Cxa) {
+        self.service.open(cx);
     }
 
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
-        rec.emit(
-            self.now,
-            What::Capacity {
-                node: self.service,
-                workers: self.station.workers(),
-            },
-        );
-        self.schedule_arrival();
-    }
-
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
-    }
-
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
+    fn arrival(&mut self, cx: &mut Cxa) {
+        let client = cx.rng.arrivals.random_range(0..self.clients);
+        let service = self.service.draw(&mut cx.rng.service);
+        let req = cx.workload.new_req();
+        let job = Job {
+            client,
+            created: cx.now,
+            service,
+            state: JobState::Submitting,
+            done: false,
+            arrived: 0,
+            started: 0,
+            finished: 0,
         };
-        self.now = t;
-        let lost_at =
-            |node: NodeId, msg: MsgId, rec: &mut Recorder| rec.drop(t, msg, node, DropReason::Loss);
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
-            }
-            Action::Submit { msg, req, lost } => {
-                if lost {
-                    lost_at(self.service, msg, rec);
-                } else {
-                    self.on_submit(rec, msg, req);
-                }
-            }
-            Action::Accepted {
-                msg,
-                req,
-                client,
-                lost,
-            } => {
-                if lost {
-                    lost_at(client, msg, rec);
-                } else {
-                    self.on_accepted(rec, msg, req, client);
-                }
-            }
-            Action::SubmitTimeout { req } => self.on_submit_timeout(rec, req),
-            Action::JobDone { msg, req } => self.on_job_done(rec, msg, req),
-            Action::PollTick { req } => self.on_poll_tick(rec, req),
-            Action::PollArrives { msg, req, lost } => {
-                if lost {
-                    lost_at(self.service, msg, rec);
-                } else {
-                    self.on_poll(rec, msg, req);
-                }
-            }
-            Action::Answer {
-                msg,
-                req,
-                client,
-                done,
-                lost,
-                sent,
-            } => {
-                if lost {
-                    lost_at(client, msg, rec);
-                } else {
-                    self.on_answer(rec, msg, req, client, done, sent);
-                }
+        self.jobs.insert(req, job);
+        cx.emit(What::Offered { req, node: client });
+        cx.send(up(client), MsgKind::Request, req, ());
+        cx.after(self.timeout, Timer::SubmitTimeout { req });
+    }
+
+    fn deliver(&mut self, cx: &mut Cxa, m: Delivery<()>) {
+        match m.kind {
+            MsgKind::Request => self.on_submit(cx, m),
+            MsgKind::Poll => self.on_poll(cx, m),
+            MsgKind::Accepted => self.on_accepted(cx, m),
+            _ => self.on_answer(cx, m),
+        }
+    }
+
+    fn timer(&mut self, cx: &mut Cxa, t: Timer) {
+        match t {
+            Timer::JobDone(v) => self.on_job_done(cx, v),
+            Timer::SubmitTimeout { req } => self.on_submit_timeout(cx, req),
+            Timer::PollTick { req } => {
+                let Some(client) = self.jobs.get(&req).map(|j| j.client) else {
+                    return;
+                };
+                cx.send(up(client), MsgKind::Poll, req, ());
+                cx.after(self.poll, Timer::PollTick { req });
             }
         }
-        true
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
+    fn set_param(&mut self, cx: &mut Cxa, id: &str, value: f64) {
         match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
-            }
-            "service_ms" => self.service_mean = time::from_ms(value),
-            "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "poll_ms" => self.poll = time::from_ms(value),
             "timeout_ms" => self.timeout = time::from_ms(value),
-            "workers" => {
-                self.station
-                    .resize(value as u32, &mut self.topo, rec, self.now);
-                while let Some(w) = self.station.take_next() {
-                    self.start(rec, w, true);
-                }
+            _ => {
+                self.service.set_param(cx, id, value);
             }
-            id if ServiceFaults::reads(id) => {
-                self.faults = ServiceFaults::from_params(&self.params)
-            }
-            "queue_cap" => {
-                self.station.set_room(value as usize, &mut self.topo);
-            }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
-            _ => {}
         }
-        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.service.queued() as u64,
+            in_service: self.service.busy() as u64,
+            pending: self.jobs.len() as u64,
+        }
     }
 
     fn held(&self) -> usize {
-        self.sched.len() + self.jobs.len() + self.station.queued()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| {
-                matches!(
-                    a,
-                    Action::Submit { .. }
-                        | Action::Accepted { .. }
-                        | Action::PollArrives { .. }
-                        | Action::Answer { .. }
-                )
-            })
-            .count() as u64;
-        Audit {
-            in_flight,
-            queued: self.station.queued() as u64,
-            in_service: self.station.busy() as u64,
-            pending: self.jobs.len() as u64,
-        }
+        self.jobs.len() + self.service.queued()
     }
 }
