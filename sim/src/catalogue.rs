@@ -118,7 +118,7 @@ pub fn build(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
             Engine::<patterns::scatter_gather::ScatterGather>::boxed(params, seed)
         }
         patterns::message_queue::ID => {
-            Box::new(patterns::message_queue::MessageQueue::new(params, seed))
+            Engine::<patterns::message_queue::MessageQueue>::boxed(params, seed)
         }
         patterns::webhooks::ID => Engine::<patterns::webhooks::Webhooks>::boxed(params, seed),
         patterns::publish_subscribe::ID => {

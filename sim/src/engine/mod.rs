@@ -64,6 +64,13 @@ pub trait Model: Send + Sized + 'static {
     /// the messages on links, which the engine counts itself.
     fn tally(&self) -> Tally;
 
+    /// Whether a message on its link is a request that exists nowhere else
+    /// yet (a producer's message before the broker stores it): the engine
+    /// counts such messages as pending too.
+    fn carries_request(_m: &Delivery<Self::Msg>) -> bool {
+        false
+    }
+
     /// Items the pattern holds besides scheduled actions (waiting jobs,
     /// pending records), by length only.
     fn held(&self) -> usize;
@@ -221,12 +228,13 @@ impl<M: Model> Pattern for Engine<M> {
     }
 
     fn audit(&self) -> Audit {
-        let in_flight = self
-            .core
-            .sched
-            .iter()
-            .filter(|a| matches!(a, Action::Message { .. }))
-            .count() as u64;
+        let (mut in_flight, mut carried) = (0, 0);
+        for a in self.core.sched.iter() {
+            if let Action::Message { m, .. } = a {
+                in_flight += 1;
+                carried += u64::from(M::carries_request(m));
+            }
+        }
         let Tally {
             queued,
             in_service,
@@ -236,7 +244,7 @@ impl<M: Model> Pattern for Engine<M> {
             in_flight,
             queued,
             in_service,
-            pending,
+            pending: pending + carried,
         }
     }
 

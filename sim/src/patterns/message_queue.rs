@@ -24,15 +24,11 @@ use rand::Rng;
 
 use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
+use crate::engine::{Cx, Delivery, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
 use crate::metrics::{fail_index, Snapshot};
-use crate::net::{Net, Workload};
-use crate::params::{self, ParamError, ParamSet, ParamSpec};
-use crate::pattern::{Audit, Pattern};
-use crate::recorder::Recorder;
-use crate::rng::Streams;
-use crate::scheduler::Scheduler;
+use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trip::Trip;
@@ -152,45 +148,11 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Action {
-    Arrival {
-        gen: u64,
-    },
-    /// A producer's message reaches the broker.
-    AtBroker {
-        msg: MsgId,
-        req: ReqId,
-        producer: NodeId,
-        sent: Time,
-        lost: bool,
-    },
-    /// The broker's receipt reaches the producer.
-    Receipt {
-        msg: MsgId,
-        req: ReqId,
-        producer: NodeId,
-        sent: Time,
-        lost: bool,
-    },
-    /// A copy reaches consumer `c`.
-    AtConsumer {
-        msg: MsgId,
-        req: ReqId,
-        c: u16,
-        lost: bool,
-        /// `left`: when the broker sent it; `earlier`: its broker queue time.
-        trip: Trip,
-    },
+pub enum Timer {
     /// Consumer `c` finished processing (ignored if `epoch` is stale).
     Processed {
         c: u16,
         epoch: u64,
-    },
-    /// A consumer's ack reaches the broker.
-    AckArrives {
-        msg: MsgId,
-        req: ReqId,
-        lost: bool,
     },
     /// The visibility timeout of delivery `delivery` of `req`.
     Visibility {
@@ -206,6 +168,20 @@ enum Action {
     },
     /// The broker's outage may be over: deliver what waits.
     Resume,
+}
+
+/// What travels between producers, the broker and the consumers.
+#[derive(Clone, Copy, Debug)]
+pub enum Envelope {
+    /// A producer's message to the broker.
+    Produce,
+    /// The broker's receipt (ack or 503) for a message produced at
+    /// `produced`.
+    Receipt { produced: Time },
+    /// A copy for consumer `c`, after `in_broker` in the broker's queue.
+    Copy { c: u16, in_broker: Time },
+    /// A consumer's ack.
+    Ack,
 }
 
 /// Where a stored message is.
@@ -253,15 +229,8 @@ struct Consumer {
 }
 
 pub struct MessageQueue {
-    params: ParamSet,
-    topo: Topology,
     broker: NodeId,
     producers: u16,
-    sched: Scheduler<Action>,
-    rng: Streams,
-    now: Time,
-    net: Net,
-    workload: Workload,
     service_mean: Time,
     dist: ServiceDist,
     prefetch: u32,
@@ -279,236 +248,78 @@ pub struct MessageQueue {
     faults: ServiceFaults,
 }
 
-impl MessageQueue {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
-        let producers = params.get("clients") as u16;
-        let n = params.get("consumers") as u16;
-        let (net, jitter, loss) = (
-            time::from_ms(params.get("net_ms")),
-            time::from_ms(params.get("jitter_ms")),
-            params.get("loss"),
-        );
-        let mut topo = Topology::default();
-        for i in 0..producers {
-            topo.add_node(NodeKind::Client, format!("producer {}", i + 1), 0, 0);
-        }
-        let broker = topo.add_node(
-            NodeKind::Broker,
-            "broker".into(),
-            0,
-            params.get("queue_cap") as u32,
-        );
-        let consumers = (0..n)
-            .map(|c| Consumer {
-                node: topo.add_node(NodeKind::Worker, format!("consumer {}", c + 1), 1, 0),
-                up: true,
-                epoch: 0,
-                unacked: 0,
-                buffer: VecDeque::new(),
-                current: None,
-                crash_timer: 0,
-            })
-            .collect::<Vec<_>>();
-        // Links 2i / 2i+1: producer i ⇄ broker; 2p + 2c / 2p + 2c + 1: broker ⇄ consumer c.
-        for i in 0..producers {
-            topo.add_link(i, broker, net, jitter, loss);
-            topo.add_link(broker, i, net, jitter, loss);
-        }
-        for c in &consumers {
-            topo.add_link(broker, c.node, net, jitter, loss);
-            topo.add_link(c.node, broker, net, jitter, loss);
-        }
-        MessageQueue {
-            faults: ServiceFaults::from_params(&params),
-            workload: Workload::from_params(&params),
-            service_mean: time::from_ms(params.get("service_ms")),
-            dist: ServiceDist::from_index(params.get("service_dist") as usize),
-            prefetch: params.get("prefetch") as u32,
-            visibility: time::from_ms(params.get("visibility_ms")),
-            max_redeliveries: params.get("retries") as u32,
-            capacity: params.get("queue_cap") as usize,
-            crashes_per_min: params.get("crashes_per_min"),
-            restart: time::from_ms(params.get("restart_ms")),
-            params,
-            topo,
-            broker,
-            producers,
-            sched: Scheduler::new(),
-            rng: Streams::new(seed),
-            now: 0,
-            net: Net::default(),
-            stored: HashMap::with_capacity(4096),
-            ready: VecDeque::with_capacity(4096),
-            consumers,
-            next_consumer: 0,
-        }
-    }
+type Cxq<'a> = Cx<'a, MessageQueue>;
 
+impl MessageQueue {
+    /// Links 2i / 2i+1: producer i ⇄ broker; 2p + 2c / 2p + 2c + 1: broker ⇄ consumer c.
     fn link_to_consumer(&self, c: u16) -> LinkId {
         2 * self.producers + 2 * c
     }
 
-    fn link_from_consumer(&self, c: u16) -> LinkId {
-        2 * self.producers + 2 * c + 1
-    }
-
-    fn schedule_arrival(&mut self) {
-        if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
-            self.sched.at(at, Action::Arrival { gen });
-        }
-    }
-
     /// Wakes the broker when its outage (as now configured) ends.
-    fn schedule_resume(&mut self) {
-        let end = time::from_secs(self.params.get("outage_at_s") + self.params.get("outage_s"));
-        if end > self.now {
-            self.sched.at(end, Action::Resume);
+    fn schedule_resume(&mut self, cx: &mut Cxq) {
+        let end = time::from_secs(cx.get("outage_at_s") + cx.get("outage_s"));
+        if end > cx.now {
+            cx.at(end, Timer::Resume);
         }
     }
 
-    fn schedule_crash(&mut self, c: u16) {
+    fn schedule_crash(&mut self, cx: &mut Cxq, c: u16) {
         let con = &mut self.consumers[c as usize];
         con.crash_timer += 1;
         let timer = con.crash_timer;
-        if let Some(gap) = exp_gap(self.crashes_per_min / 60.0, &mut self.rng.client) {
-            self.sched.at(self.now + gap, Action::Crash { c, timer });
+        if let Some(gap) = exp_gap(self.crashes_per_min / 60.0, &mut cx.rng.client) {
+            cx.after(gap, Timer::Crash { c, timer });
         }
     }
 
-    fn on_arrival(&mut self, rec: &mut Recorder) {
-        let producer = self.rng.arrivals.random_range(0..self.producers);
-        let req = self.workload.new_req();
-        rec.emit(
-            self.now,
-            What::Offered {
-                req,
-                node: producer,
-            },
-        );
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            producer * 2,
-            MsgKind::Request,
+    /// The producer's message was never stored: it fails with `reason`.
+    fn unstored(cx: &mut Cxq, req: ReqId, producer: NodeId, reason: FailReason) {
+        cx.emit(What::Failed {
             req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::AtBroker {
-                msg: t.msg,
-                req,
-                producer,
-                sent: self.now,
-                lost: t.lost,
-            },
-        );
-        self.schedule_arrival();
+            node: producer,
+            reason,
+        });
     }
 
-    fn on_broker_down(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, producer: NodeId) {
-        // A broker that is down stores nothing and answers nothing.
-        rec.drop(self.now, msg, self.broker, DropReason::ServiceDown);
-        rec.emit(
-            self.now,
-            What::Failed {
-                req,
-                node: producer,
-                reason: FailReason::Lost,
-            },
-        );
-    }
-
-    fn on_broker(
-        &mut self,
-        rec: &mut Recorder,
-        msg: MsgId,
-        req: ReqId,
-        producer: NodeId,
-        sent: Time,
-    ) {
-        if self.faults.down(self.now) {
-            return self.on_broker_down(rec, msg, req, producer);
+    fn on_broker(&mut self, cx: &mut Cxq, m: Delivery<Envelope>) {
+        let (msg, req, producer) = (m.msg, m.req, m.from);
+        if self.faults.down(cx.now) {
+            // A broker that is down stores nothing and answers nothing.
+            cx.drop(msg, self.broker, DropReason::ServiceDown);
+            return Self::unstored(cx, req, producer, FailReason::Lost);
         }
+        let receipt = Envelope::Receipt { produced: m.sent };
         let link = producer * 2 + 1;
         if self.stored.len() >= self.capacity {
-            rec.drop(self.now, msg, self.broker, DropReason::QueueFull);
-            rec.emit(
-                self.now,
-                What::Failed {
-                    req,
-                    node: producer,
-                    reason: FailReason::Rejected,
-                },
-            );
-            let t = self.net.send(
-                &self.topo,
-                &mut self.rng.network,
-                rec,
-                self.now,
-                link,
-                MsgKind::Error,
-                req,
-            );
-            self.sched.at(
-                t.arrive_at,
-                Action::Receipt {
-                    msg: t.msg,
-                    req,
-                    producer,
-                    sent,
-                    lost: t.lost,
-                },
-            );
+            cx.drop(msg, self.broker, DropReason::QueueFull);
+            Self::unstored(cx, req, producer, FailReason::Rejected);
+            cx.send(link, MsgKind::Error, req, receipt);
             return;
         }
-        rec.emit(
-            self.now,
-            What::Queued {
-                msg,
-                node: self.broker,
-            },
-        );
-        let service = self.dist.sample(self.service_mean, &mut self.rng.service);
-        self.stored.insert(
-            req,
-            Stored {
-                msg,
-                created: self.now,
-                service,
-                delivery: 0,
-                state: State::Ready,
-                done: false,
-                ready_at: self.now,
-            },
-        );
+        cx.emit(What::Queued {
+            msg,
+            node: self.broker,
+        });
+        let service = self.dist.sample(self.service_mean, &mut cx.rng.service);
+        let stored = Stored {
+            msg,
+            created: cx.now,
+            service,
+            delivery: 0,
+            state: State::Ready,
+            done: false,
+            ready_at: cx.now,
+        };
+        self.stored.insert(req, stored);
         self.ready.push_back(req);
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            MsgKind::Ack,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::Receipt {
-                msg: t.msg,
-                req,
-                producer,
-                sent,
-                lost: t.lost,
-            },
-        );
-        self.dispatch(rec);
+        cx.send(link, MsgKind::Ack, req, receipt);
+        self.dispatch(cx);
     }
 
     /// Hands ready messages to consumers with credit, round-robin.
-    fn dispatch(&mut self, rec: &mut Recorder) {
-        if self.faults.down(self.now) {
+    fn dispatch(&mut self, cx: &mut Cxq) {
+        if self.faults.down(cx.now) {
             return;
         }
         let n = self.consumers.len();
@@ -523,11 +334,13 @@ impl MessageQueue {
             }
             idle_rounds = 0;
             let req = self.ready.pop_front().expect("not empty");
-            self.deliver(rec, req, c as u16);
+            self.hand(cx, req, c as u16);
         }
     }
 
-    fn deliver(&mut self, rec: &mut Recorder, req: ReqId, c: u16) {
+    /// Delivers stored message `req` to consumer `c` and starts its
+    /// visibility timeout.
+    fn hand(&mut self, cx: &mut Cxq, req: ReqId, c: u16) {
         let epoch = self.consumers[c as usize].epoch;
         self.consumers[c as usize].unacked += 1;
         let s = self
@@ -536,79 +349,60 @@ impl MessageQueue {
             .expect("ready messages are stored");
         s.delivery += 1;
         s.state = State::Unacked { c, epoch };
-        let (delivery, in_broker) = (s.delivery, self.now - s.ready_at);
+        let (delivery, in_broker) = (s.delivery, cx.now - s.ready_at);
         let kind = if delivery == 1 {
             MsgKind::Event
         } else {
             MsgKind::Retry
         };
-        let link = self.link_to_consumer(c);
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            kind,
-            req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::AtConsumer {
-                msg: t.msg,
-                req,
-                c,
-                lost: t.lost,
-                trip: Trip {
-                    left: self.now,
-                    earlier: [0, in_broker, 0],
-                    ..Trip::default()
-                },
-            },
-        );
-        self.sched.at(
-            self.now + self.visibility,
-            Action::Visibility { req, delivery },
-        );
+        let copy = Envelope::Copy { c, in_broker };
+        cx.send(self.link_to_consumer(c), kind, req, copy);
+        cx.after(self.visibility, Timer::Visibility { req, delivery });
     }
 
-    fn on_consumer(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId, c: u16, trip: Trip) {
+    fn on_consumer(&mut self, cx: &mut Cxq, m: Delivery<Envelope>, c: u16, in_broker: Time) {
         let node = self.consumers[c as usize].node;
         if !self.consumers[c as usize].up {
-            rec.drop(self.now, msg, node, DropReason::Disconnected);
-            return;
+            return cx.drop(m.msg, node, DropReason::Disconnected);
         }
-        let copy = Held { msg, req, trip };
+        let trip = Trip {
+            hop_in: cx.now - m.sent,
+            arrived: cx.now,
+            started: cx.now,
+            left: cx.now,
+            earlier: [0, in_broker, 0],
+        };
+        let copy = Held {
+            msg: m.msg,
+            req: m.req,
+            trip,
+        };
         if self.consumers[c as usize].current.is_none() {
-            self.process(rec, c, copy, false);
+            self.process(cx, c, copy, false);
         } else {
-            rec.emit(self.now, What::Queued { msg, node });
+            cx.emit(What::Queued { msg: m.msg, node });
             self.consumers[c as usize].buffer.push_back(copy);
         }
     }
 
-    fn process(&mut self, rec: &mut Recorder, c: u16, mut copy: Held, queued: bool) {
-        copy.trip.started = self.now;
+    fn process(&mut self, cx: &mut Cxq, c: u16, mut copy: Held, queued: bool) {
+        copy.trip.started = cx.now;
         let con = &mut self.consumers[c as usize];
         con.current = Some(copy);
         let (node, epoch) = (con.node, con.epoch);
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: copy.msg,
-                node,
-                queued,
-            },
-        );
+        cx.emit(What::Started {
+            msg: copy.msg,
+            node,
+            queued,
+        });
         let service = self
             .stored
             .get(&copy.req)
             .map_or(self.service_mean, |s| s.service);
-        self.sched
-            .at(self.now + service, Action::Processed { c, epoch });
+        cx.after(service, Timer::Processed { c, epoch });
     }
 
-    fn on_processed(&mut self, rec: &mut Recorder, c: u16, epoch: u64) {
+    fn on_processed(&mut self, cx: &mut Cxq, c: u16, epoch: u64) {
         let con = &mut self.consumers[c as usize];
         if con.epoch != epoch {
             return;
@@ -618,42 +412,23 @@ impl MessageQueue {
         };
         let node = con.node;
         let first = self.stored.get(&copy.req).is_some_and(|s| !s.done);
-        rec.emit(
-            self.now,
-            What::Served {
-                msg: copy.msg,
-                node,
-                wasted: !first,
-            },
-        );
+        cx.emit(What::Served {
+            msg: copy.msg,
+            node,
+            wasted: !first,
+        });
         if let Some(s) = self.stored.get_mut(&copy.req).filter(|_| first) {
             s.done = true;
-            Trip {
-                left: self.now,
+            let trip = Trip {
+                left: cx.now,
                 ..copy.trip
-            }
-            .complete(rec, self.now, copy.req, node, s.created);
+            };
+            cx.complete(&trip, copy.req, node, s.created);
         }
-        let link = self.link_from_consumer(c);
-        let t = self.net.send(
-            &self.topo,
-            &mut self.rng.network,
-            rec,
-            self.now,
-            link,
-            MsgKind::Ack,
-            copy.req,
-        );
-        self.sched.at(
-            t.arrive_at,
-            Action::AckArrives {
-                msg: t.msg,
-                req: copy.req,
-                lost: t.lost,
-            },
-        );
+        let link = self.link_to_consumer(c) + 1;
+        cx.send(link, MsgKind::Ack, copy.req, Envelope::Ack);
         if let Some(next) = self.consumers[c as usize].buffer.pop_front() {
-            self.process(rec, c, next, true);
+            self.process(cx, c, next, true);
         }
     }
 
@@ -667,40 +442,27 @@ impl MessageQueue {
         }
     }
 
-    fn on_ack(&mut self, rec: &mut Recorder, msg: MsgId, req: ReqId) {
-        if self.faults.down(self.now) {
-            rec.drop(self.now, msg, self.broker, DropReason::ServiceDown);
-            return;
+    fn on_ack(&mut self, cx: &mut Cxq, m: Delivery<Envelope>) {
+        let (msg, req, broker) = (m.msg, m.req, self.broker);
+        if self.faults.down(cx.now) {
+            return cx.drop(msg, broker, DropReason::ServiceDown);
         }
         let Some(s) = self.stored.remove(&req) else {
             // Acked already (a duplicate's ack) or dead-lettered.
-            rec.drop(self.now, msg, self.broker, DropReason::Late);
-            return;
+            return cx.drop(msg, broker, DropReason::Late);
         };
-        rec.emit(
-            self.now,
-            What::Delivered {
-                msg,
-                node: self.broker,
-            },
-        );
+        cx.emit(What::Delivered { msg, node: broker });
         // The stored message leaves the broker: done.
-        rec.emit(
-            self.now,
-            What::Started {
-                msg: s.msg,
-                node: self.broker,
-                queued: true,
-            },
-        );
-        rec.emit(
-            self.now,
-            What::Served {
-                msg: s.msg,
-                node: self.broker,
-                wasted: false,
-            },
-        );
+        cx.emit(What::Started {
+            msg: s.msg,
+            node: broker,
+            queued: true,
+        });
+        cx.emit(What::Served {
+            msg: s.msg,
+            node: broker,
+            wasted: false,
+        });
         match s.state {
             State::Ready => {
                 // Requeued after a timeout, then the late ack came: take it
@@ -711,10 +473,10 @@ impl MessageQueue {
             }
             unacked => self.release(unacked),
         }
-        self.dispatch(rec);
+        self.dispatch(cx);
     }
 
-    fn on_visibility(&mut self, rec: &mut Recorder, req: ReqId, delivery: u32) {
+    fn on_visibility(&mut self, cx: &mut Cxq, req: ReqId, delivery: u32) {
         let Some(s) = self.stored.get_mut(&req) else {
             return;
         };
@@ -727,27 +489,24 @@ impl MessageQueue {
         self.release(state);
         if redeliveries >= self.max_redeliveries {
             self.stored.remove(&req);
-            rec.drop(self.now, msg, self.broker, DropReason::DeadLetter);
+            cx.drop(msg, self.broker, DropReason::DeadLetter);
             if !done {
-                rec.emit(
-                    self.now,
-                    What::Failed {
-                        req,
-                        node: self.broker,
-                        reason: FailReason::DeadLetter,
-                    },
-                );
+                cx.emit(What::Failed {
+                    req,
+                    node: self.broker,
+                    reason: FailReason::DeadLetter,
+                });
             }
         } else {
             if let Some(s) = self.stored.get_mut(&req) {
-                s.ready_at = self.now;
+                s.ready_at = cx.now;
             }
             self.ready.push_back(req);
         }
-        self.dispatch(rec);
+        self.dispatch(cx);
     }
 
-    fn on_crash(&mut self, rec: &mut Recorder, c: u16, timer: u64) {
+    fn on_crash(&mut self, cx: &mut Cxq, c: u16, timer: u64) {
         let con = &mut self.consumers[c as usize];
         if !con.up || con.crash_timer != timer {
             return;
@@ -756,247 +515,185 @@ impl MessageQueue {
         con.epoch += 1;
         con.unacked = 0;
         let node = con.node;
-        let current = con.current.take();
-        let buffer: Vec<Held> = con.buffer.drain(..).collect();
-        if let Some(copy) = current {
+        if let Some(copy) = con.current.take() {
             // Half-done work is lost with the process.
-            rec.emit(
-                self.now,
-                What::Served {
-                    msg: copy.msg,
-                    node,
-                    wasted: true,
-                },
-            );
+            cx.emit(What::Served {
+                msg: copy.msg,
+                node,
+                wasted: true,
+            });
         }
-        for copy in buffer {
-            rec.drop(self.now, copy.msg, node, DropReason::Crashed);
+        for copy in con.buffer.drain(..) {
+            cx.rec.drop(cx.now, copy.msg, node, DropReason::Crashed);
         }
-        rec.emit(self.now, What::Capacity { node, workers: 0 });
-        self.sched
-            .at(self.now + self.restart, Action::Restart { c });
-    }
-
-    fn on_restart(&mut self, rec: &mut Recorder, c: u16) {
-        let con = &mut self.consumers[c as usize];
-        con.up = true;
-        let node = con.node;
-        rec.emit(self.now, What::Capacity { node, workers: 1 });
-        self.schedule_crash(c);
-        self.dispatch(rec);
+        cx.emit(What::Capacity { node, workers: 0 });
+        cx.after(self.restart, Timer::Restart { c });
     }
 }
 
-impl Pattern for MessageQueue {
-    fn info(&self) -> &'static PatternInfo {
-        &INFO
+impl Model for MessageQueue {
+    type Timer = Timer;
+    type Msg = Envelope;
+
+    const INFO: &'static PatternInfo = &INFO;
+
+    fn new(p: &ParamSet, topo: &mut Topology) -> Self {
+        let producers = p.get("clients") as u16;
+        let n = p.get("consumers") as u16;
+        for i in 0..producers {
+            topo.add_node(NodeKind::Client, format!("producer {}", i + 1), 0, 0);
+        }
+        let queue_cap = p.get("queue_cap") as u32;
+        let broker = topo.add_node(NodeKind::Broker, "broker".into(), 0, queue_cap);
+        let consumers = (0..n)
+            .map(|c| Consumer {
+                node: topo.add_node(NodeKind::Worker, format!("consumer {}", c + 1), 1, 0),
+                up: true,
+                epoch: 0,
+                unacked: 0,
+                buffer: VecDeque::new(),
+                current: None,
+                crash_timer: 0,
+            })
+            .collect::<Vec<_>>();
+        for i in 0..producers {
+            topo.connect(i, broker, p);
+            topo.connect(broker, i, p);
+        }
+        for c in &consumers {
+            topo.connect(broker, c.node, p);
+            topo.connect(c.node, broker, p);
+        }
+        MessageQueue {
+            faults: ServiceFaults::from_params(p),
+            service_mean: time::from_ms(p.get("service_ms")),
+            dist: ServiceDist::from_index(p.get("service_dist") as usize),
+            prefetch: p.get("prefetch") as u32,
+            visibility: time::from_ms(p.get("visibility_ms")),
+            max_redeliveries: p.get("retries") as u32,
+            capacity: p.get("queue_cap") as usize,
+            crashes_per_min: p.get("crashes_per_min"),
+            restart: time::from_ms(p.get("restart_ms")),
+            broker,
+            producers,
+            stored: HashMap::with_capacity(4096),
+            ready: VecDeque::with_capacity(4096),
+            consumers,
+            next_consumer: 0,
+        }
     }
 
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-
-    fn topology(&self) -> &Topology {
-        &self.topo
-    }
-
-    fn start(&mut self, rec: &mut Recorder) {
+    fn start(&mut self, cx: &mut Cxq) {
         for c in 0..self.consumers.len() as u16 {
             let node = self.consumers[c as usize].node;
-            rec.emit(self.now, What::Capacity { node, workers: 1 });
-            self.schedule_crash(c);
+            cx.emit(What::Capacity { node, workers: 1 });
+            self.schedule_crash(cx, c);
         }
-        self.schedule_arrival();
-        self.schedule_resume();
+        self.schedule_resume(cx);
     }
 
-    fn next_time(&self) -> Option<Time> {
-        self.sched.peek_time()
+    fn arrival(&mut self, cx: &mut Cxq) {
+        let producer = cx.rng.arrivals.random_range(0..self.producers);
+        let req = cx.workload.new_req();
+        cx.emit(What::Offered {
+            req,
+            node: producer,
+        });
+        cx.send(producer * 2, MsgKind::Request, req, Envelope::Produce);
     }
 
-    fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
-        let Some((t, action)) = self.sched.pop_due(until) else {
-            return false;
-        };
-        self.now = t;
-        match action {
-            Action::Arrival { gen } => {
-                if self.workload.is_current(gen) {
-                    self.on_arrival(rec);
-                }
+    fn deliver(&mut self, cx: &mut Cxq, m: Delivery<Envelope>) {
+        match m.body {
+            Envelope::Produce => self.on_broker(cx, m),
+            Envelope::Receipt { produced } => {
+                let node = m.to;
+                cx.emit(What::Delivered { msg: m.msg, node });
+                let latency = cx.now - produced;
+                cx.emit(What::Leg {
+                    req: m.req,
+                    node,
+                    latency,
+                });
             }
-            Action::AtBroker {
-                msg,
-                req,
-                producer,
-                sent,
-                lost,
-            } => {
-                if lost {
-                    rec.drop(self.now, msg, self.broker, DropReason::Loss);
-                    // Nothing was stored: the producer's message is lost.
-                    rec.emit(
-                        self.now,
-                        What::Failed {
-                            req,
-                            node: producer,
-                            reason: FailReason::Lost,
-                        },
-                    );
-                } else {
-                    self.on_broker(rec, msg, req, producer, sent);
-                }
-            }
-            Action::Receipt {
-                msg,
-                req,
-                producer,
-                sent,
-                lost,
-            } => {
-                if lost {
-                    rec.drop(self.now, msg, producer, DropReason::Loss);
-                } else {
-                    rec.emit(
-                        self.now,
-                        What::Delivered {
-                            msg,
-                            node: producer,
-                        },
-                    );
-                    rec.emit(
-                        self.now,
-                        What::Leg {
-                            req,
-                            node: producer,
-                            latency: self.now - sent,
-                        },
-                    );
-                }
-            }
-            Action::AtConsumer {
-                msg,
-                req,
-                c,
-                lost,
-                trip,
-            } => {
-                if lost {
-                    let node = self.consumers[c as usize].node;
-                    rec.drop(self.now, msg, node, DropReason::Loss);
-                } else {
-                    let trip = Trip {
-                        hop_in: self.now - trip.left,
-                        arrived: self.now,
-                        started: self.now,
-                        left: self.now,
-                        ..trip
-                    };
-                    self.on_consumer(rec, msg, req, c, trip);
-                }
-            }
-            Action::Processed { c, epoch } => self.on_processed(rec, c, epoch),
-            Action::AckArrives { msg, req, lost } => {
-                if lost {
-                    rec.drop(self.now, msg, self.broker, DropReason::Loss);
-                } else {
-                    self.on_ack(rec, msg, req);
-                }
-            }
-            Action::Visibility { req, delivery } => self.on_visibility(rec, req, delivery),
-            Action::Crash { c, timer } => self.on_crash(rec, c, timer),
-            Action::Restart { c } => self.on_restart(rec, c),
-            Action::Resume => self.dispatch(rec),
+            Envelope::Copy { c, in_broker } => self.on_consumer(cx, m, c, in_broker),
+            Envelope::Ack => self.on_ack(cx, m),
         }
-        true
     }
 
-    fn set_param(
-        &mut self,
-        id: &str,
-        value: f64,
-        now: Time,
-        rec: &mut Recorder,
-    ) -> Result<(), ParamError> {
-        self.params.set(id, value)?;
-        self.now = self.now.max(now);
+    fn lost(&mut self, cx: &mut Cxq, m: Delivery<Envelope>) {
+        if let Envelope::Produce = m.body {
+            // Nothing was stored: the producer's message is lost.
+            Self::unstored(cx, m.req, m.from, FailReason::Lost);
+        }
+    }
+
+    fn timer(&mut self, cx: &mut Cxq, t: Timer) {
+        match t {
+            Timer::Processed { c, epoch } => self.on_processed(cx, c, epoch),
+            Timer::Visibility { req, delivery } => self.on_visibility(cx, req, delivery),
+            Timer::Crash { c, timer } => self.on_crash(cx, c, timer),
+            Timer::Restart { c } => {
+                let con = &mut self.consumers[c as usize];
+                con.up = true;
+                let node = con.node;
+                cx.emit(What::Capacity { node, workers: 1 });
+                self.schedule_crash(cx, c);
+                self.dispatch(cx);
+            }
+            Timer::Resume => self.dispatch(cx),
+        }
+    }
+
+    fn set_param(&mut self, cx: &mut Cxq, id: &str, value: f64) {
         match id {
-            id if Workload::reads(id) => {
-                // Poisson arrivals are memoryless: drawing afresh from now at
-                // the new rate (or spike) is exact.
-                self.workload.set_from(&self.params);
-                self.schedule_arrival();
-            }
             "service_ms" => self.service_mean = time::from_ms(value),
             "service_dist" => self.dist = ServiceDist::from_index(value as usize),
             "prefetch" => {
                 self.prefetch = value as u32;
-                self.dispatch(rec);
+                self.dispatch(cx);
             }
             "visibility_ms" => self.visibility = time::from_ms(value),
             "retries" => self.max_redeliveries = value as u32,
             "queue_cap" => {
                 self.capacity = value as usize;
-                self.topo.nodes[self.broker as usize].queue_cap = value as u32;
+                cx.topo.nodes[self.broker as usize].queue_cap = value as u32;
             }
             "crashes_per_min" => {
                 self.crashes_per_min = value;
                 for c in 0..self.consumers.len() as u16 {
                     if self.consumers[c as usize].up {
-                        self.schedule_crash(c);
+                        self.schedule_crash(cx, c);
                     }
                 }
             }
             "restart_ms" => self.restart = time::from_ms(value),
             id if ServiceFaults::reads(id) => {
-                self.faults = ServiceFaults::from_params(&self.params);
-                self.schedule_resume();
+                self.faults = ServiceFaults::from_params(cx.params);
+                self.schedule_resume(cx);
             }
-            "net_ms" | "jitter_ms" | "loss" => self.topo.set_network_from(&self.params),
             _ => {}
         }
-        Ok(())
+    }
+
+    fn tally(&self) -> Tally {
+        let buffered: u64 = self.consumers.iter().map(|c| c.buffer.len() as u64).sum();
+        let busy = self.consumers.iter().filter(|c| c.current.is_some());
+        // Pending: stored and not yet processed (and, counted by the
+        // engine, on its way to the broker).
+        Tally {
+            queued: self.stored.len() as u64 + buffered,
+            in_service: busy.count() as u64,
+            pending: self.stored.values().filter(|s| !s.done).count() as u64,
+        }
+    }
+
+    fn carries_request(m: &Delivery<Envelope>) -> bool {
+        matches!(m.body, Envelope::Produce)
     }
 
     fn held(&self) -> usize {
-        self.sched.len()
-            + self.stored.len()
+        self.stored.len()
             + self.ready.len()
             + self.consumers.iter().map(|c| c.buffer.len()).sum::<usize>()
-    }
-
-    fn audit(&self) -> Audit {
-        let in_flight = self
-            .sched
-            .iter()
-            .filter(|a| {
-                matches!(
-                    a,
-                    Action::AtBroker { .. }
-                        | Action::Receipt { .. }
-                        | Action::AtConsumer { .. }
-                        | Action::AckArrives { .. }
-                )
-            })
-            .count() as u64;
-        let buffered: u64 = self.consumers.iter().map(|c| c.buffer.len() as u64).sum();
-        let busy = self
-            .consumers
-            .iter()
-            .filter(|c| c.current.is_some())
-            .count() as u64;
-        // Pending: on its way to the broker, or stored and not yet processed.
-        let travelling = self
-            .sched
-            .iter()
-            .filter(|a| matches!(a, Action::AtBroker { .. }))
-            .count() as u64;
-        let pending = travelling + self.stored.values().filter(|s| !s.done).count() as u64;
-        Audit {
-            in_flight,
-            queued: self.stored.len() as u64 + buffered,
-            in_service: busy,
-            pending,
-        }
     }
 }
