@@ -59,6 +59,40 @@ pub struct Figure {
     pub unit: &'static str,
 }
 
+impl Figure {
+    pub const fn new(
+        id: &'static str,
+        label: &'static str,
+        value: f64,
+        unit: &'static str,
+    ) -> Self {
+        Figure {
+            id,
+            label,
+            value,
+            unit,
+        }
+    }
+}
+
+/// `part` as a percentage of `whole` (0 when there is no whole yet).
+pub fn percent(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
+    }
+}
+
+/// `part / whole` (0 when there is no whole yet).
+pub fn ratio(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        part / whole
+    } else {
+        0.0
+    }
+}
+
 /// Every implemented pattern.
 pub fn catalogue() -> &'static [&'static PatternInfo] {
     &[

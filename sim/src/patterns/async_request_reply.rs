@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
+use crate::catalogue::{ratio, Figure, PatternInfo};
 use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::metrics::Snapshot;
@@ -92,28 +92,19 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "accept_ms",
-            label: "202 round trip (mean)",
-            value: s.legs.mean,
-            unit: "ms",
-        },
-        Figure {
-            id: "polls_per_job",
-            label: "polls per job",
-            value: if t.completed > 0 {
-                t.sent_of(MsgKind::Poll) as f64 / t.completed as f64
-            } else {
-                0.0
-            },
-            unit: "",
-        },
-        Figure {
-            id: "empty_polls",
-            label: "\"still running\" answers",
-            value: t.sent_of(MsgKind::EmptyPoll) as f64,
-            unit: "",
-        },
+        Figure::new("accept_ms", "202 round trip (mean)", s.legs.mean, "ms"),
+        Figure::new(
+            "polls_per_job",
+            "polls per job",
+            ratio(t.sent_of(MsgKind::Poll) as f64, t.completed as f64),
+            "",
+        ),
+        Figure::new(
+            "empty_polls",
+            "\"still running\" answers",
+            t.sent_of(MsgKind::EmptyPoll) as f64,
+            "",
+        ),
     ]
 }
 

@@ -87,30 +87,20 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "failures",
-            label: "failed steps (sagas)",
-            value: t.failed_by[fail_index(FailReason::Compensated)] as f64,
-            unit: "",
-        },
-        Figure {
-            id: "compensations",
-            label: "compensating events",
-            value: t.sent_of(MsgKind::Compensation) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "step_ms",
-            label: "one step, mean",
-            value: s.legs.mean,
-            unit: "ms",
-        },
-        Figure {
-            id: "backlog",
-            label: "longest queue",
-            value: s.max_node_queue as f64,
-            unit: "",
-        },
+        Figure::new(
+            "failures",
+            "failed steps (sagas)",
+            t.failed_by[fail_index(FailReason::Compensated)] as f64,
+            "",
+        ),
+        Figure::new(
+            "compensations",
+            "compensating events",
+            t.sent_of(MsgKind::Compensation) as f64,
+            "",
+        ),
+        Figure::new("step_ms", "one step, mean", s.legs.mean, "ms"),
+        Figure::new("backlog", "longest queue", s.max_node_queue as f64, ""),
     ]
 }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
+use crate::catalogue::{percent, Figure, PatternInfo};
 use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
 use crate::metrics::Snapshot;
@@ -64,22 +64,13 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let lost = t.failed_by[crate::metrics::fail_index(FailReason::Lost)];
     vec![
-        Figure {
-            id: "silent_losses",
-            label: "silent losses",
-            value: lost as f64,
-            unit: "",
-        },
-        Figure {
-            id: "silent_loss_share",
-            label: "share lost silently",
-            value: if t.offered > 0 {
-                100.0 * lost as f64 / t.offered as f64
-            } else {
-                0.0
-            },
-            unit: "%",
-        },
+        Figure::new("silent_losses", "silent losses", lost as f64, ""),
+        Figure::new(
+            "silent_loss_share",
+            "share lost silently",
+            percent(lost as f64, t.offered as f64),
+            "%",
+        ),
     ]
 }
 

@@ -11,7 +11,7 @@
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
+use crate::catalogue::{ratio, Figure, PatternInfo};
 use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
 use crate::metrics::Snapshot;
@@ -70,34 +70,25 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "held_open",
-            label: "polls held open",
-            value: t.open_connections as f64,
-            unit: "",
-        },
-        Figure {
-            id: "empty_answers",
-            label: "empty answers",
-            value: t.sent_of(MsgKind::EmptyPoll) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "polls",
-            label: "polls sent",
-            value: t.sent_of(MsgKind::Poll) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "wire_per_update",
-            label: "messages per update delivered",
-            value: if t.completed > 0 {
-                t.sent as f64 / t.completed as f64
-            } else {
-                0.0
-            },
-            unit: "",
-        },
+        Figure::new(
+            "held_open",
+            "polls held open",
+            t.open_connections as f64,
+            "",
+        ),
+        Figure::new(
+            "empty_answers",
+            "empty answers",
+            t.sent_of(MsgKind::EmptyPoll) as f64,
+            "",
+        ),
+        Figure::new("polls", "polls sent", t.sent_of(MsgKind::Poll) as f64, ""),
+        Figure::new(
+            "wire_per_update",
+            "messages per update delivered",
+            ratio(t.sent as f64, t.completed as f64),
+            "",
+        ),
     ]
 }
 

@@ -114,36 +114,26 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "producer_wait_ms",
-            label: "producer wait (mean)",
-            value: s.legs.mean,
-            unit: "ms",
-        },
-        Figure {
-            id: "depth",
-            label: "messages at the broker",
-            value: s.queue_depth as f64,
-            unit: "",
-        },
-        Figure {
-            id: "redeliveries",
-            label: "redeliveries",
-            value: t.sent_of(MsgKind::Retry) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "duplicates",
-            label: "duplicates processed",
-            value: t.wasted as f64,
-            unit: "",
-        },
-        Figure {
-            id: "dead_lettered",
-            label: "dead-lettered",
-            value: t.failed_by[fail_index(FailReason::DeadLetter)] as f64,
-            unit: "",
-        },
+        Figure::new(
+            "producer_wait_ms",
+            "producer wait (mean)",
+            s.legs.mean,
+            "ms",
+        ),
+        Figure::new("depth", "messages at the broker", s.queue_depth as f64, ""),
+        Figure::new(
+            "redeliveries",
+            "redeliveries",
+            t.sent_of(MsgKind::Retry) as f64,
+            "",
+        ),
+        Figure::new("duplicates", "duplicates processed", t.wasted as f64, ""),
+        Figure::new(
+            "dead_lettered",
+            "dead-lettered",
+            t.failed_by[fail_index(FailReason::DeadLetter)] as f64,
+            "",
+        ),
     ]
 }
 

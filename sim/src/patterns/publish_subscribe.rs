@@ -90,36 +90,36 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "publisher_wait_ms",
-            label: "publisher wait (mean)",
-            value: s.legs.mean,
-            unit: "ms",
-        },
-        Figure {
-            id: "fanout_deliveries",
-            label: "copies handled",
-            value: t.completed as f64,
-            unit: "",
-        },
-        Figure {
-            id: "dropped_overflow",
-            label: "dropped by full buffers",
-            value: t.dropped[crate::metrics::drop_index(DropReason::Overflow)] as f64,
-            unit: "",
-        },
-        Figure {
-            id: "max_backlog",
-            label: "longest subscriber backlog",
-            value: s.max_node_queue as f64,
-            unit: "events",
-        },
-        Figure {
-            id: "lost",
-            label: "copies lost",
-            value: t.failed_by[fail_index(FailReason::Lost)] as f64,
-            unit: "",
-        },
+        Figure::new(
+            "publisher_wait_ms",
+            "publisher wait (mean)",
+            s.legs.mean,
+            "ms",
+        ),
+        Figure::new(
+            "fanout_deliveries",
+            "copies handled",
+            t.completed as f64,
+            "",
+        ),
+        Figure::new(
+            "dropped_overflow",
+            "dropped by full buffers",
+            t.dropped[crate::metrics::drop_index(DropReason::Overflow)] as f64,
+            "",
+        ),
+        Figure::new(
+            "max_backlog",
+            "longest subscriber backlog",
+            s.max_node_queue as f64,
+            "events",
+        ),
+        Figure::new(
+            "lost",
+            "copies lost",
+            t.failed_by[fail_index(FailReason::Lost)] as f64,
+            "",
+        ),
     ]
 }
 

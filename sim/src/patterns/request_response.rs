@@ -76,24 +76,9 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "timed_out",
-            label: "timed-out attempts",
-            value: t.timed_out as f64,
-            unit: "",
-        },
-        Figure {
-            id: "retries",
-            label: "retries",
-            value: t.retries as f64,
-            unit: "",
-        },
-        Figure {
-            id: "wasted_work",
-            label: "wasted work",
-            value: t.wasted as f64,
-            unit: "",
-        },
+        Figure::new("timed_out", "timed-out attempts", t.timed_out as f64, ""),
+        Figure::new("retries", "retries", t.retries as f64, ""),
+        Figure::new("wasted_work", "wasted work", t.wasted as f64, ""),
     ]
 }
 

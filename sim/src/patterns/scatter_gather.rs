@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
+use crate::catalogue::{ratio, Figure, PatternInfo};
 use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
@@ -92,34 +92,15 @@ pub const INFO: PatternInfo = PatternInfo {
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     vec![
-        Figure {
-            id: "branch_p99_ms",
-            label: "one branch p99",
-            value: s.legs.p99,
-            unit: "ms",
-        },
-        Figure {
-            id: "edge_p99_ms",
-            label: "edge p99",
-            value: s.overall.p99,
-            unit: "ms",
-        },
-        Figure {
-            id: "tail_ratio",
-            label: "edge p99 / branch p99",
-            value: if s.legs.p99 > 0.0 {
-                s.overall.p99 / s.legs.p99
-            } else {
-                0.0
-            },
-            unit: "×",
-        },
-        Figure {
-            id: "partial",
-            label: "partial results",
-            value: s.totals.timed_out as f64,
-            unit: "",
-        },
+        Figure::new("branch_p99_ms", "one branch p99", s.legs.p99, "ms"),
+        Figure::new("edge_p99_ms", "edge p99", s.overall.p99, "ms"),
+        Figure::new(
+            "tail_ratio",
+            "edge p99 / branch p99",
+            ratio(s.overall.p99, s.legs.p99),
+            "×",
+        ),
+        Figure::new("partial", "partial results", s.totals.timed_out as f64, ""),
     ]
 }
 

@@ -53,30 +53,30 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "open_streams",
-            label: "open streams",
-            value: t.open_connections as f64,
-            unit: "",
-        },
-        Figure {
-            id: "reconnects",
-            label: "reconnects",
-            value: t.sent_of(MsgKind::Connect) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "resumed",
-            label: "events replayed on resume",
-            value: t.sent_of(MsgKind::Replay) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "lost",
-            label: "events lost in drops",
-            value: t.failed_by[fail_index(FailReason::Lost)] as f64,
-            unit: "",
-        },
+        Figure::new(
+            "open_streams",
+            "open streams",
+            t.open_connections as f64,
+            "",
+        ),
+        Figure::new(
+            "reconnects",
+            "reconnects",
+            t.sent_of(MsgKind::Connect) as f64,
+            "",
+        ),
+        Figure::new(
+            "resumed",
+            "events replayed on resume",
+            t.sent_of(MsgKind::Replay) as f64,
+            "",
+        ),
+        Figure::new(
+            "lost",
+            "events lost in drops",
+            t.failed_by[fail_index(FailReason::Lost)] as f64,
+            "",
+        ),
     ]
 }
 

@@ -16,7 +16,7 @@
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
+use crate::catalogue::{percent, ratio, Figure, PatternInfo};
 use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
 use crate::metrics::Snapshot;
@@ -66,32 +66,19 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let full = t.sent_of(MsgKind::Response);
     let empty = t.sent_of(MsgKind::EmptyPoll);
     vec![
-        Figure {
-            id: "empty_poll_share",
-            label: "empty answers",
-            value: if full + empty > 0 {
-                100.0 * empty as f64 / (full + empty) as f64
-            } else {
-                0.0
-            },
-            unit: "%",
-        },
-        Figure {
-            id: "polls",
-            label: "polls sent",
-            value: t.sent_of(MsgKind::Poll) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "wire_per_update",
-            label: "messages per update delivered",
-            value: if t.completed > 0 {
-                t.sent as f64 / t.completed as f64
-            } else {
-                0.0
-            },
-            unit: "",
-        },
+        Figure::new(
+            "empty_poll_share",
+            "empty answers",
+            percent(empty as f64, (full + empty) as f64),
+            "%",
+        ),
+        Figure::new("polls", "polls sent", t.sent_of(MsgKind::Poll) as f64, ""),
+        Figure::new(
+            "wire_per_update",
+            "messages per update delivered",
+            ratio(t.sent as f64, t.completed as f64),
+            "",
+        ),
     ]
 }
 

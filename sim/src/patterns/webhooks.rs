@@ -122,30 +122,25 @@ fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
     let idempotent = p.spec("idempotency").is_ok() && p.get_bool("idempotency");
     let duplicates = t.wasted as f64;
     vec![
-        Figure {
-            id: "retries",
-            label: "retries",
-            value: t.sent_of(MsgKind::Retry) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "duplicate_side_effects",
-            label: "duplicate side effects",
-            value: if idempotent { 0.0 } else { duplicates },
-            unit: "",
-        },
-        Figure {
-            id: "duplicates_suppressed",
-            label: "duplicates recognised",
-            value: if idempotent { duplicates } else { 0.0 },
-            unit: "",
-        },
-        Figure {
-            id: "dead_lettered",
-            label: "dead-lettered undelivered",
-            value: t.failed_by[fail_index(FailReason::DeadLetter)] as f64,
-            unit: "",
-        },
+        Figure::new("retries", "retries", t.sent_of(MsgKind::Retry) as f64, ""),
+        Figure::new(
+            "duplicate_side_effects",
+            "duplicate side effects",
+            if idempotent { 0.0 } else { duplicates },
+            "",
+        ),
+        Figure::new(
+            "duplicates_suppressed",
+            "duplicates recognised",
+            if idempotent { duplicates } else { 0.0 },
+            "",
+        ),
+        Figure::new(
+            "dead_lettered",
+            "dead-lettered undelivered",
+            t.failed_by[fail_index(FailReason::DeadLetter)] as f64,
+            "",
+        ),
     ]
 }
 

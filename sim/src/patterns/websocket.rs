@@ -89,30 +89,25 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure {
-            id: "open_connections",
-            label: "open connections",
-            value: t.open_connections as f64,
-            unit: "",
-        },
-        Figure {
-            id: "deliveries",
-            label: "deliveries",
-            value: t.completed as f64,
-            unit: "",
-        },
-        Figure {
-            id: "heartbeats",
-            label: "heartbeat messages",
-            value: t.sent_of(MsgKind::Heartbeat) as f64,
-            unit: "",
-        },
-        Figure {
-            id: "missed",
-            label: "missed while away",
-            value: t.failed_by[fail_index(FailReason::Lost)] as f64,
-            unit: "",
-        },
+        Figure::new(
+            "open_connections",
+            "open connections",
+            t.open_connections as f64,
+            "",
+        ),
+        Figure::new("deliveries", "deliveries", t.completed as f64, ""),
+        Figure::new(
+            "heartbeats",
+            "heartbeat messages",
+            t.sent_of(MsgKind::Heartbeat) as f64,
+            "",
+        ),
+        Figure::new(
+            "missed",
+            "missed while away",
+            t.failed_by[fail_index(FailReason::Lost)] as f64,
+            "",
+        ),
     ]
 }
 
