@@ -138,6 +138,43 @@ impl Topology {
         id
     }
 
+    /// Adds `n` parties of `kind` that do no work, labelled "`name` 1" to
+    /// "`name` n"; returns their ids.
+    pub fn add_parties(&mut self, kind: NodeKind, name: &str, n: u16) -> std::ops::Range<NodeId> {
+        let first = self.nodes.len() as NodeId;
+        for i in 0..n {
+            self.add_node(kind, format!("{name} {}", i + 1), 0, 0);
+        }
+        first..first + n
+    }
+
+    /// Links each of `parties` to `hub` and back (links 2i and 2i + 1 for
+    /// the i-th party when they are the first links).
+    pub fn connect_all(
+        &mut self,
+        parties: std::ops::Range<NodeId>,
+        hub: NodeId,
+        p: &crate::params::ParamSet,
+    ) {
+        for i in parties {
+            self.connect(i, hub, p);
+            self.connect(hub, i, p);
+        }
+    }
+
+    /// Like [`Topology::connect_all`], over hops that never lose a message.
+    pub fn connect_all_reliable(
+        &mut self,
+        parties: std::ops::Range<NodeId>,
+        hub: NodeId,
+        p: &crate::params::ParamSet,
+    ) {
+        for i in parties {
+            self.connect_reliable(i, hub, p);
+            self.connect_reliable(hub, i, p);
+        }
+    }
+
     /// Like [`Topology::connect`], for a hop that never loses a message.
     pub fn connect_reliable(
         &mut self,

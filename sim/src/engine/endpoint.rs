@@ -12,7 +12,7 @@ use crate::station::{Admit, Station};
 use crate::time::{self, Time};
 use crate::topology::NodeId;
 
-use super::{Cx, Model};
+use super::{Cx, Model, Tally};
 
 /// A message at an endpoint: when it came and started, and the model's job.
 #[derive(Clone, Copy, Debug)]
@@ -255,6 +255,23 @@ impl<J: Copy, T> Endpoint<J, T> {
     /// Every worker busy and the room full.
     pub fn full(&self) -> bool {
         self.station.full()
+    }
+
+    /// What `endpoints` hold (waiting, in service), with the model's own
+    /// count of `pending` requests.
+    pub fn tally<'a>(endpoints: impl IntoIterator<Item = &'a Self>, pending: u64) -> Tally
+    where
+        Self: 'a,
+    {
+        let mut t = Tally {
+            pending,
+            ..Tally::default()
+        };
+        for e in endpoints {
+            t.queued += e.queued() as u64;
+            t.in_service += u64::from(e.busy());
+        }
+        t
     }
 
     pub fn queued(&self) -> usize {

@@ -292,16 +292,11 @@ impl Model for AsyncRequestReply {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", clients);
         let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
         let name = "service + job store".into();
         let node = topo.add_node(NodeKind::Service, name, workers, queue_cap);
-        for i in 0..clients {
-            topo.connect(i, node, p);
-            topo.connect(node, i, p);
-        }
+        topo.connect_all(parties, node, p);
         AsyncRequestReply {
             poll: time::from_ms(p.get("poll_ms")),
             timeout: time::from_ms(p.get("timeout_ms")),
@@ -369,11 +364,7 @@ impl Model for AsyncRequestReply {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.service.queued() as u64,
-            in_service: self.service.busy() as u64,
-            pending: self.jobs.len() as u64,
-        }
+        Endpoint::tally([&self.service], self.jobs.len() as u64)
     }
 
     fn held(&self) -> usize {

@@ -214,9 +214,7 @@ impl Model for EventChoreography {
         let clients = p.get("clients") as u16;
         let stages = p.get("stages") as u16;
         let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as usize);
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", clients);
         let first = clients;
         let stages = (0..stages)
             .map(|i| {
@@ -226,7 +224,7 @@ impl Model for EventChoreography {
                 Endpoint::new(node, workers, queue_cap, p, |v| v).steady()
             })
             .collect::<Vec<_>>();
-        for c in 0..clients {
+        for c in parties {
             topo.connect(c, first, p);
         }
         for i in 0..(stages.len() as u16).saturating_sub(1) {
@@ -294,11 +292,7 @@ impl Model for EventChoreography {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.stages.iter().map(|s| s.queued() as u64).sum(),
-            in_service: self.stages.iter().map(|s| s.busy() as u64).sum(),
-            pending: self.orders.len() as u64,
-        }
+        Endpoint::tally(&self.stages, self.orders.len() as u64)
     }
 
     fn held(&self) -> usize {

@@ -109,12 +109,10 @@ impl Model for FireAndForget {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("sender {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "sender", clients);
         let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
         let node = topo.add_node(NodeKind::Service, "receiver".into(), workers, queue_cap);
-        for i in 0..clients {
+        for i in parties {
             topo.connect(i, node, p);
         }
         FireAndForget {
@@ -168,11 +166,7 @@ impl Model for FireAndForget {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.receiver.queued() as u64,
-            in_service: self.receiver.busy() as u64,
-            pending: self.pending.len() as u64,
-        }
+        Endpoint::tally([&self.receiver], self.pending.len() as u64)
     }
 
     fn held(&self) -> usize {

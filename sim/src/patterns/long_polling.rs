@@ -212,15 +212,10 @@ impl Model for LongPolling {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", clients);
         let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
         let server = topo.add_node(NodeKind::Service, "server".into(), workers, queue_cap);
-        for i in 0..clients {
-            topo.connect(i, server, p);
-            topo.connect(server, i, p);
-        }
+        topo.connect_all(parties, server, p);
         LongPolling {
             clients,
             hold: time::from_ms(p.get("hold_ms")),
@@ -306,11 +301,7 @@ impl Model for LongPolling {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.server.queued() as u64,
-            in_service: self.server.busy() as u64,
-            pending: self.updates.pending(),
-        }
+        Endpoint::tally([&self.server], self.updates.pending())
     }
 
     fn held(&self) -> usize {

@@ -530,9 +530,7 @@ impl Model for MessageQueue {
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let producers = p.get("clients") as u16;
         let n = p.get("consumers") as u16;
-        for i in 0..producers {
-            topo.add_node(NodeKind::Client, format!("producer {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "producer", producers);
         let queue_cap = p.get("queue_cap") as u32;
         let broker = topo.add_node(NodeKind::Broker, "broker".into(), 0, queue_cap);
         let consumers = (0..n)
@@ -546,10 +544,7 @@ impl Model for MessageQueue {
                 crash_timer: 0,
             })
             .collect::<Vec<_>>();
-        for i in 0..producers {
-            topo.connect(i, broker, p);
-            topo.connect(broker, i, p);
-        }
+        topo.connect_all(parties, broker, p);
         for c in &consumers {
             topo.connect(broker, c.node, p);
             topo.connect(c.node, broker, p);

@@ -295,9 +295,7 @@ impl Model for PublishSubscribe {
         let n = p.get("subscribers") as u16;
         let buffer = p.get("buffer") as usize;
         let drop_oldest = p.get("slow_policy") == 0.0;
-        for i in 0..publishers {
-            topo.add_node(NodeKind::Client, format!("publisher {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "publisher", publishers);
         let broker = topo.add_node(NodeKind::Broker, "broker".into(), 0, 0);
         let subscribers = (0..n)
             .map(|s| {
@@ -310,10 +308,7 @@ impl Model for PublishSubscribe {
                 Endpoint::new(node, 1, Self::cap(buffer, drop_oldest), p, |v| v).steady()
             })
             .collect::<Vec<_>>();
-        for i in 0..publishers {
-            topo.connect(i, broker, p);
-            topo.connect(broker, i, p);
-        }
+        topo.connect_all(parties, broker, p);
         for s in &subscribers {
             topo.connect(broker, s.node, p);
         }
@@ -385,11 +380,10 @@ impl Model for PublishSubscribe {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.subscribers.iter().map(|s| s.queued() as u64).sum(),
-            in_service: self.subscribers.iter().map(|s| s.busy() as u64).sum(),
-            pending: self.published.values().map(|&(_, left)| left as u64).sum(),
-        }
+        Endpoint::tally(
+            &self.subscribers,
+            self.published.values().map(|&(_, left)| left as u64).sum(),
+        )
     }
 
     fn held(&self) -> usize {

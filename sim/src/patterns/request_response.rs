@@ -287,15 +287,10 @@ impl Model for RequestResponse {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", clients);
         let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
         let node = topo.add_node(NodeKind::Service, "service".into(), workers, queue_cap);
-        for i in 0..clients {
-            topo.connect(i, node, p);
-            topo.connect(node, i, p);
-        }
+        topo.connect_all(parties, node, p);
         RequestResponse {
             patience: Patience::from(p),
             clients,
@@ -347,11 +342,7 @@ impl Model for RequestResponse {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.service.queued() as u64,
-            in_service: self.service.busy() as u64,
-            pending: self.pending.len() as u64,
-        }
+        Endpoint::tally([&self.service], self.pending.len() as u64)
     }
 
     fn held(&self) -> usize {

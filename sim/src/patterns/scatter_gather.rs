@@ -307,9 +307,7 @@ impl Model for ScatterGather {
         let clients = p.get("clients") as u16;
         let fanout = p.get("fanout") as u16;
         let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as usize);
-        for i in 0..clients {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", clients);
         let gateway = topo.add_node(NodeKind::Gateway, "gateway".into(), 0, 0);
         let backends = (0..fanout)
             .map(|b| {
@@ -320,10 +318,7 @@ impl Model for ScatterGather {
             })
             .collect::<Vec<_>>();
         // Loss applies to the gateway ⇄ backend links only.
-        for i in 0..clients {
-            topo.connect_reliable(i, gateway, p);
-            topo.connect_reliable(gateway, i, p);
-        }
+        topo.connect_all_reliable(parties, gateway, p);
         for b in &backends {
             topo.connect(gateway, b.node, p);
             topo.connect(b.node, gateway, p);
@@ -400,11 +395,7 @@ impl Model for ScatterGather {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.backends.iter().map(|s| s.queued() as u64).sum(),
-            in_service: self.backends.iter().map(|s| s.busy() as u64).sum(),
-            pending: self.gathers.len() as u64,
-        }
+        Endpoint::tally(&self.backends, self.gathers.len() as u64)
     }
 
     fn held(&self) -> usize {

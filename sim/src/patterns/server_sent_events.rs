@@ -198,15 +198,10 @@ impl Model for ServerSentEvents {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let n = p.get("clients") as u16;
-        for i in 0..n {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", n);
         let server = topo.add_node(NodeKind::Service, "server".into(), 0, 0);
         // Link 2i: client i → server (connects); 2i+1: server → client i (the stream).
-        for i in 0..n {
-            topo.connect_reliable(i, server, p);
-            topo.connect_reliable(server, i, p);
-        }
+        topo.connect_all_reliable(parties, server, p);
         ServerSentEvents {
             drops_per_min: p.get("drops_per_min"),
             reconnect: time::from_ms(p.get("reconnect_ms")),

@@ -416,11 +416,10 @@ impl Model for Webhooks {
 
     fn tally(&self) -> Tally {
         let pending = self.deliveries.keys();
-        Tally {
-            queued: self.receivers.iter().map(|s| s.queued() as u64).sum(),
-            in_service: self.receivers.iter().map(|s| s.busy() as u64).sum(),
-            pending: pending.filter(|r| !self.resolved.contains(r)).count() as u64,
-        }
+        Endpoint::tally(
+            &self.receivers,
+            pending.filter(|r| !self.resolved.contains(r)).count() as u64,
+        )
     }
 
     fn held(&self) -> usize {

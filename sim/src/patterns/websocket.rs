@@ -299,9 +299,7 @@ impl Model for WebSocket {
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let n = p.get("clients") as u16;
         let workers = p.get("workers") as u32;
-        for i in 0..n {
-            topo.add_node(NodeKind::Client, format!("client {}", i + 1), 0, 0);
-        }
+        let parties = topo.add_parties(NodeKind::Client, "client", n);
         let queue_cap = crate::budget::QUEUE_LIMIT;
         let server = topo.add_node(
             NodeKind::Service,
@@ -309,10 +307,7 @@ impl Model for WebSocket {
             workers,
             queue_cap as u32,
         );
-        for i in 0..n {
-            topo.connect_reliable(i, server, p);
-            topo.connect_reliable(server, i, p);
-        }
+        topo.connect_all_reliable(parties, server, p);
         WebSocket {
             heartbeat: time::from_ms(p.get("heartbeat_ms")),
             drops_per_min: p.get("drops_per_min"),
@@ -416,11 +411,10 @@ impl Model for WebSocket {
     }
 
     fn tally(&self) -> Tally {
-        Tally {
-            queued: self.server.queued() as u64,
-            in_service: self.server.busy() as u64,
-            pending: self.unsettled.values().map(|&n| n as u64).sum(),
-        }
+        Endpoint::tally(
+            [&self.server],
+            self.unsettled.values().map(|&n| n as u64).sum(),
+        )
     }
 
     fn held(&self) -> usize {
