@@ -424,14 +424,7 @@ pub(crate) mod tests {
     /// Feeds `ticks` ticks of a default run of `pattern` through a playback.
     pub(crate) fn run_ticks_of(pattern: &str, ticks: usize) -> (Playback, Simulation) {
         let info = find_pattern(pattern).unwrap();
-        let mut sim = Simulation::new(
-            info.defaults(),
-            1,
-            Options {
-                keep_events: true,
-                series: false,
-            },
-        );
+        let mut sim = Simulation::new(info.defaults(), 1, Options::EVENTS);
         let mut pb = Playback::default();
         pb.reset(&Hello {
             run: 1,

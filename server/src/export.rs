@@ -426,10 +426,7 @@ mod tests {
         let mut sim = Simulation::new(
             find_pattern("webhooks").unwrap().defaults(),
             1,
-            Options {
-                keep_events: true,
-                series: false,
-            },
+            Options::EVENTS,
         );
         sim.advance_to(3 * sim::time::SECOND);
         let lines: Vec<&str> = body.lines().collect();
@@ -465,14 +462,7 @@ mod tests {
     #[test]
     fn a_recipe_replays_the_watched_run_exactly() {
         let info = find_pattern("request-response").unwrap();
-        let mut watched = Simulation::new(
-            info.defaults(),
-            5,
-            Options {
-                keep_events: true,
-                series: false,
-            },
-        );
+        let mut watched = Simulation::new(info.defaults(), 5, Options::EVENTS);
         let start = watched.params().values().to_vec();
         let mut events = Vec::new();
         let mut changes = Vec::new();

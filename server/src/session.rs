@@ -94,14 +94,7 @@ pub struct Worked {
 impl Session {
     pub fn new(params: ParamSet, seed: u64) -> Self {
         Session {
-            sim: Simulation::new(
-                params,
-                seed,
-                Options {
-                    keep_events: true,
-                    series: false,
-                },
-            ),
+            sim: Simulation::new(params, seed, Options::EVENTS),
             pacer: Pacer::default(),
             run: 1,
             coalesced: 0,

@@ -145,10 +145,7 @@ fn uninterrupted(seed: u64, rate: f64, changes: &[(u64, f64)], end: u64) -> Vec<
     let info = sim::find_pattern("message-queue").unwrap();
     let mut params = info.defaults();
     params.set_str("rate", &rate.to_string()).unwrap();
-    let options = sim::run::Options {
-        keep_events: true,
-        series: false,
-    };
+    let options = sim::run::Options::EVENTS;
     let mut run = sim::Simulation::new(params, seed, options);
     for (at, rate) in changes {
         run.advance_to(*at);

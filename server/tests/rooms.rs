@@ -199,10 +199,7 @@ async fn a_fork_continues_the_rooms_run_exactly() {
             p
         },
         9,
-        sim::run::Options {
-            keep_events: true,
-            series: false,
-        },
+        sim::run::Options::EVENTS,
     );
     for c in &standing.recipe.changes {
         replay.advance_to(c.at);

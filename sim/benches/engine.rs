@@ -61,14 +61,7 @@ fn main() {
     );
 
     // Wire size: 10 virtual seconds of events in one frame.
-    let mut sim = Simulation::new(
-        params,
-        7,
-        Options {
-            keep_events: true,
-            series: false,
-        },
-    );
+    let mut sim = Simulation::new(params, 7, Options::EVENTS);
     sim.advance_to(sim::time::from_secs(10.0));
     let evs = sim.events().to_vec();
     let frame = Frame::Tick(Tick {

@@ -30,6 +30,14 @@ pub struct Options {
     pub series: bool,
 }
 
+impl Options {
+    /// Every event buffered, no CSV series: what a viewer or a test reads.
+    pub const EVENTS: Options = Options {
+        keep_events: true,
+        series: false,
+    };
+}
+
 /// How far a budgeted advance got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Advance {

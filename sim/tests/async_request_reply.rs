@@ -8,17 +8,15 @@ use sim::run::Options;
 use sim::time::SECOND;
 use sim::{ParamSet, Simulation};
 
-fn params(sets: &[(&str, &str)]) -> ParamSet {
+fn params(sets: &str) -> ParamSet {
     common::params("async-request-reply", sets)
 }
 
 #[test]
 fn the_202_takes_one_round_trip_whatever_the_load() {
     let accept = |rate: &str| {
-        let p = params(&[("rate", rate), ("jitter_ms", "0"), ("net_ms", "25")]);
-        let mut sim = Simulation::new(p, 2, Options::default());
-        sim.advance_to(300 * SECOND);
-        let s = sim.summary(0.0);
+        let p = params(&format!("rate={rate} jitter_ms=0 net_ms=25"));
+        let s = common::summary(p, 2, 300 * SECOND);
         (s.figures["accept_ms"], s.utilisation)
     };
     let (light, rho_light) = accept("4");
@@ -37,18 +35,10 @@ fn the_202_takes_one_round_trip_whatever_the_load() {
 /// three polls per job, and the result lands at 40 + 600 + 40 = 680 ms.
 #[test]
 fn polls_per_job_and_completion_follow_the_poll_schedule() {
-    let p = params(&[
-        ("rate", "5"),
-        ("service_ms", "500"),
-        ("service_dist", "const"),
-        ("workers", "64"),
-        ("poll_ms", "200"),
-        ("net_ms", "20"),
-        ("jitter_ms", "0"),
-    ]);
-    let mut sim = Simulation::new(p, 3, Options::default());
-    sim.advance_to(300 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params(
+        "rate=5 service_ms=500 service_dist=const workers=64 poll_ms=200 net_ms=20 jitter_ms=0",
+    );
+    let s = common::summary(p, 3, 300 * SECOND);
     assert!(
         (s.figures["polls_per_job"] - 3.0).abs() < 0.01,
         "{}",
@@ -61,15 +51,8 @@ fn polls_per_job_and_completion_follow_the_poll_schedule() {
 /// polls per job ≈ (queue + service)/poll + 1 within a poll's rounding.
 #[test]
 fn polls_per_job_track_job_time_over_poll_interval() {
-    let p = params(&[
-        ("rate", "10"),
-        ("service_ms", "500"),
-        ("workers", "64"),
-        ("poll_ms", "100"),
-    ]);
-    let mut sim = Simulation::new(p, 4, Options::default());
-    sim.advance_to(600 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("rate=10 service_ms=500 workers=64 poll_ms=100");
+    let s = common::summary(p, 4, 600 * SECOND);
     let estimate = 500.0 / 100.0 + 1.0;
     assert!(
         (s.figures["polls_per_job"] - estimate).abs() < 1.0,
@@ -83,15 +66,9 @@ fn polls_per_job_track_job_time_over_poll_interval() {
 /// 140 ms until the third poll's answer leaves are polling delay.
 #[test]
 fn the_wait_breaks_down_into_hops_work_and_polling_delay() {
-    let p = params(&[
-        ("rate", "5"),
-        ("service_ms", "500"),
-        ("service_dist", "const"),
-        ("workers", "64"),
-        ("poll_ms", "200"),
-        ("net_ms", "20"),
-        ("jitter_ms", "0"),
-    ]);
+    let p = params(
+        "rate=5 service_ms=500 service_dist=const workers=64 poll_ms=200 net_ms=20 jitter_ms=0",
+    );
     let mut sim = Simulation::new(p, 3, Options::default());
     sim.advance_to(300 * SECOND);
     let b = sim.summary(0.0).wait_breakdown_ms;

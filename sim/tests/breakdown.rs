@@ -3,6 +3,8 @@
 //! never more than the wait, and exactly the wait where a pattern has no
 //! retries, polling gaps or timeouts to fill the rest.
 
+mod common;
+
 use proptest::prelude::*;
 use sim::run::Options;
 use sim::time::SECOND;
@@ -21,14 +23,7 @@ fn with(id: &str, sets: &[(&str, f64)]) -> ParamSet {
 /// Runs `secs` and returns, per completion, (wait, parts sum) in ns; fails
 /// if a completion lacks its breakdown or a breakdown names another request.
 fn pairs(p: ParamSet, seed: u64, secs: u64) -> Vec<(u64, u64)> {
-    let mut sim = Simulation::new(
-        p,
-        seed,
-        Options {
-            keep_events: true,
-            series: false,
-        },
-    );
+    let mut sim = Simulation::new(p, seed, Options::EVENTS);
     let mut out = Vec::new();
     for _ in 0..secs {
         sim.advance_to(sim.now() + SECOND);
@@ -162,9 +157,7 @@ fn scatter_gather_timeouts_show_as_other_time() {
             ("jitter_ms", 0.0),
         ],
     );
-    let mut sim = Simulation::new(p, 5, Options::default());
-    sim.advance_to(60 * SECOND);
-    let s = sim.summary(0.0);
+    let s = common::summary(p, 5, 60 * SECOND);
     let b = s.wait_breakdown_ms;
     assert!(b.other > 0.0, "{b:?}");
     let total = b.network + b.queue + b.service + b.other;
@@ -190,9 +183,7 @@ fn long_polling_counts_the_polls_service_when_news_was_waiting() {
             ("workers", 64.0),
         ],
     );
-    let mut sim = Simulation::new(p, 6, Options::default());
-    sim.advance_to(60 * SECOND);
-    let s = sim.summary(0.0);
+    let s = common::summary(p, 6, 60 * SECOND);
     let b = s.wait_breakdown_ms;
     assert!((b.network - 20.0).abs() < 1e-6, "{b:?}");
     assert!(b.service > 1.0, "{b:?}");

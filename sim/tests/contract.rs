@@ -64,10 +64,7 @@ fn run(
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
     }
     let live: Vec<&ParamSpec> = info.params.iter().filter(|s| s.live).collect();
-    let options = Options {
-        keep_events: true,
-        series: false,
-    };
+    let options = Options::EVENTS;
     let mut sim = Simulation::new(params, seed, options);
     let mut events = Vec::new();
     for i in 0..STEPS {
@@ -119,10 +116,7 @@ proptest! {
 fn another_seed_gives_another_run() {
     for info in catalogue() {
         let events = |seed| {
-            let options = Options {
-                keep_events: true,
-                series: false,
-            };
+            let options = Options::EVENTS;
             let mut sim = Simulation::new(info.defaults(), seed, options);
             sim.advance_to(20 * sim::time::SECOND);
             sim.events().to_vec()

@@ -1,18 +1,14 @@
 //! The service faults every station-based pattern shares: an outage window
 //! (everything reaching the service is refused) and a slowdown factor.
 
+mod common;
+
+use common::params;
+
 use proptest::prelude::*;
 use sim::run::{Options, Theory};
 use sim::time::{self, SECOND};
 use sim::{find_pattern, ParamSet, Simulation, What};
-
-fn params(pattern: &str, sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern(pattern).unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
-}
 
 /// Down from 10 s to 20 s: nothing is served in the window, callers time
 /// out, and service resumes afterwards.
@@ -20,22 +16,9 @@ fn params(pattern: &str, sets: &[(&str, &str)]) -> ParamSet {
 fn request_response_outage_refuses_everything_in_the_window() {
     let p = params(
         "request-response",
-        &[
-            ("outage_at_s", "10"),
-            ("outage_s", "10"),
-            ("timeout_ms", "500"),
-            ("jitter_ms", "0"),
-        ],
+        "outage_at_s=10 outage_s=10 timeout_ms=500 jitter_ms=0",
     );
-    let mut sim = Simulation::new(
-        p,
-        1,
-        Options {
-            keep_events: true,
-            series: false,
-        },
-    );
-    sim.advance_to(40 * SECOND);
+    let mut sim = common::events(p, 1, 40 * SECOND);
     let (from, to) = (time::from_secs(10.0), time::from_secs(20.0));
     let service = sim.topology().nodes.len() as u16 - 1;
     let (mut started_inside, mut started_after) = (0, 0);
@@ -64,15 +47,7 @@ fn request_response_outage_refuses_everything_in_the_window() {
 fn a_slowed_service_behaves_like_a_slower_mm1() {
     let p = params(
         "request-response",
-        &[
-            ("rate", "400"),
-            ("service_ms", "1"),
-            ("slowdown", "2"),
-            ("net_ms", "0"),
-            ("jitter_ms", "0"),
-            ("queue_cap", "100000"),
-            ("timeout_ms", "120000"),
-        ],
+        "rate=400 service_ms=1 slowdown=2 net_ms=0 jitter_ms=0 queue_cap=100000 timeout_ms=120000",
     );
     let theory = Theory::for_params(&p).unwrap();
     assert!((theory.utilisation - 0.8).abs() < 1e-12);
@@ -89,7 +64,7 @@ fn a_slow_backend_drags_the_whole_scatter_gather_edge() {
     let edge_p50 = |slowdown: &str| {
         let p = params(
             "scatter-gather",
-            &[("slowdown", slowdown), ("jitter_ms", "0")],
+            &format!("slowdown={slowdown} jitter_ms=0"),
         );
         let mut sim = Simulation::new(p, 3, Options::default());
         sim.advance_to(300 * SECOND);
@@ -125,23 +100,8 @@ fn with(pattern: &str, sets: &[(&str, f64)]) -> ParamSet {
 /// lost, nothing is handed to consumers, and the backlog drains afterwards.
 #[test]
 fn a_broker_outage_loses_the_window_and_then_drains() {
-    let p = params(
-        "message-queue",
-        &[
-            ("outage_at_s", "10"),
-            ("outage_s", "10"),
-            ("jitter_ms", "0"),
-        ],
-    );
-    let mut sim = Simulation::new(
-        p,
-        5,
-        Options {
-            keep_events: true,
-            series: false,
-        },
-    );
-    sim.advance_to(60 * SECOND);
+    let p = params("message-queue", "outage_at_s=10 outage_s=10 jitter_ms=0");
+    let mut sim = common::events(p, 5, 60 * SECOND);
     let (from, to) = (time::from_secs(10.0) + 20 * time::MS, time::from_secs(20.0));
     let broker = sim
         .topology()
@@ -170,7 +130,7 @@ fn a_broker_outage_publishes_nothing_in_the_window() {
     let run = |outage: &str| {
         let p = params(
             "publish-subscribe",
-            &[("outage_at_s", "10"), ("outage_s", outage)],
+            &format!("outage_at_s=10 outage_s={outage}"),
         );
         let mut sim = Simulation::new(p, 6, Options::default());
         sim.advance_to(60 * SECOND);

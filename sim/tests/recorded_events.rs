@@ -52,10 +52,7 @@ fn digest(mut h: u64, e: &sim::Event) -> u64 {
 /// `(events, digest)` of a run of `info`; with `changes`, live parameter
 /// number `i` changes at `2 + 2i` seconds.
 fn record(info: &'static PatternInfo, seed: u64, changes: bool) -> (u64, u64) {
-    let options = Options {
-        keep_events: true,
-        series: false,
-    };
+    let options = Options::EVENTS;
     let mut sim = Simulation::new(info.defaults(), seed, options);
     let live: Vec<&ParamSpec> = info.params.iter().filter(|s| s.live).collect();
     let (mut count, mut h) = (0u64, 0xcbf2_9ce4_8422_2325u64);

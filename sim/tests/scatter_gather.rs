@@ -6,11 +6,10 @@ mod common;
 
 use std::collections::HashMap;
 
-use sim::run::Options;
 use sim::time::{MS, SECOND};
-use sim::{ParamSet, Simulation, What};
+use sim::{ParamSet, What};
 
-fn params(sets: &[(&str, &str)]) -> ParamSet {
+fn params(sets: &str) -> ParamSet {
     common::params("scatter-gather", sets)
 }
 
@@ -18,21 +17,8 @@ fn params(sets: &[(&str, &str)]) -> ParamSet {
 /// gateway time (no jitter, no loss, no timeout).
 #[test]
 fn the_edge_waits_for_the_slowest_branch_plus_the_gateway() {
-    let p = params(&[
-        ("net_ms", "10"),
-        ("jitter_ms", "0"),
-        ("gateway_ms", "3"),
-        ("timeout_ms", "100000"),
-    ]);
-    let mut sim = Simulation::new(
-        p,
-        2,
-        Options {
-            keep_events: true,
-            series: false,
-        },
-    );
-    sim.advance_to(200 * SECOND);
+    let p = params("net_ms=10 jitter_ms=0 gateway_ms=3 timeout_ms=100000");
+    let sim = common::events(p, 2, 200 * SECOND);
     let mut slowest: HashMap<u64, u64> = HashMap::new();
     let mut checked = 0;
     for e in sim.events() {
@@ -56,15 +42,10 @@ fn the_edge_waits_for_the_slowest_branch_plus_the_gateway() {
 #[test]
 fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
     let ratio = |fanout: &str| {
-        let p = params(&[
-            ("fanout", fanout),
-            ("jitter_ms", "0"),
-            ("net_ms", "1"),
-            ("gateway_ms", "0"),
-        ]);
-        let mut sim = Simulation::new(p, 3, Options::default());
-        sim.advance_to(1000 * SECOND);
-        let s = sim.summary(0.0);
+        let p = params(&format!(
+            "fanout={fanout} jitter_ms=0 net_ms=1 gateway_ms=0"
+        ));
+        let s = common::summary(p, 3, 1000 * SECOND);
         println!(
             "fanout {fanout}: edge p99 {:.1}, branch p99 {:.1}",
             s.figures["edge_p99_ms"], s.figures["branch_p99_ms"]
@@ -80,10 +61,8 @@ fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
 
 #[test]
 fn lost_branches_become_partial_results() {
-    let p = params(&[("loss", "0.1"), ("timeout_ms", "300")]);
-    let mut sim = Simulation::new(p, 4, Options::default());
-    sim.advance_to(300 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("loss=0.1 timeout_ms=300");
+    let s = common::summary(p, 4, 300 * SECOND);
     // P(all 16 branch messages survive) = 0.9^16 ≈ 0.185.
     let partial = s.figures["partial"] / s.completed as f64;
     assert!(

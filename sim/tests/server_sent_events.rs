@@ -3,25 +3,17 @@
 
 mod common;
 
-use sim::run::Options;
 use sim::time::SECOND;
-use sim::{ParamSet, Simulation};
+use sim::ParamSet;
 
-fn params(sets: &[(&str, &str)]) -> ParamSet {
+fn params(sets: &str) -> ParamSet {
     common::params("server-sent-events", sets)
 }
 
 #[test]
 fn latency_is_one_hop_on_a_steady_stream() {
-    let p = params(&[
-        ("update_rate", "10"),
-        ("net_ms", "35"),
-        ("jitter_ms", "0"),
-        ("drops_per_min", "0"),
-    ]);
-    let mut sim = Simulation::new(p, 3, Options::default());
-    sim.advance_to(300 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("update_rate=10 net_ms=35 jitter_ms=0 drops_per_min=0");
+    let s = common::summary(p, 3, 300 * SECOND);
     assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
     assert_eq!(s.figures["open_streams"], 4.0);
     // Every (update, client) pair crosses the wire once — live, or replayed
@@ -31,14 +23,8 @@ fn latency_is_one_hop_on_a_steady_stream() {
 
 #[test]
 fn with_resume_nothing_is_lost() {
-    let p = params(&[
-        ("update_rate", "5"),
-        ("drops_per_min", "6"),
-        ("resume", "true"),
-    ]);
-    let mut sim = Simulation::new(p, 4, Options::default());
-    sim.advance_to(1000 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("update_rate=5 drops_per_min=6 resume=true");
+    let s = common::summary(p, 4, 1000 * SECOND);
     assert_eq!(s.failed["lost"], 0);
     assert!(s.figures["reconnects"] > 300.0 && s.figures["resumed"] > 1000.0);
     assert!(
@@ -54,17 +40,10 @@ fn with_resume_nothing_is_lost() {
 #[test]
 fn without_resume_the_gap_is_lost() {
     let (u, reconnect, net) = (5.0, 1.0, 0.02);
-    let p = params(&[
-        ("update_rate", "5"),
-        ("drops_per_min", "2"),
-        ("reconnect_ms", "1000"),
-        ("net_ms", "20"),
-        ("jitter_ms", "0"),
-        ("resume", "false"),
-    ]);
-    let mut sim = Simulation::new(p, 5, Options::default());
-    sim.advance_to(3000 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params(
+        "update_rate=5 drops_per_min=2 reconnect_ms=1000 net_ms=20 jitter_ms=0 resume=false",
+    );
+    let s = common::summary(p, 5, 3000 * SECOND);
     let drops = s.figures["reconnects"] - 4.0;
     let expected = drops * u * (reconnect + 2.0 * net);
     let lost = s.failed["lost"] as f64;

@@ -3,11 +3,10 @@
 
 mod common;
 
-use sim::run::Options;
 use sim::time::SECOND;
-use sim::{ParamSet, Simulation};
+use sim::ParamSet;
 
-fn params(sets: &[(&str, &str)]) -> ParamSet {
+fn params(sets: &str) -> ParamSet {
     common::params("short-polling", sets)
 }
 
@@ -18,17 +17,9 @@ fn params(sets: &[(&str, &str)]) -> ParamSet {
 #[test]
 fn staleness_is_half_the_poll_interval_plus_one_hop() {
     let (poll, net, service) = (1000.0, 40.0, 2.0);
-    let p = params(&[
-        ("update_rate", "2"),
-        ("poll_ms", "1000"),
-        ("net_ms", "40"),
-        ("jitter_ms", "0"),
-        ("service_ms", "2"),
-        ("service_dist", "const"),
-    ]);
-    let mut sim = Simulation::new(p, 3, Options::default());
-    sim.advance_to(2000 * SECOND);
-    let s = sim.summary(0.0);
+    let p =
+        params("update_rate=2 poll_ms=1000 net_ms=40 jitter_ms=0 service_ms=2 service_dist=const");
+    let s = common::summary(p, 3, 2000 * SECOND);
     let expected = poll / 2.0 + service + net;
     println!(
         "staleness {:.1} ms, expected {expected:.1} ms",
@@ -47,15 +38,10 @@ fn staleness_is_half_the_poll_interval_plus_one_hop() {
 #[test]
 fn the_empty_answer_share_is_e_to_the_minus_u_poll() {
     for (u, poll) in [(2.0, 1000.0), (0.5, 1000.0), (10.0, 100.0)] {
-        let p = params(&[
-            ("update_rate", &u.to_string()),
-            ("poll_ms", &poll.to_string()),
-            ("jitter_ms", "0"),
-            ("service_dist", "const"),
-        ]);
-        let mut sim = Simulation::new(p, 9, Options::default());
-        sim.advance_to(2000 * SECOND);
-        let s = sim.summary(0.0);
+        let p = params(&format!(
+            "update_rate={u} poll_ms={poll} jitter_ms=0 service_dist=const"
+        ));
+        let s = common::summary(p, 9, 2000 * SECOND);
         let share = s.figures["empty_poll_share"] / 100.0;
         let expected = f64::exp(-u * poll / 1000.0);
         let answers = s.figures["polls"] / 4.0;
@@ -67,10 +53,8 @@ fn the_empty_answer_share_is_e_to_the_minus_u_poll() {
 
 #[test]
 fn loss_delays_updates_but_never_loses_them() {
-    let p = params(&[("update_rate", "3"), ("poll_ms", "500"), ("loss", "0.3")]);
-    let mut sim = Simulation::new(p, 4, Options::default());
-    sim.advance_to(600 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("update_rate=3 poll_ms=500 loss=0.3");
+    let s = common::summary(p, 4, 600 * SECOND);
     assert_eq!(s.failed.values().sum::<u64>(), 0);
     assert!(s.dropped["loss"] > 500);
     // Only updates produced in the last few polls are still pending.

@@ -4,27 +4,17 @@
 
 mod common;
 
-use sim::run::Options;
 use sim::time::SECOND;
-use sim::{ParamSet, Simulation};
+use sim::ParamSet;
 
-fn params(sets: &[(&str, &str)]) -> ParamSet {
+fn params(sets: &str) -> ParamSet {
     common::params("websocket", sets)
 }
 
 #[test]
 fn every_message_reaches_every_other_client_two_hops_later() {
-    let p = params(&[
-        ("clients", "7"),
-        ("net_ms", "15"),
-        ("jitter_ms", "0"),
-        ("service_ms", "1"),
-        ("service_dist", "const"),
-        ("workers", "64"),
-    ]);
-    let mut sim = Simulation::new(p, 2, Options::default());
-    sim.advance_to(300 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("clients=7 net_ms=15 jitter_ms=0 service_ms=1 service_dist=const workers=64");
+    let s = common::summary(p, 2, 300 * SECOND);
     assert_eq!(
         s.offered % 6,
         0,
@@ -38,14 +28,8 @@ fn every_message_reaches_every_other_client_two_hops_later() {
 
 #[test]
 fn a_dropped_client_misses_what_is_said_while_it_is_away() {
-    let p = params(&[
-        ("drops_per_min", "6"),
-        ("reconnect_ms", "2000"),
-        ("rate", "20"),
-    ]);
-    let mut sim = Simulation::new(p, 3, Options::default());
-    sim.advance_to(600 * SECOND);
-    let s = sim.summary(0.0);
+    let p = params("drops_per_min=6 reconnect_ms=2000 rate=20");
+    let s = common::summary(p, 3, 600 * SECOND);
     // Away ≈ 2 s of every 10 s per client: roughly a sixth of the copies.
     let share = s.figures["missed"] / s.offered as f64;
     assert!(share > 0.1 && share < 0.25, "{share}");

@@ -2,28 +2,17 @@
 //! arrivals at `rate`, multiplied during a load spike, and the same arrival
 //! times for every pattern under one seed (what compare mode relies on).
 
+mod common;
+
+use common::params;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{find_pattern, ParamSet, Simulation, What};
-
-fn params(id: &str, sets: &[(&str, &str)]) -> ParamSet {
-    let mut p = find_pattern(id).unwrap().defaults();
-    for (k, v) in sets {
-        p.set_str(k, v).unwrap();
-    }
-    p
-}
+use sim::{ParamSet, Simulation, What};
 
 /// Offered times (ns) over `secs` virtual seconds.
 fn offered(p: ParamSet, seed: u64, secs: u64) -> Vec<u64> {
-    let mut sim = Simulation::new(
-        p,
-        seed,
-        Options {
-            keep_events: true,
-            series: false,
-        },
-    );
+    let mut sim = Simulation::new(p, seed, Options::EVENTS);
     let mut out = Vec::new();
     for _ in 0..secs {
         sim.advance_to(sim.now() + SECOND);
@@ -42,13 +31,7 @@ fn offered(p: ParamSet, seed: u64, secs: u64) -> Vec<u64> {
 fn a_spike_multiplies_the_offered_load_for_its_length() {
     let p = params(
         "request-response",
-        &[
-            ("rate", "50"),
-            ("workers", "64"),
-            ("spike_at_s", "20"),
-            ("spike_s", "20"),
-            ("spike_x", "4"),
-        ],
+        "rate=50 workers=64 spike_at_s=20 spike_s=20 spike_x=4",
     );
     let times = offered(p, 3, 60);
     let count = |a: u64, b: u64| {
@@ -70,8 +53,8 @@ fn a_spike_multiplies_the_offered_load_for_its_length() {
 /// one: switching the factor alone changes nothing.
 #[test]
 fn no_spike_means_the_plain_stream() {
-    let plain = offered(params("message-queue", &[]), 9, 20);
-    let factor_only = offered(params("message-queue", &[("spike_x", "7")]), 9, 20);
+    let plain = offered(params("message-queue", ""), 9, 20);
+    let factor_only = offered(params("message-queue", "spike_x=7"), 9, 20);
     assert_eq!(plain, factor_only);
 }
 
@@ -79,15 +62,10 @@ fn no_spike_means_the_plain_stream() {
 /// arrival times (request-response and a message queue; fire-and-forget).
 #[test]
 fn patterns_under_one_seed_see_the_same_arrivals() {
-    let sets = [
-        ("rate", "60"),
-        ("spike_at_s", "5"),
-        ("spike_s", "5"),
-        ("spike_x", "2.5"),
-    ];
-    let rr = offered(params("request-response", &sets), 21, 15);
-    let mq = offered(params("message-queue", &sets), 21, 15);
-    let ff = offered(params("fire-and-forget", &sets), 21, 15);
+    let sets = "rate=60 spike_at_s=5 spike_s=5 spike_x=2.5";
+    let rr = offered(params("request-response", sets), 21, 15);
+    let mq = offered(params("message-queue", sets), 21, 15);
+    let ff = offered(params("fire-and-forget", sets), 21, 15);
     assert!(rr.len() > 900, "{}", rr.len());
     assert_eq!(rr, mq);
     assert_eq!(rr, ff);
@@ -97,11 +75,7 @@ fn patterns_under_one_seed_see_the_same_arrivals() {
 /// contains the present.
 #[test]
 fn a_spike_set_live_takes_effect() {
-    let mut sim = Simulation::new(
-        params("fire-and-forget", &[("rate", "100")]),
-        4,
-        Options::default(),
-    );
+    let mut sim = Simulation::new(params("fire-and-forget", "rate=100"), 4, Options::default());
     sim.advance_to(10 * SECOND);
     let before = sim.snapshot().totals.offered;
     sim.set_param("spike_at_s", 10.0).unwrap();

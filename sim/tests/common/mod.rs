@@ -1,13 +1,34 @@
 //! What the pattern test files share.
 
-use sim::{find_pattern, ParamSet};
+#![allow(dead_code)]
 
-/// `pattern`'s defaults with `sets` (id, value as a link would write it)
-/// applied; a refused value fails the test.
-pub fn params(pattern: &str, sets: &[(&str, &str)]) -> ParamSet {
+use sim::run::{Options, Summary};
+use sim::time::Time;
+use sim::{find_pattern, ParamSet, Simulation};
+
+/// `pattern`'s defaults with `sets` applied: `id=value` pairs separated by
+/// spaces, values as a link writes them; a refused value fails the test.
+pub fn params(pattern: &str, sets: &str) -> ParamSet {
     let mut p = find_pattern(pattern).unwrap().defaults();
-    for (k, v) in sets {
+    for set in sets.split_whitespace() {
+        let (k, v) = set
+            .split_once('=')
+            .unwrap_or_else(|| panic!("{set:?} is not id=value"));
         p.set_str(k, v).unwrap_or_else(|e| panic!("{pattern}: {e}"));
     }
     p
+}
+
+/// The summary of a run of `p` with `seed` up to virtual time `until`.
+pub fn summary(p: ParamSet, seed: u64, until: Time) -> Summary {
+    let mut sim = Simulation::new(p, seed, Options::default());
+    sim.advance_to(until);
+    sim.summary(0.0)
+}
+
+/// A run of `p` with `seed` up to `until`, every event kept.
+pub fn events(p: ParamSet, seed: u64, until: Time) -> Simulation {
+    let mut sim = Simulation::new(p, seed, Options::EVENTS);
+    sim.advance_to(until);
+    sim
 }
