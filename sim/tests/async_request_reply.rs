@@ -4,18 +4,19 @@
 
 mod common;
 
+use common::params;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{ParamSet, Simulation};
+use sim::Simulation;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("async-request-reply", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "async-request-reply";
 
 #[test]
 fn the_202_takes_one_round_trip_whatever_the_load() {
     let accept = |rate: &str| {
-        let p = params(&format!("rate={rate} jitter_ms=0 net_ms=25"));
+        let p = params(PATTERN, &format!("rate={rate} jitter_ms=0 net_ms=25"));
         let s = common::summary(p, 2, 300 * SECOND);
         (s.figures["accept_ms"], s.utilisation)
     };
@@ -36,6 +37,7 @@ fn the_202_takes_one_round_trip_whatever_the_load() {
 #[test]
 fn polls_per_job_and_completion_follow_the_poll_schedule() {
     let p = params(
+        PATTERN,
         "rate=5 service_ms=500 service_dist=const workers=64 poll_ms=200 net_ms=20 jitter_ms=0",
     );
     let s = common::summary(p, 3, 300 * SECOND);
@@ -51,7 +53,7 @@ fn polls_per_job_and_completion_follow_the_poll_schedule() {
 /// polls per job ≈ (queue + service)/poll + 1 within a poll's rounding.
 #[test]
 fn polls_per_job_track_job_time_over_poll_interval() {
-    let p = params("rate=10 service_ms=500 workers=64 poll_ms=100");
+    let p = params(PATTERN, "rate=10 service_ms=500 workers=64 poll_ms=100");
     let s = common::summary(p, 4, 600 * SECOND);
     let estimate = 500.0 / 100.0 + 1.0;
     assert!(
@@ -67,6 +69,7 @@ fn polls_per_job_track_job_time_over_poll_interval() {
 #[test]
 fn the_wait_breaks_down_into_hops_work_and_polling_delay() {
     let p = params(
+        PATTERN,
         "rate=5 service_ms=500 service_dist=const workers=64 poll_ms=200 net_ms=20 jitter_ms=0",
     );
     let mut sim = Simulation::new(p, 3, Options::default());

@@ -4,18 +4,22 @@
 
 mod common;
 
-use sim::time::SECOND;
-use sim::{MsgKind, ParamSet, What};
+use common::params;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("event-choreography", sets)
-}
+use sim::time::SECOND;
+use sim::{MsgKind, What};
+
+/// The pattern these laws belong to.
+const PATTERN: &str = "event-choreography";
 
 /// Four services, 10 ms steps, 20 ms hops, no queueing: 20 (to Order) +
 /// 4 × 10 + 3 × 20 = 120 ms for every order.
 #[test]
 fn end_to_end_latency_is_the_sum_of_the_hops() {
-    let p = params("fail_rate=0 service_ms=10 service_dist=const workers=64 net_ms=20 jitter_ms=0");
+    let p = params(
+        PATTERN,
+        "fail_rate=0 service_ms=10 service_dist=const workers=64 net_ms=20 jitter_ms=0",
+    );
     let s = common::summary(p, 2, 300 * SECOND);
     assert!(
         (s.wait_ms.mean - 120.0).abs() < 1e-6 && (s.wait_ms.max - 120.0).abs() < 1.5,
@@ -29,7 +33,7 @@ fn end_to_end_latency_is_the_sum_of_the_hops() {
 /// the orders completed — everything downstream — fall to its pace.
 #[test]
 fn a_stalled_service_stalls_everything_downstream() {
-    let p = params("rate=30 fail_rate=0 slow_stage=3 slowdown=10");
+    let p = params(PATTERN, "rate=30 fail_rate=0 slow_stage=3 slowdown=10");
     let mut sim = common::events(p, 3, 300 * SECOND);
     let inventory = sim
         .topology()
@@ -61,7 +65,7 @@ fn a_stalled_service_stalls_everything_downstream() {
 /// through every earlier service: compensating events = Σ (failed stage).
 #[test]
 fn compensations_equal_failures() {
-    let p = params("fail_rate=0.05 jitter_ms=0");
+    let p = params(PATTERN, "fail_rate=0.05 jitter_ms=0");
     let mut sim = common::events(p, 4, 300 * SECOND);
     // Stop new orders and let every saga finish.
     sim.set_param("rate", 0.0).unwrap();

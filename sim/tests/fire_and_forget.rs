@@ -3,20 +3,21 @@
 
 mod common;
 
+use common::params;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{ParamSet, Simulation, What};
+use sim::{Simulation, What};
 
-fn params(sets: &str) -> ParamSet {
-    common::params("fire-and-forget", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "fire-and-forget";
 
 /// Delivered = sent × (1 − loss): binomial, so the tolerance is four
 /// standard deviations of the count for the run's own sample size.
 #[test]
 fn delivered_is_sent_times_one_minus_loss_and_the_sender_hears_nothing() {
     let loss = 0.15;
-    let p = params("rate=500 workers=8 service_ms=1 loss=0.15");
+    let p = params(PATTERN, "rate=500 workers=8 service_ms=1 loss=0.15");
     let mut sim = Simulation::new(p, 21, Options::EVENTS);
     let topo = sim.topology().clone();
     let mut toward_a_client = 0;
@@ -53,7 +54,10 @@ fn delivered_is_sent_times_one_minus_loss_and_the_sender_hears_nothing() {
 
 #[test]
 fn a_full_queue_loses_messages_silently() {
-    let p = params("rate=1000 service_ms=5 service_dist=const queue_cap=2");
+    let p = params(
+        PATTERN,
+        "rate=1000 service_ms=5 service_dist=const queue_cap=2",
+    );
     let s = common::summary(p, 2, 10 * SECOND);
     assert!(s.dropped["queue_full"] > 5000);
     assert_eq!(s.failed["lost"], s.dropped["queue_full"]);
@@ -70,7 +74,10 @@ fn a_full_queue_loses_messages_silently() {
 /// deliveries gives a standard error near 1 %).
 #[test]
 fn the_receivers_wait_matches_mm1_at_the_thinned_rate() {
-    let p = params("rate=80 loss=0.1 jitter_ms=0 net_ms=20 service_ms=10");
+    let p = params(
+        PATTERN,
+        "rate=80 loss=0.1 jitter_ms=0 net_ms=20 service_ms=10",
+    );
     let expected = sim::run::Theory::for_params(&p)
         .unwrap()
         .mean_wait_ms
@@ -88,7 +95,7 @@ fn the_receivers_wait_matches_mm1_at_the_thinned_rate() {
 /// service; nothing else (the sender never retries).
 #[test]
 fn the_receivers_wait_breaks_down_into_hop_queue_and_service() {
-    let p = params("rate=80 net_ms=20 jitter_ms=0 service_ms=10");
+    let p = params(PATTERN, "rate=80 net_ms=20 jitter_ms=0 service_ms=10");
     let s = common::summary(p, 9, 300 * SECOND);
     let b = s.wait_breakdown_ms;
     assert_eq!(b.count, s.completed);

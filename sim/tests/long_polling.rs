@@ -3,13 +3,14 @@
 
 mod common;
 
+use common::params;
+
 use sim::run::Options;
 use sim::time::{MS, SECOND};
-use sim::{ParamSet, Simulation};
+use sim::Simulation;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("long-polling", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "long-polling";
 
 /// A held poll is answered the moment an update exists, so staleness is one
 /// hop back — unless the client was between polls (a round trip plus
@@ -17,7 +18,10 @@ fn params(sets: &str) -> ParamSet {
 #[test]
 fn staleness_is_about_one_hop_and_every_client_keeps_a_poll_open() {
     let net = 20.0;
-    let p = params("update_rate=1 net_ms=20 jitter_ms=0 service_ms=2 service_dist=const");
+    let p = params(
+        PATTERN,
+        "update_rate=1 net_ms=20 jitter_ms=0 service_ms=2 service_dist=const",
+    );
     let mut sim = Simulation::new(p, 5, Options::default());
     let mut open = 0u64;
     let samples = 2000;
@@ -46,8 +50,10 @@ fn staleness_is_about_one_hop_and_every_client_keeps_a_poll_open() {
 #[test]
 fn an_idle_client_gets_one_empty_answer_per_hold_time() {
     let (hold, net, service, secs) = (1000.0, 20.0, 2.0, 1000.0);
-    let p =
-        params("update_rate=0 hold_ms=1000 net_ms=20 jitter_ms=0 service_ms=2 service_dist=const");
+    let p = params(
+        PATTERN,
+        "update_rate=0 hold_ms=1000 net_ms=20 jitter_ms=0 service_ms=2 service_dist=const",
+    );
     let s = common::summary(p, 6, 1000 * SECOND);
     let expected = 4.0 * secs * 1000.0 / (hold + 2.0 * net + service);
     let empty = s.figures["empty_answers"];
@@ -57,7 +63,7 @@ fn an_idle_client_gets_one_empty_answer_per_hold_time() {
 
 #[test]
 fn lost_polls_are_healed_by_the_client_timeout() {
-    let p = params("update_rate=2 loss=0.2 hold_ms=500 timeout_ms=800");
+    let p = params(PATTERN, "update_rate=2 loss=0.2 hold_ms=500 timeout_ms=800");
     let s = common::summary(p, 7, 600 * SECOND);
     assert!(s.timed_out > 100, "{}", s.timed_out);
     assert_eq!(s.failed.values().sum::<u64>(), 0);

@@ -4,19 +4,20 @@
 
 mod common;
 
+use common::params;
+
 use sim::run::Options;
 use sim::time::SECOND;
-use sim::{ParamSet, Simulation};
+use sim::Simulation;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("message-queue", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "message-queue";
 
 /// Below capacity every message is processed: throughput = λ (Poisson count
 /// noise: 4 sd of λT is 1.6 % at λT = 60,000).
 #[test]
 fn below_capacity_throughput_follows_the_offered_rate() {
-    let p = params("rate=40 consumers=2 service_ms=40");
+    let p = params(PATTERN, "rate=40 consumers=2 service_ms=40");
     let s = common::summary(p, 3, 1500 * SECOND);
     assert!((s.throughput_per_s - s.offered_per_s).abs() / s.offered_per_s < 0.01);
     assert!((s.offered_per_s - 40.0).abs() < 4.0 * (40.0f64 / 1500.0).sqrt());
@@ -28,7 +29,7 @@ fn below_capacity_throughput_follows_the_offered_rate() {
 #[test]
 fn overloaded_the_depth_grows_at_the_excess_rate_and_producers_do_not_notice() {
     let (rate, consumers, mu, secs) = (120.0, 2.0, 25.0, 600.0);
-    let p = params("rate=120 consumers=2 service_ms=40 service_dist=const prefetch=10 visibility_ms=600000 net_ms=20 jitter_ms=0");
+    let p = params(PATTERN, "rate=120 consumers=2 service_ms=40 service_dist=const prefetch=10 visibility_ms=600000 net_ms=20 jitter_ms=0");
     let mut sim = Simulation::new(p, 4, Options::default());
     sim.advance_to(100 * SECOND);
     let early = sim.summary(0.0);
@@ -52,9 +53,10 @@ fn overloaded_the_depth_grows_at_the_excess_rate_and_producers_do_not_notice() {
 #[test]
 fn adding_consumers_raises_throughput_until_the_offered_rate() {
     let throughput = |consumers: &str| {
-        let p = params(&format!(
-            "rate=60 consumers={consumers} service_ms=40 prefetch=4"
-        ));
+        let p = params(
+            PATTERN,
+            &format!("rate=60 consumers={consumers} service_ms=40 prefetch=4"),
+        );
         let mut sim = Simulation::new(p, 5, Options::default());
         sim.advance_to(300 * SECOND);
         sim.summary(0.0).throughput_per_s
@@ -69,7 +71,7 @@ fn adding_consumers_raises_throughput_until_the_offered_rate() {
 /// back, so (almost) nothing is lost and some work is done twice.
 #[test]
 fn crashes_redeliver_and_nothing_is_lost() {
-    let p = params("rate=30 consumers=3 prefetch=5 crashes_per_min=6 restart_ms=1000 visibility_ms=2000 retries=10");
+    let p = params(PATTERN, "rate=30 consumers=3 prefetch=5 crashes_per_min=6 restart_ms=1000 visibility_ms=2000 retries=10");
     let s = common::summary(p, 6, 600 * SECOND);
     assert!(
         s.figures["redeliveries"] > 100.0,
@@ -83,7 +85,7 @@ fn crashes_redeliver_and_nothing_is_lost() {
 
 #[test]
 fn lost_acks_make_duplicates_and_endless_failures_dead_letter() {
-    let p = params("rate=20 loss=0.2 visibility_ms=500 retries=1");
+    let p = params(PATTERN, "rate=20 loss=0.2 visibility_ms=500 retries=1");
     let s = common::summary(p, 7, 600 * SECOND);
     assert!(
         s.figures["duplicates"] > 50.0,
@@ -102,7 +104,7 @@ fn lost_acks_make_duplicates_and_endless_failures_dead_letter() {
 #[test]
 fn prefetch_one_leaves_consumers_idle_for_a_round_trip() {
     let throughput = |prefetch: &str| {
-        let p = params(&format!("rate=200 consumers=2 service_ms=40 service_dist=const prefetch={prefetch} net_ms=20 jitter_ms=0"));
+        let p = params(PATTERN, &format!("rate=200 consumers=2 service_ms=40 service_dist=const prefetch={prefetch} net_ms=20 jitter_ms=0"));
         let mut sim = Simulation::new(p, 8, Options::default());
         sim.advance_to(300 * SECOND);
         sim.summary(0.0).throughput_per_s

@@ -4,21 +4,22 @@
 
 mod common;
 
+use common::params;
+
 use std::collections::HashMap;
 
 use sim::run::Options;
 use sim::time::{self, SECOND};
-use sim::{ParamSet, Simulation, What};
+use sim::{Simulation, What};
 
-fn params(sets: &str) -> ParamSet {
-    common::params("publish-subscribe", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "publish-subscribe";
 
 /// Every accepted publish is offered once per subscriber; each copy is
 /// handled, dropped with a reason, or still on its way.
 #[test]
 fn deliveries_are_publishes_times_subscribers_minus_drops() {
-    let p = params("subscribers=6 slow_factor=8 buffer=20");
+    let p = params(PATTERN, "subscribers=6 slow_factor=8 buffer=20");
     let s = common::summary(p, 2, 600 * SECOND);
     let publishes = s.offered / 6;
     assert_eq!(s.offered, publishes * 6);
@@ -30,7 +31,10 @@ fn deliveries_are_publishes_times_subscribers_minus_drops() {
 #[test]
 fn publisher_wait_does_not_depend_on_the_subscriber_count() {
     let wait = |subscribers: &str| {
-        let p = params(&format!("subscribers={subscribers} jitter_ms=0 net_ms=15"));
+        let p = params(
+            PATTERN,
+            &format!("subscribers={subscribers} jitter_ms=0 net_ms=15"),
+        );
         let mut sim = Simulation::new(p, 3, Options::default());
         sim.advance_to(100 * SECOND);
         sim.summary(0.0).figures["publisher_wait_ms"]
@@ -45,9 +49,10 @@ fn publisher_wait_does_not_depend_on_the_subscriber_count() {
 #[test]
 fn a_slow_subscriber_does_not_slow_the_others() {
     let fast_mean = |slow: &str, policy: &str| {
-        let p = params(&format!(
-            "subscribers=4 slow_factor={slow} slow_policy={policy}"
-        ));
+        let p = params(
+            PATTERN,
+            &format!("subscribers=4 slow_factor={slow} slow_policy={policy}"),
+        );
         let mut sim = common::events(p, 4, 600 * SECOND);
         let last = sim.topology().nodes.len() as u16 - 1;
         let (mut sum, mut n) = (0.0, 0.0);

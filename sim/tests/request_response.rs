@@ -4,15 +4,16 @@
 
 mod common;
 
+use common::params;
+
 use sim::run::Options;
 use sim::time::{self, SECOND};
 use sim::wire::{Frame, Tick};
 use sim::{theory, ParamSet, Simulation, What};
 use std::borrow::Cow;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("request-response", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "request-response";
 
 fn stream_bytes(p: &ParamSet, seed: u64, secs: f64) -> Vec<u8> {
     let mut sim = Simulation::new(p.clone(), seed, Options::EVENTS);
@@ -34,7 +35,7 @@ fn stream_bytes(p: &ParamSet, seed: u64, secs: f64) -> Vec<u8> {
 
 #[test]
 fn same_seed_same_stream_byte_for_byte() {
-    let p = params("rate=300 loss=0.05 retries=2 timeout_ms=80");
+    let p = params(PATTERN, "rate=300 loss=0.05 retries=2 timeout_ms=80");
     let a = stream_bytes(&p, 42, 20.0);
     let b = stream_bytes(&p, 42, 20.0);
     assert!(a.len() > 10_000, "the run produced events");
@@ -45,7 +46,7 @@ fn same_seed_same_stream_byte_for_byte() {
 
 #[test]
 fn advancing_in_ticks_equals_advancing_at_once() {
-    let p = params("rate=500 jitter_ms=10");
+    let p = params(PATTERN, "rate=500 jitter_ms=10");
     let mut once = Simulation::new(p.clone(), 9, Options::EVENTS);
     once.advance_to(5 * SECOND);
     let mut ticks = Simulation::new(p, 9, Options::EVENTS);
@@ -98,10 +99,13 @@ fn mean_wait_with_error(p: &ParamSet, seed: u64, secs: u64) -> (f64, f64) {
 fn check_mmc(workers: u32, rho: f64, secs: u64) {
     let mu = 1000.0; // service_ms = 1
     let lambda = rho * mu * workers as f64;
-    let p = params(&format!(
-        "rate={lambda} service_ms=1 service_dist=exp workers={workers} queue_cap=100000 \
+    let p = params(
+        PATTERN,
+        &format!(
+            "rate={lambda} service_ms=1 service_dist=exp workers={workers} queue_cap=100000 \
          net_ms=0 jitter_ms=0 timeout_ms=120000"
-    ));
+        ),
+    );
     let expected = theory::mmc_mean_sojourn(lambda, mu, workers).unwrap() * 1000.0;
     let (measured, se) = mean_wait_with_error(&p, 7 + workers as u64, secs);
     let rel = (measured - expected).abs() / expected;
@@ -143,9 +147,10 @@ fn mmc_at_eighty_percent() {
 #[test]
 fn goodput_falls_when_the_timeout_is_shorter_than_the_wait() {
     let (lambda, mu, t_ms) = (950.0, 1000.0, 5.0);
-    let p = params(&format!(
-        "rate=950 service_ms=1 queue_cap=100000 net_ms=0 jitter_ms=0 timeout_ms={t_ms}"
-    ));
+    let p = params(
+        PATTERN,
+        &format!("rate=950 service_ms=1 queue_cap=100000 net_ms=0 jitter_ms=0 timeout_ms={t_ms}"),
+    );
     let s = common::summary(p, 11, 600 * SECOND);
     let expected = lambda * (1.0 - f64::exp(-(mu - lambda) * t_ms / 1000.0));
     println!(
@@ -164,7 +169,10 @@ fn goodput_falls_when_the_timeout_is_shorter_than_the_wait() {
 
 #[test]
 fn a_full_queue_answers_503_and_the_request_fails_rejected() {
-    let p = params("rate=2000 service_ms=5 service_dist=const queue_cap=3 net_ms=1 jitter_ms=0");
+    let p = params(
+        PATTERN,
+        "rate=2000 service_ms=5 service_dist=const queue_cap=3 net_ms=1 jitter_ms=0",
+    );
     let s = common::summary(p, 5, 10 * SECOND);
     assert!(s.dropped["queue_full"] > 10_000);
     assert!(s.failed["rejected"] > 10_000);
@@ -181,7 +189,7 @@ fn retries_recover_lost_messages() {
     // ρ = 0.2 and a timeout far above the round trip: only loss fails a try.
     let base = "rate=20 loss=0.2 jitter_ms=0 timeout_ms=300 backoff_ms=10";
     let run = |retries: &str| {
-        let mut p = params(base);
+        let mut p = params(PATTERN, base);
         p.set_str("retries", retries).unwrap();
         let mut sim = Simulation::new(p, 3, Options::default());
         sim.advance_to(100 * SECOND);
@@ -200,7 +208,7 @@ fn retries_recover_lost_messages() {
 
 #[test]
 fn changing_clients_restarts_the_run_with_the_new_topology() {
-    let mut sim = Simulation::new(params(""), 1, Options::default());
+    let mut sim = Simulation::new(params(PATTERN, ""), 1, Options::default());
     sim.advance_to(SECOND);
     let applied = sim.set_param("clients", 9.0).unwrap();
     assert_eq!(applied, sim::run::Applied::Restarted);
@@ -216,8 +224,10 @@ fn changing_clients_restarts_the_run_with_the_new_topology() {
 /// and the service of the M/M/1, and nothing else when nothing times out.
 #[test]
 fn the_wait_breaks_down_into_network_queue_and_service() {
-    let p =
-        params("rate=700 service_ms=1 net_ms=10 jitter_ms=0 queue_cap=100000 timeout_ms=120000");
+    let p = params(
+        PATTERN,
+        "rate=700 service_ms=1 net_ms=10 jitter_ms=0 queue_cap=100000 timeout_ms=120000",
+    );
     let s = common::summary(p, 12, 600 * SECOND);
     let b = s.wait_breakdown_ms;
     assert_eq!(b.count, s.completed);
@@ -236,7 +246,10 @@ fn the_wait_breaks_down_into_network_queue_and_service() {
 
 #[test]
 fn retries_show_up_as_other_time_in_the_breakdown() {
-    let p = params("rate=20 loss=0.2 timeout_ms=300 retries=3 jitter_ms=0");
+    let p = params(
+        PATTERN,
+        "rate=20 loss=0.2 timeout_ms=300 retries=3 jitter_ms=0",
+    );
     let mut sim = Simulation::new(p, 13, Options::default());
     sim.advance_to(300 * SECOND);
     let b = sim.summary(0.0).wait_breakdown_ms;

@@ -4,20 +4,24 @@
 
 mod common;
 
+use common::params;
+
 use std::collections::HashMap;
 
 use sim::time::{MS, SECOND};
-use sim::{ParamSet, What};
+use sim::What;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("scatter-gather", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "scatter-gather";
 
 /// Exactly, request by request: wait = 2 client hops + slowest branch +
 /// gateway time (no jitter, no loss, no timeout).
 #[test]
 fn the_edge_waits_for_the_slowest_branch_plus_the_gateway() {
-    let p = params("net_ms=10 jitter_ms=0 gateway_ms=3 timeout_ms=100000");
+    let p = params(
+        PATTERN,
+        "net_ms=10 jitter_ms=0 gateway_ms=3 timeout_ms=100000",
+    );
     let sim = common::events(p, 2, 200 * SECOND);
     let mut slowest: HashMap<u64, u64> = HashMap::new();
     let mut checked = 0;
@@ -42,9 +46,10 @@ fn the_edge_waits_for_the_slowest_branch_plus_the_gateway() {
 #[test]
 fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
     let ratio = |fanout: &str| {
-        let p = params(&format!(
-            "fanout={fanout} jitter_ms=0 net_ms=1 gateway_ms=0"
-        ));
+        let p = params(
+            PATTERN,
+            &format!("fanout={fanout} jitter_ms=0 net_ms=1 gateway_ms=0"),
+        );
         let s = common::summary(p, 3, 1000 * SECOND);
         println!(
             "fanout {fanout}: edge p99 {:.1}, branch p99 {:.1}",
@@ -61,7 +66,7 @@ fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
 
 #[test]
 fn lost_branches_become_partial_results() {
-    let p = params("loss=0.1 timeout_ms=300");
+    let p = params(PATTERN, "loss=0.1 timeout_ms=300");
     let s = common::summary(p, 4, 300 * SECOND);
     // P(all 16 branch messages survive) = 0.9^16 ≈ 0.185.
     let partial = s.figures["partial"] / s.completed as f64;

@@ -3,16 +3,19 @@
 
 mod common;
 
-use sim::time::SECOND;
-use sim::ParamSet;
+use common::params;
 
-fn params(sets: &str) -> ParamSet {
-    common::params("server-sent-events", sets)
-}
+use sim::time::SECOND;
+
+/// The pattern these laws belong to.
+const PATTERN: &str = "server-sent-events";
 
 #[test]
 fn latency_is_one_hop_on_a_steady_stream() {
-    let p = params("update_rate=10 net_ms=35 jitter_ms=0 drops_per_min=0");
+    let p = params(
+        PATTERN,
+        "update_rate=10 net_ms=35 jitter_ms=0 drops_per_min=0",
+    );
     let s = common::summary(p, 3, 300 * SECOND);
     assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
     assert_eq!(s.figures["open_streams"], 4.0);
@@ -23,7 +26,7 @@ fn latency_is_one_hop_on_a_steady_stream() {
 
 #[test]
 fn with_resume_nothing_is_lost() {
-    let p = params("update_rate=5 drops_per_min=6 resume=true");
+    let p = params(PATTERN, "update_rate=5 drops_per_min=6 resume=true");
     let s = common::summary(p, 4, 1000 * SECOND);
     assert_eq!(s.failed["lost"], 0);
     assert!(s.figures["reconnects"] > 300.0 && s.figures["resumed"] > 1000.0);
@@ -41,6 +44,7 @@ fn with_resume_nothing_is_lost() {
 fn without_resume_the_gap_is_lost() {
     let (u, reconnect, net) = (5.0, 1.0, 0.02);
     let p = params(
+        PATTERN,
         "update_rate=5 drops_per_min=2 reconnect_ms=1000 net_ms=20 jitter_ms=0 resume=false",
     );
     let s = common::summary(p, 5, 3000 * SECOND);

@@ -4,18 +4,22 @@
 
 mod common;
 
+use common::params;
+
 use std::collections::HashMap;
 
 use sim::time::{self, SECOND};
-use sim::{DropReason, MsgKind, ParamSet, What};
+use sim::{DropReason, MsgKind, What};
 
-fn params(sets: &str) -> ParamSet {
-    common::params("webhooks", sets)
-}
+/// The pattern these laws belong to.
+const PATTERN: &str = "webhooks";
 
 #[test]
 fn healthy_latency_is_one_hop_plus_handling() {
-    let p = params("net_ms=30 jitter_ms=0 service_ms=5 service_dist=const workers=64");
+    let p = params(
+        PATTERN,
+        "net_ms=30 jitter_ms=0 service_ms=5 service_dist=const workers=64",
+    );
     let s = common::summary(p, 2, 300 * SECOND);
     assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
     assert_eq!(s.figures["retries"], 0.0);
@@ -27,7 +31,10 @@ fn healthy_latency_is_one_hop_plus_handling() {
 /// schedule. Eight retries outlast a minute of outage, so none is lost.
 #[test]
 fn an_outage_turns_into_the_back_off_schedule() {
-    let p = params("outage_at_s=10 outage_s=60 retries=8 jitter_ms=0 net_ms=20 service_dist=const");
+    let p = params(
+        PATTERN,
+        "outage_at_s=10 outage_s=60 retries=8 jitter_ms=0 net_ms=20 service_dist=const",
+    );
     let mut sim = common::events(p, 3, 400 * SECOND);
     let (start, end, hop) = (time::from_secs(10.0), time::from_secs(70.0), 20 * time::MS);
     let mut sends: HashMap<u64, Vec<u64>> = HashMap::new();
@@ -70,7 +77,7 @@ fn an_outage_turns_into_the_back_off_schedule() {
 
 #[test]
 fn too_few_retries_dead_letter_what_the_outage_swallowed() {
-    let p = params("outage_at_s=10 outage_s=60 retries=2");
+    let p = params(PATTERN, "outage_at_s=10 outage_s=60 retries=2");
     let s = common::summary(p, 4, 200 * SECOND);
     // Events produced during the first ~50 s of the outage run out of tries.
     assert!(s.failed["dead_letter"] > 150, "{}", s.failed["dead_letter"]);
@@ -82,9 +89,10 @@ fn too_few_retries_dead_letter_what_the_outage_swallowed() {
 #[test]
 fn duplicates_equal_lost_acks_without_idempotency_and_vanish_with_it() {
     let run = |idempotent: &str| {
-        let p = params(&format!(
-            "rate=20 loss=0.1 idempotency={idempotent} timeout_ms=500"
-        ));
+        let p = params(
+            PATTERN,
+            &format!("rate=20 loss=0.1 idempotency={idempotent} timeout_ms=500"),
+        );
         let mut sim = common::events(p, 5, 600 * SECOND);
         let mut kinds = HashMap::new();
         let mut lost_acks = 0;
