@@ -21,6 +21,7 @@ pub mod dist;
 pub mod engine;
 pub mod event;
 pub mod faults;
+pub mod info;
 pub mod ledger;
 pub mod metrics;
 pub mod net;

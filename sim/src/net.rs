@@ -2,7 +2,7 @@
 //! open-loop workload.
 //!
 //! [`Net`] hands out message ids and emits `Sent` with the transit the link
-//! draws; the pattern schedules the arrival in its own action type.
+//! draws; the engine ([`crate::engine`]) schedules the arrival.
 //! [`Workload`] is the Poisson arrival process of the brief's `rate`.
 
 use rand::Rng;
@@ -30,24 +30,9 @@ pub struct Net {
 }
 
 impl Net {
-    /// Puts a message of `kind` for request `req` on `link` at `now`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn send<R: Rng + ?Sized>(
-        &mut self,
-        topo: &Topology,
-        rng: &mut R,
-        rec: &mut Recorder,
-        now: Time,
-        link: LinkId,
-        kind: MsgKind,
-        req: ReqId,
-    ) -> Transit {
-        self.send_not_before(topo, rng, rec, now, link, kind, req, 0)
-    }
-
-    /// Like [`Net::send`], but the message arrives no earlier than
-    /// `not_before`: a stream that delivers in order holds a message behind
-    /// the one sent before it.
+    /// Puts a message of `kind` for request `req` on `link` at `now`,
+    /// arriving no earlier than `not_before` (a stream that delivers in
+    /// order holds a message behind the one sent before it; 0 for none).
     #[allow(clippy::too_many_arguments)]
     pub fn send_not_before<R: Rng + ?Sized>(
         &mut self,

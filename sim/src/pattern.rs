@@ -4,7 +4,7 @@
 //! state its nodes keep (queues, pending requests, subscriptions). It reports
 //! every step through the [`Recorder`]. [`crate::run::Simulation`] drives it.
 
-use crate::catalogue::PatternInfo;
+use crate::info::PatternInfo;
 use crate::params::{ParamError, ParamSet};
 use crate::recorder::Recorder;
 use crate::time::Time;

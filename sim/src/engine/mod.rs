@@ -15,8 +15,8 @@ mod endpoint;
 pub use cx::{Cx, Delivery};
 pub use endpoint::{Endpoint, Offer, Visit};
 
-use crate::catalogue::PatternInfo;
 use crate::event::DropReason;
+use crate::info::PatternInfo;
 use crate::net::{Net, Workload};
 use crate::params::{ParamError, ParamSet};
 use crate::pattern::{Audit, Pattern};

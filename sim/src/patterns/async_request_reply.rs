@@ -15,9 +15,9 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{ratio, Figure, PatternInfo};
-use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
+use crate::info::{ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -87,6 +87,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
+    build: Engine::<AsyncRequestReply>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

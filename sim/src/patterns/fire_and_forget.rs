@@ -14,9 +14,9 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{percent, Figure, PatternInfo};
-use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
+use crate::info::{percent, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::Time;
@@ -57,6 +57,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
+    build: Engine::<FireAndForget>::boxed,
 };
 
 /// Losses nobody told the sender about.

@@ -11,9 +11,9 @@
 
 use rand::Rng;
 
-use crate::catalogue::{ratio, Figure, PatternInfo};
-use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
+use crate::info::{ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -65,6 +65,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "server-sent-events",
     keyed_by_message: true,
     figures,
+    build: Engine::<LongPolling>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

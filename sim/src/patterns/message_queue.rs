@@ -22,11 +22,11 @@ use std::collections::{HashMap, VecDeque};
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::{exp_gap, ServiceDist};
-use crate::engine::{Cx, Delivery, Model, Tally};
+use crate::engine::{Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
+use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -109,6 +109,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
+    build: Engine::<MessageQueue>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

@@ -17,10 +17,10 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
-use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
+use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -85,6 +85,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "message-queue",
     keyed_by_message: false,
     figures,
+    build: Engine::<PublishSubscribe>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

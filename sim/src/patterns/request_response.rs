@@ -23,10 +23,10 @@
 
 use std::collections::HashMap;
 
-use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::backoff;
-use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
+use crate::info::{Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -70,6 +70,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "message-queue",
     keyed_by_message: false,
     figures,
+    build: Engine::<RequestResponse>::boxed,
 };
 
 /// Timeouts, retries and the work nobody waited for.

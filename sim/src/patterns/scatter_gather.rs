@@ -16,10 +16,10 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{ratio, Figure, PatternInfo};
-use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
+use crate::info::{ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -88,6 +88,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
+    build: Engine::<ScatterGather>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

@@ -11,10 +11,10 @@
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::exp_gap;
-use crate::engine::{Cx, Delivery, Model, Tally};
+use crate::engine::{Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgKind, What};
+use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time, SECOND};
@@ -48,6 +48,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "websocket",
     keyed_by_message: true,
     figures,
+    build: Engine::<ServerSentEvents>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

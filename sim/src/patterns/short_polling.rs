@@ -16,9 +16,9 @@
 
 use rand::Rng;
 
-use crate::catalogue::{percent, ratio, Figure, PatternInfo};
-use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
+use crate::info::{percent, ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -58,6 +58,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "server-sent-events",
     keyed_by_message: true,
     figures,
+    build: Engine::<ShortPolling>::boxed,
 };
 
 /// Staleness is the waiting time; these say what the polling cost.

@@ -18,10 +18,10 @@ use std::collections::{HashMap, HashSet};
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::backoff;
-use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
+use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -115,6 +115,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "short-polling",
     keyed_by_message: false,
     figures,
+    build: Engine::<Webhooks>::boxed,
 };
 
 fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {

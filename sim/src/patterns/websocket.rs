@@ -12,10 +12,10 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::catalogue::{Figure, PatternInfo};
 use crate::dist::exp_gap;
-use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
+use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -84,6 +84,7 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
+    build: Engine::<WebSocket>::boxed,
 };
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

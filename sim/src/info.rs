@@ -1,0 +1,100 @@
+//! How a pattern describes itself to the class: its catalogue entry
+//! ([`PatternInfo`]) and its own figures. Below both the catalogue and the
+//! patterns, so a pattern file never imports the list it is part of.
+
+use serde::Serialize;
+
+use crate::event::MsgKind;
+use crate::metrics::Snapshot;
+use crate::params::{ParamSet, ParamSpec};
+use crate::pattern::Pattern;
+
+/// A pattern as the class meets it.
+#[derive(Debug, Serialize)]
+pub struct PatternInfo {
+    /// Stable id used by the UI, the CLI and the wire protocol.
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Response timing: does the caller wait?
+    pub timing: &'static str,
+    /// Interaction flow: direct, via an intermediary, or as events.
+    pub flow: &'static str,
+    /// Delivery behaviour: how reliably and how timely.
+    pub delivery: &'static str,
+    /// What the class must see in the animation.
+    pub sees: &'static str,
+    /// The law the measurements obey (and the tests check).
+    pub law: &'static str,
+    /// The classroom question this pattern answers.
+    pub question: &'static str,
+    pub params: &'static [ParamSpec],
+    /// The message kinds this pattern puts on the wire, for its legend.
+    pub kinds: &'static [MsgKind],
+    /// The pattern "+ Compare" puts beside this one: the contrast a class
+    /// learns most from.
+    pub companion: &'static str,
+    /// A click on a dot tells that message's own story rather than a
+    /// request's conversation: the pattern's messages carry no single
+    /// request (a poll asks for "anything after n"; an answer or a stream
+    /// event brings several updates).
+    pub keyed_by_message: bool,
+    /// The pattern's own figures, computed from a metrics snapshot and the
+    /// run's parameters.
+    #[serde(skip)]
+    pub figures: fn(&Snapshot, &ParamSet) -> Vec<Figure>,
+    /// A fresh, unstarted run of the pattern: its model on the engine.
+    #[serde(skip)]
+    pub build: fn(ParamSet, u64) -> Box<dyn Pattern>,
+}
+
+/// One pattern-specific figure (empty-poll share, silent losses…).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Figure {
+    /// Key in the CLI's JSON `figures` object.
+    pub id: &'static str,
+    pub label: &'static str,
+    pub value: f64,
+    /// Unit shown after the value ("%" values are already × 100).
+    pub unit: &'static str,
+}
+
+impl Figure {
+    pub const fn new(
+        id: &'static str,
+        label: &'static str,
+        value: f64,
+        unit: &'static str,
+    ) -> Self {
+        Figure {
+            id,
+            label,
+            value,
+            unit,
+        }
+    }
+}
+
+/// `part` as a percentage of `whole` (0 when there is no whole yet).
+pub fn percent(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
+    }
+}
+
+/// `part / whole` (0 when there is no whole yet).
+pub fn ratio(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        part / whole
+    } else {
+        0.0
+    }
+}
+
+impl PatternInfo {
+    /// This pattern's parameters at their defaults.
+    pub fn defaults(&'static self) -> ParamSet {
+        ParamSet::defaults(self.id, self.params)
+    }
+}
