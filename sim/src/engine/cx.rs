@@ -21,7 +21,6 @@ pub struct Delivery<B> {
     pub msg: MsgId,
     pub req: ReqId,
     pub kind: MsgKind,
-    pub link: LinkId,
     pub from: NodeId,
     /// Where it arrives (or, lost, where it was dropped).
     pub to: NodeId,
@@ -87,7 +86,6 @@ impl<M: Model> Cx<'_, M> {
             msg: t.msg,
             req,
             kind,
-            link,
             from: l.from,
             to: l.to,
             sent: self.now,

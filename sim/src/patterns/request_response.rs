@@ -105,11 +105,14 @@ pub struct Attempt {
 }
 
 /// What a request, response or 503 carries: the attempt it belongs to and,
-/// on a response, where the attempt's time went at the service.
+/// on a response, where the attempt's time went (its hop up, its arrival
+/// and start at the service; it left when the response was sent).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Leg {
     attempt: u32,
-    trip: Trip,
+    hop_in: Time,
+    arrived: Time,
+    started: Time,
 }
 
 /// A request its client is still waiting on.
@@ -170,7 +173,7 @@ impl RequestResponse {
         };
         let leg = Leg {
             attempt,
-            trip: Trip::default(),
+            ..Leg::default()
         };
         cx.send(up_link(client), kind, req, leg);
         cx.after(self.patience.timeout, Timer::Timeout { req, attempt });
@@ -196,7 +199,7 @@ impl RequestResponse {
         {
             let leg = Leg {
                 attempt: a.attempt,
-                trip: Trip::default(),
+                ..Leg::default()
             };
             cx.send(down_link(a.client), MsgKind::Error, a.req, leg);
         }
@@ -208,7 +211,9 @@ impl RequestResponse {
             .done(cx, v.msg, !self.pending.contains_key(&a.req));
         let leg = Leg {
             attempt: a.attempt,
-            trip: Trip::served(v.arrived - a.sent, v.arrived, v.started, cx.now),
+            hop_in: v.arrived - a.sent,
+            arrived: v.arrived,
+            started: v.started,
         };
         cx.send(down_link(a.client), MsgKind::Response, a.req, leg);
         self.service.next(cx);
@@ -227,7 +232,14 @@ impl RequestResponse {
                 msg: m.msg,
                 node: client,
             });
-            cx.complete(&m.body.trip, req, client, created);
+            let Leg {
+                hop_in,
+                arrived,
+                started,
+                ..
+            } = m.body;
+            let trip = Trip::served(hop_in, arrived, started, m.sent);
+            cx.complete(&trip, req, client, created);
         } else if r.attempt == m.body.attempt && !r.backing_off {
             // A 503 for the attempt in progress: retry or give up.
             cx.emit(What::Delivered {
