@@ -224,7 +224,7 @@ pub fn draw(
         let _ = ctx.fill_text(
             &format!(
                 "theory: mean {} {}",
-                crate::figures::fmt_number(r),
+                crate::format::fmt_number(r),
                 spec.unit
             ),
             left + pw - 4.0,
@@ -272,7 +272,7 @@ fn hover(
             .unwrap_or(0.0);
         rows.push(format!(
             "{name}: {} {}",
-            crate::figures::fmt_number(v),
+            crate::format::fmt_number(v),
             spec.unit
         ));
     }

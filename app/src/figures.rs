@@ -1,24 +1,15 @@
 //! The figures of a pane: tiles, totals, the waiting-time histogram, the
 //! breakdown bar, the pattern's own figures — and the small shared pieces
-//! (legend, connection badge, number formats).
+//! (legend, connection badge).
 
 use leptos::prelude::*;
+use sim::catalogue::Figure;
+use sim::metrics::Snapshot;
 use sim::{DropReason, FailReason, PatternInfo};
 
 use crate::feed::ConnState;
+use crate::format::{fmt_ms, fmt_number};
 use crate::palette::{self, Shape};
-use crate::pane::PaneState;
-
-/// A number with precision for its size: three significant digits at most.
-pub fn fmt_number(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
 
 /// "12 (timeout 3, lost 9)": a total and its non-zero reasons.
 fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
@@ -35,19 +26,11 @@ fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
     }
 }
 
-pub fn fmt_ms(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{:.2} s", v / 1000.0)
-    } else if v >= 10.0 {
-        format!("{v:.1} ms")
-    } else {
-        format!("{v:.2} ms")
-    }
-}
-
+/// The tiles, totals, histogram and breakdown of a pane's `metrics`, with
+/// the pattern's `own` figures among the tiles.
 #[component]
-pub fn Figures(pane: PaneState) -> impl IntoView {
-    let m = move || pane.metrics.get().unwrap_or_default();
+pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl IntoView {
+    let m = move || metrics.get();
     view! {
                     <div class="tiles">
                         <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_number(m().offered_per_s)) />
@@ -60,10 +43,7 @@ pub fn Figures(pane: PaneState) -> impl IntoView {
                         <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
                         <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_number(m().wire_per_s)) />
                         {move || {
-                            let info = pane.pattern.get();
-                            let mut p = info.defaults();
-                            pane.values.with(|v| p.set_all(v).ok());
-                            (info.figures)(&m(), &p)
+                            own.get()
                                 .into_iter()
                                 .map(|f| {
                                     let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
@@ -111,13 +91,14 @@ pub fn Figures(pane: PaneState) -> impl IntoView {
 /// or `figure:<id>` for one of the pattern's own figures (skipped where the
 /// pane's pattern has none of that id).
 #[component]
-pub fn Headline(pane: PaneState, ids: Signal<&'static [&'static str]>) -> impl IntoView {
+pub fn Headline(
+    metrics: Signal<Snapshot>,
+    own: Signal<Vec<Figure>>,
+    ids: Signal<&'static [&'static str]>,
+) -> impl IntoView {
     let items = move || {
-        let m = pane.metrics.get().unwrap_or_default();
-        let info = pane.pattern.get();
-        let mut p = info.defaults();
-        pane.values.with(|v| p.set_all(v).ok());
-        let own = (info.figures)(&m, &p);
+        let m = metrics.get();
+        let own = own.get();
         let chosen: Vec<&str> = match ids.get() {
             [] => {
                 let mut d = vec!["p50", "p99"];
@@ -287,17 +268,6 @@ fn Tile(
             <span class="tile-value" data-testid=testid>{move || value.get()}</span>
             <span class="tile-unit">{unit}</span>
         </div>
-    }
-}
-
-/// A speed multiplier as people read it: `20`, `3.2`, `0.05`.
-pub fn fmt_speed(x: f64) -> String {
-    if x >= 10.0 || x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else if x >= 0.1 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
     }
 }
 

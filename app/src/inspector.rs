@@ -9,9 +9,10 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 use sim::event::{Event, What};
-use sim::time::{Time, MS};
+use sim::time::Time;
 use sim::topology::{NodeId, Topology};
 
+use crate::format::fmt_time;
 use crate::palette;
 
 /// What one row of the diagram shows.
@@ -48,15 +49,6 @@ pub struct Conversation {
     pub title: String,
     pub lanes: Vec<String>,
     pub rows: Vec<Row>,
-}
-
-pub fn fmt_ms(t: Time) -> String {
-    let ms = t as f64 / MS as f64;
-    if ms >= 1000.0 {
-        format!("{:.3} s", ms / 1000.0)
-    } else {
-        format!("{ms:.1} ms")
-    }
 }
 
 impl Conversation {
@@ -133,7 +125,7 @@ impl Conversation {
                 },
                 What::Completed { node, wait, .. } => Step::Note {
                     lane: lane(node, &mut nodes),
-                    text: format!("done — waited {}", fmt_ms(wait)),
+                    text: format!("done — waited {}", fmt_time(wait)),
                     bad: false,
                 },
                 What::Failed { node, reason, .. } => Step::Note {
@@ -150,9 +142,9 @@ impl Conversation {
                     lane: 0,
                     text: format!(
                         "network {} · queue {} · service {}",
-                        fmt_ms(network),
-                        fmt_ms(queue),
-                        fmt_ms(service)
+                        fmt_time(network),
+                        fmt_time(queue),
+                        fmt_time(service)
                     ),
                     bad: false,
                 },
@@ -241,7 +233,7 @@ fn diagram(c: &Conversation) -> impl IntoView {
         .enumerate()
         .map(|(k, r)| {
             let y = HEAD_H + ROW_H * (k as f64 + 0.5);
-            let stamp = format!("+{}", fmt_ms(r.at - t0));
+            let stamp = format!("+{}", fmt_time(r.at - t0));
             let body = match &r.step {
                 Step::Arrow {
                     from,
@@ -262,7 +254,7 @@ fn diagram(c: &Conversation) -> impl IntoView {
                     let text = format!(
                         "{label}{} · {}",
                         if *lost { " (lost)" } else { "" },
-                        fmt_ms(arrive - r.at)
+                        fmt_time(arrive - r.at)
                     );
                     Either::Left(view! {
                         <g class="arrow">

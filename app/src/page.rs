@@ -175,6 +175,13 @@ impl Page {
         self.send_all(if next { Control::Play } else { Control::Pause });
     }
 
+    /// Sets every pane's speed (clamped to what the server accepts).
+    pub fn set_speed(&self, v: f64) {
+        let v = v.clamp(sim::wire::MIN_SPEED, sim::wire::MAX_SPEED);
+        self.speed.set(v);
+        self.send_all(Control::Speed { value: v });
+    }
+
     pub fn toggle(&self) {
         self.set_playing(!self.playing.get_untracked());
     }

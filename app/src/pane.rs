@@ -1,10 +1,11 @@
 //! One pane: a pattern's own simulation session, drawn.
 //!
 //! Each pane holds a WebSocket session of its own (its pattern, its
-//! parameters, the page's seed) and draws its stage and four charts from a
-//! plain [`Scene`] once per animation frame. Panes compared side by side
-//! share the seed — the same arrivals and service draws — and the y axes of
-//! their charts, so equal heights mean equal values.
+//! parameters, the page's seed; see [`crate::stream`]) and draws its stage
+//! and four charts from a plain [`Scene`] once per animation frame. Panes
+//! compared side by side share the seed — the same arrivals and service
+//! draws — and the y axes of their charts, so equal heights mean equal
+//! values.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,252 +14,21 @@ use leptos::html;
 use leptos::prelude::*;
 use sim::metrics::Snapshot;
 use sim::run::Theory;
-use sim::wire::{Change, Control, Frame, Hello, Recipe};
-use sim::{catalogue, find_pattern, ParamSet, PatternInfo};
-use wasm_bindgen::prelude::*;
+use sim::wire::{Change, Control, Recipe};
+use sim::{catalogue, ParamSet, PatternInfo};
 use web_sys::HtmlCanvasElement;
 
-use crate::charts::{self, ChartSpec, ChartView};
 use crate::commands::Commands;
-use crate::feed::{Callbacks, ConnState, Feed};
+use crate::feed::ConnState;
 use crate::figures::{Figures, Legend};
 use crate::inspector::Conversation;
-use crate::layout::{layout, Layout};
+use crate::laws::{little_text, theory_text};
 use crate::page::Page;
-use crate::palette;
-use crate::playback::{Playback, Recent};
-use crate::series::Series;
+use crate::pane_charts::{CHART_IDS, CHART_LABELS};
+use crate::playback::Recent;
+use crate::scene::{Canvases, Scene};
 use crate::stage;
-use crate::url::{pane_query, PANE_NAMES};
-use crate::watch::Canvas;
-
-/// Chart points kept: about 20 s at 15 snapshots a second.
-const CHART_POINTS: usize = 300;
-
-/// The four charts of a pane, in drawing order.
-pub const CHARTS: [ChartSpec<'static>; 4] = [
-    ChartSpec {
-        title: "Waiting time",
-        unit: "ms",
-        names: &["p50", "p95", "p99"],
-        dashed: &[],
-        stacked: false,
-        colours: &[],
-    },
-    ChartSpec {
-        title: "Throughput",
-        unit: "per s",
-        names: &["offered", "useful", "on the wire"],
-        dashed: &[0],
-        stacked: false,
-        colours: &[],
-    },
-    ChartSpec {
-        title: "Where the wait goes",
-        unit: "ms",
-        names: &["network", "queue", "service", "other (gaps, retries)"],
-        dashed: &[],
-        stacked: true,
-        colours: &[
-            palette::SKY,
-            palette::ORANGE,
-            palette::BLUE,
-            palette::VERMILLION,
-        ],
-    },
-    ChartSpec {
-        title: "Backlog",
-        unit: "msgs",
-        names: &["queued", "in flight"],
-        dashed: &[],
-        stacked: false,
-        colours: &[],
-    },
-];
-const CHART_IDS: [&str; 4] = ["wait-chart", "rate-chart", "breakdown-chart", "depth-chart"];
-const CHART_LABELS: [&str; 4] = [
-    "Waiting time p50, p95 and p99 in milliseconds",
-    "Offered, useful and wire messages per second",
-    "Mean wait split into network, queue, service and other, in milliseconds",
-    "Messages queued and in flight",
-];
-
-/// What the stage shows, as far as redrawing is concerned: run generation,
-/// revision, display time, highlighted request and message, and the mark
-/// clock while marks are fading (paused, it stands still: so do they).
-type StageLook = (u64, u64, sim::Time, Option<u64>, Option<u64>, u64);
-
-/// Everything the animation frame reads and writes: plain data, no signals.
-pub struct Scene {
-    pub playback: Playback,
-    pub layout: Layout,
-    /// (topology generation, width, height) the layout was computed for.
-    layout_key: (u64, u64, u64),
-    pub series: [Series; 4],
-    /// The top of each chart's own data, kept with the series (the shared
-    /// axes read it every frame).
-    tops: [f64; 4],
-    /// The view each chart was last drawn with; redrawn when it changes.
-    drawn: [ChartView; 4],
-    /// New data since each chart was last drawn (kept while it is off
-    /// screen, so it is drawn when it comes back).
-    charts_dirty: [bool; 4],
-    /// The chart whose turn it is to be drawn first.
-    next_chart: usize,
-    /// What the stage showed when last drawn. Unchanged: the frame leaves
-    /// the stage alone.
-    stage_drawn: Option<StageLook>,
-    /// The dot sampling stride of the last stage drawing.
-    stride: usize,
-    /// Pointer over a chart: (chart, x in CSS px).
-    pub hover: Option<(usize, f64)>,
-    last_ts: Option<f64>,
-}
-
-impl Scene {
-    fn new(reduced_motion: bool) -> Self {
-        let mut playback = Playback::default();
-        playback.reduced_motion = reduced_motion;
-        Scene {
-            playback,
-            layout: Layout::default(),
-            layout_key: (u64::MAX, 0, 0),
-            series: CHARTS.map(|c| Series::new(c.names.len(), CHART_POINTS)),
-            tops: [0.0; 4],
-            drawn: [ChartView::default(); 4],
-            charts_dirty: [true; 4],
-            next_chart: 0,
-            stage_drawn: None,
-            stride: 1,
-            hover: None,
-            last_ts: None,
-        }
-    }
-
-    fn hello(&mut self, h: &Hello) {
-        self.playback.reset(h);
-        self.series.iter_mut().for_each(Series::clear);
-        self.tops = [0.0; 4];
-        self.charts_dirty = [true; 4];
-    }
-
-    fn push_metrics(&mut self, m: &Snapshot) {
-        let t = sim::time::to_secs(m.at);
-        let b = m.breakdown;
-        let rows: [&[f64]; 4] = [
-            &[m.wait.p50, m.wait.p95, m.wait.p99],
-            &[m.offered_per_s, m.throughput_per_s, m.wire_per_s],
-            &[b.network, b.queue, b.service, b.other],
-            &[m.queue_depth as f64, m.in_flight as f64],
-        ];
-        for (s, row) in self.series.iter_mut().zip(rows) {
-            s.push(t, row);
-        }
-        self.tops = std::array::from_fn(|i| charts::top(&CHARTS[i], &self.series[i]));
-        self.charts_dirty = [true; 4];
-    }
-
-    /// One animation frame; returns how many messages a dot stands for
-    /// (the page's and the server's sampling together). Draws only
-    /// canvases that are on screen and whose picture changed.
-    fn frame(
-        &mut self,
-        ts: f64,
-        canvases: &Canvases,
-        shared: [f64; 4],
-        zoom: f64,
-        predicted_wait: Option<f64>,
-    ) -> usize {
-        let dt = self.last_ts.map_or(0.0, |last| ts - last);
-        self.last_ts = Some(ts);
-        self.playback.advance(dt);
-        let dpr = window().device_pixel_ratio().max(1.0);
-        let stage_canvas = &canvases.stage;
-        let mut drew_stage = false;
-        if stage_canvas.visible() {
-            let (w, h) = stage_canvas.fit(dpr);
-            let mut redraw = stage_canvas.take_stale();
-            let key = (self.playback.generation, w as u64, h as u64);
-            if key != self.layout_key {
-                self.layout = layout(&self.playback.topology, w, h);
-                self.layout_key = key;
-                redraw = true;
-            }
-            let pb = &self.playback;
-            let look = (
-                pb.generation,
-                pb.revision,
-                stage::shown_time(pb),
-                pb.highlight,
-                pb.highlight_msg,
-                if pb.marks.is_empty() {
-                    0
-                } else {
-                    pb.clock_ms.to_bits()
-                },
-            );
-            if redraw || self.stage_drawn != Some(look) {
-                self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb);
-                self.stage_drawn = Some(look);
-                drew_stage = true;
-            }
-        }
-        // A frame that already repaints the stage takes one chart (spreading
-        // a snapshot's four redraws over four frames keeps frames short); a
-        // frame that would otherwise change nothing takes them all at once
-        // (one repaint instead of four).
-        let charts = Some(if drew_stage { 1 } else { usize::MAX });
-        self.draw_charts(canvases, dpr, shared, zoom, predicted_wait, charts);
-        self.playback.messages_per_dot(self.stride)
-    }
-
-    /// Draws the charts whose picture changed: those on screen, at most
-    /// `limit` of them taking turns (`None`: every chart, on screen or not —
-    /// an export copies them).
-    fn draw_charts(
-        &mut self,
-        canvases: &Canvases,
-        dpr: f64,
-        shared: [f64; 4],
-        zoom: f64,
-        predicted_wait: Option<f64>,
-        limit: Option<usize>,
-    ) {
-        let n = canvases.charts.len();
-        let mut drawn = 0;
-        for k in 0..n {
-            let i = (self.next_chart + k) % n;
-            let canvas = &canvases.charts[i];
-            if limit.is_some() && !canvas.visible() {
-                continue;
-            }
-            let (cw, ch) = canvas.fit(dpr);
-            let view = ChartView {
-                ymax: shared[i],
-                hover: self.hover.filter(|h| h.0 == i).map(|h| h.1),
-                zoom,
-                // The closed form's mean wait over the waiting-time chart.
-                reference: if i == 0 { predicted_wait } else { None },
-            };
-            if canvas.take_stale() || self.charts_dirty[i] || view != self.drawn[i] {
-                charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
-                self.drawn[i] = view;
-                self.charts_dirty[i] = false;
-                drawn += 1;
-                if limit.is_some_and(|l| drawn >= l) {
-                    self.next_chart = (i + 1) % n;
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// The stage and chart canvases of a pane, watched for visibility and size.
-pub struct Canvases {
-    stage: Rc<Canvas>,
-    pub charts: Vec<Rc<Canvas>>,
-}
+use crate::url::PANE_NAMES;
 
 /// Shows pane `index`'s stage and headline figures full screen (the
 /// Fullscreen API; the browser's Esc returns), or leaves full screen if
@@ -276,35 +46,6 @@ pub fn show_full_screen(index: usize) {
         .to_lowercase();
     if let Ok(Some(el)) = doc.query_selector(&format!("[data-testid=\"show-{name}\"]")) {
         let _ = el.request_fullscreen();
-    }
-}
-
-fn ws_url(query: &str) -> String {
-    let loc = window().location();
-    let proto = if loc.protocol().unwrap_or_default() == "https:" {
-        "wss"
-    } else {
-        "ws"
-    };
-    format!("{proto}://{}/ws?{query}", loc.host().unwrap_or_default())
-}
-
-/// The animation-frame callback, kept where it can re-register itself.
-type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
-
-/// Runs `frame` on every animation frame for the life of the page.
-fn animate(mut frame: impl FnMut(f64) + 'static) {
-    let slot: FrameSlot = Rc::new(RefCell::new(None));
-    let next = slot.clone();
-    *slot.borrow_mut() = Some(Closure::new(move |ts: f64| {
-        frame(ts);
-        if let Some(cb) = next.borrow().as_ref() {
-            let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
-        }
-    }));
-    let first = slot.borrow();
-    if let Some(cb) = first.as_ref() {
-        let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
     }
 }
 
@@ -329,10 +70,10 @@ pub struct PaneState {
     pub canvases: StoredValue<Option<Rc<Canvases>>, LocalStorage>,
     /// The current run's starting values and every live change with its
     /// virtual time: what an export replays.
-    history: StoredValue<(Vec<f64>, Vec<Change>)>,
+    pub history: StoredValue<(Vec<f64>, Vec<Change>)>,
     /// The closed form's mean wait (ms) for the current settings, if any:
     /// drawn over the waiting-time chart.
-    predicted_wait: StoredValue<Option<f64>>,
+    pub predicted_wait: StoredValue<Option<f64>>,
 }
 
 impl PaneState {
@@ -468,196 +209,6 @@ impl PaneState {
     }
 }
 
-/// Starts the pane's session and drawing once its canvases exist.
-fn start(
-    page: Page,
-    pane: PaneState,
-    stage_el: HtmlCanvasElement,
-    chart_els: Vec<HtmlCanvasElement>,
-) {
-    let Some(stage) = Canvas::new(stage_el).map(Rc::new) else {
-        page.notice
-            .set(Some("This browser cannot draw on a canvas.".into()));
-        return;
-    };
-    let charts: Vec<Rc<Canvas>> = chart_els
-        .into_iter()
-        .filter_map(|c| Canvas::new(c).map(Rc::new))
-        .collect();
-    let mut watched = vec![stage.clone()];
-    watched.extend(charts.iter().cloned());
-    crate::watch::observe(watched);
-    let canvases = Rc::new(Canvases { stage, charts });
-    pane.canvases.set_value(Some(canvases.clone()));
-    let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
-    pane.scene.set_value(Some(scene.clone()));
-
-    let on_frame = {
-        let scene = scene.clone();
-        move |frame: Frame<'static>| match frame {
-            Frame::Hello(h) => {
-                scene.borrow_mut().hello(&h);
-                let info = find_pattern(&h.pattern).unwrap_or(catalogue()[0]);
-                pane.pattern.set(info);
-                pane.run.set(h.run);
-                pane.history.set_value((h.values.clone(), Vec::new()));
-                page.hello(pane.index, h.playing, h.speed, h.seed);
-                pane.values.set(h.values);
-                pane.metrics.set(None);
-                pane.coalesced.set(0);
-                pane.recent.set(Vec::new());
-                page.sync_url();
-            }
-            Frame::Tick(t) => {
-                let accepted = {
-                    let mut s = scene.borrow_mut();
-                    let ok = s.playback.ingest(&t);
-                    if ok {
-                        if let Some(m) = &t.metrics {
-                            s.push_metrics(m);
-                        }
-                    }
-                    ok
-                };
-                if accepted {
-                    if t.metrics.is_some() {
-                        // Rounded to a tenth so the text changes only when
-                        // the figure does.
-                        let behind = (t.playing && t.achieved < 0.9 * t.speed)
-                            .then(|| ((t.achieved * 10.0).round() / 10.0, t.speed));
-                        if pane.behind.get_untracked() != behind {
-                            pane.behind.set(behind);
-                        }
-                    }
-                    if let Some(m) = t.metrics {
-                        pane.metrics.set(Some(m));
-                        let recent: Vec<Recent> = scene
-                            .borrow()
-                            .playback
-                            .recent
-                            .iter()
-                            .rev()
-                            .copied()
-                            .collect();
-                        if pane.recent.with_untracked(|r| *r != recent) {
-                            pane.recent.set(recent);
-                        }
-                    }
-                    page.tick(t.playing);
-                    // Following a class: the teacher's speed shows here too.
-                    if page.following() && page.speed.get_untracked() != t.speed {
-                        page.speed.set(t.speed);
-                    }
-                    if t.coalesced > 0 {
-                        pane.coalesced.update(|c| *c += t.coalesced);
-                    }
-                }
-            }
-            Frame::Params {
-                run: r,
-                at,
-                values: vs,
-            } => {
-                if r == pane.run.get_untracked() {
-                    pane.history.update_value(|(_, changes)| {
-                        changes.push(Change {
-                            at,
-                            values: vs.clone(),
-                        })
-                    });
-                    pane.values.set(vs);
-                    page.sync_url();
-                }
-            }
-        }
-    };
-    let feed = Feed::connect(Callbacks {
-        url: Box::new(move || {
-            ws_url(&match page.class.get_untracked() {
-                Some(crate::page::Class {
-                    code,
-                    role: crate::page::Role::Explorer,
-                }) => format!("fork={code}&pane={}", pane.index),
-                Some(c) => format!("room={}&pane={}", c.code, pane.index),
-                None => pane_query(
-                    pane.pattern.get_untracked(),
-                    &pane.values.get_untracked(),
-                    page.seed.get_untracked(),
-                ),
-            })
-        }),
-        on_frame: Box::new(on_frame),
-        on_error: Box::new(move |m| page.notice.set(Some(m))),
-        // Following a class: the teacher's inspector opens here too.
-        on_inspect: Box::new(move |req, msg| {
-            if !page.following() {
-                return;
-            }
-            match (req, msg) {
-                (Some(r), _) => pane.inspect(&page, r),
-                (None, Some(m)) => pane.inspect_message(&page, m),
-                (None, None) => page.inspect.set(None),
-            }
-        }),
-        on_state: Box::new(move |s| pane.conn.set(s)),
-    });
-    pane.commands.attach(feed);
-    animate(move |ts| {
-        let shared = page.shared_tops(pane.index, scene.borrow().tops);
-        let zoom = page.zoom.get_untracked();
-        let predicted = pane.predicted_wait.get_value();
-        let s = scene
-            .borrow_mut()
-            .frame(ts, &canvases, shared, zoom, predicted);
-        if s != pane.stride.get_untracked() {
-            pane.stride.set(s);
-        }
-    });
-}
-
-/// The closed-form prediction next to what was measured.
-fn theory_text(theory: Option<Theory>, m: &Snapshot) -> String {
-    let Some(t) = theory else {
-        return "Theory: no closed form is shown for this pattern with these settings.".to_string();
-    };
-    let capacity = if t.stable_below_per_s.is_finite() {
-        format!(
-            " Stable below {} {}.",
-            crate::figures::fmt_number(t.stable_below_per_s),
-            t.rate_unit
-        )
-    } else {
-        String::new()
-    };
-    let rho = if t.stable_below_per_s.is_finite() {
-        format!("ρ = {:.2} (measured {:.2}), ", t.utilisation, m.utilisation)
-    } else {
-        String::new()
-    };
-    match t.mean_wait_ms {
-        Some(w) => format!(
-            "Theory ({}): {rho}mean wait ≈ {} (measured {}, last second).{capacity}",
-            t.model,
-            crate::figures::fmt_ms(w),
-            crate::figures::fmt_ms(m.wait.mean)
-        ),
-        None => format!(
-            "Theory ({}): {rho}≥ 1 — the service cannot keep up; without a queue limit the wait would grow without bound.{capacity}",
-            t.model
-        ),
-    }
-}
-
-/// Little's law, live: requests in the system against arrival rate × wait.
-fn little_text(l: f64, m: &Snapshot) -> String {
-    let lw = m.throughput_per_s * m.wait.mean / 1000.0;
-    format!(
-        "Little's law: L = {l:.1} in the system now; λ·W = {} /s × {} = {lw:.1}.",
-        crate::figures::fmt_number(m.throughput_per_s),
-        crate::figures::fmt_ms(m.wait.mean)
-    )
-}
-
 #[component]
 pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
     let stage_ref = NodeRef::<html::Canvas>::new();
@@ -676,10 +227,16 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             return;
         }
         started.set_value(true);
-        start(page, pane, stage_el, charts);
+        crate::stream::start(page, pane, stage_el, charts);
     });
 
     let m = move || pane.metrics.get().unwrap_or_default();
+    let metrics = Signal::derive(m);
+    let own: Signal<Vec<sim::catalogue::Figure>> = Memo::new(move |_| {
+        let info = pane.pattern.get();
+        (info.figures)(&m(), &pane.param_set())
+    })
+    .into();
     let theory = Memo::new(move |_| Theory::for_params(&pane.param_set()));
     Effect::new(move |_| {
         pane.predicted_wait
@@ -757,7 +314,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 <Show when=move || pane.behind.with(Option::is_some)>
                     <span class="behind" data-testid="behind" role="status"
                         title="The server gives each run a share of its processor per frame; this run needs more than its share at this speed, so it runs slower than asked.">
-                        {move || pane.behind.get().map(|(a, s)| format!("running at {}× of the {}× asked", crate::figures::fmt_speed(a), crate::figures::fmt_speed(s))).unwrap_or_default()}
+                        {move || pane.behind.get().map(|(a, s)| format!("running at {}× of the {}× asked", crate::format::fmt_speed(a), crate::format::fmt_speed(s))).unwrap_or_default()}
                     </span>
                 </Show>
             </header>
@@ -784,7 +341,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             </Show>
                         </div>
                     </div>
-                    <crate::figures::Headline pane ids=page.headline.into() />
+                    <crate::figures::Headline metrics own ids=page.headline.into() />
                     <Legend pattern=pane.pattern />
                     <details class="recent">
                         <summary>"Inspect a recent request"</summary>
@@ -795,7 +352,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                                     .into_iter()
                                     .map(|r| {
                                         let text = match r.wait {
-                                            Some(w) => format!("#{} done, waited {}", r.req, crate::inspector::fmt_ms(w)),
+                                            Some(w) => format!("#{} done, waited {}", r.req, crate::format::fmt_time(w)),
                                             None => format!("#{} failed", r.req),
                                         };
                                         view! {
@@ -835,7 +392,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 </section>
 
                 <section class="figures" aria-label="Figures">
-                    <Figures pane />
+                    <Figures metrics own />
                     <p class="theory" data-testid="theory">
                         {move || theory_text(theory.get(), &m())}
                     </p>

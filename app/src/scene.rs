@@ -1,0 +1,215 @@
+//! What a pane's animation frame reads and writes: the [`Scene`] (playback
+//! buffer, layout, chart series, what was drawn last), drawn onto the pane's
+//! [`Canvases`] only where the picture changed, and the animation loop.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use sim::metrics::Snapshot;
+use sim::wire::Hello;
+use wasm_bindgen::prelude::*;
+
+use crate::charts::{self, ChartView};
+use crate::layout::{layout, Layout};
+use crate::pane_charts::{CHARTS, CHART_POINTS};
+use crate::playback::Playback;
+use crate::series::Series;
+use crate::stage;
+use crate::watch::Canvas;
+
+/// What the stage shows, as far as redrawing is concerned: run generation,
+/// revision, display time, highlighted request and message, and the mark
+/// clock while marks are fading (paused, it stands still: so do they).
+type StageLook = (u64, u64, sim::Time, Option<u64>, Option<u64>, u64);
+
+/// Everything the animation frame reads and writes: plain data, no signals.
+pub struct Scene {
+    pub playback: Playback,
+    pub layout: Layout,
+    /// (topology generation, width, height) the layout was computed for.
+    layout_key: (u64, u64, u64),
+    pub series: [Series; 4],
+    /// The top of each chart's own data, kept with the series (the shared
+    /// axes read it every frame).
+    pub tops: [f64; 4],
+    /// The view each chart was last drawn with; redrawn when it changes.
+    drawn: [ChartView; 4],
+    /// New data since each chart was last drawn (kept while it is off
+    /// screen, so it is drawn when it comes back).
+    charts_dirty: [bool; 4],
+    /// The chart whose turn it is to be drawn first.
+    next_chart: usize,
+    /// What the stage showed when last drawn. Unchanged: the frame leaves
+    /// the stage alone.
+    stage_drawn: Option<StageLook>,
+    /// The dot sampling stride of the last stage drawing.
+    stride: usize,
+    /// Pointer over a chart: (chart, x in CSS px).
+    pub hover: Option<(usize, f64)>,
+    last_ts: Option<f64>,
+}
+
+impl Scene {
+    pub fn new(reduced_motion: bool) -> Self {
+        let mut playback = Playback::default();
+        playback.reduced_motion = reduced_motion;
+        Scene {
+            playback,
+            layout: Layout::default(),
+            layout_key: (u64::MAX, 0, 0),
+            series: CHARTS.map(|c| Series::new(c.names.len(), CHART_POINTS)),
+            tops: [0.0; 4],
+            drawn: [ChartView::default(); 4],
+            charts_dirty: [true; 4],
+            next_chart: 0,
+            stage_drawn: None,
+            stride: 1,
+            hover: None,
+            last_ts: None,
+        }
+    }
+
+    pub fn hello(&mut self, h: &Hello) {
+        self.playback.reset(h);
+        self.series.iter_mut().for_each(Series::clear);
+        self.tops = [0.0; 4];
+        self.charts_dirty = [true; 4];
+    }
+
+    pub fn push_metrics(&mut self, m: &Snapshot) {
+        let t = sim::time::to_secs(m.at);
+        let b = m.breakdown;
+        let rows: [&[f64]; 4] = [
+            &[m.wait.p50, m.wait.p95, m.wait.p99],
+            &[m.offered_per_s, m.throughput_per_s, m.wire_per_s],
+            &[b.network, b.queue, b.service, b.other],
+            &[m.queue_depth as f64, m.in_flight as f64],
+        ];
+        for (s, row) in self.series.iter_mut().zip(rows) {
+            s.push(t, row);
+        }
+        self.tops = std::array::from_fn(|i| charts::top(&CHARTS[i], &self.series[i]));
+        self.charts_dirty = [true; 4];
+    }
+
+    /// One animation frame; returns how many messages a dot stands for
+    /// (the page's and the server's sampling together). Draws only
+    /// canvases that are on screen and whose picture changed.
+    pub fn frame(
+        &mut self,
+        ts: f64,
+        canvases: &Canvases,
+        shared: [f64; 4],
+        zoom: f64,
+        predicted_wait: Option<f64>,
+    ) -> usize {
+        let dt = self.last_ts.map_or(0.0, |last| ts - last);
+        self.last_ts = Some(ts);
+        self.playback.advance(dt);
+        let dpr = window().device_pixel_ratio().max(1.0);
+        let stage_canvas = &canvases.stage;
+        let mut drew_stage = false;
+        if stage_canvas.visible() {
+            let (w, h) = stage_canvas.fit(dpr);
+            let mut redraw = stage_canvas.take_stale();
+            let key = (self.playback.generation, w as u64, h as u64);
+            if key != self.layout_key {
+                self.layout = layout(&self.playback.topology, w, h);
+                self.layout_key = key;
+                redraw = true;
+            }
+            let pb = &self.playback;
+            let look = (
+                pb.generation,
+                pb.revision,
+                stage::shown_time(pb),
+                pb.highlight,
+                pb.highlight_msg,
+                if pb.marks.is_empty() {
+                    0
+                } else {
+                    pb.clock_ms.to_bits()
+                },
+            );
+            if redraw || self.stage_drawn != Some(look) {
+                self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb);
+                self.stage_drawn = Some(look);
+                drew_stage = true;
+            }
+        }
+        // A frame that already repaints the stage takes one chart (spreading
+        // a snapshot's four redraws over four frames keeps frames short); a
+        // frame that would otherwise change nothing takes them all at once
+        // (one repaint instead of four).
+        let charts = Some(if drew_stage { 1 } else { usize::MAX });
+        self.draw_charts(canvases, dpr, shared, zoom, predicted_wait, charts);
+        self.playback.messages_per_dot(self.stride)
+    }
+
+    /// Draws the charts whose picture changed: those on screen, at most
+    /// `limit` of them taking turns (`None`: every chart, on screen or not —
+    /// an export copies them).
+    pub fn draw_charts(
+        &mut self,
+        canvases: &Canvases,
+        dpr: f64,
+        shared: [f64; 4],
+        zoom: f64,
+        predicted_wait: Option<f64>,
+        limit: Option<usize>,
+    ) {
+        let n = canvases.charts.len();
+        let mut drawn = 0;
+        for k in 0..n {
+            let i = (self.next_chart + k) % n;
+            let canvas = &canvases.charts[i];
+            if limit.is_some() && !canvas.visible() {
+                continue;
+            }
+            let (cw, ch) = canvas.fit(dpr);
+            let view = ChartView {
+                ymax: shared[i],
+                hover: self.hover.filter(|h| h.0 == i).map(|h| h.1),
+                zoom,
+                // The closed form's mean wait over the waiting-time chart.
+                reference: if i == 0 { predicted_wait } else { None },
+            };
+            if canvas.take_stale() || self.charts_dirty[i] || view != self.drawn[i] {
+                charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
+                self.drawn[i] = view;
+                self.charts_dirty[i] = false;
+                drawn += 1;
+                if limit.is_some_and(|l| drawn >= l) {
+                    self.next_chart = (i + 1) % n;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The stage and chart canvases of a pane, watched for visibility and size.
+pub struct Canvases {
+    pub stage: Rc<Canvas>,
+    pub charts: Vec<Rc<Canvas>>,
+}
+
+/// The animation-frame callback, kept where it can re-register itself.
+type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
+/// Runs `frame` on every animation frame for the life of the page.
+pub fn animate(mut frame: impl FnMut(f64) + 'static) {
+    let slot: FrameSlot = Rc::new(RefCell::new(None));
+    let next = slot.clone();
+    *slot.borrow_mut() = Some(Closure::new(move |ts: f64| {
+        frame(ts);
+        if let Some(cb) = next.borrow().as_ref() {
+            let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+        }
+    }));
+    let first = slot.borrow();
+    if let Some(cb) = first.as_ref() {
+        let _ = window().request_animation_frame(cb.as_ref().unchecked_ref());
+    }
+}

@@ -1,0 +1,176 @@
+//! A pane's connection to its session: the WebSocket address for the
+//! pane (its own run, a room's pane or a fork of it), and what each frame
+//! from the server does to the pane's scene and state.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use sim::wire::{Change, Frame};
+use sim::{catalogue, find_pattern};
+use web_sys::HtmlCanvasElement;
+
+use crate::feed::{Callbacks, Feed};
+use crate::page::Page;
+use crate::pane::PaneState;
+use crate::playback::Recent;
+use crate::scene::{animate, Canvases, Scene};
+use crate::url::pane_query;
+use crate::watch::Canvas;
+
+fn ws_url(query: &str) -> String {
+    let loc = window().location();
+    let proto = if loc.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!("{proto}://{}/ws?{query}", loc.host().unwrap_or_default())
+}
+
+/// Starts the pane's session and drawing once its canvases exist.
+pub fn start(
+    page: Page,
+    pane: PaneState,
+    stage_el: HtmlCanvasElement,
+    chart_els: Vec<HtmlCanvasElement>,
+) {
+    let Some(stage) = Canvas::new(stage_el).map(Rc::new) else {
+        page.notice
+            .set(Some("This browser cannot draw on a canvas.".into()));
+        return;
+    };
+    let charts: Vec<Rc<Canvas>> = chart_els
+        .into_iter()
+        .filter_map(|c| Canvas::new(c).map(Rc::new))
+        .collect();
+    let mut watched = vec![stage.clone()];
+    watched.extend(charts.iter().cloned());
+    crate::watch::observe(watched);
+    let canvases = Rc::new(Canvases { stage, charts });
+    pane.canvases.set_value(Some(canvases.clone()));
+    let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
+    pane.scene.set_value(Some(scene.clone()));
+
+    let on_frame = {
+        let scene = scene.clone();
+        move |frame: Frame<'static>| match frame {
+            Frame::Hello(h) => {
+                scene.borrow_mut().hello(&h);
+                let info = find_pattern(&h.pattern).unwrap_or(catalogue()[0]);
+                pane.pattern.set(info);
+                pane.run.set(h.run);
+                pane.history.set_value((h.values.clone(), Vec::new()));
+                page.hello(pane.index, h.playing, h.speed, h.seed);
+                pane.values.set(h.values);
+                pane.metrics.set(None);
+                pane.coalesced.set(0);
+                pane.recent.set(Vec::new());
+                page.sync_url();
+            }
+            Frame::Tick(t) => {
+                let accepted = {
+                    let mut s = scene.borrow_mut();
+                    let ok = s.playback.ingest(&t);
+                    if ok {
+                        if let Some(m) = &t.metrics {
+                            s.push_metrics(m);
+                        }
+                    }
+                    ok
+                };
+                if accepted {
+                    if t.metrics.is_some() {
+                        // Rounded to a tenth so the text changes only when
+                        // the figure does.
+                        let behind = (t.playing && t.achieved < 0.9 * t.speed)
+                            .then(|| ((t.achieved * 10.0).round() / 10.0, t.speed));
+                        if pane.behind.get_untracked() != behind {
+                            pane.behind.set(behind);
+                        }
+                    }
+                    if let Some(m) = t.metrics {
+                        pane.metrics.set(Some(m));
+                        let recent: Vec<Recent> = scene
+                            .borrow()
+                            .playback
+                            .recent
+                            .iter()
+                            .rev()
+                            .copied()
+                            .collect();
+                        if pane.recent.with_untracked(|r| *r != recent) {
+                            pane.recent.set(recent);
+                        }
+                    }
+                    page.tick(t.playing);
+                    // Following a class: the teacher's speed shows here too.
+                    if page.following() && page.speed.get_untracked() != t.speed {
+                        page.speed.set(t.speed);
+                    }
+                    if t.coalesced > 0 {
+                        pane.coalesced.update(|c| *c += t.coalesced);
+                    }
+                }
+            }
+            Frame::Params {
+                run: r,
+                at,
+                values: vs,
+            } => {
+                if r == pane.run.get_untracked() {
+                    pane.history.update_value(|(_, changes)| {
+                        changes.push(Change {
+                            at,
+                            values: vs.clone(),
+                        })
+                    });
+                    pane.values.set(vs);
+                    page.sync_url();
+                }
+            }
+        }
+    };
+    let feed = Feed::connect(Callbacks {
+        url: Box::new(move || {
+            ws_url(&match page.class.get_untracked() {
+                Some(crate::page::Class {
+                    code,
+                    role: crate::page::Role::Explorer,
+                }) => format!("fork={code}&pane={}", pane.index),
+                Some(c) => format!("room={}&pane={}", c.code, pane.index),
+                None => pane_query(
+                    pane.pattern.get_untracked(),
+                    &pane.values.get_untracked(),
+                    page.seed.get_untracked(),
+                ),
+            })
+        }),
+        on_frame: Box::new(on_frame),
+        on_error: Box::new(move |m| page.notice.set(Some(m))),
+        // Following a class: the teacher's inspector opens here too.
+        on_inspect: Box::new(move |req, msg| {
+            if !page.following() {
+                return;
+            }
+            match (req, msg) {
+                (Some(r), _) => pane.inspect(&page, r),
+                (None, Some(m)) => pane.inspect_message(&page, m),
+                (None, None) => page.inspect.set(None),
+            }
+        }),
+        on_state: Box::new(move |s| pane.conn.set(s)),
+    });
+    pane.commands.attach(feed);
+    animate(move |ts| {
+        let shared = page.shared_tops(pane.index, scene.borrow().tops);
+        let zoom = page.zoom.get_untracked();
+        let predicted = pane.predicted_wait.get_value();
+        let s = scene
+            .borrow_mut()
+            .frame(ts, &canvases, shared, zoom, predicted);
+        if s != pane.stride.get_untracked() {
+            pane.stride.set(s);
+        }
+    });
+}
