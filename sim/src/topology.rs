@@ -148,6 +148,23 @@ impl Topology {
         first..first + n
     }
 
+    /// The common picture of a direct pattern: `clients` parties called
+    /// `name` and one service node called `service` with the run's
+    /// `workers` and `queue_cap`, each party linked to it and back (links
+    /// 2i up, 2i + 1 down). Returns the service node.
+    pub fn clients_and_service(
+        &mut self,
+        p: &crate::params::ParamSet,
+        name: &str,
+        service: &str,
+    ) -> NodeId {
+        let parties = self.add_parties(NodeKind::Client, name, p.get("clients") as u16);
+        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
+        let node = self.add_node(NodeKind::Service, service.into(), workers, queue_cap);
+        self.connect_all(parties, node, p);
+        node
+    }
+
     /// Links each of `parties` to `hub` and back (links 2i and 2i + 1 for
     /// the i-th party when they are the first links).
     pub fn connect_all(

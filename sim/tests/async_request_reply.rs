@@ -16,8 +16,12 @@ const PATTERN: &str = "async-request-reply";
 #[test]
 fn the_202_takes_one_round_trip_whatever_the_load() {
     let accept = |rate: &str| {
-        let p = params(PATTERN, &format!("rate={rate} jitter_ms=0 net_ms=25"));
-        let s = common::summary(p, 2, 300 * SECOND);
+        let s = common::run(
+            PATTERN,
+            &format!("rate={rate} jitter_ms=0 net_ms=25"),
+            2,
+            300 * SECOND,
+        );
         (s.figures["accept_ms"], s.utilisation)
     };
     let (light, rho_light) = accept("4");
@@ -36,11 +40,12 @@ fn the_202_takes_one_round_trip_whatever_the_load() {
 /// three polls per job, and the result lands at 40 + 600 + 40 = 680 ms.
 #[test]
 fn polls_per_job_and_completion_follow_the_poll_schedule() {
-    let p = params(
+    let s = common::run(
         PATTERN,
         "rate=5 service_ms=500 service_dist=const workers=64 poll_ms=200 net_ms=20 jitter_ms=0",
+        3,
+        300 * SECOND,
     );
-    let s = common::summary(p, 3, 300 * SECOND);
     assert!(
         (s.figures["polls_per_job"] - 3.0).abs() < 0.01,
         "{}",
@@ -53,8 +58,12 @@ fn polls_per_job_and_completion_follow_the_poll_schedule() {
 /// polls per job ≈ (queue + service)/poll + 1 within a poll's rounding.
 #[test]
 fn polls_per_job_track_job_time_over_poll_interval() {
-    let p = params(PATTERN, "rate=10 service_ms=500 workers=64 poll_ms=100");
-    let s = common::summary(p, 4, 600 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "rate=10 service_ms=500 workers=64 poll_ms=100",
+        4,
+        600 * SECOND,
+    );
     let estimate = 500.0 / 100.0 + 1.0;
     assert!(
         (s.figures["polls_per_job"] - estimate).abs() < 1.0,

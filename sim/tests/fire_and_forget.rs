@@ -54,11 +54,12 @@ fn delivered_is_sent_times_one_minus_loss_and_the_sender_hears_nothing() {
 
 #[test]
 fn a_full_queue_loses_messages_silently() {
-    let p = params(
+    let s = common::run(
         PATTERN,
         "rate=1000 service_ms=5 service_dist=const queue_cap=2",
+        2,
+        10 * SECOND,
     );
-    let s = common::summary(p, 2, 10 * SECOND);
     assert!(s.dropped["queue_full"] > 5000);
     assert_eq!(s.failed["lost"], s.dropped["queue_full"]);
     assert!(
@@ -95,8 +96,12 @@ fn the_receivers_wait_matches_mm1_at_the_thinned_rate() {
 /// service; nothing else (the sender never retries).
 #[test]
 fn the_receivers_wait_breaks_down_into_hop_queue_and_service() {
-    let p = params(PATTERN, "rate=80 net_ms=20 jitter_ms=0 service_ms=10");
-    let s = common::summary(p, 9, 300 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "rate=80 net_ms=20 jitter_ms=0 service_ms=10",
+        9,
+        300 * SECOND,
+    );
     let b = s.wait_breakdown_ms;
     assert_eq!(b.count, s.completed);
     assert!((b.network - 20.0).abs() < 1e-9);

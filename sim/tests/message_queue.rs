@@ -17,8 +17,12 @@ const PATTERN: &str = "message-queue";
 /// noise: 4 sd of λT is 1.6 % at λT = 60,000).
 #[test]
 fn below_capacity_throughput_follows_the_offered_rate() {
-    let p = params(PATTERN, "rate=40 consumers=2 service_ms=40");
-    let s = common::summary(p, 3, 1500 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "rate=40 consumers=2 service_ms=40",
+        3,
+        1500 * SECOND,
+    );
     assert!((s.throughput_per_s - s.offered_per_s).abs() / s.offered_per_s < 0.01);
     assert!((s.offered_per_s - 40.0).abs() < 4.0 * (40.0f64 / 1500.0).sqrt());
 }
@@ -71,8 +75,7 @@ fn adding_consumers_raises_throughput_until_the_offered_rate() {
 /// back, so (almost) nothing is lost and some work is done twice.
 #[test]
 fn crashes_redeliver_and_nothing_is_lost() {
-    let p = params(PATTERN, "rate=30 consumers=3 prefetch=5 crashes_per_min=6 restart_ms=1000 visibility_ms=2000 retries=10");
-    let s = common::summary(p, 6, 600 * SECOND);
+    let s = common::run(PATTERN, "rate=30 consumers=3 prefetch=5 crashes_per_min=6 restart_ms=1000 visibility_ms=2000 retries=10", 6, 600 * SECOND);
     assert!(
         s.figures["redeliveries"] > 100.0,
         "{}",
@@ -85,8 +88,12 @@ fn crashes_redeliver_and_nothing_is_lost() {
 
 #[test]
 fn lost_acks_make_duplicates_and_endless_failures_dead_letter() {
-    let p = params(PATTERN, "rate=20 loss=0.2 visibility_ms=500 retries=1");
-    let s = common::summary(p, 7, 600 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "rate=20 loss=0.2 visibility_ms=500 retries=1",
+        7,
+        600 * SECOND,
+    );
     assert!(
         s.figures["duplicates"] > 50.0,
         "{}",

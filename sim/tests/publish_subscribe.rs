@@ -19,8 +19,12 @@ const PATTERN: &str = "publish-subscribe";
 /// handled, dropped with a reason, or still on its way.
 #[test]
 fn deliveries_are_publishes_times_subscribers_minus_drops() {
-    let p = params(PATTERN, "subscribers=6 slow_factor=8 buffer=20");
-    let s = common::summary(p, 2, 600 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "subscribers=6 slow_factor=8 buffer=20",
+        2,
+        600 * SECOND,
+    );
     let publishes = s.offered / 6;
     assert_eq!(s.offered, publishes * 6);
     let drops = s.dropped["overflow"];

@@ -46,11 +46,12 @@ fn the_edge_waits_for_the_slowest_branch_plus_the_gateway() {
 #[test]
 fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
     let ratio = |fanout: &str| {
-        let p = params(
+        let s = common::run(
             PATTERN,
             &format!("fanout={fanout} jitter_ms=0 net_ms=1 gateway_ms=0"),
+            3,
+            1000 * SECOND,
         );
-        let s = common::summary(p, 3, 1000 * SECOND);
         println!(
             "fanout {fanout}: edge p99 {:.1}, branch p99 {:.1}",
             s.figures["edge_p99_ms"], s.figures["branch_p99_ms"]
@@ -66,8 +67,7 @@ fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
 
 #[test]
 fn lost_branches_become_partial_results() {
-    let p = params(PATTERN, "loss=0.1 timeout_ms=300");
-    let s = common::summary(p, 4, 300 * SECOND);
+    let s = common::run(PATTERN, "loss=0.1 timeout_ms=300", 4, 300 * SECOND);
     // P(all 16 branch messages survive) = 0.9^16 ≈ 0.185.
     let partial = s.figures["partial"] / s.completed as f64;
     assert!(

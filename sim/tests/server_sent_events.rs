@@ -3,8 +3,6 @@
 
 mod common;
 
-use common::params;
-
 use sim::time::SECOND;
 
 /// The pattern these laws belong to.
@@ -12,11 +10,12 @@ const PATTERN: &str = "server-sent-events";
 
 #[test]
 fn latency_is_one_hop_on_a_steady_stream() {
-    let p = params(
+    let s = common::run(
         PATTERN,
         "update_rate=10 net_ms=35 jitter_ms=0 drops_per_min=0",
+        3,
+        300 * SECOND,
     );
-    let s = common::summary(p, 3, 300 * SECOND);
     assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
     assert_eq!(s.figures["open_streams"], 4.0);
     // Every (update, client) pair crosses the wire once — live, or replayed
@@ -26,8 +25,12 @@ fn latency_is_one_hop_on_a_steady_stream() {
 
 #[test]
 fn with_resume_nothing_is_lost() {
-    let p = params(PATTERN, "update_rate=5 drops_per_min=6 resume=true");
-    let s = common::summary(p, 4, 1000 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "update_rate=5 drops_per_min=6 resume=true",
+        4,
+        1000 * SECOND,
+    );
     assert_eq!(s.failed["lost"], 0);
     assert!(s.figures["reconnects"] > 300.0 && s.figures["resumed"] > 1000.0);
     assert!(
@@ -43,11 +46,12 @@ fn with_resume_nothing_is_lost() {
 #[test]
 fn without_resume_the_gap_is_lost() {
     let (u, reconnect, net) = (5.0, 1.0, 0.02);
-    let p = params(
+    let s = common::run(
         PATTERN,
         "update_rate=5 drops_per_min=2 reconnect_ms=1000 net_ms=20 jitter_ms=0 resume=false",
+        5,
+        3000 * SECOND,
     );
-    let s = common::summary(p, 5, 3000 * SECOND);
     let drops = s.figures["reconnects"] - 4.0;
     let expected = drops * u * (reconnect + 2.0 * net);
     let lost = s.failed["lost"] as f64;

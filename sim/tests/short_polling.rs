@@ -3,8 +3,6 @@
 
 mod common;
 
-use common::params;
-
 use sim::time::SECOND;
 
 /// The pattern these laws belong to.
@@ -17,11 +15,12 @@ const PATTERN: &str = "short-polling";
 #[test]
 fn staleness_is_half_the_poll_interval_plus_one_hop() {
     let (poll, net, service) = (1000.0, 40.0, 2.0);
-    let p = params(
+    let s = common::run(
         PATTERN,
         "update_rate=2 poll_ms=1000 net_ms=40 jitter_ms=0 service_ms=2 service_dist=const",
+        3,
+        2000 * SECOND,
     );
-    let s = common::summary(p, 3, 2000 * SECOND);
     let expected = poll / 2.0 + service + net;
     println!(
         "staleness {:.1} ms, expected {expected:.1} ms",
@@ -40,11 +39,12 @@ fn staleness_is_half_the_poll_interval_plus_one_hop() {
 #[test]
 fn the_empty_answer_share_is_e_to_the_minus_u_poll() {
     for (u, poll) in [(2.0, 1000.0), (0.5, 1000.0), (10.0, 100.0)] {
-        let p = params(
+        let s = common::run(
             PATTERN,
             &format!("update_rate={u} poll_ms={poll} jitter_ms=0 service_dist=const"),
+            9,
+            2000 * SECOND,
         );
-        let s = common::summary(p, 9, 2000 * SECOND);
         let share = s.figures["empty_poll_share"] / 100.0;
         let expected = f64::exp(-u * poll / 1000.0);
         let answers = s.figures["polls"] / 4.0;
@@ -56,8 +56,12 @@ fn the_empty_answer_share_is_e_to_the_minus_u_poll() {
 
 #[test]
 fn loss_delays_updates_but_never_loses_them() {
-    let p = params(PATTERN, "update_rate=3 poll_ms=500 loss=0.3");
-    let s = common::summary(p, 4, 600 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "update_rate=3 poll_ms=500 loss=0.3",
+        4,
+        600 * SECOND,
+    );
     assert_eq!(s.failed.values().sum::<u64>(), 0);
     assert!(s.dropped["loss"] > 500);
     // Only updates produced in the last few polls are still pending.

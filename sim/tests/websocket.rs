@@ -4,8 +4,6 @@
 
 mod common;
 
-use common::params;
-
 use sim::time::SECOND;
 
 /// The pattern these laws belong to.
@@ -13,11 +11,12 @@ const PATTERN: &str = "websocket";
 
 #[test]
 fn every_message_reaches_every_other_client_two_hops_later() {
-    let p = params(
+    let s = common::run(
         PATTERN,
         "clients=7 net_ms=15 jitter_ms=0 service_ms=1 service_dist=const workers=64",
+        2,
+        300 * SECOND,
     );
-    let s = common::summary(p, 2, 300 * SECOND);
     assert_eq!(
         s.offered % 6,
         0,
@@ -31,8 +30,12 @@ fn every_message_reaches_every_other_client_two_hops_later() {
 
 #[test]
 fn a_dropped_client_misses_what_is_said_while_it_is_away() {
-    let p = params(PATTERN, "drops_per_min=6 reconnect_ms=2000 rate=20");
-    let s = common::summary(p, 3, 600 * SECOND);
+    let s = common::run(
+        PATTERN,
+        "drops_per_min=6 reconnect_ms=2000 rate=20",
+        3,
+        600 * SECOND,
+    );
     // Away ≈ 2 s of every 10 s per client: roughly a sixth of the copies.
     let share = s.figures["missed"] / s.offered as f64;
     assert!(share > 0.1 && share < 0.25, "{share}");

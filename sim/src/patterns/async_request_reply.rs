@@ -21,7 +21,7 @@ use crate::info::{ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{LinkId, NodeId, Topology};
 use crate::trip::complete_with;
 
 pub const ID: &str = "async-request-reply";
@@ -293,11 +293,7 @@ impl Model for AsyncRequestReply {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        let parties = topo.add_parties(NodeKind::Client, "client", clients);
-        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
-        let name = "service + job store".into();
-        let node = topo.add_node(NodeKind::Service, name, workers, queue_cap);
-        topo.connect_all(parties, node, p);
+        let node = topo.clients_and_service(p, "client", "service + job store");
         AsyncRequestReply {
             poll: time::from_ms(p.get("poll_ms")),
             timeout: time::from_ms(p.get("timeout_ms")),

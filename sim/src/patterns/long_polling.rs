@@ -17,7 +17,7 @@ use crate::info::{ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, Topology};
 use crate::trip::Trip;
 use crate::updates::Updates;
 
@@ -213,10 +213,7 @@ impl Model for LongPolling {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        let parties = topo.add_parties(NodeKind::Client, "client", clients);
-        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
-        let server = topo.add_node(NodeKind::Service, "server".into(), workers, queue_cap);
-        topo.connect_all(parties, server, p);
+        let server = topo.clients_and_service(p, "client", "server");
         LongPolling {
             clients,
             hold: time::from_ms(p.get("hold_ms")),

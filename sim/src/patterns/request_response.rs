@@ -30,7 +30,7 @@ use crate::info::{Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::topology::{LinkId, NodeId, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "request-response";
@@ -300,10 +300,7 @@ impl Model for RequestResponse {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        let parties = topo.add_parties(NodeKind::Client, "client", clients);
-        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
-        let node = topo.add_node(NodeKind::Service, "service".into(), workers, queue_cap);
-        topo.connect_all(parties, node, p);
+        let node = topo.clients_and_service(p, "client", "service");
         RequestResponse {
             patience: Patience::from(p),
             clients,

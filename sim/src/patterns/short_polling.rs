@@ -22,7 +22,7 @@ use crate::info::{percent, ratio, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
-use crate::topology::{NodeId, NodeKind, Topology};
+use crate::topology::{NodeId, Topology};
 use crate::trip::Trip;
 use crate::updates::Updates;
 
@@ -128,10 +128,7 @@ impl Model for ShortPolling {
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;
-        let parties = topo.add_parties(NodeKind::Client, "client", clients);
-        let (workers, queue_cap) = (p.get("workers") as u32, p.get("queue_cap") as u32);
-        let server = topo.add_node(NodeKind::Service, "server".into(), workers, queue_cap);
-        topo.connect_all(parties, server, p);
+        let server = topo.clients_and_service(p, "client", "server");
         ShortPolling {
             clients,
             poll: time::from_ms(p.get("poll_ms")),

@@ -26,6 +26,11 @@ pub fn summary(p: ParamSet, seed: u64, until: Time) -> Summary {
     sim.summary(0.0)
 }
 
+/// The summary of a run of `pattern` with `sets` (as for [`params`]).
+pub fn run(pattern: &str, sets: &str, seed: u64, until: Time) -> Summary {
+    summary(params(pattern, sets), seed, until)
+}
+
 /// A run of `p` with `seed` up to `until`, every event kept.
 pub fn events(p: ParamSet, seed: u64, until: Time) -> Simulation {
     let mut sim = Simulation::new(p, seed, Options::EVENTS);
