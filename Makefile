@@ -47,7 +47,7 @@ setup-e2e:
 	  echo "Installing nats-server (Debian; the replica tests start their own)…"; \
 	  (apt-get install -y nats-server || (apt-get update && apt-get install -y nats-server)); \
 	fi
-	@if [ ! -d end2end/node_modules/@playwright/test ]; then \
+	@if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/uplot ]; then \
 	  (cd end2end && npm ci --no-audit --no-fund); \
 	fi
 
@@ -76,7 +76,7 @@ bench: setup setup-e2e build
 	cargo run --release -p server --example classbench -- target/release/switchboard
 	cargo run --release -p server --example replicabench -- target/release/switchboard
 	cargo run --release -p server --example bandwidth -- target/release/switchboard
-	cd end2end && node bench/frames.mjs && node bench/coldload.mjs
+	cd end2end && node bench/frames.mjs && node bench/coldload.mjs && node bench/charts.mjs
 
 ## Ten minutes of hostile and heavy clients against the release binary
 ## (SOAK_SECS to change the length); prints RSS, CPU and frame rates.

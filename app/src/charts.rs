@@ -3,8 +3,8 @@
 //!
 //! Redrawn when a metrics snapshot arrives, the shared axis moves or the
 //! pointer moves (not every animation frame), from a [`Series`].
-//! Hand-drawn on a 2D canvas: four small charts do not justify a plotting
-//! library in the WASM bundle.
+//! Hand-drawn on a 2D canvas: measured against uPlot and plotters
+//! (ARCHITECTURE.md, "Charts"), smaller than both and as fast or faster.
 
 use web_sys::CanvasRenderingContext2d;
 
