@@ -213,3 +213,8 @@ impl Page {
         }
     }
 }
+
+/// Milliseconds on the page's clock (`performance.now()`).
+pub fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}

@@ -11,6 +11,7 @@ use sim::wire::Hello;
 use wasm_bindgen::prelude::*;
 
 use crate::charts::{self, ChartView};
+use crate::dots::DotBudget;
 use crate::layout::{layout, Layout};
 use crate::pane_charts::{CHARTS, CHART_POINTS};
 use crate::playback::Playback;
@@ -45,6 +46,8 @@ pub struct Scene {
     stage_drawn: Option<StageLook>,
     /// The dot sampling stride of the last stage drawing.
     stride: usize,
+    /// How many dots this machine can draw in a frame.
+    dots: DotBudget,
     /// Pointer over a chart: (chart, x in CSS px).
     pub hover: Option<(usize, f64)>,
     last_ts: Option<f64>,
@@ -65,6 +68,7 @@ impl Scene {
             next_chart: 0,
             stage_drawn: None,
             stride: 1,
+            dots: DotBudget::default(),
             hover: None,
             last_ts: None,
         }
@@ -133,7 +137,10 @@ impl Scene {
                 },
             );
             if redraw || self.stage_drawn != Some(look) {
-                self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb);
+                self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb, self.dots.dots);
+                // The interval that ends with this frame paid for the last
+                // drawing: near enough, as drawings follow each other.
+                self.dots.took(dt, pb.dots.len().div_ceil(self.stride));
                 self.stage_drawn = Some(look);
                 drew_stage = true;
             }

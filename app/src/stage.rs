@@ -15,13 +15,17 @@ use crate::layout::{Layout, Point};
 use crate::palette::{self, Shape, GRID, INK, MUTED};
 use crate::playback::{Dot, MarkKind, NodeState, Playback, MARK_MS};
 
-/// Most dots drawn in one frame.
-pub const DOT_BUDGET: usize = 2000;
 /// Queue slots drawn before the rest is summarised as "+n".
 const QUEUE_SLOTS: u32 = 24;
 
-/// Draws one frame; returns the sampling stride used (1 = every message).
-pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> usize {
+/// Draws one frame with at most `budget` dots (see [`crate::dots`]);
+/// returns the sampling stride used (1 = every message).
+pub fn draw(
+    ctx: &CanvasRenderingContext2d,
+    layout: &Layout,
+    pb: &Playback,
+    budget: usize,
+) -> usize {
     let now_ms = pb.clock_ms;
     let (w, h) = (layout.width, layout.height);
     ctx.clear_rect(0.0, 0.0, w, h);
@@ -85,7 +89,7 @@ pub fn draw(ctx: &CanvasRenderingContext2d, layout: &Layout, pb: &Playback) -> u
 
     // Dots: one path per style (kind, filled or hollow), so 2,000 dots
     // cost a few dozen canvas calls, not thousands.
-    let stride = pb.sample_stride(DOT_BUDGET);
+    let stride = pb.sample_stride(budget);
     let size = (r * 0.32).clamp(3.0, 6.0);
     let style_of = |d: &Dot| d.kind as u32 * 2 + u32::from(d.lost);
     let sampled = || pb.dots.iter().step_by(stride);

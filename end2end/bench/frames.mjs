@@ -31,6 +31,9 @@ const PAGES = [
   },
 ];
 
+/** FRAME_ONLY: measure only the pages whose name contains it. */
+const ONLY = process.env.FRAME_ONLY ?? '';
+
 /** The median of `WINDOWS` windows, by p95 frame interval. */
 async function measure(page, cdp, seconds) {
   const runs = [];
@@ -86,7 +89,7 @@ try {
     await page.setContent('<html><body><canvas width=800 height=400></canvas></body></html>');
     const base = await measure(page, cdp, SECONDS);
     rows.push({ rate, name: 'baseline: empty rAF loop', ...base });
-    for (const p of PAGES) {
+    for (const p of PAGES.filter((p) => p.name.includes(ONLY))) {
       await page.goto(`http://127.0.0.1:${PORT}/?${p.query}`);
       await page.getByTestId('connection').first().filter({ hasText: 'live' }).waitFor({ timeout: 60_000 });
       if (p.pause) await page.getByTestId('play').click();

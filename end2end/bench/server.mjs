@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// BENCH_ROOT: another checkout's build (its target/release and target/site),
+// to compare two builds in one sitting.
+const ROOT = process.env.BENCH_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Starts `switchboard serve` on `port`; returns the child process. */
 export function startServer(port) {
