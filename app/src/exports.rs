@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::page::Page;
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 
 /// Downloads a pane's run as replayed by the server from its recipe: the
 /// recipe is posted as JSON (the server takes no form posts, so no other

@@ -15,10 +15,10 @@ pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
             return;
         }
         rate.set(None);
-        let last = StoredValue::new((crate::feed::received_bytes(), crate::page::now_ms()));
+        let last = StoredValue::new((crate::feed::received_bytes(), crate::scene::now_ms()));
         let timer = set_interval_with_handle(
             move || {
-                let (bytes, at) = (crate::feed::received_bytes(), crate::page::now_ms());
+                let (bytes, at) = (crate::feed::received_bytes(), crate::scene::now_ms());
                 let (b0, t0) = last.get_value();
                 last.set_value((bytes, at));
                 if at > t0 {

@@ -31,6 +31,7 @@ pub mod page;
 pub mod palette;
 pub mod pane;
 pub mod pane_charts;
+pub mod pane_state;
 pub mod parameters;
 pub mod playback;
 pub mod presets;

@@ -10,7 +10,7 @@ use sim::wire::Control;
 use wasm_bindgen::JsValue;
 
 use crate::inspector::Conversation;
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 use crate::url::page_query;
 
 /// The tops of each pane's four charts, for axes shared across panes.
@@ -212,9 +212,4 @@ impl Page {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{q}")));
         }
     }
-}
-
-/// Milliseconds on the page's clock (`performance.now()`).
-pub fn now_ms() -> f64 {
-    window().performance().map_or(0.0, |p| p.now())
 }

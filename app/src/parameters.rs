@@ -7,7 +7,7 @@ use sim::ParamSpec;
 
 use crate::controls::ParamControl;
 use crate::page::Page;
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 
 /// The parameters panel: each parameter once, applied to every pane that
 /// has it (linked) or to one pane only.

@@ -202,6 +202,11 @@ pub struct Canvases {
     pub charts: Vec<Rc<Canvas>>,
 }
 
+/// Milliseconds on the page's clock (`performance.now()`).
+pub fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
 /// The animation-frame callback, kept where it can re-register itself.
 type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use sim::catalogue;
 
 use crate::page::{Class, Page, Role};
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 use crate::presets::{self, Preset, PRESETS};
 use crate::url::parse;
 
@@ -44,7 +44,7 @@ pub fn start(page: Page, started: Started) {
             .panes
             .iter()
             .enumerate()
-            .map(|(i, s)| PaneState::new(i, s.info, s.values.clone(), &page))
+            .map(|(i, s)| PaneState::new(i, s.info, s.values.clone(), page.notice))
             .collect();
         page.set_panes(states.clone());
         if let Some(p) = chosen {

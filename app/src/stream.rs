@@ -12,7 +12,7 @@ use web_sys::HtmlCanvasElement;
 
 use crate::feed::{Callbacks, Feed};
 use crate::page::Page;
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 use crate::playback::Recent;
 use crate::scene::{animate, Canvases, Scene};
 use crate::url::pane_query;

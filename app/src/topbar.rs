@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::page::Page;
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 use crate::presets::{self, PRESETS};
 use crate::url::{page_query, with_companion, MAX_PANES};
 

@@ -7,7 +7,7 @@ use sim::wire::Control;
 use crate::exports::{download_png, post_export};
 use crate::keys::SPEEDS;
 use crate::page::Page;
-use crate::pane::PaneState;
+use crate::pane_state::PaneState;
 
 #[component]
 pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
