@@ -95,9 +95,20 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    /// The same parameter with another default: a pattern's own starting
-    /// point for a common parameter (its range, step and scale unchanged).
-    /// A spec that is not a number is returned as it is.
+    /// The same parameter with another range and default: a pattern's own
+    /// span for a common parameter (its step and scale unchanged). A spec
+    /// that is not a number is returned as it is.
+    pub const fn with_range(self, min: f64, max: f64, default: f64) -> ParamSpec {
+        let kind = match self.kind {
+            Kind::Number {
+                step, integer, log, ..
+            } => number(min, max, default, step, integer, log),
+            other => other,
+        };
+        ParamSpec { kind, ..self }
+    }
+
+    /// The same parameter with another default (see [`ParamSpec::with_range`]).
     pub const fn with_default(self, default: f64) -> ParamSpec {
         let kind = match self.kind {
             Kind::Number {

@@ -40,15 +40,7 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "Job time",
         help: "Mean time one worker spends on one job.",
-        kind: params::Kind::Number {
-            min: 0.01,
-            max: 600_000.0,
-            default: 500.0,
-            step: 0.01,
-            integer: false,
-            log: true,
-        },
-        ..params::SERVICE_MS
+        ..params::SERVICE_MS.with_range(0.01, 600_000.0, 500.0)
     },
     params::SERVICE_DIST,
     params::WORKERS.with_default(8.0),

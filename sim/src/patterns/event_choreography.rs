@@ -39,15 +39,7 @@ pub const PARAMS: &[ParamSpec] = &[
         name: "Order rate",
         unit: "orders/s",
         help: "Orders placed per second by all clients together (Poisson).",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 5_000.0,
-            default: 20.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
+        ..params::RATE.with_range(0.0, 5_000.0, 20.0)
     },
     params::SPIKE_AT_S,
     params::SPIKE_S,

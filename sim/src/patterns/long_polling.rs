@@ -36,15 +36,7 @@ pub const PARAMS: &[ParamSpec] = &[
     params::LOSS,
     ParamSpec {
         help: "How long a client waits for an answer to a poll before polling again (should exceed the hold time).",
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 180_000.0,
-            default: 25_000.0,
-            step: 1.0,
-            integer: false,
-            log: true,
-        },
-        ..params::TIMEOUT_MS
+        ..params::TIMEOUT_MS.with_range(1.0, 180_000.0, 25_000.0)
     },
     params::OUTAGE_AT_S,
     params::OUTAGE_S,

@@ -56,27 +56,11 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "Max redeliveries",
         help: "Redeliveries of an unacknowledged message before it goes to the dead-letter list.",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20.0,
-            default: 3.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::RETRIES
+        ..params::RETRIES.with_range(0.0, 20.0, 3.0)
     },
     ParamSpec {
         help: "Messages the broker stores; past it producers are refused.",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 1_000_000.0,
-            default: 100_000.0,
-            step: 1.0,
-            integer: true,
-            log: true,
-        },
-        ..params::QUEUE_CAP
+        ..params::QUEUE_CAP.with_range(0.0, 1_000_000.0, 100_000.0)
     },
     params::CRASHES_PER_MIN,
     params::RESTART_MS,

@@ -43,15 +43,7 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "Receivers",
         help: "Receiver endpoints; each event goes to one of them.",
-        kind: params::Kind::Number {
-            min: 1.0,
-            max: 20.0,
-            default: 1.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::CLIENTS
+        ..params::CLIENTS.with_range(1.0, 20.0, 1.0)
     },
     params::IDEMPOTENCY,
     ParamSpec {
@@ -75,26 +67,10 @@ pub const PARAMS: &[ParamSpec] = &[
         ..params::TIMEOUT_MS
     },
     ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 20.0,
-            default: 6.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::RETRIES
+        ..params::RETRIES.with_range(0.0, 20.0, 6.0)
     },
     ParamSpec {
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 600_000.0,
-            default: 1_000.0,
-            step: 1.0,
-            integer: false,
-            log: true,
-        },
-        ..params::BACKOFF_MS
+        ..params::BACKOFF_MS.with_range(0.0, 600_000.0, 1_000.0)
     },
     params::NET_MS,
     params::JITTER_MS,

@@ -32,30 +32,14 @@ pub const PARAMS: &[ParamSpec] = &[
         name: "Message rate",
         unit: "msgs/s",
         help: "Chat messages per second sent by all clients together (Poisson).",
-        kind: params::Kind::Number {
-            min: 0.0,
-            max: 5_000.0,
-            default: 10.0,
-            step: 0.1,
-            integer: false,
-            log: true,
-        },
-        ..params::RATE
+        ..params::RATE.with_range(0.0, 5_000.0, 10.0)
     },
     params::SPIKE_AT_S,
     params::SPIKE_S,
     params::SPIKE_X,
     ParamSpec {
         help: "Clients in the chat room; each message goes to all the others.",
-        kind: params::Kind::Number {
-            min: 2.0,
-            max: 50.0,
-            default: 5.0,
-            step: 1.0,
-            integer: true,
-            log: false,
-        },
-        ..params::CLIENTS
+        ..params::CLIENTS.with_range(2.0, 50.0, 5.0)
     },
     params::HEARTBEAT_MS,
     params::DROPS_PER_MIN.with_default(0.0),
