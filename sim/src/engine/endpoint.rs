@@ -123,8 +123,7 @@ impl<J: Copy, T> Endpoint<J, T> {
         service: Time,
         job: J,
     ) -> Offer<J> {
-        if self.faults.down(cx.now) {
-            cx.drop(msg, self.node, DropReason::ServiceDown);
+        if self.refuses(cx, msg) {
             return Offer::Refused(job, DropReason::ServiceDown);
         }
         self.admit(cx, msg, service, job)
@@ -138,12 +137,20 @@ impl<J: Copy, T> Endpoint<J, T> {
         msg: MsgId,
         job: J,
     ) -> Offer<J> {
-        if self.faults.down(cx.now) {
-            cx.drop(msg, self.node, DropReason::ServiceDown);
+        if self.refuses(cx, msg) {
             return Offer::Refused(job, DropReason::ServiceDown);
         }
         let service = self.draw(&mut cx.rng.service);
         self.admit(cx, msg, service, job)
+    }
+
+    /// Whether the endpoint is down now; if so `msg` is dropped here.
+    fn refuses<M: Model<Timer = T>>(&self, cx: &mut Cx<'_, M>, msg: MsgId) -> bool {
+        let down = self.faults.down(cx.now);
+        if down {
+            cx.drop(msg, self.node, DropReason::ServiceDown);
+        }
+        down
     }
 
     /// Like [`Endpoint::offer`], whether the endpoint is down or not (a
@@ -280,9 +287,5 @@ impl<J: Copy, T> Endpoint<J, T> {
 
     pub fn busy(&self) -> u32 {
         self.station.busy()
-    }
-
-    pub fn workers(&self) -> u32 {
-        self.station.workers()
     }
 }

@@ -19,6 +19,10 @@ mod format;
 #[allow(dead_code)]
 mod palette;
 #[cfg(feature = "ours")]
+#[path = "../../../app/src/pane_charts.rs"]
+#[allow(dead_code)]
+mod pane_charts;
+#[cfg(feature = "ours")]
 #[path = "../../../app/src/series.rs"]
 #[allow(dead_code)]
 mod series;
@@ -82,14 +86,8 @@ impl Chart {
     }
 
     fn draw(&mut self, canvas: &HtmlCanvasElement, step: usize) -> f64 {
-        const SPEC: charts::ChartSpec<'static> = charts::ChartSpec {
-            title: "Waiting time",
-            unit: "ms",
-            names: &["p50", "p95", "p99"],
-            dashed: &[],
-            stacked: false,
-            colours: &[],
-        };
+        // The dashboard's own waiting-time chart.
+        let spec = &pane_charts::CHARTS[0];
         if self.series.is_empty() {
             for (t, v) in window(step) {
                 self.series.push(t, &v);
@@ -100,11 +98,11 @@ impl Chart {
         }
         let (w, h) = (canvas.width() as f64, canvas.height() as f64);
         let view = charts::ChartView {
-            ymax: charts::top(&SPEC, &self.series),
+            ymax: charts::top(spec, &self.series),
             zoom: 1.0,
             ..Default::default()
         };
-        charts::draw(&self.ctx, w, h, &SPEC, &self.series, &view);
+        charts::draw(&self.ctx, w, h, spec, &self.series, &view);
         view.ymax
     }
 }
