@@ -9,9 +9,11 @@
 //! *is* in flight). A pattern is a [`Model`]: its own timers and message
 //! bodies, its state, and its decisions, which it makes through a [`Cx`].
 
+mod connections;
 mod cx;
 mod endpoint;
 
+pub use connections::Connections;
 pub use cx::{Cx, Delivery};
 pub use endpoint::{Endpoint, Offer, Visit};
 

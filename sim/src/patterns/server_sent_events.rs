@@ -11,13 +11,12 @@
 
 use rand::Rng;
 
-use crate::dist::exp_gap;
-use crate::engine::{Cx, Delivery, Engine, Model, Tally};
+use crate::engine::{Connections, Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgKind, What};
 use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
 use crate::params::{self, ParamSet, ParamSpec};
-use crate::time::{self, Time, SECOND};
+use crate::time::{self, SECOND};
 use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 use crate::updates::Updates;
@@ -89,61 +88,31 @@ pub enum Timer {
     Reconnect { client: NodeId },
 }
 
-/// One client's side of its stream.
-struct Client {
-    connected: bool,
-    /// Increments on every drop: events of an older stream are gone.
-    stream: u64,
-    /// Arrival time of the last event sent on the current stream: a stream
-    /// delivers in order.
-    last_arrival: Time,
-    /// Generation of the drop timer, so a rate change can re-arm it.
-    drop_timer: u64,
+impl Timer {
+    fn drop(client: NodeId, timer: u64) -> Self {
+        Timer::Drop { client, timer }
+    }
+
+    fn reconnect(client: NodeId) -> Self {
+        Timer::Reconnect { client }
+    }
 }
 
 pub struct ServerSentEvents {
     server: NodeId,
-    drops_per_min: f64,
-    reconnect: Time,
     resume: bool,
     updates: Updates,
-    clients: Vec<Client>,
+    /// One stream per client; a message carries the stream it was written to.
+    streams: Connections<Timer>,
 }
 
 type Cxe<'a> = Cx<'a, ServerSentEvents>;
 
 impl ServerSentEvents {
-    fn schedule_drop(&mut self, cx: &mut Cxe, client: NodeId) {
-        let c = &mut self.clients[client as usize];
-        c.drop_timer += 1;
-        let timer = c.drop_timer;
-        if let Some(gap) = exp_gap(self.drops_per_min / 60.0, &mut cx.rng.client) {
-            cx.after(gap, Timer::Drop { client, timer });
-        }
-    }
-
-    fn report_open(&self, cx: &mut Cxe) {
-        let open = self.clients.iter().filter(|c| c.connected).count() as u32;
-        cx.emit(What::Open {
-            node: self.server,
-            connections: open,
-        });
-    }
-
-    /// Writes update `k` to `client`'s stream (link 2i + 1), behind the
-    /// event before it.
-    fn push(&mut self, cx: &mut Cxe, client: NodeId, k: u64, kind: MsgKind) {
-        let c = &self.clients[client as usize];
-        let (not_before, stream) = (c.last_arrival, c.stream);
-        let t = cx.send_not_before(client * 2 + 1, kind, k, stream, not_before);
-        self.clients[client as usize].last_arrival = t.arrive_at;
-    }
-
     /// Event `m.req` arrives on stream `m.body` (gone if that stream is).
     fn on_event(&mut self, cx: &mut Cxe, m: Delivery<u64>) {
         let client = m.to;
-        let c = &self.clients[client as usize];
-        if c.connected && c.stream == m.body {
+        if self.streams.carries(client, m.body) {
             cx.emit(What::Delivered {
                 msg: m.msg,
                 node: client,
@@ -155,16 +124,10 @@ impl ServerSentEvents {
         }
     }
 
-    fn on_drop(&mut self, cx: &mut Cxe, client: NodeId, timer: u64) {
-        let c = &mut self.clients[client as usize];
-        if !c.connected || c.drop_timer != timer {
-            return;
-        }
-        c.connected = false;
-        c.stream += 1;
-        c.last_arrival = 0;
-        self.report_open(cx);
-        cx.after(self.reconnect, Timer::Reconnect { client });
+    /// Writes update `k` to `client`'s stream, behind the event before it.
+    fn push(&mut self, cx: &mut Cxe, client: NodeId, k: u64, kind: MsgKind) {
+        let stream = self.streams.generation(client);
+        self.streams.write(cx, client, kind, k, stream);
     }
 
     /// The (re)connect request (link 2i, carrying Last-Event-ID) reaches the
@@ -175,8 +138,7 @@ impl ServerSentEvents {
             msg: m.msg,
             node: self.server,
         });
-        self.clients[client as usize].connected = true;
-        self.report_open(cx);
+        self.streams.opened(cx, client);
         let total = self.updates.total();
         if self.resume {
             for k in last_seen.max(self.updates.seen(client))..total {
@@ -186,7 +148,7 @@ impl ServerSentEvents {
             // Whatever was produced while the client was away is gone.
             self.updates.lose(client, total, cx.now, cx.rec);
         }
-        self.schedule_drop(cx, client);
+        self.streams.arm_drop(cx, client);
     }
 }
 
@@ -204,25 +166,16 @@ impl Model for ServerSentEvents {
         // Link 2i: client i → server (connects); 2i+1: server → client i (the stream).
         topo.connect_all_reliable(parties, server, p);
         ServerSentEvents {
-            drops_per_min: p.get("drops_per_min"),
-            reconnect: time::from_ms(p.get("reconnect_ms")),
             resume: p.get_bool("resume"),
             server,
             updates: Updates::new(server, n),
-            clients: (0..n)
-                .map(|_| Client {
-                    connected: false,
-                    stream: 0,
-                    last_arrival: 0,
-                    drop_timer: 0,
-                })
-                .collect(),
+            streams: Connections::new(server, n, false, p, Timer::drop, Timer::reconnect),
         }
     }
 
     fn start(&mut self, cx: &mut Cxe) {
-        self.report_open(cx);
-        for client in 0..self.clients.len() as NodeId {
+        self.streams.report_open(cx);
+        for client in 0..self.streams.len() {
             let phase: f64 = cx.rng.client.random();
             let at = time::from_ns((phase * (SECOND / 10) as f64).floor());
             cx.at(at, Timer::Reconnect { client });
@@ -231,8 +184,8 @@ impl Model for ServerSentEvents {
 
     fn arrival(&mut self, cx: &mut Cxe) {
         let k = self.updates.produce(cx.now, cx.rec);
-        for client in 0..self.clients.len() as NodeId {
-            if self.clients[client as usize].connected {
+        for client in 0..self.streams.len() {
+            if self.streams.is_open(client) {
                 self.push(cx, client, k, MsgKind::Event);
             }
         }
@@ -248,7 +201,7 @@ impl Model for ServerSentEvents {
 
     fn timer(&mut self, cx: &mut Cxe, t: Timer) {
         match t {
-            Timer::Drop { client, timer } => self.on_drop(cx, client, timer),
+            Timer::Drop { client, timer } => self.streams.dropped(cx, client, timer),
             Timer::Reconnect { client } => {
                 let last_seen = self.updates.seen(client);
                 cx.send(client * 2, MsgKind::Connect, last_seen, 0);
@@ -257,20 +210,10 @@ impl Model for ServerSentEvents {
     }
 
     fn set_param(&mut self, cx: &mut Cxe, id: &str, value: f64) {
-        match id {
-            "drops_per_min" => {
-                self.drops_per_min = value;
-                // Re-arm every connected client's drop clock at the new rate
-                // (memoryless, so drawing afresh is exact).
-                for client in 0..self.clients.len() as NodeId {
-                    if self.clients[client as usize].connected {
-                        self.schedule_drop(cx, client);
-                    }
-                }
-            }
-            "reconnect_ms" => self.reconnect = time::from_ms(value),
-            "resume" => self.resume = value != 0.0,
-            _ => {}
+        if id == "resume" {
+            self.resume = value != 0.0;
+        } else {
+            self.streams.set_param(cx, id, value);
         }
     }
 

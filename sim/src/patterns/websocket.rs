@@ -12,8 +12,7 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::dist::exp_gap;
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
+use crate::engine::{Connections, Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::info::{Figure, PatternInfo};
 use crate::metrics::{fail_index, Snapshot};
@@ -113,6 +112,16 @@ pub enum Timer {
     },
 }
 
+impl Timer {
+    fn drop(client: NodeId, timer: u64) -> Self {
+        Timer::Drop { client, timer }
+    }
+
+    fn reconnect(client: NodeId) -> Self {
+        Timer::Reconnect { client }
+    }
+}
+
 /// What travels on a connection.
 #[derive(Clone, Copy, Debug)]
 pub enum Frame {
@@ -140,19 +149,10 @@ pub struct Chat {
     sent: Time,
 }
 
-struct Client {
-    connected: bool,
-    /// Generation of the connection: copies sent on an older one are gone.
-    conn: u64,
-    last_arrival: Time,
-    drop_timer: u64,
-}
-
 pub struct WebSocket {
     heartbeat: Time,
-    drops_per_min: f64,
-    reconnect: Time,
-    clients: Vec<Client>,
+    /// One connection per client; a frame carries the one it was sent on.
+    conns: Connections<Timer>,
     server: Endpoint<Chat, Timer>,
     /// Copies of each relayed message still on their way: (message → left).
     unsettled: HashMap<u64, u16>,
@@ -162,34 +162,9 @@ pub struct WebSocket {
 type Cxw<'a> = Cx<'a, WebSocket>;
 
 impl WebSocket {
-    fn schedule_drop(&mut self, cx: &mut Cxw, client: NodeId) {
-        let c = &mut self.clients[client as usize];
-        c.drop_timer += 1;
-        let timer = c.drop_timer;
-        if let Some(gap) = exp_gap(self.drops_per_min / 60.0, &mut cx.rng.client) {
-            cx.after(gap, Timer::Drop { client, timer });
-        }
-    }
-
-    fn report_open(&self, cx: &mut Cxw) {
-        let open = self.clients.iter().filter(|c| c.connected).count() as u32;
-        cx.emit(What::Open {
-            node: self.server.node,
-            connections: open,
-        });
-    }
-
-    /// Writes `frame` down `to`'s connection, behind what was written before.
-    fn write(&mut self, cx: &mut Cxw, to: NodeId, kind: MsgKind, req: ReqId, frame: Frame) {
-        let not_before = self.clients[to as usize].last_arrival;
-        let t = cx.send_not_before(to * 2 + 1, kind, req, frame, not_before);
-        self.clients[to as usize].last_arrival = t.arrive_at;
-    }
-
     fn on_up(&mut self, cx: &mut Cxw, m: Delivery<Frame>, conn: u64) {
         let sender = m.from;
-        let c = &self.clients[sender as usize];
-        if !c.connected || c.conn != conn {
+        if !self.conns.carries(sender, conn) {
             return cx.drop(m.msg, self.server.node, DropReason::Disconnected);
         }
         let k = self.next_k;
@@ -207,13 +182,12 @@ impl WebSocket {
         let Chat { k, sender, sent } = v.job;
         let trip = Trip::served(v.arrived - sent, v.arrived, v.started, cx.now);
         self.server.done(cx, v.msg, false);
-        let n = self.clients.len() as u16;
+        let n = self.conns.len();
         let mut left = 0;
         for to in (0..n).filter(|&to| to != sender) {
             let req = k * REQ_STRIDE + to as u64;
             cx.emit(What::Offered { req, node: sender });
-            let c = &self.clients[to as usize];
-            if !c.connected {
+            if !self.conns.is_open(to) {
                 cx.emit(What::Failed {
                     req,
                     node: to,
@@ -221,8 +195,9 @@ impl WebSocket {
                 });
                 continue;
             }
-            let conn = c.conn;
-            self.write(cx, to, MsgKind::Event, req, Frame::Down { conn, trip });
+            let conn = self.conns.generation(to);
+            let down = Frame::Down { conn, trip };
+            self.conns.write(cx, to, MsgKind::Event, req, down);
             left += 1;
         }
         if left > 0 {
@@ -244,8 +219,7 @@ impl WebSocket {
     fn on_down(&mut self, cx: &mut Cxw, m: Delivery<Frame>, conn: u64, trip: Trip) {
         let (req, to) = (m.req, m.to);
         self.settle(req);
-        let c = &self.clients[to as usize];
-        if c.connected && c.conn == conn {
+        if self.conns.carries(to, conn) {
             cx.emit(What::Delivered {
                 msg: m.msg,
                 node: to,
@@ -260,18 +234,6 @@ impl WebSocket {
                 reason: FailReason::Lost,
             });
         }
-    }
-
-    fn on_drop(&mut self, cx: &mut Cxw, client: NodeId, timer: u64) {
-        let c = &mut self.clients[client as usize];
-        if !c.connected || c.drop_timer != timer {
-            return;
-        }
-        c.connected = false;
-        c.conn += 1;
-        c.last_arrival = 0;
-        self.report_open(cx);
-        cx.after(self.reconnect, Timer::Reconnect { client });
     }
 }
 
@@ -295,16 +257,7 @@ impl Model for WebSocket {
         topo.connect_all_reliable(parties, server, p);
         WebSocket {
             heartbeat: time::from_ms(p.get("heartbeat_ms")),
-            drops_per_min: p.get("drops_per_min"),
-            reconnect: time::from_ms(p.get("reconnect_ms")),
-            clients: (0..n)
-                .map(|_| Client {
-                    connected: true,
-                    conn: 0,
-                    last_arrival: 0,
-                    drop_timer: 0,
-                })
-                .collect(),
+            conns: Connections::new(server, n, true, p, Timer::drop, Timer::reconnect),
             server: Endpoint::new(server, workers, queue_cap, p, Timer::Relay),
             unsettled: HashMap::with_capacity(1024),
             next_k: 0,
@@ -313,21 +266,21 @@ impl Model for WebSocket {
 
     fn start(&mut self, cx: &mut Cxw) {
         self.server.open(cx);
-        self.report_open(cx);
-        for client in 0..self.clients.len() as NodeId {
+        self.conns.report_open(cx);
+        for client in 0..self.conns.len() {
             let phase: f64 = cx.rng.client.random();
             let at = time::from_ns((phase * self.heartbeat as f64).floor());
             cx.at(at, Timer::HeartbeatTick { client });
-            self.schedule_drop(cx, client);
+            self.conns.arm_drop(cx, client);
         }
     }
 
     fn arrival(&mut self, cx: &mut Cxw) {
-        let n = self.clients.len() as u16;
-        let sender = cx.rng.arrivals.random_range(0..n);
-        let c = &self.clients[sender as usize];
-        if c.connected {
-            let up = Frame::Up { conn: c.conn };
+        let sender = cx.rng.arrivals.random_range(0..self.conns.len());
+        if self.conns.is_open(sender) {
+            let up = Frame::Up {
+                conn: self.conns.generation(sender),
+            };
             cx.send(sender * 2, MsgKind::Event, self.next_k, up);
         }
     }
@@ -341,8 +294,9 @@ impl Model for WebSocket {
                     msg: m.msg,
                     node: m.to,
                 });
-                if self.clients[m.from as usize].connected {
-                    self.write(cx, m.from, MsgKind::Heartbeat, 0, Frame::Pong);
+                if self.conns.is_open(m.from) {
+                    self.conns
+                        .write(cx, m.from, MsgKind::Heartbeat, 0, Frame::Pong);
                 }
             }
             Frame::Pong => cx.emit(What::Delivered {
@@ -354,9 +308,8 @@ impl Model for WebSocket {
                     msg: m.msg,
                     node: m.to,
                 });
-                self.clients[m.from as usize].connected = true;
-                self.report_open(cx);
-                self.schedule_drop(cx, m.from);
+                self.conns.opened(cx, m.from);
+                self.conns.arm_drop(cx, m.from);
             }
         }
     }
@@ -365,12 +318,12 @@ impl Model for WebSocket {
         match t {
             Timer::Relay(v) => self.on_relay(cx, v),
             Timer::HeartbeatTick { client } => {
-                if self.clients[client as usize].connected {
+                if self.conns.is_open(client) {
                     cx.send(client * 2, MsgKind::Heartbeat, 0, Frame::Ping);
                 }
                 cx.after(self.heartbeat, Timer::HeartbeatTick { client });
             }
-            Timer::Drop { client, timer } => self.on_drop(cx, client, timer),
+            Timer::Drop { client, timer } => self.conns.dropped(cx, client, timer),
             Timer::Reconnect { client } => {
                 cx.send(client * 2, MsgKind::Connect, 0, Frame::Connect);
             }
@@ -378,20 +331,10 @@ impl Model for WebSocket {
     }
 
     fn set_param(&mut self, cx: &mut Cxw, id: &str, value: f64) {
-        match id {
-            "heartbeat_ms" => self.heartbeat = time::from_ms(value),
-            "drops_per_min" => {
-                self.drops_per_min = value;
-                for client in 0..self.clients.len() as NodeId {
-                    if self.clients[client as usize].connected {
-                        self.schedule_drop(cx, client);
-                    }
-                }
-            }
-            "reconnect_ms" => self.reconnect = time::from_ms(value),
-            _ => {
-                self.server.set_param(cx, id, value);
-            }
+        if id == "heartbeat_ms" {
+            self.heartbeat = time::from_ms(value);
+        } else if !self.conns.set_param(cx, id, value) {
+            self.server.set_param(cx, id, value);
         }
     }
 
