@@ -72,6 +72,16 @@ impl Figure {
             unit,
         }
     }
+
+    /// A count of things (messages, retries, connections).
+    pub fn count(id: &'static str, label: &'static str, n: u64) -> Self {
+        Figure::new(id, label, n as f64, "")
+    }
+
+    /// A time in milliseconds.
+    pub fn ms(id: &'static str, label: &'static str, ms: f64) -> Self {
+        Figure::new(id, label, ms, "ms")
+    }
 }
 
 /// `part` as a percentage of `whole` (0 when there is no whole yet).

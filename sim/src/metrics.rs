@@ -194,6 +194,11 @@ impl Totals {
     pub fn sent_of(&self, kind: MsgKind) -> u64 {
         self.sent_by_kind[kind_index(kind)]
     }
+
+    /// Requests that ended unserved for `reason`.
+    pub fn failed_of(&self, reason: FailReason) -> u64 {
+        self.failed_by[fail_index(reason)]
+    }
 }
 
 /// What the viewer plots, several times a second.

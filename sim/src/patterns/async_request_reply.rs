@@ -85,18 +85,17 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new("accept_ms", "202 round trip (mean)", s.legs.mean, "ms"),
+        Figure::ms("accept_ms", "202 round trip (mean)", s.legs.mean),
         Figure::new(
             "polls_per_job",
             "polls per job",
             ratio(t.sent_of(MsgKind::Poll) as f64, t.completed as f64),
             "",
         ),
-        Figure::new(
+        Figure::count(
             "empty_polls",
             "\"still running\" answers",
-            t.sent_of(MsgKind::EmptyPoll) as f64,
-            "",
+            t.sent_of(MsgKind::EmptyPoll),
         ),
     ]
 }

@@ -16,7 +16,7 @@ use rand::Rng;
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
 use crate::info::{Figure, PatternInfo};
-use crate::metrics::{fail_index, Snapshot};
+use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
@@ -80,20 +80,18 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new(
+        Figure::count(
             "failures",
             "failed steps (sagas)",
-            t.failed_by[fail_index(FailReason::Compensated)] as f64,
-            "",
+            t.failed_of(FailReason::Compensated),
         ),
-        Figure::new(
+        Figure::count(
             "compensations",
             "compensating events",
-            t.sent_of(MsgKind::Compensation) as f64,
-            "",
+            t.sent_of(MsgKind::Compensation),
         ),
-        Figure::new("step_ms", "one step, mean", s.legs.mean, "ms"),
-        Figure::new("backlog", "longest queue", s.max_node_queue as f64, ""),
+        Figure::ms("step_ms", "one step, mean", s.legs.mean),
+        Figure::count("backlog", "longest queue", s.max_node_queue),
     ]
 }
 

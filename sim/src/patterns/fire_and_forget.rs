@@ -65,7 +65,7 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let lost = t.failed_by[crate::metrics::fail_index(FailReason::Lost)];
     vec![
-        Figure::new("silent_losses", "silent losses", lost as f64, ""),
+        Figure::count("silent_losses", "silent losses", lost),
         Figure::new(
             "silent_loss_share",
             "share lost silently",

@@ -63,19 +63,13 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new(
-            "held_open",
-            "polls held open",
-            t.open_connections as f64,
-            "",
-        ),
-        Figure::new(
+        Figure::count("held_open", "polls held open", t.open_connections),
+        Figure::count(
             "empty_answers",
             "empty answers",
-            t.sent_of(MsgKind::EmptyPoll) as f64,
-            "",
+            t.sent_of(MsgKind::EmptyPoll),
         ),
-        Figure::new("polls", "polls sent", t.sent_of(MsgKind::Poll) as f64, ""),
+        Figure::count("polls", "polls sent", t.sent_of(MsgKind::Poll)),
         Figure::new(
             "wire_per_update",
             "messages per update delivered",

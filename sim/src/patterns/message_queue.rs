@@ -27,7 +27,7 @@ use crate::engine::{Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
 use crate::info::{Figure, PatternInfo};
-use crate::metrics::{fail_index, Snapshot};
+use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
@@ -99,25 +99,14 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new(
-            "producer_wait_ms",
-            "producer wait (mean)",
-            s.legs.mean,
-            "ms",
-        ),
-        Figure::new("depth", "messages at the broker", s.queue_depth as f64, ""),
-        Figure::new(
-            "redeliveries",
-            "redeliveries",
-            t.sent_of(MsgKind::Retry) as f64,
-            "",
-        ),
-        Figure::new("duplicates", "duplicates processed", t.wasted as f64, ""),
-        Figure::new(
+        Figure::ms("producer_wait_ms", "producer wait (mean)", s.legs.mean),
+        Figure::count("depth", "messages at the broker", s.queue_depth),
+        Figure::count("redeliveries", "redeliveries", t.sent_of(MsgKind::Retry)),
+        Figure::count("duplicates", "duplicates processed", t.wasted),
+        Figure::count(
             "dead_lettered",
             "dead-lettered",
-            t.failed_by[fail_index(FailReason::DeadLetter)] as f64,
-            "",
+            t.failed_of(FailReason::DeadLetter),
         ),
     ]
 }

@@ -21,7 +21,7 @@ use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
 use crate::info::{Figure, PatternInfo};
-use crate::metrics::{fail_index, Snapshot};
+use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{NodeId, NodeKind, Topology};
@@ -91,23 +91,12 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new(
-            "publisher_wait_ms",
-            "publisher wait (mean)",
-            s.legs.mean,
-            "ms",
-        ),
-        Figure::new(
-            "fanout_deliveries",
-            "copies handled",
-            t.completed as f64,
-            "",
-        ),
-        Figure::new(
+        Figure::ms("publisher_wait_ms", "publisher wait (mean)", s.legs.mean),
+        Figure::count("fanout_deliveries", "copies handled", t.completed),
+        Figure::count(
             "dropped_overflow",
             "dropped by full buffers",
-            t.dropped[crate::metrics::drop_index(DropReason::Overflow)] as f64,
-            "",
+            t.dropped[crate::metrics::drop_index(DropReason::Overflow)],
         ),
         Figure::new(
             "max_backlog",
@@ -115,12 +104,7 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
             s.max_node_queue as f64,
             "events",
         ),
-        Figure::new(
-            "lost",
-            "copies lost",
-            t.failed_by[fail_index(FailReason::Lost)] as f64,
-            "",
-        ),
+        Figure::count("lost", "copies lost", t.failed_of(FailReason::Lost)),
     ]
 }
 

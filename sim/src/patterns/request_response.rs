@@ -77,9 +77,9 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new("timed_out", "timed-out attempts", t.timed_out as f64, ""),
-        Figure::new("retries", "retries", t.retries as f64, ""),
-        Figure::new("wasted_work", "wasted work", t.wasted as f64, ""),
+        Figure::count("timed_out", "timed-out attempts", t.timed_out),
+        Figure::count("retries", "retries", t.retries),
+        Figure::count("wasted_work", "wasted work", t.wasted),
     ]
 }
 

@@ -93,15 +93,15 @@ pub const INFO: PatternInfo = PatternInfo {
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     vec![
-        Figure::new("branch_p99_ms", "one branch p99", s.legs.p99, "ms"),
-        Figure::new("edge_p99_ms", "edge p99", s.overall.p99, "ms"),
+        Figure::ms("branch_p99_ms", "one branch p99", s.legs.p99),
+        Figure::ms("edge_p99_ms", "edge p99", s.overall.p99),
         Figure::new(
             "tail_ratio",
             "edge p99 / branch p99",
             ratio(s.overall.p99, s.legs.p99),
             "×",
         ),
-        Figure::new("partial", "partial results", s.totals.timed_out as f64, ""),
+        Figure::count("partial", "partial results", s.totals.timed_out),
     ]
 }
 

@@ -14,7 +14,7 @@ use rand::Rng;
 use crate::engine::{Connections, Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgKind, What};
 use crate::info::{Figure, PatternInfo};
-use crate::metrics::{fail_index, Snapshot};
+use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, SECOND};
 use crate::topology::{NodeId, NodeKind, Topology};
@@ -53,29 +53,17 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new(
-            "open_streams",
-            "open streams",
-            t.open_connections as f64,
-            "",
-        ),
-        Figure::new(
-            "reconnects",
-            "reconnects",
-            t.sent_of(MsgKind::Connect) as f64,
-            "",
-        ),
-        Figure::new(
+        Figure::count("open_streams", "open streams", t.open_connections),
+        Figure::count("reconnects", "reconnects", t.sent_of(MsgKind::Connect)),
+        Figure::count(
             "resumed",
             "events replayed on resume",
-            t.sent_of(MsgKind::Replay) as f64,
-            "",
+            t.sent_of(MsgKind::Replay),
         ),
-        Figure::new(
+        Figure::count(
             "lost",
             "events lost in drops",
-            t.failed_by[fail_index(FailReason::Lost)] as f64,
-            "",
+            t.failed_of(FailReason::Lost),
         ),
     ]
 }

@@ -73,7 +73,7 @@ fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
             percent(empty as f64, (full + empty) as f64),
             "%",
         ),
-        Figure::new("polls", "polls sent", t.sent_of(MsgKind::Poll) as f64, ""),
+        Figure::count("polls", "polls sent", t.sent_of(MsgKind::Poll)),
         Figure::new(
             "wire_per_update",
             "messages per update delivered",

@@ -22,7 +22,7 @@ use crate::dist::backoff;
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
 use crate::info::{Figure, PatternInfo};
-use crate::metrics::{fail_index, Snapshot};
+use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{NodeId, NodeKind, Topology};
@@ -99,7 +99,7 @@ fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
     let idempotent = p.spec("idempotency").is_ok() && p.get_bool("idempotency");
     let duplicates = t.wasted as f64;
     vec![
-        Figure::new("retries", "retries", t.sent_of(MsgKind::Retry) as f64, ""),
+        Figure::count("retries", "retries", t.sent_of(MsgKind::Retry)),
         Figure::new(
             "duplicate_side_effects",
             "duplicate side effects",
@@ -112,11 +112,10 @@ fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
             if idempotent { duplicates } else { 0.0 },
             "",
         ),
-        Figure::new(
+        Figure::count(
             "dead_lettered",
             "dead-lettered undelivered",
-            t.failed_by[fail_index(FailReason::DeadLetter)] as f64,
-            "",
+            t.failed_of(FailReason::DeadLetter),
         ),
     ]
 }

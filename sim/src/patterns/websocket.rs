@@ -15,7 +15,7 @@ use rand::Rng;
 use crate::engine::{Connections, Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::info::{Figure, PatternInfo};
-use crate::metrics::{fail_index, Snapshot};
+use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
 use crate::topology::{NodeId, NodeKind, Topology};
@@ -73,25 +73,14 @@ pub const INFO: PatternInfo = PatternInfo {
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
-        Figure::new(
-            "open_connections",
-            "open connections",
-            t.open_connections as f64,
-            "",
-        ),
-        Figure::new("deliveries", "deliveries", t.completed as f64, ""),
-        Figure::new(
+        Figure::count("open_connections", "open connections", t.open_connections),
+        Figure::count("deliveries", "deliveries", t.completed),
+        Figure::count(
             "heartbeats",
             "heartbeat messages",
-            t.sent_of(MsgKind::Heartbeat) as f64,
-            "",
+            t.sent_of(MsgKind::Heartbeat),
         ),
-        Figure::new(
-            "missed",
-            "missed while away",
-            t.failed_by[fail_index(FailReason::Lost)] as f64,
-            "",
-        ),
+        Figure::count("missed", "missed while away", t.failed_of(FailReason::Lost)),
     ]
 }
 
