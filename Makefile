@@ -76,7 +76,7 @@ bench: setup setup-e2e build
 	cargo run --release -p server --example classbench -- target/release/switchboard
 	cargo run --release -p server --example replicabench -- target/release/switchboard
 	cargo run --release -p server --example bandwidth -- target/release/switchboard
-	cd end2end && node bench/frames.mjs && node bench/coldload.mjs && node bench/charts.mjs
+	cd end2end && node bench/bundle.mjs && node bench/frames.mjs && node bench/coldload.mjs && node bench/charts.mjs
 
 ## Ten minutes of hostile and heavy clients against the release binary
 ## (SOAK_SECS to change the length); prints RSS, CPU and frame rates.

@@ -42,10 +42,13 @@ pub struct PatternInfo {
     /// run's parameters.
     #[serde(skip)]
     pub figures: fn(&Snapshot, &ParamSet) -> Vec<Figure>,
-    /// A fresh, unstarted run of the pattern: its model on the engine.
-    #[serde(skip)]
-    pub build: fn(ParamSet, u64) -> Box<dyn Pattern>,
 }
+
+/// Makes a fresh, unstarted run of a pattern (its model on the engine).
+/// Not a field of [`PatternInfo`]: the browser reads the catalogue but never
+/// runs a pattern, and a pointer to every engine in the data it reads
+/// would link all twelve into its bundle.
+pub type Builder = fn(ParamSet, u64) -> Box<dyn Pattern>;
 
 /// One pattern-specific figure (empty-poll share, silent losses…).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -15,7 +15,7 @@ use rand::Rng;
 
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -74,8 +74,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
-    build: Engine::<EventChoreography>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<EventChoreography>::boxed;
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

@@ -16,7 +16,7 @@ use rand::Rng;
 
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
-use crate::info::{percent, Figure, PatternInfo};
+use crate::info::{percent, Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::Time;
@@ -57,8 +57,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
-    build: Engine::<FireAndForget>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<FireAndForget>::boxed;
 
 /// Losses nobody told the sender about.
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

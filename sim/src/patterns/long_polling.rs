@@ -13,7 +13,7 @@ use rand::Rng;
 
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
-use crate::info::{ratio, Figure, PatternInfo};
+use crate::info::{ratio, Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -57,8 +57,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "server-sent-events",
     keyed_by_message: true,
     figures,
-    build: Engine::<LongPolling>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<LongPolling>::boxed;
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

@@ -26,7 +26,7 @@ use crate::dist::{exp_gap, ServiceDist};
 use crate::engine::{Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -93,8 +93,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
-    build: Engine::<MessageQueue>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<MessageQueue>::boxed;
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

@@ -20,7 +20,7 @@ use rand::Rng;
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -85,8 +85,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "message-queue",
     keyed_by_message: false,
     figures,
-    build: Engine::<PublishSubscribe>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<PublishSubscribe>::boxed;
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

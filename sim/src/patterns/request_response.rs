@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use crate::dist::backoff;
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -70,8 +70,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "message-queue",
     keyed_by_message: false,
     figures,
-    build: Engine::<RequestResponse>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<RequestResponse>::boxed;
 
 /// Timeouts, retries and the work nobody waited for.
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

@@ -13,7 +13,7 @@ use rand::Rng;
 
 use crate::engine::{Connections, Cx, Delivery, Engine, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgKind, What};
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, SECOND};
@@ -47,8 +47,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "websocket",
     keyed_by_message: true,
     figures,
-    build: Engine::<ServerSentEvents>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<ServerSentEvents>::boxed;
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

@@ -18,7 +18,7 @@ use rand::Rng;
 
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
-use crate::info::{percent, ratio, Figure, PatternInfo};
+use crate::info::{percent, ratio, Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -58,8 +58,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "server-sent-events",
     keyed_by_message: true,
     figures,
-    build: Engine::<ShortPolling>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<ShortPolling>::boxed;
 
 /// Staleness is the waiting time; these say what the polling cost.
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {

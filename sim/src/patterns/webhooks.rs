@@ -21,7 +21,7 @@ use rand::Rng;
 use crate::dist::backoff;
 use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -91,8 +91,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "short-polling",
     keyed_by_message: false,
     figures,
-    build: Engine::<Webhooks>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<Webhooks>::boxed;
 
 fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

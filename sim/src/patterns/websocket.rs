@@ -14,7 +14,7 @@ use rand::Rng;
 
 use crate::engine::{Connections, Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
-use crate::info::{Figure, PatternInfo};
+use crate::info::{Builder, Figure, PatternInfo};
 use crate::metrics::Snapshot;
 use crate::params::{self, ParamSet, ParamSpec};
 use crate::time::{self, Time};
@@ -67,8 +67,10 @@ pub const INFO: PatternInfo = PatternInfo {
     companion: "request-response",
     keyed_by_message: false,
     figures,
-    build: Engine::<WebSocket>::boxed,
 };
+
+/// A fresh, unstarted run: this model on the engine.
+pub const ENGINE: Builder = Engine::<WebSocket>::boxed;
 
 fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;

@@ -1,0 +1,41 @@
+// Bundle size: what a browser fetches before the first animated frame (the
+// WASM, its JS glue and the stylesheet), raw and as sent (the brotli and
+// gzip copies `make build` writes beside them), against the goal of
+// ≤ 150 KB compressed. Reads the build in target/site/pkg (or BENCH_ROOT's).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = process.env.BENCH_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PKG = path.join(ROOT, 'target/site/pkg');
+const GOAL_KB = 150;
+
+const size = (file) => (fs.existsSync(file) ? fs.statSync(file).size : NaN);
+const kb = (bytes) => (bytes / 1000).toFixed(1);
+
+/** The newest file of the build with this ending (names carry a content hash). */
+function newest(ending) {
+  const files = fs
+    .readdirSync(PKG)
+    .filter((f) => f.endsWith(ending) && !f.includes('.d.'))
+    .map((f) => path.join(PKG, f));
+  if (files.length === 0) throw new Error(`no *${ending} in ${PKG}: run make build first`);
+  return files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+}
+
+const parts = ['.wasm', '.js', '.css'].map((ending) => {
+  const file = newest(ending);
+  return { name: ending.slice(1), raw: size(file), br: size(file + '.br'), gz: size(file + '.gz') };
+});
+const total = parts.reduce((t, p) => ({ raw: t.raw + p.raw, br: t.br + p.br, gz: t.gz + p.gz }), { raw: 0, br: 0, gz: 0 });
+
+console.log('bundle fetched before the first animated frame (KB = 1000 bytes)');
+console.log('part    raw KB  brotli KB  gzip KB');
+for (const p of [...parts, { name: 'total', ...total }]) {
+  console.log(`${p.name.padEnd(6)} ${kb(p.raw).padStart(7)}  ${kb(p.br).padStart(9)}  ${kb(p.gz).padStart(7)}`);
+}
+const met = total.br <= GOAL_KB * 1000;
+console.log(
+  `goal ≤ ${GOAL_KB} KB compressed: ${met ? 'met' : 'NOT met'} (${kb(total.br)} KB brotli, ${(total.br / (GOAL_KB * 1000)).toFixed(2)}× the goal)` +
+    (met ? '' : ' — why, and what was tried: README, "The bundle\'s largest parts"'),
+);

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""The bundle's largest parts, grouped by crate: `twiggy top` over the
+names-kept WASM that cargo-leptos links before wasm-bindgen and wasm-opt
+(target/front/wasm32-unknown-unknown/wasm-release/app.wasm), code and data
+only (the name and bindgen sections are set aside). Usage:
+tools/bundle_parts.py [app.wasm]"""
+import csv
+import io
+import re
+import subprocess
+import sys
+
+WASM = sys.argv[1] if len(sys.argv) > 1 else "target/front/wasm32-unknown-unknown/wasm-release/app.wasm"
+
+# First match wins: (part, pattern over the item's name).
+PARTS = [
+    ("tachys hydrate_async (AnyView)", r"hydrate_async"),
+    ("tachys view build/hydrate/rebuild", r"\btachys\b"),
+    ("reactive_graph", r"\breactive_graph\b"),
+    ("float formatting", r"flt2dec|float_to_decimal|float_to_exponential|\bfmt::float\b"),
+    ("serde_json", r"\bserde_json\b"),
+    ("serde + postcard", r"\bserde(_core)?\b|\bpostcard\b"),
+    ("wasm-bindgen / js-sys / web-sys", r"\bwasm_bindgen\b|\bjs_sys\b|\bweb_sys\b"),
+    ("sim", r"\bsim::"),
+    ("the app's own functions", r"\bapp::"),
+    ("leptos / leptos_dom / leptos_meta", r"\bleptos(_dom|_meta|_macro)?\b"),
+    ("static data", r"^data segment|^data\["),
+    ("core/alloc/std and unattributed", r"."),
+]
+SKIP = re.compile(r'"function names" subsection|^custom section|^Σ|^\.\.\. and')
+
+out = subprocess.run(["twiggy", "top", "-n", "1000000", "--format", "csv", WASM],
+                     check=True, capture_output=True, text=True).stdout
+sizes = {name: 0 for name, _ in PARTS}
+for row in csv.DictReader(io.StringIO(out)):
+    item = row["Name"]
+    if SKIP.search(item):
+        continue
+    for name, pattern in PARTS:
+        if re.search(pattern, item):
+            sizes[name] += int(row["ShallowSize"])
+            break
+total = sum(sizes.values())
+print(f"{'part':40} {'bytes':>10} {'share':>6}")
+for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+    print(f"{name:40} {size / 1000:>9.0f}K {100 * size / total:>5.0f}%")
+print(f"{'total':40} {total / 1000:>9.0f}K")
