@@ -5,6 +5,14 @@
 //! included, which timing the drawing calls alone would miss: on a slow
 //! laptop that falls behind, the budget halves; when full frames come at
 //! the display's rate again, it doubles back.
+//!
+//! Past the fewest dots, the stage's pixels are what is left to save: where
+//! the browser rasterises and hands over canvases in software (no GPU), that
+//! costs in proportion to the canvas's area whatever is drawn on it. So a
+//! machine still too slow draws the stage at half its backing resolution (a
+//! quarter of the pixels, softer dots), and tries full resolution again
+//! after a calm spell that doubles each time the attempt fails, so a
+//! borderline machine does not flicker between the two.
 
 /// Most dots drawn in one frame (a fast machine draws them all in a few
 /// milliseconds).
@@ -18,21 +26,46 @@ const SLOW_MS: f64 = 28.0;
 const CHEAP_MS: f64 = 18.0;
 /// A longer interval is a hidden tab or a paused page, not drawing cost.
 const IGNORED_MS: f64 = 250.0;
+/// The stage's backing resolution on a machine too slow even for the
+/// fewest dots (a fraction of the device's pixel ratio).
+pub const LOW_SCALE: f64 = 0.5;
+/// Cheap frames at the low resolution before full resolution is tried
+/// again the first time (about two seconds); doubled after every failed
+/// attempt, up to `MOST_PATIENCE`.
+const PATIENCE: u32 = 120;
+/// Slow frames in a row, the fewest dots notwithstanding, before the
+/// resolution is lowered: a page loading or a tab coming back is a slow
+/// moment, not a slow machine.
+const SLOW_SPELL: u32 = 60;
+const MOST_PATIENCE: u32 = PATIENCE << 5;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DotBudget {
     /// Dots the next frame may draw.
     pub dots: usize,
+    /// The stage's backing resolution, times the device's pixel ratio: 1,
+    /// or `LOW_SCALE` while the fewest dots are still too slow.
+    pub scale: f64,
     /// Frame interval at the current budget (ms, smoothed), so one slow
     /// frame (a garbage collection) changes nothing.
     cost_ms: f64,
+    /// Cheap frames in a row at the low resolution.
+    calm: u32,
+    /// Frames in a row judged slow.
+    slow: u32,
+    /// Cheap frames needed before full resolution is tried again.
+    patience: u32,
 }
 
 impl Default for DotBudget {
     fn default() -> Self {
         DotBudget {
             dots: MOST,
+            scale: 1.0,
             cost_ms: 16.7,
+            calm: 0,
+            slow: 0,
+            patience: PATIENCE,
         }
     }
 }
@@ -44,14 +77,39 @@ impl DotBudget {
             return;
         }
         self.cost_ms = 0.8 * self.cost_ms + 0.2 * ms;
-        // Only a full budget's drawing says whether the budget is too big.
-        if self.cost_ms > SLOW_MS && drawn * 2 > self.dots && self.dots > FEWEST {
-            self.dots = (self.dots / 2).max(FEWEST);
-            // Judge the new budget afresh, from the middle.
-            self.cost_ms = (SLOW_MS + CHEAP_MS) / 2.0;
+        let low = self.scale < 1.0;
+        self.calm = if low && ms < CHEAP_MS {
+            self.calm + 1
+        } else {
+            0
+        };
+        self.slow = if self.cost_ms > SLOW_MS {
+            self.slow + 1
+        } else {
+            0
+        };
+        // Judge a new budget or resolution afresh, from the middle.
+        let afresh = (SLOW_MS + CHEAP_MS) / 2.0;
+        if self.cost_ms > SLOW_MS {
+            // Only a full budget's drawing says whether the budget is too
+            // big; fewer dots than that, or the fewest, leave the pixels.
+            if drawn * 2 > self.dots && self.dots > FEWEST {
+                self.dots = (self.dots / 2).max(FEWEST);
+                self.cost_ms = afresh;
+            } else if !low && self.slow >= SLOW_SPELL {
+                self.scale = LOW_SCALE;
+                self.cost_ms = afresh;
+            }
         } else if self.cost_ms < CHEAP_MS && drawn >= self.dots && self.dots < MOST {
             self.dots = (self.dots * 2).min(MOST);
-            self.cost_ms = (SLOW_MS + CHEAP_MS) / 2.0;
+            self.cost_ms = afresh;
+        } else if low && self.calm >= self.patience && (self.dots == MOST || drawn < self.dots) {
+            // Every dot fits at the low resolution and has for a while: try
+            // full resolution; if it falls back, wait twice as long.
+            self.scale = 1.0;
+            self.calm = 0;
+            self.patience = (self.patience * 2).min(MOST_PATIENCE);
+            self.cost_ms = afresh;
         }
     }
 }
@@ -112,6 +170,85 @@ mod tests {
         assert_eq!(b.dots, MOST);
     }
 
+    /// A machine where a frame costs `fixed` ms for its pixels at full
+    /// resolution (a quarter of it at the low one) and `per_dot` ms a dot.
+    fn pixel_bound(fixed: f64, per_dot: f64, b: &DotBudget, drawn: usize) -> f64 {
+        (fixed * b.scale * b.scale + per_dot * drawn as f64).max(16.7)
+    }
+
+    #[test]
+    fn a_machine_slow_for_its_pixels_halves_the_resolution_after_the_dots() {
+        let mut b = DotBudget::default();
+        let mut scales = Vec::new();
+        for _ in 0..600 {
+            let drawn = 2000.min(b.dots);
+            b.took(pixel_bound(40.0, 0.01, &b, drawn), drawn);
+            scales.push((b.scale, b.dots));
+        }
+        // The dots went first, to the fewest, then the resolution.
+        let first_low = scales.iter().position(|&(s, _)| s < 1.0).unwrap();
+        assert_eq!(scales[first_low].1, FEWEST);
+        assert_eq!(b.scale, LOW_SCALE);
+        // At the low resolution the dots come back as frames allow.
+        assert!(b.dots > FEWEST, "{b:?}");
+    }
+
+    #[test]
+    fn a_slow_page_with_few_dots_lowers_the_resolution() {
+        let mut b = DotBudget::default();
+        let mut lowered = None;
+        for f in 0..150 {
+            b.took(pixel_bound(45.0, 0.0, &b, 20), 20);
+            if b.scale < 1.0 {
+                lowered = lowered.or(Some(f));
+            }
+        }
+        // After a sustained slow spell, not at the first slow frame.
+        let at = lowered.expect("the resolution was lowered");
+        assert!(
+            (SLOW_SPELL as usize..SLOW_SPELL as usize + 10).contains(&at),
+            "{at}"
+        );
+        assert_eq!((b.dots, b.scale), (MOST, LOW_SCALE));
+    }
+
+    #[test]
+    fn a_slow_moment_leaves_the_resolution_alone() {
+        let mut b = DotBudget::default();
+        // A page loading: a second and a half of slow frames, then the
+        // display's rate.
+        for _ in 0..25 {
+            b.took(60.0, 20);
+        }
+        for _ in 0..100 {
+            b.took(16.7, 20);
+        }
+        assert_eq!((b.dots, b.scale), (MOST, 1.0));
+    }
+
+    #[test]
+    fn full_resolution_is_tried_again_after_a_calm_spell_that_doubles_when_it_fails() {
+        let mut b = DotBudget::default();
+        // Too slow at full resolution, cheap at the low one: it keeps
+        // trying, each time after twice as long.
+        let mut tries = Vec::new();
+        for f in 0..6000 {
+            let was_low = b.scale < 1.0;
+            b.took(pixel_bound(45.0, 0.0, &b, 20), 20);
+            if was_low && b.scale == 1.0 {
+                tries.push(f);
+            }
+        }
+        assert!(tries.len() >= 3, "{tries:?}");
+        let gaps: Vec<usize> = tries.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.windows(2).all(|g| g[1] > g[0] * 3 / 2), "{gaps:?}");
+        // Once the page is cheap at full resolution, it stays there.
+        for _ in 0..MOST_PATIENCE as usize + 200 {
+            b.took(pixel_bound(10.0, 0.0, &b, 20), 20);
+        }
+        assert_eq!(b.scale, 1.0);
+    }
+
     #[test]
     fn one_slow_frame_or_a_hidden_tab_changes_nothing() {
         let mut b = DotBudget::default();
@@ -120,6 +257,6 @@ mod tests {
         }
         b.took(60.0, 2000);
         b.took(5000.0, 2000);
-        assert_eq!(b.dots, MOST);
+        assert_eq!((b.dots, b.scale), (MOST, 1.0));
     }
 }

@@ -118,11 +118,12 @@ impl PaneState {
 #[component]
 pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
     let stage_ref = NodeRef::<html::Canvas>::new();
+    let clock_ref = NodeRef::<html::Span>::new();
     let chart_refs: [NodeRef<html::Canvas>; 4] = std::array::from_fn(|_| NodeRef::new());
     let started = StoredValue::new(false);
 
     Effect::new(move |_| {
-        let Some(stage_el) = stage_ref.get() else {
+        let (Some(stage_el), Some(clock)) = (stage_ref.get(), clock_ref.get()) else {
             return;
         };
         let charts: Option<Vec<HtmlCanvasElement>> = chart_refs.iter().map(|r| r.get()).collect();
@@ -133,7 +134,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             return;
         }
         started.set_value(true);
-        crate::stream::start(page, pane, stage_el, charts);
+        crate::stream::start(page, pane, stage_el, charts, clock.into());
     });
 
     let m = move || pane.metrics.get().unwrap_or_default();
@@ -234,6 +235,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             aria-label="Messages in flight; click a dot to inspect its conversation"
                             on:click=on_stage_click
                         ></canvas>
+                        <span class="stage-clock" node_ref=clock_ref data-testid="stage-clock"></span>
                         <div class="stage-notes">
                             <Show when=move || { pane.stride.get() > 1 }>
                                 <span class="sampling" data-testid="sampling">

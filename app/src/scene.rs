@@ -19,6 +19,13 @@ use crate::series::Series;
 use crate::stage;
 use crate::watch::Canvas;
 
+/// Fewest milliseconds between two drawings of a chart for new data (five a
+/// second): a chart's minute-long window moves about a pixel in that time,
+/// so drawing it at the metrics' own rate (~15 a second) repainted
+/// sub-pixel shifts — and on a laptop that composites canvases in software,
+/// every drawing is a canvas commit.
+const CHART_MS: f64 = 200.0;
+
 /// What the stage shows, as far as redrawing is concerned: run generation,
 /// revision, display time, highlighted request and message, and the mark
 /// clock while marks are fading (paused, it stands still: so do they).
@@ -41,9 +48,14 @@ pub struct Scene {
     charts_dirty: [bool; 4],
     /// The chart whose turn it is to be drawn first.
     next_chart: usize,
+    /// When each chart was last drawn (page ms): new data redraws a chart
+    /// at most every `CHART_MS`.
+    charts_at: [f64; 4],
     /// What the stage showed when last drawn. Unchanged: the frame leaves
     /// the stage alone.
     stage_drawn: Option<StageLook>,
+    /// What the clock beside the stage shows (`stage::clock_key`).
+    clock_shown: Option<(bool, sim::time::Time)>,
     /// The dot sampling stride of the last stage drawing.
     stride: usize,
     /// How many dots this machine can draw in a frame.
@@ -66,7 +78,9 @@ impl Scene {
             drawn: [ChartView::default(); 4],
             charts_dirty: [true; 4],
             next_chart: 0,
+            charts_at: [f64::NEG_INFINITY; 4],
             stage_drawn: None,
+            clock_shown: None,
             stride: 1,
             dots: DotBudget::default(),
             hover: None,
@@ -115,7 +129,7 @@ impl Scene {
         let stage_canvas = &canvases.stage;
         let mut drew_stage = false;
         if stage_canvas.visible() {
-            let (w, h) = stage_canvas.fit(dpr);
+            let (w, h) = stage_canvas.fit(dpr * self.dots.scale);
             let mut redraw = stage_canvas.take_stale();
             let key = (self.playback.generation, w as u64, h as u64);
             if key != self.layout_key {
@@ -145,6 +159,13 @@ impl Scene {
                 drew_stage = true;
             }
         }
+        let clock = stage::clock_key(&self.playback);
+        if self.clock_shown != Some(clock) {
+            self.clock_shown = Some(clock);
+            canvases
+                .clock
+                .set_text_content(Some(&stage::clock_text(&self.playback)));
+        }
         // A frame that already repaints the stage takes one chart (spreading
         // a snapshot's four redraws over four frames keeps frames short); a
         // frame that would otherwise change nothing takes them all at once
@@ -167,6 +188,7 @@ impl Scene {
         limit: Option<usize>,
     ) {
         let n = canvases.charts.len();
+        let now = self.last_ts.unwrap_or(0.0);
         let mut drawn = 0;
         for k in 0..n {
             let i = (self.next_chart + k) % n;
@@ -182,10 +204,20 @@ impl Scene {
                 // The closed form's mean wait over the waiting-time chart.
                 reference: if i == 0 { predicted_wait } else { None },
             };
-            if canvas.take_stale() || self.charts_dirty[i] || view != self.drawn[i] {
+            let stale = canvas.take_stale();
+            let was = &self.drawn[i];
+            // The pointer, the type size or the theory line: at once.
+            let asked =
+                view.hover != was.hover || view.zoom != was.zoom || view.reference != was.reference;
+            // New data (and the scale it brings): when the last drawing is
+            // old enough, or always when every chart is wanted (an export).
+            let data = self.charts_dirty[i] || view.ymax != was.ymax;
+            let due = limit.is_none() || now - self.charts_at[i] >= CHART_MS;
+            if stale || asked || (data && due) {
                 charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
                 self.drawn[i] = view;
                 self.charts_dirty[i] = false;
+                self.charts_at[i] = now;
                 drawn += 1;
                 if limit.is_some_and(|l| drawn >= l) {
                     self.next_chart = (i + 1) % n;
@@ -196,10 +228,12 @@ impl Scene {
     }
 }
 
-/// The stage and chart canvases of a pane, watched for visibility and size.
+/// The stage and chart canvases of a pane, watched for visibility and size,
+/// and the stage's clock.
 pub struct Canvases {
     pub stage: Rc<Canvas>,
     pub charts: Vec<Rc<Canvas>>,
+    pub clock: web_sys::HtmlElement,
 }
 
 /// Milliseconds on the page's clock (`performance.now()`).

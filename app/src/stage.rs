@@ -160,18 +160,13 @@ pub fn draw(
     }
     ctx.set_global_alpha(1.0);
 
-    // Clock.
-    ctx.set_text_align("left");
-    ctx.set_text_baseline("top");
-    ctx.set_fill_style_str(MUTED);
-    ctx.set_font("12px ui-monospace, monospace");
-    let _ = ctx.fill_text(&clock_text(pb), 10.0, 8.0);
     stride
 }
 
-/// The stage's clock: tenths of a second while playing (the digits below
-/// flicker unread, and a stage where nothing else moves is then redrawn ten
-/// times a second, not sixty), milliseconds when paused or stepping.
+/// The stage's clock, written beside the canvas (not on it, so a stage where
+/// nothing moves is not redrawn for the clock): tenths of a second while
+/// playing (the digits below flicker unread), milliseconds when paused or
+/// stepping.
 pub fn clock_text(pb: &Playback) -> String {
     let s = time::to_secs(pb.display);
     if pb.playing {
@@ -181,11 +176,21 @@ pub fn clock_text(pb: &Playback) -> String {
     }
 }
 
-/// The part of the display time the stage shows when no dot is in flight:
-/// the clock's own resolution.
+/// What the clock shows, to tell when its text changes: (playing, tenths
+/// of a second or nanoseconds).
+pub fn clock_key(pb: &Playback) -> (bool, time::Time) {
+    if pb.playing {
+        (true, pb.display / (100 * time::MS))
+    } else {
+        (false, pb.display)
+    }
+}
+
+/// The part of the display time the stage's picture depends on: where the
+/// dots are, and nothing when none is in flight.
 pub fn shown_time(pb: &Playback) -> time::Time {
-    if pb.playing && pb.dots.is_empty() {
-        pb.display / (100 * time::MS)
+    if pb.dots.is_empty() {
+        0
     } else {
         pb.display
     }

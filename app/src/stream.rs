@@ -34,6 +34,7 @@ pub fn start(
     pane: PaneState,
     stage_el: HtmlCanvasElement,
     chart_els: Vec<HtmlCanvasElement>,
+    clock: web_sys::HtmlElement,
 ) {
     let Some(stage) = Canvas::new(stage_el).map(Rc::new) else {
         page.notice
@@ -47,7 +48,11 @@ pub fn start(
     let mut watched = vec![stage.clone()];
     watched.extend(charts.iter().cloned());
     crate::watch::observe(watched);
-    let canvases = Rc::new(Canvases { stage, charts });
+    let canvases = Rc::new(Canvases {
+        stage,
+        charts,
+        clock,
+    });
     pane.canvases.set_value(Some(canvases.clone()));
     let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
     pane.scene.set_value(Some(scene.clone()));

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { figure, openLive, pixels, slide, typeValue, watchErrors } from './helpers';
+import { figure, openLive, pixels, slide, stageAndClock, typeValue, watchErrors } from './helpers';
 
 test('the page loads, hydrates and goes live with no console errors', async ({ page }) => {
   const errors = watchErrors(page);
@@ -67,18 +67,18 @@ test('pause stops the dots and play starts them again', async ({ page }) => {
   await expect(page.getByTestId('play')).toHaveText(/Play/);
   await expect(page.getByTestId('step')).toBeEnabled();
   await page.waitForTimeout(400);
-  const a = await pixels(page, 'stage');
+  const a = await stageAndClock(page);
   await page.waitForTimeout(600);
-  const b = await pixels(page, 'stage');
+  const b = await stageAndClock(page);
   expect(b).toEqual(a);
   // A single step moves the run by exactly one action.
   await page.getByTestId('step').click();
-  await expect.poll(() => pixels(page, 'stage')).not.toEqual(b);
+  await expect.poll(() => stageAndClock(page)).not.toEqual(b);
   await page.getByTestId('play').click();
   await expect(page.getByTestId('play')).toHaveText(/Pause/);
-  const c = await pixels(page, 'stage');
+  const c = await stageAndClock(page);
   await page.waitForTimeout(200);
-  expect(await pixels(page, 'stage')).not.toEqual(c);
+  expect(await stageAndClock(page)).not.toEqual(c);
 });
 
 test('space toggles play and pause', async ({ page }) => {
@@ -141,9 +141,9 @@ test('every pattern can be selected, animates and shows its own figures', async 
     await expect(page.getByTestId('pattern')).toHaveText(p.name);
     await expect.poll(() => page.url()).toContain(`pattern=${p.id}`);
     await expect(page.getByTestId('completed')).not.toHaveText('0');
-    const a = await pixels(page, 'stage');
+    const a = await stageAndClock(page);
     await page.waitForTimeout(150);
-    expect(await pixels(page, 'stage'), `${p.id} animates`).not.toEqual(a);
+    expect(await stageAndClock(page), `${p.id} animates`).not.toEqual(a);
     expect(await page.locator('.pattern-figure').count(), `${p.id} has figures`).toBeGreaterThan(0);
   }
   expect(errors).toEqual([]);

@@ -30,6 +30,12 @@ export async function pixels(page: Page, testid: string): Promise<string> {
   return page.getByTestId(testid).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
 }
 
+/** What pane A's stage shows: its canvas's pixels and the clock beside it. */
+export async function stageAndClock(page: Page): Promise<string> {
+  const clock = await page.getByTestId('stage-clock').first().textContent();
+  return `${clock} ${await pixels(page, 'stage')}`;
+}
+
 /** A tile's number. */
 export async function figure(page: Page, testid: string): Promise<number> {
   const text = (await page.getByTestId(testid).textContent()) ?? '';
