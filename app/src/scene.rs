@@ -25,6 +25,9 @@ use crate::watch::Canvas;
 /// sub-pixel shifts — and on a laptop that composites canvases in software,
 /// every drawing is a canvas commit.
 const CHART_MS: f64 = 200.0;
+/// The same on a machine that had to lower the stage's resolution: two a
+/// second.
+const SLOW_CHART_MS: f64 = 500.0;
 
 /// What the stage shows, as far as redrawing is concerned: run generation,
 /// revision, display time, highlighted request and message, and the mark
@@ -212,7 +215,12 @@ impl Scene {
             // New data (and the scale it brings): when the last drawing is
             // old enough, or always when every chart is wanted (an export).
             let data = self.charts_dirty[i] || view.ymax != was.ymax;
-            let due = limit.is_none() || now - self.charts_at[i] >= CHART_MS;
+            let every = if self.dots.scale < 1.0 {
+                SLOW_CHART_MS
+            } else {
+                CHART_MS
+            };
+            let due = limit.is_none() || now - self.charts_at[i] >= every;
             if stale || asked || (data && due) {
                 charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
                 self.drawn[i] = view;
