@@ -11,8 +11,8 @@
 //! costs in proportion to the canvas's area whatever is drawn on it. So a
 //! machine still too slow draws the stage at half its backing resolution (a
 //! quarter of the pixels, softer dots), and tries full resolution again
-//! after a calm spell that doubles each time the attempt fails, so a
-//! borderline machine does not flicker between the two.
+//! after a calm spell that doubles with every try, so a borderline machine
+//! does not flicker between the two.
 
 /// Most dots drawn in one frame (a fast machine draws them all in a few
 /// milliseconds).
@@ -30,14 +30,15 @@ const IGNORED_MS: f64 = 250.0;
 /// fewest dots (a fraction of the device's pixel ratio).
 pub const LOW_SCALE: f64 = 0.5;
 /// Cheap frames at the low resolution before full resolution is tried
-/// again the first time (about two seconds); doubled after every failed
-/// attempt, up to `MOST_PATIENCE`.
+/// again the first time (about two seconds); doubled with every try, up to
+/// `MOST_PATIENCE` (about a minute), so a machine that keeps falling back
+/// tries ever less often.
 const PATIENCE: u32 = 120;
+const MOST_PATIENCE: u32 = PATIENCE << 5;
 /// Slow frames in a row, the fewest dots notwithstanding, before the
 /// resolution is lowered: a page loading or a tab coming back is a slow
 /// moment, not a slow machine.
 const SLOW_SPELL: u32 = 60;
-const MOST_PATIENCE: u32 = PATIENCE << 5;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DotBudget {
@@ -105,7 +106,8 @@ impl DotBudget {
             self.cost_ms = afresh;
         } else if low && self.calm >= self.patience && (self.dots == MOST || drawn < self.dots) {
             // Every dot fits at the low resolution and has for a while: try
-            // full resolution; if it falls back, wait twice as long.
+            // full resolution; should it fall back, the next try waits twice
+            // as long.
             self.scale = 1.0;
             self.calm = 0;
             self.patience = (self.patience * 2).min(MOST_PATIENCE);
