@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use sim::metrics::Snapshot;
 use sim::wire::{Change, Frame};
 use sim::{catalogue, find_pattern};
 use web_sys::HtmlCanvasElement;
@@ -18,34 +17,6 @@ use crate::playback::Recent;
 use crate::scene::{animate, Canvases, Scene};
 use crate::url::pane_query;
 use crate::watch::Canvas;
-
-/// Fewest milliseconds between two updates of a pane's text figures (five
-/// a second): the metrics come ~15 times a second, and each update lays out
-/// and repaints every tile, which on a slow laptop with three panes was a
-/// third of its frame.
-const FIGURES_MS: f64 = 200.0;
-
-/// The latest metrics snapshot not shown yet, and when one last was.
-struct FiguresDue {
-    shown_at: f64,
-    pending: Option<Snapshot>,
-}
-
-/// Shows snapshot `m` in the pane's figures and its recent-requests list.
-fn show_metrics(pane: PaneState, scene: &RefCell<Scene>, m: Snapshot) {
-    pane.metrics.set(Some(m));
-    let recent: Vec<Recent> = scene
-        .borrow()
-        .playback
-        .recent
-        .iter()
-        .rev()
-        .copied()
-        .collect();
-    if pane.recent.with_untracked(|r| *r != recent) {
-        pane.recent.set(recent);
-    }
-}
 
 fn ws_url(query: &str) -> String {
     let loc = window().location();
@@ -86,13 +57,8 @@ pub fn start(
     let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
     pane.scene.set_value(Some(scene.clone()));
 
-    let figures = Rc::new(RefCell::new(FiguresDue {
-        shown_at: f64::NEG_INFINITY,
-        pending: None,
-    }));
     let on_frame = {
         let scene = scene.clone();
-        let figures = figures.clone();
         move |frame: Frame<'static>| match frame {
             Frame::Hello(h) => {
                 scene.borrow_mut().hello(&h);
@@ -103,7 +69,6 @@ pub fn start(
                 page.hello(pane.index, h.playing, h.speed, h.seed);
                 pane.values.set(h.values);
                 pane.metrics.set(None);
-                figures.borrow_mut().pending = None;
                 pane.coalesced.set(0);
                 pane.recent.set(Vec::new());
                 page.sync_url();
@@ -130,17 +95,17 @@ pub fn start(
                         }
                     }
                     if let Some(m) = t.metrics {
-                        // Now if the figures are due, else at the first
-                        // animation frame that they are.
-                        let now = crate::scene::now_ms();
-                        let mut f = figures.borrow_mut();
-                        if now - f.shown_at >= FIGURES_MS {
-                            f.shown_at = now;
-                            f.pending = None;
-                            drop(f);
-                            show_metrics(pane, &scene, m);
-                        } else {
-                            f.pending = Some(m);
+                        pane.metrics.set(Some(m));
+                        let recent: Vec<Recent> = scene
+                            .borrow()
+                            .playback
+                            .recent
+                            .iter()
+                            .rev()
+                            .copied()
+                            .collect();
+                        if pane.recent.with_untracked(|r| *r != recent) {
+                            pane.recent.set(recent);
                         }
                     }
                     page.tick(t.playing);
@@ -211,18 +176,6 @@ pub fn start(
             .frame(ts, &canvases, shared, zoom, predicted);
         if s != pane.stride.get_untracked() {
             pane.stride.set(s);
-        }
-        let due = {
-            let mut f = figures.borrow_mut();
-            if f.pending.is_some() && ts - f.shown_at >= FIGURES_MS {
-                f.shown_at = ts;
-                f.pending.take()
-            } else {
-                None
-            }
-        };
-        if let Some(m) = due {
-            show_metrics(pane, &scene, m);
         }
     });
 }
