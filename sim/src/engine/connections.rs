@@ -69,13 +69,9 @@ impl<T> Connections<T> {
         }
     }
 
-    /// The clients, `0..len()`.
-    pub fn len(&self) -> u16 {
+    /// How many clients there are: they are `0..clients()`.
+    pub fn clients(&self) -> u16 {
         self.clients.len() as u16
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.clients.is_empty()
     }
 
     pub fn is_open(&self, client: NodeId) -> bool {
@@ -164,7 +160,7 @@ impl<T> Connections<T> {
                 self.drops_per_min = value;
                 // Re-arm every open connection's drop clock at the new rate
                 // (memoryless, so drawing afresh is exact).
-                for client in 0..self.len() {
+                for client in 0..self.clients() {
                     if self.is_open(client) {
                         self.arm_drop(cx, client);
                     }

@@ -165,7 +165,7 @@ impl Model for ServerSentEvents {
 
     fn start(&mut self, cx: &mut Cxe) {
         self.streams.report_open(cx);
-        for client in 0..self.streams.len() {
+        for client in 0..self.streams.clients() {
             let phase: f64 = cx.rng.client.random();
             let at = time::from_ns((phase * (SECOND / 10) as f64).floor());
             cx.at(at, Timer::Reconnect { client });
@@ -174,7 +174,7 @@ impl Model for ServerSentEvents {
 
     fn arrival(&mut self, cx: &mut Cxe) {
         let k = self.updates.produce(cx.now, cx.rec);
-        for client in 0..self.streams.len() {
+        for client in 0..self.streams.clients() {
             if self.streams.is_open(client) {
                 self.push(cx, client, k, MsgKind::Event);
             }

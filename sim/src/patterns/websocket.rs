@@ -173,7 +173,7 @@ impl WebSocket {
         let Chat { k, sender, sent } = v.job;
         let trip = Trip::served(v.arrived - sent, v.arrived, v.started, cx.now);
         self.server.done(cx, v.msg, false);
-        let n = self.conns.len();
+        let n = self.conns.clients();
         let mut left = 0;
         for to in (0..n).filter(|&to| to != sender) {
             let req = k * REQ_STRIDE + to as u64;
@@ -258,7 +258,7 @@ impl Model for WebSocket {
     fn start(&mut self, cx: &mut Cxw) {
         self.server.open(cx);
         self.conns.report_open(cx);
-        for client in 0..self.conns.len() {
+        for client in 0..self.conns.clients() {
             let phase: f64 = cx.rng.client.random();
             let at = time::from_ns((phase * self.heartbeat as f64).floor());
             cx.at(at, Timer::HeartbeatTick { client });
@@ -267,7 +267,7 @@ impl Model for WebSocket {
     }
 
     fn arrival(&mut self, cx: &mut Cxw) {
-        let sender = cx.rng.arrivals.random_range(0..self.conns.len());
+        let sender = cx.rng.arrivals.random_range(0..self.conns.clients());
         if self.conns.is_open(sender) {
             let up = Frame::Up {
                 conn: self.conns.generation(sender),
