@@ -7,19 +7,19 @@ use sim::PatternInfo;
 pub fn Explanation(info: &'static PatternInfo) -> impl IntoView {
     view! {
         <section class="panel explain" aria-labelledby="explain-title">
-            <h2 id="explain-title" data-testid="pattern">{info.name}</h2>
-            <p class="question">{format!("“{}”", info.question)}</p>
+            <h2 id="explain-title" data-testid="pattern">{info.lesson.name}</h2>
+            <p class="question">{format!("“{}”", info.lesson.question)}</p>
             <dl class="axes">
                 <dt>"Response timing"</dt>
-                <dd>{info.timing}</dd>
+                <dd>{info.lesson.timing}</dd>
                 <dt>"Interaction flow"</dt>
-                <dd>{info.flow}</dd>
+                <dd>{info.lesson.flow}</dd>
                 <dt>"Delivery"</dt>
-                <dd>{info.delivery}</dd>
+                <dd>{info.lesson.delivery}</dd>
                 <dt>"What to watch"</dt>
-                <dd>{info.sees}</dd>
+                <dd>{info.lesson.sees}</dd>
                 <dt>"The law"</dt>
-                <dd>{info.law}</dd>
+                <dd>{info.lesson.law}</dd>
             </dl>
         </section>
     }

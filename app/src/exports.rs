@@ -120,7 +120,7 @@ pub fn download_png(page: &Page) {
     for (i, (g, p)) in grids.iter().zip(&panes).enumerate() {
         let x = (i as u32 * cw) as f64;
         let _ = ctx.fill_text(
-            &format!("{} — {}", p.name(), p.pattern.get_untracked().name),
+            &format!("{} — {}", p.name(), p.pattern.get_untracked().lesson.name),
             x + 12.0,
             28.0,
         );

@@ -328,7 +328,7 @@ pub fn Legend(pattern: RwSignal<&'static PatternInfo>) -> impl IntoView {
             {move || {
                 pattern
                     .get()
-                    .kinds
+                    .lesson.kinds
                     .iter()
                     .map(|&k| {
                         let (c, s) = palette::style(k);

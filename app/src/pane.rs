@@ -169,7 +169,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             })
         });
         if let Some(d) = dot {
-            if pane.pattern.get_untracked().keyed_by_message {
+            if pane.pattern.get_untracked().lesson.keyed_by_message {
                 pane.inspect_message(&page, d.msg);
             } else {
                 pane.inspect(&page, d.req);
@@ -186,7 +186,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
     let testid = format!("pane-{}", pane.name().to_lowercase());
 
     view! {
-        <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().name)>
+        <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().lesson.name)>
             <header class="pane-head">
                 <span class="pane-name" aria-hidden="true">{pane.name()}</span>
                 <label class="pattern-picker">
@@ -204,7 +204,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             .map(|p| {
                                 view! {
                                     <option value=p.id selected=move || pane.pattern.get().id == p.id>
-                                        {p.name}
+                                        {p.lesson.name}
                                     </option>
                                 }
                             })

@@ -33,7 +33,7 @@ pub fn TopBar(
             .map(|p| (p.pattern.get_untracked(), p.values.get_untracked()))
             .collect();
         let first = panes[0].0;
-        let extra = sim::find_pattern(first.companion).unwrap_or(first);
+        let extra = sim::find_pattern(first.lesson.companion).unwrap_or(first);
         let panes = with_companion(&panes, extra);
         navigate(&page_query(&panes, page.seed.get_untracked()));
     };

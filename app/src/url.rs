@@ -321,7 +321,7 @@ mod tests {
         let q = "pattern=request-response&vs=request-response&workers=2&b.workers=6&rate=150";
         let s = parse(q, catalogue()[0]);
         let panes: Vec<_> = s.panes.iter().map(|p| (p.info, p.values.clone())).collect();
-        let mq = find_pattern(rr().companion).unwrap();
+        let mq = find_pattern(rr().lesson.companion).unwrap();
         let q = page_query(&with_companion(&panes, mq), s.seed);
         assert!(
             q.starts_with("pattern=request-response&vs=message-queue,request-response&"),

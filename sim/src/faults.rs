@@ -67,9 +67,10 @@ impl ServiceFaults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::{ParamSet, ParamSpec, OUTAGE_AT_S, OUTAGE_S, SLOWDOWN_OFF};
+    use crate::params::{ParamSet, ParamSpec, OUTAGE_AT_S, OUTAGE_S, SLOWDOWN};
 
-    const SPECS: &[ParamSpec] = &[OUTAGE_AT_S, OUTAGE_S, SLOWDOWN_OFF];
+    /// Slowing switched on by hand, as the patterns that offer it present it.
+    const SPECS: &[ParamSpec] = &[OUTAGE_AT_S, OUTAGE_S, SLOWDOWN.with_default(1.0)];
 
     #[test]
     fn a_window_and_a_factor() {

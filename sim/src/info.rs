@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::event::MsgKind;
+use crate::lessons::Lesson;
 use crate::metrics::Snapshot;
 use crate::params::{ParamSet, ParamSpec};
 use crate::pattern::Pattern;
@@ -14,30 +14,11 @@ use crate::pattern::Pattern;
 pub struct PatternInfo {
     /// Stable id used by the UI, the CLI and the wire protocol.
     pub id: &'static str,
-    pub name: &'static str,
-    /// Response timing: does the caller wait?
-    pub timing: &'static str,
-    /// Interaction flow: direct, via an intermediary, or as events.
-    pub flow: &'static str,
-    /// Delivery behaviour: how reliably and how timely.
-    pub delivery: &'static str,
-    /// What the class must see in the animation.
-    pub sees: &'static str,
-    /// The law the measurements obey (and the tests check).
-    pub law: &'static str,
-    /// The classroom question this pattern answers.
-    pub question: &'static str,
+    /// What the class reads about it; the same JSON fields as before the
+    /// text moved into lesson files.
+    #[serde(flatten)]
+    pub lesson: &'static Lesson,
     pub params: &'static [ParamSpec],
-    /// The message kinds this pattern puts on the wire, for its legend.
-    pub kinds: &'static [MsgKind],
-    /// The pattern "+ Compare" puts beside this one: the contrast a class
-    /// learns most from.
-    pub companion: &'static str,
-    /// A click on a dot tells that message's own story rather than a
-    /// request's conversation: the pattern's messages carry no single
-    /// request (a poll asks for "anything after n"; an answer or a stream
-    /// event brings several updates).
-    pub keyed_by_message: bool,
     /// The pattern's own figures, computed from a metrics snapshot and the
     /// run's parameters.
     #[serde(skip)]
@@ -48,7 +29,7 @@ pub struct PatternInfo {
 /// Not a field of [`PatternInfo`]: the browser reads the catalogue but never
 /// runs a pattern, and a pointer to every engine in the data it reads
 /// would link all twelve into its bundle.
-pub type Builder = fn(ParamSet, u64) -> Box<dyn Pattern>;
+pub type Builder = fn(&'static PatternInfo, ParamSet, u64) -> Box<dyn Pattern>;
 
 /// One pattern-specific figure (empty-poll share, silent losses…).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

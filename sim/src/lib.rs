@@ -23,6 +23,7 @@ pub mod event;
 pub mod faults;
 pub mod info;
 pub mod ledger;
+pub mod lessons;
 pub mod metrics;
 pub mod net;
 pub mod params;

@@ -863,13 +863,6 @@ pub const SLOWDOWN: ParamSpec = ParamSpec {
     off_below: 0.0,
 };
 
-/// [`SLOWDOWN`] at normal speed, for patterns where slowing is a fault
-/// switched on by hand.
-pub const SLOWDOWN_OFF: ParamSpec = ParamSpec {
-    kind: number(1.0, 1_000.0, 1.0, 0.1, false, true),
-    ..SLOWDOWN
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;

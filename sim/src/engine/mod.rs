@@ -35,8 +35,6 @@ pub trait Model: Send + Sized + 'static {
     /// What the pattern's messages carry besides what every message has.
     type Msg: Copy + Send + 'static;
 
-    const INFO: &'static PatternInfo;
-
     /// The model for `params`, drawing its nodes and links on `topo`.
     fn new(params: &ParamSet, topo: &mut Topology) -> Self;
 
@@ -114,15 +112,18 @@ struct Core<M: Model> {
 
 /// A run of the pattern `M`.
 pub struct Engine<M: Model> {
+    /// The catalogue entry this run answers to (`Pattern::info`).
+    info: &'static PatternInfo,
     core: Core<M>,
     model: M,
 }
 
 impl<M: Model> Engine<M> {
-    pub fn new(params: ParamSet, seed: u64) -> Self {
+    pub fn new(info: &'static PatternInfo, params: ParamSet, seed: u64) -> Self {
         let mut topo = Topology::default();
         let model = M::new(&params, &mut topo);
         Engine {
+            info,
             core: Core {
                 workload: Workload::from_params(&params),
                 params,
@@ -137,8 +138,8 @@ impl<M: Model> Engine<M> {
     }
 
     /// Boxed, as the catalogue builds engines.
-    pub fn boxed(params: ParamSet, seed: u64) -> Box<dyn Pattern> {
-        Box::new(Self::new(params, seed))
+    pub fn boxed(info: &'static PatternInfo, params: ParamSet, seed: u64) -> Box<dyn Pattern> {
+        Box::new(Self::new(info, params, seed))
     }
 }
 
@@ -165,7 +166,7 @@ impl<M: Model> Core<M> {
 
 impl<M: Model> Pattern for Engine<M> {
     fn info(&self) -> &'static PatternInfo {
-        M::INFO
+        self.info
     }
 
     fn params(&self) -> &ParamSet {

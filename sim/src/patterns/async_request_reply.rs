@@ -15,76 +15,20 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
-use crate::info::{ratio, Builder, Figure, PatternInfo};
+use crate::info::{ratio, Figure};
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, Topology};
 use crate::trip::complete_with;
 
 pub const ID: &str = "async-request-reply";
 
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "Job rate",
-        unit: "jobs/s",
-        help: "Jobs submitted per second by all clients together (Poisson).",
-        ..params::RATE.with_default(10.0)
-    },
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    params::CLIENTS,
-    ParamSpec {
-        name: "Job time",
-        help: "Mean time one worker spends on one job.",
-        ..params::SERVICE_MS.with_range(0.01, 600_000.0, 500.0)
-    },
-    params::SERVICE_DIST,
-    params::WORKERS.with_default(8.0),
-    ParamSpec {
-        help: "Jobs that may wait for a worker; past it a submit is refused.",
-        ..params::QUEUE_CAP.with_default(1_000.0)
-    },
-    ParamSpec {
-        help: "How often a client asks for its job's status.",
-        ..params::POLL_MS.with_default(200.0)
-    },
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    ParamSpec {
-        name: "Submit timeout",
-        help: "How long a client waits for the 202 before giving up on a submit.",
-        ..params::TIMEOUT_MS
-    },
-    params::OUTAGE_AT_S,
-    params::OUTAGE_S,
-    params::SLOWDOWN_OFF,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Async request-reply",
-    timing: "Asynchronous: the submit returns at once with a job id; the client comes back for the result.",
-    flow: "Direct, with a job store: submit → 202 Accepted → status polls → result.",
-    delivery: "At-least-once polling: the client keeps asking until the result arrives; lost polls are healed by the next.",
-    sees: "The 202 comes back in one round trip however busy the workers are. Then a trickle of status polls, most answered \"still running\", until one brings the result.",
-    law: "Acceptance wait ≈ one round trip whatever the load; completion observed ≈ queue + service + U(0, poll_ms); polls per job ≈ (queue + service)/poll_ms + 1.",
-    question: "How do we keep clients from hanging on long jobs?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request, MsgKind::Accepted, MsgKind::Poll, MsgKind::EmptyPoll, MsgKind::Response, MsgKind::Error],
-    companion: "request-response",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<AsyncRequestReply>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::ms("accept_ms", "202 round trip (mean)", s.legs.mean),
@@ -281,8 +225,6 @@ impl AsyncRequestReply {
 impl Model for AsyncRequestReply {
     type Timer = Timer;
     type Msg = ();
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

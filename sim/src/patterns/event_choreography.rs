@@ -13,11 +13,11 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trip::complete_with;
@@ -34,52 +34,9 @@ const NAMES: [&str; 6] = [
     "notify",
 ];
 
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "Order rate",
-        unit: "orders/s",
-        help: "Orders placed per second by all clients together (Poisson).",
-        ..params::RATE.with_range(0.0, 5_000.0, 20.0)
-    },
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    params::CLIENTS.with_default(3.0),
-    params::STAGES,
-    params::FAIL_RATE,
-    params::SLOW_STAGE,
-    params::SLOWDOWN,
-    ParamSpec {
-        help: "Mean time each service spends on its step.",
-        ..params::SERVICE_MS
-    },
-    params::SERVICE_DIST,
-    params::WORKERS.with_default(2.0),
-    params::QUEUE_CAP.with_default(100_000.0),
-    params::NET_MS,
-    params::JITTER_MS,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Event choreography",
-    timing: "Asynchronous: nobody waits on anybody; each service reacts when the event it cares about arrives.",
-    flow: "As events, with no coordinator: each service listens for the previous step's event and emits its own.",
-    delivery: "At-least-once per hop; a failed step emits a compensating event and the earlier steps undo themselves (a saga).",
-    sees: "Each order ripples down the chain one event at a time. Slow one service down and a queue builds in front of it while everything after it goes quiet; a failure sends compensations back up the chain.",
-    law: "End-to-end latency = the sum of the hops; a stalled service stalls everything downstream; compensations = failures.",
-    question: "Who is in charge when nobody is in charge?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request, MsgKind::Event, MsgKind::Compensation],
-    companion: "request-response",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<EventChoreography>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::count(
@@ -200,8 +157,6 @@ impl Model for EventChoreography {
     type Timer = Visit<Step>;
     /// The stage an event or compensation reaches.
     type Msg = u16;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

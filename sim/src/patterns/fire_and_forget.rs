@@ -14,56 +14,21 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
-use crate::info::{percent, Builder, Figure, PatternInfo};
+use crate::info::{percent, Figure};
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::Time;
 use crate::topology::{LinkId, NodeKind, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "fire-and-forget";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::RATE,
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    params::CLIENTS,
-    params::SERVICE_MS,
-    params::SERVICE_DIST,
-    params::WORKERS,
-    params::QUEUE_CAP,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    params::OUTAGE_AT_S,
-    params::OUTAGE_S,
-    params::SLOWDOWN_OFF,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Fire and forget",
-    timing: "Asynchronous with no reply: the sender hands the message to the network and carries on at once.",
-    flow: "Direct and one-way: client → service.",
-    delivery: "At-most-once, unacknowledged. A message lost on the link or refused by a full queue is simply gone.",
-    sees: "Senders never wait and never see an error. Losses happen silently: only the receiver's count — and this dashboard's — shows them.",
-    law: "Sender wait = 0; delivered = sent × (1 − loss), with no error at the sender.",
-    question: "What do we give up when we stop waiting for an answer?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request],
-    companion: "request-response",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<FireAndForget>::boxed;
-
 /// Losses nobody told the sender about.
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let lost = t.failed_by[crate::metrics::fail_index(FailReason::Lost)];
     vec![
@@ -107,8 +72,6 @@ impl Model for FireAndForget {
     /// A worker finished the message.
     type Timer = Visit<ReqId>;
     type Msg = ();
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

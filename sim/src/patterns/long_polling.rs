@@ -11,11 +11,11 @@
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
-use crate::info::{ratio, Builder, Figure, PatternInfo};
+use crate::info::{ratio, Figure};
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{NodeId, Topology};
 use crate::trip::Trip;
@@ -23,46 +23,9 @@ use crate::updates::Updates;
 
 pub const ID: &str = "long-polling";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::UPDATE_RATE,
-    params::HOLD_MS,
-    params::CLIENTS,
-    params::SERVICE_MS.with_default(2.0),
-    params::SERVICE_DIST,
-    params::WORKERS.with_default(4.0),
-    params::QUEUE_CAP,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    ParamSpec {
-        help: "How long a client waits for an answer to a poll before polling again (should exceed the hold time).",
-        ..params::TIMEOUT_MS.with_range(1.0, 180_000.0, 25_000.0)
-    },
-    params::OUTAGE_AT_S,
-    params::OUTAGE_S,
-    params::SLOWDOWN_OFF,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Long polling",
-    timing: "Asynchronous with a held request: the server keeps each poll open until it has news or the hold time runs out.",
-    flow: "Direct: client → server, answered when there is something to say; the client polls again at once.",
-    delivery: "At-most-once per poll; a lost poll or answer is healed when the client's timeout makes it poll again.",
-    sees: "Every client keeps one request parked at the server. News goes out the moment it exists; when nothing happens the line stays quiet but for one empty answer per hold time.",
-    law: "Staleness ≈ one-way latency (+ the re-poll gap); open connections ≈ clients; empty answers ≈ 1 per hold_ms per idle client.",
-    question: "Why not just poll every second?",
-    params: PARAMS,
-    kinds: &[MsgKind::Poll, MsgKind::Response, MsgKind::EmptyPoll, MsgKind::Error],
-    companion: "server-sent-events",
-    keyed_by_message: true,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<LongPolling>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::count("held_open", "polls held open", t.open_connections),
@@ -196,8 +159,6 @@ impl LongPolling {
 impl Model for LongPolling {
     type Timer = Timer;
     type Msg = Leg;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

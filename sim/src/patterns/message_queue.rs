@@ -23,82 +23,21 @@ use std::collections::{HashMap, VecDeque};
 use rand::Rng;
 
 use crate::dist::{exp_gap, ServiceDist};
-use crate::engine::{Cx, Delivery, Engine, Model, Tally};
+use crate::engine::{Cx, Delivery, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgId, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "message-queue";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::RATE.with_default(40.0),
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    ParamSpec {
-        name: "Producers",
-        help: "Producer nodes sharing the offered load.",
-        ..params::CLIENTS.with_default(3.0)
-    },
-    params::CONSUMERS,
-    ParamSpec {
-        help: "Mean time a consumer spends on one message.",
-        ..params::SERVICE_MS.with_default(40.0)
-    },
-    params::SERVICE_DIST,
-    params::PREFETCH,
-    params::VISIBILITY_MS,
-    ParamSpec {
-        name: "Max redeliveries",
-        help: "Redeliveries of an unacknowledged message before it goes to the dead-letter list.",
-        ..params::RETRIES.with_range(0.0, 20.0, 3.0)
-    },
-    ParamSpec {
-        help: "Messages the broker stores; past it producers are refused.",
-        ..params::QUEUE_CAP.with_range(0.0, 1_000_000.0, 100_000.0)
-    },
-    params::CRASHES_PER_MIN,
-    params::RESTART_MS,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    ParamSpec {
-        name: "Broker outage at",
-        help: "Virtual time at which the broker goes down.",
-        ..params::OUTAGE_AT_S
-    },
-    ParamSpec {
-        name: "Broker outage length",
-        help: "How long the broker stays down, refusing publishes and acks and delivering nothing (0: no outage).",
-        ..params::OUTAGE_S
-    },
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Message queue",
-    timing: "Asynchronous: producers hand work to a broker and carry on; consumers take it when they can.",
-    flow: "Through a broker's work queue shared by competing consumers.",
-    delivery: "At-least-once: each message is acknowledged after processing; unacknowledged ones come back after the visibility timeout, and too many tries send a message to the dead-letter list.",
-    sees: "Producers get a quick receipt however long the queue. Consumers share the work; adding them raises throughput until it meets the offered rate. Past that the queue grows steadily; a crashed consumer's messages come back after the visibility timeout.",
-    law: "Throughput ≈ min(λ, consumers·μ); depth grows ≈ (λ − consumers·μ)·t when overloaded; producer wait ≈ enqueue round trip whatever the depth.",
-    question: "Why put a queue in front of the workers?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request, MsgKind::Ack, MsgKind::Event, MsgKind::Retry, MsgKind::Error],
-    companion: "request-response",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<MessageQueue>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::ms("producer_wait_ms", "producer wait (mean)", s.legs.mean),
@@ -500,8 +439,6 @@ impl MessageQueue {
 impl Model for MessageQueue {
     type Timer = Timer;
     type Msg = Envelope;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let producers = p.get("clients") as u16;

@@ -17,12 +17,12 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
@@ -32,65 +32,9 @@ pub const ID: &str = "publish-subscribe";
 /// Request ids are `event × REQ_STRIDE + subscriber`.
 const REQ_STRIDE: u64 = 64;
 
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "Publish rate",
-        unit: "events/s",
-        help: "Events per second published by all publishers together (Poisson).",
-        ..params::RATE.with_default(20.0)
-    },
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    ParamSpec {
-        name: "Publishers",
-        help: "Publisher nodes sharing the publish rate.",
-        ..params::CLIENTS.with_default(2.0)
-    },
-    params::SUBSCRIBERS,
-    params::SLOW_FACTOR,
-    params::SLOW_POLICY,
-    params::BUFFER,
-    ParamSpec {
-        help: "Mean time a subscriber spends on one event.",
-        ..params::SERVICE_MS
-    },
-    params::SERVICE_DIST,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    ParamSpec {
-        name: "Broker outage at",
-        help: "Virtual time at which the broker goes down.",
-        ..params::OUTAGE_AT_S
-    },
-    ParamSpec {
-        name: "Broker outage length",
-        help: "How long the broker stays down, accepting no publishes (0: no outage).",
-        ..params::OUTAGE_S
-    },
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Publish / subscribe",
-    timing: "Asynchronous: publishers hand events to the broker and carry on.",
-    flow: "Through a broker: events go to a topic, every subscriber gets a copy; publishers never see subscribers.",
-    delivery: "At-most-once per subscriber, through a bounded buffer: a full buffer drops its oldest event (drop-oldest) or keeps growing (block, up to 50,000 per subscriber; past that the oldest is dropped as overflow).",
-    sees: "Each publish fans out into one copy per subscriber. A slow subscriber falls behind on its own — dropping events or lagging further and further — while the others and the publishers carry on unaffected.",
-    law: "Deliveries = publishes × subscribers (minus counted drops); publisher wait is independent of the number of subscribers.",
-    question: "What does a slow subscriber do to the others?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request, MsgKind::Ack, MsgKind::Event],
-    companion: "message-queue",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<PublishSubscribe>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::ms("publisher_wait_ms", "publisher wait (mean)", s.legs.mean),
@@ -274,8 +218,6 @@ impl Model for PublishSubscribe {
     /// A subscriber handled a copy.
     type Timer = Visit<Copy>;
     type Msg = Post;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let publishers = p.get("clients") as u16;

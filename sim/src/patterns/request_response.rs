@@ -24,59 +24,21 @@
 use std::collections::HashMap;
 
 use crate::dist::backoff;
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "request-response";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::RATE,
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    params::CLIENTS,
-    params::SERVICE_MS,
-    params::SERVICE_DIST,
-    params::WORKERS,
-    params::QUEUE_CAP,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    params::TIMEOUT_MS,
-    params::RETRIES,
-    params::BACKOFF_MS,
-    params::OUTAGE_AT_S,
-    params::OUTAGE_S,
-    params::SLOWDOWN_OFF,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Request / response",
-    timing: "Synchronous: the client sends a request and is blocked until the response arrives or its timeout fires.",
-    flow: "Direct: client → service → client, with no intermediary.",
-    delivery: "At-most-once per attempt. A timeout ends the wait; optional retries try again after an exponential back-off with jitter.",
-    sees: "Each client waits for the whole round trip. As the load nears capacity the queue and the wait explode; requests that time out still occupy a worker, so the service does work nobody is waiting for.",
-    law: "Open-loop Poisson arrivals, exponential service and no network delay: the mean wait equals the M/M/c (Erlang C) sojourn time. Goodput falls once the timeout is shorter than the wait.",
-    question: "Why does the payment page hang when the service is busy?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request, MsgKind::Response, MsgKind::Error, MsgKind::Retry],
-    companion: "message-queue",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<RequestResponse>::boxed;
-
 /// Timeouts, retries and the work nobody waited for.
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::count("timed_out", "timed-out attempts", t.timed_out),
@@ -297,8 +259,6 @@ impl RequestResponse {
 impl Model for RequestResponse {
     type Timer = Timer;
     type Msg = Leg;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

@@ -16,84 +16,21 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, ReqId, What};
 use crate::faults::ServiceFaults;
-use crate::info::{ratio, Builder, Figure, PatternInfo};
+use crate::info::{ratio, Figure};
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trip::{complete_with, Trip};
 
 pub const ID: &str = "scatter-gather";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::RATE.with_default(20.0),
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    params::CLIENTS.with_default(2.0),
-    params::FANOUT,
-    ParamSpec {
-        help: "Mean time one backend worker spends on one branch.",
-        ..params::SERVICE_MS.with_default(20.0)
-    },
-    params::SERVICE_DIST,
-    ParamSpec {
-        help: "Branches each backend works on in parallel.",
-        ..params::WORKERS
-    },
-    params::QUEUE_CAP,
-    params::GATEWAY_MS,
-    params::NET_MS,
-    params::JITTER_MS,
-    ParamSpec {
-        help: "Probability that a branch message (gateway ⇄ backend) is lost.",
-        ..params::LOSS
-    },
-    ParamSpec {
-        name: "Branch timeout",
-        help: "How long the gateway waits for the branches before answering with what it has.",
-        ..params::TIMEOUT_MS.with_default(1_000.0)
-    },
-    ParamSpec {
-        name: "Backend 1 outage at",
-        help: "Virtual time at which backend 1 goes down.",
-        ..params::OUTAGE_AT_S
-    },
-    ParamSpec {
-        name: "Backend 1 outage length",
-        help: "How long backend 1 stays down (0: no outage); its branches time out.",
-        ..params::OUTAGE_S
-    },
-    ParamSpec {
-        name: "Backend 1 slowdown",
-        help: "How many times slower backend 1 works (1: normal speed).",
-        ..params::SLOWDOWN_OFF
-    },
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Scatter-gather",
-    timing: "Synchronous at the edge, parallel behind it: the client waits while the gateway waits for every branch.",
-    flow: "Through a gateway that fans each request out to every backend and gathers the answers.",
-    delivery: "At-most-once per branch; a per-branch timeout turns missing branches into a partial result.",
-    sees: "Each request splits into a burst of branches and waits for the slowest one. The more backends, the more likely one of them is having a slow moment — so the edge's tail is far worse than any single backend's.",
-    law: "Response time = slowest branch + gateway (+ the client's two hops); p99 at the edge ≫ p99 of one backend (tail at scale).",
-    question: "Why is the gateway slower than every backend?",
-    params: PARAMS,
-    kinds: &[MsgKind::Request, MsgKind::Response, MsgKind::Error],
-    companion: "request-response",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<ScatterGather>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     vec![
         Figure::ms("branch_p99_ms", "one branch p99", s.legs.p99),
         Figure::ms("edge_p99_ms", "edge p99", s.overall.p99),
@@ -303,8 +240,6 @@ impl ScatterGather {
 impl Model for ScatterGather {
     type Timer = Timer;
     type Msg = Hop;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

@@ -11,11 +11,11 @@
 
 use rand::Rng;
 
-use crate::engine::{Connections, Cx, Delivery, Engine, Model, Tally};
+use crate::engine::{Connections, Cx, Delivery, Model, Tally};
 use crate::event::{DropReason, FailReason, MsgKind, What};
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, SECOND};
 use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
@@ -23,36 +23,9 @@ use crate::updates::Updates;
 
 pub const ID: &str = "server-sent-events";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::UPDATE_RATE,
-    params::CLIENTS,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::DROPS_PER_MIN,
-    params::RECONNECT_MS,
-    params::RESUME,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Server-sent events",
-    timing: "Asynchronous push: the client opens one long-lived stream and the server writes each event to it as it happens.",
-    flow: "Direct and one-way: server → client over a stream the client opened.",
-    delivery: "At-most-once on a dropped stream; with resume (Last-Event-ID) the server replays what the client missed when it reconnects.",
-    sees: "One open stream per client and one message per event — nothing else on the wire. When a connection drops the client reconnects; with resume on it catches up with a burst of replays, with it off the gap is simply lost.",
-    law: "Latency ≈ one-way network latency; events lost on a drop = 0 with resume, = the events produced during the gap without.",
-    question: "Why not just poll every second?",
-    params: PARAMS,
-    kinds: &[MsgKind::Event, MsgKind::Replay, MsgKind::Connect],
-    companion: "websocket",
-    keyed_by_message: true,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<ServerSentEvents>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::count("open_streams", "open streams", t.open_connections),
@@ -146,8 +119,6 @@ impl Model for ServerSentEvents {
     type Timer = Timer;
     /// The stream an event was written to (nothing on a connect request).
     type Msg = u64;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let n = p.get("clients") as u16;

@@ -16,11 +16,11 @@
 
 use rand::Rng;
 
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{DropReason, MsgKind, What};
-use crate::info::{percent, ratio, Builder, Figure, PatternInfo};
+use crate::info::{percent, ratio, Figure};
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{NodeId, Topology};
 use crate::trip::Trip;
@@ -28,43 +28,10 @@ use crate::updates::Updates;
 
 pub const ID: &str = "short-polling";
 
-pub const PARAMS: &[ParamSpec] = &[
-    params::UPDATE_RATE,
-    params::POLL_MS,
-    params::CLIENTS,
-    params::SERVICE_MS.with_default(2.0),
-    params::SERVICE_DIST,
-    params::WORKERS.with_default(4.0),
-    params::QUEUE_CAP,
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-    params::OUTAGE_AT_S,
-    params::OUTAGE_S,
-    params::SLOWDOWN_OFF,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Short polling",
-    timing: "Asynchronous, client-driven: each client asks on its own schedule and the server answers at once.",
-    flow: "Direct: client → server → client, once per poll interval per client.",
-    delivery: "At-most-once per poll; a lost poll or answer is healed by the next poll, which asks again from the client's cursor.",
-    sees: "A steady drumbeat of polls whether or not anything changed. At low update rates most answers are empty; data waits on the server until the next poll comes by.",
-    law: "Mean staleness ≈ poll_ms/2 + one-way network latency; the share of empty answers ≈ e^(−u·poll_ms) for update rate u.",
-    question: "Why not just poll every second?",
-    params: PARAMS,
-    kinds: &[MsgKind::Poll, MsgKind::Response, MsgKind::EmptyPoll, MsgKind::Error],
-    companion: "server-sent-events",
-    keyed_by_message: true,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<ShortPolling>::boxed;
-
 /// Staleness is the waiting time; these say what the polling cost.
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let full = t.sent_of(MsgKind::Response);
     let empty = t.sent_of(MsgKind::EmptyPoll);
@@ -125,8 +92,6 @@ impl Model for ShortPolling {
     type Timer = Timer;
     /// An answer's way; nothing on a poll.
     type Msg = Trip;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let clients = p.get("clients") as u16;

@@ -19,84 +19,20 @@ use std::collections::{HashMap, HashSet};
 use rand::Rng;
 
 use crate::dist::backoff;
-use crate::engine::{Cx, Delivery, Endpoint, Engine, Model, Offer, Tally, Visit};
+use crate::engine::{Cx, Delivery, Endpoint, Model, Offer, Tally, Visit};
 use crate::event::{FailReason, MsgKind, ReqId, What};
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
 
 pub const ID: &str = "webhooks";
 
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "Event rate",
-        unit: "events/s",
-        help: "Events per second the provider must deliver (Poisson).",
-        ..params::RATE.with_default(5.0)
-    },
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    ParamSpec {
-        name: "Receivers",
-        help: "Receiver endpoints; each event goes to one of them.",
-        ..params::CLIENTS.with_range(1.0, 20.0, 1.0)
-    },
-    params::IDEMPOTENCY,
-    ParamSpec {
-        help: "Virtual time at which the receivers go down.",
-        ..params::OUTAGE_AT_S
-    },
-    ParamSpec {
-        help: "How long the receivers stay down, refusing every callback (0: no outage).",
-        ..params::OUTAGE_S
-    },
-    ParamSpec {
-        help: "Mean time the receiver spends handling one callback.",
-        ..params::SERVICE_MS.with_default(5.0)
-    },
-    params::SERVICE_DIST,
-    params::WORKERS.with_default(4.0),
-    params::QUEUE_CAP,
-    ParamSpec {
-        name: "Ack timeout",
-        help: "How long the provider waits for the receiver's ack before retrying.",
-        ..params::TIMEOUT_MS
-    },
-    ParamSpec {
-        ..params::RETRIES.with_range(0.0, 20.0, 6.0)
-    },
-    ParamSpec {
-        ..params::BACKOFF_MS.with_range(0.0, 600_000.0, 1_000.0)
-    },
-    params::NET_MS,
-    params::JITTER_MS,
-    params::LOSS,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "Webhooks",
-    timing: "Asynchronous callback: the provider calls the receiver when something happens; nobody polls.",
-    flow: "Direct but reversed: provider → receiver, answered with an ack.",
-    delivery: "At-least-once: retries with exponential back-off and jitter until acked; a lost ack means a duplicate; after the last retry the event goes to the dead-letter list.",
-    sees: "Events arrive one hop after they happen. Take the receiver down and deliveries turn into a retry schedule that stretches out; lose acks and the receiver sees duplicates — harmless only if it is idempotent.",
-    law: "Healthy latency ≈ one-way network latency; under an outage delivery time follows the back-off schedule; duplicate side effects = 0 with idempotency on, = lost acks with it off; after `retries` an event goes to the dead-letter list.",
-    question: "What happens if our webhook endpoint is down for a minute?",
-    params: PARAMS,
-    kinds: &[MsgKind::Callback, MsgKind::Retry, MsgKind::Ack],
-    companion: "short-polling",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<Webhooks>::boxed;
-
-fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, p: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     let idempotent = p.spec("idempotency").is_ok() && p.get_bool("idempotency");
     let duplicates = t.wasted as f64;
@@ -297,8 +233,6 @@ impl Webhooks {
 impl Model for Webhooks {
     type Timer = Timer;
     type Msg = Call;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let n = p.get("clients") as u16;

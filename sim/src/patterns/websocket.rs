@@ -12,11 +12,11 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use crate::engine::{Connections, Cx, Delivery, Endpoint, Engine, Model, Tally, Visit};
+use crate::engine::{Connections, Cx, Delivery, Endpoint, Model, Tally, Visit};
 use crate::event::{DropReason, FailReason, MsgKind, ReqId, What};
-use crate::info::{Builder, Figure, PatternInfo};
+use crate::info::Figure;
 use crate::metrics::Snapshot;
-use crate::params::{self, ParamSet, ParamSpec};
+use crate::params::ParamSet;
 use crate::time::{self, Time};
 use crate::topology::{NodeId, NodeKind, Topology};
 use crate::trip::Trip;
@@ -26,53 +26,9 @@ pub const ID: &str = "websocket";
 /// Request ids are `message × REQ_STRIDE + recipient`.
 const REQ_STRIDE: u64 = 64;
 
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "Message rate",
-        unit: "msgs/s",
-        help: "Chat messages per second sent by all clients together (Poisson).",
-        ..params::RATE.with_range(0.0, 5_000.0, 10.0)
-    },
-    params::SPIKE_AT_S,
-    params::SPIKE_S,
-    params::SPIKE_X,
-    ParamSpec {
-        help: "Clients in the chat room; each message goes to all the others.",
-        ..params::CLIENTS.with_range(2.0, 50.0, 5.0)
-    },
-    params::HEARTBEAT_MS,
-    params::DROPS_PER_MIN.with_default(0.0),
-    params::RECONNECT_MS,
-    ParamSpec {
-        help: "Mean time the server spends on one message before fanning it out.",
-        ..params::SERVICE_MS.with_default(1.0)
-    },
-    params::SERVICE_DIST,
-    params::WORKERS.with_default(4.0),
-    params::NET_MS,
-    params::JITTER_MS,
-];
-
-pub const INFO: PatternInfo = PatternInfo {
-    id: ID,
-    name: "WebSocket",
-    timing: "Asynchronous and full duplex: either side may send at any moment over a connection that stays open.",
-    flow: "Direct and persistent: every client holds one connection to the server, which relays.",
-    delivery: "At-most-once: what is sent to a connection that has dropped is lost; heartbeats show the connection is alive.",
-    sees: "A chat room: each message goes up once and comes down to everyone else. The connections stay open, quiet but for heartbeats; a dropped client misses what was said while it was away.",
-    law: "Server deliveries = sent × (clients − 1); latency ≈ two one-way hops + server service.",
-    question: "When is a persistent connection worth it?",
-    params: PARAMS,
-    kinds: &[MsgKind::Event, MsgKind::Heartbeat, MsgKind::Connect],
-    companion: "request-response",
-    keyed_by_message: false,
-    figures,
-};
-
-/// A fresh, unstarted run: this model on the engine.
-pub const ENGINE: Builder = Engine::<WebSocket>::boxed;
-
-fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
+/// The figures this pattern adds to the common ones (its catalogue entry's
+/// `figures`).
+pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     let t = &s.totals;
     vec![
         Figure::count("open_connections", "open connections", t.open_connections),
@@ -231,8 +187,6 @@ impl WebSocket {
 impl Model for WebSocket {
     type Timer = Timer;
     type Msg = Frame;
-
-    const INFO: &'static PatternInfo = &INFO;
 
     fn new(p: &ParamSet, topo: &mut Topology) -> Self {
         let n = p.get("clients") as u16;
