@@ -24,7 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{close_code, Message, Utf8Bytes, WebSocket};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -363,16 +364,29 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
         .into_response()
 }
 
-/// The room `code` for an HTTP request: found (here or relayed), or the
-/// response saying why not.
-async fn room_for(shared: &Arc<Shared>, code: &str) -> Result<Arc<Room>, Response> {
-    match find(shared, code).await {
-        Ok(Some(room)) => Ok(room),
-        Ok(None) => Err(refuse(
-            StatusCode::NOT_FOUND,
-            format!("no class with the code {}", sim::params::clip(code)),
-        )),
-        Err(e) => Err(refuse(StatusCode::SERVICE_UNAVAILABLE, e)),
+/// The room a request's path names (`/api/rooms/<code>/…`), or the answer
+/// to send instead: 404 for a code no replica knows, 503 when the replicas
+/// cannot be asked.
+pub struct KnownRoom(pub Arc<Room>);
+
+impl FromRequestParts<Arc<Shared>> for KnownRoom {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(code) = Path::<String>::from_request_parts(parts, shared)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match find(shared, &code).await {
+            Ok(Some(room)) => Ok(KnownRoom(room)),
+            Ok(None) => Err(refuse(
+                StatusCode::NOT_FOUND,
+                format!("no class with the code {}", sim::params::clip(&code)),
+            )),
+            Err(e) => Err(refuse(StatusCode::SERVICE_UNAVAILABLE, e)),
+        }
     }
 }
 
@@ -399,13 +413,9 @@ async fn forward(shared: &Shared, room: &Room, ask: Ask) -> Response {
 /// `GET /api/rooms/<code>`
 pub async fn describe(
     State(shared): State<Arc<Shared>>,
-    Path(code): Path<String>,
+    KnownRoom(room): KnownRoom,
     headers: HeaderMap,
 ) -> Response {
-    let room = match room_for(&shared, &code).await {
-        Ok(r) => r,
-        Err(refused) => return refused,
-    };
     let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
     if room.is_mirrored() {
         let answered = forward(&shared, &room, Ask::Describe { presenter }).await;
@@ -466,13 +476,9 @@ pub struct Answer {
 /// prediction, anonymous (the page lets each student answer once).
 pub async fn answer(
     State(shared): State<Arc<Shared>>,
-    Path(code): Path<String>,
+    KnownRoom(room): KnownRoom,
     Json(a): Json<Answer>,
 ) -> Response {
-    let room = match room_for(&shared, &code).await {
-        Ok(r) => r,
-        Err(refused) => return refused,
-    };
     if room.is_mirrored() {
         return forward(&shared, &room, Ask::Answer { choice: a.choice }).await;
     }
@@ -518,14 +524,10 @@ pub struct Steer {
 /// locks joining; anyone else gets 403.
 pub async fn steer(
     State(shared): State<Arc<Shared>>,
-    Path(code): Path<String>,
+    KnownRoom(room): KnownRoom,
     headers: HeaderMap,
     Json(s): Json<Steer>,
 ) -> Response {
-    let room = match room_for(&shared, &code).await {
-        Ok(r) => r,
-        Err(refused) => return refused,
-    };
     if !room.is_presenter(presenter_secret(&headers, &room.code).as_deref()) {
         return refuse(
             StatusCode::FORBIDDEN,
@@ -554,15 +556,7 @@ pub fn steer_room(room: &Room, reveal: Option<bool>, joining_open: Option<bool>)
 }
 
 /// `GET /api/rooms/<code>/qr.svg`: the join address, for phones.
-pub async fn qr(
-    State(shared): State<Arc<Shared>>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let room = match room_for(&shared, &code).await {
-        Ok(r) => r,
-        Err(refused) => return refused,
-    };
+pub async fn qr(KnownRoom(room): KnownRoom, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

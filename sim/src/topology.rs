@@ -186,10 +186,9 @@ impl Topology {
         hub: NodeId,
         p: &crate::params::ParamSet,
     ) {
-        for i in parties {
-            self.connect_reliable(i, hub, p);
-            self.connect_reliable(hub, i, p);
-        }
+        let first = self.links.len();
+        self.connect_all(parties, hub, p);
+        self.make_reliable(first..self.links.len());
     }
 
     /// Like [`Topology::connect`], for a hop that never loses a message.
@@ -200,9 +199,16 @@ impl Topology {
         p: &crate::params::ParamSet,
     ) -> LinkId {
         let id = self.connect(from, to, p);
-        self.links[id as usize].reliable = true;
-        self.links[id as usize].loss = 0.0;
+        self.make_reliable(id as usize..id as usize + 1);
         id
+    }
+
+    /// Links `ids` never lose a message, whatever `loss` says.
+    fn make_reliable(&mut self, ids: std::ops::Range<usize>) {
+        for l in &mut self.links[ids] {
+            l.reliable = true;
+            l.loss = 0.0;
+        }
     }
 
     /// Sets one link from the run's network parameters.

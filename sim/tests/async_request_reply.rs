@@ -17,9 +17,7 @@ const PATTERN: &str = "async-request-reply";
 fn the_202_takes_one_round_trip_whatever_the_load() {
     let accept = |rate: &str| {
         let s = common::run(
-            PATTERN,
-            &format!("rate={rate} jitter_ms=0 net_ms=25"),
-            2,
+            &format!("pattern=async-request-reply&seed=2&rate={rate}&jitter_ms=0&net_ms=25"),
             300 * SECOND,
         );
         (s.figures["accept_ms"], s.utilisation)
@@ -40,12 +38,7 @@ fn the_202_takes_one_round_trip_whatever_the_load() {
 /// three polls per job, and the result lands at 40 + 600 + 40 = 680 ms.
 #[test]
 fn polls_per_job_and_completion_follow_the_poll_schedule() {
-    let s = common::run(
-        PATTERN,
-        "rate=5 service_ms=500 service_dist=const workers=64 poll_ms=200 net_ms=20 jitter_ms=0",
-        3,
-        300 * SECOND,
-    );
+    let s = common::run("pattern=async-request-reply&seed=3&rate=5&service_ms=500&service_dist=const&workers=64&poll_ms=200&net_ms=20&jitter_ms=0", 300 * SECOND);
     assert!(
         (s.figures["polls_per_job"] - 3.0).abs() < 0.01,
         "{}",
@@ -59,9 +52,7 @@ fn polls_per_job_and_completion_follow_the_poll_schedule() {
 #[test]
 fn polls_per_job_track_job_time_over_poll_interval() {
     let s = common::run(
-        PATTERN,
-        "rate=10 service_ms=500 workers=64 poll_ms=100",
-        4,
+        "pattern=async-request-reply&seed=4&rate=10&service_ms=500&workers=64&poll_ms=100",
         600 * SECOND,
     );
     let estimate = 500.0 / 100.0 + 1.0;

@@ -16,12 +16,7 @@ const PATTERN: &str = "event-choreography";
 /// 4 × 10 + 3 × 20 = 120 ms for every order.
 #[test]
 fn end_to_end_latency_is_the_sum_of_the_hops() {
-    let s = common::run(
-        PATTERN,
-        "fail_rate=0 service_ms=10 service_dist=const workers=64 net_ms=20 jitter_ms=0",
-        2,
-        300 * SECOND,
-    );
+    let s = common::run("pattern=event-choreography&seed=2&fail_rate=0&service_ms=10&service_dist=const&workers=64&net_ms=20&jitter_ms=0", 300 * SECOND);
     assert!(
         (s.wait_ms.mean - 120.0).abs() < 1e-6 && (s.wait_ms.max - 120.0).abs() < 1.5,
         "{:?}",

@@ -55,9 +55,7 @@ fn delivered_is_sent_times_one_minus_loss_and_the_sender_hears_nothing() {
 #[test]
 fn a_full_queue_loses_messages_silently() {
     let s = common::run(
-        PATTERN,
-        "rate=1000 service_ms=5 service_dist=const queue_cap=2",
-        2,
+        "pattern=fire-and-forget&seed=2&rate=1000&service_ms=5&service_dist=const&queue_cap=2",
         10 * SECOND,
     );
     assert!(s.dropped["queue_full"] > 5000);
@@ -97,9 +95,7 @@ fn the_receivers_wait_matches_mm1_at_the_thinned_rate() {
 #[test]
 fn the_receivers_wait_breaks_down_into_hop_queue_and_service() {
     let s = common::run(
-        PATTERN,
-        "rate=80 net_ms=20 jitter_ms=0 service_ms=10",
-        9,
+        "pattern=fire-and-forget&seed=9&rate=80&net_ms=20&jitter_ms=0&service_ms=10",
         300 * SECOND,
     );
     let b = s.wait_breakdown_ms;

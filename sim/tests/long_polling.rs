@@ -50,12 +50,7 @@ fn staleness_is_about_one_hop_and_every_client_keeps_a_poll_open() {
 #[test]
 fn an_idle_client_gets_one_empty_answer_per_hold_time() {
     let (hold, net, service, secs) = (1000.0, 20.0, 2.0, 1000.0);
-    let s = common::run(
-        PATTERN,
-        "update_rate=0 hold_ms=1000 net_ms=20 jitter_ms=0 service_ms=2 service_dist=const",
-        6,
-        1000 * SECOND,
-    );
+    let s = common::run("pattern=long-polling&seed=6&update_rate=0&hold_ms=1000&net_ms=20&jitter_ms=0&service_ms=2&service_dist=const", 1000 * SECOND);
     let expected = 4.0 * secs * 1000.0 / (hold + 2.0 * net + service);
     let empty = s.figures["empty_answers"];
     println!("empty answers {empty}, expected {expected:.0}");
@@ -65,9 +60,7 @@ fn an_idle_client_gets_one_empty_answer_per_hold_time() {
 #[test]
 fn lost_polls_are_healed_by_the_client_timeout() {
     let s = common::run(
-        PATTERN,
-        "update_rate=2 loss=0.2 hold_ms=500 timeout_ms=800",
-        7,
+        "pattern=long-polling&seed=7&update_rate=2&loss=0.2&hold_ms=500&timeout_ms=800",
         600 * SECOND,
     );
     assert!(s.timed_out > 100, "{}", s.timed_out);

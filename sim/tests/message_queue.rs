@@ -18,9 +18,7 @@ const PATTERN: &str = "message-queue";
 #[test]
 fn below_capacity_throughput_follows_the_offered_rate() {
     let s = common::run(
-        PATTERN,
-        "rate=40 consumers=2 service_ms=40",
-        3,
+        "pattern=message-queue&seed=3&rate=40&consumers=2&service_ms=40",
         1500 * SECOND,
     );
     assert!((s.throughput_per_s - s.offered_per_s).abs() / s.offered_per_s < 0.01);
@@ -75,7 +73,7 @@ fn adding_consumers_raises_throughput_until_the_offered_rate() {
 /// back, so (almost) nothing is lost and some work is done twice.
 #[test]
 fn crashes_redeliver_and_nothing_is_lost() {
-    let s = common::run(PATTERN, "rate=30 consumers=3 prefetch=5 crashes_per_min=6 restart_ms=1000 visibility_ms=2000 retries=10", 6, 600 * SECOND);
+    let s = common::run("pattern=message-queue&seed=6&rate=30&consumers=3&prefetch=5&crashes_per_min=6&restart_ms=1000&visibility_ms=2000&retries=10", 600 * SECOND);
     assert!(
         s.figures["redeliveries"] > 100.0,
         "{}",
@@ -89,9 +87,7 @@ fn crashes_redeliver_and_nothing_is_lost() {
 #[test]
 fn lost_acks_make_duplicates_and_endless_failures_dead_letter() {
     let s = common::run(
-        PATTERN,
-        "rate=20 loss=0.2 visibility_ms=500 retries=1",
-        7,
+        "pattern=message-queue&seed=7&rate=20&loss=0.2&visibility_ms=500&retries=1",
         600 * SECOND,
     );
     assert!(

@@ -20,9 +20,7 @@ const PATTERN: &str = "publish-subscribe";
 #[test]
 fn deliveries_are_publishes_times_subscribers_minus_drops() {
     let s = common::run(
-        PATTERN,
-        "subscribers=6 slow_factor=8 buffer=20",
-        2,
+        "pattern=publish-subscribe&seed=2&subscribers=6&slow_factor=8&buffer=20",
         600 * SECOND,
     );
     let publishes = s.offered / 6;

@@ -147,12 +147,7 @@ fn mmc_at_eighty_percent() {
 #[test]
 fn goodput_falls_when_the_timeout_is_shorter_than_the_wait() {
     let (lambda, mu, t_ms) = (950.0, 1000.0, 5.0);
-    let s = common::run(
-        PATTERN,
-        &format!("rate=950 service_ms=1 queue_cap=100000 net_ms=0 jitter_ms=0 timeout_ms={t_ms}"),
-        11,
-        600 * SECOND,
-    );
+    let s = common::run(&format!("pattern=request-response&seed=11&rate=950&service_ms=1&queue_cap=100000&net_ms=0&jitter_ms=0&timeout_ms={t_ms}"), 600 * SECOND);
     let expected = lambda * (1.0 - f64::exp(-(mu - lambda) * t_ms / 1000.0));
     println!(
         "goodput {:.1}/s, expected {expected:.1}/s, wasted {}",
@@ -170,12 +165,7 @@ fn goodput_falls_when_the_timeout_is_shorter_than_the_wait() {
 
 #[test]
 fn a_full_queue_answers_503_and_the_request_fails_rejected() {
-    let s = common::run(
-        PATTERN,
-        "rate=2000 service_ms=5 service_dist=const queue_cap=3 net_ms=1 jitter_ms=0",
-        5,
-        10 * SECOND,
-    );
+    let s = common::run("pattern=request-response&seed=5&rate=2000&service_ms=5&service_dist=const&queue_cap=3&net_ms=1&jitter_ms=0", 10 * SECOND);
     assert!(s.dropped["queue_full"] > 10_000);
     assert!(s.failed["rejected"] > 10_000);
     // 1 worker at 5 ms: at most 200 completions a second.
@@ -226,12 +216,7 @@ fn changing_clients_restarts_the_run_with_the_new_topology() {
 /// and the service of the M/M/1, and nothing else when nothing times out.
 #[test]
 fn the_wait_breaks_down_into_network_queue_and_service() {
-    let s = common::run(
-        PATTERN,
-        "rate=700 service_ms=1 net_ms=10 jitter_ms=0 queue_cap=100000 timeout_ms=120000",
-        12,
-        600 * SECOND,
-    );
+    let s = common::run("pattern=request-response&seed=12&rate=700&service_ms=1&net_ms=10&jitter_ms=0&queue_cap=100000&timeout_ms=120000", 600 * SECOND);
     let b = s.wait_breakdown_ms;
     assert_eq!(b.count, s.completed);
     assert!((b.network - 20.0).abs() < 1e-9, "{}", b.network);

@@ -47,9 +47,9 @@ fn the_edge_waits_for_the_slowest_branch_plus_the_gateway() {
 fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
     let ratio = |fanout: &str| {
         let s = common::run(
-            PATTERN,
-            &format!("fanout={fanout} jitter_ms=0 net_ms=1 gateway_ms=0"),
-            3,
+            &format!(
+                "pattern=scatter-gather&seed=3&fanout={fanout}&jitter_ms=0&net_ms=1&gateway_ms=0"
+            ),
             1000 * SECOND,
         );
         println!(
@@ -67,7 +67,10 @@ fn p99_at_the_edge_dwarfs_one_backend_and_grows_with_fanout() {
 
 #[test]
 fn lost_branches_become_partial_results() {
-    let s = common::run(PATTERN, "loss=0.1 timeout_ms=300", 4, 300 * SECOND);
+    let s = common::run(
+        "pattern=scatter-gather&seed=4&loss=0.1&timeout_ms=300",
+        300 * SECOND,
+    );
     // P(all 16 branch messages survive) = 0.9^16 ≈ 0.185.
     let partial = s.figures["partial"] / s.completed as f64;
     assert!(

@@ -5,15 +5,10 @@ mod common;
 
 use sim::time::SECOND;
 
-/// The pattern these laws belong to.
-const PATTERN: &str = "server-sent-events";
-
 #[test]
 fn latency_is_one_hop_on_a_steady_stream() {
     let s = common::run(
-        PATTERN,
-        "update_rate=10 net_ms=35 jitter_ms=0 drops_per_min=0",
-        3,
+        "pattern=server-sent-events&seed=3&update_rate=10&net_ms=35&jitter_ms=0&drops_per_min=0",
         300 * SECOND,
     );
     assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);
@@ -26,9 +21,7 @@ fn latency_is_one_hop_on_a_steady_stream() {
 #[test]
 fn with_resume_nothing_is_lost() {
     let s = common::run(
-        PATTERN,
-        "update_rate=5 drops_per_min=6 resume=true",
-        4,
+        "pattern=server-sent-events&seed=4&update_rate=5&drops_per_min=6&resume=true",
         1000 * SECOND,
     );
     assert_eq!(s.failed["lost"], 0);
@@ -46,12 +39,7 @@ fn with_resume_nothing_is_lost() {
 #[test]
 fn without_resume_the_gap_is_lost() {
     let (u, reconnect, net) = (5.0, 1.0, 0.02);
-    let s = common::run(
-        PATTERN,
-        "update_rate=5 drops_per_min=2 reconnect_ms=1000 net_ms=20 jitter_ms=0 resume=false",
-        5,
-        3000 * SECOND,
-    );
+    let s = common::run("pattern=server-sent-events&seed=5&update_rate=5&drops_per_min=2&reconnect_ms=1000&net_ms=20&jitter_ms=0&resume=false", 3000 * SECOND);
     let drops = s.figures["reconnects"] - 4.0;
     let expected = drops * u * (reconnect + 2.0 * net);
     let lost = s.failed["lost"] as f64;

@@ -5,9 +5,6 @@ mod common;
 
 use sim::time::SECOND;
 
-/// The pattern these laws belong to.
-const PATTERN: &str = "short-polling";
-
 /// Staleness = the wait until the next poll is served (uniform over the poll
 /// interval for a fixed schedule) + the service time + the hop back.
 /// 4,000 updates × 4 clients; the staleness sd is ≈ 0.29·poll, so the
@@ -15,12 +12,7 @@ const PATTERN: &str = "short-polling";
 #[test]
 fn staleness_is_half_the_poll_interval_plus_one_hop() {
     let (poll, net, service) = (1000.0, 40.0, 2.0);
-    let s = common::run(
-        PATTERN,
-        "update_rate=2 poll_ms=1000 net_ms=40 jitter_ms=0 service_ms=2 service_dist=const",
-        3,
-        2000 * SECOND,
-    );
+    let s = common::run("pattern=short-polling&seed=3&update_rate=2&poll_ms=1000&net_ms=40&jitter_ms=0&service_ms=2&service_dist=const", 2000 * SECOND);
     let expected = poll / 2.0 + service + net;
     println!(
         "staleness {:.1} ms, expected {expected:.1} ms",
@@ -39,12 +31,7 @@ fn staleness_is_half_the_poll_interval_plus_one_hop() {
 #[test]
 fn the_empty_answer_share_is_e_to_the_minus_u_poll() {
     for (u, poll) in [(2.0, 1000.0), (0.5, 1000.0), (10.0, 100.0)] {
-        let s = common::run(
-            PATTERN,
-            &format!("update_rate={u} poll_ms={poll} jitter_ms=0 service_dist=const"),
-            9,
-            2000 * SECOND,
-        );
+        let s = common::run(&format!("pattern=short-polling&seed=9&update_rate={u}&poll_ms={poll}&jitter_ms=0&service_dist=const"), 2000 * SECOND);
         let share = s.figures["empty_poll_share"] / 100.0;
         let expected = f64::exp(-u * poll / 1000.0);
         let answers = s.figures["polls"] / 4.0;
@@ -57,9 +44,7 @@ fn the_empty_answer_share_is_e_to_the_minus_u_poll() {
 #[test]
 fn loss_delays_updates_but_never_loses_them() {
     let s = common::run(
-        PATTERN,
-        "update_rate=3 poll_ms=500 loss=0.3",
-        4,
+        "pattern=short-polling&seed=4&update_rate=3&poll_ms=500&loss=0.3",
         600 * SECOND,
     );
     assert_eq!(s.failed.values().sum::<u64>(), 0);

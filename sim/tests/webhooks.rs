@@ -17,9 +17,7 @@ const PATTERN: &str = "webhooks";
 #[test]
 fn healthy_latency_is_one_hop_plus_handling() {
     let s = common::run(
-        PATTERN,
-        "net_ms=30 jitter_ms=0 service_ms=5 service_dist=const workers=64",
-        2,
+        "pattern=webhooks&seed=2&net_ms=30&jitter_ms=0&service_ms=5&service_dist=const&workers=64",
         300 * SECOND,
     );
     assert!((s.wait_ms.mean - 35.0).abs() < 1e-6, "{}", s.wait_ms.mean);

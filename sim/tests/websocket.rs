@@ -6,17 +6,9 @@ mod common;
 
 use sim::time::SECOND;
 
-/// The pattern these laws belong to.
-const PATTERN: &str = "websocket";
-
 #[test]
 fn every_message_reaches_every_other_client_two_hops_later() {
-    let s = common::run(
-        PATTERN,
-        "clients=7 net_ms=15 jitter_ms=0 service_ms=1 service_dist=const workers=64",
-        2,
-        300 * SECOND,
-    );
+    let s = common::run("pattern=websocket&seed=2&clients=7&net_ms=15&jitter_ms=0&service_ms=1&service_dist=const&workers=64", 300 * SECOND);
     assert_eq!(
         s.offered % 6,
         0,
@@ -31,9 +23,7 @@ fn every_message_reaches_every_other_client_two_hops_later() {
 #[test]
 fn a_dropped_client_misses_what_is_said_while_it_is_away() {
     let s = common::run(
-        PATTERN,
-        "drops_per_min=6 reconnect_ms=2000 rate=20",
-        3,
+        "pattern=websocket&seed=3&drops_per_min=6&reconnect_ms=2000&rate=20",
         600 * SECOND,
     );
     // Away ≈ 2 s of every 10 s per client: roughly a sixth of the copies.
