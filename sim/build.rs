@@ -81,6 +81,13 @@ fn main() {
         let text = fs::read_to_string(path).expect("a lesson file is readable");
         let l: Lesson = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let stem = path.file_stem().unwrap().to_string_lossy();
+        for (i, id) in l.params.iter().enumerate() {
+            assert!(
+                !l.params[..i].contains(id),
+                "{}: {id} is listed twice in `params`",
+                path.display()
+            );
+        }
         for id in l.param.keys() {
             assert!(
                 l.params.contains(id),
