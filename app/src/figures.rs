@@ -31,6 +31,7 @@ fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
 #[component]
 pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl IntoView {
     let m = move || metrics.get();
+    let own_ids = Memo::new(move |_| own.with(|v| v.iter().map(|f| f.id).collect::<Vec<_>>()));
     view! {
                     <div class="tiles">
                         <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_number(m().offered_per_s)) />
@@ -42,15 +43,15 @@ pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl Into
                         <Tile label="Queue" unit="waiting" testid="queue" value=Signal::derive(move || m().queue_depth.to_string()) />
                         <Tile label="In flight" unit="msgs" testid="in-flight" value=Signal::derive(move || m().in_flight.to_string()) />
                         <Tile label="On the wire" unit="msgs/s" testid="wire" value=Signal::derive(move || fmt_number(m().wire_per_s)) />
+                        // Built again only when the pattern's figures change
+                        // (another pattern); a snapshot changes only values.
                         {move || {
-                            own.get()
+                            own_ids
+                                .get()
                                 .into_iter()
+                                .filter_map(|id| own.with_untracked(|v| own_figure(v, id)))
                                 .map(|f| {
-                                    let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
-                                        format!("{}", f.value as i64)
-                                    } else {
-                                        fmt_number(f.value)
-                                    };
+                                    let value = move || own.with(|v| own_figure(v, f.id).map(|f| figure_text(f.value)));
                                     view! {
                                         <div class="tile pattern-figure">
                                             <span class="tile-label">{f.label}</span>
@@ -96,61 +97,93 @@ pub fn Headline(
     own: Signal<Vec<Figure>>,
     ids: Signal<&'static [&'static str]>,
 ) -> impl IntoView {
+    // The figures chosen: rebuilt only when the choice or the pattern's
+    // figures change; each snapshot changes only the values.
+    let chosen = Memo::new(move |_| {
+        own.with(|own| {
+            let list: Vec<&'static str> = match ids.get() {
+                [] => ["p50", "p99"]
+                    .into_iter()
+                    .chain(own.first().map(|f| f.id))
+                    .collect(),
+                list => list
+                    .iter()
+                    .map(|id| id.strip_prefix("figure:").unwrap_or(id))
+                    .collect(),
+            };
+            list.into_iter()
+                .filter(|id| COMMON_HEADLINES.contains(id) || own_figure(own, id).is_some())
+                .collect::<Vec<_>>()
+        })
+    });
     let items = move || {
-        let m = metrics.get();
-        let own = own.get();
-        let chosen: Vec<&str> = match ids.get() {
-            [] => {
-                let mut d = vec!["p50", "p99"];
-                if let Some(f) = own.first() {
-                    d.push(f.id);
-                }
-                d
-            }
-            list => list
-                .iter()
-                .map(|id| id.strip_prefix("figure:").unwrap_or(id))
-                .collect(),
-        };
         chosen
+            .get()
             .into_iter()
-            .filter_map(|id| {
-                let (label, value, unit): (String, String, String) = match id {
-                    "p50" => ("Wait p50".into(), fmt_ms(m.wait.p50), String::new()),
-                    "p99" => ("Wait p99".into(), fmt_ms(m.wait.p99), String::new()),
-                    "throughput" => ("Delivered".into(), fmt_number(m.throughput_per_s), "per s".into()),
-                    "wire-per-delivery" => (
-                        "Wire per delivery".into(),
+            .map(|id| {
+                let (label, unit) = match id {
+                    "p50" => ("Wait p50", ""),
+                    "p99" => ("Wait p99", ""),
+                    "throughput" => ("Delivered", "per s"),
+                    "wire-per-delivery" => ("Wire per delivery", "msgs"),
+                    "queue" => ("Queue", "waiting"),
+                    "failed" => ("Failed", "so far"),
+                    other => own.with_untracked(|v| {
+                        own_figure(v, other).map_or(("", ""), |f| (f.label, f.unit))
+                    }),
+                };
+                let value = move || match id {
+                    "p50" => metrics.with(|m| fmt_ms(m.wait.p50)),
+                    "p99" => metrics.with(|m| fmt_ms(m.wait.p99)),
+                    "throughput" => metrics.with(|m| fmt_number(m.throughput_per_s)),
+                    "wire-per-delivery" => metrics.with(|m| {
                         if m.throughput_per_s > 0.0 {
                             fmt_number(m.wire_per_s / m.throughput_per_s)
                         } else {
                             "–".into()
-                        },
-                        "msgs".into(),
-                    ),
-                    "queue" => ("Queue".into(), m.queue_depth.to_string(), "waiting".into()),
-                    "failed" => ("Failed".into(), m.totals.failed.to_string(), "so far".into()),
-                    other => {
-                        let f = own.iter().find(|f| f.id == other)?;
-                        let value = if f.value.fract() == 0.0 && f.value.abs() < 1e12 {
-                            format!("{}", f.value as i64)
-                        } else {
-                            fmt_number(f.value)
-                        };
-                        (f.label.to_string(), value, f.unit.to_string())
-                    }
+                        }
+                    }),
+                    "queue" => metrics.with(|m| m.queue_depth.to_string()),
+                    "failed" => metrics.with(|m| m.totals.failed.to_string()),
+                    other => own.with(|v| {
+                        own_figure(v, other).map_or_else(String::new, |f| figure_text(f.value))
+                    }),
                 };
-                Some(view! {
+                view! {
                     <div class="headline-item">
                         <span class="headline-label">{label}</span>
                         <span class="headline-value" data-testid=format!("headline-{id}")>{value}</span>
                         <span class="headline-unit">{unit}</span>
                     </div>
-                })
+                }
             })
             .collect_view()
     };
     view! { <div class="headline" data-testid="headline" aria-label="Headline figures">{items}</div> }
+}
+
+/// The headline ids that are not a pattern's own figure.
+const COMMON_HEADLINES: [&str; 6] = [
+    "p50",
+    "p99",
+    "throughput",
+    "wire-per-delivery",
+    "queue",
+    "failed",
+];
+
+/// The pattern's own figure `id` in `own`, if it has one.
+fn own_figure(own: &[Figure], id: &str) -> Option<Figure> {
+    own.iter().find(|f| f.id == id).copied()
+}
+
+/// A pattern figure's value as shown: whole numbers without decimals.
+fn figure_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e12 {
+        format!("{}", v as i64)
+    } else {
+        fmt_number(v)
+    }
 }
 
 /// Short label of a histogram bin's upper edge.

@@ -20,6 +20,7 @@ pub mod dots;
 pub mod explain;
 pub mod exports;
 pub mod feed;
+pub mod figure_pace;
 pub mod figures;
 pub mod format;
 pub mod help;

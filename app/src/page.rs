@@ -59,6 +59,10 @@ pub struct Page {
     panes: StoredValue<Vec<PaneState>, LocalStorage>,
     /// The user's system asks for reduced motion.
     pub reduced_motion: StoredValue<bool>,
+    /// The animation frame (its timestamp) in which a pane last showed new
+    /// figures: one pane a frame, so three panes' updates never land in
+    /// the same frame.
+    figures_frame: StoredValue<f64>,
 }
 
 impl Default for Page {
@@ -85,6 +89,7 @@ impl Page {
         Page {
             playing: RwSignal::new(true),
             pending_play: StoredValue::new(None),
+            figures_frame: StoredValue::new(f64::NEG_INFINITY),
             headline: RwSignal::new(&[]),
             class: RwSignal::new(None),
             scenario: RwSignal::new(None),
@@ -153,6 +158,16 @@ impl Page {
 
     /// A tick from any pane: the play button follows the server once it has
     /// confirmed what the user asked for.
+    /// Whether a pane may show new figures in the animation frame at `ts`
+    /// (no other pane has in it); if so the frame is taken.
+    pub fn take_figures_frame(&self, ts: f64) -> bool {
+        let free = self.figures_frame.get_value() != ts;
+        if free {
+            self.figures_frame.set_value(ts);
+        }
+        free
+    }
+
     pub fn tick(&self, playing: bool) {
         let confirmed = match self.pending_play.get_value() {
             Some((want, seen)) if playing != want && seen < 60 => {

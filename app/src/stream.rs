@@ -6,17 +6,35 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use sim::metrics::Snapshot;
 use sim::wire::{Change, Frame};
 use sim::{catalogue, find_pattern};
 use web_sys::HtmlCanvasElement;
 
 use crate::feed::{Callbacks, Feed};
+use crate::figure_pace::FigurePace;
 use crate::page::Page;
 use crate::pane_state::PaneState;
 use crate::playback::Recent;
-use crate::scene::{animate, Canvases, Scene};
+use crate::scene::{animate, now_ms, Canvases, Scene};
 use crate::url::pane_query;
 use crate::watch::Canvas;
+
+/// Shows snapshot `m` in the pane's figures and its recent-requests list.
+fn show_metrics(pane: PaneState, scene: &RefCell<Scene>, m: Snapshot) {
+    pane.metrics.set(Some(m));
+    let recent: Vec<Recent> = scene
+        .borrow()
+        .playback
+        .recent
+        .iter()
+        .rev()
+        .copied()
+        .collect();
+    if pane.recent.with_untracked(|r| *r != recent) {
+        pane.recent.set(recent);
+    }
+}
 
 fn ws_url(query: &str) -> String {
     let loc = window().location();
@@ -57,8 +75,10 @@ pub fn start(
     let scene = Rc::new(RefCell::new(Scene::new(page.reduced_motion.get_value())));
     pane.scene.set_value(Some(scene.clone()));
 
+    let pace = Rc::new(RefCell::new(FigurePace::<Snapshot>::default()));
     let on_frame = {
         let scene = scene.clone();
+        let pace = pace.clone();
         move |frame: Frame<'static>| match frame {
             Frame::Hello(h) => {
                 scene.borrow_mut().hello(&h);
@@ -69,6 +89,7 @@ pub fn start(
                 page.hello(pane.index, h.playing, h.speed, h.seed);
                 pane.values.set(h.values);
                 pane.metrics.set(None);
+                pace.borrow_mut().hello(now_ms());
                 pane.coalesced.set(0);
                 pane.recent.set(Vec::new());
                 page.sync_url();
@@ -95,17 +116,9 @@ pub fn start(
                         }
                     }
                     if let Some(m) = t.metrics {
-                        pane.metrics.set(Some(m));
-                        let recent: Vec<Recent> = scene
-                            .borrow()
-                            .playback
-                            .recent
-                            .iter()
-                            .rev()
-                            .copied()
-                            .collect();
-                        if pane.recent.with_untracked(|r| *r != recent) {
-                            pane.recent.set(recent);
+                        let shown = pace.borrow_mut().arrived(m, now_ms());
+                        if let Some(m) = shown {
+                            show_metrics(pane, &scene, m);
                         }
                     }
                     page.tick(t.playing);
@@ -176,6 +189,12 @@ pub fn start(
             .frame(ts, &canvases, shared, zoom, predicted);
         if s != pane.stride.get_untracked() {
             pane.stride.set(s);
+        }
+        if pace.borrow().is_due(ts) && page.take_figures_frame(ts) {
+            let due = pace.borrow_mut().frame(ts);
+            if let Some(m) = due {
+                show_metrics(pane, &scene, m);
+            }
         }
     });
 }
