@@ -163,7 +163,7 @@ pub fn Headline(
 }
 
 /// The headline ids that are not a pattern's own figure.
-const COMMON_HEADLINES: [&str; 6] = [
+pub const COMMON_HEADLINES: [&str; 6] = [
     "p50",
     "p99",
     "throughput",

@@ -127,14 +127,7 @@ mod tests {
     /// a pattern figure is one that at least one of its panes has.
     #[test]
     fn every_headline_figure_exists() {
-        const GENERIC: &[&str] = &[
-            "p50",
-            "p99",
-            "throughput",
-            "wire-per-delivery",
-            "queue",
-            "failed",
-        ];
+        const GENERIC: &[&str] = &crate::figures::COMMON_HEADLINES;
         for p in PRESETS {
             assert!(!p.headline.is_empty() && p.headline.len() <= 4, "{}", p.id);
             let s = parse(p.query, sim::catalogue()[0]);
