@@ -1,6 +1,8 @@
 //! Turns each pattern's lesson (`src/patterns/<pattern>.toml`: what the
-//! class reads about it and the controls it gets) into constants in
-//! `lessons.rs`: a `Lesson` and the pattern's `ParamSpec` list. The text is
+//! class reads about it and the controls it gets) into constants:
+//! `lessons.rs` (a `Lesson` and the pattern's `ParamSpec` list) and
+//! `entries.rs` (its catalogue entry: the lesson, the parameters and the
+//! pattern's `figures`, included by `catalogue.rs`). The text is
 //! edited as text, checked when `sim` is built (a misspelt parameter or
 //! message kind does not compile), and costs nothing to read at run time.
 
