@@ -132,23 +132,7 @@ pub fn Headline(
                         own_figure(v, other).map_or(("", ""), |f| (f.label, f.unit))
                     }),
                 };
-                let value = move || match id {
-                    "p50" => metrics.with(|m| fmt_ms(m.wait.p50)),
-                    "p99" => metrics.with(|m| fmt_ms(m.wait.p99)),
-                    "throughput" => metrics.with(|m| fmt_number(m.throughput_per_s)),
-                    "wire-per-delivery" => metrics.with(|m| {
-                        if m.throughput_per_s > 0.0 {
-                            fmt_number(m.wire_per_s / m.throughput_per_s)
-                        } else {
-                            "–".into()
-                        }
-                    }),
-                    "queue" => metrics.with(|m| m.queue_depth.to_string()),
-                    "failed" => metrics.with(|m| m.totals.failed.to_string()),
-                    other => own.with(|v| {
-                        own_figure(v, other).map_or_else(String::new, |f| figure_text(f.value))
-                    }),
-                };
+                let value = move || metrics.with(|m| own.with(|o| headline_value(id, m, o)));
                 view! {
                     <div class="headline-item">
                         <span class="headline-label">{label}</span>
@@ -171,6 +155,22 @@ pub const COMMON_HEADLINES: [&str; 6] = [
     "queue",
     "failed",
 ];
+
+/// The text of headline figure `id` for snapshot `m` and figures `own`.
+fn headline_value(id: &str, m: &Snapshot, own: &[Figure]) -> String {
+    match id {
+        "p50" => fmt_ms(m.wait.p50),
+        "p99" => fmt_ms(m.wait.p99),
+        "throughput" => fmt_number(m.throughput_per_s),
+        "wire-per-delivery" if m.throughput_per_s > 0.0 => {
+            fmt_number(m.wire_per_s / m.throughput_per_s)
+        }
+        "wire-per-delivery" => "–".into(),
+        "queue" => m.queue_depth.to_string(),
+        "failed" => m.totals.failed.to_string(),
+        other => own_figure(own, other).map_or_else(String::new, |f| figure_text(f.value)),
+    }
+}
 
 /// The pattern's own figure `id` in `own`, if it has one.
 fn own_figure(own: &[Figure], id: &str) -> Option<Figure> {
