@@ -112,7 +112,7 @@ pub fn Headline(
                     .collect(),
             };
             list.into_iter()
-                .filter(|id| COMMON_HEADLINES.contains(id) || own_figure(own, id).is_some())
+                .filter(|id| common_headline(id).is_some() || own_figure(own, id).is_some())
                 .collect::<Vec<_>>()
         })
     });
@@ -121,15 +121,10 @@ pub fn Headline(
             .get()
             .into_iter()
             .map(|id| {
-                let (label, unit) = match id {
-                    "p50" => ("Wait p50", ""),
-                    "p99" => ("Wait p99", ""),
-                    "throughput" => ("Delivered", "per s"),
-                    "wire-per-delivery" => ("Wire per delivery", "msgs"),
-                    "queue" => ("Queue", "waiting"),
-                    "failed" => ("Failed", "so far"),
-                    other => own.with_untracked(|v| {
-                        own_figure(v, other).map_or(("", ""), |f| (f.label, f.unit))
+                let (label, unit) = match common_headline(id) {
+                    Some(&(_, label, unit)) => (label, unit),
+                    None => own.with_untracked(|v| {
+                        own_figure(v, id).map_or(("", ""), |f| (f.label, f.unit))
                     }),
                 };
                 let value = move || metrics.with(|m| own.with(|o| headline_value(id, m, o)));
@@ -146,15 +141,20 @@ pub fn Headline(
     view! { <div class="headline" data-testid="headline" aria-label="Headline figures">{items}</div> }
 }
 
-/// The headline ids that are not a pattern's own figure.
-pub const COMMON_HEADLINES: [&str; 6] = [
-    "p50",
-    "p99",
-    "throughput",
-    "wire-per-delivery",
-    "queue",
-    "failed",
+/// The headline figures that are not a pattern's own: (id, label, unit).
+pub const COMMON_HEADLINES: [(&str, &str, &str); 6] = [
+    ("p50", "Wait p50", ""),
+    ("p99", "Wait p99", ""),
+    ("throughput", "Delivered", "per s"),
+    ("wire-per-delivery", "Wire per delivery", "msgs"),
+    ("queue", "Queue", "waiting"),
+    ("failed", "Failed", "so far"),
 ];
+
+/// The common headline figure `id`, if it is one.
+pub fn common_headline(id: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    COMMON_HEADLINES.iter().find(|h| h.0 == id)
+}
 
 /// The text of headline figure `id` for snapshot `m` and figures `own`.
 fn headline_value(id: &str, m: &Snapshot, own: &[Figure]) -> String {

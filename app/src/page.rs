@@ -156,8 +156,6 @@ impl Page {
         }
     }
 
-    /// A tick from any pane: the play button follows the server once it has
-    /// confirmed what the user asked for.
     /// Whether a pane may show new figures in the animation frame at `ts`
     /// (no other pane has in it); if so the frame is taken.
     pub fn take_figures_frame(&self, ts: f64) -> bool {
@@ -168,6 +166,8 @@ impl Page {
         free
     }
 
+    /// A tick from any pane: the play button follows the server once it has
+    /// confirmed what the user asked for.
     pub fn tick(&self, playing: bool) {
         let confirmed = match self.pending_play.get_value() {
             Some((want, seen)) if playing != want && seen < 60 => {

@@ -14,8 +14,8 @@ use crate::pattern::Pattern;
 pub struct PatternInfo {
     /// Stable id used by the UI, the CLI and the wire protocol.
     pub id: &'static str,
-    /// What the class reads about it; the same JSON fields as before the
-    /// text moved into lesson files.
+    /// What the class reads about it (its lesson file), flattened so
+    /// `/api/patterns` serves its fields beside the id.
     #[serde(flatten)]
     pub lesson: &'static Lesson,
     pub params: &'static [ParamSpec],

@@ -9,12 +9,25 @@ use sim::{find_pattern, ParamSet, Simulation};
 /// `pattern`'s defaults with `sets` applied: `id=value` pairs separated by
 /// spaces, values as a link writes them; a refused value fails the test.
 pub fn params(pattern: &str, sets: &str) -> ParamSet {
+    with_sets(pattern, &pairs(sets.split_whitespace()), pattern)
+}
+
+/// `id=value` pieces as pairs; a piece that is not one fails the test.
+fn pairs<'a>(pieces: impl Iterator<Item = &'a str>) -> Vec<(&'a str, &'a str)> {
+    pieces
+        .map(|set| {
+            set.split_once('=')
+                .unwrap_or_else(|| panic!("{set:?} is not id=value"))
+        })
+        .collect()
+}
+
+/// `pattern`'s defaults with `sets` applied; a refused value fails the test
+/// with `context`.
+fn with_sets(pattern: &str, sets: &[(&str, &str)], context: &str) -> ParamSet {
     let mut p = find_pattern(pattern).unwrap().defaults();
-    for set in sets.split_whitespace() {
-        let (k, v) = set
-            .split_once('=')
-            .unwrap_or_else(|| panic!("{set:?} is not id=value"));
-        p.set_str(k, v).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+    for (k, v) in sets {
+        p.set_str(k, v).unwrap_or_else(|e| panic!("{context}: {e}"));
     }
     p
 }
@@ -37,24 +50,16 @@ pub fn run(link: &str, until: Time) -> Summary {
 /// The parameters and seed of a link's query (see [`run`]); a pair that is
 /// not `id=value` or a value the page would refuse fails the test.
 pub fn linked(link: &str) -> (ParamSet, u64) {
-    let pairs: Vec<(&str, &str)> = link
-        .split('&')
-        .map(|pair| {
-            pair.split_once('=')
-                .unwrap_or_else(|| panic!("{pair:?} in {link:?} is not id=value"))
-        })
-        .collect();
-    let value = |id: &str| pairs.iter().find(|(k, _)| *k == id).map(|(_, v)| *v);
+    let all = pairs(link.split('&'));
+    let value = |id: &str| all.iter().find(|(k, _)| *k == id).map(|(_, v)| *v);
     let pattern = value("pattern").unwrap_or_else(|| panic!("{link:?} names no pattern"));
     let seed = value("seed").map_or(1, |v| v.parse().expect("a seed is a whole number"));
-    let mut p = find_pattern(pattern).unwrap().defaults();
-    for (k, v) in pairs
+    let sets: Vec<(&str, &str)> = all
         .iter()
+        .copied()
         .filter(|(k, _)| !matches!(*k, "pattern" | "seed"))
-    {
-        p.set_str(k, v).unwrap_or_else(|e| panic!("{link}: {e}"));
-    }
-    (p, seed)
+        .collect();
+    (with_sets(pattern, &sets, link), seed)
 }
 
 /// A run of `p` with `seed` up to `until`, every event kept.
