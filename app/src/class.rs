@@ -11,8 +11,9 @@ use leptos::prelude::*;
 use sim::catalogue;
 use wasm_bindgen::JsCast;
 
+use crate::json::{self, Json};
 use crate::page::{Class, Page, Role};
-use crate::url::{PageSettings, PaneSettings};
+use crate::url::PageSettings;
 
 /// A JavaScript error as text.
 pub fn js_text(e: wasm_bindgen::JsValue) -> String {
@@ -63,20 +64,20 @@ pub async fn fetch_text(
 pub fn start_class(page: Page) {
     let panes = page.panes();
     let seed = page.seed.get_untracked();
-    let body = serde_json::json!({
-        "link": page.query(),
-        "recipes": panes.iter().map(|p| p.recipe(seed)).collect::<Vec<_>>(),
-        "playing": page.playing.get_untracked(),
-        "preset": page.scenario.get_untracked(),
-    })
-    .to_string();
+    let body = json::Object::new()
+        .str("link", &page.query())
+        .raw(
+            "recipes",
+            &json::array(panes.iter().map(|p| json::recipe(&p.recipe(seed)))),
+        )
+        .bool("playing", page.playing.get_untracked())
+        .opt_str("preset", page.scenario.get_untracked().as_deref())
+        .done();
     page.notice.set(Some("Starting the class…".into()));
     leptos::task::spawn_local(async move {
         match fetch_text("POST", "/api/rooms", Some(&body)).await {
             Ok((201, text)) => {
-                let code = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|v| v["code"].as_str().map(str::to_owned));
+                let code = Json::parse(&text).and_then(|v| v.get("code").str());
                 match code {
                     Some(code) => navigate(&format!("room={code}")),
                     None => page
@@ -112,26 +113,16 @@ pub async fn load_room(
     if status != 200 {
         return Err(text);
     }
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let v = Json::parse(&text).ok_or("the server's description of the class is not JSON")?;
+    // Each pane as its dashboard link (pattern, seed, values), read by the
+    // parser that reads the page's own link: exact seeds, checked values.
     let mut panes = Vec::new();
     let mut seed = 1;
-    for p in v["panes"].as_array().cloned().unwrap_or_default() {
-        let info = sim::find_pattern(p["pattern"].as_str().unwrap_or("")).unwrap_or(catalogue()[0]);
-        let mut set = info.defaults();
-        if let Some(params) = p["params"].as_object() {
-            for (k, val) in params {
-                let text = match val {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                let _ = set.set_str(k, &text);
-            }
-        }
-        seed = p["seed"].as_u64().unwrap_or(seed);
-        panes.push(PaneSettings {
-            info,
-            values: set.values().to_vec(),
-        });
+    for p in v.get("panes").items().unwrap_or_default() {
+        let link = p.get("link").str().unwrap_or_default();
+        let mut settings = crate::url::parse(&link, catalogue()[0]);
+        seed = settings.seed;
+        panes.append(&mut settings.panes);
     }
     if panes.is_empty() {
         return Err("the class has no panes".into());
@@ -145,8 +136,8 @@ pub async fn load_room(
             room: Some(code.to_string()),
             fork: None,
         },
-        v["presenter"].as_bool().unwrap_or(false),
-        v["preset"].as_str().and_then(crate::presets::find),
+        v.get("presenter").bool().unwrap_or(false),
+        v.get("preset").str().as_deref().and_then(crate::presets::find),
     ))
 }
 
@@ -162,15 +153,16 @@ struct RoomState {
 }
 
 fn read_state(text: &str) -> Option<RoomState> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let v = Json::parse(text)?;
     Some(RoomState {
-        followers: v["followers"].as_u64().unwrap_or(0),
-        answered: v["answered"].as_u64().unwrap_or(0),
-        answers: v["answers"]
-            .as_array()
-            .map(|a| a.iter().map(|n| n.as_u64().unwrap_or(0)).collect()),
-        revealed: v["revealed"].as_bool().unwrap_or(false),
-        joining_open: v["joining_open"].as_bool().unwrap_or(true),
+        followers: v.get("followers").u64().unwrap_or(0),
+        answered: v.get("answered").u64().unwrap_or(0),
+        answers: v
+            .get("answers")
+            .items()
+            .map(|a| a.iter().map(|n| n.u64().unwrap_or(0)).collect()),
+        revealed: v.get("revealed").bool().unwrap_or(false),
+        joining_open: v.get("joining_open").bool().unwrap_or(true),
     })
 }
 

@@ -14,11 +14,13 @@ use crate::pane_state::PaneState;
 /// page stays where it is. A refusal (too long a run, too many exports at
 /// once) is shown as the page's notice.
 pub fn post_export(page: Page, pane: &PaneState, format: &'static str) {
-    let body = serde_json::json!({
-        "recipe": pane.recipe(page.seed.get_untracked()),
-        "format": format,
-    })
-    .to_string();
+    let body = crate::json::Object::new()
+        .raw(
+            "recipe",
+            &crate::json::recipe(&pane.recipe(page.seed.get_untracked())),
+        )
+        .str("format", format)
+        .done();
     page.notice.set(Some(
         "Preparing the export: the server replays the run…".into(),
     ));

@@ -112,7 +112,7 @@ impl Feed {
     pub fn send(&self, c: &Control) -> bool {
         match self.inner.ws.borrow().as_ref() {
             Some(ws) if ws.ready_state() == WebSocket::OPEN => {
-                ws.send_with_str(&c.to_json()).is_ok()
+                ws.send_with_str(&crate::json::control(c)).is_ok()
             }
             _ => false,
         }
@@ -145,14 +145,14 @@ fn open(inner: &Rc<Inner>) {
         let data = e.data();
         if let Some(text) = data.as_string() {
             RECEIVED.with(|r| r.set(r.get() + text.len() as u64));
-            if let Ok(Control::Inspect { req, msg }) = Control::parse(&text) {
-                (inner.cb.on_inspect)(req, msg);
+            // A text frame is an error (`{"type":"error","message":…}`)
+            // or a presenter's inspector relayed (`{"type":"inspect",…}`).
+            let json = crate::json::Json::parse(&text);
+            if let Some(j) = json.as_ref().filter(|j| j.get("type").str().as_deref() == Some("inspect")) {
+                (inner.cb.on_inspect)(j.get("req").u64(), j.get("msg").u64());
                 return;
             }
-            let message = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-                .unwrap_or(text);
+            let message = json.and_then(|j| j.get("message").str()).unwrap_or(text);
             (inner.cb.on_error)(message);
         } else {
             let bytes = js_sys::Uint8Array::new(&data).to_vec();

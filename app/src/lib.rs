@@ -24,6 +24,7 @@ pub mod figure_pace;
 pub mod figures;
 pub mod format;
 pub mod help;
+pub mod json;
 pub mod inspector;
 pub mod keys;
 pub mod laws;

@@ -5,7 +5,7 @@
 //!   the presenter's run instead of restarting it) → `201 {"code",
 //!   "join_url"}` and the presenter's cookie (HttpOnly, SameSite=Strict).
 //! - `GET /api/rooms/<code>` → `{"code", "followers", "playing",
-//!   "joining_open", "panes": [{"pattern", "seed", "params"}]}`, 404 when
+//!   "joining_open", "panes": [{"pattern", "seed", "params", "link"}]}`, 404 when
 //!   unknown (and `"presenter": true` for the presenter's own browser).
 //! - `GET /api/rooms/<code>/qr.svg` → the join address as a QR code.
 //! - `GET /join/<code>` → the follower's page.
@@ -436,16 +436,24 @@ pub fn describe_value(room: &Room, presenter: bool) -> serde_json::Value {
         .iter()
         .map(|p| {
             let st = p.standing();
-            let params = sim::find_pattern(&st.recipe.pattern)
+            let now = st.recipe.changes.last().map_or(&st.recipe.values, |c| &c.values);
+            let (params, link) = sim::find_pattern(&st.recipe.pattern)
                 .ok()
                 .map(|info| {
                     let mut set = info.defaults();
-                    let now = st.recipe.changes.last().map_or(&st.recipe.values, |c| &c.values);
                     let _ = set.set_all(now);
-                    set.to_json()
+                    // The pane as a dashboard link: what the page reads
+                    // (exact seeds, which JSON numbers are not past 2^53).
+                    let link = app::url::pane_query(info, set.values(), st.recipe.seed);
+                    (set.to_json(), link)
                 })
                 .unwrap_or_default();
-            serde_json::json!({ "pattern": st.recipe.pattern, "seed": st.recipe.seed, "params": params })
+            serde_json::json!({
+                "pattern": st.recipe.pattern,
+                "seed": st.recipe.seed,
+                "params": params,
+                "link": link,
+            })
         })
         .collect();
     let playing = room.panes.iter().any(|p| p.standing().playing);
