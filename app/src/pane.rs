@@ -35,7 +35,7 @@ pub fn show_full_screen(index: usize) {
         .get(index)
         .copied()
         .unwrap_or("A")
-        .to_lowercase();
+        .to_ascii_lowercase();
     if let Ok(Some(el)) = doc.query_selector(&format!("[data-testid=\"show-{name}\"]")) {
         let _ = el.request_fullscreen();
     }
@@ -183,7 +183,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             }
         });
     };
-    let testid = format!("pane-{}", pane.name().to_lowercase());
+    let testid = format!("pane-{}", pane.name().to_ascii_lowercase());
 
     view! {
         <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().lesson.name)>
@@ -211,7 +211,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <button class="fullscreen" data-testid=format!("fullscreen-{}", pane.name().to_lowercase())
+                <button class="fullscreen" data-testid=format!("fullscreen-{}", pane.name().to_ascii_lowercase())
                     title="This pane's stage and headline figures full screen (F for pane A; Esc returns)"
                     aria-label=format!("Show pane {} full screen", pane.name())
                     on:click=move |_| show_full_screen(pane.index)>
@@ -226,7 +226,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 </Show>
             </header>
             <div class="pane-body">
-                <section class="stage-panel" data-testid=format!("show-{}", pane.name().to_lowercase()) aria-label="Animation of messages between nodes">
+                <section class="stage-panel" data-testid=format!("show-{}", pane.name().to_ascii_lowercase()) aria-label="Animation of messages between nodes">
                     <div class="stage-wrap">
                         <canvas
                             node_ref=stage_ref

@@ -114,7 +114,7 @@ pub fn Parameters(
                     </label>
                     {names.iter().enumerate().map(|(i, n)| view! {
                         <label>
-                            <input type="radio" name="scope" data-testid=format!("scope-{}", n.to_lowercase()) prop:checked=move || editing.get() == Some(i) on:change=move |_| editing.set(Some(i)) />
+                            <input type="radio" name="scope" data-testid=format!("scope-{}", n.to_ascii_lowercase()) prop:checked=move || editing.get() == Some(i) on:change=move |_| editing.set(Some(i)) />
                             {format!("only {n}")}
                         </label>
                     }).collect_view()}
