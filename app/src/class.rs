@@ -137,7 +137,10 @@ pub async fn load_room(
             fork: None,
         },
         v.get("presenter").bool().unwrap_or(false),
-        v.get("preset").str().as_deref().and_then(crate::presets::find),
+        v.get("preset")
+            .str()
+            .as_deref()
+            .and_then(crate::presets::find),
     ))
 }
 

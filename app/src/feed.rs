@@ -148,7 +148,10 @@ fn open(inner: &Rc<Inner>) {
             // A text frame is an error (`{"type":"error","message":…}`)
             // or a presenter's inspector relayed (`{"type":"inspect",…}`).
             let json = crate::json::Json::parse(&text);
-            if let Some(j) = json.as_ref().filter(|j| j.get("type").str().as_deref() == Some("inspect")) {
+            if let Some(j) = json
+                .as_ref()
+                .filter(|j| j.get("type").str().as_deref() == Some("inspect"))
+            {
                 (inner.cb.on_inspect)(j.get("req").u64(), j.get("msg").u64());
                 return;
             }

@@ -193,7 +193,9 @@ impl Json {
     pub fn u64(&self) -> Option<u64> {
         self.0
             .as_f64()
-            .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= 9_007_199_254_740_991.0)
+            .filter(|v| {
+                v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= 9_007_199_254_740_991.0
+            })
             .map(|v| v as u64)
     }
 
@@ -215,20 +217,45 @@ mod tests {
     #[test]
     fn controls_read_back_as_sent() {
         let controls = [
-            Control::Set { param: "rate".into(), value: Value::Number(120.5) },
-            Control::Set { param: "rate".into(), value: Value::Number(1e-7) },
-            Control::Set { param: "resume".into(), value: Value::Bool(true) },
-            Control::Set { param: "service_dist".into(), value: Value::Text("log\"normal\\\n".into()) },
+            Control::Set {
+                param: "rate".into(),
+                value: Value::Number(120.5),
+            },
+            Control::Set {
+                param: "rate".into(),
+                value: Value::Number(1e-7),
+            },
+            Control::Set {
+                param: "resume".into(),
+                value: Value::Bool(true),
+            },
+            Control::Set {
+                param: "service_dist".into(),
+                value: Value::Text("log\"normal\\\n".into()),
+            },
             Control::Play,
             Control::Pause,
             Control::Speed { value: 0.25 },
             Control::Step,
-            Control::Pattern { id: "long-polling".into() },
+            Control::Pattern {
+                id: "long-polling".into(),
+            },
             Control::Reset { seed: None },
-            Control::Reset { seed: Some(u64::MAX) },
-            Control::Inspect { req: Some(12), msg: None },
-            Control::Inspect { req: None, msg: Some(40) },
-            Control::Inspect { req: None, msg: None },
+            Control::Reset {
+                seed: Some(u64::MAX),
+            },
+            Control::Inspect {
+                req: Some(12),
+                msg: None,
+            },
+            Control::Inspect {
+                req: None,
+                msg: Some(40),
+            },
+            Control::Inspect {
+                req: None,
+                msg: None,
+            },
         ];
         for c in controls {
             let text = control(&c);
@@ -245,13 +272,20 @@ mod tests {
                 seed,
                 values: vec![80.0, 0.05, 1e-9, 20000.0],
                 changes: vec![
-                    Change { at: 1_500_000_000, values: vec![120.0, 0.1, 1e-9, 3.0] },
-                    Change { at: u64::MAX / 2, values: vec![] },
+                    Change {
+                        at: 1_500_000_000,
+                        values: vec![120.0, 0.1, 1e-9, 3.0],
+                    },
+                    Change {
+                        at: u64::MAX / 2,
+                        values: vec![],
+                    },
                 ],
                 until: 3_600_000_000_000,
             };
             let text = recipe(&r);
-            let back: Recipe = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            let back: Recipe =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
             assert_eq!(back, r, "{text}");
         }
     }
@@ -260,7 +294,10 @@ mod tests {
     fn objects_and_arrays_are_json() {
         let text = Object::new()
             .str("link", "pattern=a&seed=1")
-            .raw("recipes", &array([recipe(&Recipe::default()), recipe(&Recipe::default())]))
+            .raw(
+                "recipes",
+                &array([recipe(&Recipe::default()), recipe(&Recipe::default())]),
+            )
             .bool("playing", false)
             .opt_str("preset", None)
             .done();

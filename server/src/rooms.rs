@@ -436,7 +436,11 @@ pub fn describe_value(room: &Room, presenter: bool) -> serde_json::Value {
         .iter()
         .map(|p| {
             let st = p.standing();
-            let now = st.recipe.changes.last().map_or(&st.recipe.values, |c| &c.values);
+            let now = st
+                .recipe
+                .changes
+                .last()
+                .map_or(&st.recipe.values, |c| &c.values);
             let (params, link) = sim::find_pattern(&st.recipe.pattern)
                 .ok()
                 .map(|info| {

@@ -71,6 +71,36 @@ async fn a_presenter_and_thirty_followers_receive_the_same_bytes() {
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }
 
+/// The page reads a room's panes from their links (the browser's JSON
+/// numbers are not exact past 2^53): each link is the pane, seed exact.
+#[tokio::test]
+async fn a_rooms_description_links_each_pane_exactly() {
+    let r = serve_with(Limits::default(), 2).await;
+    let link = "pattern=webhooks&vs=long-polling&seed=18446744073709551615&rate=250&b.hold_ms=700";
+    let (code, _) = create(r.addr, link).await;
+    let (_, body) = http(
+        r.addr,
+        &format!(
+            "GET /api/rooms/{code} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            r.addr
+        ),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let asked = app::url::parse(link, sim::catalogue()[0]);
+    let panes = v["panes"].as_array().expect("panes");
+    assert_eq!(panes.len(), 2, "{v}");
+    for (pane, want) in panes.iter().zip(&asked.panes) {
+        let link = pane["link"].as_str().expect("each pane has its link");
+        let read = app::url::parse(link, sim::catalogue()[0]);
+        assert_eq!(read.seed, u64::MAX, "{link}");
+        assert!(read.problems.is_empty(), "{link}: {:?}", read.problems);
+        assert_eq!(read.panes.len(), 1, "{link}");
+        assert_eq!(read.panes[0].info.id, want.info.id, "{link}");
+        assert_eq!(read.panes[0].values, want.values, "{link}");
+    }
+}
+
 #[tokio::test]
 async fn a_late_joiner_starts_from_the_room_as_it_is() {
     let r = serve_with(Limits::default(), 2).await;
