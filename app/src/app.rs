@@ -1,9 +1,8 @@
 //! The page shell (server-rendered HTML document) and the root component.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Title};
 #[cfg(feature = "ssr")]
-use leptos_meta::{HashedStylesheet, MetaTags};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 
 use crate::dashboard::Dashboard;
 
@@ -44,6 +43,7 @@ fn send_content_security_policy() {
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> AnyView {
     send_content_security_policy();
+    provide_meta_context();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -51,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> AnyView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="description" content="Switchboard: a live lab for API communication patterns." />
+                <title>"Switchboard — API communication patterns, live"</title>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
@@ -67,13 +68,12 @@ pub fn shell(options: LeptosOptions) -> AnyView {
 /// The page. Erased on the server for the same reason as [`shell`] (its
 /// route list is generated from it); in the browser it keeps its concrete
 /// type, which hydrates with less code than `AnyView`.
+///
+/// The title is the shell's, so the browser's build carries no
+/// `leptos_meta`.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
-    let view = view! {
-        <Title text="Switchboard — API communication patterns, live" />
-        <Dashboard />
-    };
+    let view = view! { <Dashboard /> };
     #[cfg(feature = "ssr")]
     let view = view.into_any();
     view
