@@ -70,12 +70,14 @@ e2e:
 
 ## Engine and wire figures (ratios against in-run baselines), one room on one
 ## replica vs two through NATS, a pane's bandwidth,
+## the bundle beside the smallest hydrated Leptos page built the same way,
 ## frame cost in Chromium at full speed and with the CPU slowed 4×.
 bench: setup setup-e2e build
 	cargo bench -p sim
 	cargo run --release -p server --example classbench -- target/release/switchboard
 	cargo run --release -p server --example replicabench -- target/release/switchboard
 	cargo run --release -p server --example bandwidth -- target/release/switchboard
+	tools/leptos_floor/build.sh
 	cd end2end && node bench/bundle.mjs && node bench/frames.mjs && node bench/coldload.mjs && node bench/charts.mjs
 
 ## Ten minutes of hostile and heavy clients against the release binary

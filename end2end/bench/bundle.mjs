@@ -1,7 +1,10 @@
 // Bundle size: what a browser fetches before the first animated frame (the
 // WASM, its JS glue and the stylesheet), raw and as sent (the brotli and
 // gzip copies `make build` writes beside them), against the goal of
-// ≤ 150 KB compressed. Reads the build in target/site/pkg (or BENCH_ROOT's).
+// ≤ 150 KB compressed. Reads the build in target/site/pkg (or BENCH_ROOT's),
+// and prints it beside Leptos's own floor: the smallest hydrated Leptos page
+// (tools/leptos_floor, one counter) built with the same settings, when
+// `make bench` has built it into target/floor/pkg.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,3 +42,16 @@ console.log(
   `goal ≤ ${GOAL_KB} KB compressed: ${met ? 'met' : 'NOT met'} (${kb(total.br)} KB brotli, ${(total.br / (GOAL_KB * 1000)).toFixed(2)}× the goal)` +
     (met ? '' : ' — why, and what was tried: README, "The bundle\'s largest parts"'),
 );
+
+// The floor: what any hydrated Leptos 0.8 page with these settings fetches.
+const FLOOR = path.join(ROOT, 'target/floor/pkg/floor.wasm');
+if (fs.existsSync(FLOOR + '.br')) {
+  const floor = size(FLOOR + '.br');
+  const wasm = parts[0].br;
+  console.log(
+    `Leptos floor (one hydrated counter, same settings): ${kb(floor)} KB brotli WASM; ` +
+      `this page's WASM ${(wasm / floor).toFixed(2)}× it, ${kb(wasm - floor)} KB above it`,
+  );
+} else {
+  console.log('Leptos floor: not built (tools/leptos_floor/build.sh; make bench builds it)');
+}

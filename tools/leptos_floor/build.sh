@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the floor page's bundle as cargo-leptos builds Switchboard's
+# (RUSTFLAGS as .cargo/config.toml, the wasm-release profile, wasm-bindgen
+# --target web, wasm-opt with cargo-leptos's flags) into
+# target/floor/pkg/floor.wasm, with brotli and gzip copies as
+# `--precompress` writes them. Run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")"
+out=../../target/floor
+RUSTFLAGS="--cfg erase_components" cargo build --lib --target wasm32-unknown-unknown \
+  --profile wasm-release --target-dir "$out" --quiet
+mkdir -p "$out/pkg"
+wasm-bindgen --target web --out-dir "$out/pkg" --out-name floor \
+  "$out/wasm32-unknown-unknown/wasm-release/leptos_floor.wasm"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  "$out/pkg/floor_bg.wasm" -o "$out/pkg/floor.wasm"
+node -e '
+const fs = require("fs"), zlib = require("zlib");
+const f = process.argv[1], b = fs.readFileSync(f);
+fs.writeFileSync(f + ".br", zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
+fs.writeFileSync(f + ".gz", zlib.gzipSync(b, { level: 9 }));' "$out/pkg/floor.wasm"
