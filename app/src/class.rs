@@ -71,7 +71,7 @@ pub fn start_class(page: Page) {
             &json::array(panes.iter().map(|p| json::recipe(&p.recipe(seed)))),
         )
         .bool("playing", page.playing.get_untracked())
-        .opt_str("preset", page.scenario.get_untracked().as_deref())
+        .opt_str("preset", page.scenario.get_untracked())
         .done();
     page.notice.set(Some("Starting the class…".into()));
     leptos::task::spawn_local(async move {
