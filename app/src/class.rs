@@ -6,7 +6,6 @@
 //! A room is the server's (see `server::rooms`): this module only asks for
 //! one, reads its description, and points the panes' sockets at it.
 
-use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use sim::catalogue;
 use wasm_bindgen::JsCast;
@@ -247,7 +246,7 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                 Role::Presenter => {
                     let join = format!("{host}/join/{}", c.code);
                     let (reveal_url, lock_url) = (format!("/api/rooms/{code}/steer"), format!("/api/rooms/{code}/steer"));
-                    EitherOf3::A(view! {
+                    (view! {
                         <div class="class-bar presenter" data-testid="class-bar">
                             <span class="class-label">"Class"</span>
                             <strong class="class-code" data-testid="class-code">{c.code.clone()}</strong>
@@ -272,11 +271,11 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> })}
                         </div>
                     }
-                    )
+                    ).into_any()
                 }
                 Role::Follower => {
                     let answer_url = format!("/api/rooms/{code}/answer");
-                    EitherOf3::B(view! {
+                    (view! {
                         <div class="class-bar follower" data-testid="class-bar" role="status">
                             <span data-testid="following">{format!("Following the teacher · class {}", c.code)}</span>
                             <button data-testid="explore" title="A private copy of the class as it is now, yours to change"
@@ -310,15 +309,15 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             }
                         })}
                     }
-                    )
+                    ).into_any()
                 }
-                Role::Explorer => EitherOf3::C(view! {
+                Role::Explorer => (view! {
                     <div class="class-bar explorer" data-testid="class-bar" role="status">
                         <span data-testid="exploring">{format!("Exploring on my own · class {}", c.code)}</span>
                         <button data-testid="back-to-class" on:click=move |_| navigate(&format!("room={code}"))>"Back to the class"</button>
                     </div>
                 }
-                ),
+                ).into_any(),
             }
         })
     }

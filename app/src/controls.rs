@@ -5,7 +5,6 @@
 //! A control can only produce admissible values: the slider maps onto the
 //! range and the number field refuses anything the spec refuses, saying why.
 
-use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use sim::params::{fmt_num, Kind, ParamSpec};
 
@@ -109,7 +108,7 @@ pub fn ParamControl(
     match spec.kind {
         Kind::Number { min, max, step, .. } => {
             let problem = RwSignal::new(None::<String>);
-            EitherOf3::A(view! {
+            (view! {
                 <div class="param" title=title.clone()>
                     <label for=id.clone()>
                         <span class="param-name">{spec.name}</span>
@@ -170,9 +169,9 @@ pub fn ParamControl(
                         <p class="param-problem" role="alert">{move || problem.get().unwrap_or_default()}</p>
                     </Show>
                 </div>
-            })
+            }).into_any()
         }
-        Kind::Choice { options, .. } => EitherOf3::B(view! {
+        Kind::Choice { options, .. } => (view! {
             <div class="param" title=title.clone()>
                 <label for=id.clone()><span class="param-name">{spec.name}</span></label>
                 <select
@@ -193,8 +192,8 @@ pub fn ParamControl(
                         .collect_view()}
                 </select>
             </div>
-        }),
-        Kind::Bool { .. } => EitherOf3::C(view! {
+        }).into_any(),
+        Kind::Bool { .. } => (view! {
             <div class="param param-bool" title=title.clone()>
                 <label>
                     <input
@@ -206,7 +205,7 @@ pub fn ParamControl(
                     <span class="param-name">{spec.name}</span>
                 </label>
             </div>
-        }),
+        }).into_any(),
     }
 }
 

@@ -6,7 +6,6 @@
 //! session. Compare mode is a link with `vs=`: adding or removing a pane
 //! loads that link, so what is on screen is always what a link reproduces.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 use sim::wire::Control;
 
@@ -117,11 +116,11 @@ pub fn Dashboard() -> impl IntoView {
                 <div class="panes">
                     {move || {
                         if !ready.get() {
-                            return Either::Left(view! { <p class="loading" data-testid="loading">"Starting the simulation…"</p> });
+                            return (view! { <p class="loading" data-testid="loading">"Starting the simulation…"</p> }).into_any();
                         }
                         let list = panes.get();
                         let n = list.len();
-                        Either::Right(list.into_iter().map(|p| {
+                        (list.into_iter().map(|p| {
                             view! {
                                 <div class="pane-slot">
                                     {(n > 1 && page.class.with_untracked(Option::is_none)).then(|| view! {
@@ -132,7 +131,7 @@ pub fn Dashboard() -> impl IntoView {
                                     <Pane page pane=p />
                                 </div>
                             }
-                        }).collect_view())
+                        }).collect_view()).into_any()
                     }}
                 </div>
                 // A student following the teacher sees the teacher's values,

@@ -6,7 +6,6 @@
 //! with virtual timestamps between lanes, one lane per node involved. The
 //! stage rings that conversation's dots while the inspector is open.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 use sim::event::{Event, What};
 use sim::time::Time;
@@ -256,24 +255,24 @@ fn diagram(c: &Conversation) -> impl IntoView {
                         if *lost { " (lost)" } else { "" },
                         fmt_time(arrive - r.at)
                     );
-                    Either::Left(view! {
+                    (view! {
                         <g class="arrow">
                             <line x1=x1 x2=tip y1=y y2=y stroke=colour stroke-width="2" stroke-dasharray=if *lost { "5 4" } else { "" } />
                             <polygon points=head fill=colour />
                             <text x=(x1 + x2) / 2.0 y=y - 5.0 text-anchor="middle" class="arrow-label">{text}</text>
                         </g>
                     }
-                    )
+                    ).into_any()
                 }
                 Step::Note { lane, text, bad } => {
                     let colour = if *bad { palette::VERMILLION } else { palette::INK };
-                    Either::Right(view! {
+                    (view! {
                         <g class="note">
                             <circle cx=x(*lane) cy=y r="4" fill=colour />
                             <text x=x(*lane) + 8.0 y=y + 4.0 fill=colour class="note-text">{text.clone()}</text>
                         </g>
                     }
-                    )
+                    ).into_any()
                 }
             };
             view! {

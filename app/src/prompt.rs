@@ -1,7 +1,6 @@
 //! A scenario's predict-then-observe prompt: the class commits to an
 //! answer before the run starts, then is told what to watch.
 
-use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::page::Page;
@@ -14,7 +13,7 @@ pub fn Prompt(page: Page, preset: RwSignal<Option<&'static Preset>>) -> impl Int
     view! {
         {move || preset.get().map(|p| {
             match chosen.get() {
-                None => Either::Left(view! {
+                None => (view! {
                     <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="prompt-title" data-testid="prompt">
                         <div class="dialog">
                             <p class="eyebrow">"Predict, then observe"</p>
@@ -31,15 +30,15 @@ pub fn Prompt(page: Page, preset: RwSignal<Option<&'static Preset>>) -> impl Int
                             </div>
                         </div>
                     </div>
-                }),
-                Some(c) => Either::Right(view! {
+                }).into_any(),
+                Some(c) => (view! {
                     <div class="observe" role="status" data-testid="observe">
                         <strong>"You predicted: "</strong>{c}
                         <br />
                         <strong>"Watch: "</strong>{p.watch}
                         <button aria-label="Dismiss" on:click=move |_| preset.set(None)>"×"</button>
                     </div>
-                }),
+                }).into_any(),
             }
         })}
     }
