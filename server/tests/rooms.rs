@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::classroom::{answer_to, create, create_with, member, raw, ticks_until};
+use common::classroom::{answer_to, create, create_with, describe, member, raw, ticks_until};
 use common::{http, serve_with};
 use futures_util::SinkExt;
 use server::limits::Limits;
@@ -44,15 +44,7 @@ async fn a_presenter_and_thirty_followers_receive_the_same_bytes() {
         );
     }
     // The room says who is there.
-    let (_, body) = http(
-        r.addr,
-        &format!(
-            "GET /api/rooms/{code} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            r.addr
-        ),
-    )
-    .await;
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_, v) = describe(r.addr, &code).await;
     assert_eq!(v["code"], code.as_str());
     assert_eq!(v["followers"], 30);
     assert_eq!(v["playing"], true);
@@ -60,14 +52,7 @@ async fn a_presenter_and_thirty_followers_receive_the_same_bytes() {
     assert_eq!(v["panes"][0]["pattern"], "request-response");
     assert_eq!(v["panes"][0]["seed"], 4);
     assert_eq!(v["panes"][0]["params"]["rate"], 300.0);
-    let (head, _) = http(
-        r.addr,
-        &format!(
-            "GET /api/rooms/NOPE22 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            r.addr
-        ),
-    )
-    .await;
+    let (head, _) = describe(r.addr, "NOPE22").await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }
 
@@ -78,15 +63,7 @@ async fn a_rooms_description_links_each_pane_exactly() {
     let r = serve_with(Limits::default(), 2).await;
     let link = "pattern=webhooks&vs=long-polling&seed=18446744073709551615&rate=250&b.hold_ms=700";
     let (code, _) = create(r.addr, link).await;
-    let (_, body) = http(
-        r.addr,
-        &format!(
-            "GET /api/rooms/{code} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            r.addr
-        ),
-    )
-    .await;
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_, v) = describe(r.addr, &code).await;
     let asked = app::url::parse(link, sim::catalogue()[0]);
     let panes = v["panes"].as_array().expect("panes");
     assert_eq!(panes.len(), 2, "{v}");
@@ -353,7 +330,7 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
             .await
             .starts_with("HTTP/1.1 400")
     );
-    let describe = |cookie: Option<String>| {
+    let seen_by = |cookie: Option<String>| {
         let addr = r.addr;
         let code = code.clone();
         async move {
@@ -364,14 +341,14 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
             serde_json::from_str::<serde_json::Value>(&body).unwrap()
         }
     };
-    let student = describe(None).await;
+    let student = seen_by(None).await;
     assert_eq!(student["answered"], 3);
     assert!(
         student["answers"].is_null(),
         "counts stay hidden until revealed"
     );
     assert_eq!(
-        describe(Some(cookie.clone())).await["answers"],
+        seen_by(Some(cookie.clone())).await["answers"],
         serde_json::json!([1, 0, 2])
     );
     // Only the presenter reveals or locks.
@@ -389,7 +366,7 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
     )
     .await
     .starts_with("HTTP/1.1 204"));
-    let now = describe(None).await;
+    let now = seen_by(None).await;
     assert_eq!(now["answers"], serde_json::json!([1, 0, 2]));
     assert_eq!(now["joining_open"], false);
     let mut refused = member(r.addr, &format!("room={code}&pane=0"), None).await;
@@ -413,13 +390,6 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
     let (c, reason) = common::close_of(&mut follower, std::time::Duration::from_secs(10)).await;
     assert_eq!(c, 1001);
     assert!(reason.contains("the teacher has left"), "{reason}");
-    let (head, _) = http(
-        r.addr,
-        &format!(
-            "GET /api/rooms/{code} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            r.addr
-        ),
-    )
-    .await;
+    let (head, _) = describe(r.addr, &code).await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 }

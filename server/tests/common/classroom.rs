@@ -11,6 +11,17 @@ pub async fn create(addr: std::net::SocketAddr, link: &str) -> (String, String) 
     create_with(addr, serde_json::json!({ "link": link })).await
 }
 
+/// `GET /api/rooms/<code>`: the response's head and its JSON (`Null` when
+/// the body is not JSON, as for a 404).
+pub async fn describe(addr: std::net::SocketAddr, code: &str) -> (String, serde_json::Value) {
+    let (head, body) = http(
+        addr,
+        &format!("GET /api/rooms/{code} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    (head, serde_json::from_str(&body).unwrap_or_default())
+}
+
 /// Creates a room from a `POST /api/rooms` body; its code and the
 /// presenter's cookie.
 pub async fn create_with(addr: std::net::SocketAddr, body: serde_json::Value) -> (String, String) {
