@@ -246,6 +246,7 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                 Role::Presenter => {
                     let join = format!("{host}/join/{}", c.code);
                     let (reveal_url, lock_url) = (format!("/api/rooms/{code}/steer"), format!("/api/rooms/{code}/steer"));
+                    let asks = Memo::new(move |_| scenario().is_some());
                     (view! {
                         <div class="class-bar presenter" data-testid="class-bar">
                             <span class="class-label">"Class"</span>
@@ -256,11 +257,11 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             <span class="class-followers" data-testid="followers" role="status">
                                 {move || format!("{} following", state.get().followers)}
                             </span>
-                            <Show when=move || scenario().is_some()>
+                            {move || asks.get().then(|| view! {
                                 <span data-testid="answered" role="status">{move || format!("{} answered", state.get().answered)}</span>
                                 <button data-testid="reveal" disabled=move || state.get().revealed
                                     on:click={let u = reveal_url.clone(); move |_| post(page, u.clone(), r#"{"reveal":true}"#.into())}>"Reveal answers"</button>
-                            </Show>
+                            })}
                             <button data-testid="lock" aria-pressed=move || (!state.get().joining_open).to_string()
                                 on:click={let u = lock_url.clone(); move |_| {
                                     let open = !state.get_untracked().joining_open;

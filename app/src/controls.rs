@@ -108,6 +108,7 @@ pub fn ParamControl(
     match spec.kind {
         Kind::Number { min, max, step, .. } => {
             let problem = RwSignal::new(None::<String>);
+            let has_problem = Memo::new(move |_| problem.with(Option::is_some));
             (view! {
                 <div class="param" title=title.clone()>
                     <label for=id.clone()>
@@ -165,9 +166,9 @@ pub fn ParamControl(
                             }
                         />
                     </div>
-                    <Show when=move || problem.with(Option::is_some)>
+                    {move || has_problem.get().then(|| view! {
                         <p class="param-problem" role="alert">{move || problem.get().unwrap_or_default()}</p>
-                    </Show>
+                    })}
                 </div>
             }).into_any()
         }

@@ -104,6 +104,9 @@ pub fn Dashboard() -> impl IntoView {
             .collect();
         navigate(&page_query(&kept, page.seed.get_untracked()));
     };
+    // Shown while there is a notice (what `<Show>` did, without a
+    // generic component per call site: a smaller bundle).
+    let noticed = Memo::new(move |_| notice.with(Option::is_some));
     view! {
         <div class="page" class:projector=move || projector.get() class:drawer-open=move || drawer.get()
             class:compare=move || panes.with(|p| p.len() > 1) data-panes=move || panes.with(|p| p.len()).to_string()>
@@ -150,12 +153,12 @@ pub fn Dashboard() -> impl IntoView {
             <Inspector conversation=page.inspect pane_names=Signal::derive(move || panes.get().iter().map(|p| p.name().to_string()).collect()) />
             <HelpOverlay open=help />
             <Prompt page preset />
-            <Show when=move || notice.with(Option::is_some)>
+            {move || noticed.get().then(|| view! {
                 <div class="notice" role="alert" data-testid="notice">
                     {move || notice.get().unwrap_or_default()}
                     <button aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
                 </div>
-            </Show>
+            })}
         </div>
     }
 }

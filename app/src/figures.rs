@@ -32,6 +32,9 @@ fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
 pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl IntoView {
     let m = move || metrics.get();
     let own_ids = Memo::new(move |_| own.with(|v| v.iter().map(|f| f.id).collect::<Vec<_>>()));
+    // Rebuilt only when they appear or go, not for every snapshot.
+    let has_waits = Memo::new(move |_| m().wait_hist.iter().any(|&n| n > 0));
+    let has_breakdown = Memo::new(move |_| m().breakdown.count > 0);
     view! {
                     <div class="tiles">
                         <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_number(m().offered_per_s)) />
@@ -73,12 +76,12 @@ pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl Into
                         <dt>"mean wait (whole run)"</dt>
                         <dd data-testid="mean-wait">{move || fmt_ms(m().overall.mean)}</dd>
                     </dl>
-                    <Show when=move || { m().wait_hist.iter().any(|&n| n > 0) }>
+                    {move || has_waits.get().then(|| view! {
                         <WaitHistogram hist=Signal::derive(move || m().wait_hist) />
-                    </Show>
-                    <Show when=move || { m().breakdown.count > 0 }>
+                    })}
+                    {move || has_breakdown.get().then(|| view! {
                         <WaitBreakdown breakdown=Signal::derive(move || m().breakdown) />
-                    </Show>
+                    })}
     }
     .into_any()
 }

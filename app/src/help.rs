@@ -35,7 +35,7 @@ pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
         });
     });
     view! {
-        <Show when=move || open.get()>
+        {move || open.get().then(|| view! {
             <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title" data-testid="help" on:click=move |_| open.set(false)>
                 <div class="dialog" on:click=|e| e.stop_propagation()>
                     <h2 id="help-title">"Keyboard shortcuts"</h2>
@@ -59,6 +59,6 @@ pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
                     <button class="primary" on:click=move |_| open.set(false)>"Close"</button>
                 </div>
             </div>
-        </Show>
+        })}
     }
 }

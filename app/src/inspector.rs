@@ -178,9 +178,10 @@ pub fn Inspector(
     conversation: RwSignal<Option<Conversation>>,
     #[prop(into)] pane_names: Signal<Vec<String>>,
 ) -> impl IntoView {
+    let open = Memo::new(move |_| conversation.with(Option::is_some));
     let close = move |_| conversation.set(None);
     view! {
-        <Show when=move || conversation.with(Option::is_some)>
+        {move || open.get().then(|| view! {
             <aside class="inspector" role="dialog" aria-label="Message inspector" data-testid="inspector">
                 {move || {
                     conversation
@@ -202,7 +203,7 @@ pub fn Inspector(
                         })
                 }}
             </aside>
-        </Show>
+        })}
     }
 }
 

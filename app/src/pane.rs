@@ -185,6 +185,10 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
     };
     let testid = format!("pane-{}", pane.name().to_ascii_lowercase());
 
+    // Each note is built when it appears, not for every new value.
+    let behind = Memo::new(move |_| pane.behind.with(Option::is_some));
+    let sampled = Memo::new(move |_| pane.stride.get() > 1);
+    let coalesced = Memo::new(move |_| pane.coalesced.get() > 0);
     view! {
         <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().lesson.name)>
             <header class="pane-head">
@@ -218,12 +222,12 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                     <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5" stroke="currentColor" fill="none" stroke-width="2" /></svg>
                 </button>
                 <crate::figures::ConnBadge conn=pane.conn />
-                <Show when=move || pane.behind.with(Option::is_some)>
+                {move || behind.get().then(|| view! {
                     <span class="behind" data-testid="behind" role="status"
                         title="The server gives each run a share of its processor per frame; this run needs more than its share at this speed, so it runs slower than asked.">
                         {move || pane.behind.get().map(|(a, s)| format!("running at {}× of the {}× asked", crate::format::fmt_speed(a), crate::format::fmt_speed(s))).unwrap_or_default()}
                     </span>
-                </Show>
+                })}
             </header>
             <div class="pane-body">
                 <section class="stage-panel" data-testid=format!("show-{}", pane.name().to_ascii_lowercase()) aria-label="Animation of messages between nodes">
@@ -237,16 +241,16 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                         ></canvas>
                         <span class="stage-clock" node_ref=clock_ref data-testid="stage-clock"></span>
                         <div class="stage-notes">
-                            <Show when=move || { pane.stride.get() > 1 }>
+                            {move || sampled.get().then(|| view! {
                                 <span class="sampling" data-testid="sampling">
                                     {move || format!("1 dot = {} messages", pane.stride.get())}
                                 </span>
-                            </Show>
-                            <Show when=move || { pane.coalesced.get() > 0 }>
+                            })}
+                            {move || coalesced.get().then(|| view! {
                                 <span class="coalesced" title="The viewer fell behind; these events were not drawn. Metrics include them.">
                                     {move || format!("{} events not drawn", pane.coalesced.get())}
                                 </span>
-                            </Show>
+                            })}
                         </div>
                     </div>
                     <crate::figures::Headline metrics own ids=page.headline.into() />

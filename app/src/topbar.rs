@@ -37,6 +37,7 @@ pub fn TopBar(
         let panes = with_companion(&panes, extra);
         navigate(&page_query(&panes, page.seed.get_untracked()));
     };
+    let no_class = Memo::new(move |_| page.class.with(Option::is_none));
     view! {
             <header class="topbar">
                 <h1>"Switchboard"</h1>
@@ -62,7 +63,7 @@ pub fn TopBar(
                     disabled=move || panes.with(|p| p.len() >= MAX_PANES) || page.class.with(Option::is_some) on:click=compare>"+ Compare"</button>
                 <button data-testid="projector" aria-pressed=move || projector.get().to_string() title="Projector mode: large type, high contrast (P)"
                     on:click=move |_| projector.update(|p| *p = !*p)>"Projector"</button>
-                <Show when=move || page.class.with(Option::is_none)>
+                {move || no_class.get().then(|| view! {
                     <form class="join-form" data-testid="join-form" on:submit=move |ev| {
                         ev.prevent_default();
                         let code: String = join_code
@@ -83,7 +84,7 @@ pub fn TopBar(
                     </form>
                     <button data-testid="start-class" title="Turn these panes, as they run now, into a class the students follow on their own screens"
                         on:click=move |_| crate::class::start_class(page)>"Start a class"</button>
-                </Show>
+                })}
                 <button data-testid="drawer-button" class="drawer-button" aria-expanded=move || drawer.get().to_string()
                     aria-controls="parameters" title="Parameters (S); Esc closes"
                     on:click=move |_| drawer.update(|d| *d = !*d)>"Parameters"</button>
