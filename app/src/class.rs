@@ -261,7 +261,7 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                                 <span data-testid="answered" role="status">{move || format!("{} answered", state.get().answered)}</span>
                                 <button data-testid="reveal" disabled=move || state.get().revealed
                                     on:click={let u = reveal_url.clone(); move |_| post(page, u.clone(), r#"{"reveal":true}"#.into())}>"Reveal answers"</button>
-                            })}
+                            }.into_any())}
                             <button data-testid="lock" aria-pressed=move || (!state.get().joining_open).to_string()
                                 on:click={let u = lock_url.clone(); move |_| {
                                     let open = !state.get_untracked().joining_open;
@@ -269,7 +269,7 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                                 }}>
                                 {move || if state.get().joining_open { "Lock joining" } else { "Open joining" }}
                             </button>
-                            {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> })}
+                            {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> }.into_any())}
                         </div>
                     }
                     ).into_any()
@@ -283,8 +283,8 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                                 on:click=move |_| navigate(&format!("fork={code}"))>"Explore on my own"</button>
                             {move || mine.get().zip(scenario()).map(|(i, p)| view! {
                                 <span data-testid="my-prediction">{format!("You predicted: {}", p.choices.get(i).copied().unwrap_or(""))}</span>
-                            })}
-                            {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> })}
+                            }.into_any())}
+                            {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> }.into_any())}
                         </div>
                         {move || (mine.get().is_none() && !state.get().revealed).then(&scenario).flatten().map(|p| {
                             let url = answer_url.clone();

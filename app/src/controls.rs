@@ -168,7 +168,7 @@ pub fn ParamControl(
                     </div>
                     {move || has_problem.get().then(|| view! {
                         <p class="param-problem" role="alert">{move || problem.get().unwrap_or_default()}</p>
-                    })}
+                    }.into_any())}
                 </div>
             }).into_any()
         }

@@ -130,7 +130,7 @@ pub fn Dashboard() -> impl IntoView {
                                         <button class="remove-pane" data-testid=format!("remove-{}", p.name().to_ascii_lowercase())
                                             aria-label=format!("Remove pane {}", p.name()) title="Remove this pane"
                                             on:click=move |_| remove(p.index)>"×"</button>
-                                    })}
+                                    }.into_any())}
                                     <Pane page pane=p />
                                 </div>
                             }
@@ -140,14 +140,14 @@ pub fn Dashboard() -> impl IntoView {
                 // A student following the teacher sees the teacher's values,
                 // read-only.
                 <fieldset class="parameters-wrap" disabled=move || page.following()>
-                    {move || ready.get().then(|| view! { <Parameters page panes=panes.get() editing /> })}
+                    {move || ready.get().then(|| view! { <Parameters page panes=panes.get() editing /> }.into_any())}
                 </fieldset>
             </main>
 
             <section class="explanations">
                 {move || panes.get().into_iter().map(|p| view! {
                     {move || view! { <Explanation info=p.pattern.get() /> }}
-                }).collect_view()}
+                }.into_any()).collect_view()}
             </section>
 
             <Inspector conversation=page.inspect pane_names=Signal::derive(move || panes.get().iter().map(|p| p.name().to_string()).collect()) />
@@ -158,7 +158,7 @@ pub fn Dashboard() -> impl IntoView {
                     {move || notice.get().unwrap_or_default()}
                     <button aria-label="Dismiss" on:click=move |_| notice.set(None)>"×"</button>
                 </div>
-            })}
+            }.into_any())}
         </div>
     }
 }

@@ -78,10 +78,10 @@ pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl Into
                     </dl>
                     {move || has_waits.get().then(|| view! {
                         <WaitHistogram hist=Signal::derive(move || m().wait_hist) />
-                    })}
+                    }.into_any())}
                     {move || has_breakdown.get().then(|| view! {
                         <WaitBreakdown breakdown=Signal::derive(move || m().breakdown) />
-                    })}
+                    }.into_any())}
     }
     .into_any()
 }

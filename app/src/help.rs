@@ -59,6 +59,6 @@ pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
                     <button class="primary" on:click=move |_| open.set(false)>"Close"</button>
                 </div>
             </div>
-        })}
+        }.into_any())}
     }
 }

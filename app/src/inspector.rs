@@ -203,7 +203,7 @@ pub fn Inspector(
                         })
                 }}
             </aside>
-        })}
+        }.into_any())}
     }
 }
 

@@ -227,7 +227,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                         title="The server gives each run a share of its processor per frame; this run needs more than its share at this speed, so it runs slower than asked.">
                         {move || pane.behind.get().map(|(a, s)| format!("running at {}× of the {}× asked", crate::format::fmt_speed(a), crate::format::fmt_speed(s))).unwrap_or_default()}
                     </span>
-                })}
+                }.into_any())}
             </header>
             <div class="pane-body">
                 <section class="stage-panel" data-testid=format!("show-{}", pane.name().to_ascii_lowercase()) aria-label="Animation of messages between nodes">
@@ -245,12 +245,12 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                                 <span class="sampling" data-testid="sampling">
                                     {move || format!("1 dot = {} messages", pane.stride.get())}
                                 </span>
-                            })}
+                            }.into_any())}
                             {move || coalesced.get().then(|| view! {
                                 <span class="coalesced" title="The viewer fell behind; these events were not drawn. Metrics include them.">
                                     {move || format!("{} events not drawn", pane.coalesced.get())}
                                 </span>
-                            })}
+                            }.into_any())}
                         </div>
                     </div>
                     <crate::figures::Headline metrics own ids=page.headline.into() />

@@ -95,7 +95,7 @@ pub fn Parameters(
                 });
                 view! {
                     <div class="param-row">
-                        {only.map(|o| view! { <span class="param-scope">{o}</span> })}
+                        {only.map(|o| view! { <span class="param-scope">{o}</span> }.into_any())}
                         <ParamControl spec index values=owner.values on_set limit />
                     </div>
                 }
@@ -119,7 +119,7 @@ pub fn Parameters(
                         </label>
                     }).collect_view()}
                 </div>
-            })}
+            }.into_any())}
             {list}
         </section>
     }

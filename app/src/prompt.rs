@@ -26,7 +26,7 @@ pub fn Prompt(page: Page, preset: RwSignal<Option<&'static Preset>>) -> impl Int
                                         page.hold.set(false);
                                         page.set_playing(true);
                                     }>{c}</button>
-                                }).collect_view()}
+                                }.into_any()).collect_view()}
                             </div>
                         </div>
                     </div>

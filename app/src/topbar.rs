@@ -56,7 +56,7 @@ pub fn TopBar(
                         }
                     >
                         <option value="" selected>"Scenarios…"</option>
-                        {PRESETS.iter().map(|p| view! { <option value=p.id>{p.title}</option> }).collect_view()}
+                        {PRESETS.iter().map(|p| view! { <option value=p.id>{p.title}</option> }.into_any()).collect_view()}
                     </select>
                 </label>
                 <button data-testid="compare" title="Add a pane: the same workload through another pattern"
@@ -84,7 +84,7 @@ pub fn TopBar(
                     </form>
                     <button data-testid="start-class" title="Turn these panes, as they run now, into a class the students follow on their own screens"
                         on:click=move |_| crate::class::start_class(page)>"Start a class"</button>
-                })}
+                }.into_any())}
                 <button data-testid="drawer-button" class="drawer-button" aria-expanded=move || drawer.get().to_string()
                     aria-controls="parameters" title="Parameters (S); Esc closes"
                     on:click=move |_| drawer.update(|d| *d = !*d)>"Parameters"</button>
