@@ -33,8 +33,8 @@ pub fn Figures(metrics: Signal<Snapshot>, own: Signal<Vec<Figure>>) -> impl Into
     let m = move || metrics.get();
     let own_ids = Memo::new(move |_| own.with(|v| v.iter().map(|f| f.id).collect::<Vec<_>>()));
     // Rebuilt only when they appear or go, not for every snapshot.
-    let has_waits = Memo::new(move |_| m().wait_hist.iter().any(|&n| n > 0));
-    let has_breakdown = Memo::new(move |_| m().breakdown.count > 0);
+    let has_waits = Memo::new(move |_| metrics.with(|m| m.wait_hist.iter().any(|&n| n > 0)));
+    let has_breakdown = Memo::new(move |_| metrics.with(|m| m.breakdown.count > 0));
     view! {
                     <div class="tiles">
                         <Tile label="Offered" unit="per s" testid="offered" value=Signal::derive(move || fmt_number(m().offered_per_s)) />

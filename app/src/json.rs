@@ -161,6 +161,9 @@ pub fn recipe(r: &Recipe) -> String {
         .done()
 }
 
+/// The largest whole number a JavaScript number holds exactly (2^53 − 1).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 /// JSON the server sent, as the browser parsed it. Reading a missing field
 /// or one of another type gives `None`, never a panic.
 #[derive(Clone, Debug)]
@@ -193,9 +196,7 @@ impl Json {
     pub fn u64(&self) -> Option<u64> {
         self.0
             .as_f64()
-            .filter(|v| {
-                v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= 9_007_199_254_740_991.0
-            })
+            .filter(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= MAX_SAFE_INTEGER)
             .map(|v| v as u64)
     }
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the floor page's bundle as cargo-leptos builds Switchboard's
-# (RUSTFLAGS as .cargo/config.toml, the wasm-release profile, wasm-bindgen
-# --target web, wasm-opt with cargo-leptos's flags) into
-# target/floor/pkg/floor.wasm, with brotli and gzip copies as
-# `--precompress` writes them. Run from the repository root.
+# (the repository's .cargo/config.toml flags, which apply here too, the
+# wasm-release profile, wasm-bindgen --target web, wasm-opt with
+# cargo-leptos's flags) into target/floor/pkg/floor.wasm, with brotli and
+# gzip copies as `--precompress` writes them. Runs from any directory.
 set -euo pipefail
 cd "$(dirname "$0")"
 out=../../target/floor
-RUSTFLAGS="--cfg erase_components" cargo build --lib --target wasm32-unknown-unknown \
+cargo build --lib --target wasm32-unknown-unknown \
   --profile wasm-release --target-dir "$out" --quiet
 mkdir -p "$out/pkg"
 wasm-bindgen --target web --out-dir "$out/pkg" --out-name floor \
