@@ -237,13 +237,18 @@ impl Cluster {
     }
 }
 
-/// Opens a key-value bucket, creating it if it does not exist.
+/// Opens a key-value bucket, creating it if it does not exist. Replicas
+/// starting together race to create it: a creation refused because another
+/// replica's won ("subjects overlap") opens the bucket that replica made.
 async fn bucket(js: &jetstream::Context, config: kv::Config) -> Result<kv::Store, String> {
     if let Ok(store) = js.get_key_value(&config.bucket).await {
         return Ok(store);
     }
     let name = config.bucket.clone();
-    js.create_key_value(config)
-        .await
-        .map_err(|e| format!("cannot open the NATS key-value bucket {name} (is JetStream on? `nats-server -js`): {e}"))
+    match js.create_key_value(config).await {
+        Ok(store) => Ok(store),
+        Err(e) => js.get_key_value(&name).await.map_err(|_| {
+            format!("cannot open the NATS key-value bucket {name} (is JetStream on? `nats-server -js`): {e}")
+        }),
+    }
 }
