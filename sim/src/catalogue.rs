@@ -28,9 +28,10 @@ pub use crate::info::{Builder, Figure, PatternInfo};
 // `build.rs` from the pattern's lesson file and its `figures`.
 include!(concat!(env!("OUT_DIR"), "/entries.rs"));
 
-/// Every implemented pattern, in the brief's order.
+/// Every implemented pattern, in the brief's order (one static list, so
+/// the entries exist once in every binary).
 pub fn catalogue() -> &'static [&'static PatternInfo] {
-    &[
+    static CATALOGUE: [&PatternInfo; 12] = [
         &REQUEST_RESPONSE,
         &ASYNC_REQUEST_REPLY,
         &SHORT_POLLING,
@@ -43,7 +44,8 @@ pub fn catalogue() -> &'static [&'static PatternInfo] {
         &EVENT_CHOREOGRAPHY,
         &FIRE_AND_FORGET,
         &SCATTER_GATHER,
-    ]
+    ];
+    &CATALOGUE
 }
 
 /// Looks a pattern up by id, with the error a person should see.

@@ -1,6 +1,6 @@
 //! What the class reads about each pattern and the controls it gets, from
 //! its lesson file (`src/patterns/<pattern>.toml`), which `build.rs` turns
-//! into the constants below: `<PATTERN>` (a [`Lesson`]) and
+//! into the statics below: `<PATTERN>` (a [`Lesson`]) and
 //! `<PATTERN>_PARAMS`. Prose lives in text files so it can be written and
 //! reviewed as prose; a missing or misspelt field fails the build.
 
