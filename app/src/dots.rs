@@ -12,7 +12,9 @@
 //! machine still too slow draws the stage at half its backing resolution (a
 //! quarter of the pixels, softer dots), and tries full resolution again
 //! after a calm spell that doubles with every try, so a borderline machine
-//! does not flicker between the two.
+//! does not flicker between the two. A try is a probe: the first frames
+//! that come slow end it, so a machine that cannot keep full resolution
+//! pays a few slow frames for it, not a slow spell of seconds.
 
 /// Most dots drawn in one frame (a fast machine draws them all in a few
 /// milliseconds).
@@ -56,6 +58,11 @@ pub struct DotBudget {
     slow: u32,
     /// Cheap frames needed before full resolution is tried again.
     patience: u32,
+    /// Frames left in a try of full resolution: while it lasts, frames
+    /// judged slow bring the low resolution back at once (this machine has
+    /// needed it before), instead of halving the dots or waiting for a
+    /// slow spell.
+    probe: u32,
 }
 
 impl Default for DotBudget {
@@ -67,6 +74,7 @@ impl Default for DotBudget {
             calm: 0,
             slow: 0,
             patience: PATIENCE,
+            probe: 0,
         }
     }
 }
@@ -91,6 +99,16 @@ impl DotBudget {
         };
         // Judge a new budget or resolution afresh, from the middle.
         let afresh = (SLOW_MS + CHEAP_MS) / 2.0;
+        if self.probe > 0 {
+            self.probe -= 1;
+            if self.cost_ms > SLOW_MS {
+                self.scale = LOW_SCALE;
+                self.probe = 0;
+                self.slow = 0;
+                self.cost_ms = afresh;
+                return;
+            }
+        }
         if self.cost_ms > SLOW_MS {
             // Only a full budget's drawing says whether the budget is too
             // big; fewer dots than that, or the fewest, leave the pixels.
@@ -111,6 +129,7 @@ impl DotBudget {
             self.scale = 1.0;
             self.calm = 0;
             self.patience = (self.patience * 2).min(MOST_PATIENCE);
+            self.probe = SLOW_SPELL;
             self.cost_ms = afresh;
         }
     }
@@ -249,6 +268,37 @@ mod tests {
             b.took(pixel_bound(10.0, 0.0, &b, 20), 20);
         }
         assert_eq!(b.scale, 1.0);
+    }
+
+    #[test]
+    fn a_failed_try_of_full_resolution_costs_a_few_frames_and_no_dots() {
+        let mut b = DotBudget::default();
+        // Slow at full resolution (45 ms frames), cheap at the low one.
+        let mut slow_while_trying = Vec::new();
+        let mut trying = 0;
+        let mut low_dots = None;
+        for _ in 0..3000 {
+            let frame = pixel_bound(45.0, 0.0, &b, 20);
+            if b.scale == 1.0 && low_dots.is_some() {
+                trying += usize::from(frame > SLOW_MS);
+            } else if trying > 0 {
+                slow_while_trying.push(trying);
+                trying = 0;
+            }
+            if b.scale < 1.0 {
+                low_dots = Some(b.dots);
+            }
+            b.took(frame, 20);
+            if let Some(d) = low_dots {
+                assert_eq!(b.dots, d, "a try never halves the dots");
+            }
+        }
+        assert!(slow_while_trying.len() >= 2, "{slow_while_trying:?}");
+        // Each try: a handful of slow frames, not a slow spell.
+        assert!(
+            slow_while_trying.iter().all(|&n| n <= 4),
+            "{slow_while_trying:?}"
+        );
     }
 
     #[test]
