@@ -14,7 +14,11 @@
 //! after a calm spell that doubles with every try, so a borderline machine
 //! does not flicker between the two. A try is a probe: the first frames
 //! that come slow end it, so a machine that cannot keep full resolution
-//! pays a few slow frames for it, not a slow spell of seconds.
+//! pays a few slow frames for it, not a slow spell of seconds. What a
+//! machine was found to need ([`Verdict`]) is remembered by the browser
+//! (`machine.rs`), so the next page on it — adding a pane loads one —
+//! starts at the low resolution instead of learning it again over seconds
+//! of slow frames, and probes full resolution like any other.
 
 /// Most dots drawn in one frame (a fast machine draws them all in a few
 /// milliseconds).
@@ -41,6 +45,16 @@ const MOST_PATIENCE: u32 = PATIENCE << 5;
 /// resolution is lowered: a page loading or a tab coming back is a slow
 /// moment, not a slow machine.
 const SLOW_SPELL: u32 = 60;
+
+/// What a frame's judgement found out about this machine, when it is new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The fewest dots were still too slow: the stage went to the low
+    /// resolution (first lowered, or a try of full resolution failed).
+    NeedsLow,
+    /// A try of full resolution held for a whole probe.
+    FullHolds,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DotBudget {
@@ -80,10 +94,21 @@ impl Default for DotBudget {
 }
 
 impl DotBudget {
-    /// Takes the interval that ended with a frame which drew `drawn` dots.
-    pub fn took(&mut self, ms: f64, drawn: usize) {
+    /// The budget of a machine that needed the low resolution on an
+    /// earlier page: it starts there and tries full resolution after the
+    /// first calm spell.
+    pub fn remembered_low() -> Self {
+        DotBudget {
+            scale: LOW_SCALE,
+            ..DotBudget::default()
+        }
+    }
+
+    /// Takes the interval that ended with a frame which drew `drawn` dots;
+    /// says what it found out about the machine, if that is new.
+    pub fn took(&mut self, ms: f64, drawn: usize) -> Option<Verdict> {
         if ms > IGNORED_MS {
-            return;
+            return None;
         }
         self.cost_ms = 0.8 * self.cost_ms + 0.2 * ms;
         let low = self.scale < 1.0;
@@ -106,7 +131,10 @@ impl DotBudget {
                 self.probe = 0;
                 self.slow = 0;
                 self.cost_ms = afresh;
-                return;
+                return Some(Verdict::NeedsLow);
+            }
+            if self.probe == 0 {
+                return Some(Verdict::FullHolds);
             }
         }
         if self.cost_ms > SLOW_MS {
@@ -118,6 +146,7 @@ impl DotBudget {
             } else if !low && self.slow >= SLOW_SPELL {
                 self.scale = LOW_SCALE;
                 self.cost_ms = afresh;
+                return Some(Verdict::NeedsLow);
             }
         } else if self.cost_ms < CHEAP_MS && drawn >= self.dots && self.dots < MOST {
             self.dots = (self.dots * 2).min(MOST);
@@ -132,6 +161,7 @@ impl DotBudget {
             self.probe = SLOW_SPELL;
             self.cost_ms = afresh;
         }
+        None
     }
 }
 
@@ -299,6 +329,53 @@ mod tests {
             slow_while_trying.iter().all(|&n| n <= 4),
             "{slow_while_trying:?}"
         );
+    }
+
+    #[test]
+    fn verdicts_say_when_the_low_resolution_is_needed_and_when_full_holds() {
+        let mut b = DotBudget::default();
+        let mut verdicts = Vec::new();
+        // Slow for its pixels, then (a charger plugged in) fast.
+        for f in 0..3000 {
+            let fixed = if f < 1500 { 45.0 } else { 10.0 };
+            if let Some(v) = b.took(pixel_bound(fixed, 0.0, &b, 20), 20) {
+                verdicts.push(v);
+            }
+        }
+        assert_eq!(verdicts.first(), Some(&Verdict::NeedsLow));
+        assert_eq!(verdicts.last(), Some(&Verdict::FullHolds), "{verdicts:?}");
+        assert_eq!(
+            verdicts
+                .iter()
+                .filter(|&&v| v == Verdict::FullHolds)
+                .count(),
+            1
+        );
+        assert_eq!(b.scale, 1.0);
+    }
+
+    #[test]
+    fn a_remembered_machine_starts_low_and_probes_like_any_other() {
+        // Still slow: low from the first frame; each try a few frames.
+        let mut b = DotBudget::remembered_low();
+        let mut slow = 0;
+        for _ in 0..2000 {
+            let frame = pixel_bound(45.0, 0.0, &b, 20);
+            slow += usize::from(frame > SLOW_MS);
+            b.took(frame, 20);
+        }
+        assert!(slow <= 4 * 4, "{slow} slow frames in 2,000");
+        // Fast now: full resolution after the first calm spell and a probe.
+        let mut b = DotBudget::remembered_low();
+        let mut held = None;
+        for f in 0..400 {
+            if b.took(pixel_bound(10.0, 0.0, &b, 20), 20) == Some(Verdict::FullHolds) {
+                held = Some(f);
+            }
+        }
+        // Frame 0 is the first: the try begins with the 120th calm frame.
+        assert_eq!(held, Some((PATIENCE + SLOW_SPELL - 1) as usize));
+        assert_eq!(b.scale, 1.0);
     }
 
     #[test]

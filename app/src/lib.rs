@@ -29,6 +29,7 @@ pub mod json;
 pub mod keys;
 pub mod laws;
 pub mod layout;
+pub mod machine;
 pub mod page;
 pub mod palette;
 pub mod pane;

@@ -85,7 +85,11 @@ impl Scene {
             stage_drawn: None,
             clock_shown: None,
             stride: 1,
-            dots: DotBudget::default(),
+            dots: if crate::machine::needs_low_resolution() {
+                DotBudget::remembered_low()
+            } else {
+                DotBudget::default()
+            },
             hover: None,
             last_ts: None,
         }
@@ -157,7 +161,9 @@ impl Scene {
                 self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb, self.dots.dots);
                 // The interval that ends with this frame paid for the last
                 // drawing: near enough, as drawings follow each other.
-                self.dots.took(dt, pb.dots.len().div_ceil(self.stride));
+                if let Some(verdict) = self.dots.took(dt, pb.dots.len().div_ceil(self.stride)) {
+                    crate::machine::remember(verdict);
+                }
                 self.stage_drawn = Some(look);
                 drew_stage = true;
             }

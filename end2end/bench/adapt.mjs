@@ -3,8 +3,9 @@
 // second with that second's frame count, p50/p95 frame interval, the stage
 // canvas's backing size (half the CSS size when its resolution is lowered)
 // and the sampling label. Not part of `make bench`: a tool for seeing when
-// the dot budget and the resolution change (app/src/dots.rs). Needs the
-// release build.
+// the dot budget and the resolution change (app/src/dots.rs). ADAPT_LOW=1:
+// as on a machine an earlier page found to need the low resolution
+// (app/src/machine.rs). Needs the release build.
 import { chromium } from 'playwright-core';
 import { serverUp, startServer } from './server.mjs';
 const PORT = 3195;
@@ -17,6 +18,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  if (process.env.ADAPT_LOW) {
+    await page.goto(`http://127.0.0.1:${PORT}/api/patterns`);
+    await page.evaluate(() => localStorage.setItem('switchboard.stage.low-resolution', '1'));
+  }
   await page.goto(`http://127.0.0.1:${PORT}/?${QUERY}`);
   await page.getByTestId('connection').first().filter({ hasText: 'live' }).waitFor({ timeout: 60_000 });
   const out = await page.evaluate((secs) => new Promise((resolve) => {

@@ -164,3 +164,20 @@ test('a chart off screen is not drawn while it is away, and is drawn again when 
   await chart.scrollIntoViewIfNeeded();
   await expect.poll(() => pixels(page, 'depth-chart')).not.toEqual(away);
 });
+
+test('a machine that needed the stage\'s low resolution starts there on its next page, and goes back to full resolution once it holds', async ({ page }) => {
+  const KEY = 'switchboard.stage.low-resolution';
+  await page.goto('/');
+  // What an earlier page on a slow machine left behind.
+  await page.evaluate((key) => localStorage.setItem(key, '1'), KEY);
+  await openLive(page);
+  // Backing pixels over CSS pixels: 1 at full resolution, ½ at the low one.
+  const scale = () =>
+    page.getByTestId('stage').evaluate((c) => (c as HTMLCanvasElement).width / (c.clientWidth * devicePixelRatio));
+  expect(await scale()).toBeCloseTo(0.5, 1);
+  // This machine draws at the display's rate: after a calm spell (~2 s)
+  // the try of full resolution holds (~1 s), and the next page starts at
+  // full resolution.
+  await expect.poll(scale, { timeout: 15_000 }).toBeCloseTo(1, 1);
+  await expect.poll(() => page.evaluate((key) => localStorage.getItem(key), KEY), { timeout: 5_000 }).toBeNull();
+});
