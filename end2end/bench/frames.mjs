@@ -83,6 +83,14 @@ try {
   const rows = [];
   for (const rate of [1, 4]) {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    // Every page learns this machine afresh: what an earlier row's page
+    // remembered (app/src/machine.rs) would otherwise make a row depend on
+    // the rows before it.
+    await page.addInitScript(() => {
+      try {
+        localStorage.clear();
+      } catch {}
+    });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     await cdp.send('Emulation.setCPUThrottlingRate', { rate });
