@@ -9,6 +9,7 @@
 // must exist); starts and stops its own server.
 import { chromium } from 'playwright-core';
 import { serverUp, startServer } from './server.mjs';
+import { DOTS_2000 } from './throttled.mjs';
 
 const PORT = 3198;
 const SECONDS = Number(process.env.FRAME_SECS ?? 4);
@@ -24,8 +25,7 @@ const PAGES = [
   { name: 'three panes (poll, long-poll, SSE)', query: 'pattern=short-polling&vs=long-polling,server-sent-events', p95Goal4x: 33.4 },
   {
     name: 'one pane, ~2,000 in flight',
-    // 2,100 req/s with 500 ms one-way latency: over 2,000 messages on the wire.
-    query: 'rate=2100&net_ms=500&jitter_ms=0&workers=256&service_ms=1&queue_cap=1000',
+    query: DOTS_2000,
     p95Goal4x: 33.4,
     inFlight: true,
   },

@@ -3,23 +3,18 @@
 // slower CPU (default 4) for TRACE_SECS seconds, summed by top-level task
 // kind on the renderer's main thread. Not part of `make bench`: a tool for
 // deciding what to make cheaper next. Needs the release build.
-import { chromium } from 'playwright-core';
 import { serverUp, startServer } from './server.mjs';
+import { DOTS_2000, throttledPage } from './throttled.mjs';
 
 const PORT = 3197;
-const QUERY = process.env.TRACE_QUERY ?? 'rate=2100&net_ms=500&jitter_ms=0&workers=256&service_ms=1&queue_cap=1000';
+const QUERY = process.env.TRACE_QUERY ?? DOTS_2000;
 const RATE = Number(process.env.TRACE_RATE ?? 4);
 const SECS = Number(process.env.TRACE_SECS ?? 4);
 
 const server = startServer(PORT);
 try {
   await serverUp(PORT);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: RATE });
-  await page.goto(`http://127.0.0.1:${PORT}/?${QUERY}`);
-  await page.getByTestId('connection').first().filter({ hasText: 'live' }).waitFor({ timeout: 60_000 });
+  const { browser, page } = await throttledPage(PORT, QUERY, RATE);
   await page.waitForTimeout(3000);
   await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   await page.waitForTimeout(SECS * 1000);
