@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::json::{self, Json};
 use crate::page::{Class, Page, Role};
+use crate::topbar::navigate;
 use crate::url::PageSettings;
 
 /// A JavaScript error as text.
@@ -92,10 +93,6 @@ pub fn start_class(page: Page) {
                 .set(Some(format!("The class could not start: {e}"))),
         }
     });
-}
-
-fn navigate(query: &str) {
-    let _ = window().location().set_search(query);
 }
 
 /// A room's description as the page needs it: its panes (as link

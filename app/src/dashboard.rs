@@ -127,7 +127,7 @@ pub fn Dashboard() -> impl IntoView {
                             view! {
                                 <div class="pane-slot">
                                     {(n > 1 && page.class.with_untracked(Option::is_none)).then(|| view! {
-                                        <button class="remove-pane" data-testid=format!("remove-{}", p.name().to_ascii_lowercase())
+                                        <button class="remove-pane" data-testid=format!("remove-{}", p.id())
                                             aria-label=format!("Remove pane {}", p.name()) title="Remove this pane"
                                             on:click=move |_| remove(p.index)>"×"</button>
                                     }.into_any())}

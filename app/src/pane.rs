@@ -31,11 +31,7 @@ pub fn show_full_screen(index: usize) {
         doc.exit_fullscreen();
         return;
     }
-    let name = crate::url::PANE_NAMES
-        .get(index)
-        .copied()
-        .unwrap_or("A")
-        .to_ascii_lowercase();
+    let name = crate::url::PANE_IDS.get(index).copied().unwrap_or("a");
     if let Ok(Some(el)) = doc.query_selector(&format!("[data-testid=\"show-{name}\"]")) {
         let _ = el.request_fullscreen();
     }
@@ -183,7 +179,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
             }
         });
     };
-    let testid = format!("pane-{}", pane.name().to_ascii_lowercase());
+    let testid = format!("pane-{}", pane.id());
 
     // Each note is built when it appears, not for every new value.
     let behind = Memo::new(move |_| pane.behind.with(Option::is_some));
@@ -215,7 +211,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <button class="fullscreen" data-testid=format!("fullscreen-{}", pane.name().to_ascii_lowercase())
+                <button class="fullscreen" data-testid=format!("fullscreen-{}", pane.id())
                     title="This pane's stage and headline figures full screen (F for pane A; Esc returns)"
                     aria-label=format!("Show pane {} full screen", pane.name())
                     on:click=move |_| show_full_screen(pane.index)>
@@ -230,7 +226,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 }.into_any())}
             </header>
             <div class="pane-body">
-                <section class="stage-panel" data-testid=format!("show-{}", pane.name().to_ascii_lowercase()) aria-label="Animation of messages between nodes">
+                <section class="stage-panel" data-testid=format!("show-{}", pane.id()) aria-label="Animation of messages between nodes">
                     <div class="stage-wrap">
                         <canvas
                             node_ref=stage_ref

@@ -15,7 +15,7 @@ use crate::commands::Commands;
 use crate::feed::ConnState;
 use crate::playback::Recent;
 use crate::scene::{Canvases, Scene};
-use crate::url::PANE_NAMES;
+use crate::url::{PANE_IDS, PANE_NAMES};
 
 /// The reactive face of one pane: what text on screen reads, and handles
 /// the page needs (commands, the scene for inspecting and exporting).
@@ -72,6 +72,11 @@ impl PaneState {
 
     pub fn name(&self) -> &'static str {
         PANE_NAMES[self.index]
+    }
+
+    /// The name in lower case, as in the pane's test ids.
+    pub fn id(&self) -> &'static str {
+        PANE_IDS[self.index]
     }
 
     /// The parameters as a set (for figures and theory).

@@ -102,7 +102,8 @@ pub fn Parameters(
             })
             .collect_view()
     };
-    let names: Vec<&'static str> = panes.iter().map(|p| p.name()).collect();
+    let names: Vec<(&'static str, &'static str)> =
+        panes.iter().map(|p| (p.name(), p.id())).collect();
     view! {
         <section class="panel controls" id="parameters" data-testid="parameters" aria-label="Parameters">
             <h2>"Parameters"</h2>
@@ -112,9 +113,9 @@ pub fn Parameters(
                         <input type="radio" name="scope" data-testid="scope-all" prop:checked=move || editing.get().is_none() on:change=move |_| editing.set(None) />
                         "all panes"
                     </label>
-                    {names.iter().enumerate().map(|(i, n)| view! {
+                    {names.iter().enumerate().map(|(i, &(n, id))| view! {
                         <label>
-                            <input type="radio" name="scope" data-testid=format!("scope-{}", n.to_ascii_lowercase()) prop:checked=move || editing.get() == Some(i) on:change=move |_| editing.set(Some(i)) />
+                            <input type="radio" name="scope" data-testid=format!("scope-{id}") prop:checked=move || editing.get() == Some(i) on:change=move |_| editing.set(Some(i)) />
                             {format!("only {n}")}
                         </label>
                     }).collect_view()}

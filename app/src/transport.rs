@@ -81,10 +81,10 @@ pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
                     {move || panes.get().into_iter().map(|p| {
                         let suffix = if panes.with_untracked(|v| v.len() > 1) { format!(" {}", p.name()) } else { String::new() };
                         view! {
-                            <button data-testid=format!("export-ndjson-{}", p.name().to_ascii_lowercase())
+                            <button data-testid=format!("export-ndjson-{}", p.id())
                                 title="The run's events, one JSON object per line — replayed exactly, live changes included"
                                 on:click=move |_| post_export(page, &p, "ndjson")>{format!("Events{suffix}")}</button>
-                            <button data-testid=format!("export-csv-{}", p.name().to_ascii_lowercase())
+                            <button data-testid=format!("export-csv-{}", p.id())
                                 title="Per-second metrics, the columns of switchboard simulate --format csv"
                                 on:click=move |_| post_export(page, &p, "csv")>{format!("CSV{suffix}")}</button>
                         }

@@ -16,6 +16,9 @@ pub const MAX_PANES: usize = 3;
 pub const PREFIX: [&str; MAX_PANES] = ["", "b.", "c."];
 /// Pane names on screen.
 pub const PANE_NAMES: [&str; MAX_PANES] = ["A", "B", "C"];
+/// The same names in lower case, as the page's test ids and the elements a
+/// shortcut looks up carry them (`pane-a`, `show-b`, `scope-c`).
+pub const PANE_IDS: [&str; MAX_PANES] = ["a", "b", "c"];
 
 /// One pane's pattern and parameter values.
 #[derive(Clone, Debug)]
