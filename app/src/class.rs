@@ -242,7 +242,9 @@ pub fn ClassBar(page: Page) -> impl IntoView {
             match c.role {
                 Role::Presenter => {
                     let join = format!("{host}/join/{}", c.code);
-                    let (reveal_url, lock_url) = (format!("/api/rooms/{code}/steer"), format!("/api/rooms/{code}/steer"));
+                    // Revealing and locking both steer the room.
+                    let lock_url = format!("/api/rooms/{code}/steer");
+                    let reveal_url = lock_url.clone();
                     let asks = Memo::new(move |_| scenario().is_some());
                     (view! {
                         <div class="class-bar presenter" data-testid="class-bar">

@@ -30,6 +30,8 @@ const SLOW_MS: f64 = 28.0;
 /// Frames this close (smoothed) leave room: the display's 60 a second.
 /// Between the two the budget stays, so it does not flap.
 const CHEAP_MS: f64 = 18.0;
+/// A new budget or resolution is judged afresh, from the middle.
+const AFRESH_MS: f64 = (SLOW_MS + CHEAP_MS) / 2.0;
 /// A longer interval is a hidden tab or a paused page, not drawing cost.
 const IGNORED_MS: f64 = 250.0;
 /// The stage's backing resolution on a machine too slow even for the
@@ -122,16 +124,10 @@ impl DotBudget {
         } else {
             0
         };
-        // Judge a new budget or resolution afresh, from the middle.
-        let afresh = (SLOW_MS + CHEAP_MS) / 2.0;
         if self.probe > 0 {
             self.probe -= 1;
             if self.cost_ms > SLOW_MS {
-                self.scale = LOW_SCALE;
-                self.probe = 0;
-                self.slow = 0;
-                self.cost_ms = afresh;
-                return Some(Verdict::NeedsLow);
+                return self.lower();
             }
             if self.probe == 0 {
                 return Some(Verdict::FullHolds);
@@ -142,15 +138,13 @@ impl DotBudget {
             // big; fewer dots than that, or the fewest, leave the pixels.
             if drawn * 2 > self.dots && self.dots > FEWEST {
                 self.dots = (self.dots / 2).max(FEWEST);
-                self.cost_ms = afresh;
+                self.cost_ms = AFRESH_MS;
             } else if !low && self.slow >= SLOW_SPELL {
-                self.scale = LOW_SCALE;
-                self.cost_ms = afresh;
-                return Some(Verdict::NeedsLow);
+                return self.lower();
             }
         } else if self.cost_ms < CHEAP_MS && drawn >= self.dots && self.dots < MOST {
             self.dots = (self.dots * 2).min(MOST);
-            self.cost_ms = afresh;
+            self.cost_ms = AFRESH_MS;
         } else if low && self.calm >= self.patience && (self.dots == MOST || drawn < self.dots) {
             // Every dot fits at the low resolution and has for a while: try
             // full resolution; should it fall back, the next try waits twice
@@ -159,9 +153,19 @@ impl DotBudget {
             self.calm = 0;
             self.patience = (self.patience * 2).min(MOST_PATIENCE);
             self.probe = SLOW_SPELL;
-            self.cost_ms = afresh;
+            self.cost_ms = AFRESH_MS;
         }
         None
+    }
+
+    /// The low resolution: after a slow spell, or a try of full resolution
+    /// that came slow.
+    fn lower(&mut self) -> Option<Verdict> {
+        self.scale = LOW_SCALE;
+        self.probe = 0;
+        self.slow = 0;
+        self.cost_ms = AFRESH_MS;
+        Some(Verdict::NeedsLow)
     }
 }
 
