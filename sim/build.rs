@@ -31,6 +31,8 @@ struct Lesson {
     kinds: Vec<String>,
     companion: String,
     keyed_by_message: bool,
+    /// One thing a party wants, singular and plural.
+    wants: [String; 2],
     /// The controls in the order the pane shows them, by parameter id.
     params: Vec<String>,
     /// This pattern's own words and span for some of them.
@@ -129,7 +131,7 @@ fn main() {
              pub static {const_name}: Lesson = Lesson {{\n    \
              name: {:?},\n    question: {:?},\n    timing: {:?},\n    flow: {:?},\n    \
              delivery: {:?},\n    sees: {:?},\n    law: {:?},\n    kinds: &[{}],\n    \
-             companion: {:?},\n    keyed_by_message: {},\n}};",
+             companion: {:?},\n    keyed_by_message: {},\n    wants: [{:?}, {:?}],\n}};",
             l.name,
             l.question,
             l.timing,
@@ -140,6 +142,8 @@ fn main() {
             kinds.join(", "),
             l.companion,
             l.keyed_by_message,
+            l.wants[0],
+            l.wants[1],
             const_name = stem.to_uppercase(),
         )
         .unwrap();

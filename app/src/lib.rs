@@ -16,6 +16,7 @@ pub mod class;
 pub mod commands;
 pub mod controls;
 pub mod dashboard;
+pub mod describe;
 pub mod dots;
 pub mod explain;
 pub mod exports;

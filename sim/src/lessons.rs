@@ -35,6 +35,10 @@ pub struct Lesson {
     /// request (a poll asks for "anything after n"; an answer or a stream
     /// event brings several updates).
     pub keyed_by_message: bool,
+    /// One thing a party wants — what `Offered` counts and a wait is
+    /// measured for — singular and plural ("request", "requests";
+    /// "update", "updates"): the words the run is described in.
+    pub wants: [&'static str; 2],
 }
 
 include!(concat!(env!("OUT_DIR"), "/lessons.rs"));

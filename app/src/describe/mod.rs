@@ -1,0 +1,95 @@
+//! The run in words: what a screen reader walks beside each stage (each
+//! actor with its state, [`actors`]), what the page says aloud while a run
+//! plays ([`changes`] and the budgeted [`announcer`]), what each chart's
+//! takeaway line and table say ([`takeaway`]), and what a parameter's
+//! change does ([`respond`]).
+//!
+//! Pure: it reads plain data — a [`Reading`] of one pane at one instant
+//! (node states as drawn, the server's metrics snapshot) and the run's
+//! [`Context`] (pattern, topology, parameters) — and returns text. The
+//! browser builds readings from its playback buffer; the server builds the
+//! same readings from a replayed run for the transcript export, so what a
+//! screen reader hears is tested natively, for every pattern, and in the
+//! browser against a recorded file. It never touches the DOM.
+
+pub mod actors;
+pub mod announcer;
+pub mod changes;
+pub mod respond;
+pub mod takeaway;
+pub mod transcript;
+pub mod words;
+
+use sim::metrics::Snapshot;
+use sim::time::Time;
+use sim::topology::Topology;
+use sim::{ParamSet, PatternInfo};
+
+use crate::playback::{NodeState, Playback};
+
+/// One pane at one instant, as the describer reads it: owned and small, so
+/// a few seconds of them can be kept to tell trends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reading {
+    /// Virtual time the node states are of (the display clock).
+    pub at: Time,
+    /// The newest metrics snapshot (exact: computed from every event).
+    pub metrics: Snapshot,
+    /// Each node's queue, busy workers, workers and open connections, as
+    /// drawn.
+    pub nodes: Vec<NodeState>,
+}
+
+impl Reading {
+    /// What `playback` shows now, with the newest snapshot `metrics`.
+    pub fn of(playback: &Playback, metrics: &Snapshot) -> Reading {
+        Reading {
+            at: playback.display,
+            metrics: metrics.clone(),
+            nodes: playback.nodes.clone(),
+        }
+    }
+
+    /// Virtual seconds between `before` and this reading (never zero).
+    pub fn secs_since(&self, before: &Reading) -> f64 {
+        (sim::time::to_secs(self.at.saturating_sub(before.at))).max(1e-3)
+    }
+}
+
+/// What stays the same through a run: which pane, its pattern, its nodes
+/// and its parameters.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The pane's name ("A"); said before its news when panes are compared.
+    pub pane: &'a str,
+    /// Panes on the page: with more than one, each sentence names its pane.
+    pub panes: usize,
+    pub info: &'static PatternInfo,
+    pub topology: &'a Topology,
+    pub params: &'a ParamSet,
+}
+
+impl Context<'_> {
+    /// The pattern's "one thing wanted", singular and plural.
+    pub fn wants(&self) -> [&'static str; 2] {
+        self.info.lesson.wants
+    }
+
+    /// A parameter's value, if the pattern has it.
+    pub fn param(&self, id: &str) -> Option<f64> {
+        self.params.spec(id).ok().map(|_| self.params.get(id))
+    }
+
+    /// "Pane A, Request–response" with several panes; the pattern alone
+    /// with one.
+    pub fn title(&self) -> String {
+        if self.panes > 1 {
+            format!("Pane {}, {}", self.pane, self.info.lesson.name)
+        } else {
+            self.info.lesson.name.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
