@@ -8,7 +8,7 @@
 
 use web_sys::CanvasRenderingContext2d;
 
-use crate::palette::{GRID, INK, MUTED, SERIES};
+use crate::palette::{Hue, Theme, SERIES};
 use crate::series::{nice_axis, tick_label, Series};
 
 /// What a chart shows.
@@ -21,15 +21,17 @@ pub struct ChartSpec<'a> {
     pub dashed: &'a [usize],
     /// Lines are parts of a whole, drawn as stacked areas.
     pub stacked: bool,
-    /// Colours by line; empty: the palette's series colours.
-    pub colours: &'a [&'a str],
+    /// Hues by line; empty: the palette's series hues.
+    pub colours: &'a [Hue],
 }
 
-fn colour<'a>(spec: &ChartSpec<'a>, i: usize) -> &'a str {
-    spec.colours
-        .get(i)
-        .copied()
-        .unwrap_or(SERIES[i % SERIES.len()])
+fn colour<'t>(spec: &ChartSpec<'_>, i: usize, theme: &'t Theme) -> &'t str {
+    theme.hue(
+        spec.colours
+            .get(i)
+            .copied()
+            .unwrap_or(SERIES[i % SERIES.len()]),
+    )
 }
 
 /// How one drawing of a chart looks beyond its data.
@@ -69,7 +71,12 @@ pub fn draw(
     spec: &ChartSpec<'_>,
     series: &Series,
     view: &ChartView,
+    theme: &Theme,
 ) {
+    // Transparent: the panel behind it (CSS, the system's colour under
+    // forced colours) is its background. An opaque fill made Chromium
+    // render the axis labels with other antialiasing from one drawing to
+    // the next.
     ctx.clear_rect(0.0, 0.0, w, h);
     let z = view.zoom.max(0.5);
     let font = |px: f64, weight: &str| format!("{weight} {:.0}px system-ui, sans-serif", px * z);
@@ -78,7 +85,7 @@ pub fn draw(
 
     // Title and legend.
     ctx.set_font(&font(13.0, "600"));
-    ctx.set_fill_style_str(INK);
+    ctx.set_fill_style_str(&theme.ink);
     ctx.set_text_baseline("alphabetic");
     ctx.set_text_align("left");
     let _ = ctx.fill_text(&format!("{} ({})", spec.title, spec.unit), 8.0, 16.0 * z);
@@ -88,8 +95,8 @@ pub fn draw(
     let ly = 33.0 * z;
     let mut x = 8.0;
     for (i, name) in spec.names.iter().enumerate() {
-        ctx.set_stroke_style_str(colour(spec, i));
-        ctx.set_fill_style_str(colour(spec, i));
+        ctx.set_stroke_style_str(colour(spec, i, theme));
+        ctx.set_fill_style_str(colour(spec, i, theme));
         ctx.set_line_width(2.5);
         set_dash(ctx, spec.dashed.contains(&i));
         if spec.stacked {
@@ -101,7 +108,7 @@ pub fn draw(
             ctx.stroke();
         }
         x += 18.0 * z;
-        ctx.set_fill_style_str(MUTED);
+        ctx.set_fill_style_str(&theme.muted);
         let _ = ctx.fill_text(name, x, ly);
         x += ctx.measure_text(name).map(|m| m.width()).unwrap_or(40.0) + 12.0 * z;
     }
@@ -128,12 +135,18 @@ pub fn draw(
     let mut v = 0.0;
     while v <= ymax + step * 0.01 {
         let y = top + ph - v / ymax * ph;
-        ctx.set_stroke_style_str(GRID);
+        // Gridlines: the track's colour (3:1), dotted so they stay light.
+        ctx.set_stroke_style_str(&theme.track);
+        let dots = js_sys::Array::new();
+        dots.push(&1.0.into());
+        dots.push(&4.0.into());
+        let _ = ctx.set_line_dash(&dots);
         ctx.begin_path();
         ctx.move_to(left, y);
         ctx.line_to(left + pw, y);
         ctx.stroke();
-        ctx.set_fill_style_str(MUTED);
+        set_dash(ctx, false);
+        ctx.set_fill_style_str(&theme.muted);
         let _ = ctx.fill_text(&tick_label(v, step), left - 6.0, y);
         v += step;
     }
@@ -146,7 +159,7 @@ pub fn draw(
         let _ = ctx.fill_text(&format!("{}s", tick_label(t, tstep)), x, top + ph + 6.0);
         t += tstep;
     }
-    ctx.set_stroke_style_str(MUTED);
+    ctx.set_stroke_style_str(&theme.muted);
     ctx.begin_path();
     ctx.move_to(left, top);
     ctx.line_to(left, top + ph);
@@ -163,7 +176,7 @@ pub fn draw(
         let mut below = vec![0.0; n];
         for (i, line) in series.lines.iter().enumerate() {
             let above: Vec<f64> = below.iter().zip(line).map(|(b, v)| b + v).collect();
-            ctx.set_fill_style_str(colour(spec, i));
+            ctx.set_fill_style_str(colour(spec, i, theme));
             ctx.set_global_alpha(0.8);
             ctx.begin_path();
             for (k, (&t, &v)) in series.t.iter().zip(&above).enumerate() {
@@ -181,7 +194,15 @@ pub fn draw(
             below = above;
         }
         ctx.set_global_alpha(1.0);
-        hover(ctx, spec, series, view, (left, top, pw, ph), x_of, &font);
+        hover(
+            ctx,
+            (spec, series),
+            view,
+            theme,
+            (left, top, pw, ph),
+            x_of,
+            &font,
+        );
         return;
     }
 
@@ -189,7 +210,7 @@ pub fn draw(
     ctx.set_line_width(2.0);
     ctx.set_line_join("round");
     for (i, line) in series.lines.iter().enumerate() {
-        ctx.set_stroke_style_str(colour(spec, i));
+        ctx.set_stroke_style_str(colour(spec, i, theme));
         set_dash(ctx, spec.dashed.contains(&i));
         ctx.begin_path();
         for (k, (&t, &v)) in series.t.iter().zip(line).enumerate() {
@@ -206,7 +227,7 @@ pub fn draw(
     set_dash(ctx, false);
     if let Some(r) = reference {
         let y = y_of(r);
-        ctx.set_stroke_style_str(INK);
+        ctx.set_stroke_style_str(&theme.ink);
         ctx.set_line_width(1.5);
         let pattern = js_sys::Array::new();
         pattern.push(&2.0.into());
@@ -217,7 +238,7 @@ pub fn draw(
         ctx.line_to(left + pw, y);
         ctx.stroke();
         set_dash(ctx, false);
-        ctx.set_fill_style_str(INK);
+        ctx.set_fill_style_str(&theme.ink);
         ctx.set_font(&font(11.0, "600"));
         ctx.set_text_align("right");
         ctx.set_text_baseline("bottom");
@@ -231,16 +252,24 @@ pub fn draw(
             y - 2.0,
         );
     }
-    hover(ctx, spec, series, view, (left, top, pw, ph), x_of, &font);
+    hover(
+        ctx,
+        (spec, series),
+        view,
+        theme,
+        (left, top, pw, ph),
+        x_of,
+        &font,
+    );
 }
 
 /// The pointer's read-out: a rule at the nearest point and its values with
 /// units.
 fn hover(
     ctx: &CanvasRenderingContext2d,
-    spec: &ChartSpec<'_>,
-    series: &Series,
+    (spec, series): (&ChartSpec<'_>, &Series),
     view: &ChartView,
+    theme: &Theme,
     (left, top, pw, ph): (f64, f64, f64, f64),
     x_of: impl Fn(f64) -> f64,
     font: &dyn Fn(f64, &str) -> String,
@@ -256,7 +285,7 @@ fn hover(
         return;
     };
     let x = x_of(series.t[k]);
-    ctx.set_stroke_style_str(INK);
+    ctx.set_stroke_style_str(&theme.ink);
     ctx.set_line_width(1.0);
     ctx.begin_path();
     ctx.move_to(x, top);
@@ -289,9 +318,11 @@ fn hover(
     } else {
         x + 10.0
     };
-    ctx.set_fill_style_str("rgba(29, 36, 51, 0.92)");
+    // The read-out is the theme turned over: ink behind panel-coloured
+    // text.
+    ctx.set_fill_style_str(&theme.ink);
     ctx.fill_rect(bx, top + 4.0, width, height);
-    ctx.set_fill_style_str("#ffffff");
+    ctx.set_fill_style_str(&theme.panel);
     ctx.set_text_align("left");
     ctx.set_text_baseline("top");
     for (i, r) in rows.iter().enumerate() {

@@ -11,6 +11,7 @@ use sim::catalogue;
 use wasm_bindgen::JsCast;
 
 use crate::json::{self, Json};
+use crate::modal::Modal;
 use crate::page::{Class, Page, Role};
 use crate::topbar::navigate;
 use crate::url::PageSettings;
@@ -253,11 +254,11 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             <span class="class-join">"Join at "<strong data-testid="join-url">{join}</strong></span>
                             <img class="class-qr" data-testid="class-qr" alt="QR code of the join address"
                                 src=format!("/api/rooms/{}/qr.svg", c.code) />
-                            <span class="class-followers" data-testid="followers" role="status">
+                            <span class="class-followers" data-testid="followers">
                                 {move || format!("{} following", state.get().followers)}
                             </span>
                             {move || asks.get().then(|| view! {
-                                <span data-testid="answered" role="status">{move || format!("{} answered", state.get().answered)}</span>
+                                <span data-testid="answered">{move || format!("{} answered", state.get().answered)}</span>
                                 <button data-testid="reveal" disabled=move || state.get().revealed
                                     on:click={let u = reveal_url.clone(); move |_| post(page, u.clone(), r#"{"reveal":true}"#.into())}>"Reveal answers"</button>
                             }.into_any())}
@@ -275,44 +276,47 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                 }
                 Role::Follower => {
                     let answer_url = format!("/api/rooms/{code}/answer");
+                    // Rebuilt only when it flips: the room's state comes
+                    // every two seconds, and a rebuilt dialog would throw
+                    // the student's focus away mid-answer.
+                    let asking = Memo::new(move |_| mine.get().is_none() && !state.with(|s| s.revealed));
                     (view! {
-                        <div class="class-bar follower" data-testid="class-bar" role="status">
+                        <div class="class-bar follower" data-testid="class-bar">
                             <span data-testid="following">{format!("Following the teacher · class {}", c.code)}</span>
                             <button data-testid="explore" title="A private copy of the class as it is now, yours to change"
                                 on:click=move |_| navigate(&format!("fork={code}"))>"Explore on my own"</button>
+                            <DescribeNow page />
                             {move || mine.get().zip(scenario()).map(|(i, p)| view! {
                                 <span data-testid="my-prediction">{format!("You predicted: {}", p.choices.get(i).copied().unwrap_or(""))}</span>
                             }.into_any())}
                             {move || scenario().zip(state.get().answers.filter(|_| state.get().revealed)).map(|(p, counts)| view! { <Reveal choices=p.choices counts /> }.into_any())}
                         </div>
-                        {move || (mine.get().is_none() && !state.get().revealed).then(&scenario).flatten().map(|p| {
+                        {move || asking.get().then(&scenario).flatten().map(|p| {
                             let url = answer_url.clone();
                             view! {
-                                <div class="overlay" role="dialog" aria-modal="true" data-testid="class-predict">
-                                    <div class="dialog">
-                                        <p class="eyebrow">"Predict, then observe"</p>
-                                        <h2>{p.title}</h2>
-                                        <p class="question">{p.question}</p>
-                                        <div class="choices">
-                                            {p.choices.iter().enumerate().map(|(i, c)| {
-                                                let url = url.clone();
-                                                view! {
-                                                    <button class="choice" on:click=move |_| {
-                                                        mine.set(Some(i));
-                                                        post(page, url.clone(), format!(r#"{{"choice":{i}}}"#));
-                                                    }>{*c}</button>
-                                                }
-                                            }).collect_view()}
-                                        </div>
+                                <Modal labelledby="class-predict-title" testid="class-predict">
+                                    <p class="eyebrow">"Predict, then observe"</p>
+                                    <h2 id="class-predict-title">{p.title}</h2>
+                                    <p class="question">{p.question}</p>
+                                    <div class="choices">
+                                        {p.choices.iter().enumerate().map(|(i, c)| {
+                                            let url = url.clone();
+                                            view! {
+                                                <button class="choice" on:click=move |_| {
+                                                    mine.set(Some(i));
+                                                    post(page, url.clone(), format!(r#"{{"choice":{i}}}"#));
+                                                }>{*c}</button>
+                                            }
+                                        }).collect_view()}
                                     </div>
-                                </div>
+                                </Modal>
                             }
                         })}
                     }
                     ).into_any()
                 }
                 Role::Explorer => (view! {
-                    <div class="class-bar explorer" data-testid="class-bar" role="status">
+                    <div class="class-bar explorer" data-testid="class-bar">
                         <span data-testid="exploring">{format!("Exploring on my own · class {}", c.code)}</span>
                         <button data-testid="back-to-class" on:click=move |_| navigate(&format!("room={code}"))>"Back to the class"</button>
                     </div>
@@ -320,5 +324,14 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                 ).into_any(),
             }
         })
+    }
+}
+
+/// "Describe now": every pane as it stands, said at once (also the D key).
+#[component]
+pub fn DescribeNow(page: Page) -> impl IntoView {
+    view! {
+        <button data-testid="describe-now" title="Say how the run stands now, in words (D)"
+            on:click=move |_| page.voice.answer(crate::speech::describe_now(&page))>"Describe now"</button>
     }
 }

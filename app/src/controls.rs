@@ -11,6 +11,9 @@ use sim::params::{fmt_num, Kind, ParamSpec};
 /// Slider positions run from 0 to this.
 const SLIDER_STEPS: f64 = 1000.0;
 
+/// How long after the last change an interaction counts as over.
+const SETTLE_MS: u64 = 700;
+
 /// Slider position (0..=1) to value, for a number spec.
 pub fn from_position(spec: &ParamSpec, pos: f64) -> f64 {
     let Kind::Number {
@@ -93,6 +96,10 @@ pub fn ParamControl(
     /// A value to mark on the slider: the stability limit on the rate.
     #[prop(into, optional)]
     limit: Signal<Option<f64>>,
+    /// Told the value once the interaction has ended (a slider let go, an
+    /// arrow key's run over): the page says what the change does.
+    #[prop(optional)]
+    settled: Option<Callback<f64>>,
 ) -> impl IntoView {
     let value = move || {
         values.with(|v| {
@@ -102,6 +109,20 @@ pub fn ParamControl(
         })
     };
     let apply = move |v: f64| on_set.run(v);
+    // The end of an interaction: a drag's release or the last of a run of
+    // key presses (each fires `change`), a moment after it.
+    let pending = StoredValue::new_local(None::<leptos::prelude::TimeoutHandle>);
+    let settle = move |v: f64| {
+        let Some(cb) = settled else { return };
+        if let Some(h) = pending.get_value() {
+            h.clear();
+        }
+        let h = set_timeout_with_handle(
+            move || cb.run(v),
+            std::time::Duration::from_millis(SETTLE_MS),
+        );
+        pending.set_value(h.ok());
+    };
     let id = format!("param-{}", spec.id);
     let restart_note = if spec.live { "" } else { " (restarts the run)" };
     let title = format!("{}{restart_note}", spec.help);
@@ -113,7 +134,7 @@ pub fn ParamControl(
                 <div class="param" title=title.clone()>
                     <label for=id.clone()>
                         <span class="param-name">{spec.name}</span>
-                        <output class="param-value" data-testid=format!("value-{}", spec.id)>{move || shown(spec, value())}</output>
+                        <span class="param-value" data-testid=format!("value-{}", spec.id)>{move || shown(spec, value())}</span>
                     </label>
                     <div class="param-inputs">
                         <div class="slider">
@@ -124,12 +145,17 @@ pub fn ParamControl(
                             min="0"
                             max=SLIDER_STEPS.to_string()
                             step="1"
-                            aria-valuetext=move || shown(spec, value())
+                            aria-valuetext=move || crate::describe::respond::value_text(spec, value())
                             prop:value=move || (to_position(spec, value()) * SLIDER_STEPS).round().to_string()
                             on:input=move |ev| {
                                 if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
                                     problem.set(None);
                                     apply(from_position(spec, pos / SLIDER_STEPS));
+                                }
+                            }
+                            on:change=move |ev| {
+                                if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                                    settle(from_position(spec, pos / SLIDER_STEPS));
                                 }
                             }
                         />
@@ -141,7 +167,7 @@ pub fn ParamControl(
                                     let left = format!("left: {:.2}%", to_position(spec, l) * 100.0);
                                     let title = format!("Stability limit: {} — above it the queue grows without bound", shown(spec, l));
                                     view! {
-                                        <span class="limit-mark" style=left title=title.clone() aria-label=title data-testid=format!("limit-{}", spec.id)></span>
+                                        <span class="limit-mark" role="img" style=left title=title.clone() aria-label=title data-testid=format!("limit-{}", spec.id)></span>
                                     }
                                 })
                         }}
@@ -160,6 +186,7 @@ pub fn ParamControl(
                                     Ok(v) => {
                                         problem.set(None);
                                         apply(v);
+                                        settle(v);
                                     }
                                     Err(e) => problem.set(Some(e.to_string())),
                                 }

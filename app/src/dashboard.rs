@@ -84,8 +84,17 @@ pub fn Dashboard() -> impl IntoView {
     Effect::new(move |_| {
         // Chart labels of 11 px × 2.2 ≥ 24 px: readable from the back row.
         page.zoom.set(if projector.get() { 2.2 } else { 1.0 });
+        page.look.set_value(crate::theme::look(projector.get()));
     });
 
+    // In the browser only (effects do not run on the server): what this
+    // device remembers, and the page's once-a-second voice.
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            page.prefs.load();
+            crate::speech::listen(page);
+        }
+    });
     crate::keys::listen(
         page,
         crate::keys::Toggles {
@@ -113,7 +122,8 @@ pub fn Dashboard() -> impl IntoView {
             <crate::topbar::TopBar page panes projector drawer help />
             <crate::class::ClassBar page />
 
-            <crate::transport::Transport page panes />
+            // A follower's transport is the teacher's: absent, not greyed.
+            {move || (!page.following()).then(|| view! { <crate::transport::Transport page panes /> }.into_any())}
 
             <main class="workspace">
                 <div class="panes">
@@ -137,21 +147,30 @@ pub fn Dashboard() -> impl IntoView {
                         }).collect_view()).into_any()
                     }}
                 </div>
-                // A student following the teacher sees the teacher's values,
-                // read-only.
-                <fieldset class="parameters-wrap" disabled=move || page.following()>
-                    {move || ready.get().then(|| view! { <Parameters page panes=panes.get() editing /> }.into_any())}
-                </fieldset>
+                // A student following the teacher reads the teacher's
+                // values: text, not controls they cannot use.
+                {move || ready.get().then(|| if page.following() {
+                    view! { <crate::parameters::ParametersRead panes=panes.get() /> }.into_any()
+                } else {
+                    view! { <Parameters page panes=panes.get() editing /> }.into_any()
+                })}
             </main>
 
             <section class="explanations">
                 {move || panes.get().into_iter().map(|p| view! {
-                    {move || view! { <Explanation info=p.pattern.get() /> }}
+                    {move || view! { <Explanation info=p.pattern.get() pane=p.id() /> }}
                 }.into_any()).collect_view()}
             </section>
 
-            <Inspector conversation=page.inspect pane_names=Signal::derive(move || panes.get().iter().map(|p| p.name().to_string()).collect()) />
-            <HelpOverlay open=help />
+            <Inspector conversation=page.inspect pane_names=Signal::derive(move || panes.get().iter().map(|p| p.name().to_string()).collect())
+                following=Signal::derive(move || page.following()) />
+            <HelpOverlay open=help page />
+            // The page's voice: polite live regions, empty until it speaks
+            // (a region filled before it exists is never read).
+            <div class="visually-hidden" data-testid="announcer">
+                <p id=crate::voice::REGIONS[0] aria-live="polite"></p>
+                <p id=crate::voice::REGIONS[1] aria-live="polite"></p>
+            </div>
             <Prompt page preset />
             {move || noticed.get().then(|| view! {
                 <div class="notice" role="alert" data-testid="notice">

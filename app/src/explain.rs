@@ -4,10 +4,12 @@ use leptos::prelude::*;
 use sim::PatternInfo;
 
 #[component]
-pub fn Explanation(info: &'static PatternInfo) -> impl IntoView {
+pub fn Explanation(info: &'static PatternInfo, pane: &'static str) -> impl IntoView {
+    let title = format!("explain-title-{pane}");
+    let labelled = title.clone();
     view! {
-        <section class="panel explain" aria-labelledby="explain-title">
-            <h2 id="explain-title" data-testid="pattern">{info.lesson.name}</h2>
+        <section class="panel explain" aria-labelledby=labelled>
+            <h2 id=title data-testid="pattern">{info.lesson.name}</h2>
             <p class="question">{format!("“{}”", info.lesson.question)}</p>
             <dl class="axes">
                 <dt>"Response timing"</dt>

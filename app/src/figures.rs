@@ -9,7 +9,7 @@ use sim::{DropReason, FailReason, PatternInfo};
 
 use crate::feed::ConnState;
 use crate::format::{fmt_ms, fmt_number};
-use crate::palette::{self, Shape};
+use crate::palette::{self, Hue, Shape};
 
 /// "12 (timeout 3, lost 9)": a total and its non-zero reasons.
 fn by_reason(total: u64, counts: &[u64], names: &[&str]) -> String {
@@ -243,13 +243,13 @@ fn WaitBreakdown(breakdown: Signal<sim::metrics::Breakdown>) -> impl IntoView {
     let parts = move || {
         let b = breakdown.get();
         [
-            ("network", b.network, palette::SKY),
-            ("queue", b.queue, palette::ORANGE),
-            ("service", b.service, palette::BLUE),
+            ("network", b.network, Hue::Sky.var()),
+            ("queue", b.queue, Hue::Orange.var()),
+            ("service", b.service, Hue::Blue.var()),
             (
                 "other: gaps, retries, timeouts",
                 b.other,
-                palette::VERMILLION,
+                Hue::Vermillion.var(),
             ),
         ]
     };
@@ -332,16 +332,17 @@ pub fn ConnBadge(conn: RwSignal<ConnState>) -> impl IntoView {
         })
     };
     view! {
-        <span class=class data-testid="connection" role="status" aria-live="polite">{text}</span>
+        <span class=class data-testid="connection">{text}</span>
     }
 }
 
-/// A small SVG of a message kind's shape in its colour.
-fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
-    let (fill, stroke) = if hollow {
-        ("none", colour)
+/// A small SVG of a message kind's shape in its hue (the theme's, through
+/// the page's CSS variables).
+fn glyph(hue: Hue, shape: Shape, hollow: bool) -> impl IntoView {
+    let style = if hollow {
+        format!("fill: none; stroke: {}", hue.var())
     } else {
-        (colour, "none")
+        format!("fill: {}; stroke: none", hue.var())
     };
     // One element for every shape (a path), so the legend is one view type.
     let d = match shape {
@@ -352,7 +353,7 @@ fn glyph(colour: &'static str, shape: Shape, hollow: bool) -> impl IntoView {
     };
     view! {
         <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
-            <path d=d fill=fill stroke=stroke stroke-width="1.5" />
+            <path d=d style=style stroke-width="1.5" />
         </svg>
     }
 }
@@ -372,7 +373,7 @@ pub fn Legend(pattern: RwSignal<&'static PatternInfo>) -> impl IntoView {
                     })
                     .collect_view()
             }}
-            <li>{glyph(palette::BLUE, Shape::Circle, true)}"will be lost"</li>
+            <li>{glyph(Hue::Blue, Shape::Circle, true)}"will be lost"</li>
             <li><span class="mark-x" aria-hidden="true">"✕"</span>"dropped / failed"</li>
             <li><span class="mark-ring timeout" aria-hidden="true"></span>"timed out"</li>
             <li><span class="mark-ring done" aria-hidden="true"></span>"completed"</li>

@@ -1,12 +1,17 @@
-//! The keyboard help overlay, with the page's own download rate.
+//! The help: keyboard shortcuts, this device's accessibility settings
+//! (what is said aloud, single-key shortcuts, sound, the run in words on
+//! screen) and the page's own download rate.
 
 use leptos::prelude::*;
 
+use crate::describe::announcer::Verbosity;
 use crate::format::fmt_rate;
+use crate::modal::Modal;
+use crate::page::Page;
 
-/// The shortcuts, and what the page downloads while it is open.
+/// The shortcuts and settings, and what the page downloads while open.
 #[component]
-pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
+pub fn HelpOverlay(open: RwSignal<bool>, page: Page) -> impl IntoView {
     // The page's own download rate, measured once a second while the help
     // is open.
     let rate = RwSignal::new(None::<f64>);
@@ -34,31 +39,65 @@ pub fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
             }
         });
     });
+    let prefs = page.prefs;
+    let close = Callback::new(move |()| open.set(false));
+    let shown = Memo::new(move |_| open.get());
     view! {
-        {move || open.get().then(|| view! {
-            <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title" data-testid="help" on:click=move |_| open.set(false)>
-                <div class="dialog" on:click=|e| e.stop_propagation()>
-                    <h2 id="help-title">"Keyboard shortcuts"</h2>
-                    <dl class="keys">
-                        <dt><kbd>"Space"</kbd></dt><dd>"play / pause every pane"</dd>
-                        <dt><kbd>"←"</kbd>" "<kbd>"→"</kbd></dt><dd>"slower / faster"</dd>
-                        <dt><kbd>"1"</kbd>"–"<kbd>"9"</kbd></dt><dd>"switch pane A to the n-th pattern"</dd>
-                        <dt><kbd>"P"</kbd></dt><dd>"projector mode (large type, high contrast, everything on one screen)"</dd>
-                        <dt><kbd>"S"</kbd></dt><dd>"open or close the parameters drawer (projector mode)"</dd>
-                        <dt><kbd>"F"</kbd></dt><dd>"pane A's stage and headline figures full screen"</dd>
-                        <dt><kbd>"?"</kbd></dt><dd>"this help"</dd>
-                        <dt><kbd>"Esc"</kbd></dt><dd>"close the help, the inspector, the drawer or full screen"</dd>
-                    </dl>
-                    <p>"Click any dot to see its whole conversation as a sequence diagram."</p>
-                    <p class="download-rate" data-testid="download-rate">
-                        {move || match rate.get() {
-                            None => "This page's download rate: measuring…".to_string(),
-                            Some(r) => format!("This page receives {} (all panes; a paused pane sends almost nothing).", fmt_rate(r)),
-                        }}
-                    </p>
-                    <button class="primary" on:click=move |_| open.set(false)>"Close"</button>
-                </div>
-            </div>
+        {move || shown.get().then(|| view! {
+            <Modal labelledby="help-title" testid="help" close>
+                <h2 id="help-title">"Keyboard and accessibility"</h2>
+                <p class="help-note">"Every shortcut also works with Alt+Shift (Alt+Shift+K plays and pauses), even with single-key shortcuts off."</p>
+                <dl class="keys">
+                    <dt><kbd>"Space"</kbd>" or "<kbd>"Alt+Shift+K"</kbd></dt><dd>"play / pause every pane"</dd>
+                    <dt><kbd>"←"</kbd>" "<kbd>"→"</kbd></dt><dd>"slower / faster"</dd>
+                    <dt><kbd>"1"</kbd>"–"<kbd>"9"</kbd></dt><dd>"switch pane A to the n-th pattern"</dd>
+                    <dt><kbd>"D"</kbd></dt><dd>"describe the run now, in words (read by your screen reader)"</dd>
+                    <dt><kbd>"P"</kbd></dt><dd>"projector mode (large type, high contrast, everything on one screen)"</dd>
+                    <dt><kbd>"S"</kbd></dt><dd>"open or close the parameters drawer (projector mode)"</dd>
+                    <dt><kbd>"F"</kbd></dt><dd>"pane A's stage and headline figures full screen"</dd>
+                    <dt><kbd>"?"</kbd>" or "<kbd>"Alt+Shift+H"</kbd></dt><dd>"this help"</dd>
+                    <dt><kbd>"Esc"</kbd></dt><dd>"close the help, the inspector, the drawer or full screen"</dd>
+                    <dt>"Sliders"</dt><dd>"arrow keys step, Page Up / Page Down step by a tenth, Home / End go to the ends; the change is described when you stop"</dd>
+                </dl>
+                <fieldset class="settings" data-testid="settings">
+                    <legend>"On this device"</legend>
+                    <label class="setting">
+                        <span>"Say aloud while the run plays"</span>
+                        <select data-testid="verbosity" on:change=move |ev| {
+                            if let Some(v) = Verbosity::from_id(&event_target_value(&ev)) {
+                                prefs.verbosity.set(v);
+                            }
+                        }>
+                            {Verbosity::ALL.into_iter().map(|v| view! {
+                                <option value=v.id() selected=move || prefs.verbosity.get() == v>{v.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="setting check">
+                        <input type="checkbox" data-testid="single-key" prop:checked=move || prefs.shortcuts.get()
+                            on:change=move |ev| prefs.shortcuts.set(event_target_checked(&ev)) />
+                        <span>"Single-key shortcuts (off: Alt+Shift and the key)"</span>
+                    </label>
+                    <label class="setting check">
+                        <input type="checkbox" data-testid="sound" prop:checked=move || prefs.sound.get()
+                            on:change=move |ev| prefs.sound.set(event_target_checked(&ev)) />
+                        <span>"Sound: a tone for each completed, dropped or timed-out request, and the queue's depth as pitch"</span>
+                    </label>
+                    <label class="setting check">
+                        <input type="checkbox" data-testid="words-shown" prop:checked=move || prefs.words_shown.get()
+                            on:change=move |ev| prefs.words_shown.set(event_target_checked(&ev)) />
+                        <span>"Show the run in words under each stage"</span>
+                    </label>
+                </fieldset>
+                <p>"Click any dot, or pick one from “Inspect a recent request”, to read its whole conversation."</p>
+                <p class="download-rate" data-testid="download-rate">
+                    {move || match rate.get() {
+                        None => "This page's download rate: measuring…".to_string(),
+                        Some(r) => format!("This page receives {} (all panes; a paused pane sends almost nothing).", fmt_rate(r)),
+                    }}
+                </p>
+                <button class="primary" on:click=move |_| open.set(false)>"Close"</button>
+            </Modal>
         }.into_any())}
     }
 }

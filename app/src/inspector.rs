@@ -12,7 +12,7 @@ use sim::time::Time;
 use sim::topology::{NodeId, Topology};
 
 use crate::format::fmt_time;
-use crate::palette;
+use crate::palette::Hue;
 
 /// What one row of the diagram shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -172,17 +172,72 @@ const TIME_W: f64 = 92.0;
 const LANE_W: f64 = 150.0;
 const HEAD_H: f64 = 34.0;
 
-/// The inspector panel: the diagram, or how to get one.
+/// One row of the story in words: "+12.0 ms: client 1 → service: request,
+/// arrives after 10.0 ms", "+22.0 ms at service: work starts".
+pub fn row_text(c: &Conversation, r: &Row, t0: Time) -> String {
+    let lane = |i: usize| c.lanes.get(i).cloned().unwrap_or_default();
+    let stamp = format!("+{}", fmt_time(r.at - t0));
+    match &r.step {
+        Step::Arrow {
+            from,
+            to,
+            label,
+            lost,
+            arrive,
+        } => {
+            let fate = if *lost {
+                "lost on the way".to_string()
+            } else {
+                format!("arrives after {}", fmt_time(arrive - r.at))
+            };
+            format!("{stamp}: {} → {}: {label}, {fate}", lane(*from), lane(*to))
+        }
+        Step::Note { lane: l, text, .. } => format!("{stamp} at {}: {text}", lane(*l)),
+    }
+}
+
+/// The inspector panel: the diagram, and the same story in words. Opened
+/// by the reader, it takes the focus (its heading) and gives it back when
+/// it closes; opened by the teacher on a follower's page, it leaves the
+/// focus where the student has it.
 #[component]
 pub fn Inspector(
     conversation: RwSignal<Option<Conversation>>,
     #[prop(into)] pane_names: Signal<Vec<String>>,
+    /// Following a class: the teacher opens it, not the reader.
+    #[prop(into)]
+    following: Signal<bool>,
 ) -> impl IntoView {
     let open = Memo::new(move |_| conversation.with(Option::is_some));
     let close = move |_| conversation.set(None);
+    let heading = NodeRef::<leptos::html::H2>::new();
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    Effect::new(move |was: Option<bool>| {
+        let now = open.get();
+        if now && was != Some(true) && !following.get_untracked() {
+            use wasm_bindgen::JsCast;
+            opener.set_value(
+                document()
+                    .active_element()
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+            );
+            // The heading exists once this effect's render has run.
+            request_animation_frame(move || {
+                if let Some(h) = heading.get_untracked() {
+                    let _ = h.focus();
+                }
+            });
+        } else if !now && was == Some(true) {
+            if let Some(o) = opener.get_value().filter(|o| o.is_connected()) {
+                let _ = o.focus();
+            }
+            opener.set_value(None);
+        }
+        now
+    });
     view! {
         {move || open.get().then(|| view! {
-            <aside class="inspector" role="dialog" aria-label="Message inspector" data-testid="inspector">
+            <aside class="inspector" role="dialog" aria-labelledby="inspector-title" data-testid="inspector">
                 {move || {
                     conversation
                         .get()
@@ -193,12 +248,20 @@ pub fn Inspector(
                                 pane_names.get().get(c.pane).cloned().unwrap_or_default(),
                                 c.rows.len()
                             );
+                            let t0 = c.rows.first().map_or(0, |r| r.at);
+                            let story: Vec<String> = c.rows.iter().map(|r| row_text(&c, r, t0)).collect();
                             view! {
                                 <header class="inspector-head">
-                                    <h2>{title}</h2>
+                                    <h2 id="inspector-title" tabindex="-1" node_ref=heading>{title}</h2>
                                     <button aria-label="Close the inspector" data-testid="inspector-close" on:click=close>"×"</button>
                                 </header>
-                                <div class="inspector-body">{diagram(&c)}</div>
+                                <div class="inspector-body" tabindex="0" role="region" aria-label="The conversation">
+                                    {diagram(&c)}
+                                    <h3 class="story-title">"In words"</h3>
+                                    <ol class="story" data-testid="inspector-story">
+                                        {story.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                                    </ol>
+                                </div>
                             }
                         })
                 }}
@@ -222,7 +285,7 @@ fn diagram(c: &Conversation) -> impl IntoView {
             view! {
                 <g>
                     <text x=x(i) y="16" text-anchor="middle" class="lane-name">{name.clone()}</text>
-                    <line x1=x(i) x2=x(i) y1="24" y2=height stroke=palette::GRID stroke-width="2" />
+                    <line x1=x(i) x2=x(i) y1="24" y2=height class="lifeline" stroke-width="2" />
                 </g>
             }
         })
@@ -250,7 +313,8 @@ fn diagram(c: &Conversation) -> impl IntoView {
                         y - 4.0,
                         y + 4.0
                     );
-                    let colour = if *lost { palette::VERMILLION } else { palette::BLUE };
+                    let colour = if *lost { Hue::Vermillion } else { Hue::Blue };
+                    let (stroke, fill) = (format!("stroke: {}", colour.var()), format!("fill: {}", colour.var()));
                     let text = format!(
                         "{label}{} · {}",
                         if *lost { " (lost)" } else { "" },
@@ -258,19 +322,19 @@ fn diagram(c: &Conversation) -> impl IntoView {
                     );
                     (view! {
                         <g class="arrow">
-                            <line x1=x1 x2=tip y1=y y2=y stroke=colour stroke-width="2" stroke-dasharray=if *lost { "5 4" } else { "" } />
-                            <polygon points=head fill=colour />
+                            <line x1=x1 x2=tip y1=y y2=y style=stroke stroke-width="2" stroke-dasharray=if *lost { "5 4" } else { "" } />
+                            <polygon points=head style=fill />
                             <text x=(x1 + x2) / 2.0 y=y - 5.0 text-anchor="middle" class="arrow-label">{text}</text>
                         </g>
                     }
                     ).into_any()
                 }
                 Step::Note { lane, text, bad } => {
-                    let colour = if *bad { palette::VERMILLION } else { palette::INK };
+                    let fill = if *bad { format!("fill: {}", Hue::Vermillion.var()) } else { "fill: var(--ink)".to_string() };
                     (view! {
                         <g class="note">
-                            <circle cx=x(*lane) cy=y r="4" fill=colour />
-                            <text x=x(*lane) + 8.0 y=y + 4.0 fill=colour class="note-text">{text.clone()}</text>
+                            <circle cx=x(*lane) cy=y r="4" style=fill.clone() />
+                            <text x=x(*lane) + 8.0 y=y + 4.0 style=fill class="note-text">{text.clone()}</text>
                         </g>
                     }
                     ).into_any()
@@ -285,7 +349,7 @@ fn diagram(c: &Conversation) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <svg class="sequence" width=width height=height viewBox=format!("0 0 {width} {height}") role="img" aria-label="Sequence diagram of the request">
+        <svg class="sequence" width=width height=height viewBox=format!("0 0 {width} {height}") role="img" aria-label="Sequence diagram of the conversation; its steps are listed in words below it">
             {lanes}
             {rows}
         </svg>

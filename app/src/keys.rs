@@ -1,6 +1,8 @@
-//! The page's keyboard shortcuts (see the help overlay), ignored while
-//! typing in a field; a student following the teacher keeps only the
-//! view's own keys.
+//! The page's keyboard shortcuts (listed in the help): every one works with
+//! Alt+Shift, whatever the focus is on but a text field; the same keys
+//! without modifiers are single-key shortcuts, which the help can turn off
+//! (WCAG 2.1.4: speech input and screen readers use single letters). A
+//! student following the teacher keeps only the view's own keys.
 
 use leptos::prelude::*;
 use sim::catalogue;
@@ -20,6 +22,58 @@ pub struct Toggles {
     pub projector: RwSignal<bool>,
 }
 
+/// What a key asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    PlayPause,
+    Slower,
+    Faster,
+    Help,
+    Close,
+    Projector,
+    Drawer,
+    FullScreen,
+    Describe,
+    Pattern(usize),
+}
+
+/// The action of a key: `key` as typed, `code` the physical key (Alt
+/// changes what some layouts type), `chord` whether Alt+Shift is held.
+fn action(key: &str, code: &str, chord: bool) -> Option<Action> {
+    if key == "Escape" {
+        return Some(Action::Close);
+    }
+    let name = if chord {
+        match code {
+            "KeyK" | "Space" => " ",
+            "ArrowLeft" => "ArrowLeft",
+            "ArrowRight" => "ArrowRight",
+            "KeyH" | "Slash" => "?",
+            "KeyP" => "p",
+            "KeyS" => "s",
+            "KeyF" => "f",
+            "KeyD" => "d",
+            c => c.strip_prefix("Digit").unwrap_or(""),
+        }
+    } else {
+        key
+    };
+    Some(match name {
+        " " => Action::PlayPause,
+        "ArrowLeft" => Action::Slower,
+        "ArrowRight" => Action::Faster,
+        "?" => Action::Help,
+        "p" | "P" => Action::Projector,
+        "s" | "S" => Action::Drawer,
+        "f" | "F" => Action::FullScreen,
+        "d" | "D" => Action::Describe,
+        d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && d != "0" => {
+            Action::Pattern((d.as_bytes()[0] - b'1') as usize)
+        }
+        _ => return None,
+    })
+}
+
 /// Listens for the shortcuts for the life of the page.
 pub fn listen(page: Page, toggles: Toggles) {
     let Toggles {
@@ -29,41 +83,60 @@ pub fn listen(page: Page, toggles: Toggles) {
     } = toggles;
     // The handle is dropped on purpose: the listener lives as long as the page.
     let _keys = window_event_listener(leptos::ev::keydown, move |e| {
-        let typing = e
+        let target = e
             .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| {
-                matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
-                    || (el.tag_name() == "BUTTON" && e.key() == " ")
-            });
-        if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let tag = target.as_ref().map(|el| el.tag_name()).unwrap_or_default();
+        let typing = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
+        let chord = e.alt_key() && e.shift_key() && !e.ctrl_key() && !e.meta_key();
+        if typing && !chord {
             return;
         }
-        let key = e.key();
+        if !chord && (e.ctrl_key() || e.meta_key() || e.alt_key()) {
+            return;
+        }
+        // A focused button takes Space itself; Escape always closes.
+        if !chord && tag == "BUTTON" && e.key() == " " {
+            return;
+        }
+        let Some(act) = action(&e.key(), &e.code(), chord) else {
+            return;
+        };
+        if !chord && act != Action::Close && !page.prefs.shortcuts.get_untracked() {
+            return;
+        }
         // Following the teacher: only the view's own keys.
-        if page.following() && !matches!(key.as_str(), "?" | "Escape" | "p" | "P" | "f" | "F") {
+        let view_only = matches!(
+            act,
+            Action::Help
+                | Action::Close
+                | Action::Projector
+                | Action::FullScreen
+                | Action::Describe
+        );
+        if page.following() && !view_only {
             return;
         }
-        match key.as_str() {
-            " " => {
+        match act {
+            Action::PlayPause => {
                 e.prevent_default();
                 if !page.hold.get_untracked() {
                     page.toggle();
                 }
             }
-            "ArrowLeft" | "ArrowRight" => {
+            Action::Slower | Action::Faster => {
                 e.prevent_default();
                 let now = page.speed.get_untracked();
                 let i = SPEEDS.iter().position(|&s| s >= now).unwrap_or(4);
-                let next = if key == "ArrowLeft" {
+                let next = if act == Action::Slower {
                     SPEEDS[i.saturating_sub(1)]
                 } else {
                     SPEEDS[(i + 1).min(SPEEDS.len() - 1)]
                 };
                 page.set_speed(next);
             }
-            "?" => help.update(|h| *h = !*h),
-            "Escape" => {
+            Action::Help => help.update(|h| *h = !*h),
+            Action::Close => {
                 help.set(false);
                 drawer.set(false);
                 page.inspect.set(None);
@@ -71,18 +144,45 @@ pub fn listen(page: Page, toggles: Toggles) {
                     document().exit_fullscreen();
                 }
             }
-            "p" | "P" => projector.update(|p| *p = !*p),
-            "s" | "S" => drawer.update(|d| *d = !*d),
-            "f" | "F" => crate::pane::show_full_screen(0),
-            d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && d != "0" => {
-                let n = (d.as_bytes()[0] - b'1') as usize;
+            Action::Projector => projector.update(|p| *p = !*p),
+            Action::Drawer => drawer.update(|d| *d = !*d),
+            Action::FullScreen => crate::pane::show_full_screen(0),
+            Action::Describe => {
+                e.prevent_default();
+                page.voice.answer(crate::speech::describe_now(&page));
+            }
+            Action::Pattern(n) => {
                 if let (Some(info), Some(a)) = (catalogue().get(n), page.panes().first()) {
                     a.commands.send(Control::Pattern {
                         id: info.id.to_string(),
                     });
                 }
             }
-            _ => {}
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_keys_and_their_alt_shift_chords_mean_the_same() {
+        for (key, code, act) in [
+            (" ", "Space", Action::PlayPause),
+            ("p", "KeyP", Action::Projector),
+            ("?", "Slash", Action::Help),
+            ("d", "KeyD", Action::Describe),
+            ("3", "Digit3", Action::Pattern(2)),
+            ("ArrowLeft", "ArrowLeft", Action::Slower),
+        ] {
+            assert_eq!(action(key, code, false), Some(act), "{key}");
+            // With Alt+Shift the layout may type anything: the code decides.
+            assert_eq!(action("Ω", code, true), Some(act), "{code}");
+        }
+        assert_eq!(action("K", "KeyK", true), Some(Action::PlayPause));
+        assert_eq!(action("k", "KeyK", false), None);
+        assert_eq!(action("Escape", "Escape", false), Some(Action::Close));
+        assert_eq!(action("0", "Digit0", false), None);
+    }
 }

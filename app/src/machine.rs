@@ -11,7 +11,8 @@ use crate::dots::Verdict;
 /// needed and no try of full resolution has held since.
 const KEY: &str = "switchboard.stage.low-resolution";
 
-fn storage() -> Option<web_sys::Storage> {
+/// This browser's `localStorage`, if it keeps anything.
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

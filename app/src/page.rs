@@ -59,6 +59,12 @@ pub struct Page {
     panes: StoredValue<Vec<PaneState>, LocalStorage>,
     /// The user's system asks for reduced motion.
     pub reduced_motion: StoredValue<bool>,
+    /// This device's choices (verbosity, shortcuts, sound, words shown).
+    pub prefs: crate::prefs::Prefs,
+    /// What the page says aloud.
+    pub voice: crate::voice::Voice,
+    /// The theme the canvases draw with (light, dark, projector, forced).
+    pub look: StoredValue<crate::theme::Look>,
     /// The animation frame (its timestamp) in which a pane last showed new
     /// figures: one pane a frame, so three panes' updates never land in
     /// the same frame.
@@ -102,6 +108,9 @@ impl Page {
             tops: StoredValue::new_local(Rc::new(RefCell::new(Vec::new()))),
             panes: StoredValue::new_local(Vec::new()),
             reduced_motion: StoredValue::new(false),
+            prefs: crate::prefs::Prefs::default(),
+            voice: crate::voice::Voice::default(),
+            look: StoredValue::new(crate::theme::Look::default()),
         }
     }
 

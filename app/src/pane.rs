@@ -189,28 +189,35 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
         <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().lesson.name)>
             <header class="pane-head">
                 <span class="pane-name" aria-hidden="true">{pane.name()}</span>
-                <label class="pattern-picker">
-                    <span class="visually-hidden">"Pattern"</span>
-                    <select
-                        data-testid="pattern-picker"
-                        disabled=move || page.following()
-                        aria-label=format!("Communication pattern of pane {}", pane.name())
-                        on:change=move |ev| {
-                            pane.commands.send(Control::Pattern { id: event_target_value(&ev) });
-                        }
-                    >
-                        {catalogue()
-                            .iter()
-                            .map(|p| {
-                                view! {
-                                    <option value=p.id selected=move || pane.pattern.get().id == p.id>
-                                        {p.lesson.name}
-                                    </option>
+                {move || if page.following() {
+                    // A follower's pattern is the teacher's: its name, not
+                    // a control it cannot use.
+                    view! { <span class="pattern-name" data-testid="pattern-name">{move || pane.pattern.get().lesson.name}</span> }.into_any()
+                } else {
+                    view! {
+                        <label class="pattern-picker">
+                            <span class="visually-hidden">"Pattern"</span>
+                            <select
+                                data-testid="pattern-picker"
+                                aria-label=format!("Communication pattern of pane {}", pane.name())
+                                on:change=move |ev| {
+                                    pane.commands.send(Control::Pattern { id: event_target_value(&ev) });
                                 }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
+                            >
+                                {catalogue()
+                                    .iter()
+                                    .map(|p| {
+                                        view! {
+                                            <option value=p.id selected=move || pane.pattern.get().id == p.id>
+                                                {p.lesson.name}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </label>
+                    }.into_any()
+                }}
                 <button class="fullscreen" data-testid=format!("fullscreen-{}", pane.id())
                     title="This pane's stage and headline figures full screen (F for pane A; Esc returns)"
                     aria-label=format!("Show pane {} full screen", pane.name())
@@ -219,20 +226,21 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 </button>
                 <crate::figures::ConnBadge conn=pane.conn />
                 {move || behind.get().then(|| view! {
-                    <span class="behind" data-testid="behind" role="status"
+                    <span class="behind" data-testid="behind"
                         title="The server gives each run a share of its processor per frame; this run needs more than its share at this speed, so it runs slower than asked.">
                         {move || pane.behind.get().map(|(a, s)| format!("running at {}× of the {}× asked", crate::format::fmt_speed(a), crate::format::fmt_speed(s))).unwrap_or_default()}
                     </span>
                 }.into_any())}
             </header>
             <div class="pane-body">
-                <section class="stage-panel" data-testid=format!("show-{}", pane.id()) aria-label="Animation of messages between nodes">
+                <section class="stage-panel" data-testid=format!("show-{}", pane.id()) aria-label=format!("Pane {}: the stage", pane.name())>
                     <div class="stage-wrap">
                         <canvas
                             node_ref=stage_ref
                             class="stage"
                             data-testid="stage"
-                            aria-label="Messages in flight; click a dot to inspect its conversation"
+                            role="img"
+                            aria-label="Messages moving between the nodes (described in words below); click a dot to inspect its conversation"
                             on:click=on_stage_click
                         ></canvas>
                         <span class="stage-clock" node_ref=clock_ref data-testid="stage-clock"></span>
@@ -249,9 +257,12 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                             }.into_any())}
                         </div>
                     </div>
+                    <Described page pane />
                     <crate::figures::Headline metrics own ids=page.headline.into() />
                     <Legend pattern=pane.pattern />
-                    <details class="recent">
+                    <details class="recent"
+                        on:focusin=move |_| pane.recent_frozen.set_value(true)
+                        on:focusout=move |_| pane.recent_frozen.set_value(false)>
                         <summary>"Inspect a recent request"</summary>
                         <ul data-testid="recent">
                             {move || {
@@ -282,21 +293,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                         theory.get().and_then(|t| t.mean_wait_ms).map(|w| format!("{w:.1}"))
                     }
                 >
-                    {(0..4)
-                        .map(|i| {
-                            view! {
-                                <canvas
-                                    node_ref=chart_refs[i]
-                                    class="chart"
-                                    data-testid=CHART_IDS[i]
-                                    data-label-px=move || format!("{:.1}", 11.0 * page.zoom.get())
-                                    aria-label=CHART_LABELS[i]
-                                    on:mousemove=move |ev: leptos::ev::MouseEvent| hover(i, Some(ev.offset_x() as f64))
-                                    on:mouseleave=move |_| hover(i, None)
-                                ></canvas>
-                            }
-                        })
-                        .collect_view()}
+                    {(0..4).map(|i| view! { <ChartBox page pane i chart=chart_refs[i] hover /> }).collect_view()}
                 </section>
 
                 <section class="figures" aria-label="Figures">
@@ -312,4 +309,99 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
         </article>
     }
     .into_any()
+}
+
+/// The run in words beside the stage: one sentence for the whole run and
+/// one line per actor, refreshed at most once a second. Read by screen
+/// readers always; shown on screen when the device's preference says so.
+#[component]
+fn Described(page: Page, pane: PaneState) -> impl IntoView {
+    // The lines are rebuilt only when their number changes; each line's
+    // text changes in place, so a reader's place in the list holds.
+    let lines = Memo::new(move |_| pane.words.with(|w| w.actors.len()));
+    let class = move || {
+        if page.prefs.words_shown.get() {
+            "words"
+        } else {
+            "words visually-hidden"
+        }
+    };
+    view! {
+        <section class=class aria-label=format!("Pane {} in words", pane.name()) data-testid="words">
+            <p data-testid="words-overview">{move || pane.words.with(|w| w.overview.clone())}</p>
+            <ul>
+                {move || (0..lines.get()).map(|i| view! {
+                    <li data-testid="words-actor">
+                        {move || pane.words.with(|w| w.actors.get(i).map(|a| format!("{}: {}.", a.name, a.state)).unwrap_or_default())}
+                    </li>
+                }.into_any()).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// One chart: its canvas, its takeaway line (which the canvas names as its
+/// description) and its data as a table on demand, refreshed at most once
+/// a second and left as it is while it has focus.
+#[component]
+fn ChartBox(
+    page: Page,
+    pane: PaneState,
+    i: usize,
+    chart: NodeRef<html::Canvas>,
+    hover: impl Fn(usize, Option<f64>) + Copy + 'static,
+) -> impl IntoView {
+    let takeaway_id = format!("takeaway-{}-{i}", pane.id());
+    let shown = Memo::new(move |_| pane.tables_shown.with(|t| t[i]));
+    let toggle = move |_| {
+        pane.tables_shown.update(|t| t[i] = !t[i]);
+        crate::speech::refresh_charts(&pane);
+    };
+    let frozen = move |on: bool| pane.tables_frozen.update_value(|f| f[i] = on);
+    view! {
+        <figure class="chart-box">
+            <canvas
+                node_ref=chart
+                class="chart"
+                data-testid=CHART_IDS[i]
+                role="img"
+                data-label-px=move || format!("{:.1}", 11.0 * page.zoom.get())
+                aria-label=CHART_LABELS[i]
+                aria-describedby=takeaway_id.clone()
+                on:mousemove=move |ev: leptos::ev::MouseEvent| hover(i, Some(ev.offset_x() as f64))
+                on:mouseleave=move |_| hover(i, None)
+            ></canvas>
+            <figcaption class="takeaway" id=takeaway_id data-testid=format!("takeaway-{}", CHART_IDS[i])>
+                {move || pane.charts.with(|c| c.takeaways[i].clone())}
+            </figcaption>
+            <button class="link table-toggle" data-testid=format!("table-toggle-{}", CHART_IDS[i])
+                aria-expanded=move || shown.get().to_string() on:click=toggle>
+                {move || if shown.get() { "Hide the table" } else { "Show as table" }}
+            </button>
+            {move || shown.get().then(|| view! {
+                <div class="chart-table" tabindex="0" role="region"
+                    aria-label=format!("{} table", crate::pane_charts::CHARTS[i].title)
+                    on:focusin=move |_| frozen(true) on:focusout=move |_| frozen(false)>
+                    {move || pane.charts.with(|c| c.tables[i].clone()).map(|t| view! {
+                        <table data-testid=format!("table-{}", CHART_IDS[i])>
+                            <caption>{t.caption}</caption>
+                            <thead><tr>{t.head.into_iter().map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr></thead>
+                            <tbody>
+                                {t.rows.into_iter().map(|r| {
+                                    let mut cells = r.into_iter();
+                                    let first = cells.next().unwrap_or_default();
+                                    view! {
+                                        <tr>
+                                            <th scope="row">{first}</th>
+                                            {cells.map(|c| view! { <td>{c}</td> }).collect_view()}
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any())}
+                </div>
+            }.into_any())}
+        </figure>
+    }
 }

@@ -2,7 +2,7 @@
 //! and colours, its test id and its label for screen readers.
 
 use crate::charts::ChartSpec;
-use crate::palette;
+use crate::palette::Hue;
 
 /// Chart points kept: about 20 s at 15 snapshots a second.
 pub const CHART_POINTS: usize = 300;
@@ -31,12 +31,7 @@ pub const CHARTS: [ChartSpec<'static>; 4] = [
         names: &["network", "queue", "service", "other (gaps, retries)"],
         dashed: &[],
         stacked: true,
-        colours: &[
-            palette::SKY,
-            palette::ORANGE,
-            palette::BLUE,
-            palette::VERMILLION,
-        ],
+        colours: &[Hue::Sky, Hue::Orange, Hue::Blue, Hue::Vermillion],
     },
     ChartSpec {
         title: "Backlog",

@@ -12,6 +12,7 @@ use sim::wire::{Change, Recipe};
 use sim::{ParamSet, PatternInfo};
 
 use crate::commands::Commands;
+use crate::describe::{ChartWords, Words};
 use crate::feed::ConnState;
 use crate::playback::Recent;
 use crate::scene::{Canvases, Scene};
@@ -42,6 +43,17 @@ pub struct PaneState {
     /// The closed form's mean wait (ms) for the current settings, if any:
     /// drawn over the waiting-time chart.
     pub predicted_wait: StoredValue<Option<f64>>,
+    /// The run in words beside the stage (refreshed at most once a second).
+    pub words: RwSignal<Words>,
+    /// Each chart's takeaway, and its table while shown.
+    pub charts: RwSignal<ChartWords>,
+    /// Which charts show their data as a table.
+    pub tables_shown: RwSignal<[bool; 4]>,
+    /// Tables that have focus: left as they are while someone reads them.
+    pub tables_frozen: StoredValue<[bool; 4]>,
+    /// The recent-requests list has focus: it is not rebuilt under the
+    /// reader (a rebuilt button would throw focus to the page).
+    pub recent_frozen: StoredValue<bool>,
 }
 
 impl PaneState {
@@ -67,6 +79,11 @@ impl PaneState {
             canvases: StoredValue::new_local(None),
             history: StoredValue::new((Vec::new(), Vec::new())),
             predicted_wait: StoredValue::new(None),
+            words: RwSignal::new(Words::default()),
+            charts: RwSignal::new(ChartWords::default()),
+            tables_shown: RwSignal::new([false; 4]),
+            tables_frozen: StoredValue::new([false; 4]),
+            recent_frozen: StoredValue::new(false),
         }
     }
 
@@ -83,6 +100,13 @@ impl PaneState {
     pub fn param_set(&self) -> ParamSet {
         let mut p = self.pattern.get().defaults();
         self.values.with(|v| p.set_all(v).ok());
+        p
+    }
+
+    /// The parameters as a set, read without subscribing (timers, events).
+    pub fn param_set_untracked(&self) -> ParamSet {
+        let mut p = self.pattern.get_untracked().defaults();
+        self.values.with_untracked(|v| p.set_all(v).ok());
         p
     }
 

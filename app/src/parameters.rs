@@ -93,10 +93,16 @@ pub fn Parameters(
                         .flatten()
                         .map(|t| t.stable_below_per_s)
                 });
+                // Once the user lets go: what the change does, said.
+                let settled = Callback::new(move |v: f64| {
+                    let params = owner.param_set_untracked();
+                    page.voice
+                        .answer(crate::describe::respond::context(spec, v, &params));
+                });
                 view! {
                     <div class="param-row">
                         {only.map(|o| view! { <span class="param-scope">{o}</span> }.into_any())}
-                        <ParamControl spec index values=owner.values on_set limit />
+                        <ParamControl spec index values=owner.values on_set limit settled />
                     </div>
                 }
             })
@@ -122,6 +128,30 @@ pub fn Parameters(
                 </div>
             }.into_any())}
             {list}
+        </section>
+    }
+}
+
+/// The parameters as a follower reads them: the teacher's values as text,
+/// each pane's own, updated as the teacher changes them.
+#[component]
+pub fn ParametersRead(panes: Vec<PaneState>) -> impl IntoView {
+    let many = panes.len() > 1;
+    view! {
+        // Focusable: it scrolls, and a keyboard must reach what it hides.
+        <section class="panel controls" id="parameters" data-testid="parameters" aria-label="Parameters" tabindex="0">
+            <h2>"Parameters (the teacher's)"</h2>
+            {panes.into_iter().map(|p| view! {
+                {many.then(|| view! { <h3 class="param-pane">{format!("Pane {}", p.name())}</h3> }.into_any())}
+                <dl class="param-read">
+                    {move || p.pattern.get().params.iter().enumerate().map(|(i, spec)| view! {
+                        <dt>{spec.name}</dt>
+                        <dd data-testid=format!("value-{}", spec.id)>
+                            {move || p.values.with(|v| v.get(i).map(|&x| crate::controls::shown(spec, x)).unwrap_or_default())}
+                        </dd>
+                    }).collect_view()}
+                </dl>
+            }).collect_view()}
         </section>
     }
 }

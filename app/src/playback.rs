@@ -64,6 +64,19 @@ pub const MARK_MS: f64 = 600.0;
 /// At most this many marks are kept; older ones are discarded first.
 const MAX_MARKS: usize = 400;
 
+/// Fewest milliseconds between two new marks of one kind at one node: at
+/// most three onsets a second, under the general flash threshold.
+pub const FLASH_GAP_MS: f64 = 1000.0 / 3.0;
+
+/// What the display clock passed since the sound last listened: the
+/// outcomes the earcons tell (`crate::sound`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Heard {
+    pub completed: u64,
+    pub dropped: u64,
+    pub timed_out: u64,
+}
+
 /// Queue and workers of one node, as of the display clock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NodeState {
@@ -117,6 +130,8 @@ pub struct Playback {
     /// Motion reduced (the user's system setting): dots jump between
     /// quarter points of their links instead of gliding.
     pub reduced_motion: bool,
+    /// Outcomes the display clock passed, until the sound takes them.
+    pub heard: Heard,
 }
 
 /// A request that just completed (with its wait) or failed.
@@ -163,6 +178,7 @@ impl Playback {
         self.speed = hello.speed;
         self.lag = Self::lag_for(hello.speed);
         self.coalesced = 0;
+        self.heard = Heard::default();
         self.generation += 1;
         self.revision += 1;
     }
@@ -320,6 +336,23 @@ impl Playback {
     }
 
     fn mark(&mut self, node: NodeId, kind: MarkKind, now_ms: f64) {
+        match kind {
+            MarkKind::Completed => self.heard.completed += 1,
+            MarkKind::Dropped | MarkKind::Failed => self.heard.dropped += 1,
+            MarkKind::TimedOut => self.heard.timed_out += 1,
+        }
+        // At most one new mark of a kind at a node per FLASH_GAP_MS: a
+        // node that drops a thousand messages a second shows a steady
+        // pulse of three a second, never a flicker (WCAG 2.3.1).
+        let recent = self
+            .marks
+            .iter()
+            .rev()
+            .take_while(|m| now_ms - m.born_ms < FLASH_GAP_MS)
+            .any(|m| m.node == node && m.kind == kind);
+        if recent {
+            return;
+        }
         if self.marks.len() >= MAX_MARKS {
             self.marks.pop_front();
         }
@@ -522,5 +555,27 @@ pub(crate) mod tests {
         }
         assert_eq!(pb.sample_stride(2000), 3);
         assert_eq!(pb.sample_stride(5000), 1);
+    }
+
+    #[test]
+    fn a_node_dropping_everything_pulses_at_most_three_times_a_second() {
+        let mut pb = Playback {
+            nodes: vec![NodeState::default(); 2],
+            ..Default::default()
+        };
+        for k in 0..1000 {
+            let e = Event {
+                at: k,
+                what: What::Dropped {
+                    msg: k,
+                    node: 1,
+                    reason: sim::DropReason::QueueFull,
+                },
+            };
+            pb.apply(&e, k as f64);
+        }
+        let onsets = pb.marks.iter().filter(|m| m.node == 1).count();
+        assert!(onsets <= 3, "{onsets} marks in one second");
+        assert_eq!(pb.heard.dropped, 1000, "the sound still hears every one");
     }
 }

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::modal::Modal;
 use crate::page::Page;
 use crate::presets::Preset;
 
@@ -14,22 +15,20 @@ pub fn Prompt(page: Page, preset: RwSignal<Option<&'static Preset>>) -> impl Int
         {move || preset.get().map(|p| {
             match chosen.get() {
                 None => (view! {
-                    <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="prompt-title" data-testid="prompt">
-                        <div class="dialog">
-                            <p class="eyebrow">"Predict, then observe"</p>
-                            <h2 id="prompt-title">{p.title}</h2>
-                            <p class="question">{p.question}</p>
-                            <div class="choices">
-                                {p.choices.iter().map(|&c| view! {
-                                    <button class="choice" on:click=move |_| {
-                                        chosen.set(Some(c));
-                                        page.hold.set(false);
-                                        page.set_playing(true);
-                                    }>{c}</button>
-                                }.into_any()).collect_view()}
-                            </div>
+                    <Modal labelledby="prompt-title" testid="prompt">
+                        <p class="eyebrow">"Predict, then observe"</p>
+                        <h2 id="prompt-title">{p.title}</h2>
+                        <p class="question">{p.question}</p>
+                        <div class="choices">
+                            {p.choices.iter().map(|&c| view! {
+                                <button class="choice" on:click=move |_| {
+                                    chosen.set(Some(c));
+                                    page.hold.set(false);
+                                    page.set_playing(true);
+                                }>{c}</button>
+                            }.into_any()).collect_view()}
                         </div>
-                    </div>
+                    </Modal>
                 }).into_any(),
                 Some(c) => (view! {
                     <div class="observe" role="status" data-testid="observe">

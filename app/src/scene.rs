@@ -13,10 +13,12 @@ use wasm_bindgen::prelude::*;
 use crate::charts::{self, ChartView};
 use crate::dots::DotBudget;
 use crate::layout::{layout, Layout};
+use crate::palette::Theme;
 use crate::pane_charts::{CHARTS, CHART_POINTS};
 use crate::playback::Playback;
 use crate::series::Series;
 use crate::stage;
+use crate::theme::Look;
 use crate::watch::Canvas;
 
 /// Fewest milliseconds between two drawings of a chart for new data (five a
@@ -65,6 +67,9 @@ pub struct Scene {
     dots: DotBudget,
     /// Pointer over a chart: (chart, x in CSS px).
     pub hover: Option<(usize, f64)>,
+    /// The colours everything is drawn with, and the look they are of.
+    theme: Theme,
+    look: Look,
     last_ts: Option<f64>,
 }
 
@@ -91,6 +96,8 @@ impl Scene {
                 DotBudget::default()
             },
             hover: None,
+            theme: Theme::light(),
+            look: Look::Light,
             last_ts: None,
         }
     }
@@ -128,7 +135,16 @@ impl Scene {
         shared: [f64; 4],
         zoom: f64,
         predicted_wait: Option<f64>,
+        look: Look,
     ) -> usize {
+        if look != self.look {
+            // Another theme: everything is drawn again in its colours.
+            self.look = look;
+            self.theme = crate::theme::theme(look);
+            self.stage_drawn = None;
+            self.charts_dirty = [true; 4];
+            self.drawn = [ChartView::default(); 4];
+        }
         let dt = self.last_ts.map_or(0.0, |last| ts - last);
         self.last_ts = Some(ts);
         self.playback.advance(dt);
@@ -158,7 +174,13 @@ impl Scene {
                 },
             );
             if redraw || self.stage_drawn != Some(look) {
-                self.stride = stage::draw(&stage_canvas.ctx, &self.layout, pb, self.dots.dots);
+                self.stride = stage::draw(
+                    &stage_canvas.ctx,
+                    &self.layout,
+                    pb,
+                    self.dots.dots,
+                    &self.theme,
+                );
                 // The interval that ends with this frame paid for the last
                 // drawing: near enough, as drawings follow each other.
                 if let Some(verdict) = self.dots.took(dt, pb.dots.len().div_ceil(self.stride)) {
@@ -228,7 +250,15 @@ impl Scene {
             };
             let due = limit.is_none() || now - self.charts_at[i] >= every;
             if stale || asked || (data && due) {
-                charts::draw(&canvas.ctx, cw, ch, &CHARTS[i], &self.series[i], &view);
+                charts::draw(
+                    &canvas.ctx,
+                    cw,
+                    ch,
+                    &CHARTS[i],
+                    &self.series[i],
+                    &view,
+                    &self.theme,
+                );
                 self.drawn[i] = view;
                 self.charts_dirty[i] = false;
                 self.charts_at[i] = now;

@@ -12,7 +12,7 @@ use sim::topology::NodeKind;
 use web_sys::CanvasRenderingContext2d;
 
 use crate::layout::{Layout, Point};
-use crate::palette::{self, Shape, GRID, INK, MUTED};
+use crate::palette::{self, Hue, Shape, Theme};
 use crate::playback::{Dot, MarkKind, NodeState, Playback, MARK_MS};
 
 /// Queue slots drawn before the rest is summarised as "+n".
@@ -25,14 +25,17 @@ pub fn draw(
     layout: &Layout,
     pb: &Playback,
     budget: usize,
+    theme: &Theme,
 ) -> usize {
     let now_ms = pb.clock_ms;
     let (w, h) = (layout.width, layout.height);
-    ctx.clear_rect(0.0, 0.0, w, h);
+    // The stage owns its background, so forced colours reach it too.
+    ctx.set_fill_style_str(&theme.stage);
+    ctx.fill_rect(0.0, 0.0, w, h);
 
     // Links.
     ctx.set_line_width(1.5);
-    ctx.set_stroke_style_str(GRID);
+    ctx.set_stroke_style_str(&theme.track);
     ctx.begin_path();
     for t in &layout.tracks {
         ctx.move_to(t.from.x, t.from.y);
@@ -60,8 +63,8 @@ pub fn draw(
         let state = pb.nodes.get(i).copied().unwrap_or_default();
         match node.kind {
             NodeKind::Client => {
-                ctx.set_fill_style_str("#ffffff");
-                ctx.set_stroke_style_str(INK);
+                ctx.set_fill_style_str(&theme.surface);
+                ctx.set_stroke_style_str(&theme.ink);
                 ctx.set_line_width(1.5);
                 ctx.begin_path();
                 let _ = ctx.arc(p.x, p.y, r, 0.0, 2.0 * PI);
@@ -69,7 +72,7 @@ pub fn draw(
                 ctx.stroke();
                 if r >= 9.0 && crowded {
                     let number = node.label.rsplit(' ').next().unwrap_or("");
-                    ctx.set_fill_style_str(MUTED);
+                    ctx.set_fill_style_str(&theme.muted);
                     ctx.set_font(&format!(
                         "{:.0}px system-ui, sans-serif",
                         (r * 1.1).min(14.0)
@@ -78,12 +81,12 @@ pub fn draw(
                     let _ = ctx.fill_text(number, p.x, p.y);
                     ctx.set_text_baseline("top");
                 } else if r >= 9.0 {
-                    ctx.set_fill_style_str(MUTED);
+                    ctx.set_fill_style_str(&theme.muted);
                     ctx.set_font("11px system-ui, sans-serif");
                     let _ = ctx.fill_text(&node.label, p.x, p.y + r + 3.0);
                 }
             }
-            _ => draw_server(ctx, p, layout, &node.label, state),
+            _ => draw_server(ctx, p, layout, &node.label, state, theme),
         }
     }
 
@@ -98,7 +101,8 @@ pub fn draw(
         let Some(d0) = sampled().find(|d| style_of(d) == style) else {
             continue;
         };
-        let (colour, shape) = palette::style(d0.kind);
+        let (hue, shape) = palette::style(d0.kind);
+        let colour = theme.hue(hue);
         ctx.begin_path();
         for d in sampled().filter(|d| style_of(d) == style) {
             if let Some(track) = layout.tracks.get(d.link as usize) {
@@ -121,7 +125,7 @@ pub fn draw(
         let picked = |d: &&Dot| Some(d.req) == pb.highlight || Some(d.msg) == pb.highlight_msg;
         for d in pb.dots.iter().filter(picked) {
             if let Some(track) = layout.tracks.get(d.link as usize) {
-                ring_at(ctx, track.at(progress(pb, d)), size + 4.0, INK);
+                ring_at(ctx, track.at(progress(pb, d)), size + 4.0, &theme.ink);
             }
         }
     }
@@ -144,16 +148,21 @@ pub fn draw(
                     y: p.y - r,
                 },
                 6.0,
-                palette::VERMILLION,
+                theme.hue(Hue::Vermillion),
             ),
-            MarkKind::Failed => cross(ctx, Point { x: p.x, y: p.y }, r * 0.6, palette::VERMILLION),
-            MarkKind::TimedOut => ring_at(ctx, p, ring, palette::ORANGE),
+            MarkKind::Failed => cross(
+                ctx,
+                Point { x: p.x, y: p.y },
+                r * 0.6,
+                theme.hue(Hue::Vermillion),
+            ),
+            MarkKind::TimedOut => ring_at(ctx, p, ring, theme.hue(Hue::Orange)),
             MarkKind::Completed => {
                 // Completions are frequent: a thin, quick ring that does not
                 // drown the dots.
                 if age < 0.5 {
                     ctx.set_global_alpha(0.6 * (1.0 - 2.0 * age));
-                    ring_at(ctx, p, ring, palette::GREEN);
+                    ring_at(ctx, p, ring, theme.hue(Hue::Green));
                 }
             }
         }
@@ -231,6 +240,7 @@ fn draw_server(
     layout: &Layout,
     label: &str,
     state: NodeState,
+    theme: &Theme,
 ) {
     let NodeState {
         queued,
@@ -242,8 +252,8 @@ fn draw_server(
     let (bw, bh) = (side, side);
     let pad = (side * 0.12).clamp(1.5, 5.0);
     let (x0, y0) = (p.x - bw / 2.0, p.y - bh / 2.0);
-    ctx.set_fill_style_str("#ffffff");
-    ctx.set_stroke_style_str(INK);
+    ctx.set_fill_style_str(&theme.surface);
+    ctx.set_stroke_style_str(&theme.ink);
     ctx.set_line_width(1.5);
     ctx.begin_path();
     let _ = ctx.round_rect_with_f64(x0, y0, bw, bh, 6.0);
@@ -259,15 +269,29 @@ fn draw_server(
             let (cx, cy) = ((k % cols) as f64, (k / cols) as f64);
             let x = p.x - cell * cols as f64 / 2.0 + cx * cell;
             let y = p.y - cell * rows as f64 / 2.0 + cy * cell;
-            ctx.set_fill_style_str(if k < busy { palette::BLUE } else { GRID });
-            let gap = (cell * 0.12).min(1.5);
-            ctx.fill_rect(x + gap, y + gap, cell - 2.0 * gap, cell - 2.0 * gap);
+            // Busy slots filled, idle ones outlined: told apart by more
+            // than colour.
+            let gap = (cell * 0.12).clamp(1.0, 1.5);
+            if k < busy {
+                ctx.set_fill_style_str(theme.hue(Hue::Blue));
+                ctx.fill_rect(x + gap, y + gap, cell - 2.0 * gap, cell - 2.0 * gap);
+            } else {
+                ctx.set_stroke_style_str(&theme.track);
+                ctx.set_line_width(1.0);
+                ctx.stroke_rect(
+                    x + gap + 0.5,
+                    y + gap + 0.5,
+                    cell - 2.0 * gap - 1.0,
+                    cell - 2.0 * gap - 1.0,
+                );
+            }
         }
     } else if workers > 0 {
         let f = (busy as f64 / workers as f64).min(1.0);
-        ctx.set_fill_style_str(GRID);
-        ctx.fill_rect(x0 + pad, y0 + pad, bw - 2.0 * pad, bh - 2.0 * pad);
-        ctx.set_fill_style_str(palette::BLUE);
+        ctx.set_stroke_style_str(&theme.track);
+        ctx.set_line_width(1.0);
+        ctx.stroke_rect(x0 + pad, y0 + pad, bw - 2.0 * pad, bh - 2.0 * pad);
+        ctx.set_fill_style_str(theme.hue(Hue::Blue));
         ctx.fill_rect(
             x0 + pad,
             y0 + pad + (bh - 2.0 * pad) * (1.0 - f),
@@ -281,10 +305,10 @@ fn draw_server(
     let shown = queued.min(QUEUE_SLOTS);
     for k in 0..shown {
         let x = x0 - 6.0 - (k + 1) as f64 * (slot + 2.0);
-        ctx.set_fill_style_str(palette::SKY);
+        ctx.set_fill_style_str(theme.hue(Hue::Sky));
         ctx.fill_rect(x, p.y - slot / 2.0, slot, slot);
     }
-    ctx.set_fill_style_str(INK);
+    ctx.set_fill_style_str(&theme.ink);
     let held = if open > 0 {
         format!(" · {open} held open")
     } else {
@@ -330,7 +354,7 @@ fn draw_server(
     }
     ctx.set_text_baseline("bottom");
     ctx.set_text_align("right");
-    ctx.set_fill_style_str(MUTED);
+    ctx.set_fill_style_str(&theme.muted);
     ctx.set_font("12px system-ui, sans-serif");
     let text = if queued > QUEUE_SLOTS {
         format!("queue {queued} (+{} not shown)", queued - QUEUE_SLOTS)

@@ -31,7 +31,9 @@ fn show_metrics(pane: PaneState, scene: &RefCell<Scene>, m: Snapshot) {
         .rev()
         .copied()
         .collect();
-    if pane.recent.with_untracked(|r| *r != recent) {
+    // Not while someone is in the list: its buttons would be rebuilt
+    // under them.
+    if !pane.recent_frozen.get_value() && pane.recent.with_untracked(|r| *r != recent) {
         pane.recent.set(recent);
     }
 }
@@ -82,12 +84,20 @@ pub fn start(
         move |frame: Frame<'static>| match frame {
             Frame::Hello(h) => {
                 scene.borrow_mut().hello(&h);
+                // A new run restores state: the page is quiet until it lands.
+                page.voice.restoring(pane.index);
                 let info = find_pattern(&h.pattern).unwrap_or(catalogue()[0]);
-                pane.pattern.set(info);
+                // Set only when it changed: what depends on the pattern is
+                // rebuilt, and a rebuilt control would lose its focus.
+                if !std::ptr::eq(pane.pattern.get_untracked(), info) {
+                    pane.pattern.set(info);
+                }
                 pane.run.set(h.run);
                 pane.history.set_value((h.values.clone(), Vec::new()));
                 page.hello(pane.index, h.playing, h.speed, h.seed);
-                pane.values.set(h.values);
+                if pane.values.with_untracked(|v| *v != h.values) {
+                    pane.values.set(h.values);
+                }
                 pane.metrics.set(None);
                 pace.borrow_mut().hello(now_ms());
                 pane.coalesced.set(0);
@@ -184,9 +194,21 @@ pub fn start(
         let shared = page.shared_tops(pane.index, scene.borrow().tops);
         let zoom = page.zoom.get_untracked();
         let predicted = pane.predicted_wait.get_value();
+        {
+            let mut s = scene.borrow_mut();
+            let gate = crate::sound::Gate {
+                on: page.prefs.sound.get_untracked(),
+                playing: page.playing.get_untracked(),
+                restoring: page.voice.is_restoring(),
+            };
+            let queue =
+                (pane.index == 0).then(|| s.playback.nodes.iter().map(|n| n.queued as u64).sum());
+            crate::sound::frame(&gate, ts, &mut s.playback.heard, queue);
+        }
+        let look = page.look.get_value();
         let s = scene
             .borrow_mut()
-            .frame(ts, &canvases, shared, zoom, predicted);
+            .frame(ts, &canvases, shared, zoom, predicted, look);
         if s != pane.stride.get_untracked() {
             pane.stride.set(s);
         }

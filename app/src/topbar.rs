@@ -38,15 +38,22 @@ pub fn TopBar(
         navigate(&page_query(&panes, page.seed.get_untracked()));
     };
     let no_class = Memo::new(move |_| page.class.with(Option::is_none));
+    // On a narrow screen the controls fold into a menu under this button.
+    let menu = RwSignal::new(false);
     view! {
-            <header class="topbar">
+            <header class="topbar" class:menu-open=move || menu.get()>
                 <h1>"Switchboard"</h1>
                 <span class="subtitle">"a live lab for API communication patterns"</span>
+                <button class="menu-button" data-testid="menu-button" aria-expanded=move || menu.get().to_string()
+                    aria-controls="topbar-menu" on:click=move |_| menu.update(|m| *m = !*m)>"Menu"</button>
+                <div class="topbar-menu" id="topbar-menu">
+                // A class's panes are fixed: what would change them is
+                // absent, not greyed out.
+                {move || no_class.get().then(|| view! {
                 <label class="presets">
                     <span class="visually-hidden">"Scenario"</span>
                     <select
                         data-testid="presets"
-                        disabled=move || page.class.with(Option::is_some)
                         aria-label="Classroom scenario"
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
@@ -60,7 +67,8 @@ pub fn TopBar(
                     </select>
                 </label>
                 <button data-testid="compare" title="Add a pane: the same workload through another pattern"
-                    disabled=move || panes.with(|p| p.len() >= MAX_PANES) || page.class.with(Option::is_some) on:click=compare>"+ Compare"</button>
+                    disabled=move || panes.with(|p| p.len() >= MAX_PANES) on:click=compare>"+ Compare"</button>
+                }.into_any())}
                 <button data-testid="projector" aria-pressed=move || projector.get().to_string() title="Projector mode: large type, high contrast (P)"
                     on:click=move |_| projector.update(|p| *p = !*p)>"Projector"</button>
                 {move || no_class.get().then(|| view! {
@@ -88,7 +96,8 @@ pub fn TopBar(
                 <button data-testid="drawer-button" class="drawer-button" aria-expanded=move || drawer.get().to_string()
                     aria-controls="parameters" title="Parameters (S); Esc closes"
                     on:click=move |_| drawer.update(|d| *d = !*d)>"Parameters"</button>
-                <button data-testid="help-button" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" on:click=move |_| help.set(true)>"?"</button>
+                <button data-testid="help-button" title="Keyboard shortcuts and accessibility settings (?)" aria-label="Keyboard and accessibility" on:click=move |_| help.set(true)>"?"</button>
+                </div>
             </header>
     }
 }

@@ -74,6 +74,7 @@ pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
                 >
                     "New seed"
                 </button>
+                <crate::class::DescribeNow page />
                 <span class="seed" data-testid="seed">{move || format!("seed {}", page.seed.get())}</span>
                 <span class="exports">
                     <button data-testid="share" title="Copy a link that opens this run" on:click=share>"Share link"</button>
@@ -87,6 +88,9 @@ pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
                             <button data-testid=format!("export-csv-{}", p.id())
                                 title="Per-second metrics, the columns of switchboard simulate --format csv"
                                 on:click=move |_| post_export(page, &p, "csv")>{format!("CSV{suffix}")}</button>
+                            <button data-testid=format!("export-transcript-{}", p.id())
+                                title="The run in words: what the page says aloud, second by second, replayed exactly"
+                                on:click=move |_| post_export(page, &p, "transcript")>{format!("Transcript{suffix}")}</button>
                         }
                     }).collect_view()}
                 </span>

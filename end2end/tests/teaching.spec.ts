@@ -148,7 +148,7 @@ test('clicking a poll shows that message\'s own story', async ({ page }) => {
   await expect(page.getByTestId('play')).toHaveText(/Play/);
   await page.waitForTimeout(300);
   const stage = page.getByTestId('stage');
-  const dot = await findDot(stage, [86, 180, 233]);
+  const dot = await findDot(stage, [31, 138, 158]);
   expect(dot).not.toBeNull();
   await stage.click({ position: dot! });
   const inspector = page.getByTestId('inspector');
@@ -292,7 +292,7 @@ test('keyboard: speed with arrows, patterns with digits, help with ?, projector 
   await expect(page.getByTestId('speed')).toHaveValue('0.5');
   await page.locator('body').press('?');
   await expect(page.getByTestId('help')).toBeVisible();
-  await expect(page.getByTestId('help')).toContainText('Keyboard shortcuts');
+  await expect(page.getByTestId('help')).toContainText('Keyboard and accessibility');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('help')).toBeHidden();
   await page.locator('body').press('3');

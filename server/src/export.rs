@@ -1,5 +1,7 @@
-//! Exports: a run's events (NDJSON) or per-second metrics (CSV, the columns
-//! of `switchboard simulate --format csv`), made by simulating the run again
+//! Exports: a run's events (NDJSON), its per-second metrics (CSV, the
+//! columns of `switchboard simulate --format csv`) or its transcript (what
+//! the page says aloud at 1×, second by second: `app::describe`), made by
+//! simulating the run again
 //! — the engine gives the same events for the same seed, values and live
 //! changes at the same virtual times.
 //!
@@ -67,12 +69,55 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// What an export is made as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Every event, one JSON object a line.
+    Ndjson,
+    /// One row of metrics a virtual second.
+    Csv,
+    /// The run in words: each announcement with its virtual time, then
+    /// the run as it stands at the end.
+    Transcript,
+}
+
+impl Format {
+    /// The `format` a request names, or the one-line refusal.
+    pub fn parse(name: &str) -> Result<Format, String> {
+        match name {
+            "ndjson" => Ok(Format::Ndjson),
+            "csv" => Ok(Format::Csv),
+            "transcript" => Ok(Format::Transcript),
+            other => Err(format!(
+                "format = '{}' is unknown: expected ndjson, csv or transcript",
+                sim::params::clip(other)
+            )),
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+            Format::Transcript => "txt",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Ndjson => "application/x-ndjson",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Transcript => "text/plain; charset=utf-8",
+        }
+    }
+}
+
 /// What an export asks for, checked.
 struct Request {
     params: sim::ParamSet,
     seed: u64,
     until_s: f64,
-    ndjson: bool,
+    format: Format,
 }
 
 fn read(query: &[(String, String)]) -> Result<Request, String> {
@@ -81,7 +126,7 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
     let mut params = info.defaults();
     let mut seed = 1;
     let mut until_s = 60.0;
-    let mut ndjson = false;
+    let mut format = Format::Csv;
     for (k, v) in query {
         match k.as_str() {
             "pattern" => {}
@@ -99,13 +144,7 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
                         format!("until_s = '{}' is out of range: expected from 0 to {MAX_EXPORT_S} virtual seconds", sim::params::clip(v))
                     })?
             }
-            "format" => {
-                ndjson = match v.as_str() {
-                    "ndjson" => true,
-                    "csv" => false,
-                    _ => return Err(format!("format = '{}' is unknown: expected ndjson or csv", sim::params::clip(v))),
-                }
-            }
+            "format" => format = Format::parse(v)?,
             _ => params.set_str(k, v).map_err(|e| e.to_string())?,
         }
     }
@@ -113,7 +152,7 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
         params,
         seed,
         until_s,
-        ndjson,
+        format,
     })
 }
 
@@ -121,22 +160,22 @@ fn read(query: &[(String, String)]) -> Result<Request, String> {
 pub fn render(query: &[(String, String)], bounds: &Bounds) -> Result<(String, String), String> {
     let r = read(query)?;
     let id = r.params.pattern();
-    let sim = Simulation::new(r.params, r.seed, options(r.ndjson));
+    let sim = Simulation::new(r.params, r.seed, options(r.format));
     let name = format!("switchboard-{id}-seed{}-{:.0}s", r.seed, r.until_s);
     output(
         sim,
         &[],
         sim::time::from_secs(r.until_s),
-        r.ndjson,
+        r.format,
         name,
         bounds,
     )
 }
 
-fn options(ndjson: bool) -> Options {
+fn options(format: Format) -> Options {
     Options {
-        keep_events: ndjson,
-        series: !ndjson,
+        keep_events: format != Format::Csv,
+        series: format == Format::Csv,
     }
 }
 
@@ -146,7 +185,7 @@ fn options(ndjson: bool) -> Options {
 /// `max_changes` changes.
 pub fn render_recipe(
     recipe: &Recipe,
-    ndjson: bool,
+    format: Format,
     bounds: &Bounds,
     max_changes: usize,
 ) -> Result<(String, String), String> {
@@ -183,14 +222,14 @@ pub fn render_recipe(
         before.clone_from(&c.values);
         last = c.at;
     }
-    let sim = Simulation::new(params, recipe.seed, options(ndjson));
+    let sim = Simulation::new(params, recipe.seed, options(format));
     let name = format!(
         "switchboard-{}-seed{}-{:.0}s",
         info.id,
         recipe.seed,
         sim::time::to_secs(until)
     );
-    output(sim, &recipe.changes, until, ndjson, name, bounds)
+    output(sim, &recipe.changes, until, format, name, bounds)
 }
 
 /// Runs `sim` to `until`, applying `changes` on the way, and renders it,
@@ -199,11 +238,24 @@ fn output(
     mut sim: Simulation,
     changes: &[sim::wire::Change],
     until: sim::Time,
-    ndjson: bool,
+    format: Format,
     name: String,
     bounds: &Bounds,
 ) -> Result<(String, String), String> {
     let mut out = String::new();
+    let mut words = (format == Format::Transcript).then(|| {
+        let title = format!(
+            "Switchboard transcript: {} (seed {}), what the page says aloud at 1x",
+            sim.info().lesson.name,
+            sim.seed()
+        );
+        app::describe::transcript::Transcriber::new(
+            sim.params().clone(),
+            sim.topology(),
+            sim.seed(),
+            &title,
+        )
+    });
     let mut lines = 0;
     let mut pending = changes.iter().peekable();
     let mut t = 0;
@@ -239,6 +291,11 @@ fn output(
                 sim::time::to_secs(t)
             ));
         }
+        if let Some(w) = words.as_mut() {
+            let metrics = sim.snapshot();
+            w.reached(sim.now(), sim.events(), &metrics);
+            sim.clear_events();
+        }
         while let Some(c) = pending.next_if(|c| c.at <= t) {
             let specs = sim.params().specs();
             for (spec, &v) in specs.iter().zip(&c.values) {
@@ -246,8 +303,11 @@ fn output(
                     sim.set_param(spec.id, v).map_err(|e| e.to_string())?;
                 }
             }
+            if let Some(w) = words.as_mut() {
+                w.set_values(&c.values);
+            }
         }
-        if ndjson {
+        if format == Format::Ndjson {
             for e in sim.events() {
                 lines += 1;
                 if lines > MAX_EXPORT_EVENTS {
@@ -265,10 +325,11 @@ fn output(
             sim.clear_events();
         }
     }
-    if ndjson {
-        Ok((out, format!("{name}.ndjson")))
-    } else {
-        Ok((crate::cli::csv(&sim), format!("{name}.csv")))
+    let file = format!("{name}.{}", format.extension());
+    match (format, words) {
+        (Format::Ndjson, _) => Ok((out, file)),
+        (Format::Transcript, Some(w)) => Ok((w.finish(), file)),
+        _ => Ok((crate::cli::csv(&sim), file)),
     }
 }
 
@@ -282,7 +343,7 @@ pub struct RecipeRequest {
 
 /// Runs `work` on a blocking thread under the export cap, cancelling it if
 /// this request is dropped (its client left) or the server stops.
-async fn bounded<F>(shared: &Shared, ndjson: bool, work: F) -> Response
+async fn bounded<F>(shared: &Shared, format: Format, work: F) -> Response
 where
     F: FnOnce(&Bounds) -> Result<(String, String), String> + Send + 'static,
 {
@@ -310,47 +371,32 @@ where
             return (StatusCode::SERVICE_UNAVAILABLE, crate::shutdown::REASON).into_response();
         }
     };
-    respond(done, ndjson)
+    respond(done, format)
 }
 
 pub async fn export_recipe(
     State(shared): State<Arc<Shared>>,
     Json(request): Json<RecipeRequest>,
 ) -> Response {
-    let ndjson = request.format == "ndjson";
-    if !matches!(request.format.as_str(), "ndjson" | "csv") {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!(
-                "format = '{}' is unknown: expected ndjson or csv",
-                sim::params::clip(&request.format)
-            ),
-        )
-            .into_response();
-    }
+    let format = match Format::parse(&request.format) {
+        Ok(f) => f,
+        Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
+    };
     let max_changes = shared.limits.recipe_changes;
-    bounded(&shared, ndjson, move |bounds| {
-        render_recipe(&request.recipe, ndjson, bounds, max_changes)
+    bounded(&shared, format, move |bounds| {
+        render_recipe(&request.recipe, format, bounds, max_changes)
     })
     .await
 }
 
 fn respond(
     done: Result<Result<(String, String), String>, tokio::task::JoinError>,
-    ndjson: bool,
+    format: Format,
 ) -> Response {
     match done {
         Ok(Ok((body, file))) => (
             [
-                (
-                    header::CONTENT_TYPE,
-                    if ndjson {
-                        "application/x-ndjson"
-                    } else {
-                        "text/csv; charset=utf-8"
-                    }
-                    .to_string(),
-                ),
+                (header::CONTENT_TYPE, format.content_type().to_string()),
                 (
                     header::CONTENT_DISPOSITION,
                     format!("attachment; filename=\"{file}\""),
@@ -368,8 +414,13 @@ pub async fn export(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let ndjson = query.iter().any(|(k, v)| k == "format" && v == "ndjson");
-    bounded(&shared, ndjson, move |bounds| render(&query, bounds)).await
+    // An unknown format is refused by `render`, with its reason.
+    let format = query
+        .iter()
+        .find(|(k, _)| k == "format")
+        .and_then(|(_, v)| Format::parse(v).ok())
+        .unwrap_or(Format::Csv);
+    bounded(&shared, format, move |bounds| render(&query, bounds)).await
 }
 
 #[cfg(test)]
@@ -489,7 +540,7 @@ mod tests {
             changes,
             until: 4 * sim::time::SECOND,
         };
-        let (body, file) = render_recipe(&recipe, true, &unbounded(), 100).unwrap();
+        let (body, file) = render_recipe(&recipe, Format::Ndjson, &unbounded(), 100).unwrap();
         assert_eq!(file, "switchboard-request-response-seed5-4s.ndjson");
         let replayed: Vec<sim::Event> = body
             .lines()
@@ -505,7 +556,7 @@ mod tests {
             changes: Vec::new(),
             ..recipe.clone()
         };
-        let (other, _) = render_recipe(&plain, true, &unbounded(), 100).unwrap();
+        let (other, _) = render_recipe(&plain, Format::Ndjson, &unbounded(), 100).unwrap();
         assert_ne!(other, body);
     }
 
@@ -519,15 +570,15 @@ mod tests {
             changes: Vec::new(),
             until: sim::time::SECOND,
         };
-        assert!(render_recipe(&good, false, &unbounded(), 100).is_ok());
+        assert!(render_recipe(&good, Format::Csv, &unbounded(), 100).is_ok());
         let mut bad = good.clone();
         bad.values[0] = -5.0;
-        assert!(render_recipe(&bad, false, &unbounded(), 100)
+        assert!(render_recipe(&bad, Format::Csv, &unbounded(), 100)
             .unwrap_err()
             .contains("rate"));
         let mut bad = good.clone();
         bad.until = 0;
-        assert!(render_recipe(&bad, false, &unbounded(), 100)
+        assert!(render_recipe(&bad, Format::Csv, &unbounded(), 100)
             .unwrap_err()
             .contains("until"));
         let mut bad = good;
@@ -535,7 +586,7 @@ mod tests {
             at: 5,
             values: vec![1.0],
         }];
-        assert!(render_recipe(&bad, false, &unbounded(), 100).is_err());
+        assert!(render_recipe(&bad, Format::Csv, &unbounded(), 100).is_err());
     }
 
     #[test]
@@ -576,7 +627,7 @@ mod tests {
             }],
             until: 2 * sim::time::SECOND,
         };
-        let e = render_recipe(&recipe, false, &unbounded(), 100).unwrap_err();
+        let e = render_recipe(&recipe, Format::Csv, &unbounded(), 100).unwrap_err();
         assert!(e.contains("changes clients during the run"), "{e}");
         let many = Recipe {
             changes: (0..101)
@@ -587,7 +638,7 @@ mod tests {
                 .collect(),
             ..recipe
         };
-        let e = render_recipe(&many, false, &unbounded(), 100).unwrap_err();
+        let e = render_recipe(&many, Format::Csv, &unbounded(), 100).unwrap_err();
         assert!(e.contains("at most 100"), "{e}");
     }
 
@@ -609,5 +660,46 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("over a run's budget"), "{e}");
+    }
+
+    #[test]
+    fn a_transcript_says_what_the_page_would_and_is_the_same_every_time() {
+        let query = q(&[
+            ("pattern", "request-response"),
+            ("seed", "7"),
+            ("rate", "80"),
+            ("workers", "2"),
+            ("service_ms", "20"),
+            ("queue_cap", "50"),
+            ("spike_at_s", "8"),
+            ("spike_s", "10"),
+            ("spike_x", "4"),
+            ("until_s", "25"),
+            ("format", "transcript"),
+        ]);
+        let (body, file) = render(&query, &unbounded()).unwrap();
+        assert_eq!(file, "switchboard-request-response-seed7-25s.txt");
+        assert!(
+            body.starts_with("Switchboard transcript: Request / response (seed 7)"),
+            "{body}"
+        );
+        assert!(
+            body.contains("A queue is full: new requests are turned away"),
+            "{body}"
+        );
+        assert!(
+            body.contains("At the end: Request / response at 25.0 s"),
+            "{body}"
+        );
+        assert!(body.contains("- Service: "), "{body}");
+        let stamps: Vec<&str> = body.lines().filter(|l| l.starts_with('[')).collect();
+        assert!(stamps.len() >= 2 && stamps.len() <= 5, "{stamps:?}");
+        assert_eq!(render(&query, &unbounded()).unwrap().0, body);
+        assert!(render(
+            &q(&[("pattern", "webhooks"), ("format", "braille")]),
+            &unbounded()
+        )
+        .unwrap_err()
+        .contains("expected ndjson, csv or transcript"));
     }
 }

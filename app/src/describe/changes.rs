@@ -113,9 +113,9 @@ pub fn changes(cx: &Context, before: &Reading, after: &Reading, last: Rates) -> 
         ));
     }
     let (q0, q1) = (m0.queue_depth, m1.queue_depth);
-    if q1 >= q0 + (q0 / 2).max(5) {
+    if q1 >= q0 + (q0 / 2).max(QUEUE_MOVED) {
         out.push(format!("{q1} waiting in queues, up from {q0}"));
-    } else if q0 >= 5 && q1 <= q0 / 2 {
+    } else if q0 >= QUEUE_MOVED && q1 <= q0 / 2 {
         out.push(format!("queues down to {q1} waiting from {q0}"));
     }
     let dt = now.secs;
@@ -155,6 +155,10 @@ pub fn changes(cx: &Context, before: &Reading, after: &Reading, last: Rates) -> 
     out
 }
 
+/// A queue moved when it grew by half and at least this many, or halved
+/// from at least this many (a few waiting come and go by chance).
+const QUEUE_MOVED: u64 = 10;
+
 /// Losses that stop are news only after at least this many in the
 /// interval before (a few losses, then none, is chance).
 const LOSSES_GONE: u64 = 5;
@@ -166,7 +170,7 @@ fn reasons<'a>(labels: impl Iterator<Item = &'a str>, before: &[u64], after: &[u
         .map(|(l, (b, a))| (l, a.saturating_sub(*b)))
         .filter(|(_, n)| *n > 0)
         .collect();
-    grew.sort_by(|a, b| b.1.cmp(&a.1));
+    grew.sort_by_key(|g| std::cmp::Reverse(g.1));
     let parts: Vec<String> = grew.iter().map(|(l, n)| format!("{l} {n}")).collect();
     parts.join(", ")
 }

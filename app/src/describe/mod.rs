@@ -45,7 +45,7 @@ impl Reading {
     pub fn of(playback: &Playback, metrics: &Snapshot) -> Reading {
         Reading {
             at: playback.display,
-            metrics: metrics.clone(),
+            metrics: *metrics,
             nodes: playback.nodes.clone(),
         }
     }
@@ -54,6 +54,22 @@ impl Reading {
     pub fn secs_since(&self, before: &Reading) -> f64 {
         (sim::time::to_secs(self.at.saturating_sub(before.at))).max(1e-3)
     }
+}
+
+/// What a screen reader walks beside a pane's stage: the run in one
+/// sentence and each actor's state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Words {
+    pub overview: String,
+    pub actors: Vec<actors::Actor>,
+}
+
+/// What each of a pane's four charts says: its takeaway line and, while
+/// it is shown, its table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChartWords {
+    pub takeaways: [String; 4],
+    pub tables: [Option<takeaway::Table>; 4],
 }
 
 /// What stays the same through a run: which pane, its pattern, its nodes

@@ -67,6 +67,7 @@ pub fn redraw(canvas: HtmlCanvasElement, times: u32, start: u32) -> f64 {
 struct Chart {
     ctx: web_sys::CanvasRenderingContext2d,
     series: series::Series,
+    theme: palette::Theme,
 }
 
 #[cfg(feature = "ours")]
@@ -82,6 +83,7 @@ impl Chart {
         Chart {
             ctx,
             series: series::Series::new(3, POINTS),
+            theme: palette::Theme::light(),
         }
     }
 
@@ -102,7 +104,7 @@ impl Chart {
             zoom: 1.0,
             ..Default::default()
         };
-        charts::draw(&self.ctx, w, h, spec, &self.series, &view);
+        charts::draw(&self.ctx, w, h, spec, &self.series, &view, &self.theme);
         view.ymax
     }
 }
