@@ -285,6 +285,11 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                             <span data-testid="following">{format!("Following the teacher · class {}", c.code)}</span>
                             <button data-testid="explore" title="A private copy of the class as it is now, yours to change"
                                 on:click=move |_| navigate(&format!("fork={code}"))>"Explore on my own"</button>
+                            <button data-testid="hold" aria-pressed=move || page.held.get().to_string()
+                                title="Hold your own view still while the class goes on (Space); the class is not paused"
+                                on:click=move |_| page.held.update(|h| *h = !*h)>
+                                {move || if page.held.get() { "▶ Back to live" } else { "❚❚ Pause my view" }}
+                            </button>
                             <DescribeNow page />
                             {move || mine.get().zip(scenario()).map(|(i, p)| view! {
                                 <span data-testid="my-prediction">{format!("You predicted: {}", p.choices.get(i).copied().unwrap_or(""))}</span>

@@ -119,6 +119,8 @@ pub fn Dashboard() -> impl IntoView {
     view! {
         <div class="page" class:projector=move || projector.get() class:drawer-open=move || drawer.get()
             class:compare=move || panes.with(|p| p.len() > 1) data-panes=move || panes.with(|p| p.len()).to_string()>
+            // The first stop for a keyboard: past the header to the run.
+            <a class="skip-link" href="#panes">"Skip to the run"</a>
             <crate::topbar::TopBar page panes projector drawer help />
             <crate::class::ClassBar page />
 
@@ -126,7 +128,7 @@ pub fn Dashboard() -> impl IntoView {
             {move || (!page.following()).then(|| view! { <crate::transport::Transport page panes /> }.into_any())}
 
             <main class="workspace">
-                <div class="panes">
+                <div class="panes" id="panes" tabindex="-1">
                     {move || {
                         if !ready.get() {
                             return (view! { <p class="loading" data-testid="loading">"Starting the simulation…"</p> }).into_any();

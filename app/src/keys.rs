@@ -114,6 +114,12 @@ pub fn listen(page: Page, toggles: Toggles) {
                 | Action::FullScreen
                 | Action::Describe
         );
+        if page.following() && act == Action::PlayPause {
+            // A follower's Space holds their own view still.
+            e.prevent_default();
+            page.held.update(|h| *h = !*h);
+            return;
+        }
         if page.following() && !view_only {
             return;
         }

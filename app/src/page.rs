@@ -65,6 +65,10 @@ pub struct Page {
     pub voice: crate::voice::Voice,
     /// The theme the canvases draw with (light, dark, projector, forced).
     pub look: StoredValue<crate::theme::Look>,
+    /// A follower holds their own view still ("Pause my view"): the class
+    /// goes on, this page stops drawing and saying it until "Back to live"
+    /// (WCAG 2.2.2 for a run the student does not control).
+    pub held: RwSignal<bool>,
     /// The animation frame (its timestamp) in which a pane last showed new
     /// figures: one pane a frame, so three panes' updates never land in
     /// the same frame.
@@ -111,6 +115,7 @@ impl Page {
             prefs: crate::prefs::Prefs::default(),
             voice: crate::voice::Voice::default(),
             look: StoredValue::new(crate::theme::Look::default()),
+            held: RwSignal::new(false),
         }
     }
 

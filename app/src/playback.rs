@@ -293,6 +293,18 @@ impl Playback {
         }
     }
 
+    /// The reader held the view while the run went on: take up again at
+    /// `now`, the queues and workers as `queued` and `busy` say (the events
+    /// in between were not kept, so nothing of them is drawn).
+    pub fn jump(&mut self, now: Time, queued: u64, busy: u64) {
+        self.pending.clear();
+        self.dots.clear();
+        self.marks.clear();
+        self.latest = self.latest.max(now);
+        self.display = self.latest;
+        self.resync(queued, busy);
+    }
+
     /// Moves the display clock for `wall_dt_ms` of wall time, applying every
     /// event it passes.
     pub fn advance(&mut self, wall_dt_ms: f64) {

@@ -141,7 +141,8 @@ pub fn listen(page: Page) {
             .iter()
             .map(|(p, l)| (l.context(p, n), l.reading.clone()))
             .collect();
-        let playing = page.playing.get_untracked();
+        // A held view says nothing, as a paused run does.
+        let playing = page.playing.get_untracked() && !page.held.get_untracked();
         let said = announcer
             .try_update_value(|a| a.offer(now_ms(), playing, &readings))
             .flatten();

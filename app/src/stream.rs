@@ -78,9 +78,33 @@ pub fn start(
     pane.scene.set_value(Some(scene.clone()));
 
     let pace = Rc::new(RefCell::new(FigurePace::<Snapshot>::default()));
+    // Where the run was when the held view last heard of it.
+    let skipped: Rc<std::cell::Cell<Option<(sim::Time, Option<Snapshot>)>>> =
+        Rc::new(std::cell::Cell::new(None));
+    {
+        // Back to live: the view jumps to where the run is now.
+        let scene = scene.clone();
+        let skipped = skipped.clone();
+        Effect::new(move |_| {
+            if page.held.get() {
+                return;
+            }
+            if let Some((now, m)) = skipped.take() {
+                let mut s = scene.borrow_mut();
+                let (queued, busy) = m.map_or((0, 0), |m| (m.queue_depth, m.busy));
+                s.playback.jump(now, queued, busy);
+                if let Some(m) = m {
+                    s.push_metrics(&m);
+                    drop(s);
+                    show_metrics(pane, &scene, m);
+                }
+            }
+        });
+    }
     let on_frame = {
         let scene = scene.clone();
         let pace = pace.clone();
+        let skipped = skipped.clone();
         move |frame: Frame<'static>| match frame {
             Frame::Hello(h) => {
                 scene.borrow_mut().hello(&h);
@@ -103,6 +127,13 @@ pub fn start(
                 pane.coalesced.set(0);
                 pane.recent.set(Vec::new());
                 page.sync_url();
+            }
+            Frame::Tick(t) if page.held.get_untracked() => {
+                // Held: keep only where the run is, to take up from there.
+                if t.run == pane.run.get_untracked() {
+                    let m = t.metrics.or_else(|| skipped.get().and_then(|s| s.1));
+                    skipped.set(Some((t.now, m)));
+                }
             }
             Frame::Tick(t) => {
                 let accepted = {
@@ -191,6 +222,10 @@ pub fn start(
     });
     pane.commands.attach(feed);
     animate(move |ts| {
+        if page.held.get_untracked() {
+            // Held still: nothing moves, nothing sounds.
+            return;
+        }
         let shared = page.shared_tops(pane.index, scene.borrow().tops);
         let zoom = page.zoom.get_untracked();
         let predicted = pane.predicted_wait.get_value();

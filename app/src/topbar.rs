@@ -40,6 +40,8 @@ pub fn TopBar(
     let no_class = Memo::new(move |_| page.class.with(Option::is_none));
     // On a narrow screen the controls fold into a menu under this button.
     let menu = RwSignal::new(false);
+    // The scenario picked, opened with "Open".
+    let scenario = RwSignal::new(None::<&'static str>);
     view! {
             <header class="topbar" class:menu-open=move || menu.get()>
                 <h1>"Switchboard"</h1>
@@ -50,22 +52,31 @@ pub fn TopBar(
                 // A class's panes are fixed: what would change them is
                 // absent, not greyed out.
                 {move || no_class.get().then(|| view! {
-                <label class="presets">
-                    <span class="visually-hidden">"Scenario"</span>
-                    <select
-                        data-testid="presets"
-                        aria-label="Classroom scenario"
-                        on:change=move |ev| {
-                            let id = event_target_value(&ev);
-                            if let Some(p) = presets::find(&id) {
-                                navigate(&format!("preset={}&{}", p.id, p.query));
+                // Choosing a scenario only picks it; "Open" loads it (a
+                // select that navigated on change would leave the page under
+                // a keyboard user arrowing through it: WCAG 3.2.2).
+                <form class="presets-form" on:submit=move |ev| {
+                    ev.prevent_default();
+                    if let Some(p) = scenario.get_untracked().and_then(presets::find) {
+                        navigate(&format!("preset={}&{}", p.id, p.query));
+                    }
+                }>
+                    <label class="presets">
+                        <span class="visually-hidden">"Scenario"</span>
+                        <select
+                            data-testid="presets"
+                            aria-label="Classroom scenario"
+                            on:change=move |ev| {
+                                let id = event_target_value(&ev);
+                                scenario.set(presets::find(&id).map(|p| p.id));
                             }
-                        }
-                    >
-                        <option value="" selected>"Scenarios…"</option>
-                        {PRESETS.iter().map(|p| view! { <option value=p.id>{p.title}</option> }.into_any()).collect_view()}
-                    </select>
-                </label>
+                        >
+                            <option value="" selected>"Scenarios…"</option>
+                            {PRESETS.iter().map(|p| view! { <option value=p.id>{p.title}</option> }.into_any()).collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit" data-testid="open-preset" disabled=move || scenario.with(Option::is_none)>"Open"</button>
+                </form>
                 <button data-testid="compare" title="Add a pane: the same workload through another pattern"
                     disabled=move || panes.with(|p| p.len() >= MAX_PANES) on:click=compare>"+ Compare"</button>
                 }.into_any())}

@@ -69,6 +69,20 @@ test('a follower’s focus holds while the teacher changes the run', async ({ br
   const seen = await sampling;
   await expect(student.getByTestId('value-rate')).toHaveText('300 req/s');
   expect(seen.filter((s) => s !== 'BUTTON#describe-now')).toEqual([]);
+
+  // "Pause my view" (Space for a follower): the student's page holds
+  // still while the class goes on, and jumps to where it is on return.
+  await expect(teacher.getByTestId('play')).toHaveText(/Pause/);
+  await student.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await student.keyboard.press(' ');
+  await expect(student.getByTestId('hold')).toHaveAttribute('aria-pressed', 'true');
+  const clock = student.getByTestId('stage-clock');
+  const held = await clock.textContent();
+  await student.waitForTimeout(1500);
+  await expect(clock).toHaveText(held!);
+  await student.getByTestId('hold').click();
+  await expect(student.getByTestId('hold')).toHaveAttribute('aria-pressed', 'false');
+  await expect.poll(async () => parseFloat((await clock.textContent())!.replace(/[^\d.]/g, ''))).toBeGreaterThan(parseFloat(held!.replace(/[^\d.]/g, '')) + 1);
   await studentCtx.close();
   await teacherCtx.close();
 });
@@ -78,14 +92,23 @@ test('every function is reachable with Tab, the help holds and returns the focus
   await openLive(page, '/?pattern=request-response&seed=3');
   await page.locator('body').click({ position: { x: 1, y: 1 } });
   const reached = new Set<string>();
+  const obscured: string[] = [];
   for (let i = 0; i < 120; i++) {
     await page.keyboard.press('Tab');
-    const id = await page.evaluate(() => {
+    const [id, hidden] = await page.evaluate(() => {
       const a = document.activeElement as HTMLElement | null;
-      return a ? a.getAttribute('data-testid') ?? a.getAttribute('data-param') ?? a.getAttribute('aria-label') ?? a.textContent?.trim().slice(0, 20) ?? a.tagName : 'none';
+      if (!a) return ['none', false];
+      const name = a.getAttribute('data-testid') ?? a.getAttribute('data-param') ?? a.getAttribute('aria-label') ?? a.textContent?.trim().slice(0, 20) ?? a.tagName;
+      // WCAG 2.4.11: what has focus is not hidden under something else.
+      const r = a.getBoundingClientRect();
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 10));
+      return [name, !!top && top !== a && !a.contains(top) && !top.contains(a)];
     });
-    reached.add(id!);
+    reached.add(id as string);
+    if (hidden) obscured.push(id as string);
   }
+  expect(obscured, 'focused controls covered by something').toEqual([]);
+  expect(reached, 'the skip link is a stop').toContain('Skip to the run');
   for (const id of ['presets', 'compare', 'projector', 'join-code', 'start-class', 'help-button', 'play', 'speed', 'describe-now', 'share', 'png',
     'export-csv-a', 'export-transcript-a', 'pattern-picker', 'rate', 'workers', 'table-toggle-wait-chart', 'table-toggle-depth-chart']) {
     expect(reached, `Tab reaches ${id}`).toContain(id);

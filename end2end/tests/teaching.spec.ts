@@ -218,6 +218,10 @@ test('a scenario opens paused on a prediction, then runs and says what to watch'
   await page.goto('/');
   await expect(page.getByTestId('connection')).toHaveText('live');
   await page.getByTestId('presets').selectOption('black-friday');
+  // Choosing only picks it: the page stays until "Open".
+  await page.waitForTimeout(300);
+  await expect(page.getByTestId('prompt')).toHaveCount(0);
+  await page.getByTestId('open-preset').click();
   const prompt = page.getByTestId('prompt');
   await expect(prompt).toBeVisible();
   await expect(prompt).toContainText('a spike brings 150 a second');
