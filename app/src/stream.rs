@@ -48,6 +48,10 @@ fn ws_url(query: &str) -> String {
     format!("{proto}://{}/ws?{query}", loc.host().unwrap_or_default())
 }
 
+/// Where the run was when a held view last heard of it: its virtual time
+/// and newest metrics.
+type Skipped = (sim::Time, Option<Snapshot>);
+
 /// Starts the pane's session and drawing once its canvases exist.
 pub fn start(
     page: Page,
@@ -79,8 +83,7 @@ pub fn start(
 
     let pace = Rc::new(RefCell::new(FigurePace::<Snapshot>::default()));
     // Where the run was when the held view last heard of it.
-    let skipped: Rc<std::cell::Cell<Option<(sim::Time, Option<Snapshot>)>>> =
-        Rc::new(std::cell::Cell::new(None));
+    let skipped: Rc<std::cell::Cell<Option<Skipped>>> = Rc::new(std::cell::Cell::new(None));
     {
         // Back to live: the view jumps to where the run is now.
         let scene = scene.clone();
