@@ -55,7 +55,20 @@ pub fn draw(
         .iter()
         .filter(|n| n.kind == NodeKind::Client)
         .count() as f64;
-    let crowded = clients * (2.0 * r + 16.0) > layout.height - 16.0;
+    // (A label needs 16 px under its disc: closer clients would have
+    // their labels run into the next disc.)
+    let client_ys: Vec<f64> = pb
+        .topology
+        .nodes
+        .iter()
+        .zip(&layout.nodes)
+        .filter(|(n, _)| n.kind == NodeKind::Client)
+        .map(|(_, p)| p.y)
+        .collect();
+    let tight = client_ys
+        .windows(2)
+        .any(|w| (w[1] - w[0]).abs() < 2.0 * r + 18.0);
+    let crowded = tight || clients * (2.0 * r + 16.0) > layout.height - 16.0;
     for (i, node) in pb.topology.nodes.iter().enumerate() {
         let Some(&p) = layout.nodes.get(i) else {
             continue;
@@ -302,7 +315,17 @@ fn draw_server(
 
     // Queue: slots extending left of the box.
     let slot = (side * 0.2).clamp(3.0, 10.0);
-    let shown = queued.min(QUEUE_SLOTS);
+    // The queue stops short of whatever stands to the left of the box.
+    let left = layout
+        .nodes
+        .iter()
+        .zip(&layout.rims)
+        .filter(|(q, _)| q.x < p.x - 1.0 && (q.y - p.y).abs() < side)
+        .map(|(q, rim)| q.x + rim + 6.0)
+        .fold(EDGE, f64::max);
+    let room = ((x0 - 6.0 - left) / (slot + 2.0)).floor().max(0.0) as u32;
+    let slots = QUEUE_SLOTS.min(room);
+    let shown = queued.min(slots);
     for k in 0..shown {
         let x = x0 - 6.0 - (k + 1) as f64 * (slot + 2.0);
         ctx.set_fill_style_str(theme.hue(Hue::Sky));
@@ -355,12 +378,13 @@ fn draw_server(
     ctx.set_text_baseline("bottom");
     ctx.set_text_align("right");
     ctx.set_fill_style_str(&theme.muted);
-    ctx.set_font("12px system-ui, sans-serif");
-    let text = if queued > QUEUE_SLOTS {
-        format!("queue {queued} (+{} not shown)", queued - QUEUE_SLOTS)
+    let text = if queued > slots {
+        format!("queue {queued} (+{} not shown)", queued - slots)
     } else {
         format!("queue {queued}")
     };
+    // Smaller type where the room left of the box is short.
+    fit_label(ctx, &text, 12.0, "", (left, x0 - 6.0));
     let _ = ctx.fill_text(&text, x0 - 6.0, p.y - slot / 2.0 - 4.0);
 }
 
