@@ -26,7 +26,7 @@ setup:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
 	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
-	  echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) from source (once per machine, ~20 min)…"; \
+	  echo "Installing cargo-leptos $(CARGO_LEPTOS_VERSION) from source (once per machine, ~15 min on 2 cores)…"; \
 	  cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION) --features no_downloads; \
 	fi
 	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then \
