@@ -150,6 +150,9 @@ struct RoomState {
     answers: Option<Vec<u64>>,
     revealed: bool,
     joining_open: bool,
+    /// What this page's ballot chose, if it has answered (a reload keeps
+    /// the student's answer instead of asking again).
+    mine: Option<usize>,
 }
 
 fn read_state(text: &str) -> Option<RoomState> {
@@ -163,6 +166,7 @@ fn read_state(text: &str) -> Option<RoomState> {
             .map(|a| a.iter().map(|n| n.u64().unwrap_or(0)).collect()),
         revealed: v.get("revealed").bool().unwrap_or(false),
         joining_open: v.get("joining_open").bool().unwrap_or(true),
+        mine: v.get("mine").u64().map(|n| n as usize),
     })
 }
 
@@ -225,6 +229,9 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                     fetch_text("GET", &format!("/api/rooms/{code}"), None).await
                 {
                     if let Some(st) = read_state(&text) {
+                        if let (None, Some(m)) = (mine.get_untracked(), st.mine) {
+                            mine.set(Some(m));
+                        }
                         if state.get_untracked() != st {
                             state.set(st);
                         }

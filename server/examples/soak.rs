@@ -387,6 +387,151 @@ async fn main() {
         server.log_lines() - lines_before
     );
 
+    // 11. Ballot stuffing: a class with a question, 1,000 answers.
+    let post = |path: String, body: String, cookie: Option<String>| {
+        let a = a.clone();
+        async move {
+            let cookie = cookie
+                .map(|c| format!("Cookie: {c}\r\n"))
+                .unwrap_or_default();
+            http(
+                &a,
+                &format!(
+                    "POST {path} HTTP/1.1\r\nHost: {a}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+            .await
+        }
+    };
+    let (_, made, _) = post(
+        "/api/rooms".into(),
+        r#"{"link":"pattern=request-response","preset":"retry-storm"}"#.into(),
+        None,
+    )
+    .await;
+    let code = serde_json::from_str::<serde_json::Value>(&made)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(String::from))
+        .unwrap_or_default();
+    let mut bare = 0;
+    for _ in 0..1_000 {
+        let (s, _, _) = post(
+            format!("/api/rooms/{code}/answer"),
+            r#"{"choice":1}"#.into(),
+            None,
+        )
+        .await;
+        bare += usize::from(s.contains(" 403 "));
+    }
+    // One page's ballot, answered 1,000 times.
+    let (ballot, _) = {
+        let mut s = TcpStream::connect(&a).await.unwrap();
+        let _ = s
+            .write_all(
+                format!("GET /api/rooms/{code} HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await;
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf).await;
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let cookie = text
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.trim().split(';').next().unwrap_or("").to_string())
+            .find(|c| c.starts_with("sb_ballot_"));
+        (cookie, ())
+    };
+    for i in 0..1_000 {
+        post(
+            format!("/api/rooms/{code}/answer"),
+            format!(r#"{{"choice":{}}}"#, i % 3),
+            ballot.clone(),
+        )
+        .await;
+    }
+    let (_, described, _) = get(&a, &format!("/api/rooms/{code}")).await;
+    let answered = serde_json::from_str::<serde_json::Value>(&described)
+        .ok()
+        .map(|v| v["answered"].clone())
+        .unwrap_or_default();
+    println!(
+        "| 1,000 answers without a ballot, then 1,000 with one page's ballot | {bare} of 1,000 refused (403, no ballot); the class counts {answered} answer (each a replacement of the last) |"
+    );
+
+    // 12. Walking the join codes as fast as one client can.
+    let started = Instant::now();
+    let (mut unknown, mut throttled, mut retry) = (0, 0, String::new());
+    for i in 0..10_000u32 {
+        let (s, _, _) = get(&a, &format!("/api/rooms/QQ{:04}", i % 9_000)).await;
+        if s.contains(" 404 ") {
+            unknown += 1;
+        } else if s.contains(" 429 ") {
+            throttled += 1;
+            if retry.is_empty() {
+                retry = s.clone();
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    // 31^6 codes, 32 live classes at most: the expected number of guesses
+    // to hit one, at the rate the throttle lets through (60 a minute).
+    let guesses = 31f64.powi(6) / 32.0;
+    println!(
+        "| 10,000 lookups of made-up codes in {secs:.1} s | {unknown} answered 404, {throttled} refused 429 (\"try again\"); at the 60 unknown codes a minute the gate lets one address try, finding one of 32 live classes takes {:.0} days on average |",
+        guesses / 86_400.0
+    );
+
+    // 13. A creation flood: 60 classes in a second from one address.
+    let started = Instant::now();
+    let (mut created, mut refused) = (Vec::new(), 0);
+    for _ in 0..60 {
+        let (s, body, _) = post(
+            "/api/rooms".into(),
+            r#"{"link":"pattern=request-response"}"#.into(),
+            None,
+        )
+        .await;
+        if s.contains(" 201 ") {
+            if let Some(c) = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(String::from))
+            {
+                created.push(c);
+            }
+        } else if s.contains(" 429 ") {
+            refused += 1;
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    // Nobody opens them: how long until they are gone.
+    let flood = Instant::now();
+    let mut gone_after = None;
+    while flood.elapsed() < Duration::from_secs(120) {
+        let mut open = 0;
+        for c in &created {
+            if get(&a, &format!("/api/rooms/{c}"))
+                .await
+                .0
+                .contains(" 200 ")
+            {
+                open += 1;
+            }
+        }
+        if open == 0 {
+            gone_after = Some(flood.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    println!(
+        "| 60 `POST /api/rooms` in {took:.1} s from one address, nobody opening them | {} created, {refused} refused 429 with Retry-After; the unclaimed classes closed {} after the flood (the claim grace, 30 s) |",
+        created.len(),
+        gone_after.map_or("not within 120 s".to_string(), |s| format!("{s:.0} s"))
+    );
+
     // The soak.
     println!("\n# soak: 4 heavy panes (max rate, 20×) and 20 ordinary viewers for {soak_secs} s\n");
     println!("| t (s) | RSS (MB) | CPU (% of a core) | ordinary frames/s | heavy frames/s |\n|---|---|---|---|---|");

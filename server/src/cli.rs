@@ -68,6 +68,33 @@ pub struct ServeArgs {
     /// followed from every replica, and survives the loss of its own.
     #[arg(long, env = "SWITCHBOARD_NATS", value_name = "URL")]
     pub nats: Option<String>,
+    /// Seconds a new class waits for its teacher's page before it closes
+    /// (and a class whose teacher left, when nobody follows it).
+    #[arg(long, default_value_t = Limits::default().claim_grace.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub claim_grace_s: u64,
+    /// Classes one client address may start in a burst…
+    #[arg(long, default_value_t = Limits::default().rooms.burst, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub room_burst: u32,
+    /// …and then per minute.
+    #[arg(long, default_value_t = Limits::default().rooms.per_minute, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rooms_per_minute: u32,
+    /// Unknown class codes one client address may try in a burst…
+    #[arg(long, default_value_t = Limits::default().unknown_codes.burst, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub unknown_code_burst: u32,
+    /// …and then per minute.
+    #[arg(long, default_value_t = Limits::default().unknown_codes.per_minute, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub unknown_codes_per_minute: u32,
+    /// Ballots (one prediction each) one client address's pages may get in a burst…
+    #[arg(long, default_value_t = Limits::default().ballots.burst, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub ballot_burst: u32,
+    /// …and then per minute.
+    #[arg(long, default_value_t = Limits::default().ballots.per_minute, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub ballots_per_minute: u32,
+    /// Behind a proxy: the header it puts the client's address in
+    /// (X-Forwarded-For, X-Real-IP). Only when the proxy sets it: a client
+    /// could send it too.
+    #[arg(long, value_name = "HEADER")]
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -83,6 +110,14 @@ impl Default for ServeArgs {
             tick_cpu_ms: limits.tick_cpu.as_millis() as u64,
             threads: 0,
             nats: std::env::var("SWITCHBOARD_NATS").ok(),
+            claim_grace_s: limits.claim_grace.as_secs(),
+            room_burst: limits.rooms.burst,
+            rooms_per_minute: limits.rooms.per_minute,
+            unknown_code_burst: limits.unknown_codes.burst,
+            unknown_codes_per_minute: limits.unknown_codes.per_minute,
+            ballot_burst: limits.ballots.burst,
+            ballots_per_minute: limits.ballots.per_minute,
+            client_ip_header: None,
         }
     }
 }
@@ -95,6 +130,20 @@ impl ServeArgs {
             max_connections: self.max_connections,
             max_exports: self.max_exports,
             tick_cpu: std::time::Duration::from_millis(self.tick_cpu_ms),
+            claim_grace: std::time::Duration::from_secs(self.claim_grace_s),
+            rooms: crate::gate::Rate {
+                per_minute: self.rooms_per_minute,
+                burst: self.room_burst,
+            },
+            unknown_codes: crate::gate::Rate {
+                per_minute: self.unknown_codes_per_minute,
+                burst: self.unknown_code_burst,
+            },
+            ballots: crate::gate::Rate {
+                per_minute: self.ballots_per_minute,
+                burst: self.ballot_burst,
+            },
+            client_ip_header: self.client_ip_header.clone(),
             ..Limits::default()
         }
     }

@@ -17,14 +17,18 @@
 //!   surface (create, describe, QR, join, member sockets); [`cluster`]
 //!   spreads rooms over replicas through NATS (`serve --nats`).
 //! - [`pacer`] turns elapsed wall time into virtual time.
+//! - [`gate`] holds what one client may do how often (rooms, unknown
+//!   codes, ballots).
 //! - [`limits`] holds every limit; [`shared`] what handlers share;
 //!   [`throttle`] keeps floods out of the log.
 //! - [`cli`] is `switchboard simulate` and `switchboard serve`.
 
 pub mod assets;
+pub mod ballot;
 pub mod cli;
 pub mod cluster;
 pub mod export;
+pub mod gate;
 pub mod headers;
 pub mod limits;
 pub mod listener;

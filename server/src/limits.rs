@@ -43,6 +43,20 @@ pub struct Limits {
     /// How long a room whose presenter has gone stays (paused) before it
     /// closes and tells its followers.
     pub room_grace: Duration,
+    /// A room no presenter has opened within this closes by itself; so
+    /// does one whose presenter left this long ago when nobody follows it.
+    pub claim_grace: Duration,
+    /// Rooms one client may start: a burst (a school's teachers behind one
+    /// address), then a steady rate; past it 429 with `Retry-After`.
+    pub rooms: crate::gate::Rate,
+    /// Unknown class codes one client may look up (a class of 30 mistyping
+    /// codes); past it every lookup from it waits.
+    pub unknown_codes: crate::gate::Rate,
+    /// Ballots (one prediction each) one client's pages may be given.
+    pub ballots: crate::gate::Rate,
+    /// The header a trusted proxy puts the client's address in (e.g.
+    /// X-Forwarded-For, X-Real-IP); `None`: the peer's address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Limits {
@@ -59,6 +73,20 @@ impl Default for Limits {
             export_events: 10_000_000,
             recipe_changes: 5_000,
             room_grace: Duration::from_secs(600),
+            claim_grace: Duration::from_secs(30),
+            rooms: crate::gate::Rate {
+                per_minute: 2,
+                burst: 10,
+            },
+            unknown_codes: crate::gate::Rate {
+                per_minute: 60,
+                burst: 30,
+            },
+            ballots: crate::gate::Rate {
+                per_minute: 6,
+                burst: 40,
+            },
+            client_ip_header: None,
         }
     }
 }

@@ -310,6 +310,14 @@ pub struct Room {
     pub revealed: AtomicBool,
     /// Members on other replicas, by replica (kept by the owner).
     pub remote: Mutex<HashMap<String, Presence>>,
+    /// When the room was started: one no presenter ever opens closes
+    /// after `Limits::claim_grace`.
+    pub started: Instant,
+    /// A presenter has opened the room (here or on another replica).
+    pub claimed: AtomicBool,
+    /// Each ballot's current choice, by the ballot's hash (`ballot.rs`):
+    /// one answer per ballot, a second one replaces the first.
+    pub ballots: Mutex<HashMap<[u8; 32], usize>>,
 }
 
 /// SHA-256 of a presenter secret.
@@ -353,6 +361,9 @@ impl Room {
             preset: preset.map(|p| p.0),
             revealed: AtomicBool::new(false),
             remote: Mutex::new(HashMap::new()),
+            started: Instant::now(),
+            claimed: AtomicBool::new(false),
+            ballots: Mutex::new(HashMap::new()),
         });
         (room, receivers)
     }
@@ -392,6 +403,7 @@ impl Room {
     /// Another replica's report of its members of this room.
     pub fn report(&self, replica: &str, followers: usize, presenters: usize) {
         if presenters > 0 {
+            self.claimed.store(true, Ordering::Relaxed);
             if let Ok(mut t) = self.presenter_seen.lock() {
                 *t = Instant::now();
             }

@@ -92,24 +92,30 @@ impl Rooms {
             .unwrap_or(0)
     }
 
-    /// Closes rooms whose presenter has been gone longer than `grace`, and
-    /// forgets closed ones.
-    pub fn sweep(&self, grace: Duration) {
+    /// Closes rooms no presenter opened within `claim` of their start,
+    /// rooms whose presenter has been gone longer than `claim` with nobody
+    /// following, and rooms whose presenter has been gone longer than
+    /// `grace`; forgets closed ones.
+    pub fn sweep(&self, grace: Duration, claim: Duration) {
         let Ok(mut map) = self.map.lock() else { return };
         map.retain(|_, r| {
-            let idle = r.presenters.load(Ordering::Relaxed) == 0
-                && r.presenter_seen
-                    .lock()
-                    .map(|t| t.elapsed() > grace)
-                    .unwrap_or(true);
+            let gone = r
+                .presenter_seen
+                .lock()
+                .map(|t| t.elapsed())
+                .unwrap_or(Duration::MAX);
+            let absent = r.presenters.load(Ordering::Relaxed) == 0;
             if r.is_mirrored() {
                 // Relayed from another replica: forgotten here once nobody
                 // here has watched it for a while (its owner decides when
                 // the class ends).
-                if idle && r.followers.load(Ordering::Relaxed) == 0 {
+                if absent && gone > grace && r.followers.load(Ordering::Relaxed) == 0 {
                     r.close("nobody here follows the class");
                 }
-            } else if idle {
+            } else if !r.claimed.load(Ordering::Relaxed) && r.started.elapsed() > claim {
+                r.close("no teacher opened this class: it has ended");
+            } else if absent && (gone > grace || (gone > claim && r.followers_total() == 0)) {
+                // Gone for good, or gone with nobody left to wait for them.
                 r.close("the teacher has left: the class has ended");
             }
             !r.is_closed()
@@ -126,9 +132,77 @@ impl Rooms {
     }
 }
 
-/// Finds the room `code`: open here, or (in a set of replicas) relayed from
-/// the replica that runs it. Err: it exists but cannot be reached now.
-pub async fn find(shared: &Arc<Shared>, code: &str) -> Result<Option<Arc<Room>>, String> {
+/// Why a room cannot be looked up now.
+pub enum Unreachable {
+    /// It exists but cannot be reached (a replica is taking it over).
+    Moving(String),
+    /// This client looked up too many unknown codes: it waits this long.
+    Throttled(Duration),
+}
+
+impl Unreachable {
+    /// The refusal, as an HTTP answer.
+    pub fn response(&self) -> Response {
+        match self {
+            Unreachable::Moving(why) => refuse(StatusCode::SERVICE_UNAVAILABLE, why.clone()),
+            Unreachable::Throttled(wait) => too_many(
+                *wait,
+                format!(
+                    "too many unknown class codes from your network: try again in {}",
+                    crate::gate::wait_text(*wait)
+                ),
+            ),
+        }
+    }
+
+    /// The refusal, as the reason a socket is closed with.
+    pub fn reason(&self) -> String {
+        match self {
+            Unreachable::Moving(why) => why.clone(),
+            Unreachable::Throttled(wait) => format!(
+                "too many unknown class codes from your network: try again in {}",
+                crate::gate::wait_text(*wait)
+            ),
+        }
+    }
+}
+
+/// 429 with `Retry-After`.
+pub fn too_many(wait: Duration, why: String) -> Response {
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        why,
+    )
+        .into_response()
+}
+
+/// Finds the room `code` for `client`: open here, or (in a set of
+/// replicas) relayed from the replica that runs it. Unknown codes count
+/// against the client's allowance (`gate`); past it, every lookup of its
+/// waits, so a live code cannot be told from a dead one by a script.
+pub async fn find(
+    shared: &Arc<Shared>,
+    code: &str,
+    client: crate::gate::Client,
+) -> Result<Option<Arc<Room>>, Unreachable> {
+    shared
+        .gate
+        .may_look_up(client.0)
+        .map_err(Unreachable::Throttled)?;
+    let found = lookup(shared, code).await.map_err(Unreachable::Moving)?;
+    if found.is_none() {
+        shared
+            .gate
+            .unknown_code(client.0)
+            .map_err(Unreachable::Throttled)?;
+    }
+    Ok(found)
+}
+
+/// The room `code`, here or relayed; Err: it exists but cannot be reached.
+async fn lookup(shared: &Arc<Shared>, code: &str) -> Result<Option<Arc<Room>>, String> {
     if let Some(room) = shared.rooms.get(code) {
         return Ok(Some(room));
     }
@@ -214,7 +288,20 @@ fn yes() -> bool {
 }
 
 /// `POST /api/rooms`
-pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoom>) -> Response {
+pub async fn create(
+    State(shared): State<Arc<Shared>>,
+    client: crate::gate::Client,
+    Json(req): Json<CreateRoom>,
+) -> Response {
+    if let Err(wait) = shared.gate.start_room(client.0) {
+        return too_many(
+            wait,
+            format!(
+                "this network has started many classes just now: try again in {}",
+                crate::gate::wait_text(wait)
+            ),
+        );
+    }
     if shared.rooms.len() >= MAX_ROOMS {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -366,7 +453,7 @@ pub async fn create(State(shared): State<Arc<Shared>>, Json(req): Json<CreateRoo
 
 /// The room a request's path names (`/api/rooms/<code>/…`), or the answer
 /// to send instead: 404 for a code no replica knows, 503 when the replicas
-/// cannot be asked.
+/// cannot be asked, 429 for a client that tried too many unknown codes.
 pub struct KnownRoom(pub Arc<Room>);
 
 impl FromRequestParts<Arc<Shared>> for KnownRoom {
@@ -379,13 +466,14 @@ impl FromRequestParts<Arc<Shared>> for KnownRoom {
         let Path(code) = Path::<String>::from_request_parts(parts, shared)
             .await
             .map_err(IntoResponse::into_response)?;
-        match find(shared, &code).await {
+        let Ok(client) = crate::gate::Client::from_request_parts(parts, shared).await;
+        match find(shared, &code, client).await {
             Ok(Some(room)) => Ok(KnownRoom(room)),
             Ok(None) => Err(refuse(
                 StatusCode::NOT_FOUND,
                 format!("no class with the code {}", sim::params::clip(&code)),
             )),
-            Err(e) => Err(refuse(StatusCode::SERVICE_UNAVAILABLE, e)),
+            Err(e) => Err(e.response()),
         }
     }
 }
@@ -410,27 +498,58 @@ async fn forward(shared: &Shared, room: &Room, ask: Ask) -> Response {
     }
 }
 
-/// `GET /api/rooms/<code>`
+/// `GET /api/rooms/<code>`. A student's page (not the presenter's) of a
+/// class that asks a question gets its ballot here, once, under the
+/// client's ballot allowance; the description then says what this ballot
+/// chose, if anything (`"mine"`).
 pub async fn describe(
     State(shared): State<Arc<Shared>>,
     KnownRoom(room): KnownRoom,
+    client: crate::gate::Client,
     headers: HeaderMap,
 ) -> Response {
     let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());
-    if room.is_mirrored() {
-        let answered = forward(&shared, &room, Ask::Describe { presenter }).await;
-        if answered.status() != StatusCode::SERVICE_UNAVAILABLE {
-            return answered;
+    let mut ballot = crate::ballot::carried(&room, &headers);
+    let mut cookie = None;
+    if !presenter
+        && ballot.is_none()
+        && room.preset.is_some()
+        && shared.gate.ballot(client.0).is_ok()
+    {
+        if let Ok((token, set)) = crate::ballot::mint(&room) {
+            ballot = crate::ballot::verify(&room, &token);
+            cookie = Some(set);
         }
-        // The owner is gone and the room not yet taken over: what this
-        // replica relays (its own followers, the last frames' standing)
-        // is still true.
     }
-    Json(describe_value(&room, presenter)).into_response()
+    let mut answered = if room.is_mirrored() {
+        let ask = Ask::Describe {
+            presenter,
+            ballot: ballot.map(|b| crate::cluster::wire::hex(&b)),
+        };
+        let answered = forward(&shared, &room, ask).await;
+        if answered.status() == StatusCode::SERVICE_UNAVAILABLE {
+            // The owner is gone and the room not yet taken over: what this
+            // replica relays (its own followers, the last frames' standing)
+            // is still true.
+            Json(describe_value(&room, presenter, ballot.as_ref())).into_response()
+        } else {
+            answered
+        }
+    } else {
+        Json(describe_value(&room, presenter, ballot.as_ref())).into_response()
+    };
+    if let Some(set) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        answered.headers_mut().append(header::SET_COOKIE, set);
+    }
+    answered
 }
 
 /// What `GET /api/rooms/<code>` says of a room simulated here.
-pub fn describe_value(room: &Room, presenter: bool) -> serde_json::Value {
+pub fn describe_value(
+    room: &Room,
+    presenter: bool,
+    ballot: Option<&[u8; 32]>,
+) -> serde_json::Value {
     let panes: Vec<serde_json::Value> = room
         .panes
         .iter()
@@ -463,6 +582,7 @@ pub fn describe_value(room: &Room, presenter: bool) -> serde_json::Value {
     let playing = room.panes.iter().any(|p| p.standing().playing);
     let answers = room.answers.lock().map(|a| a.clone()).unwrap_or_default();
     let revealed = room.revealed.load(Ordering::Relaxed);
+    let mine = ballot.and_then(|b| room.ballots.lock().ok()?.get(b).copied());
     serde_json::json!({
         "code": room.code,
         "followers": room.followers_total(),
@@ -475,6 +595,8 @@ pub fn describe_value(room: &Room, presenter: bool) -> serde_json::Value {
         // The counts only once revealed (or to the presenter).
         "answers": (revealed || presenter).then_some(answers),
         "revealed": revealed,
+        // What this page's ballot chose (its own answer, to nobody else).
+        "mine": mine,
     })
 }
 
@@ -485,40 +607,62 @@ pub struct Answer {
 }
 
 /// `POST /api/rooms/<code>/answer` `{"choice": i}`: one student's
-/// prediction, anonymous (the page lets each student answer once).
+/// prediction, counted once per ballot (the page's cookie, see `ballot`);
+/// a second answer replaces the first; no ballot, no answer.
 pub async fn answer(
     State(shared): State<Arc<Shared>>,
     KnownRoom(room): KnownRoom,
+    headers: HeaderMap,
     Json(a): Json<Answer>,
 ) -> Response {
+    let Some(ballot) = crate::ballot::carried(&room, &headers) else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "this page holds no ballot for the class: open the class's page again to get one",
+        );
+    };
     if room.is_mirrored() {
-        return forward(&shared, &room, Ask::Answer { choice: a.choice }).await;
+        let ask = Ask::Answer {
+            choice: a.choice,
+            ballot: crate::cluster::wire::hex(&ballot),
+        };
+        return forward(&shared, &room, ask).await;
     }
-    let (status, body) = answer_room(&room, a.choice);
+    let (status, body) = answer_room(&room, a.choice, &ballot);
     (status, body).into_response()
 }
 
-/// Counts one prediction in a room simulated here.
-pub fn answer_room(room: &Room, choice: usize) -> (StatusCode, String) {
+/// Counts ballot `ballot`'s prediction in a room simulated here (a
+/// changed answer moves its count).
+pub fn answer_room(room: &Room, choice: usize, ballot: &[u8; 32]) -> (StatusCode, String) {
     if room.revealed.load(Ordering::Relaxed) {
         return (
             StatusCode::CONFLICT,
             "the answers have been revealed".into(),
         );
     }
-    let Ok(mut counts) = room.answers.lock() else {
+    let (Ok(mut counts), Ok(mut ballots)) = (room.answers.lock(), room.ballots.lock()) else {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
             "the answers are unavailable".into(),
         );
     };
-    match counts.get_mut(choice) {
-        Some(n) => {
-            *n = n.saturating_add(1);
-            (StatusCode::NO_CONTENT, String::new())
-        }
-        None => (StatusCode::BAD_REQUEST, "no such choice".into()),
+    if choice >= counts.len() {
+        return (StatusCode::BAD_REQUEST, "no such choice".into());
     }
+    let before = ballots.get(ballot).copied();
+    if before.is_none() && ballots.len() >= crate::ballot::MAX_BALLOTS {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "this class has counted as many answers as it takes".into(),
+        );
+    }
+    if let Some(old) = before {
+        counts[old] = counts[old].saturating_sub(1);
+    }
+    counts[choice] = counts[choice].saturating_add(1);
+    ballots.insert(*ballot, choice);
+    (StatusCode::NO_CONTENT, String::new())
 }
 
 #[derive(Deserialize)]
@@ -669,6 +813,7 @@ pub async fn serve_member(
         }
     } else {
         room.presenters.fetch_add(1, Ordering::Relaxed);
+        room.claimed.store(true, Ordering::Relaxed);
     }
     let _membership = Membership {
         room: Arc::clone(&room),

@@ -78,7 +78,11 @@ impl Server {
         let shared = self.shared;
         let shutdown = shared.shutdown.clone();
         let told = shutdown.clone();
-        let serving = axum::serve(self.listener, self.app).with_graceful_shutdown(async move {
+        // The peer's address reaches the handlers (per-client limits).
+        let app = self
+            .app
+            .into_make_service_with_connect_info::<crate::gate::Peer>();
+        let serving = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             stop.await;
             told.trigger();
         });
@@ -87,13 +91,15 @@ impl Server {
         let sweeper = {
             let shared = Arc::clone(&shared);
             tokio::spawn(async move {
-                let grace = shared.limits.room_grace;
+                let limits = &shared.limits;
+                let shortest = limits.room_grace.min(limits.claim_grace);
                 let mut every = tokio::time::interval(
-                    grace.clamp(Duration::from_millis(100), Duration::from_secs(30)) / 2,
+                    shortest.clamp(Duration::from_millis(100), Duration::from_secs(30)) / 2,
                 );
                 loop {
                     every.tick().await;
-                    shared.rooms.sweep(grace);
+                    shared.rooms.sweep(limits.room_grace, limits.claim_grace);
+                    shared.gate.forget();
                 }
             })
         };

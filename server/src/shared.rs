@@ -27,6 +27,8 @@ pub struct Shared {
     pub rooms: Rooms,
     /// The set of replicas this one belongs to (`serve --nats`), if any.
     pub cluster: Option<Arc<Cluster>>,
+    /// What one client may do how often (rooms, unknown codes, ballots).
+    pub gate: crate::gate::Gate,
 }
 
 /// The warnings a flood could repeat, each written at most once a minute.
@@ -45,6 +47,7 @@ impl Shared {
     ) -> Arc<Shared> {
         let every = Duration::from_secs(60);
         Arc::new(Shared {
+            gate: crate::gate::Gate::new(&limits),
             sessions: Arc::new(Semaphore::new(limits.max_sessions)),
             exports: Arc::new(Semaphore::new(limits.max_exports)),
             limits,

@@ -54,6 +54,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
+    client: crate::gate::Client,
     Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
@@ -62,10 +63,10 @@ pub async fn upgrade(
     let get = |k: &str| pairs.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
     let pane: usize = get("pane").and_then(|p| p.parse().ok()).unwrap_or(0);
     if let Some(code) = get("room") {
-        let room = crate::rooms::find(&shared, &code).await;
+        let room = crate::rooms::find(&shared, &code, client).await;
         return ws.on_upgrade(move |socket| async move {
             match room {
-                Err(moving) => refuse(socket, close_code::AGAIN, &moving).await,
+                Err(why) => refuse(socket, close_code::AGAIN, &why.reason()).await,
                 Ok(Some(room)) => {
                     let presenter = room.is_presenter(
                         crate::rooms::presenter_secret(&headers, &room.code).as_deref(),
@@ -84,7 +85,12 @@ pub async fn upgrade(
         });
     }
     let fork = match get("fork") {
-        Some(code) => Some(crate::rooms::find(&shared, &code).await.ok().flatten()),
+        Some(code) => Some(
+            crate::rooms::find(&shared, &code, client)
+                .await
+                .ok()
+                .flatten(),
+        ),
         None => None,
     };
     let permit = Arc::clone(&shared.sessions).try_acquire_owned();

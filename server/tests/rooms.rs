@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::classroom::{answer_to, create, create_with, describe, member, raw, ticks_until};
+use common::classroom::{
+    answer_to, ballot, create, create_with, describe, member, raw, ticks_until,
+};
 use common::{http, serve_with};
 use futures_util::SinkExt;
 use server::limits::Limits;
@@ -320,16 +322,51 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
             .0
         }
     };
-    for choice in [r#"{"choice":0}"#, r#"{"choice":2}"#, r#"{"choice":2}"#] {
-        assert!(post(format!("/api/rooms/{code}/answer"), choice, None)
-            .await
-            .starts_with("HTTP/1.1 204"));
+    // Each student's page has its ballot; one answers twice, which
+    // replaces its first answer.
+    let mut ballots = Vec::new();
+    for i in 0..3 {
+        ballots.push(
+            ballot(r.addr, &code, &format!("10.0.0.{i}"))
+                .await
+                .expect("a ballot"),
+        );
     }
-    assert!(
-        post(format!("/api/rooms/{code}/answer"), r#"{"choice":9}"#, None)
-            .await
-            .starts_with("HTTP/1.1 400")
-    );
+    for (b, choice) in ballots
+        .iter()
+        .zip([r#"{"choice":1}"#, r#"{"choice":2}"#, r#"{"choice":2}"#])
+    {
+        assert!(
+            post(format!("/api/rooms/{code}/answer"), choice, Some(b.clone()))
+                .await
+                .starts_with("HTTP/1.1 204")
+        );
+    }
+    assert!(post(
+        format!("/api/rooms/{code}/answer"),
+        r#"{"choice":0}"#,
+        Some(ballots[0].clone())
+    )
+    .await
+    .starts_with("HTTP/1.1 204"));
+    assert!(post(
+        format!("/api/rooms/{code}/answer"),
+        r#"{"choice":9}"#,
+        Some(ballots[0].clone())
+    )
+    .await
+    .starts_with("HTTP/1.1 400"));
+    // No ballot, or one this room did not sign: refused with a reason.
+    let none = post(format!("/api/rooms/{code}/answer"), r#"{"choice":0}"#, None).await;
+    assert!(none.starts_with("HTTP/1.1 403"), "{none}");
+    let forged = format!("sb_ballot_{code}={}.{}", "a".repeat(32), "b".repeat(32));
+    assert!(post(
+        format!("/api/rooms/{code}/answer"),
+        r#"{"choice":0}"#,
+        Some(forged)
+    )
+    .await
+    .starts_with("HTTP/1.1 403"));
     let seen_by = |cookie: Option<String>| {
         let addr = r.addr;
         let code = code.clone();
@@ -342,7 +379,12 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
         }
     };
     let student = seen_by(None).await;
-    assert_eq!(student["answered"], 3);
+    assert_eq!(student["answered"], 3, "three ballots, one answer each");
+    assert_eq!(
+        seen_by(Some(ballots[0].clone())).await["mine"],
+        0,
+        "a page sees its own answer"
+    );
     assert!(
         student["answers"].is_null(),
         "counts stay hidden until revealed"
@@ -392,4 +434,154 @@ async fn predictions_are_revealed_by_the_presenter_and_a_room_without_one_closes
     assert!(reason.contains("the teacher has left"), "{reason}");
     let (head, _) = describe(r.addr, &code).await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+}
+
+/// `POST /api/rooms` from an address a proxy names (the server trusts
+/// `X-Forwarded-For` here): the head and the body.
+async fn create_from(addr: std::net::SocketAddr, from: &str) -> (String, String) {
+    let body = r#"{"link":"pattern=request-response"}"#;
+    common::http(
+        addr,
+        &format!(
+            "POST /api/rooms HTTP/1.1\r\nHost: {addr}\r\nX-Forwarded-For: {from}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+/// `GET /api/rooms/<code>` from an address a proxy names: the head.
+async fn look_up(addr: std::net::SocketAddr, code: &str, from: &str) -> String {
+    common::http(
+        addr,
+        &format!("GET /api/rooms/{code} HTTP/1.1\r\nHost: {addr}\r\nX-Forwarded-For: {from}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+    .0
+}
+
+fn code_of(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// One script cannot keep teachers out: each address starts its burst of
+/// rooms, then is told when to try again (429, Retry-After); rooms no
+/// teacher opens close after the claim grace, so even a flood from many
+/// addresses that fills the server keeps a teacher out for the grace at
+/// most. A presenter who left a room nobody follows frees it as soon.
+#[tokio::test]
+async fn a_creation_flood_is_rate_limited_and_unclaimed_rooms_close_after_the_grace() {
+    let grace = std::time::Duration::from_millis(1200);
+    let r = serve_with(
+        Limits {
+            claim_grace: grace,
+            client_ip_header: Some("x-forwarded-for".into()),
+            ..Limits::default()
+        },
+        2,
+    )
+    .await;
+    let burst = Limits::default().rooms.burst as usize;
+    let mut made = 0;
+    for i in 0..60 {
+        let (head, _) = create_from(r.addr, "10.1.1.1").await;
+        if head.starts_with("HTTP/1.1 201") {
+            made += 1;
+        } else {
+            assert!(head.starts_with("HTTP/1.1 429"), "request {i}: {head}");
+            assert!(
+                head.to_ascii_lowercase().contains("retry-after: "),
+                "{head}"
+            );
+        }
+    }
+    assert_eq!(made, burst, "one address starts its burst of classes");
+    // Four addresses fill the server's 32 rooms…
+    for a in 2..=5 {
+        for _ in 0..burst {
+            create_from(r.addr, &format!("10.1.1.{a}")).await;
+        }
+    }
+    let (teacher, _) = create_from(r.addr, "10.9.9.9").await;
+    assert!(teacher.starts_with("HTTP/1.1 503"), "{teacher}");
+    // …for the grace only: nobody opened them.
+    tokio::time::sleep(grace * 2).await;
+    let (head, body) = create_from(r.addr, "10.9.9.9").await;
+    assert!(head.starts_with("HTTP/1.1 201"), "{head}");
+    // The teacher opens it, then leaves with nobody following: it closes
+    // after the grace too.
+    let code = code_of(&body);
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_string();
+    let presenter = member(r.addr, &format!("room={code}&pane=0"), Some(&cookie)).await;
+    tokio::time::sleep(grace * 2).await;
+    assert!(
+        look_up(r.addr, &code, "10.9.9.9")
+            .await
+            .starts_with("HTTP/1.1 200"),
+        "open while presented"
+    );
+    drop(presenter);
+    tokio::time::sleep(grace * 3).await;
+    assert!(
+        look_up(r.addr, &code, "10.9.9.9")
+            .await
+            .starts_with("HTTP/1.1 404"),
+        "closed once left alone"
+    );
+}
+
+/// Join codes cannot be walked: an address that looked up its burst of
+/// unknown codes waits for every code, a live one included (else the
+/// answers would still tell them apart); other addresses are not held up.
+#[tokio::test]
+async fn walking_join_codes_is_throttled_for_every_code() {
+    let r = serve_with(
+        Limits {
+            client_ip_header: Some("x-forwarded-for".into()),
+            ..Limits::default()
+        },
+        2,
+    )
+    .await;
+    let (code, _) = create(r.addr, "pattern=request-response").await;
+    let burst = Limits::default().unknown_codes.burst;
+    for i in 0..burst {
+        let head = look_up(r.addr, &format!("ZZZZ{:02}", i % 90 + 2), "10.3.3.3").await;
+        assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    }
+    let head = look_up(r.addr, "ZZZZZZ", "10.3.3.3").await;
+    assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{head}"
+    );
+    let live = look_up(r.addr, &code, "10.3.3.3").await;
+    assert!(
+        live.starts_with("HTTP/1.1 429"),
+        "a live code looks the same: {live}"
+    );
+    assert!(look_up(r.addr, &code, "10.4.4.4")
+        .await
+        .starts_with("HTTP/1.1 200"));
+    // The socket path is held to the same, and says why.
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{}/ws?room={code}&pane=0", r.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("X-Forwarded-For", "10.3.3.3".parse().unwrap());
+    let mut ws = tokio_tungstenite::connect_async(req).await.unwrap().0;
+    let (_, reason) = common::close_of(&mut ws, std::time::Duration::from_secs(5)).await;
+    assert!(reason.contains("too many unknown class codes"), "{reason}");
 }

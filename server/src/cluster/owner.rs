@@ -137,15 +137,23 @@ async fn answer(room: &Room, cluster: &Cluster, payload: &[u8]) -> Option<bytes:
             let max = cluster.max_payload().saturating_sub(1024);
             Some(wire::encode_entries(&p.entries(true), max))
         }
-        Ok(Ask::Describe { presenter }) => reply(
+        Ok(Ask::Describe { presenter, ballot }) => reply(
             200,
-            crate::rooms::describe_value(room, presenter).to_string(),
+            crate::rooms::describe_value(
+                room,
+                presenter,
+                ballot.as_deref().and_then(wire::unhex32).as_ref(),
+            )
+            .to_string(),
             true,
         ),
-        Ok(Ask::Answer { choice }) => {
-            let (status, body) = crate::rooms::answer_room(room, choice);
-            reply(status.as_u16(), body, false)
-        }
+        Ok(Ask::Answer { choice, ballot }) => match wire::unhex32(&ballot) {
+            Some(b) => {
+                let (status, body) = crate::rooms::answer_room(room, choice, &b);
+                reply(status.as_u16(), body, false)
+            }
+            None => reply(400, "a malformed ballot".into(), false),
+        },
         Ok(Ask::Steer {
             reveal,
             joining_open,

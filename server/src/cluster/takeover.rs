@@ -157,6 +157,8 @@ pub async fn take(
         }
     };
     // The presenter gets the whole grace to come back.
+    // A room taken over was a class already: its teacher's page reconnects.
+    room.claimed.store(true, Ordering::Relaxed);
     if let Ok(mut t) = room.presenter_seen.lock() {
         *t = tokio::time::Instant::now();
     }

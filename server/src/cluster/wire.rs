@@ -40,17 +40,20 @@ impl RoomRecord {
     }
 
     pub fn secret_hash(&self) -> Option<[u8; 32]> {
-        let s = self.secret_hash.as_bytes();
-        if s.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in s.chunks(2).enumerate() {
-            let hex = std::str::from_utf8(pair).ok()?;
-            out[i] = u8::from_str_radix(hex, 16).ok()?;
-        }
-        Some(out)
+        unhex32(&self.secret_hash)
     }
+}
+
+/// 32 bytes from their hex (a ballot's hash), if it is that.
+pub fn unhex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -65,10 +68,16 @@ pub enum Ask {
     Control { pane: usize, text: String },
     /// The frames a joiner needs (reply: [`encode_entries`]).
     CatchUp { pane: usize },
-    /// `GET /api/rooms/<code>` for a member of another replica.
-    Describe { presenter: bool },
-    /// A student's prediction.
-    Answer { choice: usize },
+    /// `GET /api/rooms/<code>` for a member of another replica (with the
+    /// hash of the page's ballot, hex, if it carries one).
+    Describe {
+        presenter: bool,
+        #[serde(default)]
+        ballot: Option<String>,
+    },
+    /// A student's prediction, by the hash of its ballot (hex), checked by
+    /// the replica it came to.
+    Answer { choice: usize, ballot: String },
     /// The presenter reveals answers or locks joining.
     Steer {
         reveal: Option<bool>,

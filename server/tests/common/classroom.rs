@@ -22,6 +22,21 @@ pub async fn describe(addr: std::net::SocketAddr, code: &str) -> (String, serde_
     (head, serde_json::from_str(&body).unwrap_or_default())
 }
 
+/// A student's ballot for room `code`, as `GET /api/rooms/<code>` gives it
+/// (from the address `from`, as a proxy would say it): the cookie to send.
+pub async fn ballot(addr: std::net::SocketAddr, code: &str, from: &str) -> Option<String> {
+    let (head, _) = http(
+        addr,
+        &format!("GET /api/rooms/{code} HTTP/1.1\r\nHost: {addr}\r\nX-Forwarded-For: {from}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.trim().split(';').next().unwrap_or("").to_string())
+        .find(|c| c.starts_with("sb_ballot_"))
+}
+
 /// Creates a room from a `POST /api/rooms` body; its code and the
 /// presenter's cookie.
 pub async fn create_with(addr: std::net::SocketAddr, body: serde_json::Value) -> (String, String) {
