@@ -12,8 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::json::{self, Json};
 use crate::modal::Modal;
-use crate::page::{Class, Page, Role};
-use crate::topbar::navigate;
+use crate::page::{navigate, Class, Page, Role};
 use crate::url::PageSettings;
 
 /// A JavaScript error as text.

@@ -12,13 +12,12 @@ use sim::wire::Control;
 use crate::explain::Explanation;
 use crate::help::HelpOverlay;
 use crate::inspector::Inspector;
-use crate::page::{Class, Page, Role};
+use crate::page::{navigate, Class, Page, Role};
 use crate::pane::Pane;
 use crate::pane_state::PaneState;
 use crate::parameters::Parameters;
 use crate::presets::Preset;
 use crate::prompt::Prompt;
-use crate::topbar::navigate;
 use crate::url::page_query;
 
 #[component]

@@ -34,6 +34,11 @@ pub struct Class {
     pub role: Role,
 }
 
+/// Loads the page a query describes (what is on screen is always a link).
+pub fn navigate(query: &str) {
+    let _ = window().location().set_search(query);
+}
+
 #[derive(Clone, Copy)]
 pub struct Page {
     pub playing: RwSignal<bool>,

@@ -3,15 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::page::Page;
+use crate::page::{navigate, Page};
 use crate::pane_state::PaneState;
 use crate::presets::{self, PRESETS};
 use crate::url::{page_query, with_companion, MAX_PANES};
-
-/// Loads the page a query describes (what is on screen is always a link).
-pub fn navigate(query: &str) {
-    let _ = window().location().set_search(query);
-}
 
 #[component]
 pub fn TopBar(

@@ -133,9 +133,13 @@ test('a class of tabs joins a class started from a scenario, follows it live, an
   await teacher.getByTestId('start-class').click();
   await expect(teacher).toHaveURL(/\?room=/);
   const code = (await teacher.getByTestId('class-code').textContent())!.trim();
-  const ctx = await browser.newContext();
+  // Each tab a student's own browser: a ballot is one per browser (its
+  // cookie), so tabs sharing one would be one student answering again.
+  const contexts = [];
   const tabs = [];
   for (let i = 0; i < TABS; i++) {
+    const ctx = await browser.newContext();
+    contexts.push(ctx);
     const tab = await ctx.newPage();
     await tab.goto(`/join/${code}`);
     const ask = tab.getByTestId('class-predict');
@@ -169,6 +173,42 @@ test('a class of tabs joins a class started from a scenario, follows it live, an
   await expect(one.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
   await one.getByTestId('back-to-class').click();
   await expect(one.getByTestId('following')).toBeVisible();
-  await ctx.close();
+  for (const ctx of contexts) await ctx.close();
+  await teacherCtx.close();
+});
+
+test('a student answers once: a second answer replaces the first, a reload keeps it', async ({ browser }) => {
+  const teacherCtx = await browser.newContext();
+  const teacher = await teacherCtx.newPage();
+  await teacher.goto('/?preset=black-friday');
+  await teacher.locator('.choice').first().click();
+  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await teacher.getByTestId('start-class').click();
+  await expect(teacher).toHaveURL(/\?room=/);
+  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  const studentCtx = await browser.newContext();
+  const student = await studentCtx.newPage();
+  await student.goto(`/join/${code}`);
+  await student.getByTestId('class-predict').locator('.choice').nth(1).click();
+  await expect(teacher.getByTestId('answered')).toHaveText('1 answered', { timeout: 10_000 });
+  // Answering again from the same browser (a script would) replaces it.
+  for (let i = 0; i < 5; i++) {
+    const status = await student.evaluate(
+      async ([code, choice]) => (await fetch(`/api/rooms/${code}/answer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ choice }) })).status,
+      [code, i % 3] as [string, number],
+    );
+    expect(status).toBe(204);
+  }
+  await teacher.waitForTimeout(2500);
+  await expect(teacher.getByTestId('answered')).toHaveText('1 answered');
+  // A reload remembers the answer instead of asking again.
+  await student.reload();
+  await expect(student.getByTestId('my-prediction')).toContainText('You predicted');
+  await expect(student.getByTestId('class-predict')).toHaveCount(0);
+  // A request without the page's ballot is refused with a reason.
+  const bare = await teacher.request.post(`/api/rooms/${code}/answer`, { data: { choice: 0 } });
+  expect(bare.status()).toBe(403);
+  expect(await bare.text()).toContain('no ballot');
+  await studentCtx.close();
   await teacherCtx.close();
 });

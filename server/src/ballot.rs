@@ -12,8 +12,8 @@ use ring::hmac;
 
 use crate::room::{hash_secret, Room};
 
-/// Ballots one room gives out at most.
-pub const MAX_BALLOTS: usize = 2 * crate::rooms::MAX_FOLLOWERS;
+/// Ballots one room counts at most (twice its 200 followers).
+pub const MAX_BALLOTS: usize = 400;
 
 fn cookie_name(code: &str) -> String {
     format!("sb_ballot_{code}")
@@ -33,7 +33,9 @@ fn tag(room: &Room, nonce: &str) -> String {
 
 /// A new ballot for `room`: the token and the cookie that carries it.
 pub fn mint(room: &Room) -> Result<(String, String), String> {
-    let nonce = crate::rooms::random_hex::<16>()?;
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a ballot: {e}"))?;
+    let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let token = format!("{nonce}.{}", tag(room, &nonce));
     let cookie = format!(
         "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400",

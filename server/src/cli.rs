@@ -131,15 +131,15 @@ impl ServeArgs {
             max_exports: self.max_exports,
             tick_cpu: std::time::Duration::from_millis(self.tick_cpu_ms),
             claim_grace: std::time::Duration::from_secs(self.claim_grace_s),
-            rooms: crate::gate::Rate {
+            rooms: crate::limits::Rate {
                 per_minute: self.rooms_per_minute,
                 burst: self.room_burst,
             },
-            unknown_codes: crate::gate::Rate {
+            unknown_codes: crate::limits::Rate {
                 per_minute: self.unknown_codes_per_minute,
                 burst: self.unknown_code_burst,
             },
-            ballots: crate::gate::Rate {
+            ballots: crate::limits::Rate {
                 per_minute: self.ballots_per_minute,
                 burst: self.ballot_burst,
             },

@@ -11,31 +11,21 @@
 //! gets up to N times the rates (README, "Hosting for a class").
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use governor::clock::{Clock, MonotonicClock, Reference};
 use governor::{Quota, RateLimiter};
 
-use crate::limits::Limits;
+use crate::limits::{Limits, Rate};
 
-/// A client's rate: `burst` at once, then `per_minute`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rate {
-    pub per_minute: u32,
-    pub burst: u32,
-}
-
-impl Rate {
-    fn quota(self) -> Quota {
-        let per_minute = NonZeroU32::new(self.per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        Quota::per_minute(per_minute).allow_burst(burst)
-    }
+/// The quota of a rate.
+fn quota(rate: Rate) -> Quota {
+    let per_minute = NonZeroU32::new(rate.per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(rate.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(per_minute).allow_burst(burst)
 }
 
 type Keyed<C> = RateLimiter<
@@ -68,9 +58,9 @@ impl<C: Clock + Clone> Gate<C> {
     /// The gate on `clock` (the tests' own, moved by hand).
     pub fn with_clock(limits: &Limits, clock: C) -> Self {
         Gate {
-            rooms: RateLimiter::hashmap_with_clock(limits.rooms.quota(), clock.clone()),
-            unknown: RateLimiter::hashmap_with_clock(limits.unknown_codes.quota(), clock.clone()),
-            ballots: RateLimiter::hashmap_with_clock(limits.ballots.quota(), clock.clone()),
+            rooms: RateLimiter::hashmap_with_clock(quota(limits.rooms), clock.clone()),
+            unknown: RateLimiter::hashmap_with_clock(quota(limits.unknown_codes), clock.clone()),
+            ballots: RateLimiter::hashmap_with_clock(quota(limits.ballots), clock.clone()),
             blocked: Mutex::new(HashMap::new()),
             clock,
         }
@@ -153,62 +143,11 @@ pub fn wait_text(wait: RetryAfter) -> String {
     }
 }
 
-/// The peer's address, as the capped listener accepted it (what
-/// `serve` hands the handlers as connection info).
-#[derive(Clone, Copy, Debug)]
-pub struct Peer(pub SocketAddr);
-
-impl
-    axum::extract::connect_info::Connected<
-        axum::serve::IncomingStream<'_, crate::listener::CappedListener>,
-    > for Peer
-{
-    fn connect_info(
-        stream: axum::serve::IncomingStream<'_, crate::listener::CappedListener>,
-    ) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-/// The client's address: the peer's, or the first address in the header a
-/// trusted proxy sets (`serve --client-ip-header`); unspecified when
-/// neither is known (an in-process test without connection info).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Client(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for Client
-where
-    std::sync::Arc<crate::shared::Shared>: axum::extract::FromRef<S>,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        use axum::extract::FromRef;
-        let shared = std::sync::Arc::<crate::shared::Shared>::from_ref(state);
-        if let Some(name) = &shared.limits.client_ip_header {
-            let forwarded = parts
-                .headers
-                .get(name.as_str())
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok());
-            if let Some(ip) = forwarded {
-                return Ok(Client(ip));
-            }
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<Peer>>()
-            .map(|c| c.0 .0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(Client(peer))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use governor::clock::FakeRelativeClock;
+    use std::net::Ipv4Addr;
 
     fn gate() -> (Gate<FakeRelativeClock>, FakeRelativeClock) {
         let clock = FakeRelativeClock::default();

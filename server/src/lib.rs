@@ -26,6 +26,7 @@
 pub mod assets;
 pub mod ballot;
 pub mod cli;
+pub mod client;
 pub mod cluster;
 pub mod export;
 pub mod gate;

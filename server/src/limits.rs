@@ -4,6 +4,13 @@
 
 use std::time::Duration;
 
+/// A client's rate: `burst` at once, then `per_minute`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
 /// Every limit the server enforces, in one place so the README's table and
 /// the tests read the same numbers.
 #[derive(Clone, Debug)]
@@ -48,12 +55,12 @@ pub struct Limits {
     pub claim_grace: Duration,
     /// Rooms one client may start: a burst (a school's teachers behind one
     /// address), then a steady rate; past it 429 with `Retry-After`.
-    pub rooms: crate::gate::Rate,
+    pub rooms: Rate,
     /// Unknown class codes one client may look up (a class of 30 mistyping
     /// codes); past it every lookup from it waits.
-    pub unknown_codes: crate::gate::Rate,
+    pub unknown_codes: Rate,
     /// Ballots (one prediction each) one client's pages may be given.
-    pub ballots: crate::gate::Rate,
+    pub ballots: Rate,
     /// The header a trusted proxy puts the client's address in (e.g.
     /// X-Forwarded-For, X-Real-IP); `None`: the peer's address.
     pub client_ip_header: Option<String>,
@@ -74,15 +81,15 @@ impl Default for Limits {
             recipe_changes: 5_000,
             room_grace: Duration::from_secs(600),
             claim_grace: Duration::from_secs(30),
-            rooms: crate::gate::Rate {
+            rooms: Rate {
                 per_minute: 2,
                 burst: 10,
             },
-            unknown_codes: crate::gate::Rate {
+            unknown_codes: Rate {
                 per_minute: 60,
                 burst: 30,
             },
-            ballots: crate::gate::Rate {
+            ballots: Rate {
                 per_minute: 6,
                 burst: 40,
             },

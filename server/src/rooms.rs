@@ -185,7 +185,7 @@ pub fn too_many(wait: Duration, why: String) -> Response {
 pub async fn find(
     shared: &Arc<Shared>,
     code: &str,
-    client: crate::gate::Client,
+    client: crate::client::Client,
 ) -> Result<Option<Arc<Room>>, Unreachable> {
     shared
         .gate
@@ -290,7 +290,7 @@ fn yes() -> bool {
 /// `POST /api/rooms`
 pub async fn create(
     State(shared): State<Arc<Shared>>,
-    client: crate::gate::Client,
+    client: crate::client::Client,
     Json(req): Json<CreateRoom>,
 ) -> Response {
     if let Err(wait) = shared.gate.start_room(client.0) {
@@ -466,7 +466,7 @@ impl FromRequestParts<Arc<Shared>> for KnownRoom {
         let Path(code) = Path::<String>::from_request_parts(parts, shared)
             .await
             .map_err(IntoResponse::into_response)?;
-        let Ok(client) = crate::gate::Client::from_request_parts(parts, shared).await;
+        let Ok(client) = crate::client::Client::from_request_parts(parts, shared).await;
         match find(shared, &code, client).await {
             Ok(Some(room)) => Ok(KnownRoom(room)),
             Ok(None) => Err(refuse(
@@ -505,7 +505,7 @@ async fn forward(shared: &Shared, room: &Room, ask: Ask) -> Response {
 pub async fn describe(
     State(shared): State<Arc<Shared>>,
     KnownRoom(room): KnownRoom,
-    client: crate::gate::Client,
+    client: crate::client::Client,
     headers: HeaderMap,
 ) -> Response {
     let presenter = room.is_presenter(presenter_secret(&headers, &room.code).as_deref());

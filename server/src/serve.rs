@@ -81,7 +81,7 @@ impl Server {
         // The peer's address reaches the handlers (per-client limits).
         let app = self
             .app
-            .into_make_service_with_connect_info::<crate::gate::Peer>();
+            .into_make_service_with_connect_info::<crate::client::Peer>();
         let serving = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             stop.await;
             told.trigger();

@@ -54,7 +54,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
-    client: crate::gate::Client,
+    client: crate::client::Client,
     Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {

@@ -22,7 +22,8 @@ use crate::patterns::short_polling::ShortPolling;
 use crate::patterns::webhooks::Webhooks;
 use crate::patterns::websocket::WebSocket;
 
-pub use crate::info::{Builder, Figure, PatternInfo};
+pub use crate::info::{Figure, PatternInfo};
+pub use crate::pattern::Builder;
 
 // One entry per pattern (`REQUEST_RESPONSE`, `WEBSOCKET`…), assembled by
 // `build.rs` from the pattern's lesson file and its `figures`.

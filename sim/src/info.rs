@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::lessons::Lesson;
 use crate::metrics::Snapshot;
 use crate::params::{ParamSet, ParamSpec};
-use crate::pattern::Pattern;
 
 /// A pattern as the class meets it.
 #[derive(Debug, Serialize)]
@@ -24,12 +23,6 @@ pub struct PatternInfo {
     #[serde(skip)]
     pub figures: fn(&Snapshot, &ParamSet) -> Vec<Figure>,
 }
-
-/// Makes a fresh, unstarted run of a pattern (its model on the engine).
-/// Not a field of [`PatternInfo`]: the browser reads the catalogue but never
-/// runs a pattern, and a pointer to every engine in the data it reads
-/// would link all twelve into its bundle.
-pub type Builder = fn(&'static PatternInfo, ParamSet, u64) -> Box<dyn Pattern>;
 
 /// One pattern-specific figure (empty-poll share, silent losses…).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -54,3 +54,9 @@ pub trait Pattern: Send {
     /// [`crate::budget::MAX_HELD`].
     fn held(&self) -> usize;
 }
+
+/// Makes a fresh, unstarted run of a pattern (its model on the engine).
+/// Not a field of [`PatternInfo`]: the browser reads the catalogue but never
+/// runs a pattern, and a pointer to every engine in the data it reads
+/// would link all twelve into its bundle.
+pub type Builder = fn(&'static PatternInfo, ParamSet, u64) -> Box<dyn Pattern>;
