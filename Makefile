@@ -57,6 +57,7 @@ build:
 	cargo leptos build --release --precompress
 
 lint:
+	python3 tools/import_cycles.py
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings

@@ -10,8 +10,8 @@ use leptos::prelude::*;
 use sim::catalogue;
 use wasm_bindgen::JsCast;
 
+use crate::controls::modal::Modal;
 use crate::json::{self, Json};
-use crate::modal::Modal;
 use crate::page::{navigate, Class, Page, Role};
 use crate::url::PageSettings;
 
@@ -99,7 +99,14 @@ pub fn start_class(page: Page) {
 /// settings), whether this browser is its presenter, and its scenario.
 pub async fn load_room(
     code: &str,
-) -> Result<(PageSettings, bool, Option<&'static crate::presets::Preset>), String> {
+) -> Result<
+    (
+        PageSettings,
+        bool,
+        Option<&'static crate::controls::presets::Preset>,
+    ),
+    String,
+> {
     let (status, text) = fetch_text("GET", &format!("/api/rooms/{code}"), None).await?;
     if status == 404 {
         return Err(format!(
@@ -136,7 +143,7 @@ pub async fn load_room(
         v.get("preset")
             .str()
             .as_deref()
-            .and_then(crate::presets::find),
+            .and_then(crate::controls::presets::find),
     ))
 }
 
@@ -241,7 +248,7 @@ pub fn ClassBar(page: Page) -> impl IntoView {
         poll();
         let _ = set_interval_with_handle(poll, std::time::Duration::from_secs(2));
     });
-    let scenario = move || page.scenario.get().and_then(crate::presets::find);
+    let scenario = move || page.scenario.get().and_then(crate::controls::presets::find);
     move || {
         page.class.get().map(|c| {
             let host = window().location().host().unwrap_or_default();
@@ -343,6 +350,6 @@ pub fn ClassBar(page: Page) -> impl IntoView {
 pub fn DescribeNow(page: Page) -> impl IntoView {
     view! {
         <button data-testid="describe-now" title="Say how the run stands now, in words (D)"
-            on:click=move |_| page.voice.answer(crate::speech::describe_now(&page))>"Describe now"</button>
+            on:click=move |_| page.voice.answer(crate::access::speech::describe_now(&page))>"Describe now"</button>
     }
 }

@@ -9,15 +9,15 @@
 use leptos::prelude::*;
 use sim::wire::Control;
 
-use crate::explain::Explanation;
-use crate::help::HelpOverlay;
-use crate::inspector::Inspector;
+use crate::controls::help::HelpOverlay;
+use crate::controls::parameters::Parameters;
+use crate::controls::presets::Preset;
+use crate::controls::prompt::Prompt;
 use crate::page::{navigate, Class, Page, Role};
-use crate::pane::Pane;
-use crate::pane_state::PaneState;
-use crate::parameters::Parameters;
-use crate::presets::Preset;
-use crate::prompt::Prompt;
+use crate::pane::explain::Explanation;
+use crate::pane::inspector::Inspector;
+use crate::pane::state::PaneState;
+use crate::pane::view::Pane;
 use crate::url::page_query;
 
 #[component]
@@ -83,7 +83,8 @@ pub fn Dashboard() -> impl IntoView {
     Effect::new(move |_| {
         // Chart labels of 11 px × 2.2 ≥ 24 px: readable from the back row.
         page.zoom.set(if projector.get() { 2.2 } else { 1.0 });
-        page.look.set_value(crate::theme::look(projector.get()));
+        page.look
+            .set_value(crate::stage::theme::look(projector.get()));
     });
 
     // In the browser only (effects do not run on the server): what this
@@ -91,12 +92,12 @@ pub fn Dashboard() -> impl IntoView {
     Effect::new(move |started: Option<()>| {
         if started.is_none() {
             page.prefs.load();
-            crate::speech::listen(page);
+            crate::access::speech::listen(page);
         }
     });
-    crate::keys::listen(
+    crate::controls::keys::listen(
         page,
-        crate::keys::Toggles {
+        crate::controls::keys::Toggles {
             help,
             drawer,
             projector,
@@ -120,11 +121,11 @@ pub fn Dashboard() -> impl IntoView {
             class:compare=move || panes.with(|p| p.len() > 1) data-panes=move || panes.with(|p| p.len()).to_string()>
             // The first stop for a keyboard: past the header to the run.
             <a class="skip-link" href="#panes">"Skip to the run"</a>
-            <crate::topbar::TopBar page panes projector drawer help />
+            <crate::controls::topbar::TopBar page panes projector drawer help />
             <crate::class::ClassBar page />
 
             // A follower's transport is the teacher's: absent, not greyed.
-            {move || (!page.following()).then(|| view! { <crate::transport::Transport page panes /> }.into_any())}
+            {move || (!page.following()).then(|| view! { <crate::controls::transport::Transport page panes /> }.into_any())}
 
             <main class="workspace">
                 <div class="panes" id="panes" tabindex="-1">
@@ -151,7 +152,7 @@ pub fn Dashboard() -> impl IntoView {
                 // A student following the teacher reads the teacher's
                 // values: text, not controls they cannot use.
                 {move || ready.get().then(|| if page.following() {
-                    view! { <crate::parameters::ParametersRead panes=panes.get() /> }.into_any()
+                    view! { <crate::controls::parameters::ParametersRead panes=panes.get() /> }.into_any()
                 } else {
                     view! { <Parameters page panes=panes.get() editing /> }.into_any()
                 })}
@@ -169,8 +170,8 @@ pub fn Dashboard() -> impl IntoView {
             // The page's voice: polite live regions, empty until it speaks
             // (a region filled before it exists is never read).
             <div class="visually-hidden" data-testid="announcer">
-                <p id=crate::voice::REGIONS[0] aria-live="polite"></p>
-                <p id=crate::voice::REGIONS[1] aria-live="polite"></p>
+                <p id=crate::access::voice::REGIONS[0] aria-live="polite"></p>
+                <p id=crate::access::voice::REGIONS[1] aria-live="polite"></p>
             </div>
             <Prompt page preset />
             {move || noticed.get().then(|| view! {

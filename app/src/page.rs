@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use sim::wire::Control;
 use wasm_bindgen::JsValue;
 
-use crate::inspector::Conversation;
-use crate::pane_state::PaneState;
+use crate::pane::inspector::Conversation;
+use crate::pane::state::PaneState;
 use crate::url::page_query;
 
 /// The tops of each pane's four charts, for axes shared across panes.
@@ -65,11 +65,11 @@ pub struct Page {
     /// The user's system asks for reduced motion.
     pub reduced_motion: StoredValue<bool>,
     /// This device's choices (verbosity, shortcuts, sound, words shown).
-    pub prefs: crate::prefs::Prefs,
+    pub prefs: crate::access::prefs::Prefs,
     /// What the page says aloud.
-    pub voice: crate::voice::Voice,
+    pub voice: crate::access::voice::Voice,
     /// The theme the canvases draw with (light, dark, projector, forced).
-    pub look: StoredValue<crate::theme::Look>,
+    pub look: StoredValue<crate::stage::theme::Look>,
     /// A follower holds their own view still ("Pause my view"): the class
     /// goes on, this page stops drawing and saying it until "Back to live"
     /// (WCAG 2.2.2 for a run the student does not control).
@@ -117,9 +117,9 @@ impl Page {
             tops: StoredValue::new_local(Rc::new(RefCell::new(Vec::new()))),
             panes: StoredValue::new_local(Vec::new()),
             reduced_motion: StoredValue::new(false),
-            prefs: crate::prefs::Prefs::default(),
-            voice: crate::voice::Voice::default(),
-            look: StoredValue::new(crate::theme::Look::default()),
+            prefs: crate::access::prefs::Prefs::default(),
+            voice: crate::access::voice::Voice::default(),
+            look: StoredValue::new(crate::stage::theme::Look::default()),
             held: RwSignal::new(false),
         }
     }

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use sim::catalogue;
 
+use crate::controls::presets::{self, Preset, PRESETS};
 use crate::page::{Class, Page, Role};
-use crate::pane_state::PaneState;
-use crate::presets::{self, Preset, PRESETS};
+use crate::pane::state::PaneState;
 use crate::url::parse;
 
 fn prefers_reduced_motion() -> bool {

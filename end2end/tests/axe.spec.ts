@@ -1,6 +1,6 @@
-import { test, expect, type Browser, type Page } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { expectAxeClean } from './access';
-import { openLive, watchErrors } from './helpers';
+import { openLive, startClass, watchErrors } from './helpers';
 
 // axe-core (WCAG 2.0–2.2 A and AA rules) finds nothing in every view a
 // class uses, on a laptop and on a 320 px phone.
@@ -9,20 +9,6 @@ const SIZES = [
   { name: '1280×800', viewport: { width: 1280, height: 800 }, touch: false },
   { name: '320×640', viewport: { width: 320, height: 640 }, touch: true },
 ];
-
-/** A teacher's class, started from a scenario: (teacher, join code). */
-async function startClass(browser: Browser, viewport: { width: number; height: number }) {
-  const ctx = await browser.newContext({ viewport });
-  const teacher = await ctx.newPage();
-  await teacher.goto('/?preset=black-friday&seed=5');
-  await teacher.locator('.choice').first().click();
-  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-  if (viewport.width <= 720) await teacher.getByTestId('menu-button').click();
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
-  return { teacher, code, ctx };
-}
 
 for (const size of SIZES) {
   test.describe(size.name, () => {
@@ -70,7 +56,7 @@ for (const size of SIZES) {
     });
 
     test(`a class is axe-clean for its presenter, a follower and an explorer at ${size.name}`, async ({ browser }) => {
-      const { teacher, code, ctx } = await startClass(browser, size.viewport);
+      const { teacher, code, ctx } = await startClass(browser, '/?preset=black-friday&seed=5', { viewport: size.viewport });
       await teacher.waitForTimeout(1000);
       await expectAxeClean(teacher, 'the presenter');
 

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { openLive, typeValue, watchErrors } from './helpers';
+import { classFrom, openLive, startClass, typeValue, watchErrors } from './helpers';
 
 // A teacher and a student, each in a browser context of their own (their
 // own cookies): start a class, join by its address, follow, see the
@@ -15,9 +15,8 @@ test('a teacher starts a class, a student joins, follows, forks and comes back',
 
   await openLive(teacher, '/?pattern=request-response&rate=150&seed=3');
   await teacher.waitForTimeout(1200);
-  await teacher.getByTestId('start-class').click();
+  const code = await classFrom(teacher);
   await expect(teacher).toHaveURL(/\?room=[A-Z2-9]{6}$/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
   expect(code).toMatch(/^[A-Z2-9]{6}$/);
   await expect(teacher.getByTestId('join-url')).toContainText(`/join/${code}`);
   await expect(teacher.getByTestId('connection')).toHaveText('live');
@@ -81,16 +80,9 @@ test('a teacher starts a class, a student joins, follows, forks and comes back',
 });
 
 test('a class predicts, the teacher sees the answers come in and reveals them', async ({ browser }) => {
-  const teacherCtx = await browser.newContext();
+  const { teacher, code, ctx: teacherCtx } = await startClass(browser, '/?preset=black-friday');
   const studentCtx = await browser.newContext();
-  const teacher = await teacherCtx.newPage();
   const students = [await studentCtx.newPage(), await (await browser.newContext()).newPage()];
-  await teacher.goto('/?preset=black-friday');
-  await teacher.locator('.choice').first().click();
-  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
   await expect(teacher.getByTestId('answered')).toHaveText('0 answered');
   for (const [i, s] of students.entries()) {
     await s.goto(`/join/${code}`);
@@ -125,14 +117,7 @@ const TABS = Number(process.env.CLASS_TABS ?? 6);
 
 test('a class of tabs joins a class started from a scenario, follows it live, answers, sees the reveal; any can fork and come back', async ({ browser }) => {
   test.setTimeout(120_000 + TABS * 20_000);
-  const teacherCtx = await browser.newContext();
-  const teacher = await teacherCtx.newPage();
-  await teacher.goto('/?preset=retry-storm');
-  await teacher.locator('.choice').first().click();
-  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  const { teacher, code, ctx: teacherCtx } = await startClass(browser, '/?preset=retry-storm');
   // Each tab a student's own browser: a ballot is one per browser (its
   // cookie), so tabs sharing one would be one student answering again.
   const contexts = [];
@@ -178,14 +163,7 @@ test('a class of tabs joins a class started from a scenario, follows it live, an
 });
 
 test('a student answers once: a second answer replaces the first, a reload keeps it', async ({ browser }) => {
-  const teacherCtx = await browser.newContext();
-  const teacher = await teacherCtx.newPage();
-  await teacher.goto('/?preset=black-friday');
-  await teacher.locator('.choice').first().click();
-  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  const { teacher, code, ctx: teacherCtx } = await startClass(browser, '/?preset=black-friday');
   const studentCtx = await browser.newContext();
   const student = await studentCtx.newPage();
   await student.goto(`/join/${code}`);

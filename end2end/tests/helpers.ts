@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContextOptions, type Page } from '@playwright/test';
 
 /** Collects console errors, page errors and failed requests of a page. */
 export function watchErrors(page: Page): string[] {
@@ -56,4 +56,36 @@ export async function typeValue(page: Page, param: string, value: string) {
   const field = page.locator(`.param:has(input[type=range][data-param=${param}]) input[type=number]`);
   await field.fill(value);
   await field.press('Enter');
+}
+
+/** Turns what `teacher` shows into a class: its join code. */
+export async function classFrom(teacher: Page): Promise<string> {
+  if ((teacher.viewportSize()?.width ?? 1280) <= 720) await teacher.getByTestId('menu-button').click();
+  await teacher.getByTestId('start-class').click();
+  await expect(teacher).toHaveURL(/\?room=/);
+  return (await teacher.getByTestId('class-code').textContent())!.trim();
+}
+
+/** A teacher's class started from scenario link `path` (its prediction
+ *  answered with the first choice), in a browser context of its own. */
+export async function startClass(browser: Browser, path: string, options: BrowserContextOptions = {}) {
+  const ctx = await browser.newContext(options);
+  const teacher = await ctx.newPage();
+  await teacher.goto(path);
+  await teacher.locator('.choice').first().click();
+  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  const code = await classFrom(teacher);
+  return { teacher, code, ctx };
+}
+
+/** How far the page scrolls sideways, in CSS px (0: it fits). */
+export async function sideways(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** Opens `path` and waits until pane A is live and has drawn a little. */
+export async function openSettled(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await page.waitForTimeout(800);
 }

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { openLive, typeValue, watchErrors } from './helpers';
+import { classFrom, openLive, typeValue, watchErrors } from './helpers';
 
 // Everything by keyboard: every function reachable with Tab, focus never
 // thrown to the page's body while the run re-renders (sampled every 200 ms
@@ -51,9 +51,7 @@ test('a follower’s focus holds while the teacher changes the run', async ({ br
   const teacherCtx = await browser.newContext();
   const teacher = await teacherCtx.newPage();
   await openLive(teacher, '/?pattern=request-response&rate=120&seed=2');
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  const code = await classFrom(teacher);
   const studentCtx = await browser.newContext();
   const student = await studentCtx.newPage();
   await student.goto(`/join/${code}`);

@@ -1,16 +1,11 @@
 import { test, expect, type Page } from '@playwright/test';
-import { watchErrors } from './helpers';
+import { openSettled, sideways, startClass, watchErrors } from './helpers';
 
 // Phones first for followers: a student scans the class's QR code and
 // gets a page that fits a 320 px screen, portrait and landscape, with the
 // stage on the first screen, no teacher controls, and taps that land.
 
 const PHONE = { viewport: { width: 320, height: 640 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
-
-/** The page scrolls sideways by this many CSS px (0: it fits). */
-async function sideways(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-}
 
 /** Every visible control smaller than `least` CSS px either way. */
 async function smallTargets(page: Page, least: number): Promise<string[]> {
@@ -30,13 +25,7 @@ async function smallTargets(page: Page, least: number): Promise<string[]> {
 }
 
 test('a follower on a 320 px phone: joins by the QR address, predicts, follows with the stage on the first screen, explores by touch', async ({ browser }) => {
-  const teacherCtx = await browser.newContext();
-  const teacher = await teacherCtx.newPage();
-  await teacher.goto('/?preset=black-friday&seed=4');
-  await teacher.locator('.choice').first().click();
-  await expect(teacher.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
+  const { teacher, ctx: teacherCtx } = await startClass(browser, '/?preset=black-friday&seed=4');
   const join = (await teacher.getByTestId('join-url').textContent())!.trim();
 
   const phoneCtx = await browser.newContext(PHONE);
@@ -94,9 +83,7 @@ test('the dashboard on a 320 px phone: one column, the header in a menu, every c
   const page = await ctx.newPage();
   const errors = watchErrors(page);
   for (const path of ['/?pattern=request-response', '/?pattern=short-polling&vs=long-polling,server-sent-events']) {
-    await page.goto(path);
-    await expect(page.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-    await page.waitForTimeout(800);
+    await openSettled(page, path);
     expect(await sideways(page), `${path}: no horizontal scroll`).toBeLessThanOrEqual(0);
     await expect(page.getByTestId('presets')).toBeHidden();
     await page.getByTestId('menu-button').tap();

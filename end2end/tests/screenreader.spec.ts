@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { heard, walk, withScreenReader } from './access';
-import { openLive, watchErrors } from './helpers';
+import { classFrom, openLive, watchErrors } from './helpers';
 
 // What a screen reader hears, tested with @guidepup/virtual-screen-reader
 // running in the real page: the run described in words, announcements
@@ -66,9 +66,7 @@ test('a late joiner hears nothing while the class catches it up, and nothing whi
   const teacherCtx = await browser.newContext();
   const teacher = await teacherCtx.newPage();
   await openLive(teacher, `/?${HEAVY}`);
-  await teacher.getByTestId('start-class').click();
-  await expect(teacher).toHaveURL(/\?room=/);
-  const code = (await teacher.getByTestId('class-code').textContent())!.trim();
+  const code = await classFrom(teacher);
   await teacher.waitForTimeout(8000);
 
   const studentCtx = await browser.newContext();

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { openLive, watchErrors } from './helpers';
+import { openSettled, openLive, sideways, watchErrors } from './helpers';
 
 // Low vision and colour: forced colours reach the canvases, 200 % zoom and
 // WCAG 1.4.12 text spacing clip nothing, reduced motion runs no animation.
@@ -28,17 +28,15 @@ test('200 % zoom and WCAG text spacing: no sideways scroll, nothing clipped', as
   const page = await ctx.newPage();
   const errors = watchErrors(page);
   for (const path of ['/?pattern=request-response&seed=3', '/?pattern=short-polling&vs=long-polling&seed=3']) {
-    await page.goto(path);
-    await expect(page.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
-    await page.waitForTimeout(800);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await openSettled(page, path);
+    expect(await sideways(page)).toBeLessThanOrEqual(0);
     expect(await clipped(page), `${path} at 200 %`).toEqual([]);
     await page.addStyleTag({
       content: '* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }',
     });
     await page.waitForTimeout(500);
     expect(await clipped(page), `${path} with text spacing`).toEqual([]);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    expect(await sideways(page)).toBeLessThanOrEqual(0);
   }
   expect(errors).toEqual([]);
   await ctx.close();

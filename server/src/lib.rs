@@ -1,48 +1,29 @@
 //! `server` — Switchboard's process: the axum web server, the per-viewer
-//! simulation sessions and the headless CLI.
+//! simulation sessions, the classroom and the headless CLI. Its folders,
+//! from the bottom up (each may use those before it, never after):
 //!
-//! - [`routes`] assembles the router: the server-rendered page and its
-//!   assets, `GET /api/patterns`, `GET|POST /api/export`, `GET /ws`, behind
-//!   the [`origin`] check and the security [`headers`].
-//! - [`serve`] runs it: the capped [`listener`], the [`simulators`], the
-//!   [`shutdown`] signal.
-//! - [`export`] re-simulates a shared run for its NDJSON events or CSV
-//!   metrics, bounded and cancellable.
-//! - [`viewer`] is one WebSocket connection: it owns a [`session::Session`],
-//!   paces it in real time and runs it on the [`simulators`].
-//! - [`session`] is the transport-free part of a session: controls in,
-//!   frames out, budgets kept. Tested without sockets.
-//! - [`room`] is one classroom room: its panes simulated once, frames
-//!   fanned out to every follower; [`rooms`] the registry and its HTTP
-//!   surface (create, describe, QR, join, member sockets); [`cluster`]
-//!   spreads rooms over replicas through NATS (`serve --nats`).
-//! - [`pacer`] turns elapsed wall time into virtual time.
-//! - [`gate`] holds what one client may do how often (rooms, unknown
-//!   codes, ballots).
-//! - [`limits`] holds every limit; [`shared`] what handlers share;
-//!   [`throttle`] keeps floods out of the log.
-//! - [`cli`] is `switchboard simulate` and `switchboard serve`.
+//! - `limits`, `shutdown`, `throttle`: every limit, the stop signal, the
+//!   log's flood guard.
+//! - [`live`]: a viewer's socket and its session, paced in real time on
+//!   the simulation threads, within its budgets.
+//! - [`class`]: rooms (each pane simulated once, its frames fanned out),
+//!   their registry, ballots, member sockets, and the rooms across
+//!   replicas through NATS (`serve --nats`).
+//! - [`export`]: a run simulated again as events, metrics or words.
+//! - [`shared`]: what every handler receives — the one place that names
+//!   the registry and the replicas together.
+//! - [`http`]: the router, assets, headers, origin checks, the listener,
+//!   clients and their rates, the `/ws` upgrade.
+//! - [`serve`] runs it all; [`cli`] is `switchboard serve` and
+//!   `switchboard simulate`.
 
-pub mod assets;
-pub mod ballot;
+pub mod class;
 pub mod cli;
-pub mod client;
-pub mod cluster;
 pub mod export;
-pub mod gate;
-pub mod headers;
+pub mod http;
 pub mod limits;
-pub mod listener;
-pub mod origin;
-pub mod pacer;
-pub mod room;
-pub mod rooms;
-pub mod routes;
-pub mod sampling;
+pub mod live;
 pub mod serve;
-pub mod session;
 pub mod shared;
 pub mod shutdown;
-pub mod simulators;
 pub mod throttle;
-pub mod viewer;

@@ -70,7 +70,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         let cluster = match &args.nats {
-            Some(url) => match server::cluster::Cluster::join(url).await {
+            Some(url) => match server::class::cluster::Cluster::join(url).await {
                 Ok(c) => {
                     tracing::info!("replica {} joined the set at {url}", c.replica);
                     Some(c)

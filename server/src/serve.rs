@@ -9,13 +9,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::Cluster;
+use crate::class::cluster::Cluster;
+use crate::http::listener::CappedListener;
+use crate::http::origin::Origins;
 use crate::limits::Limits;
-use crate::listener::CappedListener;
-use crate::origin::Origins;
+use crate::live::simulators::Simulators;
 use crate::shared::Shared;
 use crate::shutdown::Shutdown;
-use crate::simulators::Simulators;
 
 /// The longest a stop may take once signalled.
 pub const STOP_WITHIN: Duration = Duration::from_secs(4);
@@ -57,8 +57,8 @@ impl Server {
             Shutdown::default(),
             config.cluster,
         );
-        let app = crate::routes::router(
-            crate::routes::leptos_options(&config.site_root, addr),
+        let app = crate::http::routes::router(
+            crate::http::routes::leptos_options(&config.site_root, addr),
             Arc::clone(&shared),
             Origins::new(&config.allow_origins),
         );
@@ -81,7 +81,7 @@ impl Server {
         // The peer's address reaches the handlers (per-client limits).
         let app = self
             .app
-            .into_make_service_with_connect_info::<crate::client::Peer>();
+            .into_make_service_with_connect_info::<crate::http::client::Peer>();
         let serving = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             stop.await;
             told.trigger();
@@ -107,7 +107,7 @@ impl Server {
         let replica = shared
             .cluster
             .clone()
-            .map(|c| tokio::spawn(c.run(Arc::clone(&shared))));
+            .map(|c| tokio::spawn(c.run(Arc::clone(&shared) as Arc<dyn crate::class::host::Host>)));
         shutdown.triggered().await;
         sweeper.abort();
         if let Some(r) = replica {

@@ -1,17 +1,19 @@
 //! What every request handler shares: the limits, the simulation threads,
-//! the places left under each cap, the shutdown signal and the throttled
-//! warnings.
+//! the places left under each cap, the shutdown signal, the throttled
+//! warnings, the rooms and the replicas — the one place that names the
+//! registry's two sides together ([`Shared::registry`]); the classroom
+//! sees it only as a `class::host::Host`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::cluster::Cluster;
+use crate::class::cluster::Cluster;
+use crate::class::rooms::Rooms;
 use crate::limits::Limits;
-use crate::rooms::Rooms;
+use crate::live::simulators::Simulators;
 use crate::shutdown::Shutdown;
-use crate::simulators::Simulators;
 use crate::throttle::Throttle;
 
 pub struct Shared {
@@ -28,7 +30,7 @@ pub struct Shared {
     /// The set of replicas this one belongs to (`serve --nats`), if any.
     pub cluster: Option<Arc<Cluster>>,
     /// What one client may do how often (rooms, unknown codes, ballots).
-    pub gate: crate::gate::Gate,
+    pub gate: crate::http::gate::Gate,
 }
 
 /// The warnings a flood could repeat, each written at most once a minute.
@@ -47,7 +49,7 @@ impl Shared {
     ) -> Arc<Shared> {
         let every = Duration::from_secs(60);
         Arc::new(Shared {
-            gate: crate::gate::Gate::new(&limits),
+            gate: crate::http::gate::Gate::new(&limits),
             sessions: Arc::new(Semaphore::new(limits.max_sessions)),
             exports: Arc::new(Semaphore::new(limits.max_exports)),
             limits,
@@ -66,5 +68,36 @@ impl Shared {
     /// Sessions running now.
     pub fn sessions_open(&self) -> usize {
         self.limits.max_sessions - self.sessions.available_permits()
+    }
+}
+
+impl crate::class::room::Runtime for Shared {
+    fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn simulators(&self) -> &Simulators {
+        &self.simulators
+    }
+}
+
+impl crate::class::host::Host for Shared {
+    fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    fn rooms(&self) -> &Rooms {
+        &self.rooms
+    }
+}
+
+impl Shared {
+    /// The rooms, here and on the other replicas: what every handler and
+    /// the socket path go through (`class::registry`).
+    pub fn registry(self: &Arc<Self>) -> crate::class::registry::Registry {
+        crate::class::registry::Registry {
+            host: Arc::clone(self) as Arc<dyn crate::class::host::Host>,
+            cluster: self.cluster.clone(),
+        }
     }
 }

@@ -9,7 +9,7 @@ use sim::topology::{Node, NodeKind};
 
 use super::words::{capitalised, count, listed, rate, wait};
 use super::{Context, Reading};
-use crate::playback::NodeState;
+use crate::stage::playback::NodeState;
 
 /// One line of the description: who, and how it is doing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,24 +35,32 @@ pub fn overview(cx: &Context, now: &Reading, playing: bool) -> String {
         cx.title(),
         super::words::clock(sim::time::to_secs(now.at))
     )];
-    parts.push(format!(
-        "{} {many} a second offered, {} delivered",
-        rate(m.offered_per_s),
-        rate(m.throughput_per_s)
-    ));
-    if m.wait.count > 0 {
-        parts.push(format!(
-            "wait p50 {}, p95 {}",
-            wait(m.wait.p50),
-            wait(m.wait.p95)
-        ));
-    }
+    parts.extend(traffic(m, &format!("{many} ")));
     let dropped: u64 = m.totals.dropped.iter().sum();
     parts.push(format!(
         "{} failed and {} dropped so far",
         m.totals.failed, dropped
     ));
     format!("{}.", parts.join("; "))
+}
+
+/// What is offered and delivered a second (`noun`: what, with its space,
+/// or nothing where the sentence has said it) and, once anything is
+/// delivered, the waits.
+fn traffic(m: &sim::metrics::Snapshot, noun: &str) -> Vec<String> {
+    let mut out = vec![format!(
+        "{} {noun}a second offered, {} delivered",
+        rate(m.offered_per_s),
+        rate(m.throughput_per_s)
+    )];
+    if m.wait.count > 0 {
+        out.push(format!(
+            "wait p50 {}, p95 {}",
+            wait(m.wait.p50),
+            wait(m.wait.p95)
+        ));
+    }
+    out
 }
 
 /// Every actor of the pane, in the stage's order (parties first), with
@@ -117,21 +125,8 @@ fn parties(cx: &Context, n: usize, first: &Node, now: &Reading) -> Actor {
     let m = &now.metrics;
     let t = &m.totals;
     let outstanding = t.offered.saturating_sub(t.completed + t.failed);
-    let mut parts = vec![
-        format!("{} outstanding", count(outstanding, cx.wants())),
-        format!(
-            "{} a second offered, {} delivered",
-            rate(m.offered_per_s),
-            rate(m.throughput_per_s)
-        ),
-    ];
-    if m.wait.count > 0 {
-        parts.push(format!(
-            "waiting p50 {}, p95 {}",
-            wait(m.wait.p50),
-            wait(m.wait.p95)
-        ));
-    }
+    let mut parts = vec![format!("{} outstanding", count(outstanding, cx.wants()))];
+    parts.extend(traffic(m, ""));
     if m.failed_per_s > 0.0 {
         parts.push(format!("{} failing a second", rate(m.failed_per_s)));
     }

@@ -88,29 +88,20 @@ pub fn changes(cx: &Context, before: &Reading, after: &Reading, last: Rates) -> 
     }
     let now = Rates::between(before, after);
     let [_, many] = cx.wants();
-    if rate_moved(&last, last.offered, &now, now.offered) {
-        let way = if now.per_s(now.offered) > last.per_s(last.offered) {
-            "rose"
-        } else {
-            "fell"
-        };
-        out.push(format!(
-            "offered {many} {way} from {} to {} a second",
-            rate(last.per_s(last.offered)),
-            rate(now.per_s(now.offered))
-        ));
-    }
-    if rate_moved(&last, last.delivered, &now, now.delivered) {
-        let way = if now.per_s(now.delivered) > last.per_s(last.delivered) {
-            "rose"
-        } else {
-            "fell"
-        };
-        out.push(format!(
-            "delivered {way} from {} to {} a second",
-            rate(last.per_s(last.delivered)),
-            rate(now.per_s(now.delivered))
-        ));
+    let offered = format!("offered {many}");
+    for (what, was, is) in [
+        (offered.as_str(), last.offered, now.offered),
+        ("delivered", last.delivered, now.delivered),
+    ] {
+        if rate_moved(&last, was, &now, is) {
+            let (a, b) = (last.per_s(was), now.per_s(is));
+            let way = if b > a { "rose" } else { "fell" };
+            out.push(format!(
+                "{what} {way} from {} to {} a second",
+                rate(a),
+                rate(b)
+            ));
+        }
     }
     let (q0, q1) = (m0.queue_depth, m1.queue_depth);
     if q1 >= q0 + (q0 / 2).max(QUEUE_MOVED) {

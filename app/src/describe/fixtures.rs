@@ -19,13 +19,7 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn context(&self) -> Context<'_> {
-        Context {
-            pane: "A",
-            panes: 1,
-            info: self.info,
-            topology: &self.topology,
-            params: &self.params,
-        }
+        Context::alone(self.info, &self.topology, &self.params)
     }
 }
 

@@ -25,7 +25,7 @@ use sim::time::Time;
 use sim::topology::Topology;
 use sim::{ParamSet, PatternInfo};
 
-use crate::playback::{NodeState, Playback};
+use crate::stage::playback::{NodeState, Playback};
 
 /// One pane at one instant, as the describer reads it: owned and small, so
 /// a few seconds of them can be kept to tell trends.
@@ -85,7 +85,18 @@ pub struct Context<'a> {
     pub params: &'a ParamSet,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// A page of one pane (pane A): a transcript, a test.
+    pub fn alone(info: &'static PatternInfo, topology: &'a Topology, params: &'a ParamSet) -> Self {
+        Context {
+            pane: "A",
+            panes: 1,
+            info,
+            topology,
+            params,
+        }
+    }
+
     /// The pattern's "one thing wanted", singular and plural.
     pub fn wants(&self) -> [&'static str; 2] {
         self.info.lesson.wants

@@ -2,8 +2,8 @@
 //! that changes with the data ("p95 rising: 120 → 340 ms over the last
 //! 10 s") and the chart's last seconds as a table, one row a second.
 
-use crate::pane_charts::CHARTS;
-use crate::series::Series;
+use crate::charts::pane_charts::CHARTS;
+use crate::charts::series::Series;
 
 use super::words::{rate, wait};
 

@@ -19,7 +19,7 @@ use sim::{ParamSet, PatternInfo};
 use super::actors::{actors, overview};
 use super::announcer::{Announcer, Verbosity};
 use super::{Context, Reading};
-use crate::playback::Playback;
+use crate::stage::playback::Playback;
 
 /// Readings kept for trends: five seconds apart at the ends.
 const TREND_READINGS: usize = 6;
@@ -85,13 +85,7 @@ impl Transcriber {
         // Paused playback shows exactly what the run reached.
         self.playback.advance(0.0);
         let reading = Reading::of(&self.playback, metrics);
-        let cx = Context {
-            pane: "A",
-            panes: 1,
-            info: self.info,
-            topology: &self.playback.topology,
-            params: &self.params,
-        };
+        let cx = Context::alone(self.info, &self.playback.topology, &self.params);
         let now_ms = (now / MS) as f64;
         if let Some(text) = self.announcer.offer(now_ms, true, &[(cx, reading.clone())]) {
             let _ = writeln!(
@@ -115,13 +109,7 @@ impl Transcriber {
     /// the end (what "Describe now" reads).
     pub fn finish(mut self) -> String {
         if let Some(r) = self.recent.back() {
-            let cx = Context {
-                pane: "A",
-                panes: 1,
-                info: self.info,
-                topology: &self.playback.topology,
-                params: &self.params,
-            };
+            let cx = Context::alone(self.info, &self.playback.topology, &self.params);
             let _ = writeln!(self.out, "\nAt the end: {}", overview(&cx, r, false));
             for a in actors(&cx, r, self.recent.front()) {
                 let _ = writeln!(self.out, "- {}: {}", a.name, a.state);

@@ -37,17 +37,16 @@ pub fn rate(v: f64) -> String {
 /// A wait in milliseconds, as said: "0.4 ms", "12 ms", "340 ms", "1.2 s".
 pub fn wait(ms: f64) -> String {
     let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
-    if ms >= 10_000.0 {
-        format!("{:.0} s", ms / 1000.0)
-    } else if ms >= 1000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else if ms >= 1.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.2} ms")
-    }
+    // (at least, divide by, decimals, unit): fewer decimals as it grows.
+    const STEPS: [(f64, f64, usize, &str); 5] = [
+        (10_000.0, 1000.0, 0, "s"),
+        (1000.0, 1000.0, 1, "s"),
+        (10.0, 1.0, 0, "ms"),
+        (1.0, 1.0, 1, "ms"),
+        (0.0, 1.0, 2, "ms"),
+    ];
+    let (_, by, decimals, unit) = STEPS.into_iter().find(|s| ms >= s.0).unwrap_or(STEPS[4]);
+    format!("{:.*} {unit}", decimals, ms / by)
 }
 
 /// Virtual seconds on the run's clock: "12.3 s".

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use server::cluster::Cluster;
+use server::class::cluster::Cluster;
 use server::limits::Limits;
 use server::serve::Config;
 

@@ -7,25 +7,27 @@
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlCanvasElement;
 
+// The dashboard's own chart code, in the module tree it has in the app
+// (a path on an inline module names the folder its modules are in).
 #[cfg(feature = "ours")]
-#[path = "../../../app/src/charts.rs"]
-mod charts;
+#[path = "../../../app/src/charts"]
+mod charts {
+    pub mod canvas;
+    #[allow(dead_code)]
+    pub mod pane_charts;
+    #[allow(dead_code)]
+    pub mod series;
+}
+#[cfg(feature = "ours")]
+#[path = "../../../app/src/stage"]
+mod stage {
+    #[allow(dead_code)]
+    pub mod palette;
+}
 #[cfg(feature = "ours")]
 #[path = "../../../app/src/format.rs"]
 #[allow(dead_code)]
 mod format;
-#[cfg(feature = "ours")]
-#[path = "../../../app/src/palette.rs"]
-#[allow(dead_code)]
-mod palette;
-#[cfg(feature = "ours")]
-#[path = "../../../app/src/pane_charts.rs"]
-#[allow(dead_code)]
-mod pane_charts;
-#[cfg(feature = "ours")]
-#[path = "../../../app/src/series.rs"]
-#[allow(dead_code)]
-mod series;
 
 /// Points a chart keeps (the dashboard keeps 300).
 const POINTS: usize = 300;
@@ -66,8 +68,8 @@ pub fn redraw(canvas: HtmlCanvasElement, times: u32, start: u32) -> f64 {
 #[cfg(feature = "ours")]
 struct Chart {
     ctx: web_sys::CanvasRenderingContext2d,
-    series: series::Series,
-    theme: palette::Theme,
+    series: charts::series::Series,
+    theme: stage::palette::Theme,
 }
 
 #[cfg(feature = "ours")]
@@ -82,14 +84,14 @@ impl Chart {
             .expect("a 2d canvas");
         Chart {
             ctx,
-            series: series::Series::new(3, POINTS),
-            theme: palette::Theme::light(),
+            series: charts::series::Series::new(3, POINTS),
+            theme: stage::palette::Theme::light(),
         }
     }
 
     fn draw(&mut self, canvas: &HtmlCanvasElement, step: usize) -> f64 {
         // The dashboard's own waiting-time chart.
-        let spec = &pane_charts::CHARTS[0];
+        let spec = &charts::pane_charts::CHARTS[0];
         if self.series.is_empty() {
             for (t, v) in window(step) {
                 self.series.push(t, &v);
@@ -99,12 +101,12 @@ impl Chart {
             self.series.push(t, &v);
         }
         let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-        let view = charts::ChartView {
-            ymax: charts::top(spec, &self.series),
+        let view = charts::canvas::ChartView {
+            ymax: charts::canvas::top(spec, &self.series),
             zoom: 1.0,
             ..Default::default()
         };
-        charts::draw(&self.ctx, w, h, spec, &self.series, &view, &self.theme);
+        charts::canvas::draw(&self.ctx, w, h, spec, &self.series, &view, &self.theme);
         view.ymax
     }
 }

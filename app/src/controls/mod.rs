@@ -1,0 +1,20 @@
+//! What the teacher (or a student exploring) operates: a control per
+//! parameter (`param`) and the parameters panel (`parameters`), the
+//! transport bar (`transport`), the top bar (`topbar`), the keyboard
+//! shortcuts (`keys`), the help and its settings (`help`), the classroom
+//! scenarios (`presets`) and their prompt (`prompt`), modal dialogs
+//! (`modal`) and the exports (`exports`).
+//!
+//! May use: `page`, `pane`, `class`, `access`, `describe`, `url`,
+//! `json`, `format`, `sim`.
+
+pub mod exports;
+pub mod help;
+pub mod keys;
+pub mod modal;
+pub mod param;
+pub mod parameters;
+pub mod presets;
+pub mod prompt;
+pub mod topbar;
+pub mod transport;

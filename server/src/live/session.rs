@@ -1,0 +1,780 @@
+//! A viewer's simulation session, without the socket.
+//!
+//! Owns the [`Simulation`], the [`Pacer`] and the run counter; turns control
+//! messages into state changes (or errors that change nothing) and produces
+//! the encoded frames the viewer receives. Everything here is synchronous,
+//! so it is tested by feeding it durations and strings; [`Session::work`]
+//! runs on a simulation thread, never on an async worker.
+//!
+//! Budgets: a tick's simulation stops when its CPU time is spent (the run
+//! then falls behind real time, and `Tick::achieved` says by how much), and
+//! a run that holds more than `sim::budget::MAX_HELD` items is paused with
+//! a message instead of growing.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use sim::run::{Advance, Applied, Options};
+use sim::wire::{Control, Frame, Hello, Tick};
+use sim::{find_pattern, ParamSet, Simulation};
+
+use crate::live::pacer::Pacer;
+use crate::live::sampling::Sampler;
+
+/// Wall time between ticks (~30 Hz): a session's pace.
+pub const TICK: std::time::Duration = std::time::Duration::from_millis(33);
+/// A metrics snapshot rides on every n-th tick (~15 Hz).
+pub const METRICS_EVERY: u64 = 2;
+
+/// The seed a session starts with unless the viewer asks for another, so that
+/// everybody who opens the page sees the same run.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Actions run between two looks at the clock during a tick's work.
+const ACTIONS_PER_SLICE: usize = 20_000;
+
+/// Weight of the newest tick in the smoothed achieved speed.
+const ACHIEVED_WEIGHT: f64 = 0.25;
+
+/// A paused run with nothing new still sends a tick every this many ticks
+/// (~2 s): the page's heartbeat. Between them it sends nothing.
+pub const QUIET_HEARTBEAT: u32 = 60;
+
+/// What a tick tells the page about the run beyond its events: when none
+/// of it changed and the run is paused, there is nothing to send.
+#[derive(Clone, Copy, PartialEq)]
+struct Told {
+    run: u32,
+    now: sim::Time,
+    playing: bool,
+    speed: f64,
+}
+
+pub struct Session {
+    sim: Simulation,
+    pacer: Pacer,
+    /// Increments with every new run, so the viewer can ignore stale ticks.
+    run: u32,
+    /// Events not delivered to the viewer since its last delivered tick.
+    coalesced: u64,
+    /// Virtual seconds per wall second actually kept, smoothed; the viewer
+    /// is told when it falls below the speed asked for.
+    achieved: f64,
+    /// What the last tick sent said: a paused run that still says the same
+    /// sends nothing but a heartbeat (a class's paused panes cost no
+    /// bandwidth).
+    told: Option<Told>,
+    /// Ticks withheld since the last one sent.
+    quiet: u32,
+    /// Which events a tick carries when there are more than a page draws.
+    sampler: Sampler,
+    /// The last tick carried a metrics snapshot. A sampled run's ticks
+    /// carry one at least every other tick (the page resynchronises its
+    /// counts from it), not every tick: the snapshot is the costliest part
+    /// of a heavy tick.
+    metrics_last: bool,
+    /// The sampled events of the tick being encoded (reused: no allocation
+    /// per tick once it has grown).
+    kept: Vec<sim::event::Event>,
+}
+
+/// What one tick's work produced.
+#[derive(Debug, Default)]
+pub struct Worked {
+    /// One answer per control, in order: a frame for everyone watching (a
+    /// new `Hello`, the `Params` after a live change), nothing, or the
+    /// refusal for whoever sent it.
+    pub answers: Vec<Result<Option<Vec<u8>>, String>>,
+    /// The run reached its memory budget and was paused.
+    pub notice: Option<String>,
+    /// The tick frame, when the viewer had room for one.
+    pub tick: Option<Vec<u8>>,
+    /// The same tick without its events, when it carries metrics: chart
+    /// history for a room's late joiners.
+    pub history: Option<Vec<u8>>,
+    /// The tick's simulation used its whole CPU budget (the run is heavy).
+    pub spent: bool,
+}
+
+impl Session {
+    pub fn new(params: ParamSet, seed: u64) -> Self {
+        Session {
+            sim: Simulation::new(params, seed, Options::EVENTS),
+            pacer: Pacer::default(),
+            run: 1,
+            coalesced: 0,
+            achieved: 1.0,
+            told: None,
+            quiet: 0,
+            sampler: Sampler::default(),
+            kept: Vec::new(),
+            metrics_last: false,
+        }
+    }
+
+    /// A session configured from the WebSocket URL's query pairs
+    /// (`pattern`, `seed`, then parameter ids). Problems are reported and the
+    /// defaults used in their place.
+    pub fn from_query<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> (Self, Vec<String>) {
+        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
+        let mut problems = Vec::new();
+        let default = sim::catalogue()[0];
+        let info = match pairs.iter().find(|(k, _)| *k == "pattern") {
+            Some((_, id)) => find_pattern(id).unwrap_or_else(|e| {
+                problems.push(e.to_string());
+                default
+            }),
+            None => default,
+        };
+        let mut params = info.defaults();
+        let mut seed = DEFAULT_SEED;
+        for (k, v) in pairs {
+            match k {
+                "pattern" => {}
+                "seed" => match v.parse() {
+                    Ok(s) => seed = s,
+                    Err(_) => problems.push(format!(
+                        "seed = '{}' is not a valid value: expected a whole number",
+                        sim::params::clip(v)
+                    )),
+                },
+                _ => {
+                    if let Err(e) = params.set_str(k, v) {
+                        problems.push(e.to_string());
+                    }
+                }
+            }
+        }
+        (Session::new(params, seed), problems)
+    }
+
+    pub fn sim(&self) -> &Simulation {
+        &self.sim
+    }
+
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
+    }
+
+    /// The run's number (pages ignore ticks of another run).
+    pub fn run(&self) -> u32 {
+        self.run
+    }
+
+    /// Continues numbering from a run shown elsewhere: a replica taking a
+    /// room over keeps the number the followers' pages know.
+    pub fn set_run(&mut self, run: u32) {
+        self.run = run;
+    }
+
+    /// The frame that starts a run on the viewer.
+    pub fn hello(&self) -> Vec<u8> {
+        Frame::Hello(Hello {
+            run: self.run,
+            pattern: self.sim.info().id.to_string(),
+            seed: self.sim.seed(),
+            values: self.sim.params().values().to_vec(),
+            topology: self.sim.topology().clone(),
+            speed: self.pacer.speed,
+            playing: self.pacer.playing,
+        })
+        .encode()
+    }
+
+    /// One tick of a viewer's session: applies the controls that arrived
+    /// (each answered in order), advances the simulation by what `wall` is
+    /// worth within `cpu` of processor time, then encodes the tick if the
+    /// viewer has room for it (`send_tick`) or coalesces it. `history`: also
+    /// encode the metrics-only copy a room keeps for late joiners.
+    pub fn work(
+        &mut self,
+        controls: &[String],
+        wall: Duration,
+        cpu: Duration,
+        send_tick: bool,
+        with_metrics: bool,
+        history: bool,
+    ) -> Worked {
+        let answers = controls.iter().map(|text| self.control(text)).collect();
+        let (notice, spent) = self.advance_within(wall, cpu);
+        let (tick, history) = if self.nothing_to_tell() && controls.is_empty() {
+            self.quiet += 1;
+            (None, None)
+        } else if send_tick {
+            // Paused ticks are rare (a change, a step, the heartbeat): each
+            // carries the figures, so the page never shows stale ones.
+            let with_metrics = with_metrics || !self.pacer.playing;
+            let (t, h) = self.take_tick_pair(with_metrics, history);
+            (Some(t), h)
+        } else {
+            self.coalesce();
+            (None, None)
+        };
+        Worked {
+            answers,
+            notice,
+            tick,
+            history,
+            spent,
+        }
+    }
+
+    /// Paused, no events, nothing coalesced, the same time, speed and run
+    /// as the last tick said, and the heartbeat not yet due.
+    fn nothing_to_tell(&self) -> bool {
+        !self.pacer.playing
+            && self.sim.events().is_empty()
+            && self.coalesced == 0
+            && self.told == Some(self.told_now())
+            && self.quiet + 1 < QUIET_HEARTBEAT
+    }
+
+    fn told_now(&self) -> Told {
+        Told {
+            run: self.run,
+            now: self.sim.now(),
+            playing: self.pacer.playing,
+            speed: self.pacer.speed,
+        }
+    }
+
+    /// Advances the simulation by the virtual time `wall` is worth, as far
+    /// as `cpu` of processor time allows. Returns a notice for the viewer
+    /// when the run reached its memory budget and was paused, and whether
+    /// the CPU budget ran out before the target.
+    pub fn advance_within(&mut self, wall: Duration, cpu: Duration) -> (Option<String>, bool) {
+        let dt = self.pacer.advance(wall);
+        if dt == 0 {
+            self.achieved = self.pacer.speed;
+            return (None, false);
+        }
+        let (from, target) = (self.sim.now(), self.sim.now() + dt);
+        let started = Instant::now();
+        let mut notice = None;
+        let mut spent = false;
+        loop {
+            match self.sim.advance_budgeted(target, ACTIONS_PER_SLICE) {
+                Advance::Reached => break,
+                Advance::OutOfTime if started.elapsed() < cpu => {}
+                Advance::OutOfTime => {
+                    spent = true;
+                    break;
+                }
+                Advance::OverBudget => {
+                    self.pacer.playing = false;
+                    notice = Some(sim::budget::over_budget_text(self.sim.held()));
+                    break;
+                }
+            }
+        }
+        let wall_s = wall.min(crate::live::pacer::MAX_CATCH_UP).as_secs_f64();
+        if wall_s > 0.0 {
+            let sample = sim::time::to_secs(self.sim.now() - from) / wall_s;
+            self.achieved += ACHIEVED_WEIGHT * (sample - self.achieved);
+        }
+        (notice, spent)
+    }
+
+    /// Advances by what `wall` is worth with no CPU limit (tests, tools).
+    pub fn advance(&mut self, wall: Duration) {
+        let _ = self.advance_within(wall, Duration::MAX);
+    }
+
+    /// The smoothed speed the run keeps.
+    pub fn achieved(&self) -> f64 {
+        self.achieved
+    }
+
+    /// Encodes the events since the last tick (and a metrics snapshot when
+    /// `with_metrics`), then clears the event buffer.
+    pub fn take_tick(&mut self, with_metrics: bool) -> Vec<u8> {
+        self.take_tick_pair(with_metrics, false).0
+    }
+
+    /// Like [`Session::take_tick`], and (when `history` and the tick
+    /// carries metrics) also the same tick without its events: what a room
+    /// keeps as chart history for late joiners.
+    pub fn take_tick_pair(
+        &mut self,
+        with_metrics: bool,
+        history: bool,
+    ) -> (Vec<u8>, Option<Vec<u8>>) {
+        let stride = self.sampler.pick(self.sim.events().len());
+        // While sampled, at least every other tick carries metrics: the
+        // page's counts come from them while it does not see every event.
+        let metrics = (with_metrics || self.coalesced > 0 || (stride > 1 && !self.metrics_last))
+            .then(|| self.sim.snapshot());
+        self.metrics_last = metrics.is_some();
+        let events: &[sim::event::Event] = if stride == 1 {
+            self.sim.events()
+        } else {
+            self.kept.clear();
+            let sampler = &self.sampler;
+            self.kept
+                .extend(self.sim.events().iter().filter(|e| sampler.keeps(e)));
+            &self.kept
+        };
+        let mut tick = Tick {
+            run: self.run,
+            now: self.sim.now(),
+            speed: self.pacer.speed,
+            playing: self.pacer.playing,
+            events: Cow::Borrowed(events),
+            coalesced: self.coalesced,
+            sampled: stride,
+            metrics,
+            achieved: self.achieved,
+        };
+        let bytes = Frame::Tick(tick.clone()).encode();
+        let history = (history && tick.metrics.is_some()).then(|| {
+            tick.events = Cow::Borrowed(&[]);
+            tick.coalesced = 0;
+            Frame::Tick(tick).encode()
+        });
+        self.coalesced = 0;
+        self.sim.clear_events();
+        self.told = Some(self.told_now());
+        self.quiet = 0;
+        (bytes, history)
+    }
+
+    /// A session that continues a watched run: `recipe`'s starting values,
+    /// each live change at its virtual time, replayed to virtual time
+    /// `until` — the engine is deterministic, so this is the same run.
+    /// Paused, at the speed given. A change of a restart-only parameter is
+    /// refused (a recipe is one run).
+    pub fn replay(recipe: &sim::wire::Recipe, speed: f64) -> Result<Session, String> {
+        let info = find_pattern(&recipe.pattern).map_err(|e| e.to_string())?;
+        let mut params = info.defaults();
+        params.set_all(&recipe.values).map_err(|e| e.to_string())?;
+        let mut s = Session::new(params, recipe.seed);
+        for c in &recipe.changes {
+            if c.at > recipe.until {
+                break;
+            }
+            s.run_to(c.at)?;
+            for (spec, &v) in info.params.iter().zip(&c.values) {
+                if s.sim.params().get(spec.id) != v {
+                    if !spec.live {
+                        return Err(format!("the run changed {}, which restarts it", spec.id));
+                    }
+                    s.sim.set_param(spec.id, v).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        s.run_to(recipe.until)?;
+        s.sim.clear_events();
+        s.pacer.set_speed(speed);
+        s.pacer.playing = false;
+        s.achieved = s.pacer.speed;
+        Ok(s)
+    }
+
+    /// Advances to `t` under the run's memory budget, dropping the events.
+    fn run_to(&mut self, t: sim::Time) -> Result<(), String> {
+        loop {
+            match self.sim.advance_budgeted(t, 1_000_000) {
+                Advance::Reached => return Ok(()),
+                Advance::OutOfTime => self.sim.clear_events(),
+                Advance::OverBudget => return Err(sim::budget::over_budget_text(self.sim.held())),
+            }
+        }
+    }
+
+    /// The viewer could not take this tick: count its events and drop them.
+    /// The simulation and its metrics are unaffected.
+    pub fn coalesce(&mut self) {
+        self.coalesced += self.sim.events().len() as u64;
+        self.sim.clear_events();
+    }
+
+    /// Applies one control message. `Ok(Some(frame))` is a frame to send
+    /// back (a new `Hello`, or the parameters after a live change). On `Err`
+    /// nothing has changed.
+    pub fn control(&mut self, text: &str) -> Result<Option<Vec<u8>>, String> {
+        match Control::parse(text)? {
+            Control::Set { param, value } => {
+                let (_, spec) = self.sim.params().spec(&param).map_err(|e| e.to_string())?;
+                let v = spec.parse_value(&value).map_err(|e| e.to_string())?;
+                match self.sim.set_param(&param, v).map_err(|e| e.to_string())? {
+                    Applied::Live => Ok(Some(
+                        Frame::Params {
+                            run: self.run,
+                            at: self.sim.now(),
+                            values: self.sim.params().values().to_vec(),
+                        }
+                        .encode(),
+                    )),
+                    Applied::Restarted => Ok(Some(self.new_run())),
+                }
+            }
+            Control::Play => {
+                self.pacer.playing = true;
+                Ok(None)
+            }
+            Control::Pause => {
+                self.pacer.playing = false;
+                Ok(None)
+            }
+            Control::Speed { value } => {
+                self.pacer.set_speed(value);
+                self.achieved = self.pacer.speed;
+                Ok(None)
+            }
+            Control::Step => {
+                if self.pacer.playing {
+                    return Err("step works while paused: pause first".to_string());
+                }
+                self.sim.step();
+                Ok(None)
+            }
+            Control::Pattern { id } => {
+                let info = find_pattern(&id).map_err(|e| e.to_string())?;
+                self.sim.switch_pattern(info);
+                Ok(Some(self.new_run()))
+            }
+            // Only rooms share an inspector (see `room::drive`).
+            Control::Inspect { .. } => Ok(None),
+            Control::Reset { seed } => {
+                let seed = seed.unwrap_or(self.sim.seed());
+                self.sim.reset(seed);
+                Ok(Some(self.new_run()))
+            }
+        }
+    }
+
+    /// Starts numbering a new run; pending events of the old one are dropped.
+    fn new_run(&mut self) -> Vec<u8> {
+        self.run += 1;
+        self.coalesced = 0;
+        self.sim.clear_events();
+        self.hello()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::What;
+
+    fn session() -> Session {
+        Session::from_query([("rate", "200")]).0
+    }
+
+    /// One 33 ms tick's work with `controls`, no CPU limit; `send` says
+    /// whether the viewer has room for the tick.
+    fn work_tick(s: &mut Session, controls: &[&str], send: bool) -> Worked {
+        let controls: Vec<String> = controls.iter().map(|c| c.to_string()).collect();
+        s.work(
+            &controls,
+            Duration::from_millis(33),
+            Duration::MAX,
+            send,
+            send,
+            false,
+        )
+    }
+
+    fn tick(s: &mut Session) -> Tick<'static> {
+        match Frame::decode(&s.take_tick(true)).unwrap() {
+            Frame::Tick(t) => t,
+            other => panic!("expected a tick, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ticks_carry_the_events_of_the_elapsed_time() {
+        let mut s = session();
+        s.advance(Duration::from_millis(100));
+        let t = tick(&mut s);
+        assert_eq!(t.now, 100 * sim::time::MS);
+        assert!(t.events.iter().any(|e| matches!(e.what, What::Sent { .. })));
+        assert!(t.metrics.is_some());
+        // The buffer was cleared: the next tick has only new events.
+        s.advance(Duration::from_millis(1));
+        assert!(tick(&mut s)
+            .events
+            .iter()
+            .all(|e| e.at > 100 * sim::time::MS));
+    }
+
+    #[test]
+    fn a_paused_run_sends_nothing_but_a_heartbeat() {
+        let mut s = session();
+        let work = |s: &mut Session, controls: &[&str]| {
+            work_tick(s, controls, true)
+                .tick
+                .map(|t| match Frame::decode(&t).unwrap() {
+                    Frame::Tick(t) => t,
+                    other => panic!("expected a tick, got {other:?}"),
+                })
+        };
+        let playing = (0..10).filter(|_| work(&mut s, &[]).is_some()).count();
+        assert_eq!(playing, 10, "a playing run ticks every time");
+        let paused = work(&mut s, &[r#"{"type":"pause"}"#]).expect("the pause is told");
+        assert!(!paused.playing);
+        let quiet = 3 * QUIET_HEARTBEAT as usize;
+        let sent: Vec<_> = (0..quiet).filter_map(|_| work(&mut s, &[])).collect();
+        assert_eq!(sent.len(), 3, "one heartbeat per {QUIET_HEARTBEAT} ticks");
+        assert!(sent.iter().all(|t| !t.playing && t.now == paused.now));
+        let stepped = work(&mut s, &[r#"{"type":"step"}"#]).expect("a step is told");
+        assert!(stepped.now > paused.now && !stepped.events.is_empty());
+        let speed = work(&mut s, &[r#"{"type":"speed","value":2}"#]).expect("a new speed is told");
+        assert_eq!(speed.speed, 2.0);
+        assert!(work(&mut s, &[]).is_none());
+        work(&mut s, &[r#"{"type":"play"}"#]).expect("play is told");
+        assert!((0..5).all(|_| work(&mut s, &[]).is_some()));
+    }
+
+    #[test]
+    fn pause_stops_virtual_time_and_step_runs_one_action() {
+        let mut s = session();
+        s.control(r#"{"type":"pause"}"#).unwrap();
+        s.advance(Duration::from_millis(100));
+        assert_eq!(s.sim().now(), 0);
+        s.control(r#"{"type":"step"}"#).unwrap();
+        let t = tick(&mut s);
+        assert!(t.now > 0 && !t.events.is_empty() && !t.playing);
+        s.control(r#"{"type":"play"}"#).unwrap();
+        assert!(
+            s.control(r#"{"type":"step"}"#).is_err(),
+            "step only while paused"
+        );
+    }
+
+    #[test]
+    fn speed_scales_the_advance() {
+        let mut s = session();
+        s.control(r#"{"type":"speed","value":4}"#).unwrap();
+        s.advance(Duration::from_millis(50));
+        assert_eq!(s.sim().now(), 200 * sim::time::MS);
+    }
+
+    #[test]
+    fn invalid_controls_change_nothing() {
+        let mut s = session();
+        s.advance(Duration::from_millis(50));
+        let before = (s.sim().params().clone(), s.sim().now(), *s.pacer(), s.run);
+        for bad in [
+            "not json",
+            r#"{"type":"warp"}"#,
+            r#"{"type":"set","param":"rate","value":-5}"#,
+            r#"{"type":"set","param":"workers","value":0}"#,
+            r#"{"type":"set","param":"loss","value":1.5}"#,
+            r#"{"type":"set","param":"nope","value":1}"#,
+            r#"{"type":"set","param":"rate","value":"lots"}"#,
+            r#"{"type":"speed","value":0}"#,
+        ] {
+            let e = s.control(bad).unwrap_err();
+            assert!(!e.is_empty());
+        }
+        assert_eq!(
+            before,
+            (s.sim().params().clone(), s.sim().now(), *s.pacer(), s.run)
+        );
+        let e = s
+            .control(r#"{"type":"set","param":"rate","value":-5}"#)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "rate = -5 is out of range: expected 0 (off) or from 0.001 to 20000 req/s"
+        );
+    }
+
+    #[test]
+    fn live_changes_answer_with_params_and_restarts_with_hello() {
+        let mut s = session();
+        let reply = s
+            .control(r#"{"type":"set","param":"rate","value":900}"#)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            Frame::decode(&reply).unwrap(),
+            Frame::Params { run: 1, .. }
+        ));
+        assert_eq!(s.sim().params().get("rate"), 900.0);
+        let reply = s
+            .control(r#"{"type":"set","param":"clients","value":12}"#)
+            .unwrap()
+            .unwrap();
+        match Frame::decode(&reply).unwrap() {
+            Frame::Hello(h) => {
+                assert_eq!(h.run, 2);
+                assert_eq!(h.topology.nodes.len(), 13);
+            }
+            other => panic!("{other:?}"),
+        }
+        let reply = s.control(r#"{"type":"reset","seed":99}"#).unwrap().unwrap();
+        assert!(matches!(
+            Frame::decode(&reply).unwrap(),
+            Frame::Hello(Hello {
+                run: 3,
+                seed: 99,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn switching_pattern_keeps_the_shared_settings() {
+        let mut s = session();
+        s.control(r#"{"type":"set","param":"timeout_ms","value":500}"#)
+            .unwrap();
+        let reply = s
+            .control(r#"{"type":"pattern","id":"fire-and-forget"}"#)
+            .unwrap()
+            .unwrap();
+        match Frame::decode(&reply).unwrap() {
+            Frame::Hello(h) => {
+                assert_eq!(h.pattern, "fire-and-forget");
+                assert_eq!(h.run, 2);
+                assert_eq!(h.values[0], 200.0, "the rate carried over");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(s.sim().params().spec("timeout_ms").is_err());
+        let e = s
+            .control(r#"{"type":"pattern","id":"smoke-signals"}"#)
+            .unwrap_err();
+        assert!(e.starts_with("unknown pattern 'smoke-signals'"), "{e}");
+        assert_eq!(s.sim().info().id, "fire-and-forget");
+    }
+
+    #[test]
+    fn coalesced_events_are_reported_in_the_next_tick() {
+        let mut s = session();
+        s.advance(Duration::from_millis(100));
+        let n = s.sim().events().len() as u64;
+        assert!(n > 0);
+        s.coalesce();
+        s.advance(Duration::from_millis(10));
+        let t = tick(&mut s);
+        assert_eq!(t.coalesced, n);
+        assert!(t.metrics.is_some());
+        assert_eq!(tick(&mut s).coalesced, 0);
+    }
+
+    #[test]
+    fn a_run_with_more_events_than_a_page_draws_is_sampled_by_conversation() {
+        let (mut s, _) = Session::from_query([("rate", "20000"), ("workers", "64")]);
+        let mut offered_seen = 0;
+        let mut last = None;
+        let mut without = 0;
+        for _ in 0..30 {
+            s.advance(Duration::from_millis(33));
+            let produced = s.sim().events().len();
+            let t = tick(&mut s);
+            assert!(t.sampled > 1, "{produced} events in a tick are sampled");
+            assert!(t.events.len() < produced / 2);
+            // At least every other sampled tick carries the exact counts.
+            without = if t.metrics.is_some() { 0 } else { without + 1 };
+            assert!(without < 2, "two sampled ticks in a row without the counts");
+            for e in t.events.iter() {
+                match (e.what.msg(), e.what.req()) {
+                    (Some(m), _) => assert_eq!(m % t.sampled, 0),
+                    (None, Some(r)) => assert_eq!(r % t.sampled, 0),
+                    _ => {}
+                }
+            }
+            offered_seen += t
+                .events
+                .iter()
+                .filter(|e| matches!(e.what, What::Offered { .. }))
+                .count() as u64;
+            if t.metrics.is_some() {
+                last = Some(t);
+            }
+        }
+        let t = last.unwrap();
+        let offered = t.metrics.unwrap().totals.offered;
+        assert!(
+            offered > 2 * offered_seen,
+            "metrics count every request ({offered}), the stream a sample ({offered_seen})"
+        );
+        // The default load is not sampled.
+        let mut quiet = session();
+        quiet.advance(Duration::from_millis(33));
+        assert_eq!(tick(&mut quiet).sampled, 1);
+    }
+
+    #[test]
+    fn bad_query_values_are_reported_and_defaults_used() {
+        let (s, problems) =
+            Session::from_query([("pattern", "carrier-pigeon"), ("rate", "-1"), ("seed", "x")]);
+        assert_eq!(problems.len(), 3);
+        assert!(problems[0].starts_with("unknown pattern 'carrier-pigeon'"));
+        assert_eq!(s.sim().params().get("rate"), 80.0);
+        assert_eq!(s.sim().seed(), DEFAULT_SEED);
+    }
+
+    #[test]
+    fn a_run_that_cannot_keep_up_falls_behind_and_says_so() {
+        let (mut s, _) = Session::from_query([
+            ("rate", "20000"),
+            ("workers", "256"),
+            ("service_ms", "0.01"),
+            ("spike_at_s", "0"),
+            ("spike_s", "3600"),
+            ("spike_x", "20"),
+        ]);
+        s.control(r#"{"type":"speed","value":20}"#).unwrap();
+        for _ in 0..10 {
+            let (notice, spent) =
+                s.advance_within(Duration::from_millis(33), Duration::from_millis(1));
+            assert!(notice.is_none());
+            assert!(spent, "1 ms cannot simulate 660 ms of 400,000 req/s");
+        }
+        assert!(s.sim().now() < 10 * 660 * sim::time::MS);
+        assert!(s.achieved() < 10.0, "achieved {}", s.achieved());
+        let t = tick(&mut s);
+        assert_eq!(t.achieved, s.achieved());
+        assert_eq!(t.speed, 20.0);
+        // Given time, the same session keeps up.
+        let (_, spent) = s.advance_within(Duration::from_millis(1), Duration::MAX);
+        assert!(!spent);
+    }
+
+    #[test]
+    fn a_run_over_its_memory_budget_is_paused_with_a_notice() {
+        let (mut s, _) = Session::from_query([
+            ("pattern", "websocket"),
+            ("clients", "50"),
+            ("rate", "5000"),
+            ("workers", "256"),
+            ("service_ms", "0.01"),
+            ("net_ms", "5000"),
+            ("spike_at_s", "0"),
+            ("spike_s", "3600"),
+            ("spike_x", "20"),
+        ]);
+        s.control(r#"{"type":"speed","value":20}"#).unwrap();
+        let mut notice = None;
+        for _ in 0..400 {
+            let worked = work_tick(&mut s, &[], false);
+            if let Some(e) = worked.notice {
+                notice = Some(e);
+                break;
+            }
+        }
+        let notice = notice.expect("the run reaches its budget");
+        assert!(notice.contains("over its budget"), "{notice}");
+        assert!(!s.pacer().playing, "paused");
+        let held = s.sim().held();
+        assert!(
+            held > sim::budget::MAX_HELD && held < 2 * sim::budget::MAX_HELD,
+            "{held}"
+        );
+        // Paused, it stays where it is; playing again stops at once.
+        let now = s.sim().now();
+        s.control(r#"{"type":"play"}"#).unwrap();
+        let worked = work_tick(&mut s, &[], false);
+        assert!(worked.notice.is_some());
+        assert_eq!(s.sim().now(), now);
+        // Lowering the load and resetting starts afresh.
+        let restarted = s.control(r#"{"type":"reset"}"#).unwrap();
+        assert!(restarted.is_some());
+        assert!(s.sim().held() < 1_000);
+    }
+}
