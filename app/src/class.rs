@@ -138,6 +138,7 @@ pub async fn load_room(
             problems: Vec::new(),
             room: Some(code.to_string()),
             fork: None,
+            at: None,
         },
         v.get("presenter").bool().unwrap_or(false),
         v.get("preset")

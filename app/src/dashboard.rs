@@ -126,6 +126,8 @@ pub fn Dashboard() -> impl IntoView {
 
             // A follower's transport is the teacher's: absent, not greyed.
             {move || (!page.following()).then(|| view! { <crate::controls::transport::Transport page panes /> }.into_any())}
+            // The run's past, under the transport: for whoever drives the run.
+            {move || (ready.get() && !page.following()).then(|| view! { <crate::controls::timeline::Timeline page /> }.into_any())}
 
             <main class="workspace">
                 <div class="panes" id="panes" tabindex="-1">

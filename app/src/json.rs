@@ -132,6 +132,9 @@ pub fn control(c: &Control) -> String {
         Control::Pause => o.str("type", "pause"),
         Control::Speed { value } => o.str("type", "speed").num("value", *value),
         Control::Step => o.str("type", "step"),
+        Control::Seek { t } => o.str("type", "seek").num("t", *t),
+        Control::StepBack => o.str("type", "step_back"),
+        Control::Live => o.str("type", "live"),
         Control::Pattern { id } => o.str("type", "pattern").str("id", id),
         Control::Reset { seed } => o.str("type", "reset").opt_int("seed", *seed),
         Control::Inspect { req, msg } => o

@@ -21,6 +21,7 @@ pub mod access;
 pub mod app;
 pub mod charts;
 pub mod class;
+pub mod clock;
 pub mod controls;
 pub mod dashboard;
 pub mod describe;

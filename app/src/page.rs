@@ -78,6 +78,8 @@ pub struct Page {
     /// figures: one pane a frame, so three panes' updates never land in
     /// the same frame.
     figures_frame: StoredValue<f64>,
+    /// Where the run is on its timeline, and the seeks the page sends.
+    pub clock: crate::clock::Clock,
 }
 
 impl Default for Page {
@@ -121,6 +123,7 @@ impl Page {
             voice: crate::access::voice::Voice::default(),
             look: StoredValue::new(crate::stage::theme::Look::default()),
             held: RwSignal::new(false),
+            clock: crate::clock::Clock::default(),
         }
     }
 

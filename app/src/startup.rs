@@ -40,6 +40,7 @@ pub fn start(page: Page, started: Started) {
     let open = move |settings: crate::url::PageSettings, chosen: Option<&'static Preset>| {
         page.reduced_motion.set_value(prefers_reduced_motion());
         page.seed.set(settings.seed);
+        page.clock.open_at.set_value(settings.at);
         let states: Vec<PaneState> = settings
             .panes
             .iter()

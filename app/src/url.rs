@@ -39,6 +39,8 @@ pub struct PageSettings {
     pub room: Option<String>,
     /// `fork=<code>`: explore a private copy of a room.
     pub fork: Option<String>,
+    /// `t=<seconds>`: open the run paused at that moment.
+    pub at: Option<f64>,
 }
 
 /// The query a pane's WebSocket session starts from.
@@ -161,6 +163,7 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
     let mut sets: Vec<ParamSet> = infos.iter().map(|i| i.defaults()).collect();
     let mut seed = 1;
     let mut preset = None;
+    let mut at = None;
     // Plain parameters first, then each pane's own, whatever the order.
     for own in [false, true] {
         for (k, v) in &pairs {
@@ -174,7 +177,14 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
                     )),
                 },
                 "preset" if !own => preset = Some(v.clone()),
-                "seed" | "preset" | "room" | "fork" => {}
+                "t" if !own => match v.parse::<f64>() {
+                    Ok(t) if t.is_finite() && t >= 0.0 => at = Some(t),
+                    _ => problems.push(format!(
+                        "t = '{}' is not a moment of the run: expected seconds from 0",
+                        sim::params::clip(v)
+                    )),
+                },
+                "seed" | "preset" | "room" | "fork" | "t" => {}
                 _ => {
                     let pane = PREFIX[1..]
                         .iter()
@@ -237,6 +247,7 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
         problems,
         room: code_of(&pairs, "room"),
         fork: code_of(&pairs, "fork"),
+        at,
     }
 }
 

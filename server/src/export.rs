@@ -270,7 +270,7 @@ fn output(
                 return Err("the export was cancelled".into());
             }
             match sim.advance_budgeted(t, SLICE) {
-                Advance::Reached => break,
+                Advance::Reached | Advance::AtCap => break,
                 Advance::OutOfTime if sim.events_emitted() <= bounds.events => {}
                 Advance::OutOfTime => break,
                 Advance::OverBudget => {

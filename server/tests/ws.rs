@@ -129,6 +129,7 @@ async fn bad_controls_get_error_frames_and_the_session_survives() {
                 break;
             }
             Frame::Hello(_) => panic!("the run must not restart"),
+            Frame::Moment(_) => panic!("nobody asked for a moment"),
             Frame::Tick(_) => {}
         }
     }

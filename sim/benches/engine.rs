@@ -67,6 +67,7 @@ fn main() {
     let frame = Frame::Tick(Tick {
         run: 1,
         now: sim.now(),
+        head: sim.now(),
         speed: 1.0,
         playing: true,
         events: Cow::Borrowed(&evs),

@@ -36,6 +36,7 @@ pub mod scheduler;
 pub mod station;
 pub mod theory;
 pub mod time;
+pub mod timeline;
 pub mod topology;
 pub mod trip;
 pub mod updates;

@@ -15,6 +15,17 @@ use serde::{Deserialize, Serialize};
 use crate::event::{DropReason, Event, FailReason, MsgKind, What};
 use crate::time::{self, Time, MS};
 
+/// One node's counts at a moment: what a stage shows at a moment of the
+/// past (`wire::Moment`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeCounts {
+    pub queued: u32,
+    pub busy: u32,
+    /// `None`: as the topology says (no capacity change seen).
+    pub workers: Option<u32>,
+    pub open: u32,
+}
+
 /// Width of one metrics bucket. Ten buckets make the rolling window.
 pub const BUCKET: Time = 100 * MS;
 /// Buckets in the rolling window (one virtual second).
@@ -29,6 +40,7 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 /// Counts and time integrals over one bucket of virtual time.
+#[derive(Clone)]
 struct Bucket {
     start: Time,
     offered: u64,
@@ -252,7 +264,17 @@ pub struct SeriesRow {
     pub queue_depth: f64,
 }
 
+/// The entry for `node` in a per-node vector, grown as needed.
+fn grow(v: &mut Vec<u32>, node: crate::topology::NodeId) -> &mut u32 {
+    let i = node as usize;
+    if v.len() <= i {
+        v.resize(i + 1, 0);
+    }
+    &mut v[i]
+}
+
 /// Everything measured about one run, updated event by event.
+#[derive(Clone)]
 pub struct Metrics {
     /// Time up to which the integrals have been accumulated.
     now: Time,
@@ -265,6 +287,9 @@ pub struct Metrics {
     open: Vec<u32>,
     /// Queue length per node, from `Queued`/`Started`/`Dropped` events.
     node_queue: Vec<u64>,
+    /// Busy workers per node, from `Started`/`Served`: what a page shows
+    /// at a moment it did not watch (a seek).
+    node_busy: Vec<u32>,
     capacity: u64,
     current: Bucket,
     /// Closed buckets of the rolling window, oldest first.
@@ -294,6 +319,24 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Roughly the bytes a copy of these metrics takes: the histograms
+    /// (fixed size, whatever they count) are nearly all of it.
+    pub fn footprint(&self) -> usize {
+        let hist = |h: &Histogram<u64>| h.distinct_values() * 8;
+        std::mem::size_of::<Metrics>()
+            + hist(&self.current.waits)
+            + self.recent.iter().map(|b| hist(&b.waits)).sum::<usize>()
+            + hist(&self.scratch)
+            + hist(&self.overall)
+            + hist(&self.legs)
+            + (self.workers.len() + self.open.len() + self.node_busy.len()) * 4
+            + self.node_queue.len() * 8
+            + self
+                .series
+                .as_ref()
+                .map_or(0, |s| s.len() * std::mem::size_of::<SeriesRow>())
+    }
+
     /// `series`: also keep one [`SeriesRow`] per virtual second.
     pub fn new(series: bool) -> Self {
         Metrics {
@@ -304,6 +347,7 @@ impl Metrics {
             workers: Vec::new(),
             open: Vec::new(),
             node_queue: Vec::new(),
+            node_busy: Vec::new(),
             capacity: 0,
             current: Bucket::new(0),
             recent: VecDeque::with_capacity(WINDOW_BUCKETS + 1),
@@ -415,9 +459,12 @@ impl Metrics {
                     self.in_flight = self.in_flight.saturating_sub(1);
                 }
                 self.busy += 1;
+                *grow(&mut self.node_busy, node) += 1;
             }
-            What::Served { wasted, .. } => {
+            What::Served { wasted, node, .. } => {
                 self.busy = self.busy.saturating_sub(1);
+                let b = grow(&mut self.node_busy, node);
+                *b = b.saturating_sub(1);
                 if wasted {
                     self.totals.wasted += 1;
                 }
@@ -484,6 +531,22 @@ impl Metrics {
                 self.capacity = self.workers.iter().map(|&w| w as u64).sum();
             }
         }
+    }
+
+    /// Each node's queue, busy and total workers and open connections,
+    /// in node order (`nodes` of them): the stage at this moment.
+    pub fn node_counts(&self, nodes: usize) -> Vec<NodeCounts> {
+        (0..nodes)
+            .map(|i| NodeCounts {
+                queued: self
+                    .node_queue
+                    .get(i)
+                    .map_or(0, |&q| q.min(u32::MAX as u64) as u32),
+                busy: self.node_busy.get(i).copied().unwrap_or(0),
+                workers: self.workers.get(i).copied(),
+                open: self.open.get(i).copied().unwrap_or(0),
+            })
+            .collect()
     }
 
     fn node_queue_mut(&mut self, node: crate::topology::NodeId) -> &mut u64 {

@@ -24,7 +24,7 @@ pub struct Transit {
 }
 
 /// Message ids and link transit for one run.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Net {
     next_msg: MsgId,
 }
@@ -85,6 +85,7 @@ impl Spike {
 
 /// Open-loop Poisson arrivals at `rate` per second, times the spike's
 /// factor while a spike lasts.
+#[derive(Clone)]
 pub struct Workload {
     rate: f64,
     spike: Spike,

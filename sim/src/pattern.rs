@@ -33,6 +33,9 @@ pub trait Pattern: Send {
     /// Time of the earliest pending action, if any.
     fn next_time(&self) -> Option<Time>;
 
+    /// Time of the last action run (0 before the first).
+    fn clock(&self) -> Time;
+
     /// Runs the earliest pending action if it is due by `until`; returns
     /// whether one ran.
     fn step(&mut self, until: Time, rec: &mut Recorder) -> bool;
@@ -53,6 +56,13 @@ pub trait Pattern: Send {
     /// records. Cheap (lengths only), so a session checks it often against
     /// [`crate::budget::MAX_HELD`].
     fn held(&self) -> usize;
+
+    /// Every message on its link now, in no particular order: the dots of
+    /// a moment the viewer did not watch arrive (a seek).
+    fn flights(&self, out: &mut Vec<crate::wire::Flight>);
+
+    /// A copy of the whole run: a keyframe (`crate::timeline`).
+    fn clone_box(&self) -> Box<dyn Pattern>;
 }
 
 /// Makes a fresh, unstarted run of a pattern (its model on the engine).

@@ -83,4 +83,16 @@ impl Recorder {
     pub fn emitted(&self) -> u64 {
         self.emitted
     }
+
+    /// A copy that carries on counting where this one is, without the
+    /// events buffered for a viewer (a keyframe's recorder).
+    pub fn fork(&self) -> Recorder {
+        Recorder {
+            events: Vec::new(),
+            keep_events: self.keep_events,
+            metrics: self.metrics.clone(),
+            ledger: self.ledger,
+            emitted: self.emitted,
+        }
+    }
 }

@@ -9,6 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The independent random streams of one run.
+#[derive(Clone)]
 pub struct Streams {
     /// Inter-arrival gaps of the offered load and the choice of client.
     pub arrivals: ChaCha8Rng,

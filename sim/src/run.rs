@@ -38,6 +38,13 @@ impl Options {
     };
 }
 
+/// Where a run is: how many actions have run, and the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub steps: u64,
+    pub now: Time,
+}
+
 /// How far a budgeted advance got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Advance {
@@ -48,6 +55,10 @@ pub enum Advance {
     OutOfTime,
     /// The run holds more than [`budget::MAX_HELD`] items: it stops here.
     OverBudget,
+    /// The run has run as many actions as it was allowed in all
+    /// ([`Simulation::advance_capped`]); the clock is at the last action
+    /// run.
+    AtCap,
 }
 
 /// How a parameter change took effect.
@@ -59,6 +70,10 @@ pub enum Applied {
     Restarted,
 }
 
+/// Bytes a keyframe spends per item the run holds (a scheduled action, a
+/// waiting job): an estimate, for the keyframe budget.
+const HELD_ITEM_BYTES: usize = 96;
+
 pub struct Simulation {
     pattern: Box<dyn Pattern>,
     rec: Recorder,
@@ -66,6 +81,10 @@ pub struct Simulation {
     opts: Options,
     /// Virtual time the run has been advanced to.
     now: Time,
+    /// Actions run since the start: with `now`, where the run is. A live
+    /// change is recorded at this count, so a replay makes it exactly
+    /// where it was made (`crate::timeline`).
+    steps: u64,
 }
 
 impl Simulation {
@@ -80,7 +99,55 @@ impl Simulation {
             seed,
             opts,
             now: 0,
+            steps: 0,
         }
+    }
+
+    /// A copy of the whole run (model, scheduler, random streams, metrics,
+    /// ledger) without the events buffered for a viewer: a keyframe.
+    pub fn keyframe(&self) -> Simulation {
+        Simulation {
+            pattern: self.pattern.clone_box(),
+            rec: self.rec.fork(),
+            seed: self.seed,
+            opts: self.opts,
+            now: self.now,
+            steps: self.steps,
+        }
+    }
+
+    /// Roughly how many bytes a keyframe of this run takes: what a
+    /// session's budget counts.
+    pub fn footprint(&self) -> usize {
+        std::mem::size_of::<Simulation>()
+            + self.rec.metrics().footprint()
+            + self.pattern.held() * HELD_ITEM_BYTES
+    }
+
+    /// Actions run since the start.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Where the run is: actions run, and the clock.
+    pub fn position(&self) -> Position {
+        Position {
+            steps: self.steps,
+            now: self.now,
+        }
+    }
+
+    /// Moves the clock forward to `t` without running anything (a replayed
+    /// change is made at the clock it was made at). Never past the next
+    /// action, never back.
+    pub fn move_clock(&mut self, t: Time) {
+        let t = self
+            .pattern
+            .next_time()
+            .map_or(t, |n| t.min(n))
+            .max(self.now);
+        self.now = t;
+        self.rec.metrics_mut().advance_to(t);
     }
 
     pub fn info(&self) -> &'static PatternInfo {
@@ -108,7 +175,9 @@ impl Simulation {
         if t < self.now {
             return;
         }
-        while self.pattern.step(t, &mut self.rec) {}
+        while self.pattern.step(t, &mut self.rec) {
+            self.steps += 1;
+        }
         self.now = t;
         self.rec.metrics_mut().advance_to(t);
     }
@@ -119,6 +188,13 @@ impl Simulation {
     /// to the time of the first one left, so the run is exactly the same as
     /// with [`Simulation::advance_to`], only split differently.
     pub fn advance_budgeted(&mut self, t: Time, max_actions: usize) -> Advance {
+        self.advance_capped(t, max_actions, u64::MAX)
+    }
+
+    /// Like [`Simulation::advance_budgeted`], and stops when `cap` actions
+    /// have run since the start ([`Advance::AtCap`]), even with actions
+    /// due by `t` left.
+    pub fn advance_capped(&mut self, t: Time, max_actions: usize, cap: u64) -> Advance {
         if t < self.now {
             return Advance::Reached;
         }
@@ -128,12 +204,22 @@ impl Simulation {
                 self.stop_at_next(t);
                 return Advance::OverBudget;
             }
-            let chunk = budget::CHUNK.min(max_actions - ran);
+            let room = cap.saturating_sub(self.steps).min(usize::MAX as u64) as usize;
+            let chunk = budget::CHUNK.min(max_actions - ran).min(room);
             let mut n = 0;
             while n < chunk && self.pattern.step(t, &mut self.rec) {
                 n += 1;
             }
             ran += n;
+            self.steps += n as u64;
+            if self.steps >= cap {
+                // The clock stays at the last action run: a change recorded
+                // at this position may have been made before the next.
+                let at = self.pattern.clock().clamp(self.now, t.max(self.now));
+                self.now = at;
+                self.rec.metrics_mut().advance_to(at);
+                return Advance::AtCap;
+            }
             if n < chunk {
                 self.now = t;
                 self.rec.metrics_mut().advance_to(t);
@@ -173,6 +259,7 @@ impl Simulation {
     pub fn step(&mut self) -> Option<Time> {
         let t = self.pattern.next_time()?.max(self.now);
         self.pattern.step(t, &mut self.rec);
+        self.steps += 1;
         self.now = t;
         self.rec.metrics_mut().advance_to(t);
         Some(t)
@@ -243,6 +330,32 @@ impl Simulation {
     /// The closed-form prediction for this run, where one applies.
     pub fn theory(&self) -> Option<Theory> {
         Theory::for_params(self.params())
+    }
+
+    /// The run at this moment as a viewer draws it from nothing: its dots,
+    /// its nodes' counts and its figures.
+    pub fn moment(&mut self, run: u32, head: Time, undone: Vec<Event>) -> crate::wire::Moment {
+        let mut flights = Vec::new();
+        self.pattern.flights(&mut flights);
+        let total = flights.len() as u64;
+        if flights.len() > crate::wire::MAX_FLIGHTS {
+            // The soonest to arrive: what the next frames would move.
+            flights.sort_unstable_by_key(|f| (f.arrive, f.msg));
+            flights.truncate(crate::wire::MAX_FLIGHTS);
+        }
+        let nodes = self.rec.metrics().node_counts(self.topology().nodes.len());
+        crate::wire::Moment {
+            run,
+            now: self.now,
+            head,
+            playing: false,
+            speed: 1.0,
+            flights,
+            flights_total: total,
+            nodes,
+            metrics: self.snapshot(),
+            undone,
+        }
     }
 
     /// The headless run's report. `wall_ms` comes from the caller: `sim`

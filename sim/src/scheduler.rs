@@ -11,6 +11,7 @@ use std::collections::BinaryHeap;
 use crate::time::Time;
 
 /// One action waiting for its time to come.
+#[derive(Clone)]
 struct Entry<A> {
     at: Time,
     /// Insertion order; breaks ties so equal-time actions run FIFO.
@@ -40,6 +41,7 @@ impl<A> Ord for Entry<A> {
 }
 
 /// A queue of future actions of type `A`, popped in time order.
+#[derive(Clone)]
 pub struct Scheduler<A> {
     heap: BinaryHeap<Entry<A>>,
     next_seq: u64,
@@ -83,6 +85,11 @@ impl<A> Scheduler<A> {
     }
 
     /// Number of pending actions.
+    /// Every pending action and its time, in no particular order.
+    pub fn iter_timed(&self) -> impl Iterator<Item = (Time, &A)> {
+        self.heap.iter().map(|e| (e.at, &e.action))
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }

@@ -23,6 +23,7 @@ pub enum Admit<J> {
     Full(J),
 }
 
+#[derive(Clone)]
 pub struct Station<J> {
     pub node: NodeId,
     workers: u32,

@@ -20,6 +20,7 @@ use crate::trip::Trip;
 /// Request ids are `update × REQ_STRIDE + client`; `clients` is at most 50.
 pub const REQ_STRIDE: u64 = 64;
 
+#[derive(Clone)]
 pub struct Updates {
     /// Where updates are produced (the server).
     origin: NodeId,

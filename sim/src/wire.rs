@@ -43,6 +43,9 @@ pub struct Tick<'a> {
     pub run: u32,
     /// Virtual time at the end of this tick; every event is at or before it.
     pub now: Time,
+    /// The furthest the run has gone: `now` unless the viewer is looking
+    /// at the run's past (a seek).
+    pub head: Time,
     pub speed: f64,
     pub playing: bool,
     /// Every event since the previous tick, in time order.
@@ -77,7 +80,48 @@ pub enum Frame<'a> {
         at: Time,
         values: Vec<f64>,
     },
+    /// The run at another moment of its timeline.
+    Moment(Moment),
 }
+
+/// A message on its link at a moment the viewer did not watch arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flight {
+    pub msg: crate::event::MsgId,
+    pub req: crate::event::ReqId,
+    pub kind: crate::event::MsgKind,
+    pub link: crate::topology::LinkId,
+    pub sent: Time,
+    pub arrive: Time,
+    pub lost: bool,
+}
+
+/// One node's counts at a moment (kept beside the counts it reads).
+pub use crate::metrics::NodeCounts;
+
+/// The run shown at a moment of its past (or back at its head): what the
+/// stage and the figures are there, since the viewer did not watch the
+/// events that led to it. Sent after a seek, a step back, a return to live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Moment {
+    pub run: u32,
+    pub now: Time,
+    /// The furthest the run has gone.
+    pub head: Time,
+    pub playing: bool,
+    pub speed: f64,
+    /// Messages on their links (at most [`MAX_FLIGHTS`]; `flights_total`
+    /// says how many there were).
+    pub flights: Vec<Flight>,
+    pub flights_total: u64,
+    pub nodes: Vec<NodeCounts>,
+    pub metrics: Snapshot,
+    /// A step back: the events of the action stepped back over.
+    pub undone: Vec<Event>,
+}
+
+/// Most dots a moment carries (a page draws no more).
+pub const MAX_FLIGHTS: usize = 2_000;
 
 /// Everything needed to run a viewed run again exactly: its pattern, seed
 /// and starting values, and every live change at the virtual time it was
@@ -128,6 +172,15 @@ pub enum Control {
     },
     /// While paused: run exactly the next scheduled action.
     Step,
+    /// Show the run at virtual second `t` of what it has run (paused
+    /// there); exact, however far back.
+    Seek {
+        t: f64,
+    },
+    /// Show the run one action earlier (paused there).
+    StepBack,
+    /// Back to the furthest the run has gone.
+    Live,
     /// Switch to another pattern (same seed, shared settings kept).
     Pattern {
         id: String,
@@ -211,6 +264,7 @@ mod tests {
         let f = Frame::Tick(Tick {
             run: 2,
             now: 9,
+            head: 9,
             speed: 1.0,
             playing: true,
             events: Cow::Borrowed(&events),

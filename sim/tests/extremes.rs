@@ -70,6 +70,7 @@ proptest! {
                 Advance::Reached => prop_assert_eq!(sim.now(), target),
                 Advance::OutOfTime => prop_assert!(sim.now() >= from && sim.now() <= target),
                 Advance::OverBudget => prop_assert!(sim.held() > MAX_HELD),
+                Advance::AtCap => prop_assert!(false, "no cap was set"),
             }
             prop_assert!(sim.now() < FOREVER);
             prop_assert!(

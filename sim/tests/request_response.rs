@@ -22,6 +22,7 @@ fn stream_bytes(p: &ParamSet, seed: u64, secs: f64) -> Vec<u8> {
     Frame::Tick(Tick {
         run: 0,
         now: sim.now(),
+        head: sim.now(),
         speed: 1.0,
         playing: true,
         events: Cow::Owned(events),

@@ -35,6 +35,12 @@ enum Action {
     FullScreen,
     Describe,
     Pattern(usize),
+    StepBack,
+    StepOn,
+    SecondBack,
+    SecondOn,
+    Live,
+    Replay,
 }
 
 /// The action of a key: `key` as typed, `code` the physical key (Alt
@@ -53,6 +59,12 @@ fn action(key: &str, code: &str, chord: bool) -> Option<Action> {
             "KeyS" => "s",
             "KeyF" => "f",
             "KeyD" => "d",
+            "Comma" => ",",
+            "Period" => ".",
+            "BracketLeft" => "[",
+            "BracketRight" => "]",
+            "KeyL" => "l",
+            "KeyR" => "r",
             c => c.strip_prefix("Digit").unwrap_or(""),
         }
     } else {
@@ -67,6 +79,12 @@ fn action(key: &str, code: &str, chord: bool) -> Option<Action> {
         "s" | "S" => Action::Drawer,
         "f" | "F" => Action::FullScreen,
         "d" | "D" => Action::Describe,
+        "," => Action::StepBack,
+        "." => Action::StepOn,
+        "[" => Action::SecondBack,
+        "]" => Action::SecondOn,
+        "l" | "L" => Action::Live,
+        "r" | "R" => Action::Replay,
         d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && d != "0" => {
             Action::Pattern((d.as_bytes()[0] - b'1') as usize)
         }
@@ -158,6 +176,22 @@ pub fn listen(page: Page, toggles: Toggles) {
                 page.voice
                     .answer(crate::access::speech::describe_now(&page));
             }
+            Action::StepBack => crate::controls::timeline::step_back(page),
+            Action::StepOn => {
+                if page.playing.get_untracked() {
+                    page.set_playing(false);
+                }
+                page.send_all(Control::Step);
+            }
+            Action::SecondBack | Action::SecondOn => {
+                if page.playing.get_untracked() {
+                    page.set_playing(false);
+                }
+                let dt = if act == Action::SecondBack { -1.0 } else { 1.0 };
+                crate::controls::timeline::nudge(page, dt);
+            }
+            Action::Live => crate::controls::timeline::live(page),
+            Action::Replay => crate::controls::timeline::replay(page),
             Action::Pattern(n) => {
                 if let (Some(info), Some(a)) = (catalogue().get(n), page.panes().first()) {
                     a.commands.send(Control::Pattern {

@@ -16,5 +16,6 @@ pub mod param;
 pub mod parameters;
 pub mod presets;
 pub mod prompt;
+pub mod timeline;
 pub mod topbar;
 pub mod transport;

@@ -13,7 +13,12 @@ use crate::pane::state::PaneState;
 pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
     let notice = page.notice;
     let share = move |_| {
-        let href = window().location().href().unwrap_or_default();
+        let mut href = window().location().href().unwrap_or_default();
+        // Paused: the link opens this very moment.
+        if !page.playing.get_untracked() {
+            let t = sim::time::to_secs(page.clock.exact.get_value());
+            href.push_str(&format!("&t={t}"));
+        }
         let clipboard = window().navigator().clipboard();
         let _ = clipboard.write_text(&href);
         notice.set(Some(format!("Link copied: {href}")));

@@ -73,6 +73,7 @@ impl Transcriber {
         let tick = Tick {
             run: 1,
             now,
+            head: now,
             speed: 1.0,
             playing: false,
             events: Cow::Borrowed(events),

@@ -38,6 +38,64 @@ fn show_metrics(pane: PaneState, scene: &RefCell<Scene>, m: Snapshot) {
     }
 }
 
+/// The action a step back undid, in the inspector's words.
+fn undone_words(topo: &sim::topology::Topology, undone: &[sim::event::Event]) -> Option<String> {
+    let first = undone.first()?;
+    let c = crate::pane::inspector::Conversation::build(0, String::new(), undone, topo);
+    let rows: Vec<String> = c
+        .rows
+        .iter()
+        .map(|r| crate::pane::inspector::row_text(&c, r, first.at))
+        .collect();
+    Some(format!(
+        "Stepped back to {}; undone: {}",
+        crate::describe::words::clock(sim::time::to_secs(first.at)),
+        if rows.is_empty() {
+            "a timer".to_string()
+        } else {
+            rows.join("; ")
+        }
+    ))
+}
+
+/// Says where the timeline went once it stops moving (a drag sends twenty
+/// moments a second; only the last is read), with the run there.
+fn say_moment(page: Page, story: Option<String>) {
+    thread_local! {
+        static SAID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    let mine = SAID.with(|s| {
+        s.set(s.get().wrapping_add(1));
+        s.get()
+    });
+    set_timeout(
+        move || {
+            if SAID.with(|s| s.get()) != mine {
+                return;
+            }
+            let (now, head) = (
+                page.clock.now.get_untracked(),
+                page.clock.head.get_untracked(),
+            );
+            let at = if now + 0.05 < head {
+                format!(
+                    "At {} of {}, paused.",
+                    crate::describe::words::clock(now),
+                    crate::describe::words::clock(head)
+                )
+            } else {
+                format!("Live at {}.", crate::describe::words::clock(head))
+            };
+            let text = match &story {
+                Some(s) => format!("{s}. {at}"),
+                None => format!("{at} {}", crate::access::speech::describe_now(&page)),
+            };
+            page.voice.answer(text);
+        },
+        std::time::Duration::from_millis(400),
+    );
+}
+
 fn ws_url(query: &str) -> String {
     let loc = window().location();
     let proto = if loc.protocol().unwrap_or_default() == "https:" {
@@ -166,6 +224,17 @@ pub fn start(
                         }
                     }
                     page.tick(t.playing);
+                    if pane.index == 0 {
+                        page.clock.reached(t.now, t.head);
+                        // A replay that reached where it started: on at
+                        // the speed it had.
+                        if let Some((until, speed)) = page.clock.replay.get_value() {
+                            if sim::time::to_secs(t.now) >= until {
+                                page.clock.replay.set_value(None);
+                                page.set_speed(speed);
+                            }
+                        }
+                    }
                     // Following a class: the teacher's speed shows here too.
                     if page.following() && page.speed.get_untracked() != t.speed {
                         page.speed.set(t.speed);
@@ -175,6 +244,20 @@ pub fn start(
                     }
                 }
             }
+            Frame::Moment(m) => {
+                if m.run != pane.run.get_untracked() {
+                    return;
+                }
+                scene.borrow_mut().moment(&m);
+                show_metrics(pane, &scene, m.metrics);
+                if pane.index == 0 {
+                    page.clock.reached(m.now, m.head);
+                    page.clock.open_at.set_value(None);
+                    page.tick(m.playing);
+                    let story = undone_words(&scene.borrow().playback.topology, &m.undone);
+                    say_moment(page, story);
+                }
+            }
             Frame::Params {
                 run: r,
                 at,
@@ -182,6 +265,8 @@ pub fn start(
             } => {
                 if r == pane.run.get_untracked() {
                     pane.history.update_value(|(_, changes)| {
+                        // A change in the run's past starts a new future.
+                        changes.retain(|c| c.at <= at);
                         changes.push(Change {
                             at,
                             values: vs.clone(),
@@ -201,11 +286,17 @@ pub fn start(
                     role: crate::page::Role::Explorer,
                 }) => format!("fork={code}&pane={}", pane.index),
                 Some(c) => format!("room={}&pane={}", c.code, pane.index),
-                None => pane_query(
-                    pane.pattern.get_untracked(),
-                    &pane.values.get_untracked(),
-                    page.seed.get_untracked(),
-                ),
+                None => {
+                    let q = pane_query(
+                        pane.pattern.get_untracked(),
+                        &pane.values.get_untracked(),
+                        page.seed.get_untracked(),
+                    );
+                    match page.clock.open_at.get_value() {
+                        Some(t) => format!("{q}&t={t}"),
+                        None => q,
+                    }
+                }
             })
         }),
         on_frame: Box::new(on_frame),

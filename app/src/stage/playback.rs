@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use sim::event::{Event, MsgId, MsgKind, ReqId, What};
 use sim::time::{Time, MS};
 use sim::topology::{LinkId, NodeId, Topology};
-use sim::wire::{Hello, Tick};
+use sim::wire::{Hello, Moment, Tick};
 
 /// A message in flight, drawn as a dot on its link.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -305,6 +305,46 @@ impl Playback {
         self.resync(queued, busy);
     }
 
+    /// Shows the run at a moment the page did not watch arrive (a seek, a
+    /// step back, back to live): its dots and its nodes' counts as the
+    /// server has them there, nothing pending, nothing fading.
+    pub fn moment(&mut self, m: &Moment) {
+        self.pending.clear();
+        self.log.clear();
+        self.recent.clear();
+        self.marks.clear();
+        self.dots.clear();
+        self.dots.extend(m.flights.iter().map(|f| Dot {
+            msg: f.msg,
+            req: f.req,
+            link: f.link,
+            kind: f.kind,
+            sent: f.sent,
+            arrive: f.arrive,
+            lost: f.lost,
+        }));
+        for ((state, node), counts) in self
+            .nodes
+            .iter_mut()
+            .zip(&self.topology.nodes)
+            .zip(&m.nodes)
+        {
+            *state = NodeState {
+                queued: counts.queued,
+                busy: counts.busy,
+                workers: counts.workers.unwrap_or(node.workers),
+                open: counts.open,
+            };
+        }
+        self.display = m.now;
+        self.latest = m.now;
+        self.playing = m.playing;
+        self.speed = m.speed;
+        self.lag = Self::lag_for(m.speed);
+        self.heard = Heard::default();
+        self.revision += 1;
+    }
+
     /// Moves the display clock for `wall_dt_ms` of wall time, applying every
     /// event it passes.
     pub fn advance(&mut self, wall_dt_ms: f64) {
@@ -486,6 +526,7 @@ pub(crate) mod tests {
             let tick = Tick {
                 run: 1,
                 now,
+                head: now,
                 speed: 1.0,
                 playing: true,
                 events: Cow::Borrowed(sim.events()),
@@ -539,6 +580,7 @@ pub(crate) mod tests {
         let tick = Tick {
             run: 2,
             now: 5,
+            head: 5,
             speed: 1.0,
             playing: true,
             events: Cow::Owned(vec![]),

@@ -109,6 +109,16 @@ impl Scene {
         self.charts_dirty = [true; 4];
     }
 
+    /// The run at another moment: the stage as it is there, the charts
+    /// starting over from it (their recent past is another stretch of the
+    /// run).
+    pub fn moment(&mut self, m: &sim::wire::Moment) {
+        self.playback.moment(m);
+        self.series.iter_mut().for_each(Series::clear);
+        self.tops = [0.0; 4];
+        self.push_metrics(&m.metrics);
+    }
+
     pub fn push_metrics(&mut self, m: &Snapshot) {
         let t = sim::time::to_secs(m.at);
         let b = m.breakdown;

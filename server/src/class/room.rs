@@ -59,6 +59,10 @@ pub struct CatchUp {
     history: VecDeque<Numbered>,
     /// Full ticks, oldest first.
     recent: VecDeque<Numbered>,
+    /// The newest moment the presenter went to (a seek or step back): a
+    /// joiner sees where the class is looking, and a drag's twenty a
+    /// second do not pile up.
+    moment: Option<Numbered>,
 }
 
 impl CatchUp {
@@ -84,6 +88,7 @@ impl CatchUp {
                 }
                 self.history.push_back(n.clone());
             }
+            Kind::Moment => self.moment = Some(n.clone()),
             Kind::Text => {}
         }
     }
@@ -101,6 +106,7 @@ impl CatchUp {
             .map(|n| (Kind::History, n.clone()))
             .chain(self.params.iter().map(|n| (Kind::Params, n.clone())))
             .chain(self.recent.iter().map(|n| (Kind::Tick, n.clone())))
+            .chain(self.moment.iter().map(|n| (Kind::Moment, n.clone())))
             .collect();
         out.sort_by_key(|(_, n)| n.seq);
         if let Some(h) = &self.hello {
@@ -179,7 +185,7 @@ impl Standing {
             changes: Vec::new(),
             until: 0,
         });
-        recipe.until = sim.now();
+        recipe.until = session.head();
         Standing {
             recipe,
             playing: session.pacer().playing,
@@ -753,10 +759,14 @@ async fn drive(
                         }
                         Ok(sim::wire::Frame::Params { at, values, .. }) => {
                             if let Ok(mut st) = pane.standing.lock() {
+                                // A change in the run's past starts a new
+                                // future: the changes after it are gone.
+                                st.recipe.changes.retain(|c| c.at <= at);
                                 st.recipe.changes.push(Change { at, values });
                             }
                             Kind::Params
                         }
+                        Ok(sim::wire::Frame::Moment(_)) => Kind::Moment,
                         _ => Kind::Params,
                     };
                     out.emit(Bytes::from(frame), kind).await;
@@ -782,7 +792,7 @@ async fn drive(
             out.emit(Bytes::from(h), Kind::History).await;
         }
         if let Ok(mut st) = pane.standing.lock() {
-            st.recipe.until = s.sim().now();
+            st.recipe.until = s.head();
             st.playing = s.pacer().playing;
             st.speed = s.pacer().speed;
         }
@@ -801,6 +811,8 @@ pub enum Kind {
     History,
     /// A text frame for everyone (a notice, the presenter's inspector).
     Text,
+    /// The run at a moment the presenter went to; only the newest is kept.
+    Moment,
 }
 
 impl Kind {
@@ -811,6 +823,7 @@ impl Kind {
             Kind::Tick => 2,
             Kind::History => 3,
             Kind::Text => 4,
+            Kind::Moment => 5,
         }
     }
 
@@ -821,7 +834,49 @@ impl Kind {
             2 => Kind::Tick,
             3 => Kind::History,
             4 => Kind::Text,
+            5 => Kind::Moment,
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(seq: u64) -> Numbered {
+        Numbered {
+            seq,
+            text: false,
+            bytes: Bytes::from(vec![seq as u8]),
+        }
+    }
+
+    #[test]
+    fn a_joiner_gets_only_the_newest_moment_in_its_place() {
+        let mut c = CatchUp::default();
+        c.keep(&n(1), Kind::Hello);
+        c.keep(&n(2), Kind::Tick);
+        for seq in 3..50 {
+            c.keep(&n(seq), Kind::Moment);
+        }
+        c.keep(&n(50), Kind::Params);
+        let kinds: Vec<(Kind, u64)> = c
+            .entries(false)
+            .into_iter()
+            .map(|(k, n)| (k, n.seq))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Kind::Hello, 1),
+                (Kind::Tick, 2),
+                (Kind::Moment, 49),
+                (Kind::Params, 50)
+            ]
+        );
+        // A new run forgets the moment.
+        c.keep(&n(51), Kind::Hello);
+        assert_eq!(c.entries(false).len(), 1);
     }
 }

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use sim::run::{Advance, Applied, Options};
+use sim::timeline::Timeline;
 use sim::wire::{Control, Frame, Hello, Tick};
 use sim::{find_pattern, ParamSet, Simulation};
 
@@ -51,7 +52,9 @@ struct Told {
 }
 
 pub struct Session {
-    sim: Simulation,
+    /// The run, its recorded changes and its keyframes: the session shows
+    /// its head or any moment of its past.
+    timeline: Timeline,
     pacer: Pacer,
     /// Increments with every new run, so the viewer can ignore stale ticks.
     run: u32,
@@ -76,7 +79,13 @@ pub struct Session {
     /// The sampled events of the tick being encoded (reused: no allocation
     /// per tick once it has grown).
     kept: Vec<sim::event::Event>,
+    /// A link to a moment (`t=`): the run is brought there, paused, as
+    /// fast as the CPU budget allows, before anything else.
+    opening: Option<sim::Time>,
 }
+
+/// The latest moment a link may open a run at (`t=`), in virtual seconds.
+pub const MAX_OPEN_S: f64 = 3_600.0;
 
 /// What one tick's work produced.
 #[derive(Debug, Default)]
@@ -99,7 +108,7 @@ pub struct Worked {
 impl Session {
     pub fn new(params: ParamSet, seed: u64) -> Self {
         Session {
-            sim: Simulation::new(params, seed, Options::EVENTS),
+            timeline: Timeline::new(Simulation::new(params, seed, Options::EVENTS)),
             pacer: Pacer::default(),
             run: 1,
             coalesced: 0,
@@ -109,6 +118,7 @@ impl Session {
             sampler: Sampler::default(),
             kept: Vec::new(),
             metrics_last: false,
+            opening: None,
         }
     }
 
@@ -130,9 +140,19 @@ impl Session {
         };
         let mut params = info.defaults();
         let mut seed = DEFAULT_SEED;
+        let mut opening = None;
         for (k, v) in pairs {
             match k {
                 "pattern" => {}
+                "t" => match v.parse::<f64>() {
+                    Ok(t) if t.is_finite() && (0.0..=MAX_OPEN_S).contains(&t) => {
+                        opening = Some(sim::time::from_secs(t));
+                    }
+                    _ => problems.push(format!(
+                        "t = '{}' is not a moment a link can open: expected seconds from 0 to {MAX_OPEN_S}",
+                        sim::params::clip(v)
+                    )),
+                },
                 "seed" => match v.parse() {
                     Ok(s) => seed = s,
                     Err(_) => problems.push(format!(
@@ -147,11 +167,13 @@ impl Session {
                 }
             }
         }
-        (Session::new(params, seed), problems)
+        let mut session = Session::new(params, seed);
+        session.opening = opening;
+        (session, problems)
     }
 
     pub fn sim(&self) -> &Simulation {
-        &self.sim
+        self.timeline.sim()
     }
 
     pub fn pacer(&self) -> &Pacer {
@@ -173,10 +195,10 @@ impl Session {
     pub fn hello(&self) -> Vec<u8> {
         Frame::Hello(Hello {
             run: self.run,
-            pattern: self.sim.info().id.to_string(),
-            seed: self.sim.seed(),
-            values: self.sim.params().values().to_vec(),
-            topology: self.sim.topology().clone(),
+            pattern: self.timeline.sim().info().id.to_string(),
+            seed: self.timeline.sim().seed(),
+            values: self.timeline.sim().params().values().to_vec(),
+            topology: self.timeline.sim().topology().clone(),
             speed: self.pacer.speed,
             playing: self.pacer.playing,
         })
@@ -197,6 +219,9 @@ impl Session {
         with_metrics: bool,
         history: bool,
     ) -> Worked {
+        if let Some(t) = self.opening {
+            return self.open_towards(t, controls.len(), cpu);
+        }
         let answers = controls.iter().map(|text| self.control(text)).collect();
         let (notice, spent) = self.advance_within(wall, cpu);
         let (tick, history) = if self.nothing_to_tell() && controls.is_empty() {
@@ -221,11 +246,51 @@ impl Session {
         }
     }
 
+    /// Brings a run opened by a link to its moment within `cpu`: the
+    /// moment's frame when it is there, nothing before. Controls sent
+    /// meanwhile are refused (the page sends none until then).
+    fn open_towards(&mut self, t: sim::Time, controls: usize, cpu: Duration) -> Worked {
+        let started = Instant::now();
+        self.pacer.playing = false;
+        let mut notice = None;
+        loop {
+            match self.timeline.advance_budgeted(t, ACTIONS_PER_SLICE) {
+                Advance::Reached | Advance::AtCap => {
+                    self.opening = None;
+                    break;
+                }
+                Advance::OutOfTime => {
+                    self.timeline.sim_mut().clear_events();
+                    if started.elapsed() >= cpu {
+                        break;
+                    }
+                }
+                Advance::OverBudget => {
+                    self.opening = None;
+                    notice = Some(sim::budget::over_budget_text(self.timeline.sim().held()));
+                    break;
+                }
+            }
+        }
+        self.timeline.sim_mut().clear_events();
+        let answers = (0..controls)
+            .map(|_| Err("the run is still being brought to the link's moment".to_string()))
+            .collect();
+        let tick = self.opening.is_none().then(|| self.moment(Vec::new()));
+        Worked {
+            answers,
+            notice,
+            tick,
+            history: None,
+            spent: self.opening.is_some(),
+        }
+    }
+
     /// Paused, no events, nothing coalesced, the same time, speed and run
     /// as the last tick said, and the heartbeat not yet due.
     fn nothing_to_tell(&self) -> bool {
         !self.pacer.playing
-            && self.sim.events().is_empty()
+            && self.timeline.sim().events().is_empty()
             && self.coalesced == 0
             && self.told == Some(self.told_now())
             && self.quiet + 1 < QUIET_HEARTBEAT
@@ -234,7 +299,7 @@ impl Session {
     fn told_now(&self) -> Told {
         Told {
             run: self.run,
-            now: self.sim.now(),
+            now: self.timeline.sim().now(),
             playing: self.pacer.playing,
             speed: self.pacer.speed,
         }
@@ -250,13 +315,13 @@ impl Session {
             self.achieved = self.pacer.speed;
             return (None, false);
         }
-        let (from, target) = (self.sim.now(), self.sim.now() + dt);
+        let (from, target) = (self.timeline.sim().now(), self.timeline.sim().now() + dt);
         let started = Instant::now();
         let mut notice = None;
         let mut spent = false;
         loop {
-            match self.sim.advance_budgeted(target, ACTIONS_PER_SLICE) {
-                Advance::Reached => break,
+            match self.timeline.advance_budgeted(target, ACTIONS_PER_SLICE) {
+                Advance::Reached | Advance::AtCap => break,
                 Advance::OutOfTime if started.elapsed() < cpu => {}
                 Advance::OutOfTime => {
                     spent = true;
@@ -264,14 +329,14 @@ impl Session {
                 }
                 Advance::OverBudget => {
                     self.pacer.playing = false;
-                    notice = Some(sim::budget::over_budget_text(self.sim.held()));
+                    notice = Some(sim::budget::over_budget_text(self.timeline.sim().held()));
                     break;
                 }
             }
         }
         let wall_s = wall.min(crate::live::pacer::MAX_CATCH_UP).as_secs_f64();
         if wall_s > 0.0 {
-            let sample = sim::time::to_secs(self.sim.now() - from) / wall_s;
+            let sample = sim::time::to_secs(self.timeline.sim().now() - from) / wall_s;
             self.achieved += ACHIEVED_WEIGHT * (sample - self.achieved);
         }
         (notice, spent)
@@ -301,24 +366,30 @@ impl Session {
         with_metrics: bool,
         history: bool,
     ) -> (Vec<u8>, Option<Vec<u8>>) {
-        let stride = self.sampler.pick(self.sim.events().len());
+        let stride = self.sampler.pick(self.timeline.sim().events().len());
         // While sampled, at least every other tick carries metrics: the
         // page's counts come from them while it does not see every event.
         let metrics = (with_metrics || self.coalesced > 0 || (stride > 1 && !self.metrics_last))
-            .then(|| self.sim.snapshot());
+            .then(|| self.timeline.sim_mut().snapshot());
         self.metrics_last = metrics.is_some();
         let events: &[sim::event::Event] = if stride == 1 {
-            self.sim.events()
+            self.timeline.sim().events()
         } else {
             self.kept.clear();
             let sampler = &self.sampler;
-            self.kept
-                .extend(self.sim.events().iter().filter(|e| sampler.keeps(e)));
+            self.kept.extend(
+                self.timeline
+                    .sim()
+                    .events()
+                    .iter()
+                    .filter(|e| sampler.keeps(e)),
+            );
             &self.kept
         };
         let mut tick = Tick {
             run: self.run,
-            now: self.sim.now(),
+            now: self.timeline.sim().now(),
+            head: self.timeline.head().now,
             speed: self.pacer.speed,
             playing: self.pacer.playing,
             events: Cow::Borrowed(events),
@@ -334,7 +405,7 @@ impl Session {
             Frame::Tick(tick).encode()
         });
         self.coalesced = 0;
-        self.sim.clear_events();
+        self.timeline.sim_mut().clear_events();
         self.told = Some(self.told_now());
         self.quiet = 0;
         (bytes, history)
@@ -356,16 +427,16 @@ impl Session {
             }
             s.run_to(c.at)?;
             for (spec, &v) in info.params.iter().zip(&c.values) {
-                if s.sim.params().get(spec.id) != v {
+                if s.sim().params().get(spec.id) != v {
                     if !spec.live {
                         return Err(format!("the run changed {}, which restarts it", spec.id));
                     }
-                    s.sim.set_param(spec.id, v).map_err(|e| e.to_string())?;
+                    s.timeline.set_param(spec.id, v)?;
                 }
             }
         }
         s.run_to(recipe.until)?;
-        s.sim.clear_events();
+        s.timeline.sim_mut().clear_events();
         s.pacer.set_speed(speed);
         s.pacer.playing = false;
         s.achieved = s.pacer.speed;
@@ -375,10 +446,12 @@ impl Session {
     /// Advances to `t` under the run's memory budget, dropping the events.
     fn run_to(&mut self, t: sim::Time) -> Result<(), String> {
         loop {
-            match self.sim.advance_budgeted(t, 1_000_000) {
-                Advance::Reached => return Ok(()),
-                Advance::OutOfTime => self.sim.clear_events(),
-                Advance::OverBudget => return Err(sim::budget::over_budget_text(self.sim.held())),
+            match self.timeline.advance_budgeted(t, 1_000_000) {
+                Advance::Reached | Advance::AtCap => return Ok(()),
+                Advance::OutOfTime => self.timeline.sim_mut().clear_events(),
+                Advance::OverBudget => {
+                    return Err(sim::budget::over_budget_text(self.timeline.sim().held()))
+                }
             }
         }
     }
@@ -386,8 +459,8 @@ impl Session {
     /// The viewer could not take this tick: count its events and drop them.
     /// The simulation and its metrics are unaffected.
     pub fn coalesce(&mut self) {
-        self.coalesced += self.sim.events().len() as u64;
-        self.sim.clear_events();
+        self.coalesced += self.timeline.sim().events().len() as u64;
+        self.timeline.sim_mut().clear_events();
     }
 
     /// Applies one control message. `Ok(Some(frame))` is a frame to send
@@ -396,14 +469,19 @@ impl Session {
     pub fn control(&mut self, text: &str) -> Result<Option<Vec<u8>>, String> {
         match Control::parse(text)? {
             Control::Set { param, value } => {
-                let (_, spec) = self.sim.params().spec(&param).map_err(|e| e.to_string())?;
+                let (_, spec) = self
+                    .timeline
+                    .sim()
+                    .params()
+                    .spec(&param)
+                    .map_err(|e| e.to_string())?;
                 let v = spec.parse_value(&value).map_err(|e| e.to_string())?;
-                match self.sim.set_param(&param, v).map_err(|e| e.to_string())? {
+                match self.timeline.set_param(&param, v)?.0 {
                     Applied::Live => Ok(Some(
                         Frame::Params {
                             run: self.run,
-                            at: self.sim.now(),
-                            values: self.sim.params().values().to_vec(),
+                            at: self.timeline.sim().now(),
+                            values: self.timeline.sim().params().values().to_vec(),
                         }
                         .encode(),
                     )),
@@ -427,29 +505,70 @@ impl Session {
                 if self.pacer.playing {
                     return Err("step works while paused: pause first".to_string());
                 }
-                self.sim.step();
+                self.timeline.step();
                 Ok(None)
+            }
+            Control::Seek { t } => {
+                self.timeline.seek_secs(t).map_err(|e| e.to_string())?;
+                self.pacer.playing = false;
+                Ok(Some(self.moment(Vec::new())))
+            }
+            Control::StepBack => {
+                if self.pacer.playing {
+                    return Err("step back works while paused: pause first".to_string());
+                }
+                let undone = self
+                    .timeline
+                    .step_back()
+                    .map_err(|e| e.to_string())?
+                    .ok_or("this is the start of the run: there is no step before it")?;
+                Ok(Some(self.moment(undone)))
+            }
+            Control::Live => {
+                self.timeline.go_live().map_err(|e| e.to_string())?;
+                Ok(Some(self.moment(Vec::new())))
             }
             Control::Pattern { id } => {
                 let info = find_pattern(&id).map_err(|e| e.to_string())?;
-                self.sim.switch_pattern(info);
+                self.timeline.sim_mut().switch_pattern(info);
+                self.timeline.restart();
                 Ok(Some(self.new_run()))
             }
             // Only rooms share an inspector (see `room::drive`).
             Control::Inspect { .. } => Ok(None),
             Control::Reset { seed } => {
-                let seed = seed.unwrap_or(self.sim.seed());
-                self.sim.reset(seed);
+                let seed = seed.unwrap_or(self.timeline.sim().seed());
+                self.timeline.sim_mut().reset(seed);
+                self.timeline.restart();
                 Ok(Some(self.new_run()))
             }
         }
+    }
+
+    /// The frame that shows the run at the timeline's cursor (after a
+    /// seek, a step back, a return to live); the events buffered before
+    /// the jump are dropped, as the viewer starts over from this moment.
+    fn moment(&mut self, undone: Vec<sim::event::Event>) -> Vec<u8> {
+        self.coalesced = 0;
+        self.timeline.sim_mut().clear_events();
+        let head = self.timeline.head().now;
+        let mut m = self.timeline.sim_mut().moment(self.run, head, undone);
+        m.playing = self.pacer.playing;
+        m.speed = self.pacer.speed;
+        self.told = Some(self.told_now());
+        Frame::Moment(m).encode()
+    }
+
+    /// The furthest the run has gone (the session may be showing its past).
+    pub fn head(&self) -> sim::Time {
+        self.timeline.head().now
     }
 
     /// Starts numbering a new run; pending events of the old one are dropped.
     fn new_run(&mut self) -> Vec<u8> {
         self.run += 1;
         self.coalesced = 0;
-        self.sim.clear_events();
+        self.timeline.sim_mut().clear_events();
         self.hello()
     }
 }

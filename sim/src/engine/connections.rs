@@ -17,6 +17,7 @@ use crate::topology::NodeId;
 use super::{Cx, Model};
 
 /// One client's connection.
+#[derive(Clone)]
 struct Connection {
     open: bool,
     /// Counts the openings: what was written to an older one is gone.
@@ -29,6 +30,7 @@ struct Connection {
     drop_timer: u64,
 }
 
+#[derive(Clone)]
 pub struct Connections<T> {
     /// Where the number of open connections is reported.
     server: NodeId,

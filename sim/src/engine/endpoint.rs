@@ -37,6 +37,7 @@ pub enum Offer<J> {
     Refused(J, DropReason),
 }
 
+#[derive(Clone)]
 pub struct Endpoint<J, T> {
     pub node: NodeId,
     station: Station<Visit<J>>,

@@ -29,7 +29,7 @@ use crate::time::Time;
 use crate::topology::Topology;
 
 /// A pattern's own part of a run: what it keeps and what it decides.
-pub trait Model: Send + Sized + 'static {
+pub trait Model: Clone + Send + Sized + 'static {
     /// The pattern's timers (a timeout, a poll tick, a job's end).
     type Timer: Copy + Send + 'static;
     /// What the pattern's messages carry besides what every message has.
@@ -85,6 +85,7 @@ pub struct Tally {
 }
 
 /// One scheduled action of a run of `M`.
+#[derive(Clone)]
 enum Action<M: Model> {
     /// The workload's next arrival; ignored if `gen` is stale (the rate
     /// changed since it was drawn).
@@ -100,6 +101,7 @@ enum Action<M: Model> {
 }
 
 /// The clock, scheduler, random streams, network and workload of one run.
+#[derive(Clone)]
 struct Core<M: Model> {
     params: ParamSet,
     topo: Topology,
@@ -111,6 +113,7 @@ struct Core<M: Model> {
 }
 
 /// A run of the pattern `M`.
+#[derive(Clone)]
 pub struct Engine<M: Model> {
     /// The catalogue entry this run answers to (`Pattern::info`).
     info: &'static PatternInfo,
@@ -186,6 +189,10 @@ impl<M: Model> Pattern for Engine<M> {
         self.core.sched.peek_time()
     }
 
+    fn clock(&self) -> Time {
+        self.core.now
+    }
+
     fn step(&mut self, until: Time, rec: &mut Recorder) -> bool {
         let Some((t, action)) = self.core.sched.pop_due(until) else {
             return false;
@@ -253,5 +260,25 @@ impl<M: Model> Pattern for Engine<M> {
 
     fn held(&self) -> usize {
         self.core.sched.len() + self.model.held()
+    }
+
+    fn flights(&self, out: &mut Vec<crate::wire::Flight>) {
+        let links = &self.core.topo.links;
+        out.extend(self.core.sched.iter_timed().filter_map(|(at, a)| match a {
+            Action::Message { m, lost } => Some(crate::wire::Flight {
+                msg: m.msg,
+                req: m.req,
+                kind: m.kind,
+                link: links.iter().find(|l| l.from == m.from && l.to == m.to)?.id,
+                sent: m.sent,
+                arrive: at,
+                lost: *lost,
+            }),
+            _ => None,
+        }));
+    }
+
+    fn clone_box(&self) -> Box<dyn Pattern> {
+        Box::new(self.clone())
     }
 }

@@ -64,6 +64,7 @@ enum JobState {
     Polling,
 }
 
+#[derive(Clone)]
 struct Job {
     client: NodeId,
     created: Time,
@@ -78,6 +79,7 @@ struct Job {
     finished: Time,
 }
 
+#[derive(Clone)]
 pub struct AsyncRequestReply {
     clients: u16,
     poll: Time,

@@ -54,6 +54,7 @@ pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
     ]
 }
 
+#[derive(Clone)]
 struct Order {
     client: NodeId,
     created: Time,
@@ -71,6 +72,7 @@ pub struct Step {
     i: u16,
 }
 
+#[derive(Clone)]
 pub struct EventChoreography {
     clients: u16,
     fail_rate: f64,

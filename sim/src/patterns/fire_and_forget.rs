@@ -43,11 +43,13 @@ pub(crate) fn figures(s: &Snapshot, _: &ParamSet) -> Vec<Figure> {
 }
 
 /// A message produced and not yet processed or lost.
+#[derive(Clone)]
 struct Pending {
     created: Time,
     service: Time,
 }
 
+#[derive(Clone)]
 pub struct FireAndForget {
     clients: u16,
     pending: HashMap<ReqId, Pending>,

@@ -75,6 +75,7 @@ pub struct Leg {
     trip: Trip,
 }
 
+#[derive(Clone)]
 pub struct LongPolling {
     clients: u16,
     hold: Time,

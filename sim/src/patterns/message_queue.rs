@@ -97,6 +97,7 @@ enum State {
 }
 
 /// A message stored at the broker until acked or dead-lettered.
+#[derive(Clone)]
 struct Stored {
     /// The producer's message, `Queued` at the broker while stored.
     msg: MsgId,
@@ -121,6 +122,7 @@ struct Held {
     trip: Trip,
 }
 
+#[derive(Clone)]
 struct Consumer {
     node: NodeId,
     up: bool,
@@ -133,6 +135,7 @@ struct Consumer {
     crash_timer: u64,
 }
 
+#[derive(Clone)]
 pub struct MessageQueue {
     broker: NodeId,
     producers: u16,

@@ -77,6 +77,7 @@ pub struct Copy {
     sent: Time,
 }
 
+#[derive(Clone)]
 pub struct PublishSubscribe {
     broker: NodeId,
     publishers: u16,

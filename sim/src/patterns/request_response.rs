@@ -80,6 +80,7 @@ pub struct Leg {
 }
 
 /// A request its client is still waiting on.
+#[derive(Clone)]
 struct Request {
     client: NodeId,
     created: Time,
@@ -109,6 +110,7 @@ impl Patience {
     }
 }
 
+#[derive(Clone)]
 pub struct RequestResponse {
     patience: Patience,
     clients: u16,

@@ -79,6 +79,7 @@ pub struct Branch {
 }
 
 /// A request the gateway is gathering for.
+#[derive(Clone)]
 struct Gather {
     client: NodeId,
     created: Time,
@@ -95,6 +96,7 @@ struct Gather {
     answered: Time,
 }
 
+#[derive(Clone)]
 pub struct ScatterGather {
     gateway: NodeId,
     clients: u16,

@@ -61,6 +61,7 @@ impl Timer {
     }
 }
 
+#[derive(Clone)]
 pub struct ServerSentEvents {
     server: NodeId,
     resume: bool,

@@ -68,6 +68,7 @@ pub struct Poll {
     cursor: u64,
 }
 
+#[derive(Clone)]
 pub struct ShortPolling {
     clients: u16,
     poll: Time,

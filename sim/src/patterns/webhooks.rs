@@ -87,6 +87,7 @@ pub struct Callback {
 }
 
 /// An event the provider has not seen acknowledged yet.
+#[derive(Clone)]
 struct Pending {
     receiver: NodeId,
     created: Time,
@@ -94,6 +95,7 @@ struct Pending {
     backing_off: bool,
 }
 
+#[derive(Clone)]
 pub struct Webhooks {
     provider: NodeId,
     timeout: Time,

@@ -96,6 +96,7 @@ pub struct Chat {
     sent: Time,
 }
 
+#[derive(Clone)]
 pub struct WebSocket {
     heartbeat: Time,
     /// One connection per client; a frame carries the one it was sent on.
