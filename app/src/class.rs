@@ -139,6 +139,7 @@ pub async fn load_room(
             room: Some(code.to_string()),
             fork: None,
             at: None,
+            bookmarks: Vec::new(),
         },
         v.get("presenter").bool().unwrap_or(false),
         v.get("preset")

@@ -14,6 +14,14 @@ pub const SEEK_GAP_MS: f64 = 50.0;
 pub const REPLAY_S: f64 = 10.0;
 pub const REPLAY_SPEED: f64 = 0.25;
 
+/// A run changed in its past: a branch from `at`. The original — the same
+/// start values and seed with `original`'s changes — is a link away.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Branch {
+    pub at: sim::Time,
+    pub original: Vec<sim::link::LinkChange>,
+}
+
 #[derive(Clone, Copy)]
 pub struct Clock {
     /// The moment shown, in virtual seconds (to a tenth: the slider and its
@@ -27,6 +35,19 @@ pub struct Clock {
     pub open_at: StoredValue<Option<f64>>,
     /// A replay under way: the head it returns to, and the speed before.
     pub replay: StoredValue<Option<(f64, f64)>>,
+    /// Moments marked, in time order: what the link carries and the
+    /// timeline shows.
+    pub bookmarks: RwSignal<Vec<sim::link::Bookmark>>,
+    /// When the first pane's run was changed live (virtual seconds): marked
+    /// on the timeline.
+    pub changes: RwSignal<Vec<f64>>,
+    /// The furthest the run has gone, to the nanosecond.
+    pub head_exact: StoredValue<sim::Time>,
+    /// The run was changed at a moment of its past: where, and the
+    /// original run's changes (it can still be opened and compared).
+    pub branch: RwSignal<Option<Branch>>,
+    /// The label typed for the next bookmark.
+    pub draft: RwSignal<String>,
     /// When the last seek was sent (ms), and one waiting for the gap.
     last_sent: StoredValue<f64>,
     waiting: StoredValue<Option<f64>>,
@@ -40,6 +61,11 @@ impl Default for Clock {
             exact: StoredValue::new(0),
             open_at: StoredValue::new(None),
             replay: StoredValue::new(None),
+            bookmarks: RwSignal::new(Vec::new()),
+            changes: RwSignal::new(Vec::new()),
+            draft: RwSignal::new(String::new()),
+            head_exact: StoredValue::new(0),
+            branch: RwSignal::new(None),
             last_sent: StoredValue::new(f64::NEG_INFINITY),
             waiting: StoredValue::new(None),
         }
@@ -55,6 +81,7 @@ impl Clock {
     /// The first pane reached `now`, its run having gone as far as `head`.
     pub fn reached(&self, now: sim::Time, head: sim::Time) {
         self.exact.set_value(now);
+        self.head_exact.set_value(head);
         let (n, h) = (tenth(now), tenth(head));
         if self.now.get_untracked() != n {
             self.now.set(n);

@@ -125,9 +125,12 @@ pub fn Dashboard() -> impl IntoView {
             <crate::class::ClassBar page />
 
             // A follower's transport is the teacher's: absent, not greyed.
-            {move || (!page.following()).then(|| view! { <crate::controls::transport::Transport page panes /> }.into_any())}
-            // The run's past, under the transport: for whoever drives the run.
-            {move || (ready.get() && !page.following()).then(|| view! { <crate::controls::timeline::Timeline page /> }.into_any())}
+            // The run's past under it, for whoever drives the run (one row
+            // with it when projected).
+            <div class="drive">
+                {move || (!page.following()).then(|| view! { <crate::controls::transport::Transport page panes /> }.into_any())}
+                {move || (ready.get() && !page.following()).then(|| view! { <crate::controls::timeline::Timeline page /> }.into_any())}
+            </div>
 
             <main class="workspace">
                 <div class="panes" id="panes" tabindex="-1">

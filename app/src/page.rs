@@ -11,7 +11,7 @@ use wasm_bindgen::JsValue;
 
 use crate::pane::inspector::Conversation;
 use crate::pane::state::PaneState;
-use crate::url::page_query;
+use crate::url::{history_query, page_query};
 
 /// The tops of each pane's four charts, for axes shared across panes.
 type Tops = Rc<RefCell<Vec<[f64; 4]>>>;
@@ -225,12 +225,16 @@ impl Page {
 
     /// The query string that reproduces every pane.
     pub fn query(&self) -> String {
+        let runs: Vec<_> = self.panes().iter().map(|p| p.link_run()).collect();
         let panes: Vec<_> = self
             .panes()
             .iter()
-            .map(|p| (p.pattern.get_untracked(), p.values.get_untracked()))
+            .zip(&runs)
+            .map(|(p, (start, _))| (p.pattern.get_untracked(), start.clone()))
             .collect();
+        let changes: Vec<_> = runs.into_iter().map(|(_, c)| c).collect();
         page_query(&panes, self.seed.get_untracked())
+            + &history_query(&changes, &self.clock.bookmarks.get_untracked())
     }
 
     /// Keeps the address bar equal to what is on screen, so a reload or a

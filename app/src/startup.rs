@@ -45,8 +45,13 @@ pub fn start(page: Page, started: Started) {
             .panes
             .iter()
             .enumerate()
-            .map(|(i, s)| PaneState::new(i, s.info, s.values.clone(), page.notice))
+            .map(|(i, s)| {
+                let pane = PaneState::new(i, s.info, s.values.clone(), page.notice);
+                pane.opening.set_value(s.changes.clone());
+                pane
+            })
             .collect();
+        page.clock.bookmarks.set(settings.bookmarks.clone());
         page.set_panes(states.clone());
         if let Some(p) = chosen {
             page.hold.set(true);

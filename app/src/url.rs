@@ -5,9 +5,13 @@
 //! shares (so they see the same arrivals and service draws), plain
 //! parameters for every pane that has them, `b.`/`c.` parameters for one
 //! pane only, and the scenario preset whose prompt opens first. Faults are
-//! parameters, so they travel the same way. Pure string work: tested
-//! natively, used by the browser.
+//! parameters, so they travel the same way. A run's history follows
+//! (`sim::link`): its live changes (`ch=`, `b.ch=`), bookmarks (`bm=`) and
+//! the moment shown (`t=`). Pure string work: tested natively, used by the
+//! browser.
 
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use sim::link::{parse_changes, Bookmark, LinkChange, MAX_BOOKMARKS};
 use sim::{find_pattern, ParamSet, ParamSpec, PatternInfo};
 
 /// Most panes side by side.
@@ -24,7 +28,10 @@ pub const PANE_IDS: [&str; MAX_PANES] = ["a", "b", "c"];
 #[derive(Clone, Debug)]
 pub struct PaneSettings {
     pub info: &'static PatternInfo,
+    /// Values at the start of the run.
     pub values: Vec<f64>,
+    /// The run's live changes, in time order.
+    pub changes: Vec<LinkChange>,
 }
 
 /// Everything a link restores.
@@ -41,6 +48,26 @@ pub struct PageSettings {
     pub fork: Option<String>,
     /// `t=<seconds>`: open the run paused at that moment.
     pub at: Option<f64>,
+    /// `bm=<seconds>:<label>`, in time order.
+    pub bookmarks: Vec<Bookmark>,
+}
+
+/// What a link adds after the settings for a run's history: each pane's
+/// live changes and the bookmarks.
+pub fn history_query(changes: &[Vec<LinkChange>], bookmarks: &[Bookmark]) -> String {
+    let mut q = String::new();
+    for (pane, list) in changes.iter().enumerate().take(MAX_PANES) {
+        for c in list {
+            q.push_str(&format!("&{}ch={}", PREFIX[pane], c.text()));
+        }
+    }
+    for b in bookmarks {
+        q.push_str(&format!(
+            "&bm={}",
+            utf8_percent_encode(&b.text(), NON_ALPHANUMERIC)
+        ));
+    }
+    q
 }
 
 /// The query a pane's WebSocket session starts from.
@@ -164,6 +191,20 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
     let mut seed = 1;
     let mut preset = None;
     let mut at = None;
+    let mut bookmarks = Vec::new();
+    let mut changes = Vec::new();
+    for (pane, info) in infos.iter().enumerate() {
+        let key = format!("{}ch", PREFIX[pane]);
+        let (list, refused) = parse_changes(
+            info,
+            pairs
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str()),
+        );
+        problems.extend(refused);
+        changes.push(list);
+    }
     // Plain parameters first, then each pane's own, whatever the order.
     for own in [false, true] {
         for (k, v) in &pairs {
@@ -184,7 +225,12 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
                         sim::params::clip(v)
                     )),
                 },
-                "seed" | "preset" | "room" | "fork" | "t" => {}
+                "bm" if !own => match Bookmark::parse(v) {
+                    Ok(_) if bookmarks.len() == MAX_BOOKMARKS => {}
+                    Ok(b) => bookmarks.push(b),
+                    Err(e) => problems.push(e),
+                },
+                "seed" | "preset" | "room" | "fork" | "t" | "bm" | "ch" | "b.ch" | "c.ch" => {}
                 _ => {
                     let pane = PREFIX[1..]
                         .iter()
@@ -237,9 +283,11 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
         panes: infos
             .into_iter()
             .zip(sets)
-            .map(|(info, set)| PaneSettings {
+            .zip(changes)
+            .map(|((info, set), changes)| PaneSettings {
                 info,
                 values: set.values().to_vec(),
+                changes,
             })
             .collect(),
         seed,
@@ -248,6 +296,10 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
         room: code_of(&pairs, "room"),
         fork: code_of(&pairs, "fork"),
         at,
+        bookmarks: {
+            bookmarks.sort_by_key(|b| b.at);
+            bookmarks
+        },
     }
 }
 
@@ -301,6 +353,46 @@ mod tests {
         assert_eq!(back.panes.len(), 2);
         assert_eq!(back.panes[0].values, a.values());
         assert_eq!(back.panes[1].values, b.values());
+    }
+
+    #[test]
+    fn a_runs_history_round_trips_through_its_link() {
+        let mq = find_pattern("message-queue").unwrap();
+        let panes = vec![
+            (rr(), rr().defaults().values().to_vec()),
+            (mq, mq.defaults().values().to_vec()),
+        ];
+        let rate =
+            |info: &'static PatternInfo| info.params.iter().find(|s| s.id == "rate").unwrap();
+        let changes = vec![
+            vec![LinkChange {
+                at: 12_500_000_001,
+                spec: rate(rr()),
+                value: 240.0,
+            }],
+            vec![LinkChange {
+                at: 3_000_000_000,
+                spec: rate(mq),
+                value: 90.5,
+            }],
+        ];
+        let marks = vec![
+            Bookmark::new(4_000_000_000, "the queue tips over & grows"),
+            Bookmark::new(9_100_000_000, ""),
+        ];
+        let q = page_query(&panes, 7) + &history_query(&changes, &marks);
+        assert!(
+            q.contains("&ch=12.500000001:rate:240&b.ch=3:rate:90.5&bm="),
+            "{q}"
+        );
+        let back = parse(&format!("?{q}&t=13.5"), catalogue()[0]);
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        assert_eq!(back.panes[0].changes, changes[0]);
+        assert_eq!(back.panes[1].changes, changes[1]);
+        assert_eq!(back.bookmarks, marks);
+        assert_eq!(back.at, Some(13.5));
+        let bad = parse("?ch=1:workers:nine&bm=later:x", catalogue()[0]);
+        assert_eq!(bad.problems.len(), 2, "{:?}", bad.problems);
     }
 
     #[test]

@@ -79,22 +79,6 @@ test('scrub back, step back one action, and back to live', async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
-test('a change made in the past starts a new future from there', async ({ page }) => {
-  const errors = watchErrors(page);
-  await openLive(page, `/?${RUN}`);
-  await page.waitForTimeout(2500);
-  await page.getByTestId('play').click();
-  await scrubTo(page, 1.0);
-  await expect(page.getByTestId('when')).toContainText('1.0 s of');
-  // Twice the workers from 1 s: the run's head comes back to here.
-  const field = page.locator('.param:has(input[type=range][data-param=workers]) input[type=number]');
-  await field.fill('4');
-  await field.press('Enter');
-  await expect(page.getByTestId('when')).toHaveText('1.0 s, live');
-  await expect(page.getByTestId('live')).toBeDisabled();
-  expect(errors).toEqual([]);
-});
-
 test('the timeline is for whoever drives: keyboard reachable, named, and absent for a follower', async ({ page }) => {
   await openLive(page, `/?${RUN}`);
   const scrubber = page.getByTestId('scrubber');
@@ -134,4 +118,129 @@ test('a class looks where the teacher looks, and a student who joins then sees t
   await expect.poll(() => figure(late, 'completed')).toBe(completedBy(1));
   expect(errors).toEqual([]);
   await Promise.all([teacherCtx.close(), studentCtx.close(), lateCtx.close()]);
+});
+
+test('bookmarks: marked by button and key, named, listed, carried by the link, removable', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, `/?${RUN}`);
+  await page.waitForTimeout(2500);
+  await page.getByTestId('play').click();
+  await scrubTo(page, 1.0);
+  await expect(page.getByTestId('when')).toContainText('1.0 s of');
+  await page.getByTestId('bookmark-label').fill('first look');
+  await page.getByTestId('bookmark').click();
+  await expect(page.getByTestId('announcer')).toContainText('Bookmarked 1.0 s, first look.');
+  await expect(page.getByTestId('bookmark-label')).toHaveValue('');
+  // The key B marks the moment shown too (unlabelled).
+  await page.keyboard.press(']');
+  await expect(page.getByTestId('when')).toContainText('2.0 s of');
+  await page.locator('body').press('b');
+  const list = page.getByTestId('bookmarks');
+  await expect(list.getByRole('button', { name: 'Go to 1.0 s, first look' })).toBeVisible();
+  await expect(list.getByRole('button', { name: 'Go to 2.0 s' })).toBeVisible();
+  expect(await page.evaluate(() => location.search)).toContain('&bm=1%3Afirst%20look&bm=2%3A');
+
+  // A reload (the link) keeps them; a bookmark goes back to its moment.
+  await page.reload();
+  await expect(page.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await page.waitForTimeout(2500);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await list.getByRole('button', { name: 'Go to 1.0 s, first look' }).click();
+  await expect(page.getByTestId('when')).toContainText('1.0 s of');
+  await expect.poll(() => figure(page, 'completed')).toBe(completedBy(1));
+  await list.getByRole('button', { name: 'Remove the bookmark at 2.0 s' }).click();
+  await expect(list.getByRole('button', { name: /^Go to/ })).toHaveCount(1);
+  expect(await page.evaluate(() => location.search)).not.toContain('&bm=2');
+  expect(errors).toEqual([]);
+});
+
+test('a link carries the live changes: it opens the same run, at the same moment, as the command line', async ({ page, browser }) => {
+  const errors = watchErrors(page);
+  await openLive(page, `/?${RUN}`);
+  await page.waitForTimeout(1500);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  const field = page.locator('.param:has(input[type=range][data-param=rate]) input[type=number]');
+  await field.fill('160');
+  await field.press('Enter');
+  await expect.poll(() => page.evaluate(() => location.search)).toContain('&ch=');
+  await page.getByTestId('play').click();
+  await page.waitForTimeout(1500);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await page.waitForTimeout(500);
+  const search = await page.evaluate(() => location.search);
+  const change = new URLSearchParams(search).getAll('ch');
+  expect(change).toHaveLength(1);
+  expect(change[0]).toMatch(/^[0-9.]+:rate:160$/);
+  const head = await figure(page, 'completed');
+  const at = (await page.getByTestId('when').textContent())!.replace(/ s, live$/, '');
+
+  // The run opened elsewhere from the link, at the moment shown.
+  const other = await (await browser.newContext()).newPage();
+  const otherErrors = watchErrors(other);
+  const t = Number(change[0].split(':')[0]) + 0.5;
+  await other.goto(`/${search}&t=${t}`);
+  await expect(other.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  const out = execFileSync('../target/release/switchboard', [
+    'simulate', '--pattern', 'request-response', '--seed', '7', '--at', String(t),
+    '--change', change[0], ...SETS.flatMap((s) => ['--set', s]),
+  ]);
+  const expected = JSON.parse(out.toString()).summary.completed;
+  await expect.poll(() => figure(other, 'completed')).toBe(expected);
+  await expect(other.getByTestId('when')).toContainText(/in the past|live/);
+  // The opened run's own link still carries the change, once.
+  expect(new URLSearchParams(await other.evaluate(() => location.search)).getAll('ch')).toEqual(change);
+  expect(Number(at)).toBeGreaterThan(0);
+  expect(head).toBeGreaterThan(0);
+  expect(errors).toEqual([]);
+  expect(otherErrors).toEqual([]);
+});
+
+test('a change in the past is a branch: compared with the original side by side, exactly', async ({ page }) => {
+  test.setTimeout(60_000);
+  const errors = watchErrors(page);
+  await openLive(page, `/?${RUN}`);
+  await page.waitForTimeout(2500);
+  await page.getByTestId('play').click();
+  await scrubTo(page, 1.0);
+  await expect(page.getByTestId('when')).toContainText('1.0 s of');
+  // Twice the workers from 1 s: the run's head comes back to here, and
+  // the run before the change is kept.
+  const field = page.locator('.param:has(input[type=range][data-param=workers]) input[type=number]');
+  await field.fill('4');
+  await field.press('Enter');
+  await expect(page.getByTestId('when')).toHaveText('1.0 s, live');
+  await expect(page.getByTestId('live')).toBeDisabled();
+  await expect(page.getByTestId('branch')).toContainText('A branch from 1.0 s');
+
+  await page.getByTestId('compare-original').click();
+  const a = page.getByTestId('pane-a');
+  const b = page.getByTestId('pane-b');
+  await expect(a.getByTestId('connection')).toHaveText('live');
+  await expect(b.getByTestId('connection')).toHaveText('live');
+  const search = new URLSearchParams(await page.evaluate(() => location.search));
+  expect(search.getAll('ch')).toEqual(['1:workers:4']);
+  expect(search.getAll('b.ch')).toEqual([]);
+  // Both at the branch point, paused: the same counts there.
+  await expect(page.getByTestId('when')).toContainText('1.0 s');
+  await expect.poll(() => a.getByTestId('completed').textContent()).toBe(String(completedBy(1)));
+  await expect.poll(() => b.getByTestId('completed').textContent()).toBe(String(completedBy(1)));
+
+  // Played on and looked at 2 s: the original is the run without the
+  // change, the branch the run with it — each as the command line has it.
+  await page.getByTestId('play').click();
+  await page.waitForTimeout(2000);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await scrubTo(page, 2.0);
+  await expect(page.getByTestId('when')).toContainText('2.0 s');
+  const branch = JSON.parse(execFileSync('../target/release/switchboard', [
+    'simulate', '--pattern', 'request-response', '--seed', '7', '--at', '2',
+    '--change', '1:workers:4', ...SETS.flatMap((s) => ['--set', s]),
+  ]).toString()).summary.completed;
+  await expect.poll(() => b.getByTestId('completed').textContent()).toBe(String(completedBy(2)));
+  await expect.poll(() => a.getByTestId('completed').textContent()).toBe(String(branch));
+  expect(errors).toEqual([]);
 });

@@ -173,6 +173,15 @@ pub struct SimulateArgs {
     pub seed: u64,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// A live change, as a link writes it: SECONDS:ID:VALUE (made at that
+    /// virtual time, exactly); repeatable.
+    #[arg(long = "change", value_name = "SECONDS:ID:VALUE")]
+    pub changes: Vec<String>,
+    /// Stop at this virtual second instead of --duration and print the
+    /// state there: the figures so far, what each node holds and how many
+    /// messages are on their links (what a link with `t=` opens).
+    #[arg(long, allow_negative_numbers = true)]
+    pub at: Option<f64>,
 }
 
 /// Longest headless run, in virtual seconds.
@@ -196,6 +205,34 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
             args.duration
         ));
     }
+    if let Some(at) = args.at {
+        if !(at.is_finite() && (0.0..=MAX_DURATION_S).contains(&at)) {
+            return Err(format!(
+                "at = {at} is not a moment of the run: expected from 0 to {MAX_DURATION_S} virtual seconds"
+            ));
+        }
+        if args.format == Format::Csv {
+            return Err("--at prints one moment as JSON; leave out --format csv".into());
+        }
+    }
+    let mut changes = Vec::new();
+    for text in &args.changes {
+        changes.push(sim::link::parse_change(info, text)?);
+    }
+    if changes.len() > sim::link::MAX_LINK_CHANGES {
+        return Err(format!(
+            "{} changes: a run takes at most {}",
+            changes.len(),
+            sim::link::MAX_LINK_CHANGES
+        ));
+    }
+    changes.sort_by_key(|c| c.at);
+    let until = match args.at {
+        Some(at) => {
+            sim::time::parse_exact_secs(&at.to_string()).unwrap_or_else(|| sim::time::from_secs(at))
+        }
+        None => sim::time::from_secs(args.duration),
+    };
     let series = args.format == Format::Csv;
     let started = Instant::now();
     let mut sim = Simulation::new(
@@ -206,8 +243,18 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
             series,
         },
     );
-    sim.advance_to(sim::time::from_secs(args.duration));
+    // Each change where the link (or the page's recipe) makes it: the run
+    // advanced to its moment, then changed.
+    for c in changes.iter().filter(|c| c.at <= until) {
+        sim.advance_to(c.at);
+        sim.set_param(c.spec.id, c.value)
+            .map_err(|e| e.to_string())?;
+    }
+    sim.advance_to(until);
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if args.at.is_some() {
+        return state_at(&mut sim, wall_ms);
+    }
     Ok(match args.format {
         Format::Json => {
             let mut s =
@@ -217,6 +264,37 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
         }
         Format::Csv => csv(&sim),
     })
+}
+
+/// The state of a run where it stopped, as JSON: its figures so far, each
+/// node's queue and workers, the messages on their links.
+fn state_at(sim: &mut Simulation, wall_ms: f64) -> Result<String, String> {
+    let now = sim.now();
+    let m = sim.moment(0, now, Vec::new());
+    let nodes: Vec<serde_json::Value> = sim
+        .topology()
+        .nodes
+        .iter()
+        .zip(&m.nodes)
+        .map(|(node, c)| {
+            serde_json::json!({
+                "node": node.label,
+                "queued": c.queued,
+                "busy": c.busy,
+                "workers": c.workers.unwrap_or(node.workers),
+                "open": c.open,
+            })
+        })
+        .collect();
+    let out = serde_json::json!({
+        "at": sim::time::exact_secs(now),
+        "summary": sim.summary(wall_ms),
+        "nodes": nodes,
+        "in_flight": m.flights_total,
+    });
+    let mut s = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// The per-second rows of a run made with `series: true`, as CSV (the

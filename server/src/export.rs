@@ -36,6 +36,8 @@ use crate::shared::Shared;
 pub const MAX_EXPORT_S: f64 = 3600.0;
 /// Most events in one NDJSON export (about 50 MB of text).
 pub const MAX_EXPORT_EVENTS: usize = 500_000;
+/// Most entries in one trace (about 70 MB of JSON).
+pub const MAX_TRACE_EVENTS: usize = 600_000;
 
 /// Actions an export runs between two looks at its bounds.
 const SLICE: usize = 200_000;
@@ -79,6 +81,8 @@ pub enum Format {
     /// The run in words: each announcement with its virtual time, then
     /// the run as it stands at the end.
     Transcript,
+    /// A Chrome / Perfetto trace (`crate::trace`).
+    Perfetto,
 }
 
 impl Format {
@@ -88,8 +92,9 @@ impl Format {
             "ndjson" => Ok(Format::Ndjson),
             "csv" => Ok(Format::Csv),
             "transcript" => Ok(Format::Transcript),
+            "perfetto" => Ok(Format::Perfetto),
             other => Err(format!(
-                "format = '{}' is unknown: expected ndjson, csv or transcript",
+                "format = '{}' is unknown: expected ndjson, csv, transcript or perfetto",
                 sim::params::clip(other)
             )),
         }
@@ -100,6 +105,7 @@ impl Format {
             Format::Ndjson => "ndjson",
             Format::Csv => "csv",
             Format::Transcript => "txt",
+            Format::Perfetto => "trace.json",
         }
     }
 
@@ -108,6 +114,7 @@ impl Format {
             Format::Ndjson => "application/x-ndjson",
             Format::Csv => "text/csv; charset=utf-8",
             Format::Transcript => "text/plain; charset=utf-8",
+            Format::Perfetto => "application/json",
         }
     }
 }
@@ -256,12 +263,26 @@ fn output(
             &title,
         )
     });
+    let mut trace = (format == Format::Perfetto).then(|| {
+        let title = format!(
+            "Switchboard: {} (seed {})",
+            sim.info().lesson.name,
+            sim.seed()
+        );
+        crate::trace::Tracer::new(&title, sim.topology())
+    });
+    // A trace's counters every 100 ms; the rest look once a second.
+    let step = if trace.is_some() {
+        100 * sim::time::MS
+    } else {
+        sim::time::SECOND
+    };
     let mut lines = 0;
     let mut pending = changes.iter().peekable();
     let mut t = 0;
     while t < until {
         let next_change = pending.peek().map(|c| c.at).filter(|&at| at < until);
-        t = (t + sim::time::SECOND).min(until);
+        t = (t + step).min(until);
         if let Some(at) = next_change.filter(|&at| at <= t) {
             t = at;
         }
@@ -296,6 +317,18 @@ fn output(
             w.reached(sim.now(), sim.events(), &metrics);
             sim.clear_events();
         }
+        if let Some(tr) = trace.as_mut() {
+            tr.events(sim.events());
+            sim.clear_events();
+            let metrics = sim.snapshot();
+            tr.counters(&metrics);
+            if tr.written > MAX_TRACE_EVENTS {
+                return Err(format!(
+                    "the trace has more than {MAX_TRACE_EVENTS} entries by {:.1} s: export a shorter stretch",
+                    sim::time::to_secs(t)
+                ));
+            }
+        }
         while let Some(c) = pending.next_if(|c| c.at <= t) {
             let specs = sim.params().specs();
             for (spec, &v) in specs.iter().zip(&c.values) {
@@ -326,6 +359,9 @@ fn output(
         }
     }
     let file = format!("{name}.{}", format.extension());
+    if let Some(tr) = trace {
+        return Ok((tr.finish(), file));
+    }
     match (format, words) {
         (Format::Ndjson, _) => Ok((out, file)),
         (Format::Transcript, Some(w)) => Ok((w.finish(), file)),
@@ -457,6 +493,8 @@ mod tests {
             duration: 5.0,
             seed: 9,
             format: crate::cli::Format::Csv,
+            changes: Vec::new(),
+            at: None,
         })
         .unwrap();
         assert_eq!(body, cli);

@@ -27,3 +27,4 @@ pub mod serve;
 pub mod shared;
 pub mod shutdown;
 pub mod throttle;
+pub mod trace;

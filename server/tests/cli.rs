@@ -117,6 +117,53 @@ fn csv_has_one_row_per_virtual_second() {
     assert_eq!(lines[1].split(',').count(), 7);
 }
 
+/// `--at` stops at a moment and prints what is there; a run with a change
+/// differs from the same run without it only from the change on.
+#[test]
+fn at_prints_the_state_at_a_moment_with_the_changes_made_where_they_were() {
+    let state = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["simulate", "--pattern", "request-response", "--seed", "7"];
+        args.extend_from_slice(extra);
+        let out = switchboard(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let plain = state(&["--at", "12.5"]);
+    assert_eq!(plain["at"], "12.5");
+    let nodes = plain["nodes"].as_array().unwrap();
+    assert!(nodes.iter().any(|n| n["node"] == "service"), "{nodes:?}");
+    assert!(plain["in_flight"].as_u64().is_some());
+    // `--duration 12.5` reaches the same figures.
+    let out = switchboard(&[
+        "simulate",
+        "--pattern",
+        "request-response",
+        "--seed",
+        "7",
+        "--duration",
+        "12.5",
+    ]);
+    let by_duration: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plain["summary"]["completed"], by_duration["completed"]);
+    // A change at 10 s: the same run until then, another after.
+    let early = state(&["--at", "9.9", "--change", "10:rate:400"]);
+    assert_eq!(
+        early["summary"]["offered"],
+        state(&["--at", "9.9"])["summary"]["offered"]
+    );
+    let late = state(&["--at", "12.5", "--change", "10:rate:400"]);
+    assert!(
+        late["summary"]["offered"].as_u64() > plain["summary"]["offered"].as_u64(),
+        "{} vs {}",
+        late["summary"]["offered"],
+        plain["summary"]["offered"]
+    );
+}
+
 fn refused(args: &[&str], expect: &[&str]) {
     let out = switchboard(args);
     assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -173,6 +220,30 @@ fn refusals_exit_2_with_one_line_naming_the_problem() {
             "loss=1.5",
         ],
         &["loss = 1.5", "from 0 to 1"],
+    );
+    refused(
+        &["simulate", "--pattern", "request-response", "--at", "NaN"],
+        &["at = NaN", "not a moment"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--change",
+            "5:clients:9",
+        ],
+        &["clients restarts the run"],
+    );
+    refused(
+        &[
+            "simulate",
+            "--pattern",
+            "request-response",
+            "--change",
+            "soon:rate:9",
+        ],
+        &["not a live change"],
     );
     refused(
         &[

@@ -77,6 +77,8 @@ fn every_recorded_run_is_the_same_run() {
             duration: 60.0,
             seed,
             format: Format::Json,
+            changes: Vec::new(),
+            at: None,
         };
         let got = figures(&simulate(&args).expect("the run simulates"));
         let path = dir.join(format!("{name}.json"));

@@ -235,6 +235,16 @@ async fn the_catalogue_and_the_page_are_served() {
         "{csv}"
     );
     let mut stream = TcpStream::connect(addr).await.unwrap();
+    let trace = http_get(
+        &mut stream,
+        addr,
+        "/api/export?format=perfetto&pattern=message-queue&until_s=2",
+    )
+    .await;
+    let trace: serde_json::Value = serde_json::from_str(&trace).expect("a trace is JSON");
+    let events = trace["traceEvents"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["ph"] == "s") && events.iter().any(|e| e["ph"] == "C"));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
     let (status, refused) = http_get_any(&mut stream, addr, "/api/export?pattern=nope").await;
     assert!(
         status.starts_with("HTTP/1.1 400") && refused.contains("nope"),

@@ -24,6 +24,7 @@ pub mod faults;
 pub mod info;
 pub mod ledger;
 pub mod lessons;
+pub mod link;
 pub mod metrics;
 pub mod net;
 pub mod params;

@@ -68,6 +68,10 @@ impl Recorder {
         self.events.clear();
     }
 
+    pub fn set_keep_events(&mut self, keep: bool) {
+        self.keep_events = keep;
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }

@@ -302,6 +302,18 @@ impl Simulation {
         self.rec.clear_events();
     }
 
+    /// Whether events are buffered for a viewer. A replay to a moment
+    /// (a seek) turns it off: nobody watches the events it passes, and
+    /// buffering millions of them costs more than running them.
+    pub fn keeps_events(&self) -> bool {
+        self.opts.keep_events
+    }
+
+    pub fn set_keep_events(&mut self, keep: bool) {
+        self.opts.keep_events = keep;
+        self.rec.set_keep_events(keep);
+    }
+
     pub fn snapshot(&mut self) -> Snapshot {
         self.rec.metrics_mut().snapshot()
     }

@@ -62,6 +62,36 @@ pub fn to_secs(t: Time) -> f64 {
     t as f64 / SECOND as f64
 }
 
+/// Virtual time as a link writes it: seconds, exact to the nanosecond,
+/// without trailing zeros (`12.5`, `3`, `0.000000001`).
+pub fn exact_secs(t: Time) -> String {
+    let (s, ns) = (t / SECOND, t % SECOND);
+    if ns == 0 {
+        return s.to_string();
+    }
+    let frac = format!("{ns:09}");
+    format!("{s}.{}", frac.trim_end_matches('0'))
+}
+
+/// Reads [`exact_secs`] back: plain decimal seconds with at most nine
+/// places, at most [`FOREVER`]. Anything else (signs, exponents, `NaN`)
+/// is `None`.
+pub fn parse_exact_secs(text: &str) -> Option<Time> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || frac.len() > 9 || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let s: Time = whole.parse().ok()?;
+    let ns: Time = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    let t = s.checked_mul(SECOND)?.checked_add(ns)?;
+    (t <= FOREVER).then_some(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +115,27 @@ mod tests {
         assert_eq!(after(u64::MAX, 1), FOREVER);
         // An instant plus the longest duration still fits.
         assert!(FOREVER.checked_add(FOREVER).is_some());
+    }
+
+    #[test]
+    fn links_write_seconds_exactly() {
+        for t in [0, 1, SECOND, 12_500 * MS, 20 * SECOND + 7, FOREVER] {
+            assert_eq!(parse_exact_secs(&exact_secs(t)), Some(t), "{t}");
+        }
+        assert_eq!(exact_secs(12_500 * MS), "12.5");
+        assert_eq!(exact_secs(1), "0.000000001");
+        for bad in [
+            "",
+            ".5",
+            "-1",
+            "1e3",
+            "NaN",
+            "1.0000000001",
+            "99999999999999",
+            "1.2.3",
+            "+1",
+        ] {
+            assert_eq!(parse_exact_secs(bad), None, "{bad}");
+        }
     }
 }

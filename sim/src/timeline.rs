@@ -273,7 +273,14 @@ impl Timeline {
             .iter()
             .rposition(|k| k.sim.now() <= t)
             .unwrap_or(0);
-        self.restore(k);
+        // Forward from the cursor when it is nearer than the keyframe (a
+        // drag to the right, +1 s, a replay): no copy, a shorter run.
+        let from_cursor = self.cursor.now() <= t
+            && self.cursor.position() >= self.keyframes[k].position()
+            && self.applied >= self.keyframes[k].applied;
+        if !from_cursor {
+            self.restore(k);
+        }
         self.run_exact(t, u64::MAX)
     }
 
@@ -339,19 +346,22 @@ impl Timeline {
     /// Runs the cursor to `t` (and at most to `cap` actions) with no action
     /// budget, under the memory budget.
     fn run_exact(&mut self, t: Time, cap: u64) -> Result<(), SeekError> {
-        loop {
+        let keep = self.cursor.keeps_events();
+        self.cursor.set_keep_events(false);
+        let r = loop {
             match self.run(t, usize::MAX, cap) {
-                Advance::Reached | Advance::AtCap => break,
-                Advance::OutOfTime => self.cursor.clear_events(),
+                Advance::Reached | Advance::AtCap => break Ok(()),
+                Advance::OutOfTime => {}
                 Advance::OverBudget => {
-                    return Err(SeekError::OverBudget(crate::budget::over_budget_text(
+                    break Err(SeekError::OverBudget(crate::budget::over_budget_text(
                         self.cursor.held(),
                     )))
                 }
             }
-        }
+        };
+        self.cursor.set_keep_events(keep);
         self.cursor.clear_events();
-        Ok(())
+        r
     }
 
     /// The one loop that moves the cursor: up to `t`, at most `max_actions`

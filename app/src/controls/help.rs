@@ -59,6 +59,7 @@ pub fn HelpOverlay(open: RwSignal<bool>, page: Page) -> impl IntoView {
                     <dt><kbd>","</kbd>" "<kbd>"."</kbd></dt><dd>"step back / on by exactly one action (pauses)"</dd>
                     <dt><kbd>"["</kbd>" "<kbd>"]"</kbd></dt><dd>"one virtual second back / on"</dd>
                     <dt><kbd>"R"</kbd></dt><dd>"replay the last 10 s at ¼ speed"</dd>
+                    <dt><kbd>"B"</kbd></dt><dd>"bookmark the moment shown (with the label typed beside the button)"</dd>
                     <dt><kbd>"L"</kbd></dt><dd>"back to live (the furthest the run has gone)"</dd>
                     <dt><kbd>"1"</kbd>"–"<kbd>"9"</kbd></dt><dd>"switch pane A to the n-th pattern"</dd>
                     <dt><kbd>"D"</kbd></dt><dd>"describe the run now, in words (read by your screen reader)"</dd>

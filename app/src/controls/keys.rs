@@ -41,6 +41,7 @@ enum Action {
     SecondOn,
     Live,
     Replay,
+    Bookmark,
 }
 
 /// The action of a key: `key` as typed, `code` the physical key (Alt
@@ -65,6 +66,7 @@ fn action(key: &str, code: &str, chord: bool) -> Option<Action> {
             "BracketRight" => "]",
             "KeyL" => "l",
             "KeyR" => "r",
+            "KeyB" => "b",
             c => c.strip_prefix("Digit").unwrap_or(""),
         }
     } else {
@@ -85,6 +87,7 @@ fn action(key: &str, code: &str, chord: bool) -> Option<Action> {
         "]" => Action::SecondOn,
         "l" | "L" => Action::Live,
         "r" | "R" => Action::Replay,
+        "b" | "B" => Action::Bookmark,
         d if d.len() == 1 && d.as_bytes()[0].is_ascii_digit() && d != "0" => {
             Action::Pattern((d.as_bytes()[0] - b'1') as usize)
         }
@@ -192,6 +195,7 @@ pub fn listen(page: Page, toggles: Toggles) {
             }
             Action::Live => crate::controls::timeline::live(page),
             Action::Replay => crate::controls::timeline::replay(page),
+            Action::Bookmark => crate::controls::timeline::bookmark(page),
             Action::Pattern(n) => {
                 if let (Some(info), Some(a)) = (catalogue().get(n), page.panes().first()) {
                     a.commands.send(Control::Pattern {

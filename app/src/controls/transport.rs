@@ -16,7 +16,7 @@ pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
         let mut href = window().location().href().unwrap_or_default();
         // Paused: the link opens this very moment.
         if !page.playing.get_untracked() {
-            let t = sim::time::to_secs(page.clock.exact.get_value());
+            let t = sim::time::exact_secs(page.clock.exact.get_value());
             href.push_str(&format!("&t={t}"));
         }
         let clipboard = window().navigator().clipboard();
@@ -96,6 +96,9 @@ pub fn Transport(page: Page, panes: RwSignal<Vec<PaneState>>) -> impl IntoView {
                             <button data-testid=format!("export-transcript-{}", p.id())
                                 title="The run in words: what the page says aloud, second by second, replayed exactly"
                                 on:click=move |_| post_export(page, &p, "transcript")>{format!("Transcript{suffix}")}</button>
+                            <button data-testid=format!("export-perfetto-{}", p.id())
+                                title="A trace for ui.perfetto.dev: nodes and workers as tracks, messages as arrows, the figures as counters"
+                                on:click=move |_| post_export(page, &p, "perfetto")>{format!("Trace{suffix}")}</button>
                         }
                     }).collect_view()}
                 </span>

@@ -40,6 +40,9 @@ pub struct PaneState {
     /// The current run's starting values and every live change with its
     /// virtual time: what an export replays.
     pub history: StoredValue<(Vec<f64>, Vec<Change>)>,
+    /// The live changes the page's link asked for, made by the server on
+    /// the first connection (later ones replay `history`).
+    pub opening: StoredValue<Vec<sim::link::LinkChange>>,
     /// The closed form's mean wait (ms) for the current settings, if any:
     /// drawn over the waiting-time chart.
     pub predicted_wait: StoredValue<Option<f64>>,
@@ -78,6 +81,7 @@ impl PaneState {
             scene: StoredValue::new_local(None),
             canvases: StoredValue::new_local(None),
             history: StoredValue::new((Vec::new(), Vec::new())),
+            opening: StoredValue::new(Vec::new()),
             predicted_wait: StoredValue::new(None),
             words: RwSignal::new(Words::default()),
             charts: RwSignal::new(ChartWords::default()),
@@ -114,6 +118,19 @@ impl PaneState {
     pub fn now(&self) -> sim::Time {
         self.scene
             .with_value(|s| s.as_ref().map_or(0, |s| s.borrow().playback.latest))
+    }
+
+    /// The run as a link opens it: its start values and live changes (from
+    /// the run's history once it has started, else the link's).
+    pub fn link_run(&self) -> (Vec<f64>, Vec<sim::link::LinkChange>) {
+        let info = self.pattern.get_untracked();
+        let (start, changes) = self.history.get_value();
+        if start.len() == info.params.len() {
+            let list = sim::link::changes_of(info, &start, &changes);
+            (start, list)
+        } else {
+            (self.values.get_untracked(), self.opening.get_value())
+        }
     }
 
     /// The recipe that replays this pane's run up to now.

@@ -179,6 +179,10 @@ pub fn start(
                 }
                 pane.run.set(h.run);
                 pane.history.set_value((h.values.clone(), Vec::new()));
+                if pane.index == 0 {
+                    page.clock.changes.set(Vec::new());
+                    page.clock.branch.set(None);
+                }
                 page.hello(pane.index, h.playing, h.speed, h.seed);
                 if pane.values.with_untracked(|v| *v != h.values) {
                     pane.values.set(h.values);
@@ -264,6 +268,17 @@ pub fn start(
                 values: vs,
             } => {
                 if r == pane.run.get_untracked() {
+                    if pane.index == 0 && at < page.clock.head_exact.get_value() {
+                        // Changed in its past: a branch; the original is kept
+                        // as its recipe (same start, same seed, its changes).
+                        let (start, old) = pane.history.get_value();
+                        let original =
+                            sim::link::changes_of(pane.pattern.get_untracked(), &start, &old);
+                        page.clock
+                            .branch
+                            .set(Some(crate::clock::Branch { at, original }));
+                        page.clock.head_exact.set_value(at);
+                    }
                     pane.history.update_value(|(_, changes)| {
                         // A change in the run's past starts a new future.
                         changes.retain(|c| c.at <= at);
@@ -272,6 +287,13 @@ pub fn start(
                             values: vs.clone(),
                         })
                     });
+                    if pane.index == 0 {
+                        let t = sim::time::to_secs(at);
+                        page.clock.changes.update(|c| {
+                            c.retain(|&x| x <= t);
+                            c.push(t);
+                        });
+                    }
                     pane.values.set(vs);
                     page.sync_url();
                 }
@@ -287,11 +309,18 @@ pub fn start(
                 }) => format!("fork={code}&pane={}", pane.index),
                 Some(c) => format!("room={}&pane={}", c.code, pane.index),
                 None => {
-                    let q = pane_query(
+                    // The run as it was (start values and live changes), so
+                    // a reconnection or a link opens the same run.
+                    let (start, changes) = pane.link_run();
+                    let mut q = pane_query(
                         pane.pattern.get_untracked(),
-                        &pane.values.get_untracked(),
+                        &start,
                         page.seed.get_untracked(),
                     );
+                    for c in &changes {
+                        q.push_str("&ch=");
+                        q.push_str(&c.text());
+                    }
                     match page.clock.open_at.get_value() {
                         Some(t) => format!("{q}&t={t}"),
                         None => q,

@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
+use sim::link::LinkChange;
 use sim::run::{Advance, Applied, Options};
 use sim::timeline::Timeline;
 use sim::wire::{Control, Frame, Hello, Tick};
@@ -79,9 +80,20 @@ pub struct Session {
     /// The sampled events of the tick being encoded (reused: no allocation
     /// per tick once it has grown).
     kept: Vec<sim::event::Event>,
-    /// A link to a moment (`t=`): the run is brought there, paused, as
-    /// fast as the CPU budget allows, before anything else.
-    opening: Option<sim::Time>,
+    /// A link to a run (`ch=` changes, a `t=` moment): the run is brought
+    /// there, as fast as the CPU budget allows, before anything else.
+    opening: Option<Opening>,
+}
+
+/// What a link asks of a run before it is shown.
+struct Opening {
+    /// Its live changes still to make, in time order.
+    changes: std::collections::VecDeque<LinkChange>,
+    /// How far to run: the later of the moment and the last change.
+    head: sim::Time,
+    /// The moment to show (`t=`), paused; `None`: the head, as the page
+    /// asks (playing or not).
+    show: Option<sim::Time>,
 }
 
 /// The latest moment a link may open a run at (`t=`), in virtual seconds.
@@ -103,6 +115,9 @@ pub struct Worked {
     pub history: Option<Vec<u8>>,
     /// The tick's simulation used its whole CPU budget (the run is heavy).
     pub spent: bool,
+    /// Frames for the viewer that no control asked for: the `Params` of
+    /// each change a link's run was opened with (the page's history).
+    pub said: Vec<Vec<u8>>,
 }
 
 impl Session {
@@ -140,13 +155,29 @@ impl Session {
         };
         let mut params = info.defaults();
         let mut seed = DEFAULT_SEED;
-        let mut opening = None;
+        let mut show = None;
+        let (mut changes, refused) = sim::link::parse_changes(
+            info,
+            pairs.iter().filter(|(k, _)| *k == "ch").map(|(_, v)| *v),
+        );
+        problems.extend(refused);
+        let latest = sim::time::from_secs(MAX_OPEN_S);
+        if changes.iter().any(|c| c.at > latest) {
+            problems.push(format!(
+                "a link's changes are made within its first {MAX_OPEN_S} s; later ones were left out"
+            ));
+            changes.retain(|c| c.at <= latest);
+        }
         for (k, v) in pairs {
             match k {
-                "pattern" => {}
+                "pattern" | "ch" => {}
                 "t" => match v.parse::<f64>() {
                     Ok(t) if t.is_finite() && (0.0..=MAX_OPEN_S).contains(&t) => {
-                        opening = Some(sim::time::from_secs(t));
+                        // Exact when written as a link writes it.
+                        show = Some(
+                            sim::time::parse_exact_secs(v)
+                                .unwrap_or_else(|| sim::time::from_secs(t)),
+                        );
                     }
                     _ => problems.push(format!(
                         "t = '{}' is not a moment a link can open: expected seconds from 0 to {MAX_OPEN_S}",
@@ -168,7 +199,14 @@ impl Session {
             }
         }
         let mut session = Session::new(params, seed);
-        session.opening = opening;
+        if show.is_some() || !changes.is_empty() {
+            let last = changes.last().map_or(0, |c| c.at);
+            session.opening = Some(Opening {
+                head: show.unwrap_or(0).max(last),
+                show,
+                changes: changes.into(),
+            });
+        }
         (session, problems)
     }
 
@@ -219,8 +257,8 @@ impl Session {
         with_metrics: bool,
         history: bool,
     ) -> Worked {
-        if let Some(t) = self.opening {
-            return self.open_towards(t, controls.len(), cpu);
+        if self.opening.is_some() {
+            return self.open_towards(controls.len(), cpu);
         }
         let answers = controls.iter().map(|text| self.control(text)).collect();
         let (notice, spent) = self.advance_within(wall, cpu);
@@ -243,21 +281,49 @@ impl Session {
             tick,
             history,
             spent,
+            said: Vec::new(),
         }
     }
 
-    /// Brings a run opened by a link to its moment within `cpu`: the
-    /// moment's frame when it is there, nothing before. Controls sent
+    /// Brings a run opened by a link to its moment within `cpu`, making
+    /// its changes where the link says: the moment's frame when it is there
+    /// (after the changes' `Params`), nothing before. Controls sent
     /// meanwhile are refused (the page sends none until then).
-    fn open_towards(&mut self, t: sim::Time, controls: usize, cpu: Duration) -> Worked {
+    fn open_towards(&mut self, controls: usize, cpu: Duration) -> Worked {
         let started = Instant::now();
-        self.pacer.playing = false;
         let mut notice = None;
-        loop {
-            match self.timeline.advance_budgeted(t, ACTIONS_PER_SLICE) {
+        let mut said = Vec::new();
+        while let Some(o) = self.opening.as_mut() {
+            if o.show.is_some() {
+                self.pacer.playing = false;
+            }
+            let next = o.changes.front().copied();
+            let to = next.map_or(o.head, |c| c.at);
+            match self.timeline.advance_budgeted(to, ACTIONS_PER_SLICE) {
                 Advance::Reached | Advance::AtCap => {
-                    self.opening = None;
-                    break;
+                    self.timeline.sim_mut().clear_events();
+                    let Some(c) = next else {
+                        let show = o.show;
+                        self.opening = None;
+                        if let Some(t) = show.filter(|&t| t < self.timeline.head().now) {
+                            if let Err(e) = self.timeline.seek(t) {
+                                notice = Some(e.to_string());
+                            }
+                        }
+                        break;
+                    };
+                    o.changes.pop_front();
+                    match self.timeline.set_param(c.spec.id, c.value) {
+                        Ok(_) => said.push(
+                            Frame::Params {
+                                run: self.run,
+                                at: self.timeline.sim().now(),
+                                values: self.timeline.sim().params().values().to_vec(),
+                            }
+                            .encode(),
+                        ),
+                        Err(e) => notice = Some(e),
+                    }
                 }
                 Advance::OutOfTime => {
                     self.timeline.sim_mut().clear_events();
@@ -283,6 +349,7 @@ impl Session {
             tick,
             history: None,
             spent: self.opening.is_some(),
+            said,
         }
     }
 
@@ -816,6 +883,56 @@ mod tests {
         let mut quiet = session();
         quiet.advance(Duration::from_millis(33));
         assert_eq!(tick(&mut quiet).sampled, 1);
+    }
+
+    /// A link's run: its changes made where it says (each told as
+    /// `Params`), then shown paused at its moment — the run a simulation
+    /// with the same changes reaches there.
+    #[test]
+    fn a_link_opens_its_run_with_its_changes_at_its_moment() {
+        for (t, shown, head) in [("2", 2_000, 2_000), ("0.5", 500, 1_000)] {
+            let (mut s, problems) = Session::from_query([
+                ("rate", "200"),
+                ("seed", "3"),
+                ("ch", "1:rate:450"),
+                ("t", t),
+            ]);
+            assert!(problems.is_empty(), "{problems:?}");
+            let worked = loop {
+                let w = work_tick(&mut s, &[], true);
+                if w.tick.is_some() {
+                    break w;
+                }
+            };
+            assert_eq!(worked.said.len(), 1);
+            let Frame::Params { at, .. } = Frame::decode(&worked.said[0]).unwrap() else {
+                panic!("a change is told as Params");
+            };
+            assert_eq!(at, 1_000 * sim::time::MS);
+            let Frame::Moment(m) = Frame::decode(worked.tick.as_ref().unwrap()).unwrap() else {
+                panic!("the link's moment");
+            };
+            assert_eq!(
+                (m.now, m.head),
+                (shown * sim::time::MS, head * sim::time::MS)
+            );
+            assert!(!m.playing);
+            let mut params = s.sim().info().defaults();
+            params.set("rate", 200.0).unwrap();
+            let mut straight = Simulation::new(params, 3, Options::default());
+            if shown > 1_000 {
+                straight.advance_to(1_000 * sim::time::MS);
+                straight.set_param("rate", 450.0).unwrap();
+            }
+            straight.advance_to(shown * sim::time::MS);
+            assert_eq!(
+                m.metrics.totals.completed,
+                straight.snapshot().totals.completed,
+                "t = {t}"
+            );
+        }
+        let (_, problems) = Session::from_query([("ch", "1:workers:many"), ("ch", "99999:rate:5")]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 
     #[test]

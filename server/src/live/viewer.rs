@@ -165,7 +165,8 @@ pub async fn serve_viewer(
                         Err(e) => Some(text(sim::wire::error_text(&e))),
                     });
                     let notice = worked.notice.map(|n| text(sim::wire::error_text(&n)));
-                    for msg in answers.chain(notice) {
+                    let said = worked.said.into_iter().map(|f| Message::Binary(Bytes::from(f)));
+                    for msg in answers.chain(said).chain(notice) {
                         if let Err(e) = reply(msg) {
                             break 'conn e;
                         }
