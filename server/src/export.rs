@@ -738,6 +738,6 @@ mod tests {
             &unbounded()
         )
         .unwrap_err()
-        .contains("expected ndjson, csv or transcript"));
+        .contains("expected ndjson, csv, transcript or perfetto"));
     }
 }
