@@ -101,9 +101,11 @@ test('settings in the URL open the same run and survive in the address bar', asy
   await expect(page.getByTestId('seed')).toHaveText('seed 42');
   await expect(page.getByTestId('value-rate')).toHaveText('120 req/s');
   await expect(page.getByTestId('value-workers')).toHaveText('2');
+  // A live change is carried as what it is: the change, at its moment.
   await typeValue(page, 'net_ms', '5');
-  await expect.poll(() => page.url()).toContain('net_ms=5');
+  await expect.poll(() => page.url()).toMatch(/[?&]ch=[0-9.]+:net_ms:5(&|$)/);
   expect(page.url()).toContain('seed=42');
+  expect(page.url()).toContain('rate=120');
 });
 
 test('switching pattern is instant, keeps shared settings and shows in the URL', async ({ page }) => {

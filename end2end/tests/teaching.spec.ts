@@ -64,15 +64,17 @@ test('compare mode: two panes on one seed, shared and per-pane settings, in the 
     await expect(pane.getByTestId('breakdown-chart')).toBeVisible();
     await expect(pane.getByTestId('depth-chart')).toBeVisible();
   }
-  // "All panes": one slider moves both sessions.
+  // "All panes": one slider moves both sessions (a live change of each
+  // pane's run, carried by the link as that pane's change).
   await slide(page, 'rate', 550);
   const rate = (await page.getByTestId('value-rate').textContent())!.split(' ')[0];
-  await expect.poll(() => page.url()).toContain(`rate=${rate}`);
+  await expect.poll(() => page.url()).toMatch(new RegExp(`[?&]ch=[0-9.]+:rate:${rate}(&|$)`));
+  await expect.poll(() => page.url()).toMatch(new RegExp(`[?&]b\.ch=[0-9.]+:rate:${rate}(&|$)`));
   expect(page.url()).not.toContain('b.rate');
   // "Only B": the same parameter differs per pane and the link says so.
   await page.getByTestId('scope-b').check();
   await slide(page, 'rate', 300);
-  await expect.poll(() => page.url()).toContain('b.rate=');
+  await expect.poll(() => new URL(page.url()).searchParams.getAll('b.ch').length).toBe(2);
   const link = page.url();
   // The link reopens both panes with the same settings.
   await page.goto(link);

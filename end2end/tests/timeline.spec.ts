@@ -244,3 +244,38 @@ test('a change in the past is a branch: compared with the original side by side,
   await expect.poll(() => a.getByTestId('completed').textContent()).toBe(String(branch));
   expect(errors).toEqual([]);
 });
+
+test('the whole run: two charts from the server’s replay, extremes kept, changes marked, said in a sentence', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, `/?${RUN}`);
+  await page.waitForTimeout(1500);
+  const field = page.locator('.param:has(input[type=range][data-param=rate]) input[type=number]');
+  await field.fill('160');
+  await field.press('Enter');
+  await page.waitForTimeout(2500);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await page.getByTestId('whole-run').click();
+  await expect(page.getByTestId('whole-run')).toHaveAttribute('aria-expanded', 'true');
+  const words = page.getByTestId('whole-run-words');
+  await expect(words).toContainText('The whole run, 0 to');
+  await expect(words).toContainText('1 live change marked');
+  // Both charts drawn (not blank), and named for a screen reader.
+  const chart = page.getByTestId('whole-run-chart');
+  const canvases = chart.locator('canvas');
+  await expect(canvases).toHaveCount(2);
+  for (const c of await canvases.all()) {
+    await expect(c).toHaveAttribute('aria-label', /whole run/);
+    const inked = await c.evaluate((el) => {
+      const cv = el as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    expect(inked).toBeGreaterThan(500);
+  }
+  await page.getByTestId('whole-run').click();
+  await expect(chart).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

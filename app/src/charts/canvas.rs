@@ -304,6 +304,46 @@ fn hover(
     }
 }
 
+/// Vertical marks at the virtual seconds `at` over a chart [`draw`] drew
+/// with the same size, zoom and series (the live changes on the
+/// whole-run chart): a fine dash in the ink, labelled with a small
+/// triangle at the top so they read without colour.
+pub fn marks(
+    ctx: &CanvasRenderingContext2d,
+    (w, h): (f64, f64),
+    zoom: f64,
+    series: &Series,
+    at: &[f64],
+    theme: &Theme,
+) {
+    let (left, right, top, bottom) = margins(zoom.max(0.5));
+    let (pw, ph) = ((w - left - right).max(10.0), (h - top - bottom).max(10.0));
+    let (Some(&t0), Some(&t1)) = (series.t.front(), series.t.back()) else {
+        return;
+    };
+    if t1 <= t0 {
+        return;
+    }
+    ctx.set_stroke_style_str(&theme.ink);
+    ctx.set_fill_style_str(&theme.ink);
+    ctx.set_line_width(1.5);
+    for &t in at.iter().filter(|&&t| t >= t0 && t <= t1) {
+        let x = left + (t - t0) / (t1 - t0) * pw;
+        dash(ctx, FINE);
+        ctx.begin_path();
+        ctx.move_to(x, top);
+        ctx.line_to(x, top + ph);
+        ctx.stroke();
+        dash(ctx, SOLID);
+        ctx.begin_path();
+        ctx.move_to(x - 4.0, top - 6.0);
+        ctx.line_to(x + 4.0, top - 6.0);
+        ctx.line_to(x, top);
+        ctx.close_path();
+        ctx.fill();
+    }
+}
+
 /// Line dashes: solid, a dashed series (the offered load), a fine dash
 /// (the theory's rule) and dots (gridlines).
 const SOLID: &[f64] = &[];

@@ -1,8 +1,8 @@
 //! The charts and figures a pane shows: the four canvas charts (their
 //! drawing, `canvas`; their data, `series`; what each plots,
 //! `pane_charts`), the text figures and tiles (`figures`), how often they
-//! follow the metrics (`figure_pace`), and the closed forms written beside
-//! the measurement (`laws`).
+//! follow the metrics (`figure_pace`), the closed forms written beside
+//! the measurement (`laws`), and the whole run downsampled (`whole_run`).
 //!
 //! May use: `sim`, `format`, `stage::palette` (hues). Knows nothing of
 //! panes or the page.
@@ -13,3 +13,4 @@ pub mod figures;
 pub mod laws;
 pub mod pane_charts;
 pub mod series;
+pub mod whole_run;

@@ -3,10 +3,11 @@
 //! transport bar (`transport`), the top bar (`topbar`), the keyboard
 //! shortcuts (`keys`), the help and its settings (`help`), the classroom
 //! scenarios (`presets`) and their prompt (`prompt`), modal dialogs
-//! (`modal`) and the exports (`exports`).
+//! (`modal`), the exports (`exports`), the timeline (`timeline`) and the
+//! whole run's charts under it (`whole_run`).
 //!
 //! May use: `page`, `pane`, `class`, `access`, `describe`, `url`,
-//! `json`, `format`, `sim`.
+//! `json`, `format`, `sim`, and `charts` and `stage::theme` to draw.
 
 pub mod exports;
 pub mod help;
@@ -19,3 +20,4 @@ pub mod prompt;
 pub mod timeline;
 pub mod topbar;
 pub mod transport;
+pub mod whole_run;

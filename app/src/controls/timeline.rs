@@ -255,6 +255,7 @@ pub fn Timeline(page: Page) -> impl IntoView {
                     </p>
                 }
             })}
+            <crate::controls::whole_run::WholeRun page />
             <Show when=move || clock.bookmarks.with(|b| !b.is_empty())>
                 <ul class="bookmarks" aria-label="Bookmarks" data-testid="bookmarks">
                     <For
