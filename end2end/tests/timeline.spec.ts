@@ -1,6 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { classFrom, figure, openLive, watchErrors } from './helpers';
+import { expectAxeClean } from './access';
 
 // The timeline (app/src/controls/timeline.rs, sim/src/timeline.rs): a seek
 // is the uninterrupted run at that moment, checked here against the
@@ -277,5 +278,31 @@ test('the whole run: two charts from the server’s replay, extremes kept, chang
   }
   await page.getByTestId('whole-run').click();
   await expect(chart).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('the sequence diagram: the 2 s before the moment shown, a lane per node, an arrow per message', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, `/?${RUN}`);
+  await page.waitForTimeout(3000);
+  await page.getByTestId('play').click();
+  await scrubTo(page, 2.5);
+  await expect(page.getByTestId('when')).toContainText('2.5 s of');
+  await page.getByTestId('sequence').click();
+  const view = page.getByTestId('sequence-view');
+  await expect(view.locator('svg')).toHaveCount(1);
+  await expect(page.getByTestId('sequence-words')).toContainText('between 0.500 s and 2.500 s');
+  const lanes = await view.locator('svg text', { hasText: /^(client \d|service)$/ }).count();
+  expect(lanes).toBe(5);
+  const arrows = await view.locator('line[marker-end]').count();
+  expect(arrows).toBeGreaterThan(50);
+  // Every arrow tells its message on hover or to a screen reader.
+  await expect(view.locator('line[marker-end] > title').first()).toContainText(/ → service|service → /);
+  await expect(view).toHaveAttribute('tabindex', '0');
+  // With the whole run, the bookmarks and the diagram open: still axe-clean.
+  await page.getByTestId('bookmark').click();
+  await page.getByTestId('whole-run').click();
+  await expect(page.getByTestId('whole-run-words')).toContainText('The whole run');
+  await expectAxeClean(page, 'the timeline with everything open');
   expect(errors).toEqual([]);
 });

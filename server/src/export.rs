@@ -83,6 +83,8 @@ pub enum Format {
     Transcript,
     /// A Chrome / Perfetto trace (`crate::trace`).
     Perfetto,
+    /// The last seconds as a sequence diagram (`crate::sequence`).
+    Svg,
 }
 
 impl Format {
@@ -93,8 +95,9 @@ impl Format {
             "csv" => Ok(Format::Csv),
             "transcript" => Ok(Format::Transcript),
             "perfetto" => Ok(Format::Perfetto),
+            "svg" => Ok(Format::Svg),
             other => Err(format!(
-                "format = '{}' is unknown: expected ndjson, csv, transcript or perfetto",
+                "format = '{}' is unknown: expected ndjson, csv, transcript, perfetto or svg",
                 sim::params::clip(other)
             )),
         }
@@ -106,6 +109,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Transcript => "txt",
             Format::Perfetto => "trace.json",
+            Format::Svg => "svg",
         }
     }
 
@@ -115,6 +119,7 @@ impl Format {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Transcript => "text/plain; charset=utf-8",
             Format::Perfetto => "application/json",
+            Format::Svg => "image/svg+xml",
         }
     }
 }
@@ -271,6 +276,8 @@ fn output(
         );
         crate::trace::Tracer::new(&title, sim.topology())
     });
+    let mut diagram =
+        (format == Format::Svg).then(|| crate::sequence::Sequence::new(sim.topology(), until));
     // A trace's counters every 100 ms; the rest look once a second.
     let step = if trace.is_some() {
         100 * sim::time::MS
@@ -317,6 +324,10 @@ fn output(
             w.reached(sim.now(), sim.events(), &metrics);
             sim.clear_events();
         }
+        if let Some(d) = diagram.as_mut() {
+            d.events(sim.events())?;
+            sim.clear_events();
+        }
         if let Some(tr) = trace.as_mut() {
             tr.events(sim.events());
             sim.clear_events();
@@ -361,6 +372,16 @@ fn output(
     let file = format!("{name}.{}", format.extension());
     if let Some(tr) = trace {
         return Ok((tr.finish(), file));
+    }
+    if let Some(d) = diagram {
+        let title = format!(
+            "{} (seed {}), the {:.0} s before {:.2} s",
+            sim.info().lesson.name,
+            sim.seed(),
+            sim::time::to_secs(crate::sequence::WINDOW),
+            sim::time::to_secs(until)
+        );
+        return Ok((d.finish(&title), file));
     }
     match (format, words) {
         (Format::Ndjson, _) => Ok((out, file)),
@@ -738,6 +759,6 @@ mod tests {
             &unbounded()
         )
         .unwrap_err()
-        .contains("expected ndjson, csv, transcript or perfetto"));
+        .contains("expected ndjson, csv, transcript, perfetto or svg"));
     }
 }

@@ -245,6 +245,14 @@ async fn the_catalogue_and_the_page_are_served() {
     let events = trace["traceEvents"].as_array().unwrap();
     assert!(events.iter().any(|e| e["ph"] == "s") && events.iter().any(|e| e["ph"] == "C"));
     let mut stream = TcpStream::connect(addr).await.unwrap();
+    let svg = http_get(
+        &mut stream,
+        addr,
+        "/api/export?format=svg&pattern=request-response&until_s=3",
+    )
+    .await;
+    assert!(svg.contains("<svg ") && svg.contains("marker-end"), "{svg}");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
     let (status, refused) = http_get_any(&mut stream, addr, "/api/export?pattern=nope").await;
     assert!(
         status.starts_with("HTTP/1.1 400") && refused.contains("nope"),

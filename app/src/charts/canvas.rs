@@ -344,6 +344,43 @@ pub fn marks(
     }
 }
 
+/// Shades the windows `(from, to, name)` (virtual seconds) of a chart
+/// [`draw`] drew, each named at its top (a fault's outage, a spike), so
+/// they read without colour.
+pub fn shade(
+    ctx: &CanvasRenderingContext2d,
+    (w, h): (f64, f64),
+    zoom: f64,
+    series: &Series,
+    windows: &[(f64, f64, &str)],
+    theme: &Theme,
+) {
+    let (left, right, top, bottom) = margins(zoom.max(0.5));
+    let (pw, ph) = ((w - left - right).max(10.0), (h - top - bottom).max(10.0));
+    let (Some(&t0), Some(&t1)) = (series.t.front(), series.t.back()) else {
+        return;
+    };
+    if t1 <= t0 {
+        return;
+    }
+    let x_of = |t: f64| left + (t.clamp(t0, t1) - t0) / (t1 - t0) * pw;
+    for &(from, to, name) in windows.iter().filter(|w| w.0 < t1 && w.1 > t0) {
+        let (x0, x1) = (x_of(from), x_of(to));
+        ctx.set_global_alpha(0.12);
+        ctx.set_fill_style_str(&theme.ink);
+        ctx.fill_rect(x0, top, (x1 - x0).max(1.0), ph);
+        ctx.set_global_alpha(1.0);
+        ctx.set_fill_style_str(&theme.muted);
+        ctx.set_font(&format!(
+            "{:.0}px system-ui, sans-serif",
+            11.0 * zoom.max(0.5)
+        ));
+        ctx.set_text_align("left");
+        ctx.set_text_baseline("top");
+        let _ = ctx.fill_text(name, x0 + 3.0, top + 2.0);
+    }
+}
+
 /// Line dashes: solid, a dashed series (the offered load), a fine dash
 /// (the theory's rule) and dots (gridlines).
 const SOLID: &[f64] = &[];

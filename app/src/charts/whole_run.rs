@@ -5,6 +5,29 @@
 //! long still shows at any zoom — and the live changes marked.
 
 use crate::charts::series::Series;
+use sim::ParamSet;
+
+/// A fault's window on the run's clock: from, to (virtual seconds), and
+/// what it is ("outage", "spike").
+pub type Window = (f64, f64, &'static str);
+
+/// The fault windows `params` set (an outage, a load spike), as the
+/// whole-run charts shade them.
+pub fn windows(params: &ParamSet) -> Vec<Window> {
+    let mut out = Vec::new();
+    for (at, len, name) in [
+        ("outage_at_s", "outage_s", "outage"),
+        ("spike_at_s", "spike_s", "spike"),
+    ] {
+        if params.spec(at).is_ok() && params.spec(len).is_ok() {
+            let (a, l) = (params.get(at), params.get(len));
+            if l > 0.0 {
+                out.push((a, a + l, name));
+            }
+        }
+    }
+    out
+}
 
 /// One virtual second of the run (a row of the CSV export).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,7 +87,7 @@ pub fn envelope(seconds: &[Second], buckets: usize, pick: &[fn(&Second) -> f64])
 
 /// The chart in a sentence: its span, the worst p95 and when, the range of
 /// completed per second, the changes marked.
-pub fn takeaway(seconds: &[Second], changes: usize) -> String {
+pub fn takeaway(seconds: &[Second], changes: usize, faults: &[Window]) -> String {
     let (Some(first), Some(last)) = (seconds.first(), seconds.last()) else {
         return "The run has not reached its first second yet.".into();
     };
@@ -80,8 +103,18 @@ pub fn takeaway(seconds: &[Second], changes: usize) -> String {
         1 => "1 live change marked".to_string(),
         n => format!("{n} live changes marked"),
     };
+    let shaded: Vec<String> = faults
+        .iter()
+        .filter(|(from, _, _)| *from < last.t)
+        .map(|(from, to, name)| format!("the {name} ({from:.0}–{to:.0} s)"))
+        .collect();
+    let shaded = match shaded.len() {
+        0 => String::new(),
+        1 => format!("; {} shaded", shaded[0]),
+        _ => format!("; {} shaded", shaded.join(" and ")),
+    };
     format!(
-        "The whole run, {:.0} to {:.0} s: p95 wait peaked at {} at {:.0} s; completed {:.0} to {:.0} a second; {marks}.",
+        "The whole run, {:.0} to {:.0} s: p95 wait peaked at {} at {:.0} s; completed {:.0} to {:.0} a second; {marks}{shaded}.",
         first.t - 1.0,
         last.t,
         crate::format::fmt_ms(worst.p95),
@@ -135,10 +168,25 @@ mod tests {
         let rows = parse_csv(text);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].p95, 1200.0);
-        let said = takeaway(&rows, 1);
+        let said = takeaway(&rows, 1, &[]);
         assert!(
             said.contains("0 to 2 s") && said.contains("at 2 s") && said.contains("1 live change"),
             "{said}"
         );
+        let said = takeaway(&rows, 0, &[(1.0, 1.5, "outage"), (30.0, 35.0, "spike")]);
+        assert!(
+            said.ends_with("no live changes; the outage (1–2 s) shaded."),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn faults_set_are_windows_and_faults_off_are_none() {
+        let info = sim::find_pattern("request-response").unwrap();
+        let mut p = info.defaults();
+        assert!(windows(&p).is_empty());
+        p.set_str("outage_at_s", "20").unwrap();
+        p.set_str("outage_s", "10").unwrap();
+        assert_eq!(windows(&p), vec![(20.0, 30.0, "outage")]);
     }
 }

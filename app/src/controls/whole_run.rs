@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::charts::canvas::{self, ChartSpec, ChartView};
-use crate::charts::whole_run::{envelope, parse_csv, takeaway, Second};
+use crate::charts::whole_run::{envelope, parse_csv, takeaway, windows, Second, Window};
 use crate::page::Page;
 
 /// Points per line at most: two per bucket, a bucket per ~3 CSS px.
@@ -83,6 +83,7 @@ fn draw(
         ..ChartView::default()
     };
     canvas::draw(&ctx, w, h, spec, &series, &view, &theme);
+    canvas::shade(&ctx, (w, h), 1.0, &series, &faults(page), &theme);
     canvas::marks(
         &ctx,
         (w, h),
@@ -91,6 +92,14 @@ fn draw(
         &page.clock.changes.get_untracked(),
         &theme,
     );
+}
+
+/// Pane A's fault windows at its current settings.
+fn faults(page: Page) -> Vec<Window> {
+    page.panes()
+        .first()
+        .map(|p| windows(&p.param_set_untracked()))
+        .unwrap_or_default()
 }
 
 #[component]
@@ -117,7 +126,11 @@ pub fn WholeRun(page: Page) -> impl IntoView {
     let words = move || match run.get() {
         None => "Replaying the run on the server…".to_string(),
         Some(Err(e)) => format!("The whole run could not be charted: {e}"),
-        Some(Ok(s)) => takeaway(&s, page.clock.changes.with_untracked(Vec::len)),
+        Some(Ok(s)) => takeaway(
+            &s,
+            page.clock.changes.with_untracked(Vec::len),
+            &faults(page),
+        ),
     };
     view! {
         <div class="whole-run">
