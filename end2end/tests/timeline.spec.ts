@@ -299,10 +299,24 @@ test('the sequence diagram: the 2 s before the moment shown, a lane per node, an
   // Every arrow tells its message on hover or to a screen reader.
   await expect(view.locator('line[marker-end] > title').first()).toContainText(/ → service|service → /);
   await expect(view).toHaveAttribute('tabindex', '0');
+  await expect(view.locator('line.chosen')).toHaveCount(0);
   // With the whole run, the bookmarks and the diagram open: still axe-clean.
   await page.getByTestId('bookmark').click();
   await page.getByTestId('whole-run').click();
   await expect(page.getByTestId('whole-run-words')).toContainText('The whole run');
   await expectAxeClean(page, 'the timeline with everything open');
+
+  // The conversation open in the inspector is drawn over the rest.
+  await page.getByTestId('live').click();
+  await page.getByTestId('play').click();
+  await page.waitForTimeout(1000);
+  await page.locator('details.recent summary').first().click();
+  await page.getByTestId('recent').locator('button').first().click();
+  await expect(page.getByTestId('inspector')).toBeVisible();
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await page.getByTestId('sequence-update').focus();
+  await page.keyboard.press('Enter');
+  await expect(view.locator('line.chosen').first()).toBeAttached();
   expect(errors).toEqual([]);
 });

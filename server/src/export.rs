@@ -83,8 +83,9 @@ pub enum Format {
     Transcript,
     /// A Chrome / Perfetto trace (`crate::trace`).
     Perfetto,
-    /// The last seconds as a sequence diagram (`crate::sequence`).
-    Svg,
+    /// The last seconds as a sequence diagram (`crate::sequence`), one
+    /// request's conversation drawn over the rest if given.
+    Svg { highlight: Option<u64> },
 }
 
 impl Format {
@@ -95,7 +96,7 @@ impl Format {
             "csv" => Ok(Format::Csv),
             "transcript" => Ok(Format::Transcript),
             "perfetto" => Ok(Format::Perfetto),
-            "svg" => Ok(Format::Svg),
+            "svg" => Ok(Format::Svg { highlight: None }),
             other => Err(format!(
                 "format = '{}' is unknown: expected ndjson, csv, transcript, perfetto or svg",
                 sim::params::clip(other)
@@ -109,7 +110,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Transcript => "txt",
             Format::Perfetto => "trace.json",
-            Format::Svg => "svg",
+            Format::Svg { .. } => "svg",
         }
     }
 
@@ -119,7 +120,7 @@ impl Format {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Transcript => "text/plain; charset=utf-8",
             Format::Perfetto => "application/json",
-            Format::Svg => "image/svg+xml",
+            Format::Svg { .. } => "image/svg+xml",
         }
     }
 }
@@ -276,8 +277,14 @@ fn output(
         );
         crate::trace::Tracer::new(&title, sim.topology())
     });
-    let mut diagram =
-        (format == Format::Svg).then(|| crate::sequence::Sequence::new(sim.topology(), until));
+    let mut diagram = match format {
+        Format::Svg { highlight } => Some(crate::sequence::Sequence::new(
+            sim.topology(),
+            until,
+            highlight,
+        )),
+        _ => None,
+    };
     // A trace's counters every 100 ms; the rest look once a second.
     let step = if trace.is_some() {
         100 * sim::time::MS
@@ -396,6 +403,9 @@ fn output(
 pub struct RecipeRequest {
     recipe: Recipe,
     format: String,
+    /// A request whose conversation a sequence diagram draws over the rest.
+    #[serde(default)]
+    req: Option<u64>,
 }
 
 /// Runs `work` on a blocking thread under the export cap, cancelling it if
@@ -436,6 +446,9 @@ pub async fn export_recipe(
     Json(request): Json<RecipeRequest>,
 ) -> Response {
     let format = match Format::parse(&request.format) {
+        Ok(Format::Svg { .. }) => Format::Svg {
+            highlight: request.req,
+        },
         Ok(f) => f,
         Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
     };

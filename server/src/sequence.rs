@@ -42,6 +42,8 @@ pub struct Sequence {
     links: Vec<(NodeId, NodeId)>,
     labels: Vec<String>,
     arrows: Vec<Arrow>,
+    /// A request whose conversation is drawn bold, the rest faded.
+    highlight: Option<u64>,
 }
 
 /// Text for SVG: `&`, `<`, `>` and quotes escaped.
@@ -66,14 +68,16 @@ fn look(kind: MsgKind) -> (&'static str, &'static str) {
 }
 
 impl Sequence {
-    /// The stretch ending at `until` (at most [`WINDOW`] long).
-    pub fn new(topology: &Topology, until: Time) -> Sequence {
+    /// The stretch ending at `until` (at most [`WINDOW`] long), with
+    /// `highlight`'s conversation drawn over the rest.
+    pub fn new(topology: &Topology, until: Time, highlight: Option<u64>) -> Sequence {
         Sequence {
             from: until.saturating_sub(WINDOW),
             to: until,
             links: topology.links.iter().map(|l| (l.from, l.to)).collect(),
             labels: topology.nodes.iter().map(|n| n.label.clone()).collect(),
             arrows: Vec::new(),
+            highlight,
         }
     }
 
@@ -202,9 +206,14 @@ impl Sequence {
                     format!("arrived {:.3} s", sim::time::to_secs(a.arrive))
                 }
             );
+            let weight = match self.highlight {
+                Some(r) if r == a.req => " stroke-width=\"4\" class=\"chosen\"",
+                Some(_) => " stroke-width=\"1.2\" stroke-opacity=\"0.3\"",
+                None => " stroke-width=\"1.6\"",
+            };
             let _ = write!(
                 s,
-                "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{colour}\" stroke-width=\"1.6\"{}{}><title>{}</title></line>",
+                "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{colour}\"{weight}{}{}><title>{}</title></line>",
                 if dash.is_empty() {
                     String::new()
                 } else {
@@ -261,7 +270,7 @@ mod tests {
         let info = find_pattern("request-response").unwrap();
         let mut sim = Simulation::new(info.defaults(), 5, Options::EVENTS);
         let until = 3 * sim::time::SECOND;
-        let mut seq = Sequence::new(sim.topology(), until);
+        let mut seq = Sequence::new(sim.topology(), until, None);
         sim.advance_to(until);
         seq.events(sim.events()).unwrap();
         let arrows = seq.arrows.len();
@@ -277,6 +286,30 @@ mod tests {
             arrows + info_lanes(&sim) + svg.matches("y1=\"44\"").count()
         );
         assert!(svg.contains(">service</text>") && svg.contains("request #"));
+        assert!(!svg.contains("class=\"chosen\""));
+    }
+
+    #[test]
+    fn a_chosen_conversation_is_drawn_over_the_rest() {
+        let info = find_pattern("request-response").unwrap();
+        let mut sim = Simulation::new(info.defaults(), 5, Options::EVENTS);
+        let until = 3 * sim::time::SECOND;
+        sim.advance_to(until);
+        let req = sim
+            .events()
+            .iter()
+            .rev()
+            .find_map(|e| match e.what {
+                What::Completed { req, .. } => Some(req),
+                _ => None,
+            })
+            .unwrap();
+        let mut seq = Sequence::new(sim.topology(), until, Some(req));
+        seq.events(sim.events()).unwrap();
+        let svg = seq.finish("chosen");
+        // Its request and its response, bold; the others faded.
+        assert_eq!(svg.matches("class=\"chosen\"").count(), 2, "request {req}");
+        assert!(svg.contains("stroke-opacity=\"0.3\""));
     }
 
     fn info_lanes(sim: &Simulation) -> usize {
@@ -290,7 +323,7 @@ mod tests {
         p.set_str("rate", "20000").unwrap();
         let mut sim = Simulation::new(p, 5, Options::EVENTS);
         let until = 2 * sim::time::SECOND;
-        let mut seq = Sequence::new(sim.topology(), until);
+        let mut seq = Sequence::new(sim.topology(), until, None);
         sim.advance_to(until);
         let e = seq.events(sim.events()).unwrap_err();
         assert!(e.contains("more than 10000 messages"), "{e}");

@@ -1,7 +1,8 @@
 //! "Sequence diagram" under the timeline: the two virtual seconds before
 //! the moment shown, drawn by the server from the exact run as a
 //! space-time diagram (a lane per node, an arrow per message; hover or
-//! focus an arrow for its story), shown here and downloadable as SVG.
+//! focus an arrow for its story; the conversation open in the inspector
+//! drawn bold over the rest), shown here and downloadable as SVG.
 
 use leptos::prelude::*;
 
@@ -13,9 +14,14 @@ async fn fetch_diagram(page: Page) -> Result<String, String> {
     let pane = page.panes().into_iter().next().ok_or("no pane to draw")?;
     let mut recipe = pane.recipe(page.seed.get_untracked());
     recipe.until = page.clock.exact.get_value().max(sim::time::MS);
+    // The conversation open in the inspector is drawn over the rest.
+    let chosen = pane
+        .scene
+        .with_value(|s| s.as_ref().and_then(|s| s.borrow().playback.highlight));
     let body = crate::json::Object::new()
         .raw("recipe", &crate::json::recipe(&recipe))
         .str("format", "svg")
+        .opt_int("req", chosen)
         .done();
     let (status, text) = crate::class::fetch_text("POST", "/api/export", Some(&body)).await?;
     if status != 200 || !text.starts_with("<svg") {
