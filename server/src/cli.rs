@@ -159,9 +159,9 @@ pub enum Format {
 
 #[derive(Args, Debug, Clone)]
 pub struct SimulateArgs {
-    /// Pattern id, e.g. request-response.
+    /// Pattern id, e.g. request-response (or give --link).
     #[arg(long)]
-    pub pattern: String,
+    pub pattern: Option<String>,
     /// A parameter, as id=value; repeatable.
     #[arg(long = "set", value_name = "ID=VALUE")]
     pub sets: Vec<String>,
@@ -182,6 +182,12 @@ pub struct SimulateArgs {
     /// messages are on their links (what a link with `t=` opens).
     #[arg(long, allow_negative_numbers = true)]
     pub at: Option<f64>,
+    /// A dashboard link (or its query) to run instead of --pattern, --set,
+    /// --seed and --change: pane A's pattern, seed, start values and live
+    /// changes, and its `t=` as --at unless --at is given. `@FILE` reads
+    /// the link from a file (a run saved as its link).
+    #[arg(long, value_name = "LINK", conflicts_with_all = ["pattern", "sets", "changes"])]
+    pub link: Option<String>,
 }
 
 /// Longest headless run, in virtual seconds.
@@ -189,7 +195,14 @@ pub const MAX_DURATION_S: f64 = 1_000_000.0;
 
 /// Runs `simulate`: the text for stdout, or the one-line error for stderr.
 pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
-    let info = find_pattern(&args.pattern).map_err(|e| e.to_string())?;
+    if let Some(link) = &args.link {
+        return simulate_link(args, link);
+    }
+    let id = args
+        .pattern
+        .as_deref()
+        .ok_or("--pattern is needed (or --link with a dashboard link)")?;
+    let info = find_pattern(id).map_err(|e| e.to_string())?;
     let mut params = info.defaults();
     for set in &args.sets {
         let (id, value) = set
@@ -199,13 +212,56 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
             .set_str(id.trim(), value)
             .map_err(|e| e.to_string())?;
     }
+    let mut changes = Vec::new();
+    for text in &args.changes {
+        changes.push(sim::link::parse_change(info, text)?);
+    }
+    run(args, params, args.seed, changes, args.at)
+}
+
+/// `simulate --link`: pane A of a dashboard link, as the page opens it.
+fn simulate_link(args: &SimulateArgs, link: &str) -> Result<String, String> {
+    let read;
+    let link = match link.strip_prefix('@') {
+        Some(path) => {
+            read = std::fs::read_to_string(path).map_err(|e| format!("--link @{path}: {e}"))?;
+            read.trim()
+        }
+        None => link,
+    };
+    let query = link.split_once('?').map_or(link, |(_, q)| q);
+    let settings = app::url::parse(query, sim::catalogue()[0]);
+    if let Some(problem) = settings.problems.first() {
+        return Err(format!("the link: {problem}"));
+    }
+    let pane = settings.panes.first().ok_or("the link has no pane")?;
+    let mut params = pane.info.defaults();
+    params.set_all(&pane.values).map_err(|e| e.to_string())?;
+    run(
+        args,
+        params,
+        settings.seed,
+        pane.changes.clone(),
+        args.at.or(settings.at),
+    )
+}
+
+/// Runs `params` from `seed` with `changes`, to `at` (printing the state
+/// there) or for the duration asked.
+fn run(
+    args: &SimulateArgs,
+    params: sim::ParamSet,
+    seed: u64,
+    mut changes: Vec<sim::link::LinkChange>,
+    at: Option<f64>,
+) -> Result<String, String> {
     if !(args.duration.is_finite() && args.duration >= 0.001 && args.duration <= MAX_DURATION_S) {
         return Err(format!(
             "duration = {} is out of range: expected from 0.001 to {MAX_DURATION_S} virtual seconds",
             args.duration
         ));
     }
-    if let Some(at) = args.at {
+    if let Some(at) = at {
         if !(at.is_finite() && (0.0..=MAX_DURATION_S).contains(&at)) {
             return Err(format!(
                 "at = {at} is not a moment of the run: expected from 0 to {MAX_DURATION_S} virtual seconds"
@@ -215,10 +271,6 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
             return Err("--at prints one moment as JSON; leave out --format csv".into());
         }
     }
-    let mut changes = Vec::new();
-    for text in &args.changes {
-        changes.push(sim::link::parse_change(info, text)?);
-    }
     if changes.len() > sim::link::MAX_LINK_CHANGES {
         return Err(format!(
             "{} changes: a run takes at most {}",
@@ -227,7 +279,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
         ));
     }
     changes.sort_by_key(|c| c.at);
-    let until = match args.at {
+    let until = match at {
         Some(at) => {
             sim::time::parse_exact_secs(&at.to_string()).unwrap_or_else(|| sim::time::from_secs(at))
         }
@@ -237,7 +289,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
     let started = Instant::now();
     let mut sim = Simulation::new(
         params,
-        args.seed,
+        seed,
         Options {
             keep_events: false,
             series,
@@ -252,7 +304,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
     }
     sim.advance_to(until);
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if args.at.is_some() {
+    if at.is_some() {
         return state_at(&mut sim, wall_ms);
     }
     Ok(match args.format {

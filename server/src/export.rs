@@ -522,13 +522,14 @@ mod tests {
         )
         .unwrap();
         let cli = crate::cli::simulate(&crate::cli::SimulateArgs {
-            pattern: "request-response".into(),
+            pattern: Some("request-response".into()),
             sets: vec!["rate=120".into()],
             duration: 5.0,
             seed: 9,
             format: crate::cli::Format::Csv,
             changes: Vec::new(),
             at: None,
+            link: None,
         })
         .unwrap();
         assert_eq!(body, cli);

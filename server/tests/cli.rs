@@ -164,6 +164,63 @@ fn at_prints_the_state_at_a_moment_with_the_changes_made_where_they_were() {
     );
 }
 
+/// `--link` runs a dashboard link's pane A: its seed, values, live changes
+/// and moment, as `--set`, `--change` and `--at` would.
+#[test]
+fn a_dashboard_link_runs_as_its_flags_would() {
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = switchboard(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let by_link = run(&[
+        "simulate",
+        "--link",
+        "http://127.0.0.1:3000/?pattern=request-response&seed=7&rate=120&ch=4.5:rate:300&bm=2:x&t=6.25",
+    ]);
+    let by_flags = run(&[
+        "simulate",
+        "--pattern",
+        "request-response",
+        "--seed",
+        "7",
+        "--set",
+        "rate=120",
+        "--change",
+        "4.5:rate:300",
+        "--at",
+        "6.25",
+    ]);
+    assert_eq!(by_link["at"], "6.25");
+    assert_eq!(
+        by_link["summary"]["offered"],
+        by_flags["summary"]["offered"]
+    );
+    assert_eq!(
+        by_link["summary"]["completed"],
+        by_flags["summary"]["completed"]
+    );
+    // A run saved as its link, read from a file.
+    let file = std::env::temp_dir().join(format!("switchboard-link-{}.txt", std::process::id()));
+    std::fs::write(
+        &file,
+        "?pattern=request-response&seed=7&rate=120&ch=4.5:rate:300&t=6.25\n",
+    )
+    .unwrap();
+    let from_file = run(&["simulate", "--link", &format!("@{}", file.display())]);
+    let _ = std::fs::remove_file(&file);
+    for figure in ["offered", "completed", "failed", "wait_ms"] {
+        assert_eq!(
+            from_file["summary"][figure], by_link["summary"][figure],
+            "{figure}"
+        );
+    }
+}
+
 fn refused(args: &[&str], expect: &[&str]) {
     let out = switchboard(args);
     assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -72,13 +72,14 @@ fn every_recorded_run_is_the_same_run() {
     let mut differ = Vec::new();
     for (name, pattern, seed, sets) in runs() {
         let args = SimulateArgs {
-            pattern,
+            pattern: Some(pattern),
             sets,
             duration: 60.0,
             seed,
             format: Format::Json,
             changes: Vec::new(),
             at: None,
+            link: None,
         };
         let got = figures(&simulate(&args).expect("the run simulates"));
         let path = dir.join(format!("{name}.json"));
