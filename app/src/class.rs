@@ -299,7 +299,10 @@ pub fn ClassBar(page: Page) -> impl IntoView {
                         <div class="class-bar follower" data-testid="class-bar">
                             <span data-testid="following">{format!("Following the teacher · class {}", c.code)}</span>
                             <button data-testid="explore" title="A private copy of the class as it is now, yours to change"
-                                on:click=move |_| navigate(&format!("fork={code}"))>"Explore on my own"</button>
+                                on:click=move |_| navigate(&format!(
+                                    "fork={code}{}",
+                                    crate::url::history_query(&[], &page.clock.bookmarks.get_untracked())
+                                ))>"Explore on my own"</button>
                             <button data-testid="hold" aria-pressed=move || page.held.get().to_string()
                                 title="Hold your own view still while the class goes on (Space); the class is not paused"
                                 on:click=move |_| page.held.update(|h| *h = !*h)>

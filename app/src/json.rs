@@ -141,6 +141,9 @@ pub fn control(c: &Control) -> String {
             .str("type", "inspect")
             .opt_int("req", *req)
             .opt_int("msg", *msg),
+        Control::Bookmarks { list } => o
+            .str("type", "bookmarks")
+            .raw("list", &array(list.iter().map(|t| quote(t)))),
     }
     .done()
 }
@@ -259,6 +262,9 @@ mod tests {
             Control::Inspect {
                 req: None,
                 msg: None,
+            },
+            Control::Bookmarks {
+                list: vec!["12.5:the \"first\" timeout".into(), "3:".into()],
             },
         ];
         for c in controls {

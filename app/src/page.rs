@@ -102,6 +102,19 @@ impl Page {
         })
     }
 
+    /// This page presents a class (its controls drive the room).
+    pub fn presenting(&self) -> bool {
+        self.class.with_untracked(|c| {
+            matches!(
+                c,
+                Some(Class {
+                    role: Role::Presenter,
+                    ..
+                })
+            )
+        })
+    }
+
     pub fn new() -> Self {
         Page {
             playing: RwSignal::new(true),
@@ -245,7 +258,10 @@ impl Page {
             Some(Class {
                 code,
                 role: Role::Explorer,
-            }) => format!("fork={code}"),
+            }) => format!(
+                "fork={code}{}",
+                history_query(&[], &self.clock.bookmarks.get_untracked())
+            ),
             Some(Class { code, .. }) => format!("room={code}"),
             None => self.query(),
         };

@@ -73,9 +73,14 @@ pub fn start(page: Page, started: Started) {
         .map(|c| (c, true))
         .or_else(|| settings.room.clone().map(|c| (c, false)))
     {
+        // An explorer's link carries the teacher's bookmarks (`bm=`).
+        let marks = settings.bookmarks.clone();
         leptos::task::spawn_local(async move {
             match crate::class::load_room(&code).await {
-                Ok((room, presenter, scenario)) => {
+                Ok((mut room, presenter, scenario)) => {
+                    if fork {
+                        room.bookmarks = marks;
+                    }
                     if let Some(p) = scenario {
                         page.headline.set(p.headline);
                         page.scenario.set(Some(p.id));

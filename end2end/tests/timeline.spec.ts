@@ -117,6 +117,20 @@ test('a class looks where the teacher looks, and a student who joins then sees t
   await late.goto(`/join/${code}`);
   await expect(late.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
   await expect.poll(() => figure(late, 'completed')).toBe(completedBy(1));
+
+  // The teacher's bookmark reaches the class: said to each student, and
+  // theirs to go back to when they explore (a late joiner's too).
+  await teacher.getByTestId('bookmark-label').fill('look here');
+  await teacher.getByTestId('bookmark').click();
+  await expect(student.getByTestId('announcer')).toContainText('The teacher bookmarked 1.0 s: look here.');
+  const later = await (await browser.newContext()).newPage();
+  await later.goto(`/join/${code}`);
+  await expect(later.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  for (const p of [student, later]) {
+    await p.getByTestId('explore').click();
+    await expect(p.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+    await expect(p.getByTestId('bookmarks').getByRole('button', { name: 'Go to 1.0 s, look here' })).toBeVisible();
+  }
   expect(errors).toEqual([]);
   await Promise.all([teacherCtx.close(), studentCtx.close(), lateCtx.close()]);
 });

@@ -8,6 +8,7 @@
 use crate::catalogue::PatternInfo;
 use crate::params::{clip, ParamSpec};
 use crate::time::{exact_secs, parse_exact_secs, Time};
+pub use crate::wire::Bookmark;
 use crate::wire::Change;
 
 /// Most live changes one link carries per pane (a lesson has a few dozen;
@@ -105,13 +106,6 @@ pub fn parse_changes<'a>(
     }
     out.sort_by_key(|c| c.at);
     (out, problems)
-}
-
-/// A moment marked in a run, with an optional label.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bookmark {
-    pub at: Time,
-    pub label: String,
 }
 
 impl Bookmark {

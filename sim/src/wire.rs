@@ -82,6 +82,20 @@ pub enum Frame<'a> {
     },
     /// The run at another moment of its timeline.
     Moment(Moment),
+    /// The moments the presenter of a class marked (a class's followers
+    /// and late joiners get them; `crate::link` reads and writes them).
+    Marks {
+        run: u32,
+        bookmarks: Vec<Bookmark>,
+    },
+}
+
+/// A moment marked in a run, with an optional label (made and read by
+/// `crate::link`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bookmark {
+    pub at: Time,
+    pub label: String,
 }
 
 /// A message on its link at a moment the viewer did not watch arrive.
@@ -181,6 +195,11 @@ pub enum Control {
     StepBack,
     /// Back to the furthest the run has gone.
     Live,
+    /// The presenter's bookmarks, each as a link writes it
+    /// (`<seconds>:<label>`): every follower gets them.
+    Bookmarks {
+        list: Vec<String>,
+    },
     /// Switch to another pattern (same seed, shared settings kept).
     Pattern {
         id: String,

@@ -85,8 +85,24 @@ pub fn bookmark(page: Page) {
     }
     page.clock.draft.set(String::new());
     page.sync_url();
+    share_marks(page);
     page.voice
         .answer(format!("Bookmarked {}.", bookmark_words(&mark)));
+}
+
+/// A class's presenter sends the bookmarks to the room: every follower
+/// (and whoever joins later) gets them.
+fn share_marks(page: Page) {
+    if !page.presenting() {
+        return;
+    }
+    let list = page
+        .clock
+        .bookmarks
+        .with_untracked(|b| b.iter().map(Bookmark::text).collect());
+    if let Some(a) = page.panes().first() {
+        a.commands.send(Control::Bookmarks { list });
+    }
 }
 
 /// Removes the bookmark at `at`.

@@ -262,6 +262,28 @@ pub fn start(
                     say_moment(page, story);
                 }
             }
+            Frame::Marks { run: r, bookmarks } => {
+                // The teacher's bookmarks: a follower keeps them (and has
+                // them when exploring); the presenter's own page has them.
+                if r == pane.run.get_untracked() && pane.index == 0 && !page.presenting() {
+                    let new = page
+                        .clock
+                        .bookmarks
+                        .with_untracked(|old| bookmarks.iter().find(|b| !old.contains(b)).cloned());
+                    if let Some(b) = new {
+                        page.voice.answer(format!(
+                            "The teacher bookmarked {}{}.",
+                            crate::describe::words::clock(sim::time::to_secs(b.at)),
+                            if b.label.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", b.label)
+                            }
+                        ));
+                    }
+                    page.clock.bookmarks.set(bookmarks);
+                }
+            }
             Frame::Params {
                 run: r,
                 at,

@@ -63,6 +63,8 @@ pub struct CatchUp {
     /// joiner sees where the class is looking, and a drag's twenty a
     /// second do not pile up.
     moment: Option<Numbered>,
+    /// The presenter's bookmarks as last sent (the newest list only).
+    marks: Option<Numbered>,
 }
 
 impl CatchUp {
@@ -89,6 +91,7 @@ impl CatchUp {
                 self.history.push_back(n.clone());
             }
             Kind::Moment => self.moment = Some(n.clone()),
+            Kind::Marks => self.marks = Some(n.clone()),
             Kind::Text => {}
         }
     }
@@ -107,6 +110,7 @@ impl CatchUp {
             .chain(self.params.iter().map(|n| (Kind::Params, n.clone())))
             .chain(self.recent.iter().map(|n| (Kind::Tick, n.clone())))
             .chain(self.moment.iter().map(|n| (Kind::Moment, n.clone())))
+            .chain(self.marks.iter().map(|n| (Kind::Marks, n.clone())))
             .collect();
         out.sort_by_key(|(_, n)| n.seq);
         if let Some(h) = &self.hello {
@@ -767,6 +771,7 @@ async fn drive(
                             Kind::Params
                         }
                         Ok(sim::wire::Frame::Moment(_)) => Kind::Moment,
+                        Ok(sim::wire::Frame::Marks { .. }) => Kind::Marks,
                         _ => Kind::Params,
                     };
                     out.emit(Bytes::from(frame), kind).await;
@@ -813,6 +818,8 @@ pub enum Kind {
     Text,
     /// The run at a moment the presenter went to; only the newest is kept.
     Moment,
+    /// The presenter's bookmarks; only the newest list is kept.
+    Marks,
 }
 
 impl Kind {
@@ -824,6 +831,7 @@ impl Kind {
             Kind::History => 3,
             Kind::Text => 4,
             Kind::Moment => 5,
+            Kind::Marks => 6,
         }
     }
 
@@ -835,6 +843,7 @@ impl Kind {
             3 => Kind::History,
             4 => Kind::Text,
             5 => Kind::Moment,
+            6 => Kind::Marks,
             _ => return None,
         })
     }
@@ -853,7 +862,7 @@ mod tests {
     }
 
     #[test]
-    fn a_joiner_gets_only_the_newest_moment_in_its_place() {
+    fn a_joiner_gets_only_the_newest_moment_and_bookmarks_in_their_place() {
         let mut c = CatchUp::default();
         c.keep(&n(1), Kind::Hello);
         c.keep(&n(2), Kind::Tick);
@@ -861,6 +870,8 @@ mod tests {
             c.keep(&n(seq), Kind::Moment);
         }
         c.keep(&n(50), Kind::Params);
+        c.keep(&n(51), Kind::Marks);
+        c.keep(&n(52), Kind::Marks);
         let kinds: Vec<(Kind, u64)> = c
             .entries(false)
             .into_iter()
@@ -872,11 +883,12 @@ mod tests {
                 (Kind::Hello, 1),
                 (Kind::Tick, 2),
                 (Kind::Moment, 49),
-                (Kind::Params, 50)
+                (Kind::Params, 50),
+                (Kind::Marks, 52)
             ]
         );
-        // A new run forgets the moment.
-        c.keep(&n(51), Kind::Hello);
+        // A new run forgets the moment and the bookmarks.
+        c.keep(&n(53), Kind::Hello);
         assert_eq!(c.entries(false).len(), 1);
     }
 }

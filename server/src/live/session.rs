@@ -603,6 +603,20 @@ impl Session {
             }
             // Only rooms share an inspector (see `room::drive`).
             Control::Inspect { .. } => Ok(None),
+            Control::Bookmarks { list } => {
+                let mut bookmarks = Vec::new();
+                for text in list.iter().take(sim::link::MAX_BOOKMARKS) {
+                    bookmarks.push(sim::link::Bookmark::parse(text)?);
+                }
+                bookmarks.sort_by_key(|b| b.at);
+                Ok(Some(
+                    Frame::Marks {
+                        run: self.run,
+                        bookmarks,
+                    }
+                    .encode(),
+                ))
+            }
             Control::Reset { seed } => {
                 let seed = seed.unwrap_or(self.timeline.sim().seed());
                 self.timeline.sim_mut().reset(seed);
