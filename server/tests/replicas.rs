@@ -250,6 +250,13 @@ async fn a_replica_that_stops_hands_its_rooms_over_where_they_stood() {
         ))
         .await
         .unwrap();
+    // … and bookmarks a moment for the class.
+    presenter
+        .send(Message::Text(
+            r#"{"type":"bookmarks","list":["0.5:the start"]}"#.into(),
+        ))
+        .await
+        .unwrap();
     let mut changed_at = None;
     let seen = frames_until(&mut presenter, 2 * sim::time::SECOND).await;
     for f in &seen {
@@ -279,6 +286,18 @@ async fn a_replica_that_stops_hands_its_rooms_over_where_they_stood() {
     assert_eq!(v["presenter"], true, "{v}");
     assert_eq!(v["panes"][0]["params"]["rate"], 80.0, "{v}");
     let frames = frames_until(&mut back, stood + 2 * sim::time::SECOND).await;
+    // The bookmark came over with the room.
+    let marks = frames.iter().find_map(|f| match Frame::decode(f) {
+        Ok(Frame::Marks { bookmarks, .. }) => Some(bookmarks),
+        _ => None,
+    });
+    assert_eq!(
+        marks.expect("the bookmarks are sent again"),
+        vec![sim::wire::Bookmark {
+            at: sim::time::SECOND / 2,
+            label: "the start".into()
+        }]
+    );
     let first = frames.iter().find_map(|b| tick_now(b)).unwrap();
     assert!(
         first >= stood,

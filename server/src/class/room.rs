@@ -149,6 +149,14 @@ impl CatchUp {
             }
         });
         let (until, speed, playing) = newest.unwrap_or((0, h.speed, h.playing));
+        let marks = self
+            .marks
+            .as_ref()
+            .and_then(|n| match Frame::decode(&n.bytes) {
+                Ok(Frame::Marks { bookmarks, .. }) => Some(bookmarks),
+                _ => None,
+            })
+            .unwrap_or_default();
         Some(Standing {
             recipe: Recipe {
                 pattern: h.pattern,
@@ -160,6 +168,7 @@ impl CatchUp {
             playing,
             speed,
             run: h.run,
+            marks,
         })
     }
 }
@@ -175,6 +184,10 @@ pub struct Standing {
     /// replica continuing the run keeps it.
     #[serde(default)]
     pub run: u32,
+    /// The presenter's bookmarks: a replica continuing the room sends them
+    /// again.
+    #[serde(default)]
+    pub marks: Vec<sim::wire::Bookmark>,
 }
 
 impl Standing {
@@ -195,6 +208,7 @@ impl Standing {
             playing: session.pacer().playing,
             speed: session.pacer().speed,
             run: session.run(),
+            marks: Vec::new(),
         }
     }
 }
@@ -682,7 +696,17 @@ async fn drive(
         outlet,
     };
     match start {
-        Start::Fresh => out.emit(Bytes::from(session.hello()), Kind::Hello).await,
+        Start::Fresh => {
+            out.emit(Bytes::from(session.hello()), Kind::Hello).await;
+            // A room continued from its record: the teacher's bookmarks.
+            if !standing.marks.is_empty() {
+                let marks = sim::wire::Frame::Marks {
+                    run: session.run(),
+                    bookmarks: standing.marks.clone(),
+                };
+                out.emit(Bytes::from(marks.encode()), Kind::Marks).await;
+            }
+        }
         Start::Continue { notice, frames } => {
             out.emit(Bytes::from(sim::wire::error_text(&notice)), Kind::Text)
                 .await;
@@ -771,7 +795,12 @@ async fn drive(
                             Kind::Params
                         }
                         Ok(sim::wire::Frame::Moment(_)) => Kind::Moment,
-                        Ok(sim::wire::Frame::Marks { .. }) => Kind::Marks,
+                        Ok(sim::wire::Frame::Marks { bookmarks, .. }) => {
+                            if let Ok(mut st) = pane.standing.lock() {
+                                st.marks = bookmarks;
+                            }
+                            Kind::Marks
+                        }
                         _ => Kind::Params,
                     };
                     out.emit(Bytes::from(frame), kind).await;
