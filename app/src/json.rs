@@ -141,6 +141,10 @@ pub fn control(c: &Control) -> String {
             .str("type", "inspect")
             .opt_int("req", *req)
             .opt_int("msg", *msg),
+        Control::Story { req, msg } => o
+            .str("type", "story")
+            .opt_int("req", *req)
+            .opt_int("msg", *msg),
         Control::Bookmarks { list } => o
             .str("type", "bookmarks")
             .raw("list", &array(list.iter().map(|t| quote(t)))),

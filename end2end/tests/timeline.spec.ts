@@ -334,3 +334,30 @@ test('the sequence diagram: the 2 s before the moment shown, a lane per node, an
   await expect(view.locator('line.chosen').first()).toBeAttached();
   expect(errors).toEqual([]);
 });
+
+test('a busy run is sampled, and a conversation picked from it is told whole by the server', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openLive(page, '/?pattern=request-response&seed=3&rate=4000&workers=64&net_ms=5');
+  // Sampled: the page is sent one conversation in so many.
+  await expect(page.getByTestId('pane-a').getByText(/1 dot = \d+ messages/)).toBeVisible();
+  await page.waitForTimeout(1000);
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await page.locator('details.recent summary').first().click();
+  await page.getByTestId('recent').locator('button').first().click();
+  const inspector = page.getByTestId('inspector');
+  await expect(inspector).toBeVisible();
+  // The page's own events lack the messages of this conversation; the
+  // server's story has every step, from the want to the answer.
+  await expect(inspector.getByTestId('inspector-source')).toHaveText(/The whole story, recomputed by the server/);
+  const rows = inspector.getByTestId('inspector-row');
+  await expect(rows.first()).toContainText('wants it');
+  await expect(inspector.getByTestId('inspector-story')).toContainText('work starts');
+  await expect(rows.last()).toContainText(/done — waited|timed out|rejected/);
+  // The story replaced the page's without moving the reader's focus.
+  await expect(page.locator('#inspector-title')).toBeFocused();
+  await expectAxeClean(page, 'the inspector with a story told by the server');
+  await page.keyboard.press('Escape');
+  await expect(inspector).toBeHidden();
+  expect(errors).toEqual([]);
+});

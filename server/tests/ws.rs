@@ -131,6 +131,7 @@ async fn bad_controls_get_error_frames_and_the_session_survives() {
             Frame::Hello(_) => panic!("the run must not restart"),
             Frame::Moment(_) => panic!("nobody asked for a moment"),
             Frame::Marks { .. } => panic!("nobody sent bookmarks"),
+            Frame::Story(_) => panic!("nobody asked for a story"),
             Frame::Tick(_) => {}
         }
     }

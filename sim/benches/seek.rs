@@ -5,7 +5,8 @@
 //! run — re-simulating from zero to the same moments, which is what a
 //! seek costs without keyframes — for the default settings of request /
 //! response, a heavy run (~50,000 events per virtual second) and a heavy
-//! run past its capacity (a long queue makes every keyframe large).
+//! run past its capacity (refusals, timeouts and a full queue all the
+//! time: more events per second, and more state in each keyframe).
 //!
 //! Run with `cargo bench -p sim --bench seek` (part of `make bench`).
 
@@ -32,8 +33,8 @@ fn main() {
         .set_str("rate", "6000")
         .expect("a rate inside the range");
     heavy.set_str("workers", "96").expect("workers in range");
-    // … and past it, where the service's queue holds ~20,000 requests
-    // and every keyframe copies them.
+    // … and past it: the queue stays full and 1,600 requests a second
+    // are refused.
     let mut overloaded = info.defaults();
     overloaded
         .set_str("rate", "8000")

@@ -35,6 +35,7 @@ pub mod rng;
 pub mod run;
 pub mod scheduler;
 pub mod station;
+pub mod story;
 pub mod theory;
 pub mod time;
 pub mod timeline;

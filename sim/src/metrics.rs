@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use hdrhistogram::Histogram;
+use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{DropReason, Event, FailReason, MsgKind, What};
@@ -34,10 +34,15 @@ pub const WINDOW_BUCKETS: usize = 10;
 /// longer waits are clamped to it.
 const MAX_WAIT_US: u64 = 3_600_000_000;
 
-fn new_histogram() -> Histogram<u64> {
+fn new_histogram<T: Counter>() -> Histogram<T> {
     // Two significant digits: 1 % resolution in a few kilobytes.
     Histogram::new_with_bounds(1, MAX_WAIT_US, 2).expect("static histogram bounds are valid")
 }
+
+/// A histogram of one bucket's waits (or a window's: ten buckets): 32-bit
+/// counts are ample for 100 ms or a second, and halve what each keyframe
+/// copies (eleven of these are in every copy of the metrics).
+type WindowHistogram = Histogram<u32>;
 
 /// Counts and time integrals over one bucket of virtual time.
 #[derive(Clone)]
@@ -48,7 +53,7 @@ struct Bucket {
     failed: u64,
     sent: u64,
     /// Waiting times of requests completed in this bucket, in µs.
-    waits: Histogram<u64>,
+    waits: WindowHistogram,
     /// ∫ busy workers dt, in worker-nanoseconds.
     busy_area: f64,
     /// ∫ worker capacity dt; utilisation is busy_area / capacity_area.
@@ -110,7 +115,7 @@ pub struct Waits {
 }
 
 impl Waits {
-    fn from_histogram(h: &Histogram<u64>, exact_mean_ms: Option<f64>) -> Waits {
+    fn from_histogram<T: Counter>(h: &Histogram<T>, exact_mean_ms: Option<f64>) -> Waits {
         if h.is_empty() {
             return Waits::default();
         }
@@ -136,14 +141,14 @@ pub const HIST_EDGES_MS: [f64; 16] = [
 /// Counts of waits per bin of [`HIST_EDGES_MS`] (the 17th: longer).
 pub type WaitHistogram = [u64; 17];
 
-fn binned(h: &Histogram<u64>) -> WaitHistogram {
+fn binned<T: Counter>(h: &Histogram<T>) -> WaitHistogram {
     // Each recorded bucket goes to exactly one bin (by its value), so no
     // wait is counted twice where a bin edge falls inside a bucket.
     let mut bins = [0u64; 17];
     for v in h.iter_recorded() {
         let ms = v.value_iterated_to() as f64 / 1000.0;
         let i = HIST_EDGES_MS.iter().position(|&e| ms < e).unwrap_or(16);
-        bins[i] += v.count_at_value();
+        bins[i] += v.count_at_value().as_u64();
     }
     bins
 }
@@ -295,7 +300,7 @@ pub struct Metrics {
     /// Closed buckets of the rolling window, oldest first.
     recent: VecDeque<Bucket>,
     /// Scratch histogram for merging the window, kept to avoid allocation.
-    scratch: Histogram<u64>,
+    scratch: WindowHistogram,
     overall: Histogram<u64>,
     /// Exact sum of waiting times, so the mean is not histogram-rounded.
     wait_sum: u128,
@@ -323,10 +328,11 @@ impl Metrics {
     /// (fixed size, whatever they count) are nearly all of it.
     pub fn footprint(&self) -> usize {
         let hist = |h: &Histogram<u64>| h.distinct_values() * 8;
+        let window = |h: &WindowHistogram| h.distinct_values() * 4;
         std::mem::size_of::<Metrics>()
-            + hist(&self.current.waits)
-            + self.recent.iter().map(|b| hist(&b.waits)).sum::<usize>()
-            + hist(&self.scratch)
+            + window(&self.current.waits)
+            + self.recent.iter().map(|b| window(&b.waits)).sum::<usize>()
+            + window(&self.scratch)
             + hist(&self.overall)
             + hist(&self.legs)
             + (self.workers.len() + self.open.len() + self.node_busy.len()) * 4

@@ -21,6 +21,18 @@ pub struct Recorder {
     ledger: Ledger,
     /// Events ever emitted in this run.
     emitted: u64,
+    /// Request ids offered and message ids sent so far (one past the
+    /// largest; both grow with time): which keyframe a conversation's story
+    /// can start from (`crate::timeline::Timeline::story`).
+    made: Made,
+}
+
+/// Ids handed out so far in a run: one past the largest request offered
+/// and message sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Made {
+    pub requests: crate::event::ReqId,
+    pub messages: crate::event::MsgId,
 }
 
 impl Recorder {
@@ -33,6 +45,7 @@ impl Recorder {
             metrics: Metrics::new(series),
             ledger: Ledger::default(),
             emitted: 0,
+            made: Made::default(),
         }
     }
 
@@ -43,6 +56,11 @@ impl Recorder {
         self.ledger.apply(&e.what);
         self.metrics.apply(&e);
         self.emitted += 1;
+        match e.what {
+            What::Offered { req, .. } => self.made.requests = self.made.requests.max(req + 1),
+            What::Sent { msg, .. } => self.made.messages = self.made.messages.max(msg + 1),
+            _ => {}
+        }
         if self.keep_events {
             self.events.push(e);
         }
@@ -88,6 +106,10 @@ impl Recorder {
         self.emitted
     }
 
+    pub fn made(&self) -> Made {
+        self.made
+    }
+
     /// A copy that carries on counting where this one is, without the
     /// events buffered for a viewer (a keyframe's recorder).
     pub fn fork(&self) -> Recorder {
@@ -97,6 +119,7 @@ impl Recorder {
             metrics: self.metrics.clone(),
             ledger: self.ledger,
             emitted: self.emitted,
+            made: self.made,
         }
     }
 }

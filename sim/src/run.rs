@@ -124,6 +124,11 @@ impl Simulation {
             + self.pattern.held() * HELD_ITEM_BYTES
     }
 
+    /// Request ids offered and message ids sent so far.
+    pub fn made(&self) -> crate::recorder::Made {
+        self.rec.made()
+    }
+
     /// Actions run since the start.
     pub fn steps(&self) -> u64 {
         self.steps

@@ -75,6 +75,17 @@ impl<A> Scheduler<A> {
         self.heap.peek().map(|e| e.at)
     }
 
+    /// The earliest pending action.
+    pub fn peek(&self) -> Option<&A> {
+        self.heap.peek().map(|e| &e.action)
+    }
+
+    /// Keeps only the actions `keep` approves. Order among the rest is
+    /// unchanged: it is by time and insertion, not by place in the heap.
+    pub fn retain(&mut self, mut keep: impl FnMut(&A) -> bool) {
+        self.heap.retain(|e| keep(&e.action));
+    }
+
     /// Removes and returns the earliest action if it is due at or before `until`.
     pub fn pop_due(&mut self, until: Time) -> Option<(Time, A)> {
         if self.heap.peek()?.at <= until {

@@ -26,11 +26,16 @@ use crate::time::{self, Time};
 pub const KEYFRAME_EVERY: u64 = 100_000;
 
 /// Most keyframes one run keeps; older ones are thinned first.
-pub const MAX_KEYFRAMES: usize = 64;
+pub const MAX_KEYFRAMES: usize = 128;
 
 /// Most bytes one run's keyframes may take (estimated, see
 /// [`Simulation::footprint`]).
 pub const KEYFRAME_BYTES: usize = 24 << 20;
+
+/// Most actions recomputing one conversation's story may run (each of its
+/// one or two readings): about a fifth of a second of one core. A story
+/// that goes on longer is told up to where the reading stopped.
+pub const MAX_STORY_ACTIONS: u64 = 1_000_000;
 
 /// Most live changes one run records: past it, a change is refused (a
 /// class's run has a few dozen).
@@ -61,16 +66,33 @@ struct Keyframe {
 
 impl Keyframe {
     fn of(sim: &Simulation, applied: usize) -> Keyframe {
+        // The copy leaves out what the run no longer needs (stale
+        // timers): count the copy, not the run.
+        let sim = sim.keyframe();
+        let bytes = sim.footprint();
         Keyframe {
-            sim: sim.keyframe(),
+            sim,
             applied,
-            bytes: sim.footprint(),
+            bytes,
         }
     }
 
     fn position(&self) -> Position {
         self.sim.position()
     }
+}
+
+/// A conversation's story, recomputed from a keyframe.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Told {
+    /// Its events, in order (at most [`crate::story::MAX_STORY_EVENTS`]).
+    pub events: Vec<crate::event::Event>,
+    /// Whether it was read all the way to the moment shown; if not, it
+    /// stops at `until` ([`MAX_STORY_ACTIONS`]).
+    pub whole: bool,
+    pub until: Time,
+    /// Events of the story past the most one story keeps.
+    pub overflow: u64,
 }
 
 /// Why a seek was refused.
@@ -336,6 +358,95 @@ impl Timeline {
         }
     }
 
+    /// The whole story of a request or a message up to the moment shown,
+    /// recomputed from the last keyframe before it began: every event, at
+    /// any sampling of what was sent to the page.
+    pub fn story(&self, subject: crate::story::Subject) -> Result<Told, String> {
+        use crate::story::Subject;
+        let at = self.cursor.position();
+        let made = self.cursor.made();
+        let (id, made_so_far, name) = match subject {
+            Subject::Request(r) => (r, made.requests, "request"),
+            Subject::Message(m) => (m, made.messages, "message"),
+        };
+        if id >= made_so_far {
+            return Err(format!(
+                "{name} #{id} is not in the run yet at {:.3} s",
+                time::to_secs(at.now)
+            ));
+        }
+        let made_by = |k: &Keyframe| match subject {
+            Subject::Request(_) => k.sim.made().requests,
+            Subject::Message(_) => k.sim.made().messages,
+        };
+        let k = self
+            .keyframes
+            .iter()
+            .rposition(|k| k.position() <= at && k.applied <= self.applied && made_by(k) <= id)
+            .unwrap_or(0);
+        let first = self.read_story(k, crate::story::Story::new(subject));
+        match first.0.second_reading() {
+            Some(again) => {
+                let (story, until, whole) = self.read_story(k, again);
+                Ok(Told {
+                    overflow: story.overflow,
+                    events: story.into_events(),
+                    whole: whole && first.2,
+                    until: until.min(first.1),
+                })
+            }
+            None => {
+                let (story, until, whole) = first;
+                Ok(Told {
+                    overflow: story.overflow,
+                    events: story.into_events(),
+                    whole,
+                    until,
+                })
+            }
+        }
+    }
+
+    /// Reads the run from keyframe `k` to the cursor into `story` (at most
+    /// [`MAX_STORY_ACTIONS`]; a message's story ends where the message
+    /// does). Returns how far it read and whether that is the cursor.
+    fn read_story(
+        &self,
+        k: usize,
+        mut story: crate::story::Story,
+    ) -> (crate::story::Story, Time, bool) {
+        let at = self.cursor.position();
+        let kf = &self.keyframes[k];
+        let mut sim = kf.sim.keyframe();
+        let mut applied = kf.applied;
+        sim.set_keep_events(true);
+        let start = sim.steps();
+        let message = matches!(story.subject(), crate::story::Subject::Message(_));
+        loop {
+            let r = replay(
+                &self.marks,
+                &mut sim,
+                &mut applied,
+                at.now,
+                crate::budget::CHUNK,
+                at.steps,
+            );
+            story.read(sim.events());
+            sim.clear_events();
+            match r {
+                Advance::Reached | Advance::AtCap => return (story, sim.now(), true),
+                Advance::OverBudget => return (story, sim.now(), false),
+                Advance::OutOfTime => {}
+            }
+            if message && story.ended() {
+                return (story, sim.now(), true);
+            }
+            if sim.steps() - start >= MAX_STORY_ACTIONS {
+                return (story, sim.now(), false);
+            }
+        }
+    }
+
     /// Copies keyframe `k` into the cursor.
     fn restore(&mut self, k: usize) {
         let kf = &self.keyframes[k];
@@ -364,42 +475,16 @@ impl Timeline {
         r
     }
 
-    /// The one loop that moves the cursor: up to `t`, at most `max_actions`
-    /// actions and at most to `cap` actions in all, stopping at each
-    /// recorded change on the way to make it where it was made.
+    /// The one loop that moves the cursor: see [`replay`].
     fn run(&mut self, t: Time, max_actions: usize, cap: u64) -> Advance {
-        let mut left = max_actions;
-        loop {
-            let next = self.marks.get(self.applied).filter(|m| m.at <= t).copied();
-            let (to, stop) = match next {
-                Some(m) if m.steps < cap => (m.at, m.steps),
-                _ => (t, cap),
-            };
-            let before = self.cursor.steps();
-            let r = self.cursor.advance_capped(to, left, stop);
-            left = left.saturating_sub((self.cursor.steps() - before) as usize);
-            match (r, next) {
-                (Advance::Reached | Advance::AtCap, Some(m))
-                    if m.steps < cap && self.cursor.steps() == m.steps =>
-                {
-                    self.cursor.move_clock(m.at);
-                    self.apply(m);
-                }
-                (Advance::AtCap, _) if stop == cap => return Advance::AtCap,
-                (Advance::Reached, _) if to == t => return Advance::Reached,
-                (Advance::Reached | Advance::AtCap, _) => {
-                    // The replay did not reach the change where it was
-                    // made: the run is not the recorded one. Never expected
-                    // (the engine is deterministic); stop rather than loop.
-                    debug_assert!(false, "a replay diverged from its recipe");
-                    return Advance::Reached;
-                }
-                (other, _) => return other,
-            }
-            if left == 0 {
-                return Advance::OutOfTime;
-            }
-        }
+        replay(
+            &self.marks,
+            &mut self.cursor,
+            &mut self.applied,
+            t,
+            max_actions,
+            cap,
+        )
     }
 
     /// Applies the recorded changes made at the cursor's position and
@@ -483,6 +568,53 @@ impl Timeline {
                 }
             }
             self.keyframes.remove(best.1);
+        }
+    }
+}
+
+/// Moves `sim` up to `t`, at most `max_actions` actions and at most to
+/// `cap` actions in all, stopping at each recorded change on the way to
+/// make it where it was made (`applied`: the marks `sim` has applied).
+fn replay(
+    marks: &[Mark],
+    sim: &mut Simulation,
+    applied: &mut usize,
+    t: Time,
+    max_actions: usize,
+    cap: u64,
+) -> Advance {
+    let mut left = max_actions;
+    loop {
+        let next = marks.get(*applied).filter(|m| m.at <= t).copied();
+        let (to, stop) = match next {
+            Some(m) if m.steps < cap => (m.at, m.steps),
+            _ => (t, cap),
+        };
+        let before = sim.steps();
+        let r = sim.advance_capped(to, left, stop);
+        left = left.saturating_sub((sim.steps() - before) as usize);
+        match (r, next) {
+            (Advance::Reached | Advance::AtCap, Some(m))
+                if m.steps < cap && sim.steps() == m.steps =>
+            {
+                sim.move_clock(m.at);
+                let made = sim.set_param(m.param, m.value);
+                debug_assert!(matches!(made, Ok(Applied::Live)), "{made:?}");
+                *applied += 1;
+            }
+            (Advance::AtCap, _) if stop == cap => return Advance::AtCap,
+            (Advance::Reached, _) if to == t => return Advance::Reached,
+            (Advance::Reached | Advance::AtCap, _) => {
+                // The replay did not reach the change where it was made:
+                // the run is not the recorded one. Never expected (the
+                // engine is deterministic); stop rather than loop.
+                debug_assert!(false, "a replay diverged from its recipe");
+                return Advance::Reached;
+            }
+            (other, _) => return other,
+        }
+        if left == 0 {
+            return Advance::OutOfTime;
         }
     }
 }

@@ -88,6 +88,27 @@ pub enum Frame<'a> {
         run: u32,
         bookmarks: Vec<Bookmark>,
     },
+    /// A conversation's whole story, recomputed by the server (the page
+    /// was sent only a sample of a busy run's events).
+    Story(Story),
+}
+
+/// Every event of one request's (or one message's) conversation up to the
+/// moment shown, recomputed from a keyframe (`crate::timeline`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub run: u32,
+    /// Whose story: a request, or else a message.
+    pub req: Option<crate::event::ReqId>,
+    pub msg: Option<crate::event::MsgId>,
+    pub events: Vec<Event>,
+    /// Read all the way to the moment shown; if not, only up to `until`
+    /// (the server recomputes a bounded number of actions for one story).
+    pub whole: bool,
+    pub until: Time,
+    /// Events past the most one story carries
+    /// ([`crate::story::MAX_STORY_EVENTS`]).
+    pub overflow: u64,
 }
 
 /// A moment marked in a run, with an optional label (made and read by
@@ -213,6 +234,15 @@ pub enum Control {
     /// or a message (`msg`), or closed it (neither): every follower's page
     /// shows the same conversation. A private session ignores it.
     Inspect {
+        #[serde(default)]
+        req: Option<u64>,
+        #[serde(default)]
+        msg: Option<u64>,
+    },
+    /// Send the whole story of request `req` (or else message `msg`) up to
+    /// the moment shown, recomputed: the page holds only a sample of a busy
+    /// run's events. Answered with a `Frame::Story` (in a room, to all).
+    Story {
         #[serde(default)]
         req: Option<u64>,
         #[serde(default)]

@@ -39,11 +39,52 @@ pub struct Row {
     pub step: Step,
 }
 
+/// Where a conversation's events came from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Source {
+    /// The events this page was sent and still holds (`sampled`: one
+    /// conversation in so many is sent whole).
+    Page { sampled: u64 },
+    /// As `Page`, while the server recomputes the whole story.
+    Fetching { sampled: u64 },
+    /// Recomputed by the server: every event up to the moment shown.
+    Whole,
+    /// Recomputed by the server up to this moment only (its budget for one
+    /// story ran out).
+    Until(Time),
+}
+
+impl Source {
+    /// The line under the inspector's title, if there is anything to say.
+    pub fn text(self) -> Option<String> {
+        match self {
+            Source::Page { sampled: 1 } => None,
+            Source::Page { sampled } => Some(format!(
+                "From the events this page was sent: one conversation in {sampled} is sent whole, so steps of this one may be missing."
+            )),
+            Source::Fetching { .. } => {
+                Some("Asking the server for the whole story…".to_string())
+            }
+            Source::Whole => Some(
+                "The whole story, recomputed by the server: every step up to the moment shown."
+                    .to_string(),
+            ),
+            Source::Until(t) => Some(format!(
+                "Told up to {}: the server recomputes at most a million steps of the run for one story.",
+                crate::describe::words::clock(sim::time::to_secs(t))
+            )),
+        }
+    }
+}
+
 /// One request's story.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conversation {
     /// Which pane it came from.
     pub pane: usize,
+    /// Whose story it is (the server's answer finds its conversation by it).
+    pub subject: Option<sim::story::Subject>,
+    pub source: Source,
     /// What it is the story of ("Request #12", "Message #40").
     pub title: String,
     pub lanes: Vec<String>,
@@ -153,6 +194,8 @@ impl Conversation {
         }
         Conversation {
             pane,
+            subject: None,
+            source: Source::Page { sampled: 1 },
             title,
             lanes: nodes
                 .iter()
@@ -235,36 +278,49 @@ pub fn Inspector(
         }
         now
     });
+    // The heading and the body stay put when the story is replaced (the
+    // server's whole story arriving): the focus stays where it is.
+    let title = move || {
+        conversation.with(|c| {
+            c.as_ref().map(|c| {
+                format!(
+                    "{} · pane {} · {} events",
+                    c.title,
+                    pane_names.get().get(c.pane).cloned().unwrap_or_default(),
+                    c.rows.len()
+                )
+            })
+        })
+    };
+    let source = move || {
+        conversation
+            .with(|c| c.as_ref().and_then(|c| c.source.text()))
+            .map(|t| view! { <p class="inspector-source" data-testid="inspector-source">{t}</p> })
+    };
+    let body = move || {
+        conversation.get().map(|c| {
+            let t0 = c.rows.first().map_or(0, |r| r.at);
+            let story: Vec<String> = c.rows.iter().map(|r| row_text(&c, r, t0)).collect();
+            view! {
+                {diagram(&c)}
+                <h3 class="story-title">"In words"</h3>
+                <ol class="story" data-testid="inspector-story">
+                    {story.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                </ol>
+            }
+        })
+    };
     view! {
         {move || open.get().then(|| view! {
             <aside class="inspector" role="dialog" aria-labelledby="inspector-title" data-testid="inspector">
-                {move || {
-                    conversation
-                        .get()
-                        .map(|c| {
-                            let title = format!(
-                                "{} · pane {} · {} events",
-                                c.title,
-                                pane_names.get().get(c.pane).cloned().unwrap_or_default(),
-                                c.rows.len()
-                            );
-                            let t0 = c.rows.first().map_or(0, |r| r.at);
-                            let story: Vec<String> = c.rows.iter().map(|r| row_text(&c, r, t0)).collect();
-                            view! {
-                                <header class="inspector-head">
-                                    <h2 id="inspector-title" tabindex="-1" node_ref=heading>{title}</h2>
-                                    <button aria-label="Close the inspector" data-testid="inspector-close" on:click=close>"×"</button>
-                                </header>
-                                <div class="inspector-body" tabindex="0" role="region" aria-label="The conversation">
-                                    {diagram(&c)}
-                                    <h3 class="story-title">"In words"</h3>
-                                    <ol class="story" data-testid="inspector-story">
-                                        {story.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
-                                    </ol>
-                                </div>
-                            }
-                        })
-                }}
+                <header class="inspector-head">
+                    <h2 id="inspector-title" tabindex="-1" node_ref=heading>{title}</h2>
+                    <button aria-label="Close the inspector" data-testid="inspector-close" on:click=close>"×"</button>
+                </header>
+                <div role="status" class="inspector-status">{source}</div>
+                <div class="inspector-body" tabindex="0" role="region" aria-label="The conversation">
+                    {body}
+                </div>
             </aside>
         }.into_any())}
     }

@@ -262,6 +262,11 @@ pub fn start(
                     say_moment(page, story);
                 }
             }
+            Frame::Story(story) => {
+                if story.run == pane.run.get_untracked() {
+                    pane.whole_story(&page, &story);
+                }
+            }
             Frame::Marks { run: r, bookmarks } => {
                 // The teacher's bookmarks: a follower keeps them (and has
                 // them when exploring); the presenter's own page has them.

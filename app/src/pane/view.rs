@@ -18,9 +18,10 @@ use crate::charts::figures::{Figures, Legend};
 use crate::charts::laws::{little_text, theory_text};
 use crate::charts::pane_charts::{CHART_IDS, CHART_LABELS};
 use crate::page::Page;
-use crate::pane::inspector::Conversation;
+use crate::pane::inspector::{Conversation, Source};
 use crate::pane::state::PaneState;
 use crate::stage::paint;
+use sim::story::Subject;
 
 /// Shows pane `index`'s stage and headline figures full screen (the
 /// Fullscreen API; the browser's Esc returns), or leaves full screen if
@@ -47,11 +48,74 @@ impl PaneState {
                 s.playback.highlight_msg = None;
                 let events = s.playback.conversation(req);
                 let title = format!("Request #{req}");
-                Conversation::build(self.index, title, &events, &s.playback.topology)
+                let mut c = Conversation::build(self.index, title, &events, &s.playback.topology);
+                c.subject = Some(Subject::Request(req));
+                c.source = Source::Page {
+                    sampled: s.playback.sampled.max(1),
+                };
+                c
             })
         });
         self.share(page, Some(req), None);
-        self.show(page, conv);
+        self.show(page, conv.map(|c| self.ask_whole_story(page, c)));
+    }
+
+    /// The page holds only some of a conversation's events (a sampled run,
+    /// events that aged out of its log): asks the server for the whole
+    /// story, which replaces these when it comes. A follower's page asks
+    /// nothing (the teacher's page asks for the class).
+    fn ask_whole_story(&self, page: &Page, mut c: Conversation) -> Conversation {
+        if page.following() || self.conn.get_untracked() != crate::pane::feed::ConnState::Live {
+            return c;
+        }
+        let (req, msg) = match c.subject {
+            Some(Subject::Request(r)) => (Some(r), None),
+            Some(Subject::Message(m)) => (None, Some(m)),
+            None => return c,
+        };
+        if let Source::Page { sampled } = c.source {
+            c.source = Source::Fetching { sampled };
+        }
+        self.commands.send(Control::Story { req, msg });
+        c
+    }
+
+    /// The server's whole story of a conversation: shown if the inspector
+    /// still shows that conversation of this pane.
+    pub fn whole_story(&self, page: &Page, story: &sim::wire::Story) {
+        let subject = match (story.req, story.msg) {
+            (Some(r), _) => Subject::Request(r),
+            (None, Some(m)) => Subject::Message(m),
+            (None, None) => return,
+        };
+        let open = page.inspect.with_untracked(|c| {
+            c.as_ref()
+                .is_some_and(|c| c.pane == self.index && c.subject == Some(subject))
+        });
+        if !open {
+            return;
+        }
+        let conv = self.scene.with_value(|s| {
+            s.as_ref().map(|s| {
+                let s = s.borrow();
+                let title = match subject {
+                    Subject::Request(r) => format!("Request #{r}"),
+                    Subject::Message(m) => format!("Message #{m}"),
+                };
+                let mut c =
+                    Conversation::build(self.index, title, &story.events, &s.playback.topology);
+                c.subject = Some(subject);
+                c.source = if story.whole {
+                    Source::Whole
+                } else {
+                    Source::Until(story.until)
+                };
+                c
+            })
+        });
+        if conv.is_some() {
+            page.inspect.set(conv);
+        }
     }
 
     /// A room's presenter shows everyone the conversation it opens.
@@ -79,11 +143,16 @@ impl PaneState {
                 s.playback.highlight_msg = Some(msg);
                 let events = s.playback.message_story(msg);
                 let title = format!("Message #{msg}");
-                Conversation::build(self.index, title, &events, &s.playback.topology)
+                let mut c = Conversation::build(self.index, title, &events, &s.playback.topology);
+                c.subject = Some(Subject::Message(msg));
+                c.source = Source::Page {
+                    sampled: s.playback.sampled.max(1),
+                };
+                c
             })
         });
         self.share(page, None, Some(msg));
-        self.show(page, conv);
+        self.show(page, conv.map(|c| self.ask_whole_story(page, c)));
     }
 
     fn show(&self, page: &Page, conv: Option<Conversation>) {

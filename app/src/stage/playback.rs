@@ -229,57 +229,17 @@ impl Playback {
         self.recent.push_back(Recent { req, wait });
     }
 
-    /// Every event of `req`'s conversation still in the log, in order:
-    /// those naming it, and those of the messages sent for it.
+    /// Every event of `req`'s conversation still in the log, in order (by
+    /// the rules of [`sim::story`], as the server tells a whole story).
     pub fn conversation(&self, req: ReqId) -> Vec<Event> {
-        let mut msgs: Vec<MsgId> = self
-            .log
-            .iter()
-            .filter(|e| matches!(e.what, What::Sent { .. }) && e.what.req() == Some(req))
-            .filter_map(|e| e.what.msg())
-            .collect();
-        if msgs.is_empty() {
-            // Updates reach a client inside an answer that names no single
-            // update (polling, streams): the message delivered to the
-            // completing client at the completion instant brought it.
-            let done = self.log.iter().find_map(|e| match e.what {
-                What::Completed { req: r, node, .. } if r == req => Some((e.at, node)),
-                _ => None,
-            });
-            if let Some((at, node)) = done {
-                msgs.extend(self.log.iter().filter_map(|e| match e.what {
-                    What::Delivered { msg, node: n } if e.at == at && n == node => Some(msg),
-                    _ => None,
-                }));
-            }
-        }
-        self.log
-            .iter()
-            .filter(|e| {
-                e.what.req() == Some(req) || e.what.msg().is_some_and(|m| msgs.contains(&m))
-            })
-            .copied()
-            .collect()
+        sim::story::tell(sim::story::Subject::Request(req), self.log.iter())
     }
 
     /// One message's own story (for patterns whose messages carry no single
     /// request: polls, answers, stream events): its events, and what it
     /// completed or failed where and when it arrived.
     pub fn message_story(&self, msg: MsgId) -> Vec<Event> {
-        let arrival = self.log.iter().find_map(|e| match e.what {
-            What::Delivered { msg: m, node } if m == msg => Some((e.at, node)),
-            _ => None,
-        });
-        self.log
-            .iter()
-            .filter(|e| match e.what {
-                What::Completed { node, .. } | What::Failed { node, .. } => {
-                    arrival == Some((e.at, node))
-                }
-                ref w => w.msg() == Some(msg),
-            })
-            .copied()
-            .collect()
+        sim::story::tell(sim::story::Subject::Message(msg), self.log.iter())
     }
 
     /// Sets the service's counts after events were coalesced away.

@@ -92,7 +92,7 @@ impl CatchUp {
             }
             Kind::Moment => self.moment = Some(n.clone()),
             Kind::Marks => self.marks = Some(n.clone()),
-            Kind::Text => {}
+            Kind::Text | Kind::Story => {}
         }
     }
 
@@ -795,6 +795,7 @@ async fn drive(
                             Kind::Params
                         }
                         Ok(sim::wire::Frame::Moment(_)) => Kind::Moment,
+                        Ok(sim::wire::Frame::Story(_)) => Kind::Story,
                         Ok(sim::wire::Frame::Marks { bookmarks, .. }) => {
                             if let Ok(mut st) = pane.standing.lock() {
                                 st.marks = bookmarks;
@@ -849,6 +850,9 @@ pub enum Kind {
     Moment,
     /// The presenter's bookmarks; only the newest list is kept.
     Marks,
+    /// A conversation's whole story the presenter asked for: for everyone
+    /// watching now, not kept for joiners.
+    Story,
 }
 
 impl Kind {
@@ -861,6 +865,7 @@ impl Kind {
             Kind::Text => 4,
             Kind::Moment => 5,
             Kind::Marks => 6,
+            Kind::Story => 7,
         }
     }
 
@@ -873,6 +878,7 @@ impl Kind {
             4 => Kind::Text,
             5 => Kind::Moment,
             6 => Kind::Marks,
+            7 => Kind::Story,
             _ => return None,
         })
     }

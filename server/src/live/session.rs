@@ -83,7 +83,14 @@ pub struct Session {
     /// A link to a run (`ch=` changes, a `t=` moment): the run is brought
     /// there, as fast as the CPU budget allows, before anything else.
     opening: Option<Opening>,
+    /// When the next conversation story may be recomputed: each costs up
+    /// to a fifth of a second of a simulation thread, so a page that asks
+    /// for one after another waits four times as long as the last took.
+    story_after: Option<Instant>,
 }
+
+/// The least wait between two stories of one session.
+const STORY_GAP: Duration = Duration::from_millis(20);
 
 /// What a link asks of a run before it is shown.
 struct Opening {
@@ -134,6 +141,7 @@ impl Session {
             kept: Vec::new(),
             metrics_last: false,
             opening: None,
+            story_after: None,
         }
     }
 
@@ -603,6 +611,39 @@ impl Session {
             }
             // Only rooms share an inspector (see `room::drive`).
             Control::Inspect { .. } => Ok(None),
+            Control::Story { req, msg } => {
+                let subject = match (req, msg) {
+                    (Some(r), _) => sim::story::Subject::Request(r),
+                    (None, Some(m)) => sim::story::Subject::Message(m),
+                    (None, None) => {
+                        return Err("a story is of a request (req) or a message (msg)".into())
+                    }
+                };
+                let started = Instant::now();
+                if let Some(wait) = self
+                    .story_after
+                    .and_then(|t| t.checked_duration_since(started))
+                {
+                    return Err(format!(
+                        "one story at a time: the server is still resting from the last; ask again in {:.1} s",
+                        wait.as_secs_f64().max(0.1)
+                    ));
+                }
+                let told = self.timeline.story(subject)?;
+                self.story_after = Some(started + (started.elapsed() * 4).max(STORY_GAP));
+                Ok(Some(
+                    Frame::Story(sim::wire::Story {
+                        run: self.run,
+                        req,
+                        msg: if req.is_some() { None } else { msg },
+                        events: told.events,
+                        whole: told.whole,
+                        until: told.until,
+                        overflow: told.overflow,
+                    })
+                    .encode(),
+                ))
+            }
             Control::Bookmarks { list } => {
                 let mut bookmarks = Vec::new();
                 for text in list.iter().take(sim::link::MAX_BOOKMARKS) {
@@ -897,6 +938,70 @@ mod tests {
         let mut quiet = session();
         quiet.advance(Duration::from_millis(33));
         assert_eq!(tick(&mut quiet).sampled, 1);
+    }
+
+    /// A sampled run's conversation, asked for whole: the server's story
+    /// is the one an unsampled run's every event tells, and a page asking
+    /// again at once is told to wait.
+    #[test]
+    fn a_sampled_conversation_is_told_whole_on_request() {
+        let query = [("rate", "20000"), ("workers", "64"), ("seed", "5")];
+        let (mut s, _) = Session::from_query(query);
+        let mut seen = Vec::new();
+        for _ in 0..15 {
+            s.advance(Duration::from_millis(33));
+            let t = tick(&mut s);
+            assert!(t.sampled > 1);
+            seen.extend(t.events.iter().copied());
+        }
+        // A request the page saw a message of, but not itself.
+        let req = seen
+            .iter()
+            .find_map(|e| match e.what {
+                What::Sent { req, .. }
+                    if !seen
+                        .iter()
+                        .any(|o| matches!(o.what, What::Offered { req: r, .. } if r == req)) =>
+                {
+                    Some(req)
+                }
+                _ => None,
+            })
+            .expect("a sampled message of an unsampled request");
+        let frame = s
+            .control(&format!(r#"{{"type":"story","req":{req}}}"#))
+            .expect("a story")
+            .expect("a frame");
+        let Ok(Frame::Story(story)) = Frame::decode(&frame) else {
+            panic!("a story frame");
+        };
+        assert!(story.whole);
+        assert_eq!(story.req, Some(req));
+        // The same run, every event kept.
+        let mut all = Simulation::new(s.sim().params().clone(), 5, Options::EVENTS);
+        all.advance_to(s.sim().now());
+        let expected = sim::story::tell(sim::story::Subject::Request(req), all.events());
+        assert_eq!(story.events, expected);
+        assert!(matches!(story.events[0].what, What::Offered { .. }));
+        let page_had = seen.iter().filter(|e| expected.contains(e)).count();
+        assert!(
+            story.events.len() > page_had,
+            "{} > {page_had}",
+            story.events.len()
+        );
+        // Asked again before the server has rested: refused in words.
+        s.story_after = Some(Instant::now() + Duration::from_secs(1));
+        let refused = s
+            .control(&format!(r#"{{"type":"story","req":{req}}}"#))
+            .unwrap_err();
+        assert!(refused.starts_with("one story at a time"), "{refused}");
+        s.story_after = None;
+        // Neither a request nor a message; one not in the run yet.
+        assert!(s.control(r#"{"type":"story"}"#).is_err());
+        let later = s
+            .control(r#"{"type":"story","req":999999999}"#)
+            .unwrap_err();
+        assert!(later.contains("not in the run yet"), "{later}");
     }
 
     /// A link's run: its changes made where it says (each told as

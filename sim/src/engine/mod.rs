@@ -74,6 +74,16 @@ pub trait Model: Clone + Send + Sized + 'static {
     /// Items the pattern holds besides scheduled actions (waiting jobs,
     /// pending records), by length only.
     fn held(&self) -> usize;
+
+    /// Whether a timer can no longer do anything (the request it guards
+    /// was answered): once true it stays true. The engine drops such a
+    /// timer unrun — it is not an action of the run, so stepping never
+    /// lands on it — and leaves it out of keyframes, which is what keeps
+    /// a busy run's copies small (most of a loaded request/response run's
+    /// timers are timeouts of requests already answered).
+    fn stale(&self, _t: &Self::Timer) -> bool {
+        false
+    }
 }
 
 /// The part of an [`Audit`] a model counts.
@@ -110,6 +120,8 @@ struct Core<M: Model> {
     now: Time,
     net: Net,
     workload: Workload,
+    /// Scheduled actions after the last sweep of stale timers.
+    clean_at: usize,
 }
 
 /// A run of the pattern `M`.
@@ -135,8 +147,24 @@ impl<M: Model> Engine<M> {
                 rng: Streams::new(seed),
                 now: 0,
                 net: Net::default(),
+                clean_at: 0,
             },
             model,
+        }
+    }
+
+    /// Drops the stale timers at the front of the scheduler, so that the
+    /// next action is one that does something; and, when the scheduler has
+    /// grown, the stale ones buried in it too.
+    fn drop_stale(&mut self) {
+        let model = &self.model;
+        let stale = |a: &Action<M>| matches!(a, Action::Timer(t) if model.stale(t));
+        while self.core.sched.peek().is_some_and(stale) {
+            self.core.sched.pop_due(Time::MAX);
+        }
+        if self.core.sched.len() > 2 * self.core.clean_at.max(Core::<M>::CLEAN_FLOOR) {
+            self.core.sched.retain(|a| !stale(a));
+            self.core.clean_at = self.core.sched.len();
         }
     }
 
@@ -159,6 +187,10 @@ impl<M: Model> Core<M> {
             net: &mut self.net,
         }
     }
+
+    /// Scheduled actions at the last clean-up: the next comes when the
+    /// scheduler has grown past twice this (amortised O(1) per action).
+    const CLEAN_FLOOR: usize = 4096;
 
     fn schedule_arrival(&mut self) {
         if let Some((at, gen)) = self.workload.next(self.now, &mut self.rng.arrivals) {
@@ -183,6 +215,7 @@ impl<M: Model> Pattern for Engine<M> {
     fn start(&mut self, rec: &mut Recorder) {
         self.model.start(&mut self.core.cx(rec));
         self.core.schedule_arrival();
+        self.drop_stale();
     }
 
     fn next_time(&self) -> Option<Time> {
@@ -212,6 +245,7 @@ impl<M: Model> Pattern for Engine<M> {
             }
             Action::Timer(timer) => self.model.timer(&mut self.core.cx(rec), timer),
         }
+        self.drop_stale();
         true
     }
 
@@ -234,6 +268,7 @@ impl<M: Model> Pattern for Engine<M> {
             core.topo.set_network_from(&core.params);
         }
         self.model.set_param(&mut core.cx(rec), id, value);
+        self.drop_stale();
         Ok(())
     }
 
@@ -279,6 +314,13 @@ impl<M: Model> Pattern for Engine<M> {
     }
 
     fn clone_box(&self) -> Box<dyn Pattern> {
-        Box::new(self.clone())
+        // A keyframe leaves stale timers out: the copy runs the same.
+        let mut copy = self.clone();
+        let model = &copy.model;
+        copy.core
+            .sched
+            .retain(|a| !matches!(a, Action::Timer(t) if model.stale(t)));
+        copy.core.clean_at = copy.core.sched.len();
+        Box::new(copy)
     }
 }

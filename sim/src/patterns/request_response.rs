@@ -322,4 +322,17 @@ impl Model for RequestResponse {
     fn held(&self) -> usize {
         self.pending.len() + self.service.queued()
     }
+
+    /// A timeout or back-off of a request already answered (or failed),
+    /// or of an attempt the client has moved on from.
+    fn stale(&self, t: &Timer) -> bool {
+        match *t {
+            Timer::Done(_) => false,
+            Timer::Timeout { req, attempt } => self
+                .pending
+                .get(&req)
+                .is_none_or(|r| r.attempt != attempt || r.backing_off),
+            Timer::Resend { req } => !self.pending.contains_key(&req),
+        }
+    }
 }
