@@ -314,6 +314,14 @@ test('the sequence diagram: the 2 s before the moment shown, a lane per node, an
   await expect(view.locator('line[marker-end] > title').first()).toContainText(/ → service|service → /);
   await expect(view).toHaveAttribute('tabindex', '0');
   await expect(view.locator('line.chosen')).toHaveCount(0);
+  // A window of one's choosing: half a second is a quarter of the arrows
+  // or fewer, and says so.
+  await page.getByTestId('sequence-window').selectOption('0.5');
+  await expect(page.getByTestId('sequence-words')).toContainText('between 2.000 s and 2.500 s');
+  const fewer = await view.locator('line[marker-end]').count();
+  expect(fewer).toBeLessThan(arrows / 2);
+  await page.getByTestId('sequence-window').selectOption('2');
+  await expect(page.getByTestId('sequence-words')).toContainText('between 0.500 s and 2.500 s');
   // With the whole run, the bookmarks and the diagram open: still axe-clean.
   await page.getByTestId('bookmark').click();
   await page.getByTestId('whole-run').click();

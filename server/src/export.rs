@@ -85,7 +85,10 @@ pub enum Format {
     Perfetto,
     /// The last seconds as a sequence diagram (`crate::sequence`), one
     /// request's conversation drawn over the rest if given.
-    Svg { highlight: Option<u64> },
+    Svg {
+        highlight: Option<u64>,
+        window: sim::Time,
+    },
 }
 
 impl Format {
@@ -96,7 +99,10 @@ impl Format {
             "csv" => Ok(Format::Csv),
             "transcript" => Ok(Format::Transcript),
             "perfetto" => Ok(Format::Perfetto),
-            "svg" => Ok(Format::Svg { highlight: None }),
+            "svg" => Ok(Format::Svg {
+                highlight: None,
+                window: crate::sequence::WINDOW,
+            }),
             other => Err(format!(
                 "format = '{}' is unknown: expected ndjson, csv, transcript, perfetto or svg",
                 sim::params::clip(other)
@@ -278,9 +284,10 @@ fn output(
         crate::trace::Tracer::new(&title, sim.topology())
     });
     let mut diagram = match format {
-        Format::Svg { highlight } => Some(crate::sequence::Sequence::new(
+        Format::Svg { highlight, window } => Some(crate::sequence::Sequence::new(
             sim.topology(),
             until,
+            window,
             highlight,
         )),
         _ => None,
@@ -380,12 +387,12 @@ fn output(
     if let Some(tr) = trace {
         return Ok((tr.finish(), file));
     }
-    if let Some(d) = diagram {
+    if let (Some(d), Format::Svg { window, .. }) = (diagram, format) {
         let title = format!(
-            "{} (seed {}), the {:.0} s before {:.2} s",
+            "{} (seed {}), the {} s before {:.2} s",
             sim.info().lesson.name,
             sim.seed(),
-            sim::time::to_secs(crate::sequence::WINDOW),
+            sim::params::fmt_num(sim::time::to_secs(window.min(until))),
             sim::time::to_secs(until)
         );
         return Ok((d.finish(&title), file));
@@ -406,6 +413,9 @@ pub struct RecipeRequest {
     /// A request whose conversation a sequence diagram draws over the rest.
     #[serde(default)]
     req: Option<u64>,
+    /// How many virtual seconds a sequence diagram shows (2 unless given).
+    #[serde(default)]
+    window_s: Option<f64>,
 }
 
 /// Runs `work` on a blocking thread under the export cap, cancelling it if
@@ -446,8 +456,12 @@ pub async fn export_recipe(
     Json(request): Json<RecipeRequest>,
 ) -> Response {
     let format = match Format::parse(&request.format) {
-        Ok(Format::Svg { .. }) => Format::Svg {
-            highlight: request.req,
+        Ok(Format::Svg { .. }) => match crate::sequence::window(request.window_s) {
+            Ok(window) => Format::Svg {
+                highlight: request.req,
+                window,
+            },
+            Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
         },
         Ok(f) => f,
         Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),

@@ -11,9 +11,26 @@ use sim::event::{Event, MsgKind, What};
 use sim::topology::{NodeId, Topology};
 use sim::Time;
 
-/// How much of the run a diagram shows: the last virtual seconds before
-/// the moment asked for.
+/// How much of the run a diagram shows unless asked otherwise: the last
+/// virtual seconds before the moment asked for.
 pub const WINDOW: Time = 2 * sim::time::SECOND;
+
+/// The shortest and longest stretch one may ask for, in virtual seconds
+/// (a longer one is mostly refused by [`MAX_ARROWS`] anyway).
+pub const MIN_WINDOW_S: f64 = 0.05;
+pub const MAX_WINDOW_S: f64 = 60.0;
+
+/// The stretch `window_s` asks for, or the refusal in words.
+pub fn window(window_s: Option<f64>) -> Result<Time, String> {
+    match window_s {
+        None => Ok(WINDOW),
+        Some(w) if (MIN_WINDOW_S..=MAX_WINDOW_S).contains(&w) => Ok(sim::time::from_secs(w)),
+        Some(w) => Err(format!(
+            "window_s = {} is out of range: expected from {MIN_WINDOW_S} to {MAX_WINDOW_S} seconds",
+            sim::params::fmt_num(w)
+        )),
+    }
+}
 
 /// Most arrows one diagram draws; a busier stretch is refused in words.
 pub const MAX_ARROWS: usize = 10_000;
@@ -68,11 +85,11 @@ fn look(kind: MsgKind) -> (&'static str, &'static str) {
 }
 
 impl Sequence {
-    /// The stretch ending at `until` (at most [`WINDOW`] long), with
+    /// The stretch ending at `until` (at most `window` long), with
     /// `highlight`'s conversation drawn over the rest.
-    pub fn new(topology: &Topology, until: Time, highlight: Option<u64>) -> Sequence {
+    pub fn new(topology: &Topology, until: Time, window: Time, highlight: Option<u64>) -> Sequence {
         Sequence {
-            from: until.saturating_sub(WINDOW),
+            from: until.saturating_sub(window),
             to: until,
             links: topology.links.iter().map(|l| (l.from, l.to)).collect(),
             labels: topology.nodes.iter().map(|n| n.label.clone()).collect(),
@@ -104,8 +121,8 @@ impl Sequence {
             };
             if self.arrows.len() == MAX_ARROWS {
                 return Err(format!(
-                    "the last {} s before {:.1} s carry more than {MAX_ARROWS} messages, more than one diagram draws: lower the load or pick a quieter moment",
-                    sim::time::to_secs(WINDOW),
+                    "the last {} s before {:.1} s carry more than {MAX_ARROWS} messages, more than one diagram draws: pick a shorter window, lower the load or pick a quieter moment",
+                    sim::params::fmt_num(sim::time::to_secs(self.to - self.from)),
                     sim::time::to_secs(self.to)
                 ));
             }
@@ -154,8 +171,13 @@ impl Sequence {
             "<text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"600\" fill=\"#1d2433\">{}</text>",
             esc(title)
         );
-        // The time axis: a tick every 250 ms of the stretch.
-        let mut t = self.from.div_ceil(250 * sim::time::MS) * 250 * sim::time::MS;
+        // The time axis: a tick every 10 ms to 10 s, at most a dozen.
+        let every = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]
+            .map(|ms| ms * sim::time::MS)
+            .into_iter()
+            .find(|&e| (self.to - self.from) / e <= 12)
+            .unwrap_or(10 * sim::time::SECOND);
+        let mut t = self.from.div_ceil(every) * every;
         while t <= self.to {
             let y = self.y(t);
             let _ = writeln!(
@@ -167,7 +189,7 @@ impl Sequence {
                 y + 4.0,
                 sim::time::to_secs(t)
             );
-            t += 250 * sim::time::MS;
+            t += every;
         }
         for (i, label) in self.labels.iter().enumerate() {
             let x = self.x(i as NodeId);
@@ -266,11 +288,32 @@ mod tests {
     use sim::{find_pattern, Simulation};
 
     #[test]
+    fn a_window_is_chosen_within_bounds_and_draws_only_its_stretch() {
+        assert_eq!(window(None), Ok(WINDOW));
+        assert_eq!(window(Some(0.5)), Ok(500 * sim::time::MS));
+        for bad in [0.0, 0.01, 61.0, f64::NAN, f64::INFINITY, -1.0] {
+            assert!(window(Some(bad)).unwrap_err().contains("out of range"), "{bad}");
+        }
+        let info = find_pattern("request-response").unwrap();
+        let mut sim = Simulation::new(info.defaults(), 5, Options::EVENTS);
+        let until = 6 * sim::time::SECOND;
+        sim.advance_to(until);
+        let count = |w: Time| {
+            let mut seq = Sequence::new(sim.topology(), until, w, None);
+            seq.events(sim.events()).unwrap();
+            assert!(seq.arrows.iter().all(|a| a.arrive >= until - w));
+            seq.arrows.len()
+        };
+        let (short, long) = (count(500 * sim::time::MS), count(5 * sim::time::SECOND));
+        assert!(short * 4 < long, "{short} arrows in 0.5 s, {long} in 5 s");
+    }
+
+    #[test]
     fn a_stretch_of_a_run_is_an_svg_with_a_lane_per_node_and_an_arrow_per_message() {
         let info = find_pattern("request-response").unwrap();
         let mut sim = Simulation::new(info.defaults(), 5, Options::EVENTS);
         let until = 3 * sim::time::SECOND;
-        let mut seq = Sequence::new(sim.topology(), until, None);
+        let mut seq = Sequence::new(sim.topology(), until, WINDOW, None);
         sim.advance_to(until);
         seq.events(sim.events()).unwrap();
         let arrows = seq.arrows.len();
@@ -304,7 +347,7 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        let mut seq = Sequence::new(sim.topology(), until, Some(req));
+        let mut seq = Sequence::new(sim.topology(), until, WINDOW, Some(req));
         seq.events(sim.events()).unwrap();
         let svg = seq.finish("chosen");
         // Its request and its response, bold; the others faded.
@@ -323,7 +366,7 @@ mod tests {
         p.set_str("rate", "20000").unwrap();
         let mut sim = Simulation::new(p, 5, Options::EVENTS);
         let until = 2 * sim::time::SECOND;
-        let mut seq = Sequence::new(sim.topology(), until, None);
+        let mut seq = Sequence::new(sim.topology(), until, WINDOW, None);
         sim.advance_to(until);
         let e = seq.events(sim.events()).unwrap_err();
         assert!(e.contains("more than 10000 messages"), "{e}");

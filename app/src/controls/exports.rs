@@ -21,6 +21,12 @@ pub fn post_export(page: Page, pane: &PaneState, format: &'static str) {
         )
         .str("format", format)
         .done();
+    post_export_body(page, body);
+}
+
+/// POSTs an export request made elsewhere (a sequence diagram's window and
+/// conversation) and saves the answer, saying so meanwhile.
+pub fn post_export_body(page: Page, body: String) {
     page.notice.set(Some(
         "Preparing the export: the server replays the run…".into(),
     ));
