@@ -731,15 +731,16 @@ mod tests {
 
     #[test]
     fn an_export_over_a_runs_memory_budget_is_refused() {
-        // Every request keeps a 2 s timeout timer: 400,000 req/s hold far
-        // more than a run's budget.
+        // The service is down and answers nothing: every request waits
+        // out its two-minute timeout, so 20,000 a second hold far more
+        // than a run's budget.
         let e = render(
             &q(&[
                 ("pattern", "request-response"),
                 ("rate", "20000"),
-                ("spike_at_s", "0"),
-                ("spike_s", "3600"),
-                ("spike_x", "20"),
+                ("outage_at_s", "0"),
+                ("outage_s", "3600"),
+                ("timeout_ms", "120000"),
                 ("until_s", "60"),
                 ("format", "csv"),
             ]),

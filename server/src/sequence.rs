@@ -292,7 +292,10 @@ mod tests {
         assert_eq!(window(None), Ok(WINDOW));
         assert_eq!(window(Some(0.5)), Ok(500 * sim::time::MS));
         for bad in [0.0, 0.01, 61.0, f64::NAN, f64::INFINITY, -1.0] {
-            assert!(window(Some(bad)).unwrap_err().contains("out of range"), "{bad}");
+            assert!(
+                window(Some(bad)).unwrap_err().contains("out of range"),
+                "{bad}"
+            );
         }
         let info = find_pattern("request-response").unwrap();
         let mut sim = Simulation::new(info.defaults(), 5, Options::EVENTS);

@@ -318,3 +318,62 @@ async fn a_replica_that_stops_hands_its_rooms_over_where_they_stood() {
         "B's events are the uninterrupted run's, in order, to the end"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_continued_elsewhere_shows_the_moment_the_teacher_was_looking_at() {
+    let nats = Nats::start();
+    let mut a = Process::start(&nats);
+    let b = replica(&nats, Limits::default()).await;
+    let (code, cookie) = create(a.addr, "pattern=request-response&rate=40&seed=4").await;
+    let query = format!("room={code}&pane=0");
+    let mut presenter = member(a.addr, &query, Some(&cookie)).await;
+    frames_until(&mut presenter, 2 * sim::time::SECOND).await;
+    // The teacher looks back at 0.75 s (paused there) …
+    presenter
+        .send(Message::Text(r#"{"type":"seek","t":0.75}"#.into()))
+        .await
+        .unwrap();
+    let moment = |b: &[u8]| match Frame::decode(b) {
+        Ok(Frame::Moment(m)) => Some((m.now, m.head)),
+        _ => None,
+    };
+    let (now, head) = loop {
+        if let Some(m) = moment(&raw(&mut presenter).await) {
+            break m;
+        }
+    };
+    assert_eq!(now, 750 * sim::time::MS);
+    // … long enough for the room's record (written each second) to say so.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let status = a.terminate();
+    assert!(status.success(), "A stops cleanly: {status:?}");
+
+    let mut back = None;
+    for _ in 0..50 {
+        let (h, _) = get(b.addr, &format!("/api/rooms/{code}"), None).await;
+        if h.starts_with("HTTP/1.1 200") {
+            back = Some(member(b.addr, &query, Some(&cookie)).await);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut back = back.expect("B took the room over within 5 s");
+    // B shows the class the same moment, of the same run, paused.
+    let shown = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let f = raw(&mut back).await;
+            if let Ok(Frame::Moment(m)) = Frame::decode(&f) {
+                break m;
+            }
+        }
+    })
+    .await
+    .expect("the moment is shown again");
+    assert_eq!((shown.now, shown.head), (now, head));
+    assert!(!shown.playing);
+    let mut params = sim::find_pattern("request-response").unwrap().defaults();
+    params.set("rate", 40.0).unwrap();
+    let mut straight = sim::Simulation::new(params, 4, sim::run::Options::default());
+    straight.advance_to(now);
+    assert_eq!(shown.metrics.totals, straight.snapshot().totals);
+}

@@ -143,6 +143,40 @@ pub struct Timeline {
     head_copy: Option<Keyframe>,
     /// Actions between keyframes (tests use small values).
     every: u64,
+    /// A seek under way, run in slices ([`Timeline::seek_continue`]).
+    seeking: Option<Seeking>,
+}
+
+/// Where a seek under way is going: the cursor runs towards `t` (and at
+/// most to `cap` actions) without buffering events; a step back then runs
+/// one action more and names the one after it.
+#[derive(Clone, Copy, Debug)]
+struct Seeking {
+    t: Time,
+    cap: u64,
+    then: Then,
+    /// Whether the cursor buffered events before the seek began.
+    kept_events: bool,
+}
+
+/// What a seek does once there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Then {
+    /// Nothing: it was a seek.
+    Show,
+    /// A step back: run one action more (unless it went back to the start)
+    /// and name the action after the cursor, the one stepped back over.
+    Name { step_first: bool },
+}
+
+/// How far a seek under way has come.
+#[derive(Debug, PartialEq)]
+pub enum Progress {
+    /// Still on the way: call [`Timeline::seek_continue`] again.
+    Working,
+    /// The cursor shows the moment. A step back carries the events of the
+    /// action stepped back over.
+    Done(Option<Vec<crate::event::Event>>),
 }
 
 impl Timeline {
@@ -165,6 +199,7 @@ impl Timeline {
             head_applied: 0,
             head_copy: None,
             every: every.max(1),
+            seeking: None,
         }
     }
 
@@ -207,6 +242,10 @@ impl Timeline {
     /// recorded changes where they were made, and keeps keyframes. Like
     /// [`Simulation::advance_budgeted`] otherwise.
     pub fn advance_budgeted(&mut self, t: Time, max_actions: usize) -> Advance {
+        // Moving on from a moment not yet reached: reach it first.
+        if self.seek_finish().is_err() {
+            return Advance::OverBudget;
+        }
         let r = self.run(t, max_actions, u64::MAX);
         self.after_moving();
         r
@@ -214,6 +253,7 @@ impl Timeline {
 
     /// Runs the next action (a single step) and moves the clock to it.
     pub fn step(&mut self) -> Option<Time> {
+        self.seek_finish().ok()?;
         // Changes made here before the next action come first.
         self.apply_due_marks(self.cursor.next_time()?);
         let t = self.cursor.step()?;
@@ -226,6 +266,8 @@ impl Timeline {
     /// after the cursor is dropped first (`Ok((applied, true))`). A change
     /// that restarts the run starts a new timeline.
     pub fn set_param(&mut self, id: &str, value: f64) -> Result<(Applied, bool), String> {
+        // A change is made at the moment shown: reach it first.
+        self.seek_finish().map_err(|e| e.to_string())?;
         let text = |e: ParamError| e.to_string();
         let (_, spec) = self.cursor.params().spec(id).map_err(text)?;
         let value = spec.check(value).map_err(text)?;
@@ -259,6 +301,7 @@ impl Timeline {
     /// The run has started again (a reset, another pattern, a restarting
     /// change made through [`Timeline::sim_mut`]): forget its past.
     pub fn restart(&mut self) {
+        self.cancel_seek();
         self.marks.clear();
         self.applied = 0;
         self.keyframes = vec![Keyframe::of(&self.cursor, 0)];
@@ -270,6 +313,12 @@ impl Timeline {
     /// Shows the run at virtual time `t` (seconds), exactly as an
     /// uninterrupted run has it there.
     pub fn seek_secs(&mut self, t: f64) -> Result<(), SeekError> {
+        let t = self.check_moment(t)?;
+        self.seek(t)
+    }
+
+    /// The moment `t` seconds names, if it is one of the run so far.
+    pub fn check_moment(&self, t: f64) -> Result<Time, SeekError> {
         if !t.is_finite() || t < 0.0 {
             return Err(SeekError::NotATime(t));
         }
@@ -280,13 +329,22 @@ impl Timeline {
                 head: head_s,
             });
         }
-        self.seek(time::from_secs(t).min(self.head.now))
+        Ok(time::from_secs(t).min(self.head.now))
     }
 
     /// Shows the run at virtual time `t` (at most the head's).
     pub fn seek(&mut self, t: Time) -> Result<(), SeekError> {
+        self.seek_begin(t)?;
+        self.seek_finish().map(|_| ())
+    }
+
+    /// Starts showing the run at virtual time `t` (at most the head's):
+    /// the way there is run by [`Timeline::seek_continue`], in slices. A
+    /// seek already under way is replaced (a drag's latest moment wins).
+    pub fn seek_begin(&mut self, t: Time) -> Result<(), SeekError> {
         let t = t.min(self.head.now);
         if t == self.head.now {
+            self.cancel_seek();
             return self.go_live();
         }
         self.keep_head();
@@ -296,22 +354,37 @@ impl Timeline {
             .rposition(|k| k.sim.now() <= t)
             .unwrap_or(0);
         // Forward from the cursor when it is nearer than the keyframe (a
-        // drag to the right, +1 s, a replay): no copy, a shorter run.
+        // drag to the right, +1 s, a replay, a seek further on than the
+        // one under way): no copy, a shorter run.
         let from_cursor = self.cursor.now() <= t
             && self.cursor.position() >= self.keyframes[k].position()
             && self.applied >= self.keyframes[k].applied;
         if !from_cursor {
             self.restore(k);
         }
-        self.run_exact(t, u64::MAX)
+        self.start_seeking(t, u64::MAX, Then::Show);
+        Ok(())
     }
 
     /// Shows the run one action earlier. Returns the events of the action
     /// stepped back over (so it can be named), or `None` at the start.
     pub fn step_back(&mut self) -> Result<Option<Vec<crate::event::Event>>, SeekError> {
+        if !self.step_back_begin()? {
+            return Ok(None);
+        }
+        match self.seek_finish()? {
+            Progress::Done(undone) => Ok(undone),
+            Progress::Working => unreachable!("a finished seek is done"),
+        }
+    }
+
+    /// Starts showing the run one action earlier (`false`: this is the
+    /// start, there is none); [`Timeline::seek_continue`] gets there.
+    pub fn step_back_begin(&mut self) -> Result<bool, SeekError> {
+        self.seek_finish()?;
         let steps = self.cursor.steps();
         if steps == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         // The run after `steps - 1` actions, its clock at the last of
         // them, as a single step there leaves it.
@@ -324,18 +397,87 @@ impl Timeline {
             .rposition(|k| k.sim.steps() <= before)
             .unwrap_or(0);
         self.restore(k);
-        if target > 0 {
-            self.run_exact(self.head.now, before)?;
+        self.start_seeking(
+            self.head.now,
+            before,
+            Then::Name {
+                step_first: target > 0,
+            },
+        );
+        Ok(true)
+    }
+
+    /// Whether a seek is under way.
+    pub fn seeking(&self) -> bool {
+        self.seeking.is_some()
+    }
+
+    /// Runs a seek under way at most `max_actions` further.
+    pub fn seek_continue(&mut self, max_actions: usize) -> Result<Progress, SeekError> {
+        let Some(s) = self.seeking else {
+            return Ok(Progress::Done(None));
+        };
+        match self.run(s.t, max_actions, s.cap) {
+            Advance::Reached | Advance::AtCap => {}
+            Advance::OutOfTime => return Ok(Progress::Working),
+            Advance::OverBudget => {
+                self.end_seeking();
+                return Err(SeekError::OverBudget(crate::budget::over_budget_text(
+                    self.cursor.held(),
+                )));
+            }
+        }
+        self.end_seeking();
+        let Then::Name { step_first } = s.then else {
+            return Ok(Progress::Done(None));
+        };
+        if step_first {
             self.step();
             self.cursor.clear_events();
         }
         let mut probe = self.cursor.keyframe();
+        probe.set_keep_events(true);
         probe.step();
-        Ok(Some(probe.events().to_vec()))
+        Ok(Progress::Done(Some(probe.events().to_vec())))
+    }
+
+    /// Runs a seek under way to its end, however long it takes.
+    pub fn seek_finish(&mut self) -> Result<Progress, SeekError> {
+        self.seek_continue(usize::MAX)
+    }
+
+    /// Leaves a seek under way where it is (the cursor stays a moment of
+    /// the run on the way there).
+    pub fn cancel_seek(&mut self) {
+        if self.seeking.is_some() {
+            self.end_seeking();
+        }
+    }
+
+    fn start_seeking(&mut self, t: Time, cap: u64, then: Then) {
+        let kept_events = match self.seeking {
+            Some(s) => s.kept_events,
+            None => self.cursor.keeps_events(),
+        };
+        self.cursor.set_keep_events(false);
+        self.seeking = Some(Seeking {
+            t,
+            cap,
+            then,
+            kept_events,
+        });
+    }
+
+    fn end_seeking(&mut self) {
+        if let Some(s) = self.seeking.take() {
+            self.cursor.set_keep_events(s.kept_events);
+            self.cursor.clear_events();
+        }
     }
 
     /// Back to the head: the run as far as it has gone.
     pub fn go_live(&mut self) -> Result<(), SeekError> {
+        self.cancel_seek();
         if !self.in_past() {
             return Ok(());
         }

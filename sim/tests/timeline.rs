@@ -10,7 +10,7 @@ use sim::event::Event;
 use sim::params::Kind;
 use sim::run::{Advance, Options};
 use sim::time::{Time, MS};
-use sim::timeline::Timeline;
+use sim::timeline::{Progress, Timeline};
 use sim::{catalogue, PatternInfo, Simulation};
 
 /// One thing a teacher's session does to a run.
@@ -192,15 +192,22 @@ fn check_pattern(info: &'static PatternInfo) {
         any::<u64>(),
         prop::collection::vec(op(), 1..40),
         prop::collection::vec(0.0f64..=1.0, 1..4),
+        prop_oneof![Just(usize::MAX), 1usize..2_000],
     );
     runner
-        .run(&strategy, |(seed, ops, targets)| {
+        .run(&strategy, |(seed, ops, targets, slice)| {
             let mut tl = play(info, seed, &ops);
             let head = digest(tl.sim());
             let head_at = tl.head();
             for u in targets {
                 let t = (tl.head().now as f64 * u) as Time;
-                tl.seek(t).unwrap();
+                // Dragged there: a seek elsewhere under way is overtaken,
+                // and the way is run in slices, as a session's ticks do.
+                tl.seek_begin(tl.head().now / 3).unwrap();
+                let _ = tl.seek_continue(slice).unwrap();
+                tl.seek_begin(t).unwrap();
+                while tl.seek_continue(slice).unwrap() == Progress::Working {}
+                prop_assert!(!tl.seeking());
                 prop_assert_eq!(
                     digest(tl.sim()),
                     digest(&straight_to(info, seed, &ops, t)),
@@ -215,7 +222,13 @@ fn check_pattern(info: &'static PatternInfo) {
                     tl.sim_mut().clear_events();
                     tl.step();
                     tl.sim_mut().clear_events();
-                    prop_assert!(tl.step_back().unwrap().is_some());
+                    prop_assert!(tl.step_back_begin().unwrap());
+                    let undone = loop {
+                        if let Progress::Done(u) = tl.seek_continue(slice).unwrap() {
+                            break u;
+                        }
+                    };
+                    prop_assert!(undone.is_some());
                     prop_assert_eq!(digest(tl.sim()), stepped, "{} step back", info.id);
                 }
             }

@@ -142,13 +142,19 @@ impl CatchUp {
                 _ => None,
             })
             .collect();
-        let newest = self.recent.back().or(self.history.back()).and_then(|n| {
-            match Frame::decode(&n.bytes) {
-                Ok(Frame::Tick(t)) => Some((t.now, t.speed, t.playing)),
+        // The newest word on where the run is: its last tick, or the moment
+        // the teacher went to after it.
+        let tick = self.recent.back().or(self.history.back());
+        let newest = [tick, self.moment.as_ref()]
+            .into_iter()
+            .flatten()
+            .max_by_key(|n| n.seq)
+            .and_then(|n| match Frame::decode(&n.bytes) {
+                Ok(Frame::Tick(t)) => Some((t.now, t.head, t.speed, t.playing)),
+                Ok(Frame::Moment(m)) => Some((m.now, m.head, m.speed, m.playing)),
                 _ => None,
-            }
-        });
-        let (until, speed, playing) = newest.unwrap_or((0, h.speed, h.playing));
+            });
+        let (now, until, speed, playing) = newest.unwrap_or((0, 0, h.speed, h.playing));
         let marks = self
             .marks
             .as_ref()
@@ -169,6 +175,7 @@ impl CatchUp {
             speed,
             run: h.run,
             marks,
+            shown: (now < until).then_some(now),
         })
     }
 }
@@ -188,6 +195,10 @@ pub struct Standing {
     /// again.
     #[serde(default)]
     pub marks: Vec<sim::wire::Bookmark>,
+    /// The moment of its past the teacher is looking at (`None`: its
+    /// head): a replica continuing the room shows it again.
+    #[serde(default)]
+    pub shown: Option<sim::Time>,
 }
 
 impl Standing {
@@ -209,6 +220,7 @@ impl Standing {
             speed: session.pacer().speed,
             run: session.run(),
             marks: Vec::new(),
+            shown: (sim.now() < session.head()).then_some(sim.now()),
         }
     }
 }
@@ -769,41 +781,15 @@ async fn drive(
         } else {
             Weight::Light
         };
+        // A seek's moment reached this tick comes before the answers.
+        for frame in worked.said {
+            let kind = record(&pane, &frame);
+            out.emit(Bytes::from(frame), kind).await;
+        }
         for (answer, reply) in worked.answers.into_iter().zip(answers) {
             match answer {
                 Ok(Some(frame)) => {
-                    // The recipe so far changes only with a new run or a
-                    // live change.
-                    let kind = match sim::wire::Frame::decode(&frame) {
-                        Ok(sim::wire::Frame::Hello(h)) => {
-                            if let Ok(mut st) = pane.standing.lock() {
-                                st.recipe.pattern = h.pattern;
-                                st.recipe.seed = h.seed;
-                                st.recipe.values = h.values;
-                                st.recipe.changes.clear();
-                                st.run = h.run;
-                            }
-                            Kind::Hello
-                        }
-                        Ok(sim::wire::Frame::Params { at, values, .. }) => {
-                            if let Ok(mut st) = pane.standing.lock() {
-                                // A change in the run's past starts a new
-                                // future: the changes after it are gone.
-                                st.recipe.changes.retain(|c| c.at <= at);
-                                st.recipe.changes.push(Change { at, values });
-                            }
-                            Kind::Params
-                        }
-                        Ok(sim::wire::Frame::Moment(_)) => Kind::Moment,
-                        Ok(sim::wire::Frame::Story(_)) => Kind::Story,
-                        Ok(sim::wire::Frame::Marks { bookmarks, .. }) => {
-                            if let Ok(mut st) = pane.standing.lock() {
-                                st.marks = bookmarks;
-                            }
-                            Kind::Marks
-                        }
-                        _ => Kind::Params,
-                    };
+                    let kind = record(&pane, &frame);
                     out.emit(Bytes::from(frame), kind).await;
                     let _ = reply.send(None);
                 }
@@ -832,6 +818,49 @@ async fn drive(
             st.speed = s.pacer().speed;
         }
         session = Some(s);
+    }
+}
+
+/// Which catch-up list a room's frame belongs to; a new run, a live
+/// change and the teacher's bookmarks also go into the room's standing
+/// (its recipe so far, for a replica that takes it over).
+fn record(pane: &RoomPane, frame: &[u8]) -> Kind {
+    match sim::wire::Frame::decode(frame) {
+        Ok(sim::wire::Frame::Hello(h)) => {
+            if let Ok(mut st) = pane.standing.lock() {
+                st.recipe.pattern = h.pattern;
+                st.recipe.seed = h.seed;
+                st.recipe.values = h.values;
+                st.recipe.changes.clear();
+                st.run = h.run;
+                st.shown = None;
+            }
+            Kind::Hello
+        }
+        Ok(sim::wire::Frame::Params { at, values, .. }) => {
+            if let Ok(mut st) = pane.standing.lock() {
+                // A change in the run's past starts a new future: the
+                // changes after it are gone.
+                st.recipe.changes.retain(|c| c.at <= at);
+                st.recipe.changes.push(Change { at, values });
+                st.shown = None;
+            }
+            Kind::Params
+        }
+        Ok(sim::wire::Frame::Moment(m)) => {
+            if let Ok(mut st) = pane.standing.lock() {
+                st.shown = (m.now < m.head).then_some(m.now);
+            }
+            Kind::Moment
+        }
+        Ok(sim::wire::Frame::Story(_)) => Kind::Story,
+        Ok(sim::wire::Frame::Marks { bookmarks, .. }) => {
+            if let Ok(mut st) = pane.standing.lock() {
+                st.marks = bookmarks;
+            }
+            Kind::Marks
+        }
+        _ => Kind::Params,
     }
 }
 

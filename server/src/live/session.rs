@@ -87,6 +87,9 @@ pub struct Session {
     /// to a fifth of a second of a simulation thread, so a page that asks
     /// for one after another waits four times as long as the last took.
     story_after: Option<Instant>,
+    /// Frames no control of this tick answers, in order: the moment a seek
+    /// under way reached (sent before the tick's answers).
+    said: Vec<Vec<u8>>,
 }
 
 /// The least wait between two stories of one session.
@@ -142,6 +145,7 @@ impl Session {
             metrics_last: false,
             opening: None,
             story_after: None,
+            said: Vec::new(),
         }
     }
 
@@ -268,7 +272,31 @@ impl Session {
         if self.opening.is_some() {
             return self.open_towards(controls.len(), cpu);
         }
+        let started = Instant::now();
         let answers = controls.iter().map(|text| self.control(text)).collect();
+        if self.timeline.seeking() {
+            // A seek (or step back) is run inside the tick's CPU budget,
+            // like playing: the moment is sent when it is reached.
+            let notice = self.seek_within(cpu.saturating_sub(started.elapsed()));
+            if self.timeline.seeking() {
+                return Worked {
+                    answers,
+                    notice,
+                    tick: None,
+                    history: None,
+                    spent: true,
+                    said: std::mem::take(&mut self.said),
+                };
+            }
+            if notice.is_some() {
+                return Worked {
+                    answers,
+                    notice,
+                    said: std::mem::take(&mut self.said),
+                    ..Worked::default()
+                };
+            }
+        }
         let (notice, spent) = self.advance_within(wall, cpu);
         let (tick, history) = if self.nothing_to_tell() && controls.is_empty() {
             self.quiet += 1;
@@ -289,8 +317,44 @@ impl Session {
             tick,
             history,
             spent,
-            said: Vec::new(),
+            said: std::mem::take(&mut self.said),
         }
+    }
+
+    /// Runs the seek under way for at most `cpu` (at least one slice), and
+    /// keeps the moment's frame to send when it is reached. Returns the
+    /// refusal if the way there went over the run's memory budget.
+    fn seek_within(&mut self, cpu: Duration) -> Option<String> {
+        let started = Instant::now();
+        loop {
+            match self.timeline.seek_continue(ACTIONS_PER_SLICE) {
+                Ok(sim::timeline::Progress::Working) => {
+                    if started.elapsed() >= cpu {
+                        return None;
+                    }
+                }
+                Ok(sim::timeline::Progress::Done(undone)) => {
+                    let frame = self.moment(undone.unwrap_or_default());
+                    self.said.push(frame);
+                    return None;
+                }
+                Err(e) => return Some(e.to_string()),
+            }
+        }
+    }
+
+    /// A control that acts on the moment shown: the seek under way is run
+    /// to its end first, and its moment told before this control's answer.
+    fn reach_the_moment(&mut self) -> Result<(), String> {
+        if self.timeline.seeking() {
+            if let sim::timeline::Progress::Done(undone) =
+                self.timeline.seek_finish().map_err(|e| e.to_string())?
+            {
+                let frame = self.moment(undone.unwrap_or_default());
+                self.said.push(frame);
+            }
+        }
+        Ok(())
     }
 
     /// Brings a run opened by a link to its moment within `cpu`, making
@@ -544,6 +608,7 @@ impl Session {
     pub fn control(&mut self, text: &str) -> Result<Option<Vec<u8>>, String> {
         match Control::parse(text)? {
             Control::Set { param, value } => {
+                self.reach_the_moment()?;
                 let (_, spec) = self
                     .timeline
                     .sim()
@@ -564,6 +629,7 @@ impl Session {
                 }
             }
             Control::Play => {
+                self.reach_the_moment()?;
                 self.pacer.playing = true;
                 Ok(None)
             }
@@ -577,6 +643,7 @@ impl Session {
                 Ok(None)
             }
             Control::Step => {
+                self.reach_the_moment()?;
                 if self.pacer.playing {
                     return Err("step works while paused: pause first".to_string());
                 }
@@ -584,22 +651,27 @@ impl Session {
                 Ok(None)
             }
             Control::Seek { t } => {
-                self.timeline.seek_secs(t).map_err(|e| e.to_string())?;
+                let to = self.timeline.check_moment(t).map_err(|e| e.to_string())?;
+                self.timeline.seek_begin(to).map_err(|e| e.to_string())?;
                 self.pacer.playing = false;
-                Ok(Some(self.moment(Vec::new())))
+                if !self.timeline.seeking() {
+                    // Back at the head: nothing to run.
+                    return Ok(Some(self.moment(Vec::new())));
+                }
+                Ok(None)
             }
             Control::StepBack => {
                 if self.pacer.playing {
                     return Err("step back works while paused: pause first".to_string());
                 }
-                let undone = self
-                    .timeline
-                    .step_back()
-                    .map_err(|e| e.to_string())?
-                    .ok_or("this is the start of the run: there is no step before it")?;
-                Ok(Some(self.moment(undone)))
+                self.reach_the_moment()?;
+                if !self.timeline.step_back_begin().map_err(|e| e.to_string())? {
+                    return Err("this is the start of the run: there is no step before it".into());
+                }
+                Ok(None)
             }
             Control::Live => {
+                self.said.clear();
                 self.timeline.go_live().map_err(|e| e.to_string())?;
                 Ok(Some(self.moment(Vec::new())))
             }
@@ -612,6 +684,7 @@ impl Session {
             // Only rooms share an inspector (see `room::drive`).
             Control::Inspect { .. } => Ok(None),
             Control::Story { req, msg } => {
+                self.reach_the_moment()?;
                 let subject = match (req, msg) {
                     (Some(r), _) => sim::story::Subject::Request(r),
                     (None, Some(m)) => sim::story::Subject::Message(m),
@@ -679,6 +752,15 @@ impl Session {
         m.speed = self.pacer.speed;
         self.told = Some(self.told_now());
         Frame::Moment(m).encode()
+    }
+
+    /// Shows the run at `t` of its past, paused (a room continued on
+    /// another replica goes back to where the teacher was looking): the
+    /// seek runs in the next ticks and its moment is sent then.
+    pub fn look_at(&mut self, t: sim::Time) -> Result<(), String> {
+        self.timeline.seek_begin(t).map_err(|e| e.to_string())?;
+        self.pacer.playing = false;
+        Ok(())
     }
 
     /// The furthest the run has gone (the session may be showing its past).
@@ -1002,6 +1084,86 @@ mod tests {
             .control(r#"{"type":"story","req":999999999}"#)
             .unwrap_err();
         assert!(later.contains("not in the run yet"), "{later}");
+    }
+
+    /// A seek through a busy run is run inside the tick's CPU budget: the
+    /// ticks on the way send nothing, the moment comes when it is reached,
+    /// a later seek overtakes one under way, and a change made meanwhile
+    /// is made at the moment, told after it.
+    #[test]
+    fn a_seek_is_run_within_the_ticks_cpu_budget() {
+        let (mut s, _) = Session::from_query([("rate", "6000"), ("workers", "96")]);
+        s.control(r#"{"type":"speed","value":20}"#).unwrap();
+        for _ in 0..30 {
+            work_tick(&mut s, &[], false);
+        }
+        let head = s.head();
+        assert!(head > 10 * sim::time::SECOND);
+        let tight = |s: &mut Session, controls: &[&str]| {
+            let controls: Vec<String> = controls.iter().map(|c| c.to_string()).collect();
+            s.work(
+                &controls,
+                Duration::from_millis(33),
+                Duration::ZERO,
+                true,
+                true,
+                false,
+            )
+        };
+        // ~24,000 actions a virtual second and a keyframe every 100,000
+        // actions: the second keyframe is after 8.3 s, so 8 s is more than
+        // 70,000 actions from the first — several slices.
+        let w = tight(&mut s, &[r#"{"type":"seek","t":8}"#]);
+        assert!(
+            w.said.is_empty() && w.tick.is_none() && w.spent,
+            "still on the way: {} said, tick {}, spent {}, head {head}",
+            w.said.len(),
+            w.tick.is_some(),
+            w.spent
+        );
+        assert_eq!(w.answers, vec![Ok(None)]);
+        // Overtaken by a later moment, as a drag does.
+        let w = tight(&mut s, &[r#"{"type":"seek","t":7.75}"#]);
+        assert!(w.said.is_empty());
+        let mut ticks = 2;
+        let moment = loop {
+            let w = tight(&mut s, &[]);
+            ticks += 1;
+            if let Some(f) = w.said.first() {
+                break f.clone();
+            }
+            assert!(ticks < 10_000);
+        };
+        assert!(ticks > 3, "a slice a tick: {ticks} ticks");
+        let Ok(Frame::Moment(m)) = Frame::decode(&moment) else {
+            panic!("a moment")
+        };
+        assert_eq!((m.now, m.head), (7_750 * sim::time::MS, head));
+        // The same moment as an uninterrupted run's.
+        let mut straight =
+            Simulation::new(s.sim().params().clone(), s.sim().seed(), Options::default());
+        straight.advance_to(7_750 * sim::time::MS);
+        assert_eq!(m.metrics.totals, straight.snapshot().totals);
+        // A change while a seek is under way: the moment first, then the
+        // change made there.
+        let w = tight(
+            &mut s,
+            &[
+                r#"{"type":"seek","t":2}"#,
+                r#"{"type":"set","param":"workers","value":90}"#,
+            ],
+        );
+        let Ok(Frame::Moment(m)) = Frame::decode(&w.said[0]) else {
+            panic!("the moment first")
+        };
+        assert_eq!(m.now, 2 * sim::time::SECOND);
+        let Ok(Some(params)) = &w.answers[1] else {
+            panic!("the change's answer")
+        };
+        let Ok(Frame::Params { at, .. }) = Frame::decode(params) else {
+            panic!("params")
+        };
+        assert_eq!(at, 2 * sim::time::SECOND);
     }
 
     /// A link's run: its changes made where it says (each told as

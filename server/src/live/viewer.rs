@@ -166,7 +166,9 @@ pub async fn serve_viewer(
                     });
                     let notice = worked.notice.map(|n| text(sim::wire::error_text(&n)));
                     let said = worked.said.into_iter().map(|f| Message::Binary(Bytes::from(f)));
-                    for msg in answers.chain(said).chain(notice) {
+                    // A seek's moment reached this tick comes before the
+                    // answers (a change made at that moment follows it).
+                    for msg in said.chain(answers).chain(notice) {
                         if let Err(e) = reply(msg) {
                             break 'conn e;
                         }

@@ -86,7 +86,11 @@ pub async fn take(
             .map(|st| {
                 let mut s = Session::replay(&st.recipe, st.speed)?;
                 s.set_run(st.run);
-                if st.playing {
+                if let Some(t) = st.shown {
+                    // The teacher was looking back: there again (the seek
+                    // runs in the room's first ticks; its moment goes to all).
+                    s.look_at(t)?;
+                } else if st.playing {
                     s.control(r#"{"type":"play"}"#)?;
                 }
                 Ok((s, st))
