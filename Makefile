@@ -69,12 +69,14 @@ unit:
 e2e:
 	cd end2end && npx playwright test
 
-## Engine and wire figures (ratios against in-run baselines), one room on one
+## Engine and wire figures (ratios against in-run baselines), a sweep on one
+## thread and on every core beside the engine alone, one room on one
 ## replica vs two through NATS, a pane's bandwidth,
 ## the bundle beside the smallest hydrated Leptos page built the same way,
 ## frame cost in Chromium at full speed and with the CPU slowed 4×.
 bench: setup setup-e2e build
 	cargo bench -p sim
+	cargo run --release -p server --example sweepbench
 	cargo run --release -p server --example classbench -- target/release/switchboard
 	cargo run --release -p server --example replicabench -- target/release/switchboard
 	cargo run --release -p server --example bandwidth -- target/release/switchboard

@@ -1,4 +1,5 @@
-//! Command line: `switchboard serve` (the default) and `switchboard simulate`.
+//! Command line: `switchboard serve` (the default), `switchboard simulate`
+//! and `switchboard sweep` (`crate::sweeps`).
 //!
 //! `simulate` runs a pattern headless in virtual time, as fast as the
 //! machine allows, and prints one JSON report or a per-second CSV. Every
@@ -33,6 +34,72 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a pattern headless in virtual time and print a report.
     Simulate(SimulateArgs),
+    /// Run a pattern at each of a range of values of one parameter, several
+    /// replications each, and print every figure's mean, 95 % confidence
+    /// half-width and closed form: the curve behind a slider.
+    Sweep(SweepArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SweepFormat {
+    /// value,figure,mean,ci95,n,theory: one row per point and figure.
+    Csv,
+    /// One JSON object: per point its value, ρ, flags and every figure.
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Pattern id, e.g. request-response.
+    #[arg(long)]
+    pub pattern: String,
+    /// The parameter varied and its points: ID=FROM..TO:POINTS, e.g.
+    /// rate=10..95:20 (points evenly spaced, ends included).
+    #[arg(long, value_name = "ID=FROM..TO:POINTS")]
+    pub vary: String,
+    /// A parameter held at a value, as id=value; repeatable.
+    #[arg(long = "set", value_name = "ID=VALUE")]
+    pub sets: Vec<String>,
+    /// Independent replications per point (each its own seed, the same at
+    /// every point: common random numbers).
+    #[arg(long, default_value_t = 10)]
+    pub reps: usize,
+    /// Virtual seconds each replication runs (its warm-up is cut by MSER-5).
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
+    pub duration: f64,
+    /// Seed the replications' seeds are derived from.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Threads to run replications on (0: one per core). The output is
+    /// the same whatever the number.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    #[arg(long, value_enum, default_value_t = SweepFormat::Csv)]
+    pub format: SweepFormat,
+    /// A second alternative run on the same random streams: a pattern id
+    /// and/or id=value settings, comma-separated (e.g. message-queue, or
+    /// workers=2); prints its rows (vs.) and the paired differences (diff.).
+    #[arg(long, value_name = "PATTERN,ID=VALUE")]
+    pub vs: Option<String>,
+    /// Add replications to a point until the mean wait's 95 % half-width is
+    /// within this share of the mean (e.g. 5%), at most 200 a point.
+    #[arg(long, value_name = "PERCENT")]
+    pub precision: Option<String>,
+}
+
+impl SweepArgs {
+    pub fn ask(&self) -> sim::sweep::Ask {
+        sim::sweep::Ask {
+            pattern: self.pattern.clone(),
+            vary: self.vary.clone(),
+            sets: self.sets.clone(),
+            reps: self.reps,
+            duration_s: self.duration,
+            seed: self.seed,
+            vs: self.vs.clone(),
+            precision: self.precision.clone(),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -27,5 +27,6 @@ pub mod sequence;
 pub mod serve;
 pub mod shared;
 pub mod shutdown;
+pub mod sweeps;
 pub mod throttle;
 pub mod trace;

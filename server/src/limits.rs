@@ -47,6 +47,14 @@ pub struct Limits {
     pub export_events: u64,
     /// Live changes one export recipe may carry.
     pub recipe_changes: usize,
+    /// Sweep requests (a point of a page's sweep each) running at once;
+    /// more are refused with 503 and the page asks again shortly.
+    pub max_sweeps: usize,
+    /// Events one sweep request may simulate (estimated before it runs).
+    pub sweep_events: u64,
+    /// Threads one sweep request runs its replications on, at a lower
+    /// priority than the live sessions.
+    pub sweep_threads: usize,
     /// How long a room whose presenter has gone stays (paused) before it
     /// closes and tells its followers.
     pub room_grace: Duration,
@@ -79,6 +87,11 @@ impl Default for Limits {
             max_exports: 2,
             export_events: 10_000_000,
             recipe_changes: 5_000,
+            max_sweeps: 2,
+            sweep_events: 200_000_000,
+            sweep_threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1),
             room_grace: Duration::from_secs(600),
             claim_grace: Duration::from_secs(30),
             rooms: Rate {

@@ -31,6 +31,22 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Sweep(args) => {
+            let json = args.format == cli::SweepFormat::Json;
+            match server::sweeps::command(&args.ask(), args.threads, json) {
+                Ok((out, notes)) => {
+                    print!("{out}");
+                    for n in notes {
+                        eprintln!("note: {n}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {}", cli::one_line(&e));
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Serve(args) => serve(args),
     }
 }

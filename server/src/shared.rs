@@ -23,6 +23,8 @@ pub struct Shared {
     pub sessions: Arc<Semaphore>,
     /// Places left for exports (`limits.max_exports`).
     pub exports: Arc<Semaphore>,
+    /// Places left for sweep requests (`limits.max_sweeps`).
+    pub sweeps: Arc<Semaphore>,
     pub shutdown: Shutdown,
     pub warnings: Warnings,
     /// Open classroom rooms.
@@ -52,6 +54,7 @@ impl Shared {
             gate: crate::http::gate::Gate::new(&limits),
             sessions: Arc::new(Semaphore::new(limits.max_sessions)),
             exports: Arc::new(Semaphore::new(limits.max_exports)),
+            sweeps: Arc::new(Semaphore::new(limits.max_sweeps)),
             limits,
             simulators,
             shutdown,

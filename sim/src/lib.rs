@@ -36,6 +36,7 @@ pub mod run;
 pub mod scheduler;
 pub mod station;
 pub mod story;
+pub mod sweep;
 pub mod theory;
 pub mod time;
 pub mod timeline;

@@ -25,6 +25,18 @@ pub struct Recorder {
     /// largest; both grow with time): which keyframe a conversation's story
     /// can start from (`crate::timeline::Timeline::story`).
     made: Made,
+    /// Every completed request, when asked for (a sweep's replication reads
+    /// waits in order without buffering every event).
+    completions: Option<Vec<Completion>>,
+}
+
+/// One completed request: when, its wait, and the wire messages sent in
+/// the run up to then (so a sweep can count those after its warm-up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub at: Time,
+    pub wait: Time,
+    pub sent: u64,
 }
 
 /// Ids handed out so far in a run: one past the largest request offered
@@ -46,6 +58,7 @@ impl Recorder {
             ledger: Ledger::default(),
             emitted: 0,
             made: Made::default(),
+            completions: None,
         }
     }
 
@@ -59,6 +72,15 @@ impl Recorder {
         match e.what {
             What::Offered { req, .. } => self.made.requests = self.made.requests.max(req + 1),
             What::Sent { msg, .. } => self.made.messages = self.made.messages.max(msg + 1),
+            What::Completed { wait, .. } => {
+                if let Some(log) = &mut self.completions {
+                    log.push(Completion {
+                        at,
+                        wait,
+                        sent: self.metrics.totals().sent,
+                    });
+                }
+            }
             _ => {}
         }
         if self.keep_events {
@@ -110,6 +132,16 @@ impl Recorder {
         self.made
     }
 
+    /// Keep every completion from now on ([`Recorder::completions`]).
+    pub fn keep_completions(&mut self) {
+        self.completions.get_or_insert_with(Vec::new);
+    }
+
+    /// The completions kept so far, in order.
+    pub fn completions(&self) -> &[Completion] {
+        self.completions.as_deref().unwrap_or_default()
+    }
+
     /// A copy that carries on counting where this one is, without the
     /// events buffered for a viewer (a keyframe's recorder).
     pub fn fork(&self) -> Recorder {
@@ -120,6 +152,7 @@ impl Recorder {
             ledger: self.ledger,
             emitted: self.emitted,
             made: self.made,
+            completions: None,
         }
     }
 }

@@ -124,6 +124,16 @@ impl Simulation {
             + self.pattern.held() * HELD_ITEM_BYTES
     }
 
+    /// Keep every completed request from now on (a sweep's replication).
+    pub fn keep_completions(&mut self) {
+        self.rec.keep_completions();
+    }
+
+    /// The completions kept, in order.
+    pub fn completions(&self) -> &[crate::recorder::Completion] {
+        self.rec.completions()
+    }
+
     /// Request ids offered and message ids sent so far.
     pub fn made(&self) -> crate::recorder::Made {
         self.rec.made()

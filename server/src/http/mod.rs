@@ -18,3 +18,4 @@ pub mod origin;
 pub mod rooms;
 pub mod routes;
 pub mod socket;
+pub mod sweep;

@@ -18,6 +18,8 @@ use crate::shared::Shared;
 /// Largest export request body: a recipe of `Limits::recipe_changes`
 /// changes of a few dozen values each.
 const MAX_EXPORT_BODY: usize = 4 * 1024 * 1024;
+/// A sweep request is a few settings.
+const MAX_SWEEP_BODY: usize = 16 * 1024;
 
 /// Leptos options for serving the built site from `site_root`. The page
 /// names the content-hashed bundle when the build hashed it.
@@ -75,6 +77,11 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
             get(crate::export::export)
                 .post(crate::export::export_recipe)
                 .layer(DefaultBodyLimit::max(MAX_EXPORT_BODY)),
+        )
+        .route(
+            "/api/sweep",
+            axum::routing::post(crate::http::sweep::sweep)
+                .layer(DefaultBodyLimit::max(MAX_SWEEP_BODY)),
         )
         .with_state(Arc::clone(&shared));
     let compressed = api.merge(pages).layer(CompressionLayer::new());
