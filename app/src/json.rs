@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// A JSON string literal (quotes and escapes included).
 #[cfg(target_arch = "wasm32")]
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     js_sys::JSON::stringify(&JsValue::from_str(s))
         .ok()
         .and_then(|t| t.as_string())
@@ -23,7 +23,7 @@ fn quote(s: &str) -> String {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 

@@ -4,8 +4,8 @@
 //! shortcuts (`keys`), the help and its settings (`help`), the classroom
 //! scenarios (`presets`) and their prompt (`prompt`), modal dialogs
 //! (`modal`), the exports (`exports`), the timeline (`timeline`) and the
-//! whole run's charts and the sequence diagram under it (`whole_run`,
-//! `sequence`).
+//! whole run's charts, the sequence diagram and the what-if sweep under it
+//! (`whole_run`, `sequence`, `sweep`).
 //!
 //! May use: `page`, `pane`, `class`, `access`, `describe`, `url`,
 //! `json`, `format`, `sim`, and `charts` and `stage::theme` to draw.
@@ -19,6 +19,7 @@ pub mod parameters;
 pub mod presets;
 pub mod prompt;
 pub mod sequence;
+pub mod sweep;
 pub mod timeline;
 pub mod topbar;
 pub mod transport;

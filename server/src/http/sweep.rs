@@ -45,6 +45,10 @@ pub struct SweepRequest {
     duration_s: f64,
     #[serde(default)]
     seed: u64,
+    /// `json` (the default) or `csv` (`value,figure,mean,ci95,n,theory`,
+    /// what the page reads).
+    #[serde(default)]
+    format: Option<String>,
 }
 
 /// About how many events `plan` simulates: its offered load at each point
@@ -106,6 +110,12 @@ pub fn check(request: &SweepRequest, max_events: u64) -> Result<Plan, String> {
     Ok(plan)
 }
 
+/// A finished curve, as asked for.
+enum Answer {
+    Json(serde_json::Value),
+    Csv(String),
+}
+
 /// Sets the flag when dropped: the page went away mid-sweep.
 struct CancelOnDrop(Arc<AtomicBool>);
 
@@ -119,6 +129,20 @@ pub async fn sweep(
     State(shared): State<Arc<Shared>>,
     Json(request): Json<SweepRequest>,
 ) -> Response {
+    let csv = match request.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "format = '{}' is unknown: expected json or csv",
+                    sim::params::clip(other)
+                ),
+            )
+                .into_response()
+        }
+    };
     let plan = match check(&request, shared.limits.sweep_events) {
         Ok(p) => p,
         Err(problem) => return (StatusCode::BAD_REQUEST, problem).into_response(),
@@ -143,7 +167,13 @@ pub async fn sweep(
             |jobs| crate::sweeps::run_jobs(&plan, jobs, threads, &flag, true),
             |_, _| {},
         );
-        (curve.points.len() == plan.values.len()).then(|| curve.json(&plan))
+        (curve.points.len() == plan.values.len()).then(|| {
+            if csv {
+                Answer::Csv(curve.csv())
+            } else {
+                Answer::Json(curve.json(&plan))
+            }
+        })
     });
     let stopping = shared.shutdown.triggered();
     tokio::pin!(job);
@@ -155,7 +185,12 @@ pub async fn sweep(
         }
     };
     match done {
-        Ok(Some(json)) => Json(json).into_response(),
+        Ok(Some(Answer::Json(json))) => Json(json).into_response(),
+        Ok(Some(Answer::Csv(csv))) => (
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv,
+        )
+            .into_response(),
         Ok(None) => (StatusCode::SERVICE_UNAVAILABLE, "the sweep was cancelled").into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the sweep stopped").into_response(),
     }

@@ -84,7 +84,11 @@ mod tests {
         let e = estimate(&[1.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!((e.mean, e.n), (3.0, 5));
         // t(0.975, 4) = 2.776; s = 1.5811; s/√5 = 0.7071.
-        assert!((e.ci95 - 2.776_445 * (0.5f64).sqrt()).abs() < 1e-4, "{}", e.ci95);
+        assert!(
+            (e.ci95 - 2.776_445 * (0.5f64).sqrt()).abs() < 1e-4,
+            "{}",
+            e.ci95
+        );
         let one = estimate(&[7.0, f64::NAN]);
         assert_eq!((one.mean, one.n), (7.0, 1));
         assert!(one.ci95.is_nan());
