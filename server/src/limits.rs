@@ -47,8 +47,9 @@ pub struct Limits {
     pub export_events: u64,
     /// Live changes one export recipe may carry.
     pub recipe_changes: usize,
-    /// Sweep requests (a point of a page's sweep each) running at once;
-    /// more are refused with 503 and the page asks again shortly.
+    /// Sweep requests (a point of a page's sweep each) running at once
+    /// (default: one per core but one); more are refused with 503 and the
+    /// page asks again shortly.
     pub max_sweeps: usize,
     /// Events one sweep request may simulate (estimated before it runs).
     pub sweep_events: u64,
@@ -87,11 +88,13 @@ impl Default for Limits {
             max_exports: 2,
             export_events: 10_000_000,
             recipe_changes: 5_000,
-            max_sweeps: 2,
-            sweep_events: 200_000_000,
-            sweep_threads: std::thread::available_parallelism()
+            // One core always left to the live sessions: a sweep thread on
+            // each of the others, one thread a sweep.
+            max_sweeps: std::thread::available_parallelism()
                 .map_or(1, |n| n.get().saturating_sub(1))
                 .max(1),
+            sweep_events: 200_000_000,
+            sweep_threads: 1,
             room_grace: Duration::from_secs(600),
             claim_grace: Duration::from_secs(30),
             rooms: Rate {

@@ -59,12 +59,13 @@ pub fn estimated_events(plan: &Plan) -> f64 {
         .map(|p| {
             let params = plan.params(0, p);
             let rate = params.spec("rate").map_or(100.0, |_| params.get("rate"));
-            let spike = if params.spec("spike_x").is_ok() {
-                params.get("spike_x").max(1.0)
+            // A spike multiplies the load for its length.
+            let spiked = if params.spec("spike_s").is_ok() {
+                params.get("spike_s").min(secs) * (params.get("spike_x") - 1.0).max(0.0)
             } else {
-                1.0
+                0.0
             };
-            rate * spike * secs * EVENTS_PER_OFFER * plan.reps as f64
+            rate * (secs + spiked) * EVENTS_PER_OFFER * plan.reps as f64
         })
         .sum()
 }
