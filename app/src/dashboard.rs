@@ -24,6 +24,8 @@ use crate::url::page_query;
 pub fn Dashboard() -> impl IntoView {
     let page = Page::new();
     let ready = RwSignal::new(false);
+    // Re-rendered only when a teacher's sweep starts, not at each point.
+    let class_sweeping = Memo::new(move |_| page.class_sweep.with(Option::is_some));
     let panes = RwSignal::new(Vec::<PaneState>::new());
     let editing = RwSignal::new(None::<usize>);
     let help = RwSignal::new(false);
@@ -130,6 +132,9 @@ pub fn Dashboard() -> impl IntoView {
             <div class="drive">
                 {move || (!page.following()).then(|| view! { <crate::controls::transport::Transport page panes /> }.into_any())}
                 {move || (ready.get() && !page.following()).then(|| view! { <crate::controls::timeline::Timeline page /> }.into_any())}
+                // A class's teacher sweeping: the curve fills in here too.
+                {move || (ready.get() && page.following() && class_sweeping.get())
+                    .then(|| view! { <div class="timeline"><crate::controls::sweep::SweepView page following=true /></div> }.into_any())}
             </div>
 
             <main class="workspace">

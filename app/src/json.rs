@@ -141,6 +141,25 @@ pub fn control(c: &Control) -> String {
             .str("type", "inspect")
             .opt_int("req", *req)
             .opt_int("msg", *msg),
+        Control::Sweep {
+            param,
+            from,
+            to,
+            points,
+            reps,
+            secs,
+            figure,
+            csv,
+        } => o
+            .str("type", "sweep")
+            .str("param", param)
+            .num("from", *from)
+            .num("to", *to)
+            .int("points", u64::from(*points))
+            .int("reps", u64::from(*reps))
+            .num("secs", *secs)
+            .str("figure", figure)
+            .str("csv", csv),
         Control::Story { req, msg } => o
             .str("type", "story")
             .opt_int("req", *req)
@@ -200,6 +219,10 @@ impl Json {
 
     pub fn bool(&self) -> Option<bool> {
         self.0.as_bool()
+    }
+
+    pub fn f64(&self) -> Option<f64> {
+        self.0.as_f64().filter(|v| v.is_finite())
     }
 
     /// A whole number the browser can hold exactly (counts, request ids).
@@ -269,6 +292,20 @@ mod tests {
             },
             Control::Bookmarks {
                 list: vec!["12.5:the \"first\" timeout".into(), "3:".into()],
+            },
+            Control::Sweep {
+                param: "rate".into(),
+                from: 10.0,
+                to: 95.5,
+                points: 5,
+                reps: 4,
+                secs: 30.0,
+                figure: "wait_ms.mean".into(),
+                csv: "10,wait_ms.mean,11.5,0.2,4,11.1\n10,wait_ms.p95,30,1,4,\n".into(),
+            },
+            Control::Story {
+                req: Some(3),
+                msg: None,
             },
         ];
         for c in controls {

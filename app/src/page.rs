@@ -52,6 +52,8 @@ pub struct Page {
     /// Type size factor for canvases: 1, or larger in projector mode.
     pub zoom: RwSignal<f64>,
     pub inspect: RwSignal<Option<Conversation>>,
+    /// Following a class: the teacher's sweep, as it fills in.
+    pub class_sweep: RwSignal<Option<crate::charts::sweep::ClassSweep>>,
     /// A scenario's prediction prompt is open: panes start paused.
     pub hold: RwSignal<bool>,
     /// The open scenario's headline figures (empty: each pattern's own).
@@ -128,6 +130,7 @@ impl Page {
             notice: RwSignal::new(None),
             zoom: RwSignal::new(1.0),
             inspect: RwSignal::new(None),
+            class_sweep: RwSignal::new(None),
             hold: RwSignal::new(false),
             tops: StoredValue::new_local(Rc::new(RefCell::new(Vec::new()))),
             panes: StoredValue::new_local(Vec::new()),

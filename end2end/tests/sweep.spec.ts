@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { openLive, watchErrors } from './helpers';
+import { classFrom, openLive, watchErrors } from './helpers';
 import { expectAxeClean } from './access';
 
 // The what-if sweep under the timeline (app/src/controls/sweep.rs): the
@@ -102,4 +102,45 @@ test('a sweep can be cancelled between points, and bad settings are refused in w
   await page.getByTestId('sweep-run').click();
   await expect(page.getByTestId('sweep-status')).toContainText(/The sweep stopped: this would simulate about \d+ million events, more than a sweep on this server may/);
   expect(errors.filter((e) => !e.includes('/api/sweep') && !e.includes('status of 400'))).toEqual([]);
+});
+
+test("a class sees the teacher's sweep fill in, and each student sketches on their own page", async ({ browser }) => {
+  test.setTimeout(90_000);
+  const teacherCtx = await browser.newContext();
+  const teacher = await teacherCtx.newPage();
+  await openLive(teacher, `/?pattern=request-response&seed=3&${MM1}`);
+  const code = await classFrom(teacher);
+  const studentCtx = await browser.newContext();
+  const student = await studentCtx.newPage();
+  const errors = watchErrors(student);
+  await student.goto(`/join/${code}`);
+  await expect(student.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  // Nothing to show until the teacher sweeps.
+  await expect(student.getByTestId('sweep')).toHaveCount(0);
+
+  await teacher.getByTestId('sweep').click();
+  await setNumber(teacher, 'sweep-points', '4');
+  await setNumber(teacher, 'sweep-reps', '3');
+  await setNumber(teacher, 'sweep-secs', '20');
+  await teacher.getByTestId('sweep-run').click();
+  await expect(student.getByTestId('sweep')).toHaveText("The teacher's sweep");
+  await expect(student.getByTestId('sweep-from')).toBeDisabled();
+  await expect(student.getByTestId('sweep-run')).toHaveCount(0);
+  await expect(teacher.getByTestId('sweep-row')).toHaveCount(4, { timeout: 60_000 });
+  await expect(student.getByTestId('sweep-row')).toHaveCount(4);
+  await expect(student.getByTestId('sweep-status')).toContainText("The teacher's sweep: all 4 points");
+  // Each student sketches on their own page.
+  await student.getByTestId('sweep-sketch').check();
+  const chart = student.getByTestId('sweep-chart');
+  await chart.focus();
+  await chart.press('ArrowUp');
+  await expect(student.getByTestId('sweep-status')).toContainText('Your prediction at rate = 10');
+  // The same numbers on both pages, and the student's own prediction beside them.
+  const row = async (p: import('@playwright/test').Page) =>
+    (await p.getByTestId('sweep-row').nth(2).locator('td').allTextContents()).slice(0, 4);
+  expect(await row(student)).toEqual(await row(teacher));
+  await expect(student.getByTestId('sweep-row').first().locator('td').nth(4)).not.toBeEmpty();
+  await expect(teacher.getByTestId('sweep-row').first().locator('td').nth(4)).toBeEmpty();
+  expect(errors).toEqual([]);
+  await Promise.all([teacherCtx.close(), studentCtx.close()]);
 });

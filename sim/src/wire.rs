@@ -239,6 +239,21 @@ pub enum Control {
         #[serde(default)]
         msg: Option<u64>,
     },
+    /// The presenter of a room is sweeping a parameter (`csv` empty: the
+    /// sweep starts; otherwise one point's rows as `switchboard sweep`
+    /// prints them, header left out): every follower's page shows the same
+    /// curve. A private session ignores it.
+    Sweep {
+        param: String,
+        from: f64,
+        to: f64,
+        points: u32,
+        reps: u32,
+        secs: f64,
+        figure: String,
+        #[serde(default)]
+        csv: String,
+    },
     /// Send the whole story of request `req` (or else message `msg`) up to
     /// the moment shown, recomputed: the page holds only a sample of a busy
     /// run's events. Answered with a `Frame::Story` (in a room, to all).

@@ -41,6 +41,19 @@ impl SweepPoint {
     }
 }
 
+/// A sweep a class's teacher runs, as every follower's page shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClassSweep {
+    pub param: String,
+    pub from: f64,
+    pub to: f64,
+    pub points: usize,
+    pub reps: usize,
+    pub secs: f64,
+    pub figure: String,
+    pub results: Vec<SweepPoint>,
+}
+
 fn num(s: &str) -> f64 {
     s.parse().unwrap_or(f64::NAN)
 }

@@ -105,8 +105,11 @@ struct Form {
     secs: RwSignal<f64>,
 }
 
+/// Pane A's sweep (`following`: the teacher's, as a class's follower sees
+/// it — the same curve filling in, the form read-only, the sketch the
+/// student's own).
 #[component]
-pub fn SweepView(page: Page) -> impl IntoView {
+pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView {
     let open = RwSignal::new(false);
     let params = move || {
         page.panes()
@@ -168,6 +171,42 @@ pub fn SweepView(page: Page) -> impl IntoView {
             })
             .unwrap_or_default()
     };
+
+    // Following a class: the teacher's sweep is shown as it fills in.
+    if following {
+        Effect::new(move |_| {
+            let Some(c) = page.class_sweep.get() else {
+                return;
+            };
+            if form.param.get_untracked() != c.param
+                || form.from.get_untracked() != c.from
+                || form.to.get_untracked() != c.to
+                || form.points.get_untracked() != c.points
+            {
+                prediction.set(Vec::new());
+            }
+            form.param.set(c.param.clone());
+            form.from.set(c.from);
+            form.to.set(c.to);
+            form.points.set(c.points);
+            form.reps.set(c.reps);
+            form.secs.set(c.secs);
+            if FIGURES.iter().any(|f| f.0 == c.figure) && figure.get_untracked() != c.figure {
+                figure.set(c.figure.clone());
+            }
+            open.set(true);
+            let done = c.results.len();
+            status.set(if done < c.points {
+                format!("The teacher's sweep: {done} of {} points so far.", c.points)
+            } else {
+                format!(
+                    "The teacher's sweep: all {done} points, {} replications each.",
+                    c.reps
+                )
+            });
+            results.set(c.results);
+        });
+    }
 
     // Redraw whenever what is shown changes.
     Effect::new(move |_| {
@@ -249,6 +288,23 @@ pub fn SweepView(page: Page) -> impl IntoView {
         cancel.set_value(false);
         running.set(true);
         results.set(Vec::new());
+        // Teaching a class: every follower's page shows this sweep too.
+        let presenting = page.presenting();
+        let relay = move |csv: String| {
+            if presenting {
+                pane.commands.send(sim::wire::Control::Sweep {
+                    param: form.param.get_untracked(),
+                    from: form.from.get_untracked(),
+                    to: form.to.get_untracked(),
+                    points: form.points.get_untracked() as u32,
+                    reps: form.reps.get_untracked() as u32,
+                    secs: form.secs.get_untracked(),
+                    figure: figure.get_untracked(),
+                    csv,
+                });
+            }
+        };
+        relay(String::new());
         leptos::task::spawn_local(async move {
             let total = xs.len();
             'points: for (i, v) in xs.into_iter().enumerate() {
@@ -276,6 +332,11 @@ pub fn SweepView(page: Page) -> impl IntoView {
                     match crate::class::fetch_text("POST", "/api/sweep", Some(&body)).await {
                         Ok((200, text)) => {
                             results.update(|r| r.extend(parse_csv(&text)));
+                            relay(
+                                text.split_once('\n')
+                                    .map_or("", |(_, rows)| rows)
+                                    .to_string(),
+                            );
                             break;
                         }
                         Ok((503, text)) => {
@@ -439,11 +500,11 @@ pub fn SweepView(page: Page) -> impl IntoView {
                         pick(id);
                     }
                 }>
-                "Sweep"
+                {if following { "The teacher's sweep" } else { "Sweep" }}
             </button>
             <Show when=move || open.get()>
-                <fieldset class="sweep-form" disabled=move || running.get()>
-                    <legend>"Sweep a parameter of pane A"</legend>
+                <fieldset class="sweep-form" disabled=move || following || running.get()>
+                    <legend>{if following { "The teacher's sweep" } else { "Sweep a parameter of pane A" }}</legend>
                     <label class="sweep-field">"Parameter"
                         <select data-testid="sweep-param" on:change=move |ev| pick(event_target_value(&ev))>
                             {move || numeric(&params()).into_iter().map(|s| {
@@ -458,6 +519,8 @@ pub fn SweepView(page: Page) -> impl IntoView {
                     {count_input("Points", "sweep-points", form.points, MAX_POINTS)}
                     {count_input("Replications", "sweep-reps", form.reps, MAX_REPS)}
                     {number_input("Virtual s each", "sweep-secs", form.secs, MAX_SECS)}
+                </fieldset>
+                <div class="sweep-form sweep-view-form">
                     <label class="sweep-field">"Plot"
                         <select data-testid="sweep-figure" on:change=move |ev| figure.set(event_target_value(&ev))>
                             {FIGURES.iter().map(|&(id, name)| view! {
@@ -470,11 +533,13 @@ pub fn SweepView(page: Page) -> impl IntoView {
                             on:change=move |ev| sketching.set(event_target_checked(&ev)) />
                         "Sketch my prediction first"
                     </label>
-                </fieldset>
+                </div>
                 <div class="sweep-actions">
-                    <button data-testid="sweep-run" disabled=move || running.get() on:click=run>"Run sweep"</button>
-                    <button data-testid="sweep-cancel" disabled=move || !running.get()
-                        on:click=move |_| cancel.set_value(true)>"Cancel"</button>
+                    {(!following).then(|| view! {
+                        <button data-testid="sweep-run" disabled=move || running.get() on:click=run>"Run sweep"</button>
+                        <button data-testid="sweep-cancel" disabled=move || !running.get()
+                            on:click=move |_| cancel.set_value(true)>"Cancel"</button>
+                    })}
                     <button data-testid="sweep-csv" disabled=move || results.with(Vec::is_empty) on:click=export_csv>"CSV"</button>
                     <button data-testid="sweep-png" disabled=move || results.with(Vec::is_empty) on:click=export_png>"PNG"</button>
                     <progress data-testid="sweep-progress" max=move || form.points.get().to_string()

@@ -38,6 +38,8 @@ pub struct Callbacks {
     pub on_error: Box<dyn Fn(String)>,
     /// A room's presenter opened (or closed) the inspector.
     pub on_inspect: Box<dyn Fn(Option<u64>, Option<u64>)>,
+    /// A room's presenter started a sweep or got one of its points.
+    pub on_sweep: Box<dyn Fn(crate::json::Json)>,
     pub on_state: Box<dyn Fn(ConnState)>,
 }
 
@@ -146,14 +148,23 @@ fn open(inner: &Rc<Inner>) {
         if let Some(text) = data.as_string() {
             RECEIVED.with(|r| r.set(r.get() + text.len() as u64));
             // A text frame is an error (`{"type":"error","message":…}`)
-            // or a presenter's inspector relayed (`{"type":"inspect",…}`).
+            // or a presenter's inspector or sweep relayed
+            // (`{"type":"inspect",…}`, `{"type":"sweep",…}`).
             let json = crate::json::Json::parse(&text);
-            if let Some(j) = json
-                .as_ref()
-                .filter(|j| j.get("type").str().as_deref() == Some("inspect"))
-            {
-                (inner.cb.on_inspect)(j.get("req").u64(), j.get("msg").u64());
-                return;
+            match json.as_ref().and_then(|j| j.get("type").str()).as_deref() {
+                Some("inspect") => {
+                    if let Some(j) = &json {
+                        (inner.cb.on_inspect)(j.get("req").u64(), j.get("msg").u64());
+                    }
+                    return;
+                }
+                Some("sweep") => {
+                    if let Some(j) = json {
+                        (inner.cb.on_sweep)(j);
+                    }
+                    return;
+                }
+                _ => {}
             }
             let message = json.and_then(|j| j.get("message").str()).unwrap_or(text);
             (inner.cb.on_error)(message);

@@ -368,6 +368,34 @@ pub fn start(
                 (None, None) => page.inspect.set(None),
             }
         }),
+        // Following a class: the teacher's sweep fills in here too.
+        on_sweep: Box::new(move |j| {
+            if !page.following() || pane.index != 0 {
+                return;
+            }
+            let csv = j.get("csv").str().unwrap_or_default();
+            if csv.is_empty() {
+                page.class_sweep.set(Some(crate::charts::sweep::ClassSweep {
+                    param: j.get("param").str().unwrap_or_default(),
+                    from: j.get("from").f64().unwrap_or(0.0),
+                    to: j.get("to").f64().unwrap_or(1.0),
+                    points: j.get("points").u64().unwrap_or(1) as usize,
+                    reps: j.get("reps").u64().unwrap_or(2) as usize,
+                    secs: j.get("secs").f64().unwrap_or(60.0),
+                    figure: j.get("figure").str().unwrap_or_default(),
+                    results: Vec::new(),
+                }));
+            } else {
+                let points = crate::charts::sweep::parse_csv(&format!(
+                    "value,figure,mean,ci95,n,theory\n{csv}"
+                ));
+                page.class_sweep.update(|s| {
+                    if let Some(s) = s {
+                        s.results.extend(points);
+                    }
+                });
+            }
+        }),
         on_state: Box::new(move |s| pane.conn.set(s)),
     });
     pane.commands.attach(feed);

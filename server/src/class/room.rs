@@ -748,11 +748,12 @@ async fn drive(
         let mut answers = Vec::new();
         while batch.len() < host.limits().controls_per_tick {
             match orders.try_recv() {
-                // The presenter's inspector: shown to everyone as is.
+                // The presenter's inspector or sweep: shown to everyone
+                // as is.
                 Ok(o)
                     if matches!(
                         sim::wire::Control::parse(&o.text),
-                        Ok(sim::wire::Control::Inspect { .. })
+                        Ok(sim::wire::Control::Inspect { .. } | sim::wire::Control::Sweep { .. })
                     ) =>
                 {
                     out.emit(Bytes::from(o.text), Kind::Text).await;

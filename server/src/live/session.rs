@@ -681,8 +681,8 @@ impl Session {
                 self.timeline.restart();
                 Ok(Some(self.new_run()))
             }
-            // Only rooms share an inspector (see `room::drive`).
-            Control::Inspect { .. } => Ok(None),
+            // Only rooms share an inspector or a sweep (see `room::drive`).
+            Control::Inspect { .. } | Control::Sweep { .. } => Ok(None),
             Control::Story { req, msg } => {
                 self.reach_the_moment()?;
                 let subject = match (req, msg) {
