@@ -141,6 +141,16 @@ test("a class sees the teacher's sweep fill in, and each student sketches on the
   expect(await row(student)).toEqual(await row(teacher));
   await expect(student.getByTestId('sweep-row').first().locator('td').nth(4)).not.toBeEmpty();
   await expect(teacher.getByTestId('sweep-row').first().locator('td').nth(4)).toBeEmpty();
-  expect(errors).toEqual([]);
+  // The student sends the sketch; the teacher shows the class's over the result.
+  await student.getByTestId('sweep-send').click();
+  await expect(student.getByTestId('sweep-status')).toContainText('Sent: the teacher can show your sketch');
+  await teacher.getByTestId('sweep-class').click();
+  await expect(teacher.getByTestId('sweep-status')).toContainText('1 sketch from the class');
+  const theirs = await student.getByTestId('sweep-row').first().locator('td').nth(4).textContent();
+  await expect(teacher.getByTestId('sweep-row').first().locator('td').nth(5)).toHaveText(theirs!);
+  // Only the presenter sees them.
+  const peek = await student.request.get(`/api/rooms/${code}/sketches`);
+  expect(peek.status()).toBe(403);
+  expect(errors.filter((e) => !e.includes('/sketches') && !e.includes('status of 403'))).toEqual([]);
   await Promise.all([teacherCtx.close(), studentCtx.close()]);
 });

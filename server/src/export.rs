@@ -63,7 +63,7 @@ impl Bounds {
 
 /// Sets the flag when dropped: the request's future is dropped when its
 /// client goes away, and the export thread sees it.
-struct CancelOnDrop(Arc<AtomicBool>);
+pub(crate) struct CancelOnDrop(pub(crate) Arc<AtomicBool>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {

@@ -64,6 +64,27 @@ fn margins(zoom: f64) -> (f64, f64, f64, f64) {
 }
 
 /// Draws `series` into a `w`×`h` (CSS pixels) area of `ctx`.
+/// `el`'s 2-D context, its backing store sized to its CSS size × the
+/// device's pixel ratio and scaled back, with that CSS size: a canvas
+/// ready to draw sharply in CSS pixels.
+pub fn fit(el: &web_sys::HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64, f64)> {
+    use wasm_bindgen::JsCast;
+    let ctx = el
+        .get_context("2d")
+        .ok()??
+        .dyn_into::<CanvasRenderingContext2d>()
+        .ok()?;
+    let dpr = web_sys::window()?.device_pixel_ratio().max(1.0);
+    let (w, h) = (
+        f64::from(el.client_width().max(1)),
+        f64::from(el.client_height().max(1)),
+    );
+    el.set_width((w * dpr).round() as u32);
+    el.set_height((h * dpr).round() as u32);
+    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    Some((ctx, w, h))
+}
+
 pub fn draw(
     ctx: &CanvasRenderingContext2d,
     w: f64,

@@ -41,6 +41,21 @@ impl SweepPoint {
     }
 }
 
+/// The median of some values (`None` for none).
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
 /// A sweep a class's teacher runs, as every follower's page shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClassSweep {
@@ -243,9 +258,9 @@ pub fn nice_ceiling(v: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
-/// Draws the curve of `figure`: axes (up to at least `floor`), the closed
-/// form, the prediction (dashed, with its points), the measured means with
-/// their whiskers.
+/// Draws the curve of `figure`: axes (up to at least `floor`), the class's
+/// sketches (thin), the closed form, the prediction (dashed, with its
+/// points), the measured means with their whiskers.
 #[allow(clippy::too_many_arguments)]
 pub fn draw(
     ctx: &CanvasRenderingContext2d,
@@ -256,6 +271,7 @@ pub fn draw(
     points: &[SweepPoint],
     theory: &[(f64, f64)],
     prediction: &[(f64, f64)],
+    class: &[Vec<(f64, f64)>],
     theme: &Theme,
 ) -> Frame {
     ctx.set_fill_style_str(&theme.panel);
@@ -266,6 +282,7 @@ pub fn draw(
         .map(|m| m.mean + if m.ci95.is_finite() { m.ci95 } else { 0.0 })
         .chain(theory.iter().map(|t| t.1))
         .chain(prediction.iter().map(|p| p.1))
+        .chain(class.iter().flatten().map(|p| p.1))
         .chain(std::iter::once(floor));
     let f = Frame::new(w, h, range, ys);
     // Axes and their ticks.
@@ -295,6 +312,20 @@ pub fn draw(
         ctx.set_line_width(2.0);
         ctx.begin_path();
         for (i, &(x, y)) in theory.iter().enumerate() {
+            if i == 0 {
+                ctx.move_to(f.px(x), f.py(y));
+            } else {
+                ctx.line_to(f.px(x), f.py(y));
+            }
+        }
+        ctx.stroke();
+    }
+    // The class's sketches, thin and grey, under the rest.
+    ctx.set_stroke_style_str(&theme.muted);
+    ctx.set_line_width(1.0);
+    for sketch in class {
+        ctx.begin_path();
+        for (i, &(x, y)) in sketch.iter().enumerate() {
             if i == 0 {
                 ctx.move_to(f.px(x), f.py(y));
             } else {
@@ -396,6 +427,13 @@ mod tests {
             "waits grow with load"
         );
         assert!(theory_curve(&p, "rate", (lo, hi), "wait_ms.p95", 10).is_empty());
+    }
+
+    #[test]
+    fn the_class_median() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(vec![f64::NAN]), None);
     }
 
     #[test]

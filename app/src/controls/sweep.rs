@@ -62,20 +62,7 @@ fn planned(params: &ParamSet, id: &str, from: f64, to: f64, n: usize) -> Vec<f64
     let integer = params
         .spec(id)
         .is_ok_and(|(_, s)| matches!(s.kind, Kind::Number { integer: true, .. }));
-    (0..n)
-        .map(|i| {
-            let v = if n <= 1 {
-                from
-            } else {
-                from + (to - from) * i as f64 / (n - 1) as f64
-            };
-            if integer {
-                v.round()
-            } else {
-                v
-            }
-        })
-        .collect()
+    sim::sweep::spaced(from, to, n, integer)
 }
 
 async fn sleep_ms(ms: i32) {
@@ -129,6 +116,8 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
     let sketching = RwSignal::new(false);
     // The class's sketch: a value per point, by the point's index.
     let prediction: RwSignal<Vec<(usize, f64)>> = RwSignal::new(Vec::new());
+    // The class's sketches, once the teacher shows them.
+    let class_sketches: RwSignal<Vec<Vec<(usize, f64)>>> = RwSignal::new(Vec::new());
     let chosen = RwSignal::new(0usize);
     let results: RwSignal<Vec<SweepPoint>> = RwSignal::new(Vec::new());
     let status = RwSignal::new(String::new());
@@ -217,25 +206,23 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
             .into_iter()
             .filter_map(|(i, y)| Some((*xs.get(i)?, y)))
             .collect();
+        let class: Vec<Vec<(f64, f64)>> = class_sketches
+            .get()
+            .into_iter()
+            .map(|s| {
+                s.into_iter()
+                    .filter_map(|(i, y)| Some((*xs.get(i)?, y)))
+                    .collect()
+            })
+            .collect();
         let range = (form.from.get(), form.to.get());
         let id = form.param.get();
-        let Some(el) = canvas_ref.get() else {
+        let Some((ctx, w, h)) = canvas_ref
+            .get()
+            .and_then(|el| crate::charts::canvas::fit(&el))
+        else {
             return;
         };
-        let Ok(Some(ctx)) = el.get_context("2d") else {
-            return;
-        };
-        let Ok(ctx) = ctx.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
-            return;
-        };
-        let dpr = window().device_pixel_ratio().max(1.0);
-        let (w, h) = (
-            f64::from(el.client_width().max(1)),
-            f64::from(el.client_height().max(1)),
-        );
-        el.set_width((w * dpr).round() as u32);
-        el.set_height((h * dpr).round() as u32);
-        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
         // The closed form is shown with the measurement, not before: a
         // class sketching its prediction is not handed the answer.
         let theory = if pts.is_empty() {
@@ -258,6 +245,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
             &pts,
             &theory,
             &pred,
+            &class,
             &theme,
         );
         frame.set_value(Some(f));
@@ -422,6 +410,68 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
         ev.prevent_default();
     };
 
+    let room = move || page.class.get_untracked().map(|c| c.code);
+    // A student sends their sketch; the teacher shows the class's.
+    let send_sketch = move |_| {
+        let Some(code) = room() else {
+            return;
+        };
+        let points = prediction.get_untracked();
+        let body = format!(
+            "{{\"points\":{}}}",
+            crate::json::array(
+                points
+                    .iter()
+                    .map(|&(i, y)| format!("[{i},{}]", if y.is_finite() { y } else { 0.0 }))
+            )
+        );
+        leptos::task::spawn_local(async move {
+            let url = format!("/api/rooms/{code}/sketch");
+            status.set(
+                match crate::class::fetch_text("POST", &url, Some(&body)).await {
+                    Ok((204, _)) => {
+                        "Sent: the teacher can show your sketch with the class's.".into()
+                    }
+                    Ok((_, why)) | Err(why) => format!("Your sketch was not sent: {why}"),
+                },
+            );
+        });
+    };
+    let show_class = move |_| {
+        let Some(code) = room() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let url = format!("/api/rooms/{code}/sketches");
+            match crate::class::fetch_text("GET", &url, None).await {
+                Ok((200, text)) => {
+                    let sketches: Vec<Vec<(usize, f64)>> = crate::json::Json::parse(&text)
+                        .and_then(|j| j.get("sketches").items())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|s| {
+                            s.items()
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter_map(|p| {
+                                    let p = p.items()?;
+                                    Some((p.first()?.u64()? as usize, p.get(1)?.f64()?))
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    status.set(match sketches.len() {
+                        0 => "No sketches from the class yet.".into(),
+                        1 => "1 sketch from the class, drawn in grey; the table has its value.".into(),
+                        n => format!("{n} sketches from the class, drawn in grey; the table has their median."),
+                    });
+                    class_sketches.set(sketches);
+                }
+                Ok((_, why)) | Err(why) => status.set(format!("The class's sketches: {why}")),
+            }
+        });
+    };
+
     let open_point = move |v: f64| {
         let Some(pane) = page.panes().into_iter().next() else {
             return;
@@ -540,6 +590,13 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                         <button data-testid="sweep-cancel" disabled=move || !running.get()
                             on:click=move |_| cancel.set_value(true)>"Cancel"</button>
                     })}
+                    {following.then(|| view! {
+                        <button data-testid="sweep-send" disabled=move || prediction.with(Vec::is_empty)
+                            on:click=send_sketch>"Send my sketch to the teacher"</button>
+                    })}
+                    {move || (!following && page.presenting()).then(|| view! {
+                        <button data-testid="sweep-class" on:click=show_class>"Show the class's sketches"</button>
+                    })}
                     <button data-testid="sweep-csv" disabled=move || results.with(Vec::is_empty) on:click=export_csv>"CSV"</button>
                     <button data-testid="sweep-png" disabled=move || results.with(Vec::is_empty) on:click=export_png>"PNG"</button>
                     <progress data-testid="sweep-progress" max=move || form.points.get().to_string()
@@ -556,7 +613,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                     on:click=on_click on:keydown=on_key></canvas>
                 <table class="sweep-table" data-testid="sweep-table">
                     <caption>{move || format!("{} against {}", FIGURES.iter().find(|f| f.0 == figure.get()).map_or("", |f| f.1), x_label())}</caption>
-                    <thead><tr><th scope="col">{x_label}</th><th scope="col">"Mean"</th><th scope="col">"95 % ±"</th><th scope="col">"n"</th><th scope="col">"Theory"</th><th scope="col">"You said"</th><th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
+                    <thead><tr><th scope="col">{x_label}</th><th scope="col">"Mean"</th><th scope="col">"95 % ±"</th><th scope="col">"n"</th><th scope="col">"Theory"</th><th scope="col">"You said"</th><th scope="col">"Class (median)"</th><th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
                     <tbody>
                         {move || {
                             let fig = figure.get();
@@ -566,6 +623,9 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                             results.get().into_iter().enumerate().map(|(i, p)| {
                                 let m = p.get(&fig).cloned();
                                 let said = pred.iter().find(|q| q.0 == i).map(|q| fmt_number(q.1)).unwrap_or_default();
+                                let class = crate::charts::sweep::median(
+                                    class_sketches.with(|c| c.iter().filter_map(|s| s.iter().find(|q| q.0 == i).map(|q| q.1)).collect()),
+                                ).map(fmt_number).unwrap_or_default();
                                 let v = p.value;
                                 let mut at = base.clone();
                                 let _ = at.set(&id, v);
@@ -581,6 +641,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                                         <td>{m.as_ref().map(|m| m.n.to_string()).unwrap_or_default()}</td>
                                         <td>{m.as_ref().and_then(|m| m.theory).map(fmt_number).unwrap_or_default()}{slow}</td>
                                         <td>{said}</td>
+                                        <td>{class}</td>
                                         <td><button class="link" on:click=move |_| open_point(v)>{format!("Open {} as pane B", short(v))}</button></td>
                                     </tr>
                                 }

@@ -6,7 +6,6 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::charts::canvas::{self, ChartSpec, ChartView};
 use crate::charts::whole_run::{envelope, parse_csv, takeaway, windows, Second, Window};
@@ -62,20 +61,9 @@ fn draw(
     lines: &[fn(&Second) -> f64],
     seconds: &[Second],
 ) {
-    let Ok(Some(ctx)) = el.get_context("2d") else {
+    let Some((ctx, w, h)) = canvas::fit(el) else {
         return;
     };
-    let Ok(ctx) = ctx.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
-        return;
-    };
-    let dpr = window().device_pixel_ratio().max(1.0);
-    let (w, h) = (
-        f64::from(el.client_width().max(1)),
-        f64::from(el.client_height().max(1)),
-    );
-    el.set_width((w * dpr).round() as u32);
-    el.set_height((h * dpr).round() as u32);
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     let series = envelope(seconds, BUCKETS, lines);
     let theme = crate::stage::theme::theme(page.look.get_value());
     let view = ChartView {

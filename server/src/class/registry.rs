@@ -102,6 +102,27 @@ impl Registry {
         answer(status.as_u16(), body, false)
     }
 
+    /// A student's sketch of the teacher's sweep.
+    pub async fn sketch(&self, room: &Room, points: Vec<(u16, f64)>, ballot: [u8; 32]) -> Answer {
+        if room.is_mirrored() {
+            let ask = Ask::Sketch {
+                points,
+                ballot: crate::class::cluster::wire::hex(&ballot),
+            };
+            return self.forward(room, ask).await;
+        }
+        let (status, body) = room.sketch(&points, &ballot);
+        answer(status.as_u16(), body, false)
+    }
+
+    /// The class's sketches (the caller checked the presenter).
+    pub async fn sketches(&self, room: &Room) -> Answer {
+        if room.is_mirrored() {
+            return self.forward(room, Ask::Sketches).await;
+        }
+        answer(200, room.sketches_json(), true)
+    }
+
     /// The presenter reveals the answers or locks joining.
     pub async fn steer(
         &self,

@@ -32,6 +32,13 @@ pub const MAX_FOLLOWERS: usize = 200;
 /// Ballots one room counts at most (twice its followers).
 pub const MAX_BALLOTS: usize = 2 * MAX_FOLLOWERS;
 
+/// One student's sketch of a sweep: a value per point index.
+pub type Sketch = Vec<(u16, f64)>;
+
+/// Most points one student's sketch of a sweep has (a page's sweep has at
+/// most 40).
+pub const MAX_SKETCH_POINTS: usize = 40;
+
 /// Frames a follower may be behind the room before it skips to a catch-up.
 pub const FOLLOWER_LAG: usize = 128;
 /// Chart history a late joiner gets (metrics ticks, ~15 a second).
@@ -359,6 +366,9 @@ pub struct Room {
     /// Each ballot's current choice, by the ballot's hash (`ballot.rs`):
     /// one answer per ballot, a second one replaces the first.
     pub ballots: Mutex<HashMap<[u8; 32], usize>>,
+    /// Each student's sketch of the teacher's sweep, by ballot: a value
+    /// per point index. Cleared when the teacher starts another sweep.
+    pub sketches: Mutex<HashMap<[u8; 32], Sketch>>,
 }
 
 impl Room {
@@ -397,6 +407,7 @@ impl Room {
             started: Instant::now(),
             claimed: AtomicBool::new(false),
             ballots: Mutex::new(HashMap::new()),
+            sketches: Mutex::new(HashMap::new()),
         });
         (room, receivers)
     }
@@ -542,6 +553,58 @@ impl Room {
 
     /// Counts ballot `ballot`'s prediction in a room simulated here (a
     /// changed answer moves its count).
+    /// A student's sketch of the teacher's sweep (a second one replaces the
+    /// first): at most [`MAX_SKETCH_POINTS`] values, each a finite number
+    /// from 0 to 10^9 at a point index below that.
+    pub fn sketch(&self, points: &[(u16, f64)], ballot: &[u8; 32]) -> (StatusCode, String) {
+        if points.is_empty() || points.len() > MAX_SKETCH_POINTS {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("a sketch has from 1 to {MAX_SKETCH_POINTS} points"),
+            );
+        }
+        if points.iter().any(|&(i, y)| {
+            usize::from(i) >= MAX_SKETCH_POINTS || !y.is_finite() || !(0.0..=1e9).contains(&y)
+        }) {
+            return (
+                StatusCode::BAD_REQUEST,
+                "a sketch's points are a point number and a value from 0 to 1e9".into(),
+            );
+        }
+        let Ok(mut sketches) = self.sketches.lock() else {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the sketches are unavailable".into(),
+            );
+        };
+        if !sketches.contains_key(ballot) && sketches.len() >= MAX_BALLOTS {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "this class has gathered as many sketches as it takes".into(),
+            );
+        }
+        let mut mine = points.to_vec();
+        mine.sort_by_key(|p| p.0);
+        mine.dedup_by_key(|p| p.0);
+        sketches.insert(*ballot, mine);
+        (StatusCode::NO_CONTENT, String::new())
+    }
+
+    /// The class's sketches, for the presenter: `{"sketches": [[[i, y], …], …]}`
+    /// in no particular order (nothing says whose).
+    pub fn sketches_json(&self) -> String {
+        let all: Vec<Sketch> = self
+            .sketches
+            .lock()
+            .map(|s| {
+                let mut v: Vec<_> = s.values().cloned().collect();
+                v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+                v
+            })
+            .unwrap_or_default();
+        serde_json::json!({ "sketches": all }).to_string()
+    }
+
     pub fn answer(&self, choice: usize, ballot: &[u8; 32]) -> (StatusCode, String) {
         let room = self;
         if room.revealed.load(Ordering::Relaxed) {
@@ -749,13 +812,22 @@ async fn drive(
         while batch.len() < host.limits().controls_per_tick {
             match orders.try_recv() {
                 // The presenter's inspector or sweep: shown to everyone
-                // as is.
+                // as is (a new sweep: the students sketch afresh).
                 Ok(o)
                     if matches!(
                         sim::wire::Control::parse(&o.text),
                         Ok(sim::wire::Control::Inspect { .. } | sim::wire::Control::Sweep { .. })
                     ) =>
                 {
+                    if let Ok(sim::wire::Control::Sweep { csv, .. }) =
+                        sim::wire::Control::parse(&o.text)
+                    {
+                        if csv.is_empty() {
+                            if let Ok(mut s) = room.sketches.lock() {
+                                s.clear();
+                            }
+                        }
+                    }
                     out.emit(Bytes::from(o.text), Kind::Text).await;
                     let _ = o.answer.send(None);
                 }
@@ -923,6 +995,38 @@ mod tests {
             seq,
             text: false,
             bytes: Bytes::from(vec![seq as u8]),
+        }
+    }
+
+    #[test]
+    fn a_students_sketch_is_checked_replaced_and_shown_without_names() {
+        let (room, _orders) = Room::new("ABCDEF".into(), [0; 32], 1, None, 1, false);
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(
+            room.sketch(&[(0, 5.0), (1, 7.5)], &a).0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            room.sketch(&[(1, 9.0), (1, 3.0), (0, 1.0)], &b).0,
+            StatusCode::NO_CONTENT
+        );
+        // A second sketch replaces the first.
+        assert_eq!(room.sketch(&[(0, 6.0)], &a).0, StatusCode::NO_CONTENT);
+        let v: serde_json::Value = serde_json::from_str(&room.sketches_json()).unwrap();
+        assert_eq!(v["sketches"].as_array().unwrap().len(), 2);
+        assert!(
+            !room.sketches_json().contains("0101"),
+            "no ballot in the answer"
+        );
+        for bad in [
+            vec![],
+            vec![(0, f64::NAN)],
+            vec![(0, -1.0)],
+            vec![(0, 2e9)],
+            vec![(40, 1.0)],
+            (0..41).map(|i| (i, 1.0)).collect::<Vec<_>>(),
+        ] {
+            assert_eq!(room.sketch(&bad, &a).0, StatusCode::BAD_REQUEST, "{bad:?}");
         }
     }
 

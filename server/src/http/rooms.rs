@@ -349,6 +349,73 @@ pub async fn answer(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct Sketch {
+    /// A value per point of the teacher's sweep: `[index, value]`.
+    points: Vec<(u16, f64)>,
+}
+
+/// `POST /api/rooms/<code>/sketch`: a student's sketch of the teacher's
+/// sweep, one per ballot (a second replaces the first). A page without a
+/// ballot (a class with no question) is given one here, under the client's
+/// ballot allowance.
+pub async fn sketch(
+    State(shared): State<Arc<Shared>>,
+    KnownRoom(room): KnownRoom,
+    client: crate::http::client::Client,
+    headers: HeaderMap,
+    Json(s): Json<Sketch>,
+) -> Response {
+    if room.is_presenter(codes::presenter_secret(&headers, &room.code).as_deref()) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "the presenter's page shows the class's sketches; the students send them",
+        );
+    }
+    let mut cookie = None;
+    let ballot = match crate::class::ballot::carried(&room, &headers) {
+        Some(b) => b,
+        None => {
+            if shared.gate.ballot(client.0).is_err() {
+                return refuse(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "this address has been given as many ballots as it may for now: try again in a minute",
+                );
+            }
+            let minted = crate::class::ballot::mint(&room)
+                .ok()
+                .and_then(|(token, set)| Some((crate::class::ballot::verify(&room, &token)?, set)));
+            let Some((b, set)) = minted else {
+                return refuse(StatusCode::INTERNAL_SERVER_ERROR, "no ballot could be made");
+            };
+            cookie = Some(set);
+            b
+        }
+    };
+    let mut answered = respond(shared.registry().sketch(&room, s.points, ballot).await);
+    if let Some(set) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        answered.headers_mut().append(header::SET_COOKIE, set);
+    }
+    answered
+}
+
+/// `GET /api/rooms/<code>/sketches`: the class's sketches, for the
+/// presenter only.
+pub async fn sketches(
+    State(shared): State<Arc<Shared>>,
+    KnownRoom(room): KnownRoom,
+    headers: HeaderMap,
+) -> Response {
+    if !room.is_presenter(codes::presenter_secret(&headers, &room.code).as_deref()) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "only the presenter sees the class's sketches",
+        );
+    }
+    respond(shared.registry().sketches(&room).await)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Steer {
     /// Reveal the class's answers.
     #[serde(default)]

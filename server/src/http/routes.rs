@@ -68,6 +68,14 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
             axum::routing::post(crate::http::rooms::answer),
         )
         .route(
+            "/api/rooms/{code}/sketch",
+            axum::routing::post(crate::http::rooms::sketch),
+        )
+        .route(
+            "/api/rooms/{code}/sketches",
+            get(crate::http::rooms::sketches),
+        )
+        .route(
             "/api/rooms/{code}/steer",
             axum::routing::post(crate::http::rooms::steer),
         )

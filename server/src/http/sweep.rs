@@ -21,6 +21,7 @@ use axum::Json;
 use serde::Deserialize;
 use sim::sweep::{Ask, Plan};
 
+use crate::export::CancelOnDrop;
 use crate::shared::Shared;
 
 /// The page's limits for one request (the command line has its own).
@@ -115,15 +116,6 @@ pub fn check(request: &SweepRequest, max_events: u64) -> Result<Plan, String> {
 enum Answer {
     Json(serde_json::Value),
     Csv(String),
-}
-
-/// Sets the flag when dropped: the page went away mid-sweep.
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 pub async fn sweep(

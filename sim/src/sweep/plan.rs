@@ -67,6 +67,26 @@ pub struct Ask {
     pub precision: Option<String>,
 }
 
+/// `n` values evenly spaced from `from` to `to`, ends included (rounded
+/// for a whole-number parameter): a sweep's points, as the page plans
+/// them too.
+pub fn spaced(from: f64, to: f64, n: usize, integer: bool) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let v = if n <= 1 {
+                from
+            } else {
+                from + (to - from) * i as f64 / (n - 1) as f64
+            };
+            if integer {
+                v.round()
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
 fn apply(params: &mut ParamSet, set: &str, what: &str) -> Result<(), String> {
     let (id, value) = set
         .split_once('=')
@@ -122,20 +142,7 @@ impl Plan {
                     crate::params::clip(points)
                 )
             })?;
-        let values: Vec<f64> = (0..points)
-            .map(|i| {
-                let v = if points == 1 {
-                    from
-                } else {
-                    from + (to - from) * i as f64 / (points - 1) as f64
-                };
-                if integer {
-                    v.round()
-                } else {
-                    v
-                }
-            })
-            .collect();
+        let values = spaced(from, to, points, integer);
         if !(MIN_REPS..=MAX_REPS).contains(&ask.reps) {
             return Err(format!(
                 "reps = {} is out of range: expected from {MIN_REPS} to {MAX_REPS} replications",

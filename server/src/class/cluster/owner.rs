@@ -153,6 +153,14 @@ async fn answer(room: &Room, cluster: &Cluster, payload: &[u8]) -> Option<bytes:
             }
             None => reply(400, "a malformed ballot".into(), false),
         },
+        Ok(Ask::Sketch { points, ballot }) => match wire::unhex32(&ballot) {
+            Some(b) => {
+                let (status, body) = room.sketch(&points, &b);
+                reply(status.as_u16(), body, false)
+            }
+            None => reply(400, "a malformed ballot".into(), false),
+        },
+        Ok(Ask::Sketches) => reply(200, room.sketches_json(), true),
         Ok(Ask::Steer {
             reveal,
             joining_open,

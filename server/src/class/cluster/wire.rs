@@ -78,6 +78,14 @@ pub enum Ask {
     /// A student's prediction, by the hash of its ballot (hex), checked by
     /// the replica it came to.
     Answer { choice: usize, ballot: String },
+    /// A student's sketch of the teacher's sweep, by the hash of its
+    /// ballot (hex).
+    Sketch {
+        points: Vec<(u16, f64)>,
+        ballot: String,
+    },
+    /// The class's sketches, for the presenter (checked where it came in).
+    Sketches,
     /// The presenter reveals answers or locks joining.
     Steer {
         reveal: Option<bool>,
