@@ -72,6 +72,17 @@ test('a sweep: sketched first, filled in point by point, the same curve as the c
   ]);
   expect(png.suggestedFilename()).toBe('switchboard-sweep.png');
 
+  // A measured point clicked opens its run beside this one (pane B).
+  await page.getByTestId('sweep-sketch').uncheck();
+  const box = (await chart.boundingBox())!;
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    chart.click({ position: { x: 58 + (box.width - 72) / 2, y: box.height / 2 } }),
+  ]);
+  expect(popup.url()).toContain('vs=request-response');
+  expect(popup.url()).toMatch(/b\.rate=52\.5|b_rate=52\.5|rate=52\.5/);
+  await popup.close();
+
   await page.getByTestId('sweep-figure').selectOption('wait_ms.p95');
   await expect(page.locator('.sweep-table caption')).toContainText('p95 wait');
   await expectAxeClean(page, 'the sweep with its curve and table');

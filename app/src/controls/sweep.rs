@@ -13,6 +13,7 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use sim::params::{Kind, ParamSet};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::charts::sweep::{
@@ -197,8 +198,37 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
         });
     }
 
+    // The canvas's size: the chart is drawn again when it changes (the
+    // table appearing beside it, a window resized, the zoom).
+    let size = RwSignal::new((0, 0));
+    type Watcher = (web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>);
+    let watcher: StoredValue<Option<Watcher>, LocalStorage> = StoredValue::new_local(None);
+    Effect::new(move |_| {
+        if let Some((old, _)) = watcher.try_update_value(Option::take).flatten() {
+            old.disconnect();
+        }
+        let Some(el) = canvas_ref.get() else {
+            return;
+        };
+        let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |_| {
+            if let Some(el) = canvas_ref.get_untracked() {
+                size.set((el.client_width(), el.client_height()));
+            }
+        });
+        if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+            observer.observe(&el);
+            watcher.set_value(Some((observer, on_resize)));
+        }
+    });
+    on_cleanup(move || {
+        if let Some((old, _)) = watcher.try_update_value(Option::take).flatten() {
+            old.disconnect();
+        }
+    });
+
     // Redraw whenever what is shown changes.
     Effect::new(move |_| {
+        let _ = size.get();
         let (pts, fig) = (results.get(), figure.get());
         let xs = values();
         let pred: Vec<(f64, f64)> = prediction
@@ -349,6 +379,21 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
         });
     };
 
+    let open_point = move |v: f64| {
+        let Some(pane) = page.panes().into_iter().next() else {
+            return;
+        };
+        let info = pane.pattern.get_untracked();
+        let p = pane.param_set_untracked();
+        let mut q = p.clone();
+        let _ = q.set(&form.param.get_untracked(), v);
+        let query = crate::url::page_query(
+            &[(info, p.values().to_vec()), (info, q.values().to_vec())],
+            page.seed.get_untracked(),
+        );
+        let _ = window().open_with_url_and_target(&format!("/?{query}"), "_blank");
+    };
+
     // Sketching: a click puts the prediction of the nearest point; with the
     // keyboard ←/→ pick a point and ↑/↓ move its prediction.
     let set_prediction = move |i: usize, y: f64| {
@@ -369,12 +414,23 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
         ));
     };
     let on_click = move |ev: web_sys::MouseEvent| {
-        if !sketching.get_untracked() {
-            return;
-        }
         let Some(f) = frame.get_value() else {
             return;
         };
+        if !sketching.get_untracked() {
+            // A measured point clicked: open that run beside this one.
+            let cx = f64::from(ev.offset_x());
+            let hit = results.with_untracked(|r| {
+                r.iter()
+                    .map(|p| p.value)
+                    .min_by(|a, b| (f.px(*a) - cx).abs().total_cmp(&(f.px(*b) - cx).abs()))
+                    .filter(|v| (f.px(*v) - cx).abs() <= 12.0)
+            });
+            if let Some(v) = hit {
+                open_point(v);
+            }
+            return;
+        }
         let xs = values();
         let (cx, cy) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
         let nearest = xs
@@ -472,20 +528,6 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
         });
     };
 
-    let open_point = move |v: f64| {
-        let Some(pane) = page.panes().into_iter().next() else {
-            return;
-        };
-        let info = pane.pattern.get_untracked();
-        let p = pane.param_set_untracked();
-        let mut q = p.clone();
-        let _ = q.set(&form.param.get_untracked(), v);
-        let query = crate::url::page_query(
-            &[(info, p.values().to_vec()), (info, q.values().to_vec())],
-            page.seed.get_untracked(),
-        );
-        let _ = window().open_with_url_and_target(&format!("/?{query}"), "_blank");
-    };
     let export_csv = move |_| {
         let csv = results.with_untracked(|r| to_csv(r));
         let href = format!(
@@ -608,7 +650,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                     aria-label=move || if sketching.get() {
                         "The sweep's chart. Sketching: click where you predict each point, or use left and right to pick a point and up and down to move your prediction".to_string()
                     } else {
-                        "The sweep's chart: measured means with 95 % whiskers, the closed form as a line, your prediction dashed; the table below has every number".to_string()
+                        "The sweep's chart: measured means with 95 % whiskers, the closed form as a line, your prediction dashed; click a point to open its run as pane B; the table below has every number".to_string()
                     }
                     on:click=on_click on:keydown=on_key></canvas>
                 <table class="sweep-table" data-testid="sweep-table">
