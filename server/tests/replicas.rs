@@ -133,6 +133,33 @@ async fn followers_on_another_replica_get_the_presenters_bytes_and_controls_reac
         tick_now(resumed.last().unwrap()).unwrap() >= last,
         "the fork continues from where the room stood"
     );
+    // A student's sketch of the teacher's sweep, sent to B, reaches the
+    // owner: the presenter sees it through either replica (no names), a
+    // student through neither.
+    let sketch = r#"{"points":[[0,12.5],[1,30]]}"#;
+    let (head, text) = http(
+        b.addr,
+        &format!(
+            "POST /api/rooms/{code}/sketch HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sketch}",
+            b.addr,
+            sketch.len()
+        ),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 204"), "{head}\n{text}");
+    assert!(
+        head.to_ascii_lowercase().contains("set-cookie: sb_ballot_"),
+        "a ballot is given with it: {head}"
+    );
+    for addr in [a.addr, b.addr] {
+        let (head, text) = get(addr, &format!("/api/rooms/{code}/sketches"), Some(&cookie)).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["sketches"], serde_json::json!([[[0, 12.5], [1, 30.0]]]));
+    }
+    let (head, _) = get(b.addr, &format!("/api/rooms/{code}/sketches"), None).await;
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+
     // An unknown code is unknown on every replica.
     let (head, _) = get(b.addr, "/api/rooms/NOPE22", None).await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
