@@ -159,6 +159,14 @@ test("a class sees the teacher's sweep fill in, and each student sketches on the
   await expect(teacher.getByTestId('sweep-status')).toContainText('1 sketch from the class');
   const theirs = await student.getByTestId('sweep-row').first().locator('td').nth(4).textContent();
   await expect(teacher.getByTestId('sweep-row').first().locator('td').nth(5)).toHaveText(theirs!);
+  // A student who joins now sees the teacher's sweep as it stands.
+  const lateCtx = await browser.newContext();
+  const late = await lateCtx.newPage();
+  await late.goto(`/join/${code}`);
+  await expect(late.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await expect(late.getByTestId('sweep-row')).toHaveCount(4);
+  expect(await row(late)).toEqual(await row(teacher));
+  await lateCtx.close();
   // Only the presenter sees them.
   const peek = await student.request.get(`/api/rooms/${code}/sketches`);
   expect(peek.status()).toBe(403);

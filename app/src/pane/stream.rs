@@ -368,9 +368,11 @@ pub fn start(
                 (None, None) => page.inspect.set(None),
             }
         }),
-        // Following a class: the teacher's sweep fills in here too.
+        // A class's teacher sweeping: a follower's page shows it (kept
+        // whatever the role, as a joiner's catch-up may come before the
+        // page knows it follows; only a follower's page draws it).
         on_sweep: Box::new(move |j| {
-            if !page.following() || pane.index != 0 {
+            if pane.index != 0 || page.presenting() {
                 return;
             }
             let csv = j.get("csv").str().unwrap_or_default();

@@ -100,8 +100,8 @@ pub async fn serve(
     let limits = host.limits().clone();
     let (mut sink, mut stream) = socket.split();
     let (mut rx, frames, mut last) = rp.join();
-    for f in frames {
-        if !send(&mut sink, limits.stall, Message::Binary(f)).await {
+    for m in frames.into_iter().filter_map(message) {
+        if !send(&mut sink, limits.stall, m).await {
             return;
         }
     }
@@ -120,13 +120,8 @@ pub async fn serve(
                 Ok(n) => {
                     if n.seq > last {
                         last = n.seq;
-                        let m = if n.text {
-                            match Utf8Bytes::try_from(n.bytes) {
-                                Ok(t) => Message::Text(t),
-                                Err(_) => continue,
-                            }
-                        } else {
-                            Message::Binary(n.bytes)
+                        let Some(m) = message(n) else {
+                            continue;
                         };
                         if !send(&mut sink, limits.stall, m).await {
                             break (close_code::POLICY, format!("the page took no frame for {} s", limits.stall.as_secs()));
@@ -138,8 +133,8 @@ pub async fn serve(
                     let (r, frames, l) = rp.join();
                     rx = r;
                     last = l;
-                    for f in frames {
-                        if !send(&mut sink, limits.stall, Message::Binary(f)).await {
+                    for m in frames.into_iter().filter_map(message) {
+                        if !send(&mut sink, limits.stall, m).await {
                             return;
                         }
                     }
@@ -191,4 +186,14 @@ pub async fn serve(
         sink.send(close(ending.0, &ending.1)),
     )
     .await;
+}
+
+/// A room frame as the WebSocket message it is sent as: text (a notice, the
+/// presenter's inspector or sweep) or binary.
+fn message(n: super::room::Numbered) -> Option<Message> {
+    if n.text {
+        Utf8Bytes::try_from(n.bytes).ok().map(Message::Text)
+    } else {
+        Some(Message::Binary(n.bytes))
+    }
 }

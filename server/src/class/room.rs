@@ -72,6 +72,20 @@ pub struct CatchUp {
     moment: Option<Numbered>,
     /// The presenter's bookmarks as last sent (the newest list only).
     marks: Option<Numbered>,
+    /// The presenter's latest sweep: its start and each point so far (a
+    /// joiner sees the curve as it stands).
+    sweep: Vec<Numbered>,
+}
+
+/// Most frames of a sweep a catch-up keeps (its start and 40 points).
+const SWEEP_FRAMES: usize = 1 + MAX_SKETCH_POINTS;
+
+/// Whether a relayed sweep frame starts a sweep (rather than adding a point).
+fn starts_sweep(text: &[u8]) -> bool {
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| sim::wire::Control::parse(t).ok())
+        .is_some_and(|c| matches!(c, sim::wire::Control::Sweep { csv, .. } if csv.is_empty()))
 }
 
 impl CatchUp {
@@ -99,6 +113,14 @@ impl CatchUp {
             }
             Kind::Moment => self.moment = Some(n.clone()),
             Kind::Marks => self.marks = Some(n.clone()),
+            Kind::Sweep => {
+                if starts_sweep(&n.bytes) {
+                    self.sweep.clear();
+                }
+                if self.sweep.len() < SWEEP_FRAMES {
+                    self.sweep.push(n.clone());
+                }
+            }
             Kind::Text | Kind::Story => {}
         }
     }
@@ -118,6 +140,7 @@ impl CatchUp {
             .chain(self.recent.iter().map(|n| (Kind::Tick, n.clone())))
             .chain(self.moment.iter().map(|n| (Kind::Moment, n.clone())))
             .chain(self.marks.iter().map(|n| (Kind::Marks, n.clone())))
+            .chain(self.sweep.iter().map(|n| (Kind::Sweep, n.clone())))
             .collect();
         out.sort_by_key(|(_, n)| n.seq);
         if let Some(h) = &self.hello {
@@ -128,10 +151,10 @@ impl CatchUp {
 
     /// The frames to send a joiner, in order, and the last sequence number
     /// among them.
-    fn frames(&self) -> (Vec<Bytes>, u64) {
+    fn frames(&self) -> (Vec<Numbered>, u64) {
         let entries = self.entries(false);
         let last = entries.iter().map(|(_, n)| n.seq).max().unwrap_or(0);
-        (entries.into_iter().map(|(_, n)| n.bytes).collect(), last)
+        (entries.into_iter().map(|(_, n)| n).collect(), last)
     }
 
     /// Where the run these frames show stands: its start (the hello), every
@@ -268,7 +291,7 @@ impl RoomPane {
 
     /// Subscribes to the live frames, then takes the catch-up: the joiner
     /// sends the catch-up and then every live frame numbered after it.
-    pub fn join(&self) -> (broadcast::Receiver<Numbered>, Vec<Bytes>, u64) {
+    pub fn join(&self) -> (broadcast::Receiver<Numbered>, Vec<Numbered>, u64) {
         let rx = self.frames.subscribe();
         let (frames, last) = self.catch_up.lock().map(|c| c.frames()).unwrap_or_default();
         (rx, frames, last)
@@ -744,7 +767,7 @@ impl Emitter {
         self.seq += 1;
         let n = Numbered {
             seq: self.seq,
-            text: matches!(kind, Kind::Text),
+            text: kind.is_text(),
             bytes,
         };
         if let Some(o) = &self.outlet {
@@ -819,16 +842,17 @@ async fn drive(
                         Ok(sim::wire::Control::Inspect { .. } | sim::wire::Control::Sweep { .. })
                     ) =>
                 {
-                    if let Ok(sim::wire::Control::Sweep { csv, .. }) =
-                        sim::wire::Control::parse(&o.text)
-                    {
-                        if csv.is_empty() {
-                            if let Ok(mut s) = room.sketches.lock() {
-                                s.clear();
-                            }
+                    let sweep = matches!(
+                        sim::wire::Control::parse(&o.text),
+                        Ok(sim::wire::Control::Sweep { .. })
+                    );
+                    if sweep && starts_sweep(o.text.as_bytes()) {
+                        if let Ok(mut s) = room.sketches.lock() {
+                            s.clear();
                         }
                     }
-                    out.emit(Bytes::from(o.text), Kind::Text).await;
+                    let kind = if sweep { Kind::Sweep } else { Kind::Text };
+                    out.emit(Bytes::from(o.text), kind).await;
                     let _ = o.answer.send(None);
                 }
                 Ok(o) => {
@@ -955,6 +979,9 @@ pub enum Kind {
     /// A conversation's whole story the presenter asked for: for everyone
     /// watching now, not kept for joiners.
     Story,
+    /// The presenter's sweep (a text frame): its start and its points are
+    /// kept for joiners, a new sweep replacing the old.
+    Sweep,
 }
 
 impl Kind {
@@ -968,7 +995,13 @@ impl Kind {
             Kind::Moment => 5,
             Kind::Marks => 6,
             Kind::Story => 7,
+            Kind::Sweep => 8,
         }
+    }
+
+    /// Whether its frames are text (JSON) rather than binary.
+    pub fn is_text(self) -> bool {
+        matches!(self, Kind::Text | Kind::Sweep)
     }
 
     pub fn from_byte(b: u8) -> Option<Kind> {
@@ -981,6 +1014,7 @@ impl Kind {
             5 => Kind::Moment,
             6 => Kind::Marks,
             7 => Kind::Story,
+            8 => Kind::Sweep,
             _ => return None,
         })
     }
@@ -996,6 +1030,42 @@ mod tests {
             text: false,
             bytes: Bytes::from(vec![seq as u8]),
         }
+    }
+
+    #[test]
+    fn a_joiner_gets_the_latest_sweep_as_it_stands() {
+        let sweep = |seq: u64, csv: &str| Numbered {
+            seq,
+            text: true,
+            bytes: Bytes::from(
+                sim::wire::Control::Sweep {
+                    param: "rate".into(),
+                    from: 10.0,
+                    to: 90.0,
+                    points: 5,
+                    reps: 3,
+                    secs: 20.0,
+                    figure: "wait_ms.mean".into(),
+                    csv: csv.into(),
+                }
+                .to_json(),
+            ),
+        };
+        let mut c = CatchUp::default();
+        c.keep(&n(1), Kind::Hello);
+        c.keep(&sweep(2, ""), Kind::Sweep);
+        c.keep(&sweep(3, "10,wait_ms.mean,11,1,3,11\n"), Kind::Sweep);
+        // A new sweep replaces the old one, its points follow.
+        c.keep(&sweep(4, ""), Kind::Sweep);
+        c.keep(&sweep(5, "10,wait_ms.mean,12,1,3,11\n"), Kind::Sweep);
+        let kept: Vec<(Kind, u64, bool)> = c
+            .entries(false)
+            .into_iter()
+            .filter(|(k, _)| *k == Kind::Sweep)
+            .map(|(k, n)| (k, n.seq, n.text))
+            .collect();
+        assert_eq!(kept, vec![(Kind::Sweep, 4, true), (Kind::Sweep, 5, true)]);
+        assert_eq!(Kind::from_byte(Kind::Sweep.to_byte()), Some(Kind::Sweep));
     }
 
     #[test]

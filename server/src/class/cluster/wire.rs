@@ -129,7 +129,7 @@ pub fn open(payload: &Bytes) -> Option<(Kind, Numbered)> {
         kind,
         Numbered {
             seq,
-            text: kind == Kind::Text,
+            text: kind.is_text(),
             bytes: payload.slice(9..),
         },
     ))
