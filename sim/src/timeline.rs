@@ -495,7 +495,8 @@ impl Timeline {
                     .unwrap_or(0);
                 self.restore(k);
                 let head = self.head;
-                self.run_exact(head.now, head.steps)
+                self.start_seeking(head.now, head.steps, Then::Show);
+                self.seek_finish().map(|_| ())
             }
         }
     }
@@ -594,27 +595,6 @@ impl Timeline {
         let kf = &self.keyframes[k];
         self.cursor = kf.sim.keyframe();
         self.applied = kf.applied;
-    }
-
-    /// Runs the cursor to `t` (and at most to `cap` actions) with no action
-    /// budget, under the memory budget.
-    fn run_exact(&mut self, t: Time, cap: u64) -> Result<(), SeekError> {
-        let keep = self.cursor.keeps_events();
-        self.cursor.set_keep_events(false);
-        let r = loop {
-            match self.run(t, usize::MAX, cap) {
-                Advance::Reached | Advance::AtCap => break Ok(()),
-                Advance::OutOfTime => {}
-                Advance::OverBudget => {
-                    break Err(SeekError::OverBudget(crate::budget::over_budget_text(
-                        self.cursor.held(),
-                    )))
-                }
-            }
-        };
-        self.cursor.set_keep_events(keep);
-        self.cursor.clear_events();
-        r
     }
 
     /// The one loop that moves the cursor: see [`replay`].

@@ -337,14 +337,17 @@ pub fn marks(
     at: &[f64],
     theme: &Theme,
 ) {
-    let (left, right, top, bottom) = margins(zoom.max(0.5));
-    let (pw, ph) = ((w - left - right).max(10.0), (h - top - bottom).max(10.0));
-    let (Some(&t0), Some(&t1)) = (series.t.front(), series.t.back()) else {
+    let Some(Area {
+        left,
+        top,
+        pw,
+        ph,
+        t0,
+        t1,
+    }) = area((w, h), zoom, series)
+    else {
         return;
     };
-    if t1 <= t0 {
-        return;
-    }
     ctx.set_stroke_style_str(&theme.ink);
     ctx.set_fill_style_str(&theme.ink);
     ctx.set_line_width(1.5);
@@ -365,6 +368,31 @@ pub fn marks(
     }
 }
 
+/// Where a chart [`draw`] drew puts its plot, and the times it spans.
+struct Area {
+    left: f64,
+    top: f64,
+    pw: f64,
+    ph: f64,
+    t0: f64,
+    t1: f64,
+}
+
+/// The plot area of a `w` × `h` chart of `series`; `None` when it spans
+/// no time.
+fn area((w, h): (f64, f64), zoom: f64, series: &Series) -> Option<Area> {
+    let (left, right, top, bottom) = margins(zoom.max(0.5));
+    let (t0, t1) = (*series.t.front()?, *series.t.back()?);
+    (t1 > t0).then(|| Area {
+        left,
+        top,
+        pw: (w - left - right).max(10.0),
+        ph: (h - top - bottom).max(10.0),
+        t0,
+        t1,
+    })
+}
+
 /// Shades the windows `(from, to, name)` (virtual seconds) of a chart
 /// [`draw`] drew, each named at its top (a fault's outage, a spike), so
 /// they read without colour.
@@ -376,14 +404,17 @@ pub fn shade(
     windows: &[(f64, f64, &str)],
     theme: &Theme,
 ) {
-    let (left, right, top, bottom) = margins(zoom.max(0.5));
-    let (pw, ph) = ((w - left - right).max(10.0), (h - top - bottom).max(10.0));
-    let (Some(&t0), Some(&t1)) = (series.t.front(), series.t.back()) else {
+    let Some(Area {
+        left,
+        top,
+        pw,
+        ph,
+        t0,
+        t1,
+    }) = area((w, h), zoom, series)
+    else {
         return;
     };
-    if t1 <= t0 {
-        return;
-    }
     let x_of = |t: f64| left + (t.clamp(t0, t1) - t0) / (t1 - t0) * pw;
     for &(from, to, name) in windows.iter().filter(|w| w.0 < t1 && w.1 > t0) {
         let (x0, x1) = (x_of(from), x_of(to));

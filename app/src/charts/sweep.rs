@@ -102,14 +102,7 @@ pub fn parse_csv(text: &str) -> Vec<SweepPoint> {
 
 /// The same CSV the command line prints, from the points received.
 pub fn to_csv(points: &[SweepPoint]) -> String {
-    let f = |x: f64| {
-        if x.is_finite() {
-            let s = format!("{x:.6}");
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            String::new()
-        }
-    };
+    let f = sim::sweep::num;
     let mut out = String::from("value,figure,mean,ci95,n,theory\n");
     for p in points {
         for m in &p.figures {

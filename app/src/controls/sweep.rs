@@ -46,15 +46,10 @@ fn sketch_scale(figure: &str, range: (f64, f64)) -> f64 {
     }
 }
 
-/// A value as `--set` takes it.
+/// A value as `--set` takes it (as a link writes it).
 fn value_text(params: &ParamSet, id: &str) -> Option<String> {
     let (_, spec) = params.spec(id).ok()?;
-    let v = params.get(id);
-    Some(match spec.kind {
-        Kind::Number { .. } => format!("{v}"),
-        Kind::Bool { .. } => if v != 0.0 { "1" } else { "0" }.to_string(),
-        Kind::Choice { options, .. } => options.get(v as usize)?.to_string(),
-    })
+    Some(spec.format(params.get(id)))
 }
 
 /// The values a sweep of `n` points from `from` to `to` visits (as the

@@ -80,12 +80,23 @@ pub struct CatchUp {
 /// Most frames of a sweep a catch-up keeps (its start and 40 points).
 const SWEEP_FRAMES: usize = 1 + MAX_SKETCH_POINTS;
 
+/// How a presenter's control is relayed to everyone as it is — the
+/// inspector as a notice, a sweep kept for joiners (and whether it starts
+/// one) — if it is one of those; parsed once.
+fn relayed(text: &str) -> Option<(Kind, bool)> {
+    match sim::wire::Control::parse(text).ok()? {
+        sim::wire::Control::Inspect { .. } => Some((Kind::Text, false)),
+        sim::wire::Control::Sweep { csv, .. } => Some((Kind::Sweep, csv.is_empty())),
+        _ => None,
+    }
+}
+
 /// Whether a relayed sweep frame starts a sweep (rather than adding a point).
 fn starts_sweep(text: &[u8]) -> bool {
     std::str::from_utf8(text)
         .ok()
-        .and_then(|t| sim::wire::Control::parse(t).ok())
-        .is_some_and(|c| matches!(c, sim::wire::Control::Sweep { csv, .. } if csv.is_empty()))
+        .and_then(relayed)
+        .is_some_and(|(_, starts)| starts)
 }
 
 impl CatchUp {
@@ -836,29 +847,21 @@ async fn drive(
             match orders.try_recv() {
                 // The presenter's inspector or sweep: shown to everyone
                 // as is (a new sweep: the students sketch afresh).
-                Ok(o)
-                    if matches!(
-                        sim::wire::Control::parse(&o.text),
-                        Ok(sim::wire::Control::Inspect { .. } | sim::wire::Control::Sweep { .. })
-                    ) =>
-                {
-                    let sweep = matches!(
-                        sim::wire::Control::parse(&o.text),
-                        Ok(sim::wire::Control::Sweep { .. })
-                    );
-                    if sweep && starts_sweep(o.text.as_bytes()) {
-                        if let Ok(mut s) = room.sketches.lock() {
-                            s.clear();
+                Ok(o) => match relayed(&o.text) {
+                    Some((kind, starts)) => {
+                        if starts {
+                            if let Ok(mut s) = room.sketches.lock() {
+                                s.clear();
+                            }
                         }
+                        out.emit(Bytes::from(o.text), kind).await;
+                        let _ = o.answer.send(None);
                     }
-                    let kind = if sweep { Kind::Sweep } else { Kind::Text };
-                    out.emit(Bytes::from(o.text), kind).await;
-                    let _ = o.answer.send(None);
-                }
-                Ok(o) => {
-                    batch.push(o.text);
-                    answers.push(o.answer);
-                }
+                    None => {
+                        batch.push(o.text);
+                        answers.push(o.answer);
+                    }
+                },
                 Err(_) => break,
             }
         }
