@@ -648,6 +648,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                         "The sweep's chart: measured means with 95 % whiskers, the closed form as a line, your prediction dashed; click a point to open its run as pane B; the table below has every number".to_string()
                     }
                     on:click=on_click on:keydown=on_key></canvas>
+                <div class="sweep-table-wrap" tabindex="0" role="region" aria-label="The sweep's numbers, scrollable">
                 <table class="sweep-table" data-testid="sweep-table">
                     <caption>{move || format!("{} against {}", FIGURES.iter().find(|f| f.0 == figure.get()).map_or("", |f| f.1), x_label())}</caption>
                     <thead><tr><th scope="col">{x_label}</th><th scope="col">"Mean"</th><th scope="col">"95 % ±"</th><th scope="col">"n"</th><th scope="col">"Theory"</th><th scope="col">"You said"</th><th scope="col">"Class (median)"</th><th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
@@ -686,6 +687,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                         }}
                     </tbody>
                 </table>
+                </div>
             </Show>
         </div>
     }
