@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { typeValue, watchErrors } from './helpers';
@@ -18,8 +19,13 @@ let store = '';
 const children: ChildProcess[] = [];
 let replicaA: ChildProcess | undefined;
 
-async function listening(url: string) {
-  for (let i = 0; i < 100; i++) {
+/** Waits (up to 60 s: CI machines are slow to start a JetStream store)
+ *  for `url` to answer; if `child` exits first, says so with its log. */
+async function listening(url: string, child: ChildProcess, log: string) {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${url}'s server exited (${child.exitCode ?? child.signalCode}):\n${readFileSync(log, 'utf8')}`);
+    }
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -27,29 +33,48 @@ async function listening(url: string) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`nothing answers at ${url}`);
+  throw new Error(`nothing answers at ${url} after 60 s:\n${readFileSync(log, 'utf8')}`);
 }
 
-function replica(port: number): ChildProcess {
+/** Resolves once something accepts TCP connections on `port`. */
+async function accepting(port: number) {
+  for (let i = 0; i < 600; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function replica(port: number): { child: ChildProcess; log: string } {
+  const log = join(store, `replica-${port}.log`);
+  const out = openSync(log, 'w');
   const child = spawn(
     './target/release/switchboard',
     ['serve', '--addr', `127.0.0.1:${port}`, '--nats', `nats://127.0.0.1:${NATS_PORT}`],
-    { cwd: '..', env: { ...process.env, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn' }, stdio: 'ignore' },
+    { cwd: '..', env: { ...process.env, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn' }, stdio: ['ignore', out, out] },
   );
   children.push(child);
-  return child;
+  return { child, log };
 }
 
 test.beforeAll(async () => {
+  test.setTimeout(150_000);
   store = mkdtempSync(join(tmpdir(), 'switchboard-e2e-nats-'));
-  const nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(NATS_PORT), '-sd', store], { stdio: 'ignore' });
+  const nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(NATS_PORT), '-sd', join(store, 'js')], { stdio: 'ignore' });
   children.push(nats);
-  await listening(`http://127.0.0.1:${NATS_PORT}`).catch(() => undefined);
-  // nats-server speaks its own protocol, not HTTP: wait for the replicas instead.
-  replicaA = replica(A);
-  replica(B);
-  await listening(`http://127.0.0.1:${A}/api/patterns`);
-  await listening(`http://127.0.0.1:${B}/api/patterns`);
+  await accepting(NATS_PORT);
+  const a = replica(A);
+  const b = replica(B);
+  replicaA = a.child;
+  await listening(`http://127.0.0.1:${A}/api/patterns`, a.child, a.log);
+  await listening(`http://127.0.0.1:${B}/api/patterns`, b.child, b.log);
 });
 
 test.afterAll(() => {
