@@ -74,7 +74,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         });
         if !bundle {
             tracing::warn!(
-                "{} holds no switchboard*.js: the page will not hydrate. Build the site with `make run` (or `cargo leptos build --release`).",
+                "{} holds no switchboard*.js: the page will not hydrate. Build the site with `make build` (`cargo xtask site`).",
                 pkg.display()
             );
         }

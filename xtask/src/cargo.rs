@@ -19,6 +19,7 @@ pub fn front(site: &Site) -> Command {
         .arg(format!("--target-dir={FRONT_TARGET}"))
         .arg(format!("--profile={}", site.lib_profile_release));
     features(&mut cmd, &site.lib_features, site.lib_default_features);
+    cmd.envs(leptos_env(site));
     cmd
 }
 
@@ -37,7 +38,24 @@ pub fn server(site: &Site) -> Command {
         .arg(format!("--package={}", site.bin_package))
         .arg(format!("--bin={}", site.bin_target));
     features(&mut cmd, &site.bin_features, site.bin_default_features);
+    cmd.envs(leptos_env(site));
     cmd
+}
+
+/// What cargo-leptos tells the compiler about the site. Leptos reads
+/// `LEPTOS_OUTPUT_NAME` while compiling: without it, a server serving
+/// unhashed names would link the page to `<name>_bg.wasm`, a file this
+/// build does not write.
+pub fn leptos_env(site: &Site) -> [(&'static str, String); 4] {
+    [
+        ("LEPTOS_OUTPUT_NAME", site.output_name.clone()),
+        (
+            "LEPTOS_SITE_ROOT",
+            site.site_root.to_string_lossy().into_owned(),
+        ),
+        ("LEPTOS_SITE_PKG_DIR", site.site_pkg_dir.clone()),
+        ("LEPTOS_HASH_FILES", site.hash_files.to_string()),
+    ]
 }
 
 /// Where [`server`] puts the binary: `hash.txt` is written beside it.
@@ -102,6 +120,19 @@ mod tests {
                 "--no-default-features",
                 "--features=ssr"
             ]
+        );
+        let env: Vec<_> = server(&site)
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.unwrap().to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        assert!(
+            env.contains(&("LEPTOS_OUTPUT_NAME".into(), "switchboard".into())),
+            "{env:?}"
         );
     }
 }

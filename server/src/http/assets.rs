@@ -1,10 +1,10 @@
 //! The built bundle under `/pkg`, served like a production site.
 //!
-//! `make build` (`cargo leptos build --release --precompress`) names the
-//! script, WASM and stylesheet after their content and writes brotli and
-//! gzip copies beside them; this route sends the copy the browser accepts as
-//! it is (no compression per request) and, when the names are hashed (the
-//! `hash.txt` cargo-leptos writes beside the binary exists), lets browsers
+//! `make build` (`cargo xtask site`, `xtask/`) names the script, WASM and
+//! stylesheet after their content and writes brotli and gzip copies beside
+//! them; this route sends the copy the browser accepts as it is (no
+//! compression per request) and, when the names are hashed (the `hash.txt`
+//! the build writes beside the binary exists), lets browsers
 //! keep them for a year without asking again: a new build has new names.
 //! Unhashed names (a development build) are revalidated every time.
 
@@ -22,8 +22,8 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// (`Last-Modified` makes the answer a short 304).
 pub const REVALIDATE: &str = "no-cache";
 
-/// The file cargo-leptos writes beside the server binary when it hashed the
-/// bundle's names.
+/// The file the build (`cargo xtask site`, or cargo-leptos) writes beside
+/// the server binary when it hashed the bundle's names.
 pub fn hash_file() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let file = exe.parent()?.join("hash.txt");
