@@ -22,8 +22,8 @@ test: setup setup-e2e lint unit build e2e
 setup:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
-	@if [ ! -x "$(TOOLS_BIN)/wasm-opt" ]; then \
-	  echo "Installing wasm-opt (npm binaryen)…"; \
+	@if [ ! -x "$(TOOLS_BIN)/wasm-opt" ] || [ ! -x "$(TOOLS_BIN)/esbuild" ]; then \
+	  echo "Installing wasm-opt (npm binaryen) and esbuild…"; \
 	  (cd tools && npm ci --no-audit --no-fund); \
 	fi
 

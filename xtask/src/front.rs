@@ -4,7 +4,9 @@
 //! the `wasm-bindgen` version in `Cargo.lock` (the glue must match the crate
 //! the WASM was compiled against), with the command's defaults for
 //! `--target web`, less the TypeScript declarations nothing reads. wasm-opt
-//! is binaryen's, from npm (`tools/`), with cargo-leptos's flags.
+//! is binaryen's, from npm (`tools/`), with cargo-leptos's flags; the glue
+//! and the stylesheet are minified by esbuild, also from npm (cargo-leptos
+//! used swc and lightningcss: the sizes are within 50 bytes of theirs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,8 +14,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use wasm_bindgen_cli_support::Bindgen;
 
-/// binaryen's optimiser, installed by `make` into `tools/node_modules`.
-const WASM_OPT: &str = "tools/node_modules/.bin/wasm-opt";
+/// Where `make` installs the npm tools.
+const TOOLS: &str = "tools/node_modules/.bin";
 
 /// Smallest code (`-Oz`), allowing the two WASM features every browser the
 /// page supports has and rustc's wasm32 target emits.
@@ -53,32 +55,44 @@ pub fn bindgen(input: &Path, out_dir: &Path, out_name: &str) -> Result<PathBuf> 
 
 /// Runs wasm-opt on `wasm` in place.
 pub fn optimise(wasm: &Path) -> Result<()> {
-    let tool = wasm_opt()?;
-    let status = Command::new(&tool)
-        .args(WASM_OPT_FLAGS)
-        .arg(wasm)
-        .arg("-o")
-        .arg(wasm)
-        .status()
-        .with_context(|| format!("cannot run {}", tool.display()))?;
+    let mut cmd = tool("wasm-opt")?;
+    cmd.args(WASM_OPT_FLAGS).arg(wasm).arg("-o").arg(wasm);
+    run(cmd, wasm)
+}
+
+/// Minifies a `.js` (an ES module: imports, exports and every property
+/// name the WASM imports by are kept) or a `.css` in place.
+pub fn minify(file: &Path) -> Result<()> {
+    let mut cmd = tool("esbuild")?;
+    cmd.arg(file)
+        .arg("--minify")
+        .arg("--allow-overwrite")
+        .arg("--log-level=warning")
+        .arg(format!("--outfile={}", file.display()));
+    run(cmd, file)
+}
+
+fn run(mut cmd: Command, file: &Path) -> Result<()> {
+    let name = cmd.get_program().to_string_lossy().into_owned();
+    let status = cmd.status().with_context(|| format!("cannot run {name}"))?;
     if !status.success() {
-        bail!("wasm-opt failed on {} ({status})", wasm.display());
+        bail!("{name} failed on {} ({status})", file.display());
     }
     Ok(())
 }
 
-/// The project's wasm-opt, else one on `PATH`.
-fn wasm_opt() -> Result<PathBuf> {
-    let ours = crate::site::root().join(WASM_OPT);
+/// The project's copy of an npm tool, else one on `PATH`.
+fn tool(name: &str) -> Result<Command> {
+    let ours = crate::site::root().join(TOOLS).join(name);
     if ours.is_file() {
-        return Ok(ours);
+        return Ok(Command::new(ours));
     }
-    let on_path = std::env::var_os("PATH").map(|p| {
+    let on_path = std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
-            .map(|d| d.join("wasm-opt"))
+            .map(|d| d.join(name))
             .find(|f| f.is_file())
     });
-    on_path.flatten().context(
-        "wasm-opt not found: `make setup` installs it (npm binaryen in tools/), or put binaryen's wasm-opt on PATH",
-    )
+    on_path.map(Command::new).with_context(|| {
+        format!("{name} not found: `make setup` installs it (npm, in tools/), or put it on PATH")
+    })
 }

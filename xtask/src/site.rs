@@ -75,6 +75,9 @@ fn front_and_files(site: &Site, started: Instant) -> Result<()> {
         )
     })?;
 
+    front::minify(&pkg.join(format!("{}.js", site.output_name)))?;
+    front::minify(&css)?;
+
     let hash_txt = hash::file_beside(&cargo::server_dir());
     if site.hash_files {
         let lines = hash::name_by_content(&pkg, &site.output_name)?;
