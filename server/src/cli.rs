@@ -255,6 +255,11 @@ pub struct SimulateArgs {
     /// the link from a file (a run saved as its link).
     #[arg(long, value_name = "LINK", conflicts_with_all = ["pattern", "sets", "changes"])]
     pub link: Option<String>,
+    /// Run the recipe for real as well, over real sockets on this machine's
+    /// loopback (--duration real seconds, at most 120), and print the model
+    /// and the real run side by side as JSON.
+    #[arg(long, conflicts_with_all = ["changes", "at", "link"])]
+    pub real: bool,
 }
 
 /// Longest headless run, in virtual seconds.
@@ -278,6 +283,20 @@ pub fn simulate(args: &SimulateArgs) -> Result<String, String> {
         params
             .set_str(id.trim(), value)
             .map_err(|e| e.to_string())?;
+    }
+    if args.real {
+        if args.format == Format::Csv {
+            return Err(
+                "--real prints model and real side by side as JSON; leave out --format csv".into(),
+            );
+        }
+        let report = crate::real::compare(
+            params,
+            args.seed,
+            args.duration,
+            crate::real::Limits::default(),
+        )?;
+        return serde_json::to_string_pretty(&report).map_err(|e| e.to_string());
     }
     let mut changes = Vec::new();
     for text in &args.changes {

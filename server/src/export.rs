@@ -544,6 +544,7 @@ mod tests {
             changes: Vec::new(),
             at: None,
             link: None,
+            real: false,
         })
         .unwrap();
         assert_eq!(body, cli);

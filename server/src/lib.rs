@@ -23,6 +23,7 @@ pub mod export;
 pub mod http;
 pub mod limits;
 pub mod live;
+pub mod real;
 pub mod sequence;
 pub mod serve;
 pub mod shared;

@@ -56,6 +56,9 @@ pub struct Limits {
     /// Threads one sweep request runs its replications on, at a lower
     /// priority than the live sessions.
     pub sweep_threads: usize,
+    /// Real runs (`POST /api/real`: a pattern over real loopback sockets)
+    /// at once (default: one per core but one); more are refused in words.
+    pub max_real_runs: usize,
     /// How long a room whose presenter has gone stays (paused) before it
     /// closes and tells its followers.
     pub room_grace: Duration,
@@ -95,6 +98,9 @@ impl Default for Limits {
                 .max(1),
             sweep_events: 200_000_000,
             sweep_threads: 1,
+            max_real_runs: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1),
             room_grace: Duration::from_secs(600),
             claim_grace: Duration::from_secs(30),
             rooms: Rate {

@@ -25,6 +25,8 @@ pub struct Shared {
     pub exports: Arc<Semaphore>,
     /// Places left for sweep requests (`limits.max_sweeps`).
     pub sweeps: Arc<Semaphore>,
+    /// Places left for real runs (`limits.max_real_runs`).
+    pub real_runs: Arc<Semaphore>,
     pub shutdown: Shutdown,
     pub warnings: Warnings,
     /// Open classroom rooms.
@@ -55,6 +57,7 @@ impl Shared {
             sessions: Arc::new(Semaphore::new(limits.max_sessions)),
             exports: Arc::new(Semaphore::new(limits.max_exports)),
             sweeps: Arc::new(Semaphore::new(limits.max_sweeps)),
+            real_runs: Arc::new(Semaphore::new(limits.max_real_runs)),
             limits,
             simulators,
             shutdown,

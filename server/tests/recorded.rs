@@ -80,6 +80,7 @@ fn every_recorded_run_is_the_same_run() {
             changes: Vec::new(),
             at: None,
             link: None,
+            real: false,
         };
         let got = figures(&simulate(&args).expect("the run simulates"));
         let path = dir.join(format!("{name}.json"));

@@ -4,8 +4,9 @@
 //! shortcuts (`keys`), the help and its settings (`help`), the classroom
 //! scenarios (`presets`) and their prompt (`prompt`), modal dialogs
 //! (`modal`), the exports (`exports`), the timeline (`timeline`) and the
-//! whole run's charts, the sequence diagram and the what-if sweep under it
-//! (`whole_run`, `sequence`, `sweep`).
+//! whole run's charts, the sequence diagram, the what-if sweep and the
+//! real run beside the model under it (`whole_run`, `sequence`, `sweep`,
+//! `real`).
 //!
 //! May use: `page`, `pane`, `class`, `access`, `describe`, `url`,
 //! `json`, `format`, `sim`, and `charts` and `stage::theme` to draw.
@@ -18,6 +19,7 @@ pub mod param;
 pub mod parameters;
 pub mod presets;
 pub mod prompt;
+pub mod real;
 pub mod sequence;
 pub mod sweep;
 pub mod timeline;

@@ -274,6 +274,7 @@ pub fn Timeline(page: Page) -> impl IntoView {
             <crate::controls::whole_run::WholeRun page />
             <crate::controls::sequence::SequenceDiagram page />
             <crate::controls::sweep::SweepView page />
+            <crate::controls::real::RealView page />
             <Show when=move || clock.bookmarks.with(|b| !b.is_empty())>
                 <ul class="bookmarks" aria-label="Bookmarks" data-testid="bookmarks">
                     <For

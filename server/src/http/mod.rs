@@ -15,6 +15,7 @@ pub mod gate;
 pub mod headers;
 pub mod listener;
 pub mod origin;
+pub mod real;
 pub mod rooms;
 pub mod routes;
 pub mod socket;

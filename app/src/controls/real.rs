@@ -1,0 +1,185 @@
+//! "Real vs model" under the timeline: pane A's recipe run for real on the
+//! server's own loopback — real HTTP requests, a real queue, real timers,
+//! the same arrivals from the same seed — beside its model, as a table of
+//! the headline figures (model, real, their difference), a calibration
+//! badge that turns "noisy" when the machine cannot keep the real run
+//! honest, and what the real run does differently from a real network.
+//!
+//! One request to `POST /api/real`; the answer is read with the browser's
+//! own JSON parser (no JSON crate in the bundle).
+
+use js_sys::{Reflect, JSON};
+use leptos::prelude::*;
+use sim::params::ParamSet;
+use wasm_bindgen::JsValue;
+
+use crate::format::fmt_number;
+use crate::page::Page;
+
+/// One figure, model beside real.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    label: String,
+    model: f64,
+    real: f64,
+    diff: Option<f64>,
+}
+
+/// What the server answered, as the page shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Answer {
+    rows: Vec<Row>,
+    capped: Option<String>,
+    badge: String,
+    noisy: bool,
+    note: String,
+}
+
+fn field(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn num(v: &JsValue, key: &str) -> f64 {
+    field(v, key).as_f64().unwrap_or(0.0)
+}
+
+/// Reads the server's report.
+fn read(text: &str) -> Option<Answer> {
+    let v = JSON::parse(text).ok()?;
+    let rows = js_sys::Array::from(&field(&v, "rows"))
+        .iter()
+        .map(|r| Row {
+            label: field(&r, "label").as_string().unwrap_or_default(),
+            model: num(&r, "model"),
+            real: num(&r, "real"),
+            diff: field(&r, "diff_pct").as_f64(),
+        })
+        .collect();
+    let c = field(&v, "calibration");
+    let noisy = field(&c, "noisy").as_bool().unwrap_or(false);
+    let badge = format!(
+        "{}: loopback round trip p50 {} ms, p99 {} ms; timer lag p99 {} ms; scheduler lag p99 {} ms",
+        if noisy { "Noisy — this machine is too busy to trust the real figures to a millisecond" } else { "Steady" },
+        fmt_number(num(&c, "floor_p50_ms")),
+        fmt_number(num(&c, "floor_p99_ms")),
+        fmt_number(num(&c, "timer_lag_p99_ms")),
+        fmt_number(num(&c, "scheduler_lag_p99_ms")),
+    );
+    Some(Answer {
+        rows,
+        capped: field(&v, "capped").as_string(),
+        badge,
+        noisy,
+        note: field(&v, "note").as_string().unwrap_or_default(),
+    })
+}
+
+/// Pane A's values as `--set` takes them.
+fn sets(p: &ParamSet) -> Vec<String> {
+    p.specs()
+        .iter()
+        .filter_map(|s| {
+            p.spec(s.id)
+                .ok()
+                .map(|(_, spec)| format!("{}={}", s.id, spec.format(p.get(s.id))))
+        })
+        .collect()
+}
+
+#[component]
+pub fn RealView(page: Page) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let secs = RwSignal::new(10.0f64);
+    let status = RwSignal::new(String::new());
+    let running = RwSignal::new(false);
+    let answer: RwSignal<Option<Answer>> = RwSignal::new(None);
+
+    let run = move |_| {
+        if running.get_untracked() {
+            return;
+        }
+        let Some(pane) = page.panes().into_iter().next() else {
+            return;
+        };
+        let p = pane.param_set_untracked();
+        let pattern = pane.pattern.get_untracked().id;
+        let s = secs.get_untracked().clamp(1.0, 30.0);
+        let body = crate::json::Object::new()
+            .str("pattern", pattern)
+            .raw(
+                "sets",
+                &crate::json::array(sets(&p).iter().map(|s| crate::json::quote(s))),
+            )
+            .int("seed", page.seed.get_untracked())
+            .num("duration_s", s)
+            .done();
+        running.set(true);
+        answer.set(None);
+        status.set(format!(
+            "Running {pattern} for real for {s} s on the server's loopback, beside its model…"
+        ));
+        leptos::task::spawn_local(async move {
+            match crate::class::fetch_text("POST", "/api/real", Some(&body)).await {
+                Ok((200, text)) => match read(&text) {
+                    Some(a) => {
+                        status.set(format!("Done: {s} s for real beside the model."));
+                        answer.set(Some(a));
+                    }
+                    None => status.set("The server's answer could not be read.".into()),
+                },
+                Ok((_, text)) | Err(text) => status.set(format!("No real run: {text}")),
+            }
+            running.set(false);
+        });
+    };
+
+    view! {
+        <div class="real">
+            <button data-testid="real-open" aria-expanded=move || open.get().to_string()
+                title="Run pane A's pattern over real sockets on the server, beside its model"
+                on:click=move |_| open.update(|o| *o = !*o)>
+                "Real vs model"
+            </button>
+            <Show when=move || open.get()>
+                <div class="real-panel" role="region" aria-label="Real traffic beside the model">
+                    <p>"Pane A's recipe, run twice on the same seed: once by the model, once for real on the server's own loopback — real HTTP requests and responses, a real queue, real timers."</p>
+                    <label>"Seconds "
+                        <input type="number" min="1" max="30" step="1" data-testid="real-secs"
+                            prop:value=move || secs.get().to_string()
+                            on:change=move |ev| {
+                                if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                                    secs.set(v.clamp(1.0, 30.0));
+                                }
+                            } />
+                    </label>
+                    " "
+                    <button data-testid="real-run" disabled=move || running.get() on:click=run>
+                        "Run it for real"
+                    </button>
+                    <p role="status" aria-live="polite" data-testid="real-status">{move || status.get()}</p>
+                    {move || answer.get().map(|a| view! {
+                        {a.capped.clone().map(|c| view! { <p class="real-capped" data-testid="real-capped">{c}</p> })}
+                        <div class="real-table-wrap" tabindex="0" role="region" aria-label="Model and real figures">
+                            <table class="real-table" data-testid="real-table">
+                                <caption>"The model beside the real run"</caption>
+                                <thead><tr><th scope="col">"Figure"</th><th scope="col">"Model"</th><th scope="col">"Real"</th><th scope="col">"Difference"</th></tr></thead>
+                                <tbody>
+                                    {a.rows.iter().map(|r| view! {
+                                        <tr>
+                                            <th scope="row">{r.label.clone()}</th>
+                                            <td>{fmt_number(r.model)}</td>
+                                            <td>{fmt_number(r.real)}</td>
+                                            <td>{r.diff.map_or_else(|| "—".to_string(), |d| format!("{}{} %", if d >= 0.0 { "+" } else { "" }, fmt_number(d)))}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <p class=if a.noisy { "real-badge noisy" } else { "real-badge" } data-testid="real-badge">{a.badge.clone()}</p>
+                        <p class="real-note">{a.note.clone()}</p>
+                    })}
+                </div>
+            </Show>
+        </div>
+    }
+}

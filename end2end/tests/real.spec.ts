@@ -1,0 +1,40 @@
+import { test, expect } from '@playwright/test';
+import { expectAxeClean } from './access';
+import { watchErrors } from './helpers';
+
+// Real traffic beside the model: pane A's recipe run over real loopback
+// sockets by the real server, the table of model and real figures in the
+// page, and a refusal in words for a pattern that runs only as a model.
+
+test('pane A runs for real beside its model, and the page shows both', async ({ page }) => {
+  test.setTimeout(60_000);
+  const errors = watchErrors(page);
+  await page.goto('/?pattern=request-response&rate=40&seed=3');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').click();
+  await page.getByTestId('real-secs').fill('3');
+  await page.getByTestId('real-secs').press('Tab');
+  await page.getByTestId('real-run').click();
+  await expect(page.getByTestId('real-status')).toContainText('for real for 3 s');
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('real-status')).toContainText('Done');
+  // Model and real offered the same requests: the same schedule.
+  const offered = table.getByRole('row', { name: /^offered/ });
+  const cells = await offered.getByRole('cell').allTextContents();
+  expect(cells[0]).toBe(cells[1]);
+  expect(Number(cells[0].replace(/[^0-9.]/g, ''))).toBeGreaterThan(60);
+  await expect(table.getByRole('row', { name: /mean wait/ })).toBeVisible();
+  await expect(page.getByTestId('real-badge')).toContainText('loopback round trip');
+  await expectAxeClean(page, 'real vs model');
+  expect(errors).toEqual([]);
+});
+
+test('a pattern without a real mode says so', async ({ page }) => {
+  await page.goto('/?pattern=websocket&seed=3');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').click();
+  await page.getByTestId('real-run').click();
+  await expect(page.getByTestId('real-status')).toContainText('runs only as a model so far');
+  await expect(page.getByTestId('real-table')).toHaveCount(0);
+});

@@ -1,0 +1,111 @@
+//! `POST /api/real`: a pane's recipe run as the model and for real over
+//! this machine's loopback, side by side (`crate::real`).
+//!
+//! A real run takes the real seconds it runs, on a runtime and threads of
+//! its own; the server runs at most `limits.max_real_runs` at once and
+//! refuses more in words. A run stops — sockets closed, tasks dropped —
+//! when its page goes away (the request is dropped) or the server stops.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::export::CancelOnDrop;
+use crate::shared::Shared;
+
+/// The page's longest real run, seconds (the command line allows 120).
+pub const MAX_PAGE_SECS: f64 = 30.0;
+
+/// What the page posts.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealRequest {
+    pattern: String,
+    /// The pane's values, as `id=value` (`--set`).
+    #[serde(default)]
+    sets: Vec<String>,
+    #[serde(default)]
+    seed: u64,
+    duration_s: f64,
+}
+
+fn bad(status: StatusCode, words: impl Into<String>) -> Response {
+    (status, words.into()).into_response()
+}
+
+pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest>) -> Response {
+    let info = match sim::find_pattern(&ask.pattern) {
+        Ok(info) => info,
+        Err(e) => return bad(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    if !(ask.duration_s.is_finite() && (1.0..=MAX_PAGE_SECS).contains(&ask.duration_s)) {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "duration = {} s: a real run from the page lasts 1 to {MAX_PAGE_SECS} s",
+                ask.duration_s
+            ),
+        );
+    }
+    let mut params = info.defaults();
+    for set in &ask.sets {
+        let Some((id, value)) = set.split_once('=') else {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                format!("'{}' is not id=value", sim::params::clip(set)),
+            );
+        };
+        if let Err(e) = params.set_str(id.trim(), value) {
+            return bad(StatusCode::BAD_REQUEST, e.to_string());
+        }
+    }
+    let Ok(_place) = Arc::clone(&shared.real_runs).try_acquire_owned() else {
+        return bad(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} real runs are under way on this server (its limit): try again when one ends",
+                shared.limits.max_real_runs
+            ),
+        );
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_on_drop = CancelOnDrop(Arc::clone(&stop));
+    let flag = Arc::clone(&stop);
+    let (seed, secs) = (ask.seed, ask.duration_s);
+    // A thread of its own: the run blocks on its own runtime.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("real-run".into())
+        .spawn(move || {
+            let _ = tx.send(crate::real::compare_until(
+                params,
+                seed,
+                secs,
+                crate::real::Limits::default(),
+                &flag,
+            ));
+        });
+    if spawned.is_err() {
+        return bad(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no thread for a real run now: try again",
+        );
+    }
+    let stopping = shared.shutdown.triggered();
+    tokio::select! {
+        done = rx => match done {
+            Ok(Ok(report)) => Json(report).into_response(),
+            Ok(Err(words)) => bad(StatusCode::BAD_REQUEST, words),
+            Err(_) => bad(StatusCode::INTERNAL_SERVER_ERROR, "the real run stopped"),
+        },
+        _ = stopping => {
+            stop.store(true, Ordering::Relaxed);
+            bad(StatusCode::SERVICE_UNAVAILABLE, crate::shutdown::REASON)
+        }
+    }
+}
