@@ -59,6 +59,8 @@ pub struct Arrival {
     pub at: sim::Time,
     pub client: u16,
     pub req: u64,
+    /// Its service time: the model's own draw for it.
+    pub service: sim::Time,
 }
 
 /// What the real run counted, shared by its tasks.
@@ -189,12 +191,14 @@ pub fn compare_until(
                     at: e.at,
                     client: node,
                     req,
+                    service: 0,
                 });
             }
         }
         model.clear_events();
     }
     let summary = model.summary(0.0);
+    request_response::draw_services(&params, seed, &mut arrivals);
 
     let tally = Arc::new(Tally::default());
     let runtime = tokio::runtime::Builder::new_multi_thread()

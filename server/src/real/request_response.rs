@@ -147,6 +147,18 @@ enum Attempted {
     Broken,
 }
 
+/// Gives each arrival the service time the model drew for it: the model
+/// draws one per arrival, in order, from its seed's service stream, and
+/// nothing else draws from that stream — so the real service works exactly
+/// as long as the modelled one, and a difference is the machine's.
+pub fn draw_services(p: &ParamSet, seed: u64, arrivals: &mut [Arrival]) {
+    let s = Settings::from(p);
+    let mut streams = sim::rng::Streams::new(seed);
+    for a in arrivals {
+        a.service = s.dist.sample(s.service_mean, &mut streams.service);
+    }
+}
+
 /// The clients' side: shared by every request's task.
 struct Clients {
     settings: Settings,
@@ -195,10 +207,7 @@ impl Clients {
     async fn request(&self, a: Arrival, intended: Instant, tally: Arc<Tally>) {
         let mut rng =
             ChaCha8Rng::seed_from_u64(self.seed ^ a.req.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let service = self
-            .settings
-            .dist
-            .sample(self.settings.service_mean, &mut rng);
+        let service = a.service;
         for attempt in 0..=self.settings.retries {
             if attempt > 0 {
                 tally.retries.fetch_add(1, Ordering::Relaxed);
@@ -339,4 +348,56 @@ pub async fn floor(n: usize) -> hdrhistogram::Histogram<u64> {
     }
     server.abort();
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::run::Options;
+    use sim::{Simulation, What};
+
+    /// The services handed to the real run are the model's own draws: each
+    /// served request's Started → Served time in the model equals it.
+    #[test]
+    fn the_real_run_gets_the_models_service_draws() {
+        let mut p = sim::find_pattern("request-response").unwrap().defaults();
+        p.set("rate", 150.0).unwrap();
+        let mut model = Simulation::new(p.clone(), 11, Options::EVENTS);
+        model.advance_to(vt::from_secs(3.0));
+        let mut arrivals = Vec::new();
+        let mut request_msg = std::collections::HashMap::new();
+        let mut started = std::collections::HashMap::new();
+        let mut served = Vec::new();
+        for e in model.events() {
+            match e.what {
+                What::Offered { req, node } => arrivals.push(Arrival {
+                    at: e.at,
+                    client: node,
+                    req,
+                    service: 0,
+                }),
+                What::Sent {
+                    msg,
+                    req,
+                    kind: sim::MsgKind::Request,
+                    ..
+                } => {
+                    request_msg.insert(msg, req);
+                }
+                What::Started { msg, .. } => {
+                    started.insert(msg, e.at);
+                }
+                What::Served { msg, .. } if request_msg.contains_key(&msg) => {
+                    served.push((request_msg[&msg], e.at - started[&msg]));
+                }
+                _ => {}
+            }
+        }
+        draw_services(&p, 11, &mut arrivals);
+        assert!(served.len() > 200, "{}", served.len());
+        for (req, took) in served {
+            let a = arrivals.iter().find(|a| a.req == req).unwrap();
+            assert_eq!(a.service, took, "request {req}");
+        }
+    }
 }
