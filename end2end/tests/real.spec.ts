@@ -26,6 +26,12 @@ test('pane A runs for real beside its model, and the page shows both', async ({ 
   expect(Number(cells[0].replace(/[^0-9.]/g, ''))).toBeGreaterThan(60);
   await expect(table.getByRole('row', { name: /mean wait/ })).toBeVisible();
   await expect(page.getByTestId('real-badge')).toContainText('loopback round trip');
+  // The first request and its response, as they crossed the socket.
+  const bytes = page.getByTestId('real-bytes');
+  await expect(bytes.locator('pre').first()).toContainText('POST /real/request-response HTTP/1.1');
+  await expect(bytes.locator('pre').first()).toContainText('x-service-ns:');
+  await expect(bytes.locator('pre').nth(1)).toContainText('HTTP/1.1 200 OK');
+  await expect(bytes.locator('pre').nth(1)).toContainText('x-queue-us:');
   await expectAxeClean(page, 'real vs model');
   expect(errors).toEqual([]);
 });

@@ -5,7 +5,12 @@
 //! sweep threads), in the same run. Prints both, the ratio, and how much
 //! sweeping got done meanwhile.
 //!
-//! Usage: `cargo run --release -p server --example sweepload -- [switchboard]`
+//! With `LOAD=real` the pages run real traffic instead (`POST /api/real`,
+//! a request-response recipe at the real run's cap of 200 requests/s, 30
+//! real seconds each): the issue's "200 viewers keep ≥ 28 frames/s while a
+//! real run at its cap runs".
+//!
+//! Usage: `[LOAD=real] cargo run --release -p server --example sweepload -- [switchboard]`
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -22,14 +27,27 @@ const LINK: &str = "pattern=request-response&rate=1250&workers=4&service_ms=2";
 /// server's budget of 200 M).
 const POINT: &str = r#"{"pattern":"request-response","vary":"rate=2000..2000:1","sets":["workers=32"],"reps":20,"duration_s":300,"seed":1,"format":"csv"}"#;
 
+/// A real run at its cap: 200 requests/s for 30 s over loopback.
+const REAL: &str = r#"{"pattern":"request-response","sets":["rate=200","workers=8","service_ms=20","net_ms=5"],"seed":1,"duration_s":30}"#;
+
+/// Whether the pages run real traffic (`LOAD=real`) instead of sweeps.
+fn real() -> bool {
+    std::env::var("LOAD").is_ok_and(|l| l == "real")
+}
+
 async fn post_point(addr: &str) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
         return 0;
     };
+    let (path, body) = if real() {
+        ("/api/real", REAL)
+    } else {
+        ("/api/sweep", POINT)
+    };
     let req = format!(
-        "POST /api/sweep HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{POINT}",
-        POINT.len()
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     if s.write_all(req.as_bytes()).await.is_err() {
         return 0;
@@ -142,8 +160,13 @@ async fn main() {
         p.abort();
     }
 
-    println!("\n# one room, {FOLLOWERS} followers ({LINK}), with and without sweeps running\n");
-    println!("| | no sweep | sweeps running | ratio |\n|---|---|---|---|");
+    let what = if real() {
+        "real runs at their cap"
+    } else {
+        "sweeps"
+    };
+    println!("\n# one room, {FOLLOWERS} followers ({LINK}), with and without {what} running\n");
+    println!("| | none | {what} running | ratio |\n|---|---|---|---|");
     println!(
         "| frames per follower per s | {fps_a:.1} | {fps_b:.1} | {:.2} |",
         fps_b / fps_a
@@ -156,8 +179,15 @@ async fn main() {
         "| server CPU (% of a core) | {cpu_a:.0} | {cpu_b:.0} | {:.2} |",
         cpu_b / cpu_a.max(0.1)
     );
-    println!(
-        "\nsweep points finished while measuring: {finished_in_window} (20 replications × 300 virtual s at 2,000 req/s each: ~110 M events); asked again while both places were taken: {}",
-        busy.load(Ordering::Relaxed)
-    );
+    if real() {
+        println!(
+            "\nreal runs finished while measuring: {finished_in_window} (30 s at 200 requests/s each); asked again while every place was taken: {}",
+            busy.load(Ordering::Relaxed)
+        );
+    } else {
+        println!(
+            "\nsweep points finished while measuring: {finished_in_window} (20 replications × 300 virtual s at 2,000 req/s each: ~110 M events); asked again while both places were taken: {}",
+            busy.load(Ordering::Relaxed)
+        );
+    }
 }

@@ -4,8 +4,17 @@
 //! `make bench`'s (`examples/realbench.rs`), not assertions on a shared
 //! machine's timing.
 
+use std::sync::{Mutex, MutexGuard};
+
 use server::real::{compare, Limits, Report};
 use sim::ParamSet;
+
+/// One real run at a time in this file: their timing is their own, and
+/// the descriptor count of the process is theirs to compare.
+fn serial() -> MutexGuard<'static, ()> {
+    static ONE: Mutex<()> = Mutex::new(());
+    ONE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn rr(sets: &[(&str, f64)]) -> ParamSet {
     let mut p = sim::find_pattern("request-response").unwrap().defaults();
@@ -42,6 +51,7 @@ fn conserved(r: &Report) {
 
 #[test]
 fn a_quiet_run_completes_what_the_model_completes() {
+    let _one = serial();
     let r = compare(
         rr(&[("rate", 40.0), ("timeout_ms", 5000.0)]),
         3,
@@ -67,6 +77,7 @@ fn a_quiet_run_completes_what_the_model_completes() {
 /// ends every request, and counts what the link layer dropped.
 #[test]
 fn faults_are_injected_and_every_request_still_ends() {
+    let _one = serial();
     let p = rr(&[
         ("rate", 150.0),
         ("workers", 1.0),
@@ -91,6 +102,7 @@ fn faults_are_injected_and_every_request_still_ends() {
 /// and the report says so.
 #[test]
 fn a_fast_recipe_is_capped_and_said() {
+    let _one = serial();
     let r = compare(rr(&[("rate", 20_000.0)]), 1, 1.0, Limits::default()).unwrap();
     let why = r.capped.as_deref().expect("capped");
     assert!(why.contains("200"), "{why}");
@@ -103,6 +115,7 @@ fn a_fast_recipe_is_capped_and_said() {
 /// a few runs are what they were before.
 #[test]
 fn runs_leave_no_sockets_behind() {
+    let _one = serial();
     let count = || {
         std::fs::read_dir("/proc/self/fd")
             .map(|d| d.count())
@@ -125,6 +138,7 @@ fn runs_leave_no_sockets_behind() {
 
 #[test]
 fn refusals_are_in_words() {
+    let _one = serial();
     let err = compare(
         sim::find_pattern("message-queue").unwrap().defaults(),
         1,
@@ -135,4 +149,29 @@ fn refusals_are_in_words() {
     assert!(err.contains("runs only as a model so far"), "{err}");
     let err = compare(rr(&[]), 1, 0.5, Limits::default()).unwrap_err();
     assert!(err.contains("expected from 1 to 120 seconds"), "{err}");
+}
+
+/// The report carries the run's first exchange as it crossed the socket.
+#[test]
+fn the_first_exchange_is_shown_byte_for_byte() {
+    let _one = serial();
+    let r = compare(
+        rr(&[("rate", 30.0), ("loss", 0.0)]),
+        2,
+        1.0,
+        Limits::default(),
+    )
+    .unwrap();
+    let e = r.exchange.expect("an exchange");
+    assert!(
+        e.request
+            .starts_with("POST /real/request-response HTTP/1.1\r\n"),
+        "{e:?}"
+    );
+    assert!(e.request.contains("x-service-ns: "), "{e:?}");
+    assert!(e.request.ends_with("\r\n\r\n"), "{e:?}");
+    assert!(
+        e.response.starts_with("HTTP/1.1 200 OK\r\n") || e.response.starts_with("HTTP/1.1 503"),
+        "{e:?}"
+    );
 }

@@ -3,7 +3,9 @@
 //! the same arrivals from the same seed — beside its model, as a table of
 //! the headline figures (model, real, their difference), a calibration
 //! badge that turns "noisy" when the machine cannot keep the real run
-//! honest, and what the real run does differently from a real network.
+//! honest, what the real run does differently from a real network, and
+//! the run's first request and response as the bytes that crossed the
+//! socket.
 //!
 //! One request to `POST /api/real`; the answer is read with the browser's
 //! own JSON parser (no JSON crate in the bundle).
@@ -33,6 +35,8 @@ struct Answer {
     badge: String,
     noisy: bool,
     note: String,
+    /// The first request and its response as they crossed the socket.
+    exchange: Option<(String, String)>,
 }
 
 fn field(v: &JsValue, key: &str) -> JsValue {
@@ -71,7 +75,22 @@ fn read(text: &str) -> Option<Answer> {
         badge,
         noisy,
         note: field(&v, "note").as_string().unwrap_or_default(),
+        exchange: {
+            let e = field(&v, "exchange");
+            field(&e, "request")
+                .as_string()
+                .map(|req| (req, field(&e, "response").as_string().unwrap_or_default()))
+        },
     })
+}
+
+/// A count as a whole number, anything else as the page writes numbers.
+fn figure(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e12 {
+        format!("{}", v as i64)
+    } else {
+        fmt_number(v)
+    }
 }
 
 /// Pane A's values as `--set` takes them.
@@ -167,8 +186,8 @@ pub fn RealView(page: Page) -> impl IntoView {
                                     {a.rows.iter().map(|r| view! {
                                         <tr>
                                             <th scope="row">{r.label.clone()}</th>
-                                            <td>{fmt_number(r.model)}</td>
-                                            <td>{fmt_number(r.real)}</td>
+                                            <td>{figure(r.model)}</td>
+                                            <td>{figure(r.real)}</td>
                                             <td>{r.diff.map_or_else(|| "—".to_string(), |d| format!("{}{} %", if d >= 0.0 { "+" } else { "" }, fmt_number(d)))}</td>
                                         </tr>
                                     }).collect_view()}
@@ -177,6 +196,13 @@ pub fn RealView(page: Page) -> impl IntoView {
                         </div>
                         <p class=if a.noisy { "real-badge noisy" } else { "real-badge" } data-testid="real-badge">{a.badge.clone()}</p>
                         <p class="real-note">{a.note.clone()}</p>
+                        {a.exchange.clone().map(|(req, resp)| view! {
+                            <figure class="real-bytes" data-testid="real-bytes">
+                                <figcaption>"The run's first request and its response, byte for byte as they crossed the socket (each line ends in CR LF)"</figcaption>
+                                <pre tabindex="0" aria-label="The request as sent">{req}</pre>
+                                <pre tabindex="0" aria-label="The response as received">{resp}</pre>
+                            </figure>
+                        })}
                     })}
                 </div>
             </Show>

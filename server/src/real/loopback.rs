@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use hyper::Uri;
@@ -13,10 +14,14 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use tower_service::Service;
 
+use super::tap::{Capture, Tap};
+
 /// Dials `127.0.0.0/8` and `::1` only.
 #[derive(Clone)]
 pub struct Loopback {
     inner: HttpConnector,
+    /// The first connection's bytes, when the run wants them shown.
+    capture: Option<Arc<Mutex<Capture>>>,
 }
 
 impl Loopback {
@@ -26,7 +31,18 @@ impl Loopback {
         // An IP literal never goes through the resolver; a name is refused
         // before it could.
         inner.enforce_http(true);
-        Loopback { inner }
+        Loopback {
+            inner,
+            capture: None,
+        }
+    }
+
+    /// Copies the first connection's first exchange into `capture`.
+    pub fn tapped(capture: Arc<Mutex<Capture>>) -> Loopback {
+        Loopback {
+            capture: Some(capture),
+            ..Loopback::new()
+        }
     }
 }
 
@@ -50,7 +66,7 @@ pub fn refusal(uri: &Uri) -> Option<String> {
 }
 
 impl Service<Uri> for Loopback {
-    type Response = TokioIo<tokio::net::TcpStream>;
+    type Response = TokioIo<Tap<tokio::net::TcpStream>>;
     type Error = Box<dyn std::error::Error + Send + Sync>;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
@@ -63,7 +79,11 @@ impl Service<Uri> for Loopback {
             return Box::pin(async move { Err(why.into()) });
         }
         let connecting = self.inner.call(uri);
-        Box::pin(async move { connecting.await.map_err(Into::into) })
+        let capture = self.capture.clone().filter(|c| Capture::claim(c));
+        Box::pin(async move {
+            let stream = connecting.await?.into_inner();
+            Ok(TokioIo::new(Tap::new(stream, capture)))
+        })
     }
 }
 
@@ -96,7 +116,9 @@ mod tests {
     async fn the_connector_refuses_other_hosts() {
         let mut c = Loopback::new();
         for bad in ["http://10.0.0.1:80/", "http://example.com/"] {
-            let err = c.call(bad.parse().unwrap()).await.err().expect(bad);
+            let Err(err) = c.call(bad.parse().unwrap()).await else {
+                panic!("{bad} was dialled");
+            };
             assert!(err.to_string().contains("stays on this machine"), "{err}");
         }
     }

@@ -20,6 +20,7 @@
 pub mod clock;
 pub mod loopback;
 pub mod request_response;
+pub mod tap;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -74,6 +75,8 @@ pub struct Tally {
     /// Messages the link layer dropped.
     pub lost: AtomicU64,
     pub served: AtomicU64,
+    /// The first connection's bytes.
+    pub capture: Arc<Mutex<tap::Capture>>,
     pub rejected: AtomicU64,
     waits: Mutex<Hists>,
 }
@@ -137,6 +140,9 @@ pub struct Report {
     /// The closed form's mean wait (network included), where there is one.
     pub theory_mean_wait_ms: Option<f64>,
     pub calibration: Calibration,
+    /// The run's first request and its response, byte for byte as they
+    /// crossed the socket.
+    pub exchange: Option<tap::Exchange>,
     /// How the real run differs from a real network, in words.
     pub note: &'static str,
 }
@@ -336,6 +342,7 @@ pub fn compare_until(
         rows,
         theory_mean_wait_ms: summary.theory.as_ref().and_then(|t| t.mean_wait_ms),
         calibration,
+        exchange: tap::Capture::exchange(&tally.capture),
         note: NOTE,
     })
 }

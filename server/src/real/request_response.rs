@@ -275,7 +275,7 @@ pub async fn run(
 
     let http = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(limits.sockets)
-        .build(Loopback::new());
+        .build(Loopback::tapped(tally.capture.clone()));
     let clients = Arc::new(Clients {
         settings,
         url: format!("http://{addr}{PATH}"),

@@ -1,0 +1,150 @@
+//! The bytes of one real exchange, as they crossed the socket: a wrapper
+//! around the first connection a real run's clients open that copies the
+//! first bytes written and read (the first request and its response), for
+//! the page to show a student what HTTP actually sent.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Most bytes kept each way (a request head is a few hundred).
+const KEEP: usize = 2048;
+
+/// One request and its response, as text (HTTP/1.1 heads are ASCII).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Exchange {
+    pub request: String,
+    pub response: String,
+}
+
+/// Where the tapped bytes go.
+#[derive(Default)]
+pub struct Capture {
+    sent: Vec<u8>,
+    received: Vec<u8>,
+    /// A connection has been tapped: later ones are not.
+    taken: bool,
+}
+
+impl Capture {
+    /// Whether to tap the next connection (the first one only).
+    pub fn claim(capture: &Mutex<Capture>) -> bool {
+        let mut c = capture.lock().expect("never poisoned");
+        !std::mem::replace(&mut c.taken, true)
+    }
+
+    /// The first message each way, cut at the end of its head and body
+    /// (a request without a body; a response of `content-length: 0`).
+    pub fn exchange(capture: &Mutex<Capture>) -> Option<Exchange> {
+        let c = capture.lock().expect("never poisoned");
+        if c.sent.is_empty() {
+            return None;
+        }
+        Some(Exchange {
+            request: first_message(&c.sent),
+            response: first_message(&c.received),
+        })
+    }
+}
+
+fn first_message(bytes: &[u8]) -> String {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(bytes.len(), |i| i + 4);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// A stream that copies what it carries into a [`Capture`].
+pub struct Tap<T> {
+    inner: T,
+    capture: Option<Arc<Mutex<Capture>>>,
+}
+
+impl<T> Tap<T> {
+    pub fn new(inner: T, capture: Option<Arc<Mutex<Capture>>>) -> Tap<T> {
+        Tap { inner, capture }
+    }
+
+    fn keep(&self, bytes: &[u8], sent: bool) {
+        if let Some(c) = &self.capture {
+            let mut c = c.lock().expect("never poisoned");
+            let into = if sent { &mut c.sent } else { &mut c.received };
+            let room = KEEP.saturating_sub(into.len());
+            into.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Tap<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        let before = buf.filled().len();
+        let done = Pin::new(&mut me.inner).poll_read(cx, buf);
+        if matches!(done, Poll::Ready(Ok(()))) {
+            me.keep(&buf.filled()[before..], false);
+        }
+        done
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Tap<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        let done = Pin::new(&mut me.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = done {
+            me.keep(&buf[..n], true);
+        }
+        done
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+impl<T: Connection> Connection for Tap<T> {
+    fn connected(&self) -> Connected {
+        self.inner.connected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_each_way_at_the_first_message() {
+        let c = Mutex::new(Capture::default());
+        assert!(Capture::claim(&c));
+        assert!(!Capture::claim(&c), "only the first connection is tapped");
+        assert_eq!(Capture::exchange(&c), None);
+        {
+            let mut g = c.lock().unwrap();
+            g.sent
+                .extend_from_slice(b"POST /x HTTP/1.1\r\nhost: a\r\n\r\nPOST /x HTTP/1.1\r\n");
+            g.received
+                .extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\nHTTP/1.1 200");
+        }
+        let e = Capture::exchange(&c).unwrap();
+        assert_eq!(e.request, "POST /x HTTP/1.1\r\nhost: a\r\n\r\n");
+        assert_eq!(e.response, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    }
+}
