@@ -64,6 +64,7 @@ fn front_and_files(site: &Site, started: Instant) -> Result<()> {
     let wasm = front::bindgen(&cargo::front_output(site), &pkg, &site.output_name)?;
     say(started, "wasm-opt -Oz");
     front::optimise(&wasm)?;
+    let wasm_bytes = std::fs::metadata(&wasm)?.len();
 
     copy_dir(&site.assets_dir, root, &site.site_pkg_dir)?;
     let css = pkg.join(format!("{}.css", site.output_name));
@@ -96,7 +97,7 @@ fn front_and_files(site: &Site, started: Instant) -> Result<()> {
             root.display(),
             bytes / 1000,
             br / 1000,
-            std::fs::metadata(wasm_in(&pkg)?)?.len() / 1000,
+            wasm_bytes / 1000,
         ),
     );
     Ok(())
@@ -180,17 +181,6 @@ fn copy_dir(from: &Path, to: &Path, reserved: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The bundle's `.wasm`, whatever its name became.
-fn wasm_in(pkg: &Path) -> Result<PathBuf> {
-    for entry in std::fs::read_dir(pkg)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "wasm") {
-            return Ok(path);
-        }
-    }
-    bail!("{} holds no .wasm", pkg.display())
 }
 
 fn say(started: Instant, what: &str) {

@@ -337,32 +337,24 @@ pub fn marks(
     at: &[f64],
     theme: &Theme,
 ) {
-    let Some(Area {
-        left,
-        top,
-        pw,
-        ph,
-        t0,
-        t1,
-    }) = area((w, h), zoom, series)
-    else {
+    let Some(a) = area((w, h), zoom, series) else {
         return;
     };
     ctx.set_stroke_style_str(&theme.ink);
     ctx.set_fill_style_str(&theme.ink);
     ctx.set_line_width(1.5);
-    for &t in at.iter().filter(|&&t| t >= t0 && t <= t1) {
-        let x = left + (t - t0) / (t1 - t0) * pw;
+    for &t in at.iter().filter(|&&t| t >= a.t0 && t <= a.t1) {
+        let x = a.x(t);
         dash(ctx, FINE);
         ctx.begin_path();
-        ctx.move_to(x, top);
-        ctx.line_to(x, top + ph);
+        ctx.move_to(x, a.top);
+        ctx.line_to(x, a.top + a.ph);
         ctx.stroke();
         dash(ctx, SOLID);
         ctx.begin_path();
-        ctx.move_to(x - 4.0, top - 6.0);
-        ctx.line_to(x + 4.0, top - 6.0);
-        ctx.line_to(x, top);
+        ctx.move_to(x - 4.0, a.top - 6.0);
+        ctx.line_to(x + 4.0, a.top - 6.0);
+        ctx.line_to(x, a.top);
         ctx.close_path();
         ctx.fill();
     }
@@ -376,6 +368,13 @@ struct Area {
     ph: f64,
     t0: f64,
     t1: f64,
+}
+
+impl Area {
+    /// Where time `t` (inside the span) falls across the plot.
+    fn x(&self, t: f64) -> f64 {
+        self.left + (t - self.t0) / (self.t1 - self.t0) * self.pw
+    }
 }
 
 /// The plot area of a `w` × `h` chart of `series`; `None` when it spans
@@ -404,23 +403,15 @@ pub fn shade(
     windows: &[(f64, f64, &str)],
     theme: &Theme,
 ) {
-    let Some(Area {
-        left,
-        top,
-        pw,
-        ph,
-        t0,
-        t1,
-    }) = area((w, h), zoom, series)
-    else {
+    let Some(a) = area((w, h), zoom, series) else {
         return;
     };
-    let x_of = |t: f64| left + (t.clamp(t0, t1) - t0) / (t1 - t0) * pw;
-    for &(from, to, name) in windows.iter().filter(|w| w.0 < t1 && w.1 > t0) {
+    let x_of = |t: f64| a.x(t.clamp(a.t0, a.t1));
+    for &(from, to, name) in windows.iter().filter(|w| w.0 < a.t1 && w.1 > a.t0) {
         let (x0, x1) = (x_of(from), x_of(to));
         ctx.set_global_alpha(0.12);
         ctx.set_fill_style_str(&theme.ink);
-        ctx.fill_rect(x0, top, (x1 - x0).max(1.0), ph);
+        ctx.fill_rect(x0, a.top, (x1 - x0).max(1.0), a.ph);
         ctx.set_global_alpha(1.0);
         ctx.set_fill_style_str(&theme.muted);
         ctx.set_font(&format!(
@@ -429,7 +420,7 @@ pub fn shade(
         ));
         ctx.set_text_align("left");
         ctx.set_text_baseline("top");
-        let _ = ctx.fill_text(name, x0 + 3.0, top + 2.0);
+        let _ = ctx.fill_text(name, x0 + 3.0, a.top + 2.0);
     }
 }
 

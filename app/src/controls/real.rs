@@ -97,11 +97,7 @@ fn figure(v: f64) -> String {
 fn sets(p: &ParamSet) -> Vec<String> {
     p.specs()
         .iter()
-        .filter_map(|s| {
-            p.spec(s.id)
-                .ok()
-                .map(|(_, spec)| format!("{}={}", s.id, spec.format(p.get(s.id))))
-        })
+        .map(|s| format!("{}={}", s.id, s.format(p.get(s.id))))
         .collect()
 }
 

@@ -54,14 +54,8 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
     }
     let mut params = info.defaults();
     for set in &ask.sets {
-        let Some((id, value)) = set.split_once('=') else {
-            return bad(
-                StatusCode::BAD_REQUEST,
-                format!("'{}' is not id=value", sim::params::clip(set)),
-            );
-        };
-        if let Err(e) = params.set_str(id.trim(), value) {
-            return bad(StatusCode::BAD_REQUEST, e.to_string());
+        if let Err(e) = sim::sweep::apply_set(&mut params, set, "set") {
+            return bad(StatusCode::BAD_REQUEST, e);
         }
     }
     let Ok(_place) = Arc::clone(&shared.real_runs).try_acquire_owned() else {

@@ -72,12 +72,8 @@ pub struct Tally {
     pub failed_rejected: AtomicU64,
     pub timed_out: AtomicU64,
     pub retries: AtomicU64,
-    /// Messages the link layer dropped.
-    pub lost: AtomicU64,
-    pub served: AtomicU64,
     /// The first connection's bytes.
     pub capture: Arc<Mutex<tap::Capture>>,
-    pub rejected: AtomicU64,
     waits: Mutex<Hists>,
 }
 
@@ -170,7 +166,7 @@ pub fn compare_until(
     stop: &AtomicBool,
 ) -> Result<Report, String> {
     let pattern = params.pattern();
-    if pattern != request_response::PATH.trim_start_matches("/real/") {
+    if pattern != sim::patterns::request_response::ID {
         return Err(format!(
             "{pattern} runs only as a model so far: real traffic is built for request-response"
         ));

@@ -13,7 +13,7 @@
 //! would instead resend it after a retransmission timeout (≥ 200 ms on
 //! Linux), invisible to the application but for the delay.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,9 +90,6 @@ struct Service {
     workers: Semaphore,
     waiting: AtomicUsize,
     t0: Instant,
-    served: AtomicU64,
-    rejected: AtomicU64,
-    refused_down: AtomicU64,
 }
 
 /// One request's answer, as the client reads it: status and the time it
@@ -108,7 +105,6 @@ async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode,
         if s.settings.faults.down(since) {
             // A service that is down answers nothing: hold the request
             // past the client's patience.
-            s.refused_down.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(s.settings.timeout + Duration::from_secs(1)).await;
             return (StatusCode::SERVICE_UNAVAILABLE, out);
         }
@@ -116,7 +112,6 @@ async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode,
             Ok(p) => p,
             Err(_) => {
                 if s.waiting.load(Ordering::Relaxed) >= s.settings.queue_cap {
-                    s.rejected.fetch_add(1, Ordering::Relaxed);
                     return (StatusCode::SERVICE_UNAVAILABLE, out);
                 }
                 s.waiting.fetch_add(1, Ordering::Relaxed);
@@ -128,7 +123,6 @@ async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode,
         let started = Instant::now();
         clock::until(started + nanos(s.settings.faults.stretch(service))).await;
         drop(permit);
-        s.served.fetch_add(1, Ordering::Relaxed);
         let queued = (started - arrived).as_micros().to_string();
         out.insert("x-queue-us", queued.parse().expect("digits"));
         (StatusCode::OK, out)
@@ -170,14 +164,13 @@ struct Clients {
 
 impl Clients {
     /// One attempt: the hop up, the exchange, the hop down.
-    async fn attempt(&self, service: vt::Time, rng: &mut ChaCha8Rng, tally: &Tally) -> Attempted {
+    async fn attempt(&self, service: vt::Time, rng: &mut ChaCha8Rng) -> Attempted {
         let (up, lost) = self.settings.link.transit(rng);
         clock::until(Instant::now() + nanos(up)).await;
         if lost {
-            tally.lost.fetch_add(1, Ordering::Relaxed);
             return std::future::pending().await;
         }
-        let Ok(_socket) = self.sockets.acquire().await else {
+        let Ok(socket) = self.sockets.acquire().await else {
             return Attempted::Broken;
         };
         let request = hyper::Request::post(&self.url)
@@ -193,11 +186,10 @@ impl Clients {
         if response.into_body().collect().await.is_err() {
             return Attempted::Broken;
         }
-        drop(_socket);
+        drop(socket);
         let (down, lost) = self.settings.link.transit(rng);
         clock::until(Instant::now() + nanos(down)).await;
         if lost {
-            tally.lost.fetch_add(1, Ordering::Relaxed);
             return std::future::pending().await;
         }
         Attempted::Answered { status, queue }
@@ -213,8 +205,7 @@ impl Clients {
                 tally.retries.fetch_add(1, Ordering::Relaxed);
             }
             let deadline = Instant::now() + self.settings.timeout;
-            let outcome =
-                tokio::time::timeout_at(deadline, self.attempt(service, &mut rng, &tally)).await;
+            let outcome = tokio::time::timeout_at(deadline, self.attempt(service, &mut rng)).await;
             let rejected = match outcome {
                 Ok(Attempted::Answered { status: 200, queue }) => {
                     // Measured from when it was meant to leave: a late
@@ -264,13 +255,8 @@ pub async fn run(
         workers: Semaphore::new(settings.workers as usize),
         waiting: AtomicUsize::new(0),
         t0,
-        served: AtomicU64::new(0),
-        rejected: AtomicU64::new(0),
-        refused_down: AtomicU64::new(0),
     });
-    let app = Router::new()
-        .route(PATH, post(work))
-        .with_state(service.clone());
+    let app = Router::new().route(PATH, post(work)).with_state(service);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let http = Client::builder(TokioExecutor::new())
@@ -308,12 +294,6 @@ pub async fn run(
         _ = stopped => {}
     }
     tasks.shutdown().await;
-    tally
-        .served
-        .store(service.served.load(Ordering::Relaxed), Ordering::Relaxed);
-    tally
-        .rejected
-        .store(service.rejected.load(Ordering::Relaxed), Ordering::Relaxed);
     server.abort();
     let _ = server.await;
     if stop.load(Ordering::Relaxed) {

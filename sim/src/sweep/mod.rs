@@ -22,8 +22,8 @@ mod replicate;
 pub mod stats;
 
 pub use plan::{
-    spaced, Alternative, Ask, Plan, MAX_ADAPTIVE_REPS, MAX_DURATION_S, MAX_POINTS, MAX_REPS,
-    MAX_RUNS, MIN_REPS,
+    apply_set, spaced, Alternative, Ask, Plan, MAX_ADAPTIVE_REPS, MAX_DURATION_S, MAX_POINTS,
+    MAX_REPS, MAX_RUNS, MIN_REPS,
 };
 pub use replicate::{replicate, Replication, COMMON};
 

@@ -87,7 +87,9 @@ pub fn spaced(from: f64, to: f64, n: usize, integer: bool) -> Vec<f64> {
         .collect()
 }
 
-fn apply(params: &mut ParamSet, set: &str, what: &str) -> Result<(), String> {
+/// Applies one `id=value` (what `--set` takes) to `params`; `what` names
+/// the option in the refusal.
+pub fn apply_set(params: &mut ParamSet, set: &str, what: &str) -> Result<(), String> {
     let (id, value) = set
         .split_once('=')
         .ok_or_else(|| format!("{what} '{set}' is not of the form id=value"))?;
@@ -109,7 +111,7 @@ impl Plan {
         let info = find_pattern(&ask.pattern).map_err(|e| e.to_string())?;
         let mut base = info.defaults();
         for set in &ask.sets {
-            apply(&mut base, set, "--set")?;
+            apply_set(&mut base, set, "--set")?;
         }
         let bad_vary = || {
             format!(
@@ -245,7 +247,7 @@ fn alternative(
             for set in sets {
                 if let Some((id, value)) = set.split_once('=') {
                     if base.spec(id.trim()).is_ok() {
-                        apply(&mut base, set, "--set")?;
+                        apply_set(&mut base, set, "--set")?;
                     } else {
                         let _ = value;
                     }
@@ -256,7 +258,7 @@ fn alternative(
         None => (main, main_base.clone()),
     };
     for set in items.iter().filter(|s| s.contains('=')) {
-        apply(&mut base, set, "--vs")?;
+        apply_set(&mut base, set, "--vs")?;
     }
     if base.spec(vary.id).is_err() {
         return Err(format!(
