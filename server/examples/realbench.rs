@@ -2,9 +2,12 @@
 //! request-response with 4 workers at ρ = 0.8 (160 requests/s),
 //! exponential service of 20 ms mean, 5 ms one-way latency, 60 s — run as
 //! the model and for real over loopback on the same seed, beside the
-//! closed form (Erlang C sojourn plus the two hops). Then every pattern at
-//! its defaults: request-response runs for real (10 s), the others say
-//! they are model-only so far.
+//! closed form (Erlang C sojourn plus the two hops); server-sent events
+//! with streams dropping and resuming (4 clients × 50 updates/s, a drop
+//! per client every 10 s on average, 60 s): every update once, replays
+//! beside the model's. Then every pattern at its defaults (10 s): those
+//! that run for real side by side, the others say they are model-only so
+//! far.
 //!
 //! `cargo run --release -p server --example realbench` (part of
 //! `make bench`); `REAL_SECS` shortens the fidelity run.
@@ -74,6 +77,38 @@ fn main() {
     println!("request-response, 4 workers, ρ = 0.8, exp 20 ms, 5 ms each way, {secs} s, seed 1:");
     match compare(p, 1, secs, Limits::default()) {
         Ok(r) => print(&r),
+        Err(e) => println!("  refused: {e}"),
+    }
+    let mut p = sim::find_pattern("server-sent-events")
+        .expect("in the catalogue")
+        .defaults();
+    for (id, v) in [
+        ("update_rate", 50.0),
+        ("clients", 4.0),
+        ("drops_per_min", 6.0),
+        ("reconnect_ms", 500.0),
+        ("net_ms", 5.0),
+        ("jitter_ms", 2.0),
+        ("resume", 1.0),
+    ] {
+        p.set(id, v).expect("in range");
+    }
+    println!("\nserver-sent events, 4 clients × 50 updates/s, 6 drops/min each, resume, {secs} s, seed 1:");
+    match compare(p, 1, secs, Limits::default()) {
+        Ok(r) => {
+            print(&r);
+            let real = |id: &str| r.rows.iter().find(|x| x.id == id).map_or(0.0, |x| x.real);
+            println!(
+                "  every update once: {} (lost {}, repeated {})",
+                if real("lost") == 0.0 && real("dropped_late") == 0.0 {
+                    "yes"
+                } else {
+                    "NO"
+                },
+                real("lost"),
+                real("dropped_late")
+            );
+        }
         Err(e) => println!("  refused: {e}"),
     }
     println!("\nevery pattern at its defaults (10 s):");

@@ -24,29 +24,55 @@ fn rr(sets: &[(&str, f64)]) -> ParamSet {
     p
 }
 
+/// A row's model and real figures; a failure or drop reason neither run
+/// saw has no row and counts 0.
 fn figure(r: &Report, id: &str) -> (f64, f64) {
-    let row = r
-        .rows
-        .iter()
-        .find(|x| x.id == id)
-        .unwrap_or_else(|| panic!("no row {id}"));
-    (row.model, row.real)
+    match r.rows.iter().find(|x| x.id == id) {
+        Some(row) => (row.model, row.real),
+        None if id.starts_with("failed_") || id.starts_with("dropped_") => (0.0, 0.0),
+        None => panic!("no row {id}: {r:#?}"),
+    }
 }
 
 /// Every request the schedule offered is counted once, as completed,
-/// failed or still pending at the horizon; the real run offered exactly
-/// the model's requests.
-fn conserved(r: &Report) {
+/// failed (for any reason) or still pending at the horizon; the real run
+/// offered exactly the model's requests; and it speaks the model's
+/// vocabulary: every kind of event either run emitted, the other emitted
+/// too (`exceptions` are the kinds a short run may see on one side only).
+fn conserved(r: &Report, exceptions: &[&str]) {
     let (model_offered, real_offered) = figure(r, "offered");
     assert_eq!(
         model_offered, real_offered,
         "the real run replays the model's arrivals"
     );
-    let ended =
-        figure(r, "completed").1 + figure(r, "failed_timeout").1 + figure(r, "failed_rejected").1;
+    let failed: f64 = r
+        .rows
+        .iter()
+        .filter(|x| x.id.starts_with("failed_"))
+        .map(|x| x.real)
+        .sum();
+    let ended = figure(r, "completed").1 + failed;
     let pending = figure(r, "pending").1;
     assert!(pending >= 0.0, "{r:#?}");
     assert_eq!(ended + pending, real_offered, "{r:#?}");
+    for k in &r.events {
+        if !exceptions.contains(&k.kind) {
+            assert_eq!(
+                k.model > 0,
+                k.real > 0,
+                "{} only on one side: {r:#?}",
+                k.kind
+            );
+        }
+    }
+}
+
+fn sse(sets: &[(&str, f64)]) -> ParamSet {
+    let mut p = sim::find_pattern("server-sent-events").unwrap().defaults();
+    for (id, v) in sets {
+        p.set(id, *v).unwrap();
+    }
+    p
 }
 
 #[test]
@@ -59,7 +85,7 @@ fn a_quiet_run_completes_what_the_model_completes() {
         Limits::default(),
     )
     .unwrap();
-    conserved(&r);
+    conserved(&r, &[]);
     let (model, real) = figure(&r, "completed");
     assert!(model > 80.0, "{model}");
     // Nobody times out at 5 s: only the last few in flight at the horizon
@@ -89,7 +115,7 @@ fn faults_are_injected_and_every_request_still_ends() {
         ("backoff_ms", 20.0),
     ]);
     let r = compare(p, 5, 2.0, Limits::default()).unwrap();
-    conserved(&r);
+    conserved(&r, &[]);
     assert!(
         figure(&r, "failed_rejected").1 + figure(&r, "failed_timeout").1 > 0.0,
         "{r:#?}"
@@ -108,7 +134,7 @@ fn a_fast_recipe_is_capped_and_said() {
     assert!(why.contains("200"), "{why}");
     let (model, real) = figure(&r, "offered");
     assert!(model <= 260.0 && real == model, "{model} {real}");
-    conserved(&r);
+    conserved(&r, &[]);
 }
 
 /// Runs leave nothing open behind them: the process's descriptors after
@@ -131,7 +157,7 @@ fn runs_leave_no_sockets_behind() {
             Limits::default(),
         )
         .unwrap();
-        conserved(&r);
+        conserved(&r, &[]);
     }
     assert_eq!(count(), before);
 }
@@ -174,4 +200,104 @@ fn the_first_exchange_is_shown_byte_for_byte() {
         e.response.starts_with("HTTP/1.1 200 OK\r\n") || e.response.starts_with("HTTP/1.1 503"),
         "{e:?}"
     );
+}
+
+/// Server-sent events with streams that drop and resume: every update
+/// reaches every client exactly once (none lost, none twice), each
+/// reconnect happens when the model's did, and the replays on resume are
+/// the model's to within the few updates produced right at a drop's edge.
+#[test]
+fn a_stream_resumes_with_every_id_once() {
+    let _one = serial();
+    let p = sse(&[
+        ("update_rate", 30.0),
+        ("clients", 3.0),
+        ("drops_per_min", 20.0),
+        ("reconnect_ms", 300.0),
+        ("net_ms", 5.0),
+    ]);
+    let r = compare(p, 8, 6.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    assert_eq!(figure(&r, "lost").1, 0.0, "resume loses nothing: {r:#?}");
+    assert_eq!(figure(&r, "dropped_late").1, 0.0, "no id twice: {r:#?}");
+    let (model, real) = figure(&r, "reconnects");
+    assert!(model >= 3.0, "drops happened: {r:#?}");
+    assert_eq!(model, real, "{r:#?}");
+    let (model, real) = figure(&r, "resumed");
+    assert!(model > 10.0, "{r:#?}");
+    assert!((real - model).abs() <= (model * 0.05).max(3.0), "{r:#?}");
+    let e = r.exchange.expect("the first stream's bytes");
+    assert!(
+        e.request.starts_with("GET /real/events HTTP/1.1\r\n"),
+        "{e:?}"
+    );
+    assert!(e.request.contains("last-event-id: 0\r\n"), "{e:?}");
+    assert!(
+        e.response.contains("content-type: text/event-stream"),
+        "{e:?}"
+    );
+    assert!(e.response.contains("\nid: 1\n"), "{e:?}");
+}
+
+/// Without resume a reconnecting client finds a gap in the ids: what was
+/// produced while it was away is lost, about as many as the model loses.
+#[test]
+fn without_resume_the_gap_is_lost() {
+    let _one = serial();
+    let p = sse(&[
+        ("update_rate", 30.0),
+        ("clients", 3.0),
+        ("drops_per_min", 20.0),
+        ("reconnect_ms", 300.0),
+        ("resume", 0.0),
+    ]);
+    let r = compare(p, 9, 6.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    let (model, real) = figure(&r, "lost");
+    assert!(model > 10.0, "{r:#?}");
+    assert!((real - model).abs() <= (model * 0.1).max(3.0), "{r:#?}");
+    assert_eq!(figure(&r, "resumed"), (0.0, 0.0));
+}
+
+/// Every update to every stream counts against the cap: 3 clients at 100
+/// updates/s is 300 events/s, run at 66 updates/s (198 events/s).
+#[test]
+fn a_stream_cap_counts_every_client() {
+    let _one = serial();
+    let r = compare(
+        sse(&[("update_rate", 100.0), ("clients", 3.0)]),
+        1,
+        1.0,
+        Limits::default(),
+    )
+    .unwrap();
+    let why = r.capped.as_deref().expect("capped");
+    assert!(why.contains("× 3 clients") && why.contains("66/s"), "{why}");
+    conserved(&r, &["Completed", "Breakdown", "Delivered"]);
+}
+
+/// Fire-and-forget for real: what the link loses or a full queue refuses
+/// is lost without a word to the sender, about as often as in the model;
+/// the rest is worked on at the receiver.
+#[test]
+fn fire_and_forget_loses_silently() {
+    let _one = serial();
+    let mut p = sim::find_pattern("fire-and-forget").unwrap().defaults();
+    for (id, v) in [
+        ("rate", 120.0),
+        ("loss", 0.1),
+        ("workers", 1.0),
+        ("service_ms", 8.0),
+        ("queue_cap", 3.0),
+    ] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 4, 3.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    let (model, real) = figure(&r, "silent_losses");
+    assert!(model > 20.0, "{r:#?}");
+    assert!((real - model).abs() <= (model * 0.25).max(5.0), "{r:#?}");
+    assert!(figure(&r, "dropped_queue_full").1 > 0.0, "{r:#?}");
+    let e = r.exchange.expect("bytes");
+    assert!(e.response.starts_with("HTTP/1.1 202 Accepted\r\n"), "{e:?}");
 }

@@ -315,6 +315,27 @@ pub enum What {
 }
 
 impl What {
+    /// The step's name, as the enum spells it (`"Sent"`, `"Completed"`…):
+    /// how a real run's events are tallied against the model's.
+    pub fn name(&self) -> &'static str {
+        match self {
+            What::Offered { .. } => "Offered",
+            What::Sent { .. } => "Sent",
+            What::Queued { .. } => "Queued",
+            What::Started { .. } => "Started",
+            What::Served { .. } => "Served",
+            What::Delivered { .. } => "Delivered",
+            What::Dropped { .. } => "Dropped",
+            What::TimedOut { .. } => "TimedOut",
+            What::Completed { .. } => "Completed",
+            What::Failed { .. } => "Failed",
+            What::Capacity { .. } => "Capacity",
+            What::Open { .. } => "Open",
+            What::Leg { .. } => "Leg",
+            What::Breakdown { .. } => "Breakdown",
+        }
+    }
+
     /// The message this event is about, if it is about one.
     pub fn msg(&self) -> Option<MsgId> {
         match *self {

@@ -52,6 +52,26 @@ impl Default for Loopback {
     }
 }
 
+/// A listener for a real run's service: 127.0.0.1 on a port of the
+/// system's choosing, every accepted socket with Nagle off (a stream's
+/// small writes would otherwise wait for the previous one's ACK), and the
+/// address to reach it at.
+pub async fn listen() -> Result<(Listener, std::net::SocketAddr), String> {
+    use axum::serve::ListenerExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    Ok((listener.tap_io(no_delay as fn(&mut _)), addr))
+}
+
+/// What [`listen`] gives.
+pub type Listener = axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
+
+fn no_delay(socket: &mut tokio::net::TcpStream) {
+    let _ = socket.set_nodelay(true);
+}
+
 /// Why a destination is refused, or `None` when it is loopback.
 pub fn refusal(uri: &Uri) -> Option<String> {
     let host = uri.host().unwrap_or("");

@@ -17,26 +17,35 @@
 //! for it. So far `request-response` runs for real; other patterns are
 //! refused in words.
 
+pub mod arrivals;
 pub mod clock;
+pub mod fire_and_forget;
+pub mod log;
 pub mod loopback;
 pub mod request_response;
+pub mod rows;
+pub mod server_sent_events;
+pub mod station;
 pub mod tap;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 use sim::run::Options;
-use sim::{ParamSet, Simulation, What};
+use sim::{Event, ParamSet, Simulation};
+use tokio::time::Instant;
 
 use clock::Calibration;
+use log::Log;
+pub use rows::Row;
 
 /// What one real run may use, whatever its parameters ask.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Offered requests per second at the peak (spikes included).
+    /// Messages per second at the peak (spikes included): requests for
+    /// request-response, events over all streams for server-sent events.
     pub max_rate: f64,
     /// Open sockets between the clients and the service.
     pub sockets: usize,
@@ -54,74 +63,24 @@ impl Default for Limits {
     }
 }
 
-/// One request of the schedule: when (from the run's start), who, which.
-#[derive(Clone, Copy, Debug)]
-pub struct Arrival {
-    pub at: sim::Time,
-    pub client: u16,
-    pub req: u64,
-    /// Its service time: the model's own draw for it.
-    pub service: sim::Time,
-}
+/// The patterns that run for real, and how each is bounded: the parameter
+/// that sets its message rate and what multiplies it.
+const REAL: [(&str, Load); 3] = [
+    (sim::patterns::request_response::ID, Load::PerSecond("rate")),
+    (sim::patterns::fire_and_forget::ID, Load::PerSecond("rate")),
+    (
+        sim::patterns::server_sent_events::ID,
+        Load::PerClient("update_rate"),
+    ),
+];
 
-/// What the real run counted, shared by its tasks.
-#[derive(Default)]
-pub struct Tally {
-    pub completed: AtomicU64,
-    pub failed_timeout: AtomicU64,
-    pub failed_rejected: AtomicU64,
-    pub timed_out: AtomicU64,
-    pub retries: AtomicU64,
-    /// The first connection's bytes.
-    pub capture: Arc<Mutex<tap::Capture>>,
-    waits: Mutex<Hists>,
-}
-
-struct Hists {
-    wait: Histogram<u64>,
-    queue: Histogram<u64>,
-    /// How late each arrival left against its schedule.
-    lag: Histogram<u64>,
-    wait_sum: Duration,
-    queue_sum: Duration,
-}
-
-impl Default for Hists {
-    fn default() -> Self {
-        Hists {
-            wait: clock::histogram(),
-            queue: clock::histogram(),
-            lag: clock::histogram(),
-            wait_sum: Duration::ZERO,
-            queue_sum: Duration::ZERO,
-        }
-    }
-}
-
-impl Tally {
-    fn complete(&self, wait: Duration, queue: Duration) {
-        self.completed.fetch_add(1, Ordering::Relaxed);
-        let mut h = self.waits.lock().expect("never poisoned");
-        clock::record(&mut h.wait, wait);
-        clock::record(&mut h.queue, queue);
-        h.wait_sum += wait;
-        h.queue_sum += queue;
-    }
-
-    fn scheduled(&self, lag: Duration) {
-        clock::record(&mut self.waits.lock().expect("never poisoned").lag, lag);
-    }
-}
-
-/// One headline figure, model beside real.
-#[derive(Clone, Debug, Serialize)]
-pub struct Row {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub model: f64,
-    pub real: f64,
-    /// (real − model) / model, in percent; `None` when the model's is 0.
-    pub diff_pct: Option<f64>,
+/// How a pattern's parameters set its message rate.
+#[derive(Clone, Copy)]
+enum Load {
+    /// This parameter, times a spike when one is set.
+    PerSecond(&'static str),
+    /// This parameter, once per client (each update goes to every stream).
+    PerClient(&'static str),
 }
 
 /// Model and real, side by side.
@@ -133,6 +92,9 @@ pub struct Report {
     /// Why the run is not the recipe asked for, if it is not.
     pub capped: Option<String>,
     pub rows: Vec<Row>,
+    /// How many events of each kind the model and the real run emitted:
+    /// one vocabulary, so a kind only one of them has stands out.
+    pub events: Vec<rows::KindCount>,
     /// The closed form's mean wait (network included), where there is one.
     pub theory_mean_wait_ms: Option<f64>,
     pub calibration: Calibration,
@@ -166,43 +128,42 @@ pub fn compare_until(
     stop: &AtomicBool,
 ) -> Result<Report, String> {
     let pattern = params.pattern();
-    if pattern != sim::patterns::request_response::ID {
+    let Some(&(_, load)) = REAL.iter().find(|(id, _)| *id == pattern) else {
+        let real: Vec<&str> = REAL.iter().map(|(id, _)| *id).collect();
         return Err(format!(
-            "{pattern} runs only as a model so far: real traffic is built for request-response"
+            "{pattern} runs only as a model so far: real traffic is built for {}",
+            real.join(", ")
         ));
-    }
+    };
     if !(duration_s.is_finite() && duration_s >= 1.0 && duration_s <= limits.max_duration_s) {
         return Err(format!(
             "duration = {duration_s} is out of range for a real run: expected from 1 to {} seconds (it takes that long, for real)",
             limits.max_duration_s
         ));
     }
-    let capped = cap_rate(&mut params, limits.max_rate)?;
+    let capped = cap_rate(&mut params, load, limits.max_rate)?;
 
     // The model's run: its figures and the schedule the real run replays.
     let mut model = Simulation::new(params.clone(), seed, Options::EVENTS);
     let end = sim::time::from_secs(duration_s);
-    let mut arrivals = Vec::new();
+    // A little past the horizon where a drop shows only as the reconnect
+    // after it; the model's figures stop at the horizon all the same.
+    let overrun = if params.spec("reconnect_ms").is_ok() {
+        sim::time::from_ms(params.get("reconnect_ms")) + sim::time::SECOND
+    } else {
+        0
+    };
+    let mut events: Vec<Event> = Vec::new();
     let mut t = 0;
-    while t < end {
-        t = (t + sim::time::SECOND).min(end);
+    while t < end + overrun {
+        t = (t + sim::time::SECOND).min(end + overrun);
         model.advance_to(t);
-        for e in model.events() {
-            if let What::Offered { req, node } = e.what {
-                arrivals.push(Arrival {
-                    at: e.at,
-                    client: node,
-                    req,
-                    service: 0,
-                });
-            }
-        }
+        events.extend_from_slice(model.events());
         model.clear_events();
     }
     let summary = model.summary(0.0);
-    request_response::draw_services(&params, seed, &mut arrivals);
+    let (mut model_rec, model_kinds) = log::to_recorder(&events, end);
 
-    let tally = Arc::new(Tally::default());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("real-run")
@@ -215,163 +176,104 @@ pub fn compare_until(
             clock::timer_lag(200).await,
         )
     });
-    runtime.block_on(request_response::run(
-        &params,
-        seed,
-        arrivals,
-        Duration::from_secs_f64(duration_s),
-        &limits,
-        stop,
-        tally.clone(),
-    ))?;
+    // A moment to set up listeners and clients before the first arrival.
+    let log = Arc::new(Log::new(Instant::now() + Duration::from_millis(50)));
+    let horizon = Duration::from_secs_f64(duration_s);
+    let ran = runtime.block_on(async {
+        match pattern {
+            sim::patterns::request_response::ID => {
+                request_response::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+            sim::patterns::fire_and_forget::ID => {
+                fire_and_forget::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+            _ => {
+                server_sent_events::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+        }
+    });
     runtime.shutdown_timeout(Duration::from_secs(2));
+    ran?;
+    if log.full() {
+        return Err("the real run logged more events than its budget allows; try a lower rate or a shorter run".into());
+    }
+    let (mut real_rec, real_kinds) = log.recorder(end);
 
-    let h = tally.waits.lock().expect("never poisoned");
     let mut calibration = Calibration::default();
     (calibration.floor_p50_ms, calibration.floor_p99_ms) = clock::p50_p99(&floor);
     (calibration.timer_lag_p50_ms, calibration.timer_lag_p99_ms) = clock::p50_p99(&timer);
     (
         calibration.scheduler_lag_p50_ms,
         calibration.scheduler_lag_p99_ms,
-    ) = clock::p50_p99(&h.lag);
+    ) = log.lag_p50_p99();
     calibration.judge();
 
-    let n = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
-    let completed = n(&tally.completed);
-    let ms = |us: u64| us as f64 / 1000.0;
-    let mean = |sum: Duration| {
-        if completed > 0.0 {
-            sum.as_secs_f64() * 1000.0 / completed
-        } else {
-            0.0
-        }
-    };
-    let q = |h: &Histogram<u64>, p: f64| {
-        if h.is_empty() {
-            0.0
-        } else {
-            ms(h.value_at_quantile(p))
-        }
-    };
-    let failed = |id: &str| summary.failed.get(id).copied().unwrap_or(0) as f64;
-    let real_pending =
-        h.lag.len() as f64 - completed - n(&tally.failed_timeout) - n(&tally.failed_rejected);
-    let rows = vec![
-        row(
-            "offered",
-            "offered",
-            summary.offered as f64,
-            h.lag.len() as f64,
-        ),
-        row(
-            "completed",
-            "completed",
-            summary.completed as f64,
-            completed,
-        ),
-        row(
-            "failed_timeout",
-            "failed: timeout",
-            failed("timeout"),
-            n(&tally.failed_timeout),
-        ),
-        row(
-            "failed_rejected",
-            "failed: 503",
-            failed("rejected"),
-            n(&tally.failed_rejected),
-        ),
-        row(
-            "pending",
-            "pending at the end",
-            summary.pending as f64,
-            real_pending,
-        ),
-        row(
-            "timed_out",
-            "timed-out attempts",
-            summary.timed_out as f64,
-            n(&tally.timed_out),
-        ),
-        row(
-            "retries",
-            "retries",
-            summary.retries as f64,
-            n(&tally.retries),
-        ),
-        row(
-            "mean_wait_ms",
-            "mean wait (ms)",
-            summary.wait_ms.mean,
-            mean(h.wait_sum),
-        ),
-        row(
-            "p50_ms",
-            "p50 wait (ms)",
-            summary.wait_ms.p50,
-            q(&h.wait, 0.5),
-        ),
-        row(
-            "p95_ms",
-            "p95 wait (ms)",
-            summary.wait_ms.p95,
-            q(&h.wait, 0.95),
-        ),
-        row(
-            "p99_ms",
-            "p99 wait (ms)",
-            summary.wait_ms.p99,
-            q(&h.wait, 0.99),
-        ),
-        row(
-            "mean_queue_ms",
-            "mean time queued (ms)",
-            summary.wait_breakdown_ms.queue,
-            mean(h.queue_sum),
-        ),
-    ];
+    let info = sim::find_pattern(pattern).map_err(|e| e.to_string())?;
     Ok(Report {
         pattern: summary.pattern,
         seed,
         duration_s,
         capped,
-        rows,
+        rows: rows::compare(&mut model_rec, &mut real_rec, info, &params),
+        events: rows::kinds(&model_kinds, &real_kinds),
         theory_mean_wait_ms: summary.theory.as_ref().and_then(|t| t.mean_wait_ms),
         calibration,
-        exchange: tap::Capture::exchange(&tally.capture),
+        exchange: tap::Capture::exchange(&log.capture),
         note: NOTE,
     })
 }
 
-fn row(id: &'static str, label: &'static str, model: f64, real: f64) -> Row {
-    let diff_pct = (model != 0.0).then(|| (real - model) / model * 100.0);
-    Row {
-        id,
-        label,
-        model,
-        real,
-        diff_pct,
+/// Lets `work` (a run's parties) go on until `horizon`, or until `stop`
+/// is set: then the run is refused as stopped.
+async fn until_horizon_or_stop(
+    horizon: Instant,
+    stop: &AtomicBool,
+    work: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    let stopped = async {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::timeout_at(horizon, work) => Ok(()),
+        _ = stopped => Err("the real run was stopped".into()),
     }
 }
 
-/// Lowers `rate` so the peak offered rate (a spike included) stays within
-/// `max_rate`; says so when it did.
-fn cap_rate(params: &mut ParamSet, max_rate: f64) -> Result<Option<String>, String> {
-    let rate = params.get("rate");
-    let spiking = params.spec("spike_s").is_ok() && params.get("spike_s") > 0.0;
-    let factor = if spiking {
-        params.get("spike_x").max(1.0)
-    } else {
-        1.0
+/// Lowers the pattern's rate so its peak message rate (a spike and every
+/// client's stream included) stays within `max_rate`; says so when it did.
+fn cap_rate(params: &mut ParamSet, load: Load, max_rate: f64) -> Result<Option<String>, String> {
+    let (id, per) = match load {
+        Load::PerSecond(id) => (id, 1.0),
+        Load::PerClient(id) => (id, params.get("clients").max(1.0)),
     };
+    let rate = params.get(id);
+    let spiking = params.spec("spike_s").is_ok() && params.get("spike_s") > 0.0;
+    let factor = per
+        * if spiking {
+            params.get("spike_x").max(1.0)
+        } else {
+            1.0
+        };
     if rate * factor <= max_rate {
         return Ok(None);
     }
-    let capped = (max_rate / factor).floor().max(1.0);
-    params.set("rate", capped).map_err(|e| e.to_string())?;
+    // Whole messages per second where that is possible, else hundredths.
+    let exact = max_rate / factor;
+    let capped = if exact >= 1.0 {
+        exact.floor()
+    } else {
+        ((exact * 100.0).floor() / 100.0).max(0.01)
+    };
+    params.set(id, capped).map_err(|e| e.to_string())?;
+    let why = match (spiking, per > 1.0) {
+        (true, _) => format!(" × spike {}", params.get("spike_x").max(1.0)),
+        (false, true) => format!(" × {per} clients"),
+        _ => String::new(),
+    };
     Ok(Some(format!(
-        "rate {rate}/s{} is past a real run's {max_rate} requests/s: model and real both ran at {capped}/s",
-        if spiking { format!(" × spike {factor}") } else { String::new() }
+        "{id} {rate}/s{why} is past a real run's {max_rate} messages/s: model and real both ran at {capped}/s"
     )))
 }
 
@@ -387,14 +289,18 @@ mod tests {
     fn a_fast_recipe_is_capped_in_words() {
         let mut p = rr();
         p.set("rate", 5000.0).unwrap();
-        let why = cap_rate(&mut p, 200.0).unwrap().unwrap();
+        let why = cap_rate(&mut p, Load::PerSecond("rate"), 200.0)
+            .unwrap()
+            .unwrap();
         assert_eq!(p.get("rate"), 200.0);
         assert!(why.contains("both ran at 200/s"), "{why}");
         let mut p = rr();
         p.set("rate", 100.0).unwrap();
         p.set("spike_s", 5.0).unwrap();
         p.set("spike_x", 4.0).unwrap();
-        assert!(cap_rate(&mut p, 200.0).unwrap().is_some());
+        assert!(cap_rate(&mut p, Load::PerSecond("rate"), 200.0)
+            .unwrap()
+            .is_some());
         assert_eq!(p.get("rate"), 50.0);
     }
 

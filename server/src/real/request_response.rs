@@ -13,8 +13,9 @@
 //! would instead resend it after a retransmission timeout (≥ 200 ms on
 //! Linux), invisible to the application but for the delay.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -25,57 +26,46 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::dist::{backoff, ServiceDist};
-use sim::faults::ServiceFaults;
+use sim::dist::backoff;
+use sim::event::{DropReason, FailReason, MsgId, MsgKind, ReqId};
 use sim::time::{self as vt};
-use sim::topology::Link;
-use sim::ParamSet;
-use tokio::sync::Semaphore;
+use sim::topology::{Link, NodeId};
+use sim::trip::Trip;
+use sim::{Event, ParamSet, What};
+use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 
+use super::arrivals::{self, Arrival};
 use super::clock;
+use super::log::Log;
 use super::loopback::Loopback;
-use super::{Arrival, Limits, Tally};
+use super::station::{Entry, Station};
+use super::Limits;
 
 /// The path the service answers on.
 pub const PATH: &str = "/real/request-response";
 
-/// What the service and the clients read from the run's parameters.
+/// What the clients read from the run's parameters.
 #[derive(Clone)]
 struct Settings {
-    workers: u32,
-    queue_cap: usize,
     timeout: Duration,
     retries: u32,
     backoff: vt::Time,
-    service_mean: vt::Time,
-    dist: ServiceDist,
-    faults: ServiceFaults,
     link: Link,
+    /// The service's node: clients are `0..clients`, the service next.
+    node: NodeId,
 }
 
 impl Settings {
     fn from(p: &ParamSet) -> Settings {
         Settings {
-            workers: p.get("workers") as u32,
-            queue_cap: p.get("queue_cap") as usize,
             timeout: nanos(vt::from_ms(p.get("timeout_ms"))),
             retries: p.get("retries") as u32,
             backoff: vt::from_ms(p.get("backoff_ms")),
-            service_mean: vt::from_ms(p.get("service_ms")),
-            dist: ServiceDist::from_index(p.get("service_dist") as usize),
-            faults: ServiceFaults::from_params(p),
-            link: Link {
-                id: 0,
-                from: 0,
-                to: 1,
-                net: vt::from_ms(p.get("net_ms")),
-                jitter: vt::from_ms(p.get("jitter_ms")),
-                loss: p.get("loss"),
-                reliable: false,
-            },
+            link: arrivals::link(p),
+            node: p.get("clients") as NodeId,
         }
     }
 }
@@ -84,73 +74,74 @@ fn nanos(t: vt::Time) -> Duration {
     Duration::from_nanos(t)
 }
 
+/// Requests neither answered nor given up: work for any other is wasted.
+type Open = Arc<Mutex<HashSet<ReqId>>>;
+
 /// The service's side of the run.
 struct Service {
-    settings: Settings,
-    workers: Semaphore,
-    waiting: AtomicUsize,
-    t0: Instant,
+    station: Station,
+    /// How long a service that is down holds a request: past the client's
+    /// patience.
+    hold: Duration,
+    log: Arc<Log>,
+    open: Open,
 }
 
-/// One request's answer, as the client reads it: status and the time it
-/// spent in the service's queue.
+/// One request's answer: its status, and in headers the answer's message
+/// id and when (run time) the request arrived, was taken up and answered.
 async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode, HeaderMap) {
     let arrived = Instant::now();
-    let service = header_u64(&headers, "x-service-ns").unwrap_or(0);
+    let (Some(msg), Some(req), Some(service)) = (
+        header_u64(&headers, "x-msg"),
+        header_u64(&headers, "x-req"),
+        header_u64(&headers, "x-service-ns"),
+    ) else {
+        return (StatusCode::BAD_REQUEST, HeaderMap::new());
+    };
     // Detached: a client that gives up does not stop the work (the model's
     // wasted work), and the worker stays busy until it is done.
     let job = tokio::spawn(async move {
+        let log = &s.log;
         let mut out = HeaderMap::new();
-        let since = (arrived - s.t0).as_nanos() as vt::Time;
-        if s.settings.faults.down(since) {
-            // A service that is down answers nothing: hold the request
-            // past the client's patience.
-            tokio::time::sleep(s.settings.timeout + Duration::from_secs(1)).await;
-            return (StatusCode::SERVICE_UNAVAILABLE, out);
-        }
-        let permit = match s.workers.try_acquire() {
-            Ok(p) => p,
-            Err(_) => {
-                if s.waiting.load(Ordering::Relaxed) >= s.settings.queue_cap {
-                    return (StatusCode::SERVICE_UNAVAILABLE, out);
-                }
-                s.waiting.fetch_add(1, Ordering::Relaxed);
-                let p = s.workers.acquire().await.expect("never closed");
-                s.waiting.fetch_sub(1, Ordering::Relaxed);
-                p
+        let (permit, started) = match s.station.enter(msg, arrived).await {
+            Entry::Working { permit, started } => (permit, started),
+            Entry::Full => {
+                stamp(&mut out, "x-msg", log.msg());
+                stamp(&mut out, "x-left-ns", log.time(arrived));
+                return (StatusCode::SERVICE_UNAVAILABLE, out);
+            }
+            Entry::Down => {
+                // A service that is down answers nothing.
+                tokio::time::sleep(s.hold).await;
+                return (StatusCode::SERVICE_UNAVAILABLE, out);
             }
         };
-        let started = Instant::now();
-        clock::until(started + nanos(s.settings.faults.stretch(service))).await;
-        drop(permit);
-        let queued = (started - arrived).as_micros().to_string();
-        out.insert("x-queue-us", queued.parse().expect("digits"));
+        let wasted = || !s.open.lock().expect("never poisoned").contains(&req);
+        let left = s.station.work(msg, permit, started, service, wasted).await;
+        stamp(&mut out, "x-msg", log.msg());
+        stamp(&mut out, "x-arrived-ns", log.time(arrived));
+        stamp(&mut out, "x-started-ns", log.time(started));
+        stamp(&mut out, "x-left-ns", log.time(left));
         (StatusCode::OK, out)
     });
     job.await
         .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
 }
 
+fn stamp(h: &mut HeaderMap, name: &'static str, v: u64) {
+    h.insert(name, v.into());
+}
+
 fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
     h.get(name)?.to_str().ok()?.parse().ok()
 }
 
-/// How one attempt ended.
-enum Attempted {
-    Answered { status: u16, queue: Duration },
-    Broken,
-}
-
-/// Gives each arrival the service time the model drew for it: the model
-/// draws one per arrival, in order, from its seed's service stream, and
-/// nothing else draws from that stream — so the real service works exactly
-/// as long as the modelled one, and a difference is the machine's.
-pub fn draw_services(p: &ParamSet, seed: u64, arrivals: &mut [Arrival]) {
-    let s = Settings::from(p);
-    let mut streams = sim::rng::Streams::new(seed);
-    for a in arrivals {
-        a.service = s.dist.sample(s.service_mean, &mut streams.service);
-    }
+/// An answer that reached its client: 200 or 503, its message id and the
+/// trip the request made.
+struct Answer {
+    ok: bool,
+    reply: MsgId,
+    trip: Trip,
 }
 
 /// The clients' side: shared by every request's task.
@@ -160,72 +151,178 @@ struct Clients {
     http: Client<Loopback, Empty<Bytes>>,
     sockets: Semaphore,
     seed: u64,
+    log: Arc<Log>,
+    open: Open,
 }
 
 impl Clients {
-    /// One attempt: the hop up, the exchange, the hop down.
-    async fn attempt(&self, service: vt::Time, rng: &mut ChaCha8Rng) -> Attempted {
-        let (up, lost) = self.settings.link.transit(rng);
-        clock::until(Instant::now() + nanos(up)).await;
-        if lost {
-            return std::future::pending().await;
-        }
-        let Ok(socket) = self.sockets.acquire().await else {
-            return Attempted::Broken;
+    /// One attempt: a socket, the hop up, the exchange, the hop down. Its
+    /// answer goes to `answer`; if the client has stopped waiting by then,
+    /// the answer arrived late and is thrown away, as in the model.
+    async fn attempt(
+        self: Arc<Self>,
+        a: Arrival,
+        kind: MsgKind,
+        mut rng: ChaCha8Rng,
+        answer: oneshot::Sender<Answer>,
+    ) {
+        let log = &self.log;
+        let Ok(_socket) = self.sockets.acquire().await else {
+            return;
         };
+        let (up, lost) = self.settings.link.transit(&mut rng);
+        let (down, down_lost) = self.settings.link.transit(&mut rng);
+        let msg = log.msg();
+        let sent = Instant::now();
+        let (node, client) = (self.settings.node, a.client);
+        log.emit_at(
+            sent,
+            What::Sent {
+                msg,
+                req: a.req,
+                kind,
+                link: client * 2,
+                arrive_at: log.time(sent) + up,
+                lost,
+            },
+        );
+        clock::until(sent + nanos(up)).await;
+        if lost {
+            log.emit(What::Dropped {
+                msg,
+                node,
+                reason: DropReason::Loss,
+            });
+            return;
+        }
         let request = hyper::Request::post(&self.url)
-            .header("x-service-ns", service)
+            .header("x-msg", msg)
+            .header("x-req", a.req)
+            .header("x-service-ns", a.service)
             .body(Empty::<Bytes>::new())
             .expect("a valid request");
         let Ok(response) = self.http.request(request).await else {
-            return Attempted::Broken;
+            return;
         };
-        let status = response.status().as_u16();
-        let queue =
-            Duration::from_micros(header_u64(response.headers(), "x-queue-us").unwrap_or(0));
+        let ok = response.status() == StatusCode::OK;
+        let h = response.headers();
+        // No answer (a service that is down answers nothing).
+        let (Some(reply), Some(left)) = (header_u64(h, "x-msg"), header_u64(h, "x-left-ns")) else {
+            return;
+        };
+        let arrived = header_u64(h, "x-arrived-ns").unwrap_or(left);
+        let started = header_u64(h, "x-started-ns").unwrap_or(left);
         if response.into_body().collect().await.is_err() {
-            return Attempted::Broken;
+            return;
         }
-        drop(socket);
-        let (down, lost) = self.settings.link.transit(rng);
-        clock::until(Instant::now() + nanos(down)).await;
-        if lost {
-            return std::future::pending().await;
+        drop(_socket);
+        // The answer left the service at `left`; the hop down from there.
+        log.emit_at(
+            log.instant(left),
+            What::Sent {
+                msg: reply,
+                req: a.req,
+                kind: if ok {
+                    MsgKind::Response
+                } else {
+                    MsgKind::Error
+                },
+                link: client * 2 + 1,
+                arrive_at: left + down,
+                lost: down_lost,
+            },
+        );
+        clock::until(log.instant(left + down)).await;
+        if down_lost {
+            log.emit(What::Dropped {
+                msg: reply,
+                node: client,
+                reason: DropReason::Loss,
+            });
+            return;
         }
-        Attempted::Answered { status, queue }
+        let hop_in = arrived.saturating_sub(log.time(sent));
+        let trip = Trip::served(hop_in, arrived, started, left);
+        if answer.send(Answer { ok, reply, trip }).is_err() {
+            log.emit(What::Dropped {
+                msg: reply,
+                node: client,
+                reason: DropReason::Late,
+            });
+        }
     }
 
     /// A request from the moment it was meant to leave to its end.
-    async fn request(&self, a: Arrival, intended: Instant, tally: Arc<Tally>) {
+    async fn request(self: Arc<Self>, a: Arrival) {
+        let log = &self.log;
         let mut rng =
             ChaCha8Rng::seed_from_u64(self.seed ^ a.req.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let service = a.service;
+        let (req, node) = (a.req, a.client);
         for attempt in 0..=self.settings.retries {
-            if attempt > 0 {
-                tally.retries.fetch_add(1, Ordering::Relaxed);
-            }
+            let kind = if attempt == 0 {
+                MsgKind::Request
+            } else {
+                MsgKind::Retry
+            };
             let deadline = Instant::now() + self.settings.timeout;
-            let outcome = tokio::time::timeout_at(deadline, self.attempt(service, &mut rng)).await;
-            let rejected = match outcome {
-                Ok(Attempted::Answered { status: 200, queue }) => {
+            let (tx, rx) = oneshot::channel();
+            // Detached: an attempt given up on still runs to its end, so a
+            // late answer is seen arriving (and thrown away).
+            let link_rng = ChaCha8Rng::seed_from_u64(rng.random());
+            tokio::spawn(self.clone().attempt(a, kind, link_rng, tx));
+            let waited = tokio::time::timeout_at(deadline, async {
+                match rx.await {
+                    Ok(answer) => answer,
+                    // Lost on the way, or no answer: the client waits on.
+                    Err(_) => std::future::pending().await,
+                }
+            });
+            let reason = match waited.await {
+                Ok(Answer {
+                    ok: true,
+                    reply,
+                    trip,
+                }) => {
                     // Measured from when it was meant to leave: a late
                     // start is part of the wait, never hidden.
-                    tally.complete(Instant::now() - intended, queue);
+                    let now = Instant::now();
+                    let t = log.time(now);
+                    let [network, queue, service] = trip.split(a.at, t);
+                    self.open.lock().expect("never poisoned").remove(&req);
+                    log.emit_at(now, What::Delivered { msg: reply, node });
+                    log.emit_at(
+                        now,
+                        What::Breakdown {
+                            req,
+                            network,
+                            queue,
+                            service,
+                        },
+                    );
+                    log.emit_at(
+                        now,
+                        What::Completed {
+                            req,
+                            node,
+                            wait: t.saturating_sub(a.at),
+                        },
+                    );
                     return;
                 }
-                Ok(_) => true,
+                Ok(Answer {
+                    ok: false, reply, ..
+                }) => {
+                    log.emit(What::Delivered { msg: reply, node });
+                    FailReason::Rejected
+                }
                 Err(_) => {
-                    tally.timed_out.fetch_add(1, Ordering::Relaxed);
-                    false
+                    log.emit(What::TimedOut { req, node, attempt });
+                    FailReason::Timeout
                 }
             };
             if attempt == self.settings.retries {
-                let which = if rejected {
-                    &tally.failed_rejected
-                } else {
-                    &tally.failed_timeout
-                };
-                which.fetch_add(1, Ordering::Relaxed);
+                self.open.lock().expect("never poisoned").remove(&req);
+                log.emit(What::Failed { req, node, reason });
                 return;
             }
             tokio::time::sleep(nanos(backoff(self.settings.backoff, attempt, &mut rng))).await;
@@ -233,73 +330,72 @@ impl Clients {
     }
 }
 
-/// Runs `arrivals` for real until `horizon` after the start, as the model
-/// ran them; what has not ended by then is left pending, as in the model.
+/// Runs the model's schedule for real until `horizon` after the start, as
+/// the model ran it; what has not ended by then is left pending, as in the
+/// model.
 pub async fn run(
     p: &ParamSet,
     seed: u64,
-    arrivals: Vec<Arrival>,
+    model: &[Event],
     horizon: Duration,
     limits: &Limits,
     stop: &AtomicBool,
-    tally: Arc<Tally>,
+    log: &Arc<Log>,
 ) -> Result<(), String> {
     let settings = Settings::from(p);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("cannot listen on loopback: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let t0 = Instant::now() + Duration::from_millis(50);
+    let arrivals = arrivals::schedule(p, seed, model);
+    let (listener, addr) = super::loopback::listen().await?;
+    let open = Open::default();
     let service = Arc::new(Service {
-        settings: settings.clone(),
-        workers: Semaphore::new(settings.workers as usize),
-        waiting: AtomicUsize::new(0),
-        t0,
+        station: Station::new(settings.node, p, log.clone()),
+        hold: settings.timeout + Duration::from_secs(1),
+        log: log.clone(),
+        open: open.clone(),
     });
     let app = Router::new().route(PATH, post(work)).with_state(service);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let http = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(limits.sockets)
-        .build(Loopback::tapped(tally.capture.clone()));
+        .build(Loopback::tapped(log.capture.clone()));
     let clients = Arc::new(Clients {
         settings,
         url: format!("http://{addr}{PATH}"),
         http,
         sockets: Semaphore::new(limits.sockets),
         seed,
+        log: log.clone(),
+        open: open.clone(),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for a in arrivals {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let intended = t0 + nanos(a.at);
+        let intended = log.instant(a.at);
         clock::until(intended).await;
-        tally.scheduled(Instant::now() - intended);
-        let (clients, tally) = (clients.clone(), tally.clone());
-        tasks.spawn(async move { clients.request(a, intended, tally).await });
+        log.late(Instant::now() - intended);
+        log.emit_at(
+            intended,
+            What::Offered {
+                req: a.req,
+                node: a.client,
+            },
+        );
+        open.lock().expect("never poisoned").insert(a.req);
+        let clients = clients.clone();
+        tasks.spawn(clients.request(a));
     }
     // The model stops at the horizon with some requests still pending; so
     // does the real run (their tasks are dropped, their sockets closed).
-    let horizon = t0 + horizon;
-    let drained = async { while tasks.join_next().await.is_some() {} };
-    let stopped = async {
-        while !stop.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::select! {
-        _ = tokio::time::timeout_at(horizon, drained) => {}
-        _ = stopped => {}
-    }
+    let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     tasks.shutdown().await;
     server.abort();
     let _ = server.await;
-    if stop.load(Ordering::Relaxed) {
-        return Err("the real run was stopped".into());
-    }
-    Ok(())
+    ended
 }
 
 /// The floor: round trips with no work, no delay, before the run.
@@ -334,7 +430,7 @@ pub async fn floor(n: usize) -> hdrhistogram::Histogram<u64> {
 mod tests {
     use super::*;
     use sim::run::Options;
-    use sim::{Simulation, What};
+    use sim::Simulation;
 
     /// The services handed to the real run are the model's own draws: each
     /// served request's Started → Served time in the model equals it.
@@ -373,7 +469,7 @@ mod tests {
                 _ => {}
             }
         }
-        draw_services(&p, 11, &mut arrivals);
+        arrivals::draw_services(&p, 11, &mut arrivals);
         assert!(served.len() > 200, "{}", served.len());
         for (req, took) in served {
             let a = arrivals.iter().find(|a| a.req == req).unwrap();

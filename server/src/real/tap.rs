@@ -52,11 +52,29 @@ impl Capture {
     }
 }
 
+/// Events of a stream shown after its head.
+const STREAM_EVENTS: usize = 3;
+
+/// The first message: its head, and for an event stream (which never
+/// ends) its first few events with their chunk framing.
 fn first_message(bytes: &[u8]) -> String {
-    let end = bytes
+    let head = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(bytes.len(), |i| i + 4);
+    let streaming = String::from_utf8_lossy(&bytes[..head])
+        .to_ascii_lowercase()
+        .contains("content-type: text/event-stream");
+    let mut end = head;
+    if streaming {
+        // Each event ends in a blank line, then its chunk's CRLF.
+        for _ in 0..STREAM_EVENTS {
+            match bytes[end..].windows(4).position(|w| w == b"\n\n\r\n") {
+                Some(i) => end += i + 4,
+                None => break,
+            }
+        }
+    }
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
@@ -146,5 +164,23 @@ mod tests {
         let e = Capture::exchange(&c).unwrap();
         assert_eq!(e.request, "POST /x HTTP/1.1\r\nhost: a\r\n\r\n");
         assert_eq!(e.response, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn an_event_stream_shows_its_first_events() {
+        let c = Mutex::new(Capture::default());
+        let event = |id: u32| format!("2a\r\nid: {id}\nevent: update\ndata: {{}}\n\n\r\n");
+        {
+            let mut g = c.lock().unwrap();
+            g.sent.extend_from_slice(b"GET /e HTTP/1.1\r\n\r\n");
+            g.received
+                .extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n");
+            for id in 1..=5 {
+                g.received.extend_from_slice(event(id).as_bytes());
+            }
+        }
+        let e = Capture::exchange(&c).unwrap();
+        assert!(e.response.ends_with(&event(3)), "{}", e.response);
+        assert!(!e.response.contains("id: 4"), "{}", e.response);
     }
 }

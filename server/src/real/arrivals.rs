@@ -1,0 +1,69 @@
+//! The model's open-loop workload as a real run replays it: each arrival's
+//! moment, client and request id from the model's own `Offered` events,
+//! and its service time from the model's own draw.
+
+use sim::dist::ServiceDist;
+use sim::event::ReqId;
+use sim::time as vt;
+use sim::topology::{Link, NodeId};
+use sim::{Event, ParamSet, What};
+
+/// One request (or message) of the schedule.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    /// When it is meant to leave, from the run's start.
+    pub at: sim::Time,
+    pub client: NodeId,
+    pub req: ReqId,
+    /// Its service time: the model's own draw for it.
+    pub service: sim::Time,
+}
+
+/// The model's arrivals, in order, each with the service time the model
+/// drew for it.
+pub fn schedule(p: &ParamSet, seed: u64, model: &[Event]) -> Vec<Arrival> {
+    let mut arrivals: Vec<Arrival> = model
+        .iter()
+        .filter_map(|e| match e.what {
+            What::Offered { req, node } => Some(Arrival {
+                at: e.at,
+                client: node,
+                req,
+                service: 0,
+            }),
+            _ => None,
+        })
+        .collect();
+    draw_services(p, seed, &mut arrivals);
+    arrivals
+}
+
+/// Gives each arrival the service time the model drew for it: the model
+/// draws one per arrival, in order, from its seed's service stream, and
+/// nothing else draws from that stream — so the real service works exactly
+/// as long as the modelled one, and a difference is the machine's.
+pub fn draw_services(p: &ParamSet, seed: u64, arrivals: &mut [Arrival]) {
+    let mean = vt::from_ms(p.get("service_ms"));
+    let dist = ServiceDist::from_index(p.get("service_dist") as usize);
+    let mut streams = sim::rng::Streams::new(seed);
+    for a in arrivals {
+        a.service = dist.sample(mean, &mut streams.service);
+    }
+}
+
+/// The run's link law (delay, jitter, loss) as the engine draws it.
+pub fn link(p: &ParamSet) -> Link {
+    Link {
+        id: 0,
+        from: 0,
+        to: 1,
+        net: vt::from_ms(p.get("net_ms")),
+        jitter: vt::from_ms(p.get("jitter_ms")),
+        loss: if p.spec("loss").is_ok() {
+            p.get("loss")
+        } else {
+            0.0
+        },
+        reliable: false,
+    }
+}
