@@ -31,8 +31,35 @@ test('pane A runs for real beside its model, and the page shows both', async ({ 
   await expect(bytes.locator('pre').first()).toContainText('POST /real/request-response HTTP/1.1');
   await expect(bytes.locator('pre').first()).toContainText('x-service-ns:');
   await expect(bytes.locator('pre').nth(1)).toContainText('HTTP/1.1 200 OK');
-  await expect(bytes.locator('pre').nth(1)).toContainText('x-queue-us:');
+  await expect(bytes.locator('pre').nth(1)).toContainText('x-left-ns:');
+  // One vocabulary: the events by kind, model beside real.
+  await page.getByTestId('real-kinds').locator('summary').click();
+  const completed = page.getByTestId('real-kinds').getByRole('row', { name: /^Completed/ });
+  await expect(completed).toBeVisible();
   await expectAxeClean(page, 'real vs model');
+  expect(errors).toEqual([]);
+});
+
+test('server-sent events run for real: streams drop, resume, and show their bytes', async ({ page }) => {
+  test.setTimeout(60_000);
+  const errors = watchErrors(page);
+  await page.goto('/?pattern=server-sent-events&update_rate=20&drops_per_min=30&reconnect_ms=300&seed=5');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').click();
+  await page.getByTestId('real-secs').fill('4');
+  await page.getByTestId('real-secs').press('Tab');
+  await page.getByTestId('real-run').click();
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  const reconnects = await table.getByRole('row', { name: /^reconnects/ }).getByRole('cell').allTextContents();
+  expect(reconnects[0]).toBe(reconnects[1]);
+  const lost = await table.getByRole('row', { name: /^events lost in drops/ }).getByRole('cell').allTextContents();
+  expect(lost[1]).toBe('0');
+  const bytes = page.getByTestId('real-bytes');
+  await expect(bytes.locator('pre').first()).toContainText('GET /real/events HTTP/1.1');
+  await expect(bytes.locator('pre').first()).toContainText('last-event-id: 0');
+  await expect(bytes.locator('pre').nth(1)).toContainText('content-type: text/event-stream');
+  await expect(bytes.locator('pre').nth(1)).toContainText('id: 1');
   expect(errors).toEqual([]);
 });
 

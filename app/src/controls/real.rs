@@ -37,6 +37,8 @@ struct Answer {
     note: String,
     /// The first request and its response as they crossed the socket.
     exchange: Option<(String, String)>,
+    /// Events by kind: (kind, model, real).
+    kinds: Vec<(String, f64, f64)>,
 }
 
 fn field(v: &JsValue, key: &str) -> JsValue {
@@ -75,6 +77,16 @@ fn read(text: &str) -> Option<Answer> {
         badge,
         noisy,
         note: field(&v, "note").as_string().unwrap_or_default(),
+        kinds: js_sys::Array::from(&field(&v, "events"))
+            .iter()
+            .map(|k| {
+                (
+                    field(&k, "kind").as_string().unwrap_or_default(),
+                    num(&k, "model"),
+                    num(&k, "real"),
+                )
+            })
+            .collect(),
         exchange: {
             let e = field(&v, "exchange");
             field(&e, "request")
@@ -157,7 +169,7 @@ pub fn RealView(page: Page) -> impl IntoView {
             </button>
             <Show when=move || open.get()>
                 <div class="real-panel" role="region" aria-label="Real traffic beside the model">
-                    <p>"Pane A's recipe, run twice on the same seed: once by the model, once for real on the server's own loopback — real HTTP requests and responses, a real queue, real timers."</p>
+                    <p>"Pane A's recipe, run twice on the same seed: once by the model, once for real on the server's own loopback — real HTTP requests and responses or real event streams, real queues, real timers. Runs for real so far: request-response, fire-and-forget, server-sent events."</p>
                     <label>"Seconds "
                         <input type="number" min="1" max="30" step="1" data-testid="real-secs"
                             prop:value=move || secs.get().to_string()
@@ -192,11 +204,25 @@ pub fn RealView(page: Page) -> impl IntoView {
                         </div>
                         <p class=if a.noisy { "real-badge noisy" } else { "real-badge" } data-testid="real-badge">{a.badge.clone()}</p>
                         <p class="real-note">{a.note.clone()}</p>
+                        <details class="real-kinds" data-testid="real-kinds">
+                            <summary>"Events by kind: one vocabulary for both runs"</summary>
+                            <div class="real-table-wrap" tabindex="0" role="region" aria-label="Events by kind">
+                                <table class="real-table">
+                                    <caption>"How many events of each kind the model and the real run reported"</caption>
+                                    <thead><tr><th scope="col">"Event"</th><th scope="col">"Model"</th><th scope="col">"Real"</th></tr></thead>
+                                    <tbody>
+                                        {a.kinds.iter().map(|(k, m, r)| view! {
+                                            <tr><th scope="row">{k.clone()}</th><td>{figure(*m)}</td><td>{figure(*r)}</td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        </details>
                         {a.exchange.clone().map(|(req, resp)| view! {
                             <figure class="real-bytes" data-testid="real-bytes">
-                                <figcaption>"The run's first request and its response, byte for byte as they crossed the socket (each line ends in CR LF)"</figcaption>
+                                <figcaption>"The run's first request and what came back, byte for byte as they crossed the socket (HTTP lines end in CR LF; a stream shows its first events)"</figcaption>
                                 <pre tabindex="0" aria-label="The request as sent">{req}</pre>
-                                <pre tabindex="0" aria-label="The response as received">{resp}</pre>
+                                <pre tabindex="0" aria-label="The answer as received">{resp}</pre>
                             </figure>
                         })}
                     })}
