@@ -63,8 +63,29 @@ test('server-sent events run for real: streams drop, resume, and show their byte
   expect(errors).toEqual([]);
 });
 
+test('a websocket room runs for real and shows its frames', async ({ page }) => {
+  test.setTimeout(60_000);
+  const errors = watchErrors(page);
+  await page.goto('/?pattern=websocket&drops_per_min=20&seed=6');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').click();
+  await page.getByTestId('real-secs').fill('3');
+  await page.getByTestId('real-secs').press('Tab');
+  await page.getByTestId('real-run').click();
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  const heartbeats = await table.getByRole('row', { name: /^heartbeat messages/ }).getByRole('cell').allTextContents();
+  expect(heartbeats[0]).toBe(heartbeats[1]);
+  const bytes = page.getByTestId('real-bytes');
+  await expect(bytes.locator('pre').first()).toContainText('Upgrade: websocket');
+  await expect(bytes.locator('pre').first()).toContainText('masked by the client, shown unmasked');
+  await expect(bytes.locator('pre').nth(1)).toContainText('101 Switching Protocols');
+  await expect(bytes.locator('pre').nth(1)).toContainText('[first frame: 81');
+  expect(errors).toEqual([]);
+});
+
 test('a pattern without a real mode says so', async ({ page }) => {
-  await page.goto('/?pattern=websocket&seed=3');
+  await page.goto('/?pattern=message-queue&seed=3');
   await expect(page.getByTestId('connection')).toHaveText('live');
   await page.getByTestId('real-open').click();
   await page.getByTestId('real-run').click();

@@ -301,3 +301,38 @@ fn fire_and_forget_loses_silently() {
     let e = r.exchange.expect("bytes");
     assert!(e.response.starts_with("HTTP/1.1 202 Accepted\r\n"), "{e:?}");
 }
+
+/// A WebSocket room for real: every chat message, ping and reconnect the
+/// model's clients made, made over real frames; each copy relayed to a
+/// member who is connected arrives, what was sent to one away is lost.
+#[test]
+fn a_websocket_room_relays_every_message() {
+    let _one = serial();
+    let mut p = sim::find_pattern("websocket").unwrap().defaults();
+    for (id, v) in [
+        ("rate", 20.0),
+        ("drops_per_min", 20.0),
+        ("reconnect_ms", 400.0),
+    ] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 6, 5.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    // The same frames, but for those at a drop's edge.
+    for id in ["heartbeats", "wire", "offered"] {
+        let (model, real) = figure(&r, id);
+        assert!(
+            model > 0.0 && (real - model).abs() <= (model * 0.02).max(2.0),
+            "{id}: {r:#?}"
+        );
+    }
+    let (model, real) = figure(&r, "missed");
+    assert!((real - model).abs() <= (model * 0.2).max(4.0), "{r:#?}");
+    let e = r.exchange.expect("bytes");
+    assert!(e.request.contains("Upgrade: websocket\r\n"), "{e:?}");
+    assert!(
+        e.response
+            .starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{e:?}"
+    );
+}

@@ -27,6 +27,7 @@ pub mod rows;
 pub mod server_sent_events;
 pub mod station;
 pub mod tap;
+pub mod websocket;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -65,13 +66,14 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 3] = [
+const REAL: [(&str, Load); 4] = [
     (sim::patterns::request_response::ID, Load::PerSecond("rate")),
     (sim::patterns::fire_and_forget::ID, Load::PerSecond("rate")),
     (
         sim::patterns::server_sent_events::ID,
         Load::PerClient("update_rate"),
     ),
+    (sim::patterns::websocket::ID, Load::PerClient("rate")),
 ];
 
 /// How a pattern's parameters set its message rate.
@@ -79,7 +81,8 @@ const REAL: [(&str, Load); 3] = [
 enum Load {
     /// This parameter, times a spike when one is set.
     PerSecond(&'static str),
-    /// This parameter, once per client (each update goes to every stream).
+    /// This parameter, once per client (an update goes to every stream, a
+    /// chat message to every other member).
     PerClient(&'static str),
 }
 
@@ -183,6 +186,9 @@ pub fn compare_until(
         match pattern {
             sim::patterns::request_response::ID => {
                 request_response::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+            sim::patterns::websocket::ID => {
+                websocket::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
             sim::patterns::fire_and_forget::ID => {
                 fire_and_forget::run(&params, seed, &events, horizon, &limits, stop, &log).await
@@ -306,8 +312,8 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_run() {
-        let ws = sim::find_pattern("websocket").unwrap().defaults();
-        let err = compare(ws, 1, 5.0, Limits::default()).unwrap_err();
+        let queue = sim::find_pattern("message-queue").unwrap().defaults();
+        let err = compare(queue, 1, 5.0, Limits::default()).unwrap_err();
         assert!(err.contains("runs only as a model so far"), "{err}");
         let err = compare(rr(), 1, 600.0, Limits::default()).unwrap_err();
         assert!(err.contains("out of range for a real run"), "{err}");

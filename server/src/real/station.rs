@@ -49,7 +49,13 @@ impl Station {
             node,
             workers: Semaphore::new(workers as usize),
             waiting: AtomicUsize::new(0),
-            queue_cap: p.get("queue_cap") as usize,
+            // A pattern without a waiting-room control queues up to the
+            // engine's own limit, as its model does.
+            queue_cap: if p.spec("queue_cap").is_ok() {
+                p.get("queue_cap") as usize
+            } else {
+                sim::budget::QUEUE_LIMIT
+            },
             faults: ServiceFaults::from_params(p),
             log,
         }

@@ -65,6 +65,17 @@ fn first_message(bytes: &[u8]) -> String {
     let streaming = String::from_utf8_lossy(&bytes[..head])
         .to_ascii_lowercase()
         .contains("content-type: text/event-stream");
+    if String::from_utf8_lossy(&bytes[..head]).contains(" 101 Switching Protocols")
+        || String::from_utf8_lossy(&bytes[..head])
+            .to_ascii_lowercase()
+            .contains("upgrade: websocket")
+    {
+        let mut text = String::from_utf8_lossy(&bytes[..head]).into_owned();
+        if let Some(frame) = frame(&bytes[head..]) {
+            text.push_str(&frame);
+        }
+        return text;
+    }
     let mut end = head;
     if streaming {
         // Each event ends in a blank line, then its chunk's CRLF.
@@ -76,6 +87,69 @@ fn first_message(bytes: &[u8]) -> String {
         }
     }
     String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// The first WebSocket frame in `bytes`, told: its header bytes in hex
+/// with what they say, then its payload (unmasked, when the client masked
+/// it) as text.
+fn frame(bytes: &[u8]) -> Option<String> {
+    let (&b0, &b1) = (bytes.first()?, bytes.get(1)?);
+    let masked = b1 & 0x80 != 0;
+    let (len, mut at) = match b1 & 0x7f {
+        126 => (
+            u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize,
+            4,
+        ),
+        127 => (
+            u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        n => (n as usize, 2),
+    };
+    let key: Option<[u8; 4]> = if masked {
+        let k = bytes.get(at..at + 4)?.try_into().ok()?;
+        at += 4;
+        Some(k)
+    } else {
+        None
+    };
+    let kind = match b0 & 0x0f {
+        0x1 => "text",
+        0x2 => "binary",
+        0x8 => "close",
+        0x9 => "ping",
+        0xa => "pong",
+        _ => "continuation",
+    };
+    let head: Vec<String> = bytes[..at].iter().map(|b| format!("{b:02x}")).collect();
+    let payload = bytes.get(at..at + len.min(KEEP))?;
+    let payload: Vec<u8> = match key {
+        Some(k) => payload
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ k[i % 4])
+            .collect(),
+        None => payload.to_vec(),
+    };
+    let shown = if kind == "text" {
+        String::from_utf8_lossy(&payload).into_owned()
+    } else {
+        payload
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some(format!(
+        "[first frame: {} — {}{kind}, {len} bytes, {}]\n{shown}\n",
+        head.join(" "),
+        if b0 & 0x80 != 0 { "FIN, " } else { "" },
+        if masked {
+            "masked by the client, shown unmasked"
+        } else {
+            "unmasked"
+        },
+    ))
 }
 
 /// A stream that copies what it carries into a [`Capture`].
@@ -164,6 +238,35 @@ mod tests {
         let e = Capture::exchange(&c).unwrap();
         assert_eq!(e.request, "POST /x HTTP/1.1\r\nhost: a\r\n\r\n");
         assert_eq!(e.response, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn a_websocket_shows_its_first_frame() {
+        let c = Mutex::new(Capture::default());
+        {
+            let mut g = c.lock().unwrap();
+            g.sent
+                .extend_from_slice(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
+            // "hi", masked with key 01 02 03 04.
+            g.sent
+                .extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
+            g.received.extend_from_slice(
+                b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n",
+            );
+            g.received.extend_from_slice(&[0x81, 0x02, b'o', b'k']);
+        }
+        let e = Capture::exchange(&c).unwrap();
+        assert!(
+            e.request.ends_with("[first frame: 81 82 01 02 03 04 — FIN, text, 2 bytes, masked by the client, shown unmasked]\nhi\n"),
+            "{}",
+            e.request
+        );
+        assert!(
+            e.response
+                .ends_with("[first frame: 81 02 — FIN, text, 2 bytes, unmasked]\nok\n"),
+            "{}",
+            e.response
+        );
     }
 
     #[test]
