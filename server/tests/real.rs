@@ -336,3 +336,27 @@ fn a_websocket_room_relays_every_message() {
         "{e:?}"
     );
 }
+
+/// Short polling for real: every poll the model's clients sent, sent over
+/// HTTP; each answer brings home what the server had, so every update
+/// produced reaches every client or is still pending at the horizon.
+#[test]
+fn short_polls_bring_every_update_home() {
+    let _one = serial();
+    let mut p = sim::find_pattern("short-polling").unwrap().defaults();
+    for (id, v) in [("update_rate", 10.0), ("poll_ms", 200.0), ("loss", 0.0)] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 3, 4.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    let (model, real) = figure(&r, "polls");
+    assert!(model > 50.0 && model == real, "{r:#?}");
+    let (model, real) = figure(&r, "completed");
+    assert!((real - model).abs() <= (model * 0.05).max(5.0), "{r:#?}");
+    let e = r.exchange.expect("bytes");
+    assert!(
+        e.request.starts_with("GET /real/poll HTTP/1.1\r\n"),
+        "{e:?}"
+    );
+    assert!(e.response.contains("x-upto: "), "{e:?}");
+}

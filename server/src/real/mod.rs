@@ -25,6 +25,7 @@ pub mod loopback;
 pub mod request_response;
 pub mod rows;
 pub mod server_sent_events;
+pub mod short_polling;
 pub mod station;
 pub mod tap;
 pub mod websocket;
@@ -66,7 +67,7 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 4] = [
+const REAL: [(&str, Load); 5] = [
     (sim::patterns::request_response::ID, Load::PerSecond("rate")),
     (sim::patterns::fire_and_forget::ID, Load::PerSecond("rate")),
     (
@@ -74,6 +75,7 @@ const REAL: [(&str, Load); 4] = [
         Load::PerClient("update_rate"),
     ),
     (sim::patterns::websocket::ID, Load::PerClient("rate")),
+    (sim::patterns::short_polling::ID, Load::Polls),
 ];
 
 /// How a pattern's parameters set its message rate.
@@ -84,6 +86,9 @@ enum Load {
     /// This parameter, once per client (an update goes to every stream, a
     /// chat message to every other member).
     PerClient(&'static str),
+    /// Updates once per client, and each client's polls and their answers
+    /// (`poll_ms`).
+    Polls,
 }
 
 /// Model and real, side by side.
@@ -187,6 +192,9 @@ pub fn compare_until(
             sim::patterns::request_response::ID => {
                 request_response::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
+            sim::patterns::short_polling::ID => {
+                short_polling::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
             sim::patterns::websocket::ID => {
                 websocket::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
@@ -253,6 +261,14 @@ fn cap_rate(params: &mut ParamSet, load: Load, max_rate: f64) -> Result<Option<S
     let (id, per) = match load {
         Load::PerSecond(id) => (id, 1.0),
         Load::PerClient(id) => (id, params.get("clients").max(1.0)),
+        Load::Polls => {
+            let updates = cap_rate(params, Load::PerClient("update_rate"), max_rate)?;
+            let polls = cap_polls(params, max_rate)?;
+            return Ok(match (updates, polls) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            });
+        }
     };
     let rate = params.get(id);
     let spiking = params.spec("spike_s").is_ok() && params.get("spike_s") > 0.0;
@@ -280,6 +296,21 @@ fn cap_rate(params: &mut ParamSet, load: Load, max_rate: f64) -> Result<Option<S
     };
     Ok(Some(format!(
         "{id} {rate}/s{why} is past a real run's {max_rate} messages/s: model and real both ran at {capped}/s"
+    )))
+}
+
+/// Lengthens `poll_ms` so every client's polls and their answers stay
+/// within `max_rate` messages a second; says so when it did.
+fn cap_polls(params: &mut ParamSet, max_rate: f64) -> Result<Option<String>, String> {
+    let (clients, poll_ms) = (params.get("clients").max(1.0), params.get("poll_ms"));
+    let per_s = 2.0 * clients * 1000.0 / poll_ms;
+    if per_s <= max_rate {
+        return Ok(None);
+    }
+    let capped = (2.0 * clients * 1000.0 / max_rate).ceil();
+    params.set("poll_ms", capped).map_err(|e| e.to_string())?;
+    Ok(Some(format!(
+        "{clients} clients polling every {poll_ms} ms is {per_s:.0} messages/s with the answers, past a real run's {max_rate}: model and real both polled every {capped} ms"
     )))
 }
 
