@@ -447,17 +447,39 @@ impl Member {
         Some(ws)
     }
 
+    /// A connection's two halves at work: a writer sending each frame when
+    /// its hop up ends (in order, as TCP keeps it) and a reader.
+    fn attach(&self, ws: Socket) -> Attached {
+        let (mut sink, stream) = ws.split();
+        let (tx, mut rx) = mpsc::channel::<(Message, MsgId, Time)>(BACKLOG);
+        let log = self.log.clone();
+        let server = self.settings.server;
+        let writer = tokio::spawn(async move {
+            while let Some((frame, msg, arrive)) = rx.recv().await {
+                clock::until(log.instant(arrive)).await;
+                if sink.send(frame).await.is_err() {
+                    // The connection had dropped under it.
+                    log.emit(What::Dropped {
+                        msg,
+                        node: server,
+                        reason: DropReason::Disconnected,
+                    });
+                }
+            }
+        });
+        Attached {
+            tx,
+            last_arrival: 0,
+            _writer: AbortOnDrop(writer),
+            _reader: AbortOnDrop(tokio::spawn(read(stream, self.client, self.log.clone()))),
+        }
+    }
+
     async fn run(mut self, steps: Vec<(Time, Step)>) {
         let log = self.log.clone();
         let c = self.client;
         let server = self.settings.server;
-        let mut sink = None;
-        let mut reading: Option<tokio::task::JoinHandle<()>> = None;
-        if let Some(ws) = self.dial(None).await {
-            let (w, r) = ws.split();
-            sink = Some(w);
-            reading = Some(tokio::spawn(read(r, c, log.clone())));
-        }
+        let mut conn = self.dial(None).await.map(|ws| self.attach(ws));
         for (at, step) in steps {
             clock::until(log.instant(at)).await;
             log.late(Instant::now() - log.instant(at));
@@ -469,6 +491,8 @@ impl Member {
                 Step::Connect => MsgKind::Connect,
             };
             let pong = (step == Step::Ping).then(|| log.msg());
+            // In order behind the last frame on this connection.
+            let arrive = (at + up).max(conn.as_ref().map_or(0, |c| c.last_arrival));
             log.emit_at(
                 log.instant(at),
                 What::Sent {
@@ -476,21 +500,15 @@ impl Member {
                     req: 0,
                     kind,
                     link: c * 2,
-                    arrive_at: at + up,
+                    arrive_at: arrive,
                     lost: false,
                 },
             );
-            clock::until(log.instant(at + up)).await;
             if step == Step::Connect {
-                if let Some(r) = reading.take() {
-                    r.abort();
-                }
-                sink = None;
-                if let Some(ws) = self.dial(Some(msg)).await {
-                    let (w, r) = ws.split();
-                    sink = Some(w);
-                    reading = Some(tokio::spawn(read(r, c, log.clone())));
-                }
+                // The old connection (closed by the drop) goes first.
+                drop(conn.take());
+                clock::until(log.instant(at + up)).await;
+                conn = self.dial(Some(msg)).await.map(|ws| self.attach(ws));
                 continue;
             }
             let frame = match pong {
@@ -501,12 +519,14 @@ impl Member {
                 }
                 None => Message::Text(format!(r#"{{"msg":{msg},"sent_ns":{at}}}"#).into()),
             };
-            let sent = match sink.as_mut() {
-                Some(w) => w.send(frame).await.is_ok(),
+            let queued = match conn.as_mut() {
+                Some(open) => {
+                    open.last_arrival = arrive;
+                    open.tx.try_send((frame, msg, arrive)).is_ok()
+                }
                 None => false,
             };
-            if !sent {
-                // The connection had dropped under it.
+            if !queued {
                 log.emit(What::Dropped {
                     msg,
                     node: server,
@@ -515,9 +535,18 @@ impl Member {
             }
         }
         // Stays connected to the horizon (the run then closes everything).
-        let _connected = (sink, reading.map(AbortOnDrop));
+        let _connected = conn;
         std::future::pending::<()>().await
     }
+}
+
+/// A member's open connection: frames go to its writer.
+struct Attached {
+    tx: mpsc::Sender<(Message, MsgId, Time)>,
+    /// When the last frame written arrives: the next may not overtake it.
+    last_arrival: Time,
+    _writer: AbortOnDrop,
+    _reader: AbortOnDrop,
 }
 
 /// Stops a reader when its member is stopped.
