@@ -2,20 +2,23 @@
 //! machine's loopback, measured with the same figures as its model run on
 //! the same recipe (`switchboard simulate --real`).
 //!
-//! The model runs first and hands the real run its arrival schedule (the
-//! same open-loop Poisson arrivals, from the same seed); the real run then
-//! sends each request at its moment over real HTTP, through a link layer
-//! that delays and drops by the engine's own `Link` law, to a real service
-//! that queues and works by the run's parameters. Waits are measured from
-//! the moment a request was meant to leave, on one monotonic clock, so a
+//! The model runs first and hands the real run its events, from which the
+//! pattern's real run reads its schedule (arrivals, updates, polls, pings,
+//! drops and reconnects, from the same seed); the real parties then act at
+//! those moments over real HTTP, event streams or WebSockets, through a
+//! link layer that delays and drops by the engine's own `Link` law, to
+//! real services that queue and work by the run's parameters. Every real
+//! party reports in the engine's own events ([`log`]), and both runs are
+//! measured by the same code ([`rows`]). Waits are measured from the
+//! moment a message was meant to leave, on one monotonic clock, so a
 //! stalled machine shows as a stall, never as a shorter wait.
 //!
 //! Bounded whatever the parameters say ([`Limits`]): loopback only
-//! ([`loopback`]), at most 200 requests a second (a faster recipe is run
+//! ([`loopback`]), at most 200 messages a second (a faster recipe is run
 //! slower, model and real alike, and the report says so), 64 sockets, two
 //! minutes, on a runtime of its own so the class's sessions never wait
-//! for it. So far `request-response` runs for real; other patterns are
-//! refused in words.
+//! for it. The patterns in `REAL` run for real; others are refused in
+//! words.
 
 pub mod arrivals;
 pub mod clock;
