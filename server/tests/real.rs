@@ -360,3 +360,43 @@ fn short_polls_bring_every_update_home() {
     );
     assert!(e.response.contains("x-upto: "), "{e:?}");
 }
+
+/// A hundred runs started and stopped part-way (a page closed, a server
+/// stopping), over every pattern that runs for real: each says it was
+/// stopped, and the process's descriptors are back where they were.
+#[test]
+fn a_hundred_cancelled_runs_leave_nothing_open() {
+    let _one = serial();
+    let count = || {
+        std::fs::read_dir("/proc/self/fd")
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let patterns = [
+        "request-response",
+        "fire-and-forget",
+        "short-polling",
+        "server-sent-events",
+        "websocket",
+    ];
+    // Warm up whatever the runtime keeps for the process's lifetime.
+    let _ = compare(rr(&[("rate", 20.0)]), 1, 1.0, Limits::default()).unwrap();
+    let before = count();
+    for cycle in 0..100u64 {
+        let pattern = patterns[cycle as usize % patterns.len()];
+        let p = sim::find_pattern(pattern).unwrap().defaults();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        // Past the model and the calibration: into the real run's traffic.
+        let after = std::time::Duration::from_millis(250 + cycle % 5 * 60);
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(after);
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let r = server::real::compare_until(p, cycle, 5.0, Limits::default(), &stop);
+        stopper.join().unwrap();
+        let err = r.expect_err("stopped part-way");
+        assert!(err.contains("stopped"), "{pattern}: {err}");
+    }
+    assert_eq!(count(), before, "descriptors after 100 cancelled runs");
+}

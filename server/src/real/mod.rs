@@ -187,6 +187,9 @@ pub fn compare_until(
             clock::timer_lag(200).await,
         )
     });
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(STOPPED.into());
+    }
     // A moment to set up listeners and clients before the first arrival.
     let log = Arc::new(Log::new(Instant::now() + Duration::from_millis(50)));
     let horizon = Duration::from_secs_f64(duration_s);
@@ -240,6 +243,9 @@ pub fn compare_until(
     })
 }
 
+/// What a run stopped part-way says.
+const STOPPED: &str = "the real run was stopped";
+
 /// Lets `work` (a run's parties) go on until `horizon`, or until `stop`
 /// is set: then the run is refused as stopped.
 async fn until_horizon_or_stop(
@@ -253,9 +259,14 @@ async fn until_horizon_or_stop(
         }
     };
     tokio::select! {
-        _ = tokio::time::timeout_at(horizon, work) => Ok(()),
-        _ = stopped => Err("the real run was stopped".into()),
+        _ = tokio::time::timeout_at(horizon, work) => {}
+        _ = stopped => {}
     }
+    // Stopped, even if the work had nothing left to do by then.
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(STOPPED.into());
+    }
+    Ok(())
 }
 
 /// Lowers the pattern's rate so its peak message rate (a spike and every
