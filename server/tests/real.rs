@@ -400,3 +400,34 @@ fn a_hundred_cancelled_runs_leave_nothing_open() {
     }
     assert_eq!(count(), before, "descriptors after 100 cancelled runs");
 }
+
+/// Long polling for real: held polls answered by the next update, the
+/// clients polling again in a closed loop; every update reaches every
+/// client or is pending at the horizon, with about the model's polls.
+#[test]
+fn long_polls_are_held_until_news() {
+    let _one = serial();
+    let mut p = sim::find_pattern("long-polling").unwrap().defaults();
+    for (id, v) in [("update_rate", 8.0), ("hold_ms", 300.0), ("loss", 0.0)] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 4, 4.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    let (model, real) = figure(&r, "polls");
+    assert!(
+        model > 20.0 && (real - model).abs() <= (model * 0.1).max(4.0),
+        "{r:#?}"
+    );
+    let (model, real) = figure(&r, "empty_answers");
+    assert!(
+        model > 0.0 && real > 0.0,
+        "holds ran out on both sides: {r:#?}"
+    );
+    let (model, real) = figure(&r, "completed");
+    assert!((real - model).abs() <= (model * 0.05).max(5.0), "{r:#?}");
+    let e = r.exchange.expect("bytes");
+    assert!(
+        e.request.starts_with("GET /real/long-poll HTTP/1.1\r\n"),
+        "{e:?}"
+    );
+}

@@ -43,12 +43,22 @@ pub fn schedule(p: &ParamSet, seed: u64, model: &[Event]) -> Vec<Arrival> {
 /// nothing else draws from that stream — so the real service works exactly
 /// as long as the modelled one, and a difference is the machine's.
 pub fn draw_services(p: &ParamSet, seed: u64, arrivals: &mut [Arrival]) {
+    let draws = service_draws(p, seed, arrivals.len());
+    for (a, service) in arrivals.iter_mut().zip(draws) {
+        a.service = service;
+    }
+}
+
+/// The model's first `n` service draws, in order: where the model draws
+/// one per message reaching a service (a relay, a poll), the real service
+/// takes the n-th for the n-th message it takes in.
+pub fn service_draws(p: &ParamSet, seed: u64, n: usize) -> Vec<sim::Time> {
     let mean = vt::from_ms(p.get("service_ms"));
     let dist = ServiceDist::from_index(p.get("service_dist") as usize);
     let mut streams = sim::rng::Streams::new(seed);
-    for a in arrivals {
-        a.service = dist.sample(mean, &mut streams.service);
-    }
+    (0..n)
+        .map(|_| dist.sample(mean, &mut streams.service))
+        .collect()
 }
 
 /// The run's link law (delay, jitter, loss) as the engine draws it.

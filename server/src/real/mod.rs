@@ -24,7 +24,9 @@ pub mod arrivals;
 pub mod clock;
 pub mod fire_and_forget;
 pub mod log;
+pub mod long_polling;
 pub mod loopback;
+pub mod news;
 pub mod request_response;
 pub mod rows;
 pub mod server_sent_events;
@@ -70,15 +72,19 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 5] = [
+const REAL: [(&str, Load); 6] = [
     (sim::patterns::request_response::ID, Load::PerSecond("rate")),
     (sim::patterns::fire_and_forget::ID, Load::PerSecond("rate")),
     (
         sim::patterns::server_sent_events::ID,
-        Load::PerClient("update_rate"),
+        Load::PerClient("update_rate", 1.0),
     ),
-    (sim::patterns::websocket::ID, Load::PerClient("rate")),
+    (sim::patterns::websocket::ID, Load::PerClient("rate", 1.0)),
     (sim::patterns::short_polling::ID, Load::Polls),
+    (
+        sim::patterns::long_polling::ID,
+        Load::PerClient("update_rate", 2.0),
+    ),
 ];
 
 /// How a pattern's parameters set its message rate.
@@ -87,8 +93,9 @@ enum Load {
     /// This parameter, times a spike when one is set.
     PerSecond(&'static str),
     /// This parameter, once per client (an update goes to every stream, a
-    /// chat message to every other member).
-    PerClient(&'static str),
+    /// chat message to every other member), times the messages each costs
+    /// (a long poll's answer and the poll after it: 2).
+    PerClient(&'static str, f64),
     /// Updates once per client, and each client's polls and their answers
     /// (`poll_ms`).
     Polls,
@@ -198,6 +205,9 @@ pub fn compare_until(
             sim::patterns::request_response::ID => {
                 request_response::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
+            sim::patterns::long_polling::ID => {
+                long_polling::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
             sim::patterns::short_polling::ID => {
                 short_polling::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
@@ -274,9 +284,9 @@ async fn until_horizon_or_stop(
 fn cap_rate(params: &mut ParamSet, load: Load, max_rate: f64) -> Result<Option<String>, String> {
     let (id, per) = match load {
         Load::PerSecond(id) => (id, 1.0),
-        Load::PerClient(id) => (id, params.get("clients").max(1.0)),
+        Load::PerClient(id, each) => (id, params.get("clients").max(1.0) * each),
         Load::Polls => {
-            let updates = cap_rate(params, Load::PerClient("update_rate"), max_rate)?;
+            let updates = cap_rate(params, Load::PerClient("update_rate", 1.0), max_rate)?;
             let polls = cap_polls(params, max_rate)?;
             return Ok(match (updates, polls) {
                 (Some(a), Some(b)) => Some(format!("{a}; {b}")),
@@ -305,7 +315,7 @@ fn cap_rate(params: &mut ParamSet, load: Load, max_rate: f64) -> Result<Option<S
     params.set(id, capped).map_err(|e| e.to_string())?;
     let why = match (spiking, per > 1.0) {
         (true, _) => format!(" × spike {}", params.get("spike_x").max(1.0)),
-        (false, true) => format!(" × {per} clients"),
+        (false, true) => format!(" × {} clients", params.get("clients")),
         _ => String::new(),
     };
     Ok(Some(format!(

@@ -24,9 +24,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sim::dist::ServiceDist;
 use sim::event::{DropReason, MsgKind};
-use sim::time::{self as vt, Time};
+use sim::time::Time;
 use sim::topology::{Link, NodeId};
 use sim::trip::Trip;
 use sim::updates::REQ_STRIDE;
@@ -38,6 +37,7 @@ use super::arrivals;
 use super::clock;
 use super::log::Log;
 use super::loopback::Loopback;
+use super::news;
 use super::station::{Entry, Station};
 use super::Limits;
 
@@ -225,7 +225,6 @@ impl Clients {
             return;
         }
         let now = Instant::now();
-        let t = log.time(now);
         log.emit_at(
             now,
             What::Delivered {
@@ -235,42 +234,10 @@ impl Clients {
         );
         // Everything up to `upto` it lacked is now home: each update's wait
         // is its staleness.
-        let mut seen = self.seen[client as usize].lock().expect("never poisoned");
         let trip = Trip::served(0, arrived, started, left);
-        for k in *seen..upto.min(self.updates.len() as u64) {
-            let produced = self.updates[k as usize];
-            let req = k * REQ_STRIDE + client as u64;
-            let [network, queue, service] = trip.split(produced, t);
-            log.emit_at(
-                now,
-                What::Breakdown {
-                    req,
-                    network,
-                    queue,
-                    service,
-                },
-            );
-            log.emit_at(
-                now,
-                What::Completed {
-                    req,
-                    node: client,
-                    wait: t.saturating_sub(produced),
-                },
-            );
-        }
-        *seen = (*seen).max(upto);
+        let seen = &self.seen[client as usize];
+        news::bring_home(log, &self.updates, seen, client, upto, trip, now);
     }
-}
-
-/// The model's service draws, in order: one per poll reaching the server.
-fn services(p: &ParamSet, seed: u64, n: usize) -> Vec<Time> {
-    let mean = vt::from_ms(p.get("service_ms"));
-    let dist = ServiceDist::from_index(p.get("service_dist") as usize);
-    let mut streams = sim::rng::Streams::new(seed);
-    (0..n)
-        .map(|_| dist.sample(mean, &mut streams.service))
-        .collect()
 }
 
 /// Runs the model's updates and polls for real until `horizon`.
@@ -291,7 +258,7 @@ pub async fn run(
         station: Station::new(node, p, log.clone()),
         log: log.clone(),
         total: AtomicU64::new(0),
-        services: services(p, seed, polls + 64),
+        services: arrivals::service_draws(p, seed, polls + 64),
         taken: AtomicU64::new(0),
     });
     let app = Router::new()
@@ -320,27 +287,13 @@ pub async fn run(
         .collect();
     ticks.sort_unstable();
     let mut tasks = tokio::task::JoinSet::new();
-    let producing = {
+    {
         let (server, log, updates) = (server.clone(), log.clone(), updates.clone());
-        async move {
-            for (k, &at) in updates.iter().enumerate() {
-                let intended = log.instant(at);
-                clock::until(intended).await;
-                log.late(Instant::now() - intended);
-                for c in 0..node {
-                    log.emit_at(
-                        intended,
-                        What::Offered {
-                            req: k as u64 * REQ_STRIDE + c as u64,
-                            node,
-                        },
-                    );
-                }
-                server.total.store(k as u64 + 1, Ordering::Relaxed);
-            }
-        }
-    };
-    tasks.spawn(producing);
+        tasks.spawn(async move {
+            let total = |n| server.total.store(n, Ordering::Relaxed);
+            news::produce(&log, &updates, node, node, total).await
+        });
+    }
     let polling = async {
         for (n, (at, client)) in ticks.into_iter().enumerate() {
             let intended = log.instant(at);

@@ -28,7 +28,6 @@ use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sim::dist::ServiceDist;
 use sim::event::{DropReason, FailReason, MsgId, MsgKind};
 use sim::time::{self as vt, Time};
 use sim::topology::{Link, NodeId};
@@ -39,6 +38,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::arrivals;
 use super::clock;
 use super::log::Log;
 use super::station::{Entry, Station};
@@ -615,17 +615,6 @@ async fn read(
     }
 }
 
-/// The model's service draws for the relay, in order: one per message
-/// reaching it.
-fn services(p: &ParamSet, seed: u64, n: usize) -> Vec<Time> {
-    let mean = vt::from_ms(p.get("service_ms"));
-    let dist = ServiceDist::from_index(p.get("service_dist") as usize);
-    let mut streams = sim::rng::Streams::new(seed);
-    (0..n)
-        .map(|_| dist.sample(mean, &mut streams.service))
-        .collect()
-}
-
 /// Runs the model's chat, pings, drops and reconnects for real.
 pub async fn run(
     p: &ParamSet,
@@ -656,7 +645,7 @@ pub async fn run(
                 .map(|c| ChaCha8Rng::seed_from_u64(seed ^ (0xD0_0000 + c as u64)))
                 .collect(),
         ),
-        services: services(p, seed, chats + 64),
+        services: arrivals::service_draws(p, seed, chats + 64),
         relayed: AtomicU64::new(0),
     });
     let app = Router::new()
