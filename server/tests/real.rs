@@ -378,6 +378,7 @@ fn a_hundred_cancelled_runs_leave_nothing_open() {
         "short-polling",
         "server-sent-events",
         "websocket",
+        "webhooks",
     ];
     // Warm up whatever the runtime keeps for the process's lifetime.
     let _ = compare(rr(&[("rate", 20.0)]), 1, 1.0, Limits::default()).unwrap();
@@ -430,4 +431,45 @@ fn long_polls_are_held_until_news() {
         e.request.starts_with("GET /real/long-poll HTTP/1.1\r\n"),
         "{e:?}"
     );
+}
+
+/// Webhooks for real: lost callbacks and acks make the provider deliver
+/// again — duplicates at the receivers, late acks at the provider — and an
+/// outage longer than the retries dead-letters events; every event ends
+/// once, about as often each way as in the model.
+#[test]
+fn webhooks_redeliver_until_acked_or_dead_lettered() {
+    let _one = serial();
+    let mut p = sim::find_pattern("webhooks").unwrap().defaults();
+    for (id, v) in [
+        ("rate", 40.0),
+        ("clients", 2.0),
+        ("loss", 0.25),
+        ("outage_at_s", 1.0),
+        ("outage_s", 1.5),
+        ("timeout_ms", 300.0),
+        ("retries", 1.0),
+        ("backoff_ms", 200.0),
+    ] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 6, 4.0, Limits::default()).unwrap();
+    conserved(&r, &["Queued"]);
+    for id in [
+        "retries",
+        "duplicate_side_effects",
+        "dead_lettered",
+        "dropped_service_down",
+    ] {
+        let (model, real) = figure(&r, id);
+        // Losses are drawn apart from the model's: they agree in
+        // distribution, so each side sees some, in about the same number.
+        assert!(model > 3.0 && real > 0.0, "{id}: {r:#?}");
+        assert!(
+            (real - model).abs() <= (model * 0.5).max(8.0),
+            "{id}: {r:#?}"
+        );
+    }
+    let e = r.exchange.expect("bytes");
+    assert!(e.request.starts_with("POST /real/webhooks/"), "{e:?}");
 }

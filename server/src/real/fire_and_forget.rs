@@ -21,11 +21,9 @@ use axum::routing::post;
 use axum::Router;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sim::event::{DropReason, FailReason, MsgKind};
+use sim::event::{FailReason, MsgKind};
 use sim::topology::{Link, NodeId};
 use sim::trip::Trip;
 use sim::{Event, ParamSet, What};
@@ -34,27 +32,24 @@ use tokio::time::Instant;
 
 use super::arrivals::{self, Arrival};
 use super::clock;
+use super::hop::{self, Leg};
+use super::http::{self, num, Http};
 use super::log::Log;
-use super::loopback::Loopback;
 use super::station::{Entry, Station};
 use super::Limits;
 
 /// The path the receiver takes messages on.
 pub const PATH: &str = "/real/fire-and-forget";
 
-fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.parse().ok()
-}
-
 /// The receiver: takes the message, answers 202 straight away, works on
 /// it when a worker is free; the message is done when worked on.
 async fn receive(State(s): State<Arc<Receiver>>, headers: HeaderMap) -> StatusCode {
     let arrived = Instant::now();
     let (Some(msg), Some(req), Some(service), Some(created)) = (
-        header_u64(&headers, "x-msg"),
-        header_u64(&headers, "x-req"),
-        header_u64(&headers, "x-service-ns"),
-        header_u64(&headers, "x-created-ns"),
+        num(&headers, "x-msg"),
+        num(&headers, "x-req"),
+        num(&headers, "x-service-ns"),
+        num(&headers, "x-created-ns"),
     ) else {
         return StatusCode::BAD_REQUEST;
     };
@@ -81,25 +76,7 @@ async fn receive(State(s): State<Arc<Receiver>>, headers: HeaderMap) -> StatusCo
         let log = &r.log;
         let (arrived, started, t) = (log.time(arrived), log.time(started), log.time(left));
         let trip = Trip::served(arrived.saturating_sub(created), arrived, started, t);
-        let [network, queue, service] = trip.split(created, t);
-        let node = r.station.node;
-        log.emit_at(
-            left,
-            What::Breakdown {
-                req,
-                network,
-                queue,
-                service,
-            },
-        );
-        log.emit_at(
-            left,
-            What::Completed {
-                req,
-                node,
-                wait: t.saturating_sub(created),
-            },
-        );
+        log.complete(left, req, r.station.node, created, trip);
     });
     StatusCode::ACCEPTED
 }
@@ -114,7 +91,7 @@ struct Receiver {
 struct Senders {
     link: Link,
     url: String,
-    http: Client<Loopback, Empty<Bytes>>,
+    http: Http,
     sockets: Semaphore,
     seed: u64,
     log: Arc<Log>,
@@ -131,37 +108,24 @@ impl Senders {
         let Ok(_socket) = self.sockets.acquire().await else {
             return;
         };
-        let (up, lost) = self.link.transit(&mut rng);
-        let msg = log.msg();
-        let sent = Instant::now();
-        log.emit_at(
-            sent,
-            What::Sent {
-                msg,
-                req: a.req,
-                kind: MsgKind::Request,
-                link: a.client,
-                arrive_at: log.time(sent) + up,
-                lost,
-            },
-        );
-        clock::until(sent + Duration::from_nanos(up)).await;
-        if lost {
-            let node = self.receiver;
-            log.emit(What::Dropped {
-                msg,
-                node,
-                reason: DropReason::Loss,
-            });
+        let leg = Leg {
+            msg: log.msg(),
+            req: a.req,
+            kind: MsgKind::Request,
+            link: a.client,
+            to: self.receiver,
+        };
+        let up = self.link.transit(&mut rng);
+        if !hop::cross(log, leg, Instant::now(), up).await {
             log.emit(What::Failed {
                 req: a.req,
-                node,
+                node: self.receiver,
                 reason: FailReason::Lost,
             });
             return;
         }
         let request = hyper::Request::post(&self.url)
-            .header("x-msg", msg)
+            .header("x-msg", leg.msg)
             .header("x-req", a.req)
             .header("x-service-ns", a.service)
             .header("x-created-ns", a.at)
@@ -184,7 +148,6 @@ pub async fn run(
     log: &Arc<Log>,
 ) -> Result<(), String> {
     let node = p.get("clients") as NodeId;
-    let (listener, addr) = super::loopback::listen().await?;
     let receiver = Arc::new(Receiver {
         station: Station::new(node, p, log.clone()),
         log: log.clone(),
@@ -192,13 +155,11 @@ pub async fn run(
     let app = Router::new()
         .route(PATH, post(receive))
         .with_state(receiver);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let serving = http::serve(app).await?;
     let senders = Arc::new(Senders {
         link: arrivals::link(p),
-        url: format!("http://{addr}{PATH}"),
-        http: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(limits.sockets)
-            .build(Loopback::tapped(log.capture.clone())),
+        url: serving.url(PATH),
+        http: http::client(limits, log),
         sockets: Semaphore::new(limits.sockets),
         seed,
         log: log.clone(),
@@ -224,7 +185,6 @@ pub async fn run(
     };
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, sending).await;
     tasks.shutdown().await;
-    server.abort();
-    let _ = server.await;
+    serving.stop().await;
     ended
 }

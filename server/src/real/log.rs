@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use sim::event::MsgId;
+use sim::event::{MsgId, ReqId};
+use sim::topology::NodeId;
+use sim::trip::Trip;
 use sim::{Event, Recorder, What};
 use tokio::time::Instant;
 
@@ -84,6 +86,31 @@ impl Log {
             return;
         }
         events.push(Event { at, what });
+    }
+
+    /// Request `req`, wanted since `since`, is done at `node` now (`at`):
+    /// its wait, split into network, queue and service by the `trip` its
+    /// last leg made, as the model's `complete` reports it.
+    pub fn complete(&self, at: Instant, req: ReqId, node: NodeId, since: sim::Time, trip: Trip) {
+        let t = self.time(at);
+        let [network, queue, service] = trip.split(since, t);
+        self.emit_at(
+            at,
+            What::Breakdown {
+                req,
+                network,
+                queue,
+                service,
+            },
+        );
+        self.emit_at(
+            at,
+            What::Completed {
+                req,
+                node,
+                wait: t.saturating_sub(since),
+            },
+        );
     }
 
     /// A scheduled step ran `late` after its moment.

@@ -23,16 +23,20 @@
 pub mod arrivals;
 pub mod clock;
 pub mod fire_and_forget;
+pub mod hop;
+pub mod http;
 pub mod log;
 pub mod long_polling;
 pub mod loopback;
 pub mod news;
+pub mod poll;
 pub mod request_response;
 pub mod rows;
 pub mod server_sent_events;
 pub mod short_polling;
 pub mod station;
 pub mod tap;
+pub mod webhooks;
 pub mod websocket;
 
 use std::sync::atomic::AtomicBool;
@@ -72,8 +76,9 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 6] = [
+const REAL: [(&str, Load); 7] = [
     (sim::patterns::request_response::ID, Load::PerSecond("rate")),
+    (sim::patterns::webhooks::ID, Load::PerSecond("rate")),
     (sim::patterns::fire_and_forget::ID, Load::PerSecond("rate")),
     (
         sim::patterns::server_sent_events::ID,
@@ -216,6 +221,9 @@ pub fn compare_until(
             }
             sim::patterns::fire_and_forget::ID => {
                 fire_and_forget::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+            sim::patterns::webhooks::ID => {
+                webhooks::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
             _ => {
                 server_sent_events::run(&params, seed, &events, horizon, &limits, stop, &log).await

@@ -48,29 +48,10 @@ pub fn bring_home(
     trip: Trip,
     now: Instant,
 ) {
-    let t = log.time(now);
     let mut seen = seen.lock().expect("never poisoned");
     for k in *seen..upto.min(updates.len() as u64) {
-        let produced = updates[k as usize];
         let req = k * REQ_STRIDE + client as u64;
-        let [network, queue, service] = trip.split(produced, t);
-        log.emit_at(
-            now,
-            What::Breakdown {
-                req,
-                network,
-                queue,
-                service,
-            },
-        );
-        log.emit_at(
-            now,
-            What::Completed {
-                req,
-                node: client,
-                wait: t.saturating_sub(produced),
-            },
-        );
+        log.complete(now, req, client, updates[k as usize], trip);
     }
     *seen = (*seen).max(upto);
 }

@@ -39,6 +39,8 @@ use tokio::time::Instant;
 
 use super::arrivals::{self, Arrival};
 use super::clock;
+use super::hop::{self, Leg};
+use super::http::{self, num, stamp, Http};
 use super::log::Log;
 use super::loopback::Loopback;
 use super::station::{Entry, Station};
@@ -92,9 +94,9 @@ struct Service {
 async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode, HeaderMap) {
     let arrived = Instant::now();
     let (Some(msg), Some(req), Some(service)) = (
-        header_u64(&headers, "x-msg"),
-        header_u64(&headers, "x-req"),
-        header_u64(&headers, "x-service-ns"),
+        num(&headers, "x-msg"),
+        num(&headers, "x-req"),
+        num(&headers, "x-service-ns"),
     ) else {
         return (StatusCode::BAD_REQUEST, HeaderMap::new());
     };
@@ -128,14 +130,6 @@ async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode,
         .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
 }
 
-fn stamp(h: &mut HeaderMap, name: &'static str, v: u64) {
-    h.insert(name, v.into());
-}
-
-fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.parse().ok()
-}
-
 /// An answer that reached its client: 200 or 503, its message id and the
 /// trip the request made.
 struct Answer {
@@ -148,7 +142,7 @@ struct Answer {
 struct Clients {
     settings: Settings,
     url: String,
-    http: Client<Loopback, Empty<Bytes>>,
+    http: Http,
     sockets: Semaphore,
     seed: u64,
     log: Arc<Log>,
@@ -170,29 +164,19 @@ impl Clients {
         let Ok(_socket) = self.sockets.acquire().await else {
             return;
         };
-        let (up, lost) = self.settings.link.transit(&mut rng);
-        let (down, down_lost) = self.settings.link.transit(&mut rng);
+        let up = self.settings.link.transit(&mut rng);
+        let down = self.settings.link.transit(&mut rng);
         let msg = log.msg();
         let sent = Instant::now();
         let (node, client) = (self.settings.node, a.client);
-        log.emit_at(
-            sent,
-            What::Sent {
-                msg,
-                req: a.req,
-                kind,
-                link: client * 2,
-                arrive_at: log.time(sent) + up,
-                lost,
-            },
-        );
-        clock::until(sent + nanos(up)).await;
-        if lost {
-            log.emit(What::Dropped {
-                msg,
-                node,
-                reason: DropReason::Loss,
-            });
+        let leg = Leg {
+            msg,
+            req: a.req,
+            kind,
+            link: client * 2,
+            to: node,
+        };
+        if !hop::cross(log, leg, sent, up).await {
             return;
         }
         let request = hyper::Request::post(&self.url)
@@ -207,38 +191,28 @@ impl Clients {
         let ok = response.status() == StatusCode::OK;
         let h = response.headers();
         // No answer (a service that is down answers nothing).
-        let (Some(reply), Some(left)) = (header_u64(h, "x-msg"), header_u64(h, "x-left-ns")) else {
+        let (Some(reply), Some(left)) = (num(h, "x-msg"), num(h, "x-left-ns")) else {
             return;
         };
-        let arrived = header_u64(h, "x-arrived-ns").unwrap_or(left);
-        let started = header_u64(h, "x-started-ns").unwrap_or(left);
+        let arrived = num(h, "x-arrived-ns").unwrap_or(left);
+        let started = num(h, "x-started-ns").unwrap_or(left);
         if response.into_body().collect().await.is_err() {
             return;
         }
         drop(_socket);
         // The answer left the service at `left`; the hop down from there.
-        log.emit_at(
-            log.instant(left),
-            What::Sent {
-                msg: reply,
-                req: a.req,
-                kind: if ok {
-                    MsgKind::Response
-                } else {
-                    MsgKind::Error
-                },
-                link: client * 2 + 1,
-                arrive_at: left + down,
-                lost: down_lost,
+        let leg = Leg {
+            msg: reply,
+            req: a.req,
+            kind: if ok {
+                MsgKind::Response
+            } else {
+                MsgKind::Error
             },
-        );
-        clock::until(log.instant(left + down)).await;
-        if down_lost {
-            log.emit(What::Dropped {
-                msg: reply,
-                node: client,
-                reason: DropReason::Loss,
-            });
+            link: client * 2 + 1,
+            to: client,
+        };
+        if !hop::cross(log, leg, log.instant(left), down).await {
             return;
         }
         let hop_in = arrived.saturating_sub(log.time(sent));
@@ -286,27 +260,9 @@ impl Clients {
                     // Measured from when it was meant to leave: a late
                     // start is part of the wait, never hidden.
                     let now = Instant::now();
-                    let t = log.time(now);
-                    let [network, queue, service] = trip.split(a.at, t);
                     self.open.lock().expect("never poisoned").remove(&req);
                     log.emit_at(now, What::Delivered { msg: reply, node });
-                    log.emit_at(
-                        now,
-                        What::Breakdown {
-                            req,
-                            network,
-                            queue,
-                            service,
-                        },
-                    );
-                    log.emit_at(
-                        now,
-                        What::Completed {
-                            req,
-                            node,
-                            wait: t.saturating_sub(a.at),
-                        },
-                    );
+                    log.complete(now, req, node, a.at, trip);
                     return;
                 }
                 Ok(Answer {
@@ -344,7 +300,6 @@ pub async fn run(
 ) -> Result<(), String> {
     let settings = Settings::from(p);
     let arrivals = arrivals::schedule(p, seed, model);
-    let (listener, addr) = super::loopback::listen().await?;
     let open = Open::default();
     let service = Arc::new(Service {
         station: Station::new(settings.node, p, log.clone()),
@@ -353,15 +308,11 @@ pub async fn run(
         open: open.clone(),
     });
     let app = Router::new().route(PATH, post(work)).with_state(service);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let http = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(limits.sockets)
-        .build(Loopback::tapped(log.capture.clone()));
+    let serving = http::serve(app).await?;
     let clients = Arc::new(Clients {
         settings,
-        url: format!("http://{addr}{PATH}"),
-        http,
+        url: serving.url(PATH),
+        http: http::client(limits, log),
         sockets: Semaphore::new(limits.sockets),
         seed,
         log: log.clone(),
@@ -393,8 +344,7 @@ pub async fn run(
     })
     .await;
     tasks.shutdown().await;
-    server.abort();
-    let _ = server.await;
+    serving.stop().await;
     ended
 }
 

@@ -436,25 +436,7 @@ impl Reader {
                 );
                 let produced = self.updates[k as usize];
                 let sent = field(&e.data, "sent_ns").unwrap_or(t);
-                let [network, queue, service] = Trip::pushed(sent).split(produced, t);
-                let r = req(k, client);
-                log.emit_at(
-                    now,
-                    What::Breakdown {
-                        req: r,
-                        network,
-                        queue,
-                        service,
-                    },
-                );
-                log.emit_at(
-                    now,
-                    What::Completed {
-                        req: r,
-                        node: client,
-                        wait: t.saturating_sub(produced),
-                    },
-                );
+                log.complete(now, req(k, client), client, produced, Trip::pushed(sent));
                 seen = id;
             }
         }
@@ -481,7 +463,6 @@ pub async fn run(
     let settings = Settings::from(p);
     let plan = schedule(p, model, horizon.as_nanos() as Time);
     let updates = Arc::new(plan.updates);
-    let (listener, addr) = super::loopback::listen().await?;
     let n = settings.clients as usize;
     let server = Arc::new(Server {
         settings: settings.clone(),
@@ -505,7 +486,7 @@ pub async fn run(
     let app = Router::new()
         .route(PATH, get(connect))
         .with_state(server.clone());
-    let serving = tokio::spawn(async move { axum::serve(listener, app).await });
+    let serving = super::http::serve(app).await?;
 
     let http = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(0)
@@ -514,7 +495,7 @@ pub async fn run(
     for (c, connects) in plan.connects.into_iter().enumerate() {
         let reader = Reader {
             settings: settings.clone(),
-            url: format!("http://{addr}{PATH}"),
+            url: serving.url(PATH),
             http: http.clone(),
             updates: updates.clone(),
             log: log.clone(),
@@ -558,8 +539,7 @@ pub async fn run(
     for c in 0..settings.clients {
         server.cut(c);
     }
-    serving.abort();
-    let _ = serving.await;
+    serving.stop().await;
     ended
 }
 

@@ -11,75 +11,31 @@
 //! polls reach the server), and the link's delay and loss law.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sim::event::{DropReason, MsgKind};
 use sim::time::Time;
-use sim::topology::{Link, NodeId};
-use sim::trip::Trip;
-use sim::updates::REQ_STRIDE;
-use sim::{Event, ParamSet, What};
-use tokio::sync::Semaphore;
+use sim::topology::NodeId;
+use sim::{Event, ParamSet};
 use tokio::time::Instant;
 
 use super::arrivals;
 use super::clock;
+use super::http;
 use super::log::Log;
-use super::loopback::Loopback;
 use super::news;
+use super::poll::{self, Answer, Pollers};
 use super::station::{Entry, Station};
 use super::Limits;
 
 /// The path polls are answered on.
 pub const PATH: &str = "/real/poll";
-
-/// What the model did that the real run replays.
-#[derive(Clone, Debug, Default)]
-pub struct Schedule {
-    /// When each update was produced (update k at `updates[k]`).
-    pub updates: Vec<Time>,
-    /// Per client: when it sends each poll.
-    pub polls: Vec<Vec<Time>>,
-}
-
-/// Reads the schedule off the model's events.
-pub fn schedule(p: &ParamSet, model: &[Event]) -> Schedule {
-    let mut s = Schedule {
-        updates: Vec::new(),
-        polls: vec![Vec::new(); p.get("clients") as usize],
-    };
-    for e in model {
-        match e.what {
-            What::Offered { req, .. } if req % REQ_STRIDE == 0 => s.updates.push(e.at),
-            What::Sent {
-                kind: MsgKind::Poll,
-                link,
-                ..
-            } => s.polls[link as usize / 2].push(e.at),
-            _ => {}
-        }
-    }
-    s
-}
-
-fn num(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.parse().ok()
-}
-
-fn stamp(h: &mut HeaderMap, name: &'static str, v: u64) {
-    h.insert(name, v.into());
-}
 
 /// The server's side of the run.
 struct Server {
@@ -98,7 +54,7 @@ struct Server {
 /// down (the client's next poll tries again).
 async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, HeaderMap) {
     let arrived = Instant::now();
-    let (Some(msg), Some(cursor)) = (num(&headers, "x-msg"), num(&headers, "x-cursor")) else {
+    let Some((msg, cursor)) = poll::asked(&headers) else {
         return (StatusCode::BAD_REQUEST, HeaderMap::new());
     };
     let job = tokio::spawn(async move {
@@ -110,11 +66,7 @@ async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, 
             Entry::Working { permit, started } => (permit, started),
             Entry::Full => {
                 let t = log.time(arrived);
-                stamp(&mut out, "x-msg", log.msg());
-                stamp(&mut out, "x-upto", cursor);
-                for name in ["x-arrived-ns", "x-started-ns", "x-left-ns"] {
-                    stamp(&mut out, name, t);
-                }
+                Answer::Refused.stamp(&mut out, log.msg(), cursor, [t; 3]);
                 return (StatusCode::SERVICE_UNAVAILABLE, out);
             }
             Entry::Down => return (StatusCode::SERVICE_UNAVAILABLE, out),
@@ -123,121 +75,18 @@ async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, 
             .station
             .work(msg, permit, started, service, || false)
             .await;
-        stamp(&mut out, "x-msg", log.msg());
-        stamp(&mut out, "x-upto", s.total.load(Ordering::Relaxed));
-        stamp(&mut out, "x-arrived-ns", log.time(arrived));
-        stamp(&mut out, "x-started-ns", log.time(started));
-        stamp(&mut out, "x-left-ns", log.time(left));
+        let upto = s.total.load(Ordering::Relaxed);
+        let answer = if upto > cursor {
+            Answer::News
+        } else {
+            Answer::Empty
+        };
+        let trip = [log.time(arrived), log.time(started), log.time(left)];
+        answer.stamp(&mut out, log.msg(), upto, trip);
         (StatusCode::OK, out)
     });
     job.await
         .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
-}
-
-/// The clients' side.
-struct Clients {
-    link: Link,
-    url: String,
-    http: Client<Loopback, Empty<Bytes>>,
-    sockets: Semaphore,
-    updates: Arc<Vec<Time>>,
-    /// What each client has: how many updates.
-    seen: Vec<Mutex<u64>>,
-    log: Arc<Log>,
-    server: NodeId,
-}
-
-impl Clients {
-    /// One poll, from its tick to its answer (or its loss).
-    async fn poll(self: Arc<Self>, client: NodeId, mut rng: ChaCha8Rng) {
-        let log = &self.log;
-        let Ok(_socket) = self.sockets.acquire().await else {
-            return;
-        };
-        let cursor = *self.seen[client as usize].lock().expect("never poisoned");
-        let (up, lost) = self.link.transit(&mut rng);
-        let (down, down_lost) = self.link.transit(&mut rng);
-        let msg = log.msg();
-        let sent = Instant::now();
-        log.emit_at(
-            sent,
-            What::Sent {
-                msg,
-                req: cursor,
-                kind: MsgKind::Poll,
-                link: client * 2,
-                arrive_at: log.time(sent) + up,
-                lost,
-            },
-        );
-        clock::until(sent + Duration::from_nanos(up)).await;
-        if lost {
-            let node = self.server;
-            log.emit(What::Dropped {
-                msg,
-                node,
-                reason: DropReason::Loss,
-            });
-            return;
-        }
-        let request = hyper::Request::get(&self.url)
-            .header("x-msg", msg)
-            .header("x-cursor", cursor)
-            .body(Empty::<Bytes>::new())
-            .expect("a valid request");
-        let Ok(response) = self.http.request(request).await else {
-            return;
-        };
-        let ok = response.status() == StatusCode::OK;
-        let h = response.headers();
-        let (Some(reply), Some(upto), Some(left)) =
-            (num(h, "x-msg"), num(h, "x-upto"), num(h, "x-left-ns"))
-        else {
-            return;
-        };
-        let arrived = num(h, "x-arrived-ns").unwrap_or(left);
-        let started = num(h, "x-started-ns").unwrap_or(left);
-        let _ = response.into_body().collect().await;
-        drop(_socket);
-        let kind = match (ok, upto > cursor) {
-            (false, _) => MsgKind::Error,
-            (true, true) => MsgKind::Response,
-            (true, false) => MsgKind::EmptyPoll,
-        };
-        log.emit_at(
-            log.instant(left),
-            What::Sent {
-                msg: reply,
-                req: upto,
-                kind,
-                link: client * 2 + 1,
-                arrive_at: left + down,
-                lost: down_lost,
-            },
-        );
-        clock::until(log.instant(left + down)).await;
-        if down_lost {
-            log.emit(What::Dropped {
-                msg: reply,
-                node: client,
-                reason: DropReason::Loss,
-            });
-            return;
-        }
-        let now = Instant::now();
-        log.emit_at(
-            now,
-            What::Delivered {
-                msg: reply,
-                node: client,
-            },
-        );
-        // Everything up to `upto` it lacked is now home: each update's wait
-        // is its staleness.
-        let trip = Trip::served(0, arrived, started, left);
-        let seen = &self.seen[client as usize];
-        news::bring_home(log, &self.updates, seen, client, upto, trip, now);
-    }
 }
 
 /// Runs the model's updates and polls for real until `horizon`.
@@ -250,10 +99,9 @@ pub async fn run(
     stop: &AtomicBool,
     log: &Arc<Log>,
 ) -> Result<(), String> {
-    let plan = schedule(p, model);
+    let plan = poll::schedule(p, model);
     let node = p.get("clients") as NodeId;
     let polls: usize = plan.polls.iter().map(Vec::len).sum();
-    let (listener, addr) = super::loopback::listen().await?;
     let server = Arc::new(Server {
         station: Station::new(node, p, log.clone()),
         log: log.clone(),
@@ -264,20 +112,10 @@ pub async fn run(
     let app = Router::new()
         .route(PATH, get(poll))
         .with_state(server.clone());
-    let serving = tokio::spawn(async move { axum::serve(listener, app).await });
+    let serving = http::serve(app).await?;
     let updates = Arc::new(plan.updates);
-    let clients = Arc::new(Clients {
-        link: arrivals::link(p),
-        url: format!("http://{addr}{PATH}"),
-        http: Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(limits.sockets)
-            .build(Loopback::tapped(log.capture.clone())),
-        sockets: Semaphore::new(limits.sockets),
-        updates: updates.clone(),
-        seen: (0..node).map(|_| Mutex::new(0)).collect(),
-        log: log.clone(),
-        server: node,
-    });
+    let url = serving.url(PATH);
+    let clients = Arc::new(Pollers::new(p, url, limits, log, updates.clone(), node));
     // Every poll of every client, in time order.
     let mut ticks: Vec<(Time, NodeId)> = plan
         .polls
@@ -301,13 +139,15 @@ pub async fn run(
             log.late(Instant::now() - intended);
             let rng =
                 ChaCha8Rng::seed_from_u64(seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            tasks.spawn(clients.clone().poll(client, rng));
+            let clients = clients.clone();
+            tasks.spawn(async move {
+                clients.poll(client, rng).await;
+            });
         }
         std::future::pending::<()>().await
     };
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, polling).await;
     tasks.shutdown().await;
-    serving.abort();
-    let _ = serving.await;
+    serving.stop().await;
     ended
 }

@@ -61,10 +61,15 @@ impl Station {
         }
     }
 
+    /// Whether the service is down at `at` (by the run's outage).
+    pub fn down(&self, at: Instant) -> bool {
+        self.faults.down(self.log.time(at))
+    }
+
     /// Message `msg`, arrived at `arrived`, asks for a worker.
     pub async fn enter(&self, msg: MsgId, arrived: Instant) -> Entry<'_> {
         let (log, node) = (&self.log, self.node);
-        if self.faults.down(log.time(arrived)) {
+        if self.down(arrived) {
             log.emit_at(
                 arrived,
                 What::Dropped {

@@ -566,7 +566,6 @@ async fn read(
 ) {
     while let Some(Ok(frame)) = stream.next().await {
         let now = Instant::now();
-        let t = log.time(now);
         match frame {
             Message::Text(text) => {
                 let n = |name| field(&text, name);
@@ -579,26 +578,8 @@ async fn read(
                     n("left_ns").unwrap_or(sent),
                 );
                 let trip = Trip::served(arrived.saturating_sub(sent), arrived, started, left);
-                let [network, queue, service] = trip.split(sent, t);
-                let req = k * STRIDE + client as u64;
                 log.emit_at(now, What::Delivered { msg, node: client });
-                log.emit_at(
-                    now,
-                    What::Breakdown {
-                        req,
-                        network,
-                        queue,
-                        service,
-                    },
-                );
-                log.emit_at(
-                    now,
-                    What::Completed {
-                        req,
-                        node: client,
-                        wait: t.saturating_sub(sent),
-                    },
-                );
+                log.complete(now, k * STRIDE + client as u64, client, sent, trip);
             }
             Message::Pong(payload) => {
                 let (_, pong) = pair(&payload);
@@ -633,7 +614,6 @@ pub async fn run(
         .flatten()
         .filter(|(_, s)| *s == Step::Chat)
         .count();
-    let (listener, addr) = super::loopback::listen().await?;
     let n = settings.clients as usize;
     let server = Arc::new(Server {
         settings: settings.clone(),
@@ -651,7 +631,7 @@ pub async fn run(
     let app = Router::new()
         .route(PATH, get(upgrade))
         .with_state(server.clone());
-    let serving = tokio::spawn(async move { axum::serve(listener, app).await });
+    let serving = super::http::serve(app).await?;
     log.emit_at(
         log.t0(),
         What::Open {
@@ -664,7 +644,7 @@ pub async fn run(
         let member = Member {
             client: c as NodeId,
             settings: settings.clone(),
-            addr,
+            addr: serving.addr,
             log: log.clone(),
             rng: ChaCha8Rng::seed_from_u64(seed ^ (0x5EED_0000 + c as u64)),
         };
@@ -693,8 +673,7 @@ pub async fn run(
     for c in 0..settings.clients {
         server.cut(c);
     }
-    serving.abort();
-    let _ = serving.await;
+    serving.stop().await;
     ended
 }
 
