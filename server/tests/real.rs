@@ -379,6 +379,7 @@ fn a_hundred_cancelled_runs_leave_nothing_open() {
         "server-sent-events",
         "websocket",
         "webhooks",
+        "scatter-gather",
     ];
     // Warm up whatever the runtime keeps for the process's lifetime.
     let _ = compare(rr(&[("rate", 20.0)]), 1, 1.0, Limits::default()).unwrap();
@@ -472,4 +473,39 @@ fn webhooks_redeliver_until_acked_or_dead_lettered() {
     }
     let e = r.exchange.expect("bytes");
     assert!(e.request.starts_with("POST /real/webhooks/"), "{e:?}");
+}
+
+/// Scatter-gather for real: every request fans out to each backend over
+/// real sockets and is answered once, whole or — while backend 1 is down
+/// or a branch is lost — partial at the branch timeout, about as often as
+/// in the model; each branch back is a `Leg`.
+#[test]
+fn scatter_gather_answers_whole_or_partial() {
+    let _one = serial();
+    let mut p = sim::find_pattern("scatter-gather").unwrap().defaults();
+    for (id, v) in [
+        ("rate", 30.0),
+        ("fanout", 4.0),
+        ("loss", 0.05),
+        ("outage_at_s", 1.0),
+        ("outage_s", 1.0),
+        ("timeout_ms", 300.0),
+    ] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 5, 3.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    for id in ["partial", "dropped_service_down", "dropped_loss"] {
+        let (model, real) = figure(&r, id);
+        assert!(model > 5.0 && real > 0.0, "{id}: {r:#?}");
+        assert!(
+            (real - model).abs() <= (model * 0.5).max(10.0),
+            "{id}: {r:#?}"
+        );
+    }
+    let legs = r.events.iter().find(|k| k.kind == "Leg").expect("legs");
+    assert!(legs.real > 100, "{r:#?}");
+    let e = r.exchange.expect("bytes");
+    assert!(e.request.starts_with("POST /real/scatter-gather"), "{e:?}");
+    assert!(e.response.contains("x-scattered-ns"), "{e:?}");
 }

@@ -29,6 +29,14 @@ pub fn client(limits: &Limits, log: &Log) -> Http {
         .build(Loopback::tapped(log.capture.clone()))
 }
 
+/// A client whose bytes are not shown: the inner tier of a pattern with
+/// two (the page shows what its clients sent and got).
+pub fn inner_client(limits: &Limits) -> Http {
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(limits.sockets)
+        .build(Loopback::new())
+}
+
 /// A router served on 127.0.0.1 until [`Serving::stop`].
 pub struct Serving {
     pub addr: SocketAddr,

@@ -92,8 +92,20 @@ impl Log {
     /// its wait, split into network, queue and service by the `trip` its
     /// last leg made, as the model's `complete` reports it.
     pub fn complete(&self, at: Instant, req: ReqId, node: NodeId, since: sim::Time, trip: Trip) {
+        let parts = trip.split(since, self.time(at));
+        self.complete_with(at, req, node, since, parts);
+    }
+
+    /// Like [`Log::complete`], with the wait's split worked out already.
+    pub fn complete_with(
+        &self,
+        at: Instant,
+        req: ReqId,
+        node: NodeId,
+        since: sim::Time,
+        [network, queue, service]: [sim::Time; 3],
+    ) {
         let t = self.time(at);
-        let [network, queue, service] = trip.split(since, t);
         self.emit_at(
             at,
             What::Breakdown {

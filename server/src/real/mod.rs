@@ -32,6 +32,7 @@ pub mod news;
 pub mod poll;
 pub mod request_response;
 pub mod rows;
+pub mod scatter_gather;
 pub mod server_sent_events;
 pub mod short_polling;
 pub mod station;
@@ -76,9 +77,13 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 7] = [
+const REAL: [(&str, Load); 8] = [
     (sim::patterns::request_response::ID, Load::PerSecond("rate")),
     (sim::patterns::webhooks::ID, Load::PerSecond("rate")),
+    (
+        sim::patterns::scatter_gather::ID,
+        Load::Times("rate", "fanout"),
+    ),
     (sim::patterns::fire_and_forget::ID, Load::PerSecond("rate")),
     (
         sim::patterns::server_sent_events::ID,
@@ -101,6 +106,9 @@ enum Load {
     /// chat message to every other member), times the messages each costs
     /// (a long poll's answer and the poll after it: 2).
     PerClient(&'static str, f64),
+    /// The first parameter times the second (a request's branches:
+    /// `fanout`).
+    Times(&'static str, &'static str),
     /// Updates once per client, and each client's polls and their answers
     /// (`poll_ms`).
     Polls,
@@ -222,6 +230,9 @@ pub fn compare_until(
             sim::patterns::fire_and_forget::ID => {
                 fire_and_forget::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
+            sim::patterns::scatter_gather::ID => {
+                scatter_gather::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
             sim::patterns::webhooks::ID => {
                 webhooks::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
@@ -293,6 +304,7 @@ fn cap_rate(params: &mut ParamSet, load: Load, max_rate: f64) -> Result<Option<S
     let (id, per) = match load {
         Load::PerSecond(id) => (id, 1.0),
         Load::PerClient(id, each) => (id, params.get("clients").max(1.0) * each),
+        Load::Times(id, by) => (id, params.get(by).max(1.0)),
         Load::Polls => {
             let updates = cap_rate(params, Load::PerClient("update_rate", 1.0), max_rate)?;
             let polls = cap_polls(params, max_rate)?;
@@ -371,6 +383,18 @@ mod tests {
             .unwrap()
             .is_some());
         assert_eq!(p.get("rate"), 50.0);
+    }
+
+    /// A scatter-gather request costs a branch per backend: the cap counts
+    /// branches, not requests.
+    #[test]
+    fn a_fan_out_counts_every_branch() {
+        let mut p = sim::find_pattern("scatter-gather").unwrap().defaults();
+        p.set("rate", 100.0).unwrap();
+        p.set("fanout", 8.0).unwrap();
+        let why = cap_rate(&mut p, Load::Times("rate", "fanout"), 200.0).unwrap();
+        assert!(why.is_some());
+        assert_eq!(p.get("rate"), 25.0);
     }
 
     #[test]

@@ -61,6 +61,13 @@ impl Station {
         }
     }
 
+    /// The same station without the run's outage and slowdown: a service
+    /// the faults leave alone (scatter-gather's backends but the first).
+    pub fn steady(mut self) -> Station {
+        self.faults = ServiceFaults::default();
+        self
+    }
+
     /// Whether the service is down at `at` (by the run's outage).
     pub fn down(&self, at: Instant) -> bool {
         self.faults.down(self.log.time(at))
