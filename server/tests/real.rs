@@ -380,6 +380,7 @@ fn a_hundred_cancelled_runs_leave_nothing_open() {
         "websocket",
         "webhooks",
         "scatter-gather",
+        "async-request-reply",
     ];
     // Warm up whatever the runtime keeps for the process's lifetime.
     let _ = compare(rr(&[("rate", 20.0)]), 1, 1.0, Limits::default()).unwrap();
@@ -508,4 +509,43 @@ fn scatter_gather_answers_whole_or_partial() {
     let e = r.exchange.expect("bytes");
     assert!(e.request.starts_with("POST /real/scatter-gather"), "{e:?}");
     assert!(e.response.contains("x-scattered-ns"), "{e:?}");
+}
+
+/// Async request-reply for real: each job's `202` comes back before the
+/// work (one round trip, whatever the queue), the clients poll until the
+/// result; a full store refuses with a `503` and a service that is down
+/// answers nothing, so those submits time out — as often as in the model.
+#[test]
+fn jobs_are_accepted_at_once_and_polled_for() {
+    let _one = serial();
+    let mut p = sim::find_pattern("async-request-reply").unwrap().defaults();
+    for (id, v) in [
+        ("rate", 30.0),
+        ("workers", 1.0),
+        ("service_ms", 30.0),
+        ("queue_cap", 3.0),
+        ("loss", 0.05),
+        ("outage_at_s", 1.0),
+        ("outage_s", 0.5),
+        ("timeout_ms", 300.0),
+        ("poll_ms", 100.0),
+    ] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 4, 3.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    for id in ["failed_timeout", "dropped_service_down", "completed"] {
+        let (model, real) = figure(&r, id);
+        assert!(model > 5.0 && real > 0.0, "{id}: {r:#?}");
+        assert!(
+            (real - model).abs() <= (model * 0.5).max(10.0),
+            "{id}: {r:#?}"
+        );
+    }
+    assert!(figure(&r, "dropped_queue_full").1 > 0.0, "{r:#?}");
+    // The 202 is one round trip (2 × 20 ± 5 ms), queue or no queue.
+    let (model, real) = figure(&r, "accept_ms");
+    assert!((real - model).abs() < model * 0.25, "{r:#?}");
+    let e = r.exchange.expect("bytes");
+    assert!(e.response.starts_with("HTTP/1.1 202 Accepted"), "{e:?}");
 }

@@ -21,6 +21,7 @@
 //! words.
 
 pub mod arrivals;
+pub mod async_request_reply;
 pub mod clock;
 pub mod fire_and_forget;
 pub mod hop;
@@ -77,7 +78,11 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 8] = [
+const REAL: [(&str, Load); 9] = [
+    (
+        sim::patterns::async_request_reply::ID,
+        Load::PerSecond("rate"),
+    ),
     (sim::patterns::request_response::ID, Load::PerSecond("rate")),
     (sim::patterns::webhooks::ID, Load::PerSecond("rate")),
     (
@@ -232,6 +237,9 @@ pub fn compare_until(
             }
             sim::patterns::scatter_gather::ID => {
                 scatter_gather::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+            sim::patterns::async_request_reply::ID => {
+                async_request_reply::run(&params, seed, &events, horizon, &limits, stop, &log).await
             }
             sim::patterns::webhooks::ID => {
                 webhooks::run(&params, seed, &events, horizon, &limits, stop, &log).await

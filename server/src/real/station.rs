@@ -28,6 +28,21 @@ pub struct Station {
     log: Arc<Log>,
 }
 
+/// How a message was met at the station's door.
+pub enum Door<'a> {
+    /// A worker took it up at once.
+    Working {
+        permit: SemaphorePermit<'a>,
+        started: Instant,
+    },
+    /// It waits in the waiting room.
+    Queued,
+    /// The waiting room was full.
+    Full,
+    /// The service is down: nobody took it.
+    Down,
+}
+
 /// How a message got on at the station.
 pub enum Entry<'a> {
     /// A worker took it up at `started` (holding `permit` until done).
@@ -75,6 +90,21 @@ impl Station {
 
     /// Message `msg`, arrived at `arrived`, asks for a worker.
     pub async fn enter(&self, msg: MsgId, arrived: Instant) -> Entry<'_> {
+        match self.arrive(msg, arrived) {
+            Door::Working { permit, started } => Entry::Working { permit, started },
+            Door::Queued => {
+                let (permit, started) = self.take_up(msg).await;
+                Entry::Working { permit, started }
+            }
+            Door::Full => Entry::Full,
+            Door::Down => Entry::Down,
+        }
+    }
+
+    /// The first half of [`Station::enter`], decided at once: for a
+    /// service that must answer before the work is taken up (a job's
+    /// `202`). A message `Queued` here must be [`Station::take_up`]-ed.
+    pub fn arrive(&self, msg: MsgId, arrived: Instant) -> Door<'_> {
         let (log, node) = (&self.log, self.node);
         if self.down(arrived) {
             log.emit_at(
@@ -85,7 +115,7 @@ impl Station {
                     reason: DropReason::ServiceDown,
                 },
             );
-            return Entry::Down;
+            return Door::Down;
         }
         if let Ok(permit) = self.workers.try_acquire() {
             log.emit_at(
@@ -96,7 +126,7 @@ impl Station {
                     queued: false,
                 },
             );
-            return Entry::Working {
+            return Door::Working {
                 permit,
                 started: arrived,
             };
@@ -110,22 +140,28 @@ impl Station {
                     reason: DropReason::QueueFull,
                 },
             );
-            return Entry::Full;
+            return Door::Full;
         }
         self.waiting.fetch_add(1, Ordering::Relaxed);
         log.emit_at(arrived, What::Queued { msg, node });
+        Door::Queued
+    }
+
+    /// A queued message waits its turn (first come, first served) for a
+    /// worker: the worker and when it took the message up.
+    pub async fn take_up(&self, msg: MsgId) -> (SemaphorePermit<'_>, Instant) {
         let permit = self.workers.acquire().await.expect("never closed");
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         let started = Instant::now();
-        log.emit_at(
+        self.log.emit_at(
             started,
             What::Started {
                 msg,
-                node,
+                node: self.node,
                 queued: true,
             },
         );
-        Entry::Working { permit, started }
+        (permit, started)
     }
 
     /// Works on `msg` for its service time (stretched by a slowdown), then
