@@ -381,6 +381,7 @@ fn a_hundred_cancelled_runs_leave_nothing_open() {
         "webhooks",
         "scatter-gather",
         "async-request-reply",
+        "publish-subscribe",
     ];
     // Warm up whatever the runtime keeps for the process's lifetime.
     let _ = compare(rr(&[("rate", 20.0)]), 1, 1.0, Limits::default()).unwrap();
@@ -548,4 +549,64 @@ fn jobs_are_accepted_at_once_and_polled_for() {
     assert!((real - model).abs() < model * 0.25, "{r:#?}");
     let e = r.exchange.expect("bytes");
     assert!(e.response.starts_with("HTTP/1.1 202 Accepted"), "{e:?}");
+}
+
+/// Publish-subscribe for real on a real `nats-server`: each publish acked
+/// by the broker (JetStream) in one round trip, every subscriber its own
+/// copy through the broker's fan-out, the slow subscriber's full buffer
+/// dropping its oldest copies — exactly as many as the model's, since each
+/// copy works for the model's own draw; a publish during the broker's
+/// outage is never published. Nothing of the broker is left behind.
+#[test]
+fn a_real_broker_fans_out_every_event() {
+    let _one = serial();
+    let mut p = sim::find_pattern("publish-subscribe").unwrap().defaults();
+    for (id, v) in [
+        ("rate", 40.0),
+        ("buffer", 10.0),
+        ("outage_at_s", 1.0),
+        ("outage_s", 0.5),
+    ] {
+        p.set(id, v).unwrap();
+    }
+    let r = compare(p, 2, 3.0, Limits::default()).unwrap();
+    conserved(&r, &[]);
+    for id in ["dropped_overflow", "dropped_service_down", "completed"] {
+        let (model, real) = figure(&r, id);
+        assert!(model > 3.0 && real > 0.0, "{id}: {r:#?}");
+        assert!(
+            (real - model).abs() <= (model * 0.2).max(5.0),
+            "{id}: {r:#?}"
+        );
+    }
+    let (model, real) = figure(&r, "publisher_wait_ms");
+    assert!((real - model).abs() < model * 0.25, "{r:#?}");
+    let leftovers = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&format!("switchboard-nats-{}-", std::process::id()))
+        })
+        .count();
+    assert_eq!(leftovers, 0, "the broker's directory is removed");
+    assert_eq!(children("nats-server"), 0, "the broker is gone");
+}
+
+/// This process's child processes named `name`, zombies included.
+fn children(name: &str) -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // pid (comm) state ppid ...
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                return false;
+            };
+            let ppid = rest.split(' ').nth(1).unwrap_or("");
+            head.ends_with(&format!("({name}")) && ppid == me
+        })
+        .count()
 }

@@ -22,6 +22,7 @@
 
 pub mod arrivals;
 pub mod async_request_reply;
+pub mod broker;
 pub mod clock;
 pub mod fire_and_forget;
 pub mod hop;
@@ -31,6 +32,7 @@ pub mod long_polling;
 pub mod loopback;
 pub mod news;
 pub mod poll;
+pub mod publish_subscribe;
 pub mod request_response;
 pub mod rows;
 pub mod scatter_gather;
@@ -78,7 +80,11 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 9] = [
+const REAL: [(&str, Load); 10] = [
+    (
+        sim::patterns::publish_subscribe::ID,
+        Load::Times("rate", "subscribers"),
+    ),
     (
         sim::patterns::async_request_reply::ID,
         Load::PerSecond("rate"),
@@ -101,6 +107,9 @@ const REAL: [(&str, Load); 9] = [
         Load::PerClient("update_rate", 2.0),
     ),
 ];
+
+/// The patterns that run on a real `nats-server` of their own.
+const BROKERED: [&str; 1] = [sim::patterns::publish_subscribe::ID];
 
 /// How a pattern's parameters set its message rate.
 #[derive(Clone, Copy)]
@@ -215,6 +224,13 @@ pub fn compare_until(
     if stop.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(STOPPED.into());
     }
+    // A pattern on a broker gets its own nats-server, started before the
+    // run's clock so its start-up is no part of the run.
+    let broker = if BROKERED.contains(&pattern) {
+        Some(runtime.block_on(broker::Broker::start())?)
+    } else {
+        None
+    };
     // A moment to set up listeners and clients before the first arrival.
     let log = Arc::new(Log::new(Instant::now() + Duration::from_millis(50)));
     let horizon = Duration::from_secs_f64(duration_s);
@@ -240,6 +256,12 @@ pub fn compare_until(
             }
             sim::patterns::async_request_reply::ID => {
                 async_request_reply::run(&params, seed, &events, horizon, &limits, stop, &log).await
+            }
+            sim::patterns::publish_subscribe::ID => {
+                let broker = broker.as_ref().expect("started above");
+                let log = &log;
+                publish_subscribe::run(&params, seed, &events, horizon, &limits, stop, log, broker)
+                    .await
             }
             sim::patterns::webhooks::ID => {
                 webhooks::run(&params, seed, &events, horizon, &limits, stop, &log).await
