@@ -85,7 +85,7 @@ test('a websocket room runs for real and shows its frames', async ({ page }) => 
 });
 
 test('a pattern without a real mode says so', async ({ page }) => {
-  await page.goto('/?pattern=message-queue&seed=3');
+  await page.goto('/?pattern=event-choreography&seed=3');
   await expect(page.getByTestId('connection')).toHaveText('live');
   await page.getByTestId('real-open').click();
   await page.getByTestId('real-run').click();

@@ -30,6 +30,7 @@ pub mod http;
 pub mod log;
 pub mod long_polling;
 pub mod loopback;
+pub mod message_queue;
 pub mod news;
 pub mod poll;
 pub mod publish_subscribe;
@@ -80,7 +81,8 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 10] = [
+const REAL: [(&str, Load); 11] = [
+    (sim::patterns::message_queue::ID, Load::PerSecond("rate")),
     (
         sim::patterns::publish_subscribe::ID,
         Load::Times("rate", "subscribers"),
@@ -109,7 +111,10 @@ const REAL: [(&str, Load); 10] = [
 ];
 
 /// The patterns that run on a real `nats-server` of their own.
-const BROKERED: [&str; 1] = [sim::patterns::publish_subscribe::ID];
+const BROKERED: [&str; 2] = [
+    sim::patterns::publish_subscribe::ID,
+    sim::patterns::message_queue::ID,
+];
 
 /// How a pattern's parameters set its message rate.
 #[derive(Clone, Copy)]
@@ -261,6 +266,12 @@ pub fn compare_until(
                 let broker = broker.as_ref().expect("started above");
                 let log = &log;
                 publish_subscribe::run(&params, seed, &events, horizon, &limits, stop, log, broker)
+                    .await
+            }
+            sim::patterns::message_queue::ID => {
+                let broker = broker.as_ref().expect("started above");
+                let log = &log;
+                message_queue::run(&params, seed, &events, horizon, &limits, stop, log, broker)
                     .await
             }
             sim::patterns::webhooks::ID => {
@@ -429,7 +440,7 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_run() {
-        let queue = sim::find_pattern("message-queue").unwrap().defaults();
+        let queue = sim::find_pattern("event-choreography").unwrap().defaults();
         let err = compare(queue, 1, 5.0, Limits::default()).unwrap_err();
         assert!(err.contains("runs only as a model so far"), "{err}");
         let err = compare(rr(), 1, 600.0, Limits::default()).unwrap_err();
