@@ -220,7 +220,7 @@ pub fn RealView(page: Page) -> impl IntoView {
                         </details>
                         {a.exchange.clone().map(|(req, resp)| view! {
                             <figure class="real-bytes" data-testid="real-bytes">
-                                <figcaption>"The run's first request and what came back, byte for byte as they crossed the socket (HTTP lines end in CR LF; a stream shows its first events)"</figcaption>
+                                <figcaption>"The run's first request and what came back, byte for byte as they crossed the socket (HTTP lines end in CR LF; a stream shows its first events; on a broker, the first frame of each kind a client sent and the broker delivered — a JetStream copy's reply subject carries its delivery count)"</figcaption>
                                 <pre tabindex="0" aria-label="The request as sent">{req}</pre>
                                 <pre tabindex="0" aria-label="The answer as received">{resp}</pre>
                             </figure>

@@ -10,10 +10,14 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
+
+use super::tap::{Capture, Tap};
 
 /// The server's configuration: loopback only, and small.
 const CONFIG: &str = "\
@@ -93,6 +97,31 @@ impl Broker {
         // blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(broker)
+    }
+}
+
+impl Broker {
+    /// A relay in front of the broker for one client connection, whose
+    /// frames `capture` keeps (the page's bytes): the client dials the
+    /// returned URL and its bytes pass through unchanged both ways.
+    pub async fn tapped(&self, capture: Arc<Mutex<Capture>>) -> Result<String, String> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let upstream = self.url.trim_start_matches("nats://").to_string();
+        tokio::spawn(async move {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(broker) = TcpStream::connect(&upstream).await else {
+                return;
+            };
+            let claimed = Capture::claim(&capture).then_some(capture);
+            let mut broker = Tap::new(broker, claimed);
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
+        });
+        Ok(format!("nats://{addr}"))
     }
 }
 

@@ -45,6 +45,7 @@ use super::broker::Broker;
 use super::clock;
 use super::hop::{self, Leg};
 use super::log::Log;
+use super::tap::{Capture, Frames};
 use super::Limits;
 
 const STREAM: &str = "SWITCHBOARD_QUEUE";
@@ -188,6 +189,9 @@ struct Queue {
     js: jetstream::Context,
     stream: stream::Stream,
     url: String,
+    /// Consumer 1's first connection goes through a relay that keeps its
+    /// frames: a pull request and a delivery, for the page.
+    tapped: Mutex<Option<String>>,
     seed: u64,
     log: Arc<Log>,
 }
@@ -601,7 +605,13 @@ impl Queue {
     /// One life of consumer `c`: its own connection, `prefetch` credits
     /// and its worker, until the returned tasks are dropped (a crash).
     async fn life(self: &Arc<Self>, c: u16) -> Result<JoinSet<()>, String> {
-        let client = async_nats::connect(&self.url).await.map_err(nats_error)?;
+        let tapped = if c == 0 {
+            self.tapped.lock().expect("never poisoned").take()
+        } else {
+            None
+        };
+        let url = tapped.unwrap_or_else(|| self.url.clone());
+        let client = async_nats::connect(url).await.map_err(nats_error)?;
         let js = jetstream::new(client);
         let puller: consumer::PullConsumer = js
             .get_consumer_from_stream(DURABLE, STREAM)
@@ -726,6 +736,10 @@ pub async fn run(
     let producers = p.get("clients") as u16;
     let n = p.get("consumers") as u16;
     let plan = plan(p, seed, model);
+    *log.capture.lock().expect("never poisoned") = Capture::nats(Frames {
+        sent: "PUB $JS.API.CONSUMER.MSG.NEXT",
+        received: "MSG switchboard.real.queue",
+    });
     let visibility = Duration::from_nanos(vt::from_ms(p.get("visibility_ms")));
     let client = async_nats::connect(&broker.url).await.map_err(nats_error)?;
     let advisories = client
@@ -781,6 +795,7 @@ pub async fn run(
         js,
         stream,
         url: broker.url.clone(),
+        tapped: Mutex::new(Some(broker.tapped(log.capture.clone()).await?)),
         seed,
         log: log.clone(),
     });

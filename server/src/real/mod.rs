@@ -24,6 +24,7 @@ pub mod arrivals;
 pub mod async_request_reply;
 pub mod broker;
 pub mod clock;
+pub mod event_choreography;
 pub mod fire_and_forget;
 pub mod hop;
 pub mod http;
@@ -81,7 +82,11 @@ impl Default for Limits {
 
 /// The patterns that run for real, and how each is bounded: the parameter
 /// that sets its message rate and what multiplies it.
-const REAL: [(&str, Load); 11] = [
+const REAL: [(&str, Load); 12] = [
+    (
+        sim::patterns::event_choreography::ID,
+        Load::Times("rate", "stages"),
+    ),
     (sim::patterns::message_queue::ID, Load::PerSecond("rate")),
     (
         sim::patterns::publish_subscribe::ID,
@@ -111,7 +116,8 @@ const REAL: [(&str, Load); 11] = [
 ];
 
 /// The patterns that run on a real `nats-server` of their own.
-const BROKERED: [&str; 2] = [
+const BROKERED: [&str; 3] = [
+    sim::patterns::event_choreography::ID,
     sim::patterns::publish_subscribe::ID,
     sim::patterns::message_queue::ID,
 ];
@@ -272,6 +278,12 @@ pub fn compare_until(
                 let broker = broker.as_ref().expect("started above");
                 let log = &log;
                 message_queue::run(&params, seed, &events, horizon, &limits, stop, log, broker)
+                    .await
+            }
+            sim::patterns::event_choreography::ID => {
+                let broker = broker.as_ref().expect("started above");
+                let log = &log;
+                event_choreography::run(&params, seed, &events, horizon, &limits, stop, log, broker)
                     .await
             }
             sim::patterns::webhooks::ID => {
@@ -440,10 +452,20 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_run() {
-        let queue = sim::find_pattern("event-choreography").unwrap().defaults();
-        let err = compare(queue, 1, 5.0, Limits::default()).unwrap_err();
-        assert!(err.contains("runs only as a model so far"), "{err}");
         let err = compare(rr(), 1, 600.0, Limits::default()).unwrap_err();
         assert!(err.contains("out of range for a real run"), "{err}");
+    }
+
+    /// Every pattern of the catalogue has a real run and a bound on its
+    /// rate that names parameters it has.
+    #[test]
+    fn every_pattern_runs_for_real() {
+        for info in sim::catalogue() {
+            let Some(&(_, load)) = REAL.iter().find(|(id, _)| *id == info.id) else {
+                panic!("{} has no real run", info.id);
+            };
+            let mut p = info.defaults();
+            assert!(cap_rate(&mut p, load, 200.0).is_ok(), "{}", info.id);
+        }
     }
 }

@@ -41,6 +41,7 @@ use super::broker::Broker;
 use super::clock;
 use super::hop::{self, Leg};
 use super::log::Log;
+use super::tap::{Capture, Frames};
 use super::Limits;
 
 /// Request ids are `event × REQ_STRIDE + subscriber`, as in the model.
@@ -457,18 +458,27 @@ pub async fn run(
             }
         });
     }
-    let client = async_nats::connect(&broker.url).await.map_err(nats_error)?;
-    let js = async_nats::jetstream::new(client);
-    js.create_stream(async_nats::jetstream::stream::Config {
-        name: format!("SWITCHBOARD_{seed}"),
-        subjects: vec![subject.clone()],
-        storage: async_nats::jetstream::stream::StorageType::Memory,
-        max_messages: 100_000,
-        max_bytes: 16 << 20,
-        ..Default::default()
-    })
-    .await
-    .map_err(nats_error)?;
+    let setup =
+        async_nats::jetstream::new(async_nats::connect(&broker.url).await.map_err(nats_error)?);
+    setup
+        .create_stream(async_nats::jetstream::stream::Config {
+            name: format!("SWITCHBOARD_{seed}"),
+            subjects: vec![subject.clone()],
+            storage: async_nats::jetstream::stream::StorageType::Memory,
+            max_messages: 100_000,
+            max_bytes: 16 << 20,
+            ..Default::default()
+        })
+        .await
+        .map_err(nats_error)?;
+    // The publishers' connection goes through a relay that keeps its
+    // frames: a publish and the broker's ack, for the page.
+    *log.capture.lock().expect("never poisoned") = Capture::nats(Frames {
+        sent: "PUB switchboard.real",
+        received: "MSG _INBOX",
+    });
+    let url = broker.tapped(log.capture.clone()).await?;
+    let js = async_nats::jetstream::new(async_nats::connect(url).await.map_err(nats_error)?);
     let publishing = Arc::new(Publishers {
         js,
         subject,

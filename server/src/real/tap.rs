@@ -22,6 +22,10 @@ pub struct Exchange {
     pub response: String,
 }
 
+/// Most bytes kept each way of a broker's connection: its greeting and
+/// API calls come before the frames shown.
+const KEEP_NATS: usize = 32 * 1024;
+
 /// Where the tapped bytes go.
 #[derive(Default)]
 pub struct Capture {
@@ -29,9 +33,35 @@ pub struct Capture {
     received: Vec<u8>,
     /// A connection has been tapped: later ones are not.
     taken: bool,
+    /// A broker's connection: the frames to show, not an HTTP exchange.
+    nats: Option<Frames>,
+}
+
+/// Which NATS protocol frames a broker's connection shows: the first the
+/// client sent starting with `sent`, the first the broker sent starting
+/// with `received`.
+#[derive(Clone, Copy, Debug)]
+pub struct Frames {
+    pub sent: &'static str,
+    pub received: &'static str,
 }
 
 impl Capture {
+    /// A capture of a broker connection's `frames`.
+    pub fn nats(frames: Frames) -> Capture {
+        Capture {
+            nats: Some(frames),
+            ..Capture::default()
+        }
+    }
+
+    fn keep(&self) -> usize {
+        if self.nats.is_some() {
+            KEEP_NATS
+        } else {
+            KEEP
+        }
+    }
     /// Whether to tap the next connection (the first one only).
     pub fn claim(capture: &Mutex<Capture>) -> bool {
         let mut c = capture.lock().expect("never poisoned");
@@ -45,11 +75,42 @@ impl Capture {
         if c.sent.is_empty() {
             return None;
         }
+        if let Some(f) = c.nats {
+            return Some(Exchange {
+                request: nats_frame(&c.sent, f.sent)?,
+                response: nats_frame(&c.received, f.received)?,
+            });
+        }
         Some(Exchange {
             request: first_message(&c.sent),
             response: first_message(&c.received),
         })
     }
+}
+
+/// The first NATS protocol frame starting with `prefix`: its control line
+/// and, for a message (`PUB`, `HPUB`, `MSG`, `HMSG`, whose line ends in
+/// the payload's length), the payload after it. Frames are walked one by
+/// one, so a payload is never mistaken for a line.
+fn nats_frame(bytes: &[u8], prefix: &str) -> Option<String> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let op = line.split(' ').next().unwrap_or("");
+        let payload = if matches!(op, "PUB" | "HPUB" | "MSG" | "HMSG") {
+            line.rsplit(' ').next()?.parse::<usize>().ok()? + 2
+        } else {
+            0
+        };
+        let end = (line_end + 2 + payload).min(rest.len());
+        if line.starts_with(prefix) {
+            return Some(String::from_utf8_lossy(&rest[..end]).into_owned());
+        }
+        at += end;
+    }
+    None
 }
 
 /// Events of a stream shown after its head.
@@ -166,8 +227,9 @@ impl<T> Tap<T> {
     fn keep(&self, bytes: &[u8], sent: bool) {
         if let Some(c) = &self.capture {
             let mut c = c.lock().expect("never poisoned");
+            let keep = c.keep();
             let into = if sent { &mut c.sent } else { &mut c.received };
-            let room = KEEP.saturating_sub(into.len());
+            let room = keep.saturating_sub(into.len());
             into.extend_from_slice(&bytes[..bytes.len().min(room)]);
         }
     }
@@ -221,6 +283,19 @@ impl<T: Connection> Connection for Tap<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame is found past others, payloads (even one holding CR LF)
+    /// are skipped whole and kept with their frame.
+    #[test]
+    fn nats_frames_are_read_one_by_one() {
+        let wire = b"INFO {}\r\nPUB a 4\r\nMSG \r\nPING\r\nMSG work.q 1 $JS.ACK.S.C.2.5.5.1.0 2\r\n17\r\nPONG\r\n";
+        assert_eq!(
+            nats_frame(wire, "MSG work").as_deref(),
+            Some("MSG work.q 1 $JS.ACK.S.C.2.5.5.1.0 2\r\n17\r\n")
+        );
+        assert_eq!(nats_frame(wire, "PING").as_deref(), Some("PING\r\n"));
+        assert_eq!(nats_frame(wire, "SUB"), None);
+    }
 
     #[test]
     fn cuts_each_way_at_the_first_message() {
