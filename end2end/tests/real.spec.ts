@@ -4,7 +4,7 @@ import { watchErrors } from './helpers';
 
 // Real traffic beside the model: pane A's recipe run over real loopback
 // sockets by the real server, the table of model and real figures in the
-// page, and a refusal in words for a pattern that runs only as a model.
+// page, for an HTTP pattern, event streams, WebSockets and a real NATS broker.
 
 test('pane A runs for real beside its model, and the page shows both', async ({ page }) => {
   test.setTimeout(60_000);
@@ -84,11 +84,44 @@ test('a websocket room runs for real and shows its frames', async ({ page }) => 
   expect(errors).toEqual([]);
 });
 
-test('a pattern without a real mode says so', async ({ page }) => {
-  await page.goto('/?pattern=event-choreography&seed=3');
+test('the message queue runs for real on a nats-server and shows its frames', async ({ page }) => {
+  test.setTimeout(60_000);
+  const errors = watchErrors(page);
+  await page.goto('/?pattern=message-queue&rate=40&prefetch=4&crashes_per_min=30&restart_ms=300&visibility_ms=400&seed=7');
   await expect(page.getByTestId('connection')).toHaveText('live');
   await page.getByTestId('real-open').click();
+  await page.getByTestId('real-secs').fill('4');
+  await page.getByTestId('real-secs').press('Tab');
   await page.getByTestId('real-run').click();
-  await expect(page.getByTestId('real-status')).toContainText('runs only as a model so far');
-  await expect(page.getByTestId('real-table')).toHaveCount(0);
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout: 40_000 });
+  const offered = await table.getByRole('row', { name: /^offered/ }).getByRole('cell').allTextContents();
+  expect(offered[0]).toBe(offered[1]);
+  // Crashed consumers' copies came back from JetStream.
+  const redeliveries = await table.getByRole('row', { name: /^redeliveries/ }).getByRole('cell').allTextContents();
+  expect(Number(redeliveries[1])).toBeGreaterThan(0);
+  // A pull request and a delivery, as they crossed the broker's socket.
+  const bytes = page.getByTestId('real-bytes');
+  await expect(bytes.locator('pre').first()).toContainText('PUB $JS.API.CONSUMER.MSG.NEXT.');
+  await expect(bytes.locator('pre').nth(1)).toContainText('$JS.ACK.SWITCHBOARD_QUEUE.workers.');
+  await expectAxeClean(page, 'real message queue');
+  expect(errors).toEqual([]);
+});
+
+test('scatter-gather runs for real: a gateway fans out to real backends', async ({ page }) => {
+  test.setTimeout(60_000);
+  const errors = watchErrors(page);
+  await page.goto('/?pattern=scatter-gather&rate=20&fanout=4&seed=5');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').click();
+  await page.getByTestId('real-secs').fill('3');
+  await page.getByTestId('real-secs').press('Tab');
+  await page.getByTestId('real-run').click();
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  await expect(table.getByRole('row', { name: /^one branch p99/ })).toBeVisible();
+  const bytes = page.getByTestId('real-bytes');
+  await expect(bytes.locator('pre').first()).toContainText('POST /real/scatter-gather HTTP/1.1');
+  await expect(bytes.locator('pre').nth(1)).toContainText('x-scattered-ns:');
+  expect(errors).toEqual([]);
 });
