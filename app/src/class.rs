@@ -44,6 +44,14 @@ pub async fn fetch(
         .unchecked_into())
 }
 
+/// Waits `ms` milliseconds on the browser's timer.
+pub async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
 /// `fetch(url)` with an optional JSON body: the status and the text.
 pub async fn fetch_text(
     method: &str,

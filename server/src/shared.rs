@@ -27,6 +27,8 @@ pub struct Shared {
     pub sweeps: Arc<Semaphore>,
     /// Places left for real runs (`limits.max_real_runs`).
     pub real_runs: Arc<Semaphore>,
+    /// Pages waiting for a place for a real run, in order.
+    pub real_line: crate::http::real_line::Line,
     pub shutdown: Shutdown,
     pub warnings: Warnings,
     /// Open classroom rooms.
@@ -58,6 +60,7 @@ impl Shared {
             exports: Arc::new(Semaphore::new(limits.max_exports)),
             sweeps: Arc::new(Semaphore::new(limits.max_sweeps)),
             real_runs: Arc::new(Semaphore::new(limits.max_real_runs)),
+            real_line: Default::default(),
             limits,
             simulators,
             shutdown,

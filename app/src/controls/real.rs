@@ -131,30 +131,66 @@ pub fn RealView(page: Page) -> impl IntoView {
         let p = pane.param_set_untracked();
         let pattern = pane.pattern.get_untracked().id;
         let s = secs.get_untracked().clamp(1.0, 30.0);
-        let body = crate::json::Object::new()
-            .str("pattern", pattern)
-            .raw(
-                "sets",
-                &crate::json::array(sets(&p).iter().map(|s| crate::json::quote(s))),
-            )
-            .int("seed", page.seed.get_untracked())
-            .num("duration_s", s)
-            .done();
+        let sets = crate::json::array(sets(&p).iter().map(|s| crate::json::quote(s)));
+        let seed = page.seed.get_untracked();
+        let body = move |ticket: Option<u64>| {
+            crate::json::Object::new()
+                .str("pattern", pattern)
+                .raw("sets", &sets)
+                .int("seed", seed)
+                .num("duration_s", s)
+                .opt_int("ticket", ticket)
+                .done()
+        };
         running.set(true);
         answer.set(None);
         status.set(format!(
             "Running {pattern} for real for {s} s on the server's loopback, beside its model…"
         ));
         leptos::task::spawn_local(async move {
-            match crate::class::fetch_text("POST", "/api/real", Some(&body)).await {
-                Ok((200, text)) => match read(&text) {
-                    Some(a) => {
-                        status.set(format!("Done: {s} s for real beside the model."));
-                        answer.set(Some(a));
+            let mut ticket = None;
+            loop {
+                let asked =
+                    crate::class::fetch_text("POST", "/api/real", Some(&body(ticket))).await;
+                match asked {
+                    // Every place is taken: in line, asking again each
+                    // second to keep the place, until it runs.
+                    Ok((202, text)) => {
+                        let line = crate::json::Json::parse(&text);
+                        let get = |k| line.as_ref().and_then(|l| l.get(k).u64());
+                        ticket = get("ticket");
+                        let (ahead, places) =
+                            (get("ahead").unwrap_or(0), get("places").unwrap_or(1));
+                        let runs = if places == 1 { "run" } else { "runs" };
+                        let pages = match ahead {
+                            0 => "yours is next".to_string(),
+                            1 => "1 page is ahead of yours".to_string(),
+                            n => format!("{n} pages are ahead of yours"),
+                        };
+                        status.set(format!(
+                            "This server runs {places} real {runs} at a time and all are under way; {pages}. Your run starts by itself when its turn comes."
+                        ));
+                        crate::class::sleep_ms(1_000).await;
+                        if !open.get_untracked() {
+                            status.set("Left the line for a real run.".into());
+                            break;
+                        }
                     }
-                    None => status.set("The server's answer could not be read.".into()),
-                },
-                Ok((_, text)) | Err(text) => status.set(format!("No real run: {text}")),
+                    Ok((200, text)) => {
+                        match read(&text) {
+                            Some(a) => {
+                                status.set(format!("Done: {s} s for real beside the model."));
+                                answer.set(Some(a));
+                            }
+                            None => status.set("The server's answer could not be read.".into()),
+                        }
+                        break;
+                    }
+                    Ok((_, text)) | Err(text) => {
+                        status.set(format!("No real run: {text}"));
+                        break;
+                    }
+                }
             }
             running.set(false);
         });

@@ -61,13 +61,6 @@ fn planned(params: &ParamSet, id: &str, from: f64, to: f64, n: usize) -> Vec<f64
     sim::sweep::spaced(from, to, n, integer)
 }
 
-async fn sleep_ms(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
-}
-
 /// Saves `href` (a data URL) as `name`.
 fn save(href: &str, name: &str) {
     if let Ok(a) = document().create_element("a") {
@@ -354,7 +347,7 @@ pub fn SweepView(page: Page, #[prop(optional)] following: bool) -> impl IntoView
                         }
                         Ok((503, text)) => {
                             status.set(format!("Waiting for the server: {text}"));
-                            sleep_ms(1_000).await;
+                            crate::class::sleep_ms(1_000).await;
                         }
                         Ok((_, text)) | Err(text) => {
                             status.set(format!("The sweep stopped: {text}"));

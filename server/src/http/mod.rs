@@ -16,6 +16,7 @@ pub mod headers;
 pub mod listener;
 pub mod origin;
 pub mod real;
+pub mod real_line;
 pub mod rooms;
 pub mod routes;
 pub mod socket;

@@ -2,8 +2,9 @@
 //! this machine's loopback, side by side (`crate::real`).
 //!
 //! A real run takes the real seconds it runs, on a runtime and threads of
-//! its own; the server runs at most `limits.max_real_runs` at once and
-//! refuses more in words. A run stops — sockets closed, tasks dropped —
+//! its own; the server runs at most `limits.max_real_runs` at once; a page
+//! past them gets a ticket and its place in line (`202`), keeps it by
+//! asking again with the ticket, and runs in its turn (`real_line`). A run stops — sockets closed, tasks dropped —
 //! when its page goes away (the request is dropped) or the server stops.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
+use tokio::time::Instant;
+
+use super::real_line::{Turn, MAX_WAITING};
 use crate::export::CancelOnDrop;
 use crate::shared::Shared;
 
@@ -32,6 +36,9 @@ pub struct RealRequest {
     #[serde(default)]
     seed: u64,
     duration_s: f64,
+    /// The page's place in line, from an earlier answer, if it waits.
+    #[serde(default)]
+    ticket: Option<u64>,
 }
 
 fn bad(status: StatusCode, words: impl Into<String>) -> Response {
@@ -58,14 +65,21 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
             return bad(StatusCode::BAD_REQUEST, e);
         }
     }
-    let Ok(_place) = Arc::clone(&shared.real_runs).try_acquire_owned() else {
-        return bad(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "{} real runs are under way on this server (its limit): try again when one ends",
-                shared.limits.max_real_runs
-            ),
-        );
+    let places = shared.limits.max_real_runs;
+    let _place = match shared.real_line.ask(&shared.real_runs, ask.ticket, Instant::now()) {
+        Turn::Run(place) => place,
+        Turn::Wait { ticket, ahead } => {
+            let line = serde_json::json!({ "ticket": ticket, "ahead": ahead, "places": places });
+            return (StatusCode::ACCEPTED, Json(line)).into_response();
+        }
+        Turn::Full => {
+            return bad(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{places} real runs are under way on this server (its limit) and {MAX_WAITING} pages wait for a place: try again later"
+                ),
+            )
+        }
     };
     let stop = Arc::new(AtomicBool::new(false));
     let _stop_on_drop = CancelOnDrop(Arc::clone(&stop));
