@@ -14,7 +14,7 @@
 //! law (the client ⇄ gateway hop is reliable, as in the model; loss
 //! applies to the branches), and the outage and slowdown of backend 1.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -70,6 +70,44 @@ impl Layout {
     }
 }
 
+/// The service time the model drew for each branch that reached its
+/// backend, by request and backend: the model draws one per branch
+/// arriving, in the order they arrive — so the same branch works as long
+/// in the real run (a branch the model lost has none, and takes a draw
+/// past the model's).
+pub fn branch_draws(
+    p: &ParamSet,
+    seed: u64,
+    model: &[Event],
+) -> (HashMap<(ReqId, u16), Time>, Vec<Time>) {
+    let first_branch_link = 2 * p.get("clients") as u16;
+    let mut arriving: Vec<(Time, usize, ReqId, u16)> = model
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e.what {
+            What::Sent {
+                kind: MsgKind::Request,
+                req,
+                link,
+                arrive_at,
+                lost: false,
+                ..
+            } if link >= first_branch_link && (link - first_branch_link) % 2 == 0 => {
+                Some((arrive_at, i, req, (link - first_branch_link) / 2))
+            }
+            _ => None,
+        })
+        .collect();
+    arriving.sort_unstable();
+    let all = arrivals::service_draws(p, seed, arriving.len() * 2 + 256);
+    let by_branch = arriving
+        .iter()
+        .zip(&all)
+        .map(|(&(_, _, req, b), &d)| ((req, b), d))
+        .collect();
+    (by_branch, all[arriving.len()..].to_vec())
+}
+
 /// Requests the gateway is still gathering for: a branch served for any
 /// other is wasted work.
 type Gathering = Arc<Mutex<HashSet<ReqId>>>;
@@ -78,8 +116,10 @@ type Gathering = Arc<Mutex<HashSet<ReqId>>>;
 struct Backends {
     stations: Vec<Station>,
     log: Arc<Log>,
-    /// The model's service draws, in the order branches reach a backend.
-    services: Vec<Time>,
+    /// The model's service draw for each branch it delivered.
+    draws: HashMap<(ReqId, u16), Time>,
+    /// Draws past the model's, for branches it lost and the real run did not.
+    spare: Vec<Time>,
     taken: AtomicU64,
     gathering: Gathering,
 }
@@ -102,8 +142,13 @@ async fn branch(
     }
     let job = tokio::spawn(async move {
         let (station, log) = (&s.stations[b], &s.log);
-        let n = s.taken.fetch_add(1, Ordering::Relaxed) as usize;
-        let service = s.services.get(n).copied().unwrap_or(0);
+        let service = match s.draws.get(&(req, b as u16)) {
+            Some(&d) => d,
+            None => {
+                let n = s.taken.fetch_add(1, Ordering::Relaxed) as usize;
+                s.spare.get(n).copied().unwrap_or(0)
+            }
+        };
         let mut out = HeaderMap::new();
         let (permit, started) = match station.enter(msg, arrived).await {
             Entry::Working { permit, started } => (permit, started),
@@ -422,9 +467,7 @@ pub async fn run(
     let fanout = p.get("fanout") as u16;
     let arrivals = arrivals::schedule(p, seed, model);
     let gathering = Gathering::default();
-    // The model draws one service per branch, in the order branches reach
-    // a backend; the arrivals' own draws are not used.
-    let branches = arrivals.len() * fanout as usize;
+    let (draws, spare) = branch_draws(p, seed, model);
     let backends = Arc::new(Backends {
         stations: (0..fanout)
             .map(|b| {
@@ -438,7 +481,8 @@ pub async fn run(
             })
             .collect(),
         log: log.clone(),
-        services: arrivals::service_draws(p, seed, branches + 256),
+        draws,
+        spare,
         taken: AtomicU64::new(0),
         gathering: gathering.clone(),
     });
