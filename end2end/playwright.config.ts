@@ -31,7 +31,7 @@ export default defineConfig({
     launchOptions: CHROMIUM,
   },
   webServer: {
-    command: `./target/release/switchboard serve --addr 127.0.0.1:${PORT}`,
+    command: `./target/release/switchboard serve --addr 127.0.0.1:${PORT} --max-real-runs 1`,
     cwd: '..',
     url: `http://127.0.0.1:${PORT}/api/patterns`,
     reuseExistingServer: false,

@@ -124,6 +124,9 @@ pub struct ServeArgs {
     /// Most exports running at once; more are refused with 503.
     #[arg(long, default_value_t = Limits::default().max_exports, value_parser = clap::value_parser!(u32).range(1..=64).map(|v| v as usize))]
     pub max_exports: usize,
+    /// Most real runs ("Real vs model") at once; more wait in line.
+    #[arg(long, default_value_t = Limits::default().max_real_runs, value_parser = clap::value_parser!(u32).range(1..=64).map(|v| v as usize))]
+    pub max_real_runs: usize,
     /// Processor time one session may take per tick, in milliseconds.
     #[arg(long, default_value_t = Limits::default().tick_cpu.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..=1_000))]
     pub tick_cpu_ms: u64,
@@ -174,6 +177,7 @@ impl Default for ServeArgs {
             max_sessions: limits.max_sessions,
             max_connections: limits.max_connections,
             max_exports: limits.max_exports,
+            max_real_runs: limits.max_real_runs,
             tick_cpu_ms: limits.tick_cpu.as_millis() as u64,
             threads: 0,
             nats: std::env::var("SWITCHBOARD_NATS").ok(),
@@ -196,6 +200,7 @@ impl ServeArgs {
             max_sessions: self.max_sessions,
             max_connections: self.max_connections,
             max_exports: self.max_exports,
+            max_real_runs: self.max_real_runs,
             tick_cpu: std::time::Duration::from_millis(self.tick_cpu_ms),
             claim_grace: std::time::Duration::from_secs(self.claim_grace_s),
             rooms: crate::limits::Rate {
