@@ -152,3 +152,26 @@ test('a page past the real-run places is told its place and runs in its turn', a
   }
   for (const p of pages) await p.close();
 });
+
+test('the real panel works from the keyboard and fits a 320 px phone', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.setViewportSize({ width: 320, height: 640 });
+  await page.goto('/?pattern=webhooks&loss=0.1&seed=4');
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('real-open')).toHaveAttribute('aria-expanded', 'true');
+  await page.getByTestId('real-secs').fill('2');
+  await page.getByTestId('real-secs').press('Tab');
+  await page.getByTestId('real-run').focus();
+  await page.keyboard.press('Enter');
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  await expect(table.getByRole('row', { name: /^retries/ })).toBeVisible();
+  // Nothing of the panel (its table, the bytes) widens the page.
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expectAxeClean(page, 'real vs model at 320 px');
+});

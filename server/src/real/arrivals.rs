@@ -1,12 +1,19 @@
 //! The model's open-loop workload as a real run replays it: each arrival's
 //! moment, client and request id from the model's own `Offered` events,
-//! and its service time from the model's own draw.
+//! its service time from the model's own draw, and the loop that offers
+//! each at its moment.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sim::dist::ServiceDist;
 use sim::event::ReqId;
 use sim::time as vt;
 use sim::topology::{Link, NodeId};
 use sim::{Event, ParamSet, What};
+use tokio::time::Instant;
+
+use super::clock;
+use super::log::Log;
 
 /// One request (or message) of the schedule.
 #[derive(Clone, Copy, Debug)]
@@ -59,6 +66,29 @@ pub fn service_draws(p: &ParamSet, seed: u64, n: usize) -> Vec<sim::Time> {
     (0..n)
         .map(|_| dist.sample(mean, &mut streams.service))
         .collect()
+}
+
+/// Offers each arrival of `schedule` at its moment, as the model did
+/// (recording how late the machine got there), and hands it to `start`;
+/// then waits for the horizon. Stops offering when `stop` is set.
+pub async fn offer_each(
+    log: &Log,
+    stop: &AtomicBool,
+    schedule: Vec<Arrival>,
+    mut start: impl FnMut(Arrival),
+) {
+    for a in schedule {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let intended = log.instant(a.at);
+        clock::until(intended).await;
+        log.late(Instant::now() - intended);
+        let (req, node) = (a.req, a.client);
+        log.emit_at(intended, What::Offered { req, node });
+        start(a);
+    }
+    std::future::pending::<()>().await
 }
 
 /// The run's link law (delay, jitter, loss) as the engine draws it.

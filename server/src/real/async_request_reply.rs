@@ -18,7 +18,7 @@
 //! would learn that only from an expiry.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -405,20 +405,9 @@ pub async fn run(
         service: node,
     });
     let mut tasks = tokio::task::JoinSet::new();
-    let sending = async {
-        for a in arrivals::schedule(p, seed, model) {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let intended = log.instant(a.at);
-            clock::until(intended).await;
-            log.late(Instant::now() - intended);
-            let (req, node) = (a.req, a.client);
-            log.emit_at(intended, What::Offered { req, node });
-            tasks.spawn(clients.clone().job(a));
-        }
-        std::future::pending::<()>().await
-    };
+    let sending = arrivals::offer_each(log, stop, arrivals::schedule(p, seed, model), |a| {
+        tasks.spawn(clients.clone().job(a));
+    });
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, sending).await;
     tasks.shutdown().await;
     serving.stop().await;

@@ -100,6 +100,17 @@ impl Broker {
     }
 }
 
+/// Why a run's broker would not serve it, in words.
+pub fn refused(e: impl std::fmt::Display) -> String {
+    format!("the nats-server would not serve the run: {e}")
+}
+
+/// A NATS client of the run's broker at `url` (the broker's, or a
+/// relay's in front of it).
+pub async fn connect(url: &str) -> Result<async_nats::Client, String> {
+    async_nats::connect(url).await.map_err(refused)
+}
+
 impl Broker {
     /// A relay in front of the broker for one client connection, whose
     /// frames `capture` keeps (the page's bytes): the client dials the

@@ -15,7 +15,7 @@
 //! stage.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,8 +29,7 @@ use sim::{Event, ParamSet, What};
 use tokio::time::Instant;
 
 use super::arrivals::{self, Arrival};
-use super::broker::Broker;
-use super::clock;
+use super::broker::{self, Broker};
 use super::hop::{self, Leg};
 use super::log::Log;
 use super::station::{Entry, Station};
@@ -289,10 +288,6 @@ impl Chain {
     }
 }
 
-fn nats_error(e: impl std::fmt::Display) -> String {
-    format!("the nats-server would not serve the run: {e}")
-}
-
 /// Runs the model's orders for real through `broker` until `horizon`.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -308,7 +303,7 @@ pub async fn run(
     let clients = p.get("clients") as u16;
     let n = p.get("stages") as u16;
     let plan = plan(p, seed, model);
-    let nats = async_nats::connect(&broker.url).await.map_err(nats_error)?;
+    let nats = broker::connect(&broker.url).await?;
     let chain = Arc::new(Chain {
         stages: (0..n)
             .map(|i| Station::new(clients + i, p, log.clone()).steady())
@@ -337,37 +332,26 @@ pub async fn run(
         } else {
             broker.url.clone()
         };
-        let client = async_nats::connect(url).await.map_err(nats_error)?;
+        let client = broker::connect(&url).await?;
         tasks.spawn(chain.clone().serve(i, client.clone()));
         // Subscribed before the first order is placed.
-        client.flush().await.map_err(nats_error)?;
+        client.flush().await.map_err(broker::refused)?;
     }
     let first = format!("{}.event.0", chain.prefix);
-    let placing = async {
-        for a in plan.arrivals {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let intended = log.instant(a.at);
-            clock::until(intended).await;
-            log.late(Instant::now() - intended);
-            let (req, node) = (a.req, a.client);
-            log.emit_at(intended, What::Offered { req, node });
-            let ctx = Context {
-                msg: 0,
-                req,
-                client: node,
-                created: a.at,
-                handed: a.at,
-                parts: [0; 3],
-            };
-            let (chain, first) = (chain.clone(), first.clone());
-            tasks.spawn(async move {
-                chain.send(ctx, MsgKind::Request, node, 0, &first).await;
-            });
-        }
-        std::future::pending::<()>().await
-    };
+    let placing = arrivals::offer_each(log, stop, plan.arrivals, |a| {
+        let ctx = Context {
+            msg: 0,
+            req: a.req,
+            client: a.client,
+            created: a.at,
+            handed: a.at,
+            parts: [0; 3],
+        };
+        let (chain, first) = (chain.clone(), first.clone());
+        tasks.spawn(async move {
+            chain.send(ctx, MsgKind::Request, a.client, 0, &first).await;
+        });
+    });
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, placing).await;
     tasks.shutdown().await;
     ended

@@ -31,7 +31,6 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::arrivals::{self, Arrival};
-use super::clock;
 use super::hop::{self, Leg};
 use super::http::{self, num, Http};
 use super::log::Log;
@@ -167,22 +166,9 @@ pub async fn run(
     });
     let mut tasks = tokio::task::JoinSet::new();
     let schedule = arrivals::schedule(p, seed, model);
-    let sending = async {
-        for a in schedule {
-            let intended = log.instant(a.at);
-            clock::until(intended).await;
-            log.late(Instant::now() - intended);
-            log.emit_at(
-                intended,
-                What::Offered {
-                    req: a.req,
-                    node: a.client,
-                },
-            );
-            tasks.spawn(senders.clone().send(a));
-        }
-        std::future::pending::<()>().await
-    };
+    let sending = arrivals::offer_each(log, stop, schedule, |a| {
+        tasks.spawn(senders.clone().send(a));
+    });
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, sending).await;
     tasks.shutdown().await;
     serving.stop().await;

@@ -41,7 +41,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::arrivals::{self, Arrival};
-use super::broker::Broker;
+use super::broker::{self, Broker};
 use super::clock;
 use super::hop::{self, Leg};
 use super::log::Log;
@@ -611,12 +611,12 @@ impl Queue {
             None
         };
         let url = tapped.unwrap_or_else(|| self.url.clone());
-        let client = async_nats::connect(url).await.map_err(nats_error)?;
+        let client = broker::connect(&url).await?;
         let js = jetstream::new(client);
         let puller: consumer::PullConsumer = js
             .get_consumer_from_stream(DURABLE, STREAM)
             .await
-            .map_err(nats_error)?;
+            .map_err(broker::refused)?;
         let mut tasks = JoinSet::new();
         for _ in 0..self.prefetch {
             tasks.spawn(self.clone().credit(c, puller.clone()));
@@ -717,10 +717,6 @@ impl Queue {
     }
 }
 
-fn nats_error(e: impl std::fmt::Display) -> String {
-    format!("the nats-server would not serve the run: {e}")
-}
-
 /// Runs the model's messages for real through `broker` until `horizon`.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -741,13 +737,13 @@ pub async fn run(
         received: "MSG switchboard.real.queue",
     });
     let visibility = Duration::from_nanos(vt::from_ms(p.get("visibility_ms")));
-    let client = async_nats::connect(&broker.url).await.map_err(nats_error)?;
+    let client = broker::connect(&broker.url).await?;
     let advisories = client
         .subscribe(format!(
             "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{STREAM}.{DURABLE}"
         ))
         .await
-        .map_err(nats_error)?;
+        .map_err(broker::refused)?;
     let js = jetstream::new(client);
     let stream = js
         .create_stream(stream::Config {
@@ -761,7 +757,7 @@ pub async fn run(
             ..Default::default()
         })
         .await
-        .map_err(nats_error)?;
+        .map_err(broker::refused)?;
     let prefetch = p.get("prefetch") as u32;
     stream
         .create_consumer(consumer::pull::Config {
@@ -773,7 +769,7 @@ pub async fn run(
             ..Default::default()
         })
         .await
-        .map_err(nats_error)?;
+        .map_err(broker::refused)?;
     let queue = Arc::new(Queue {
         producers,
         broker: producers,
@@ -804,20 +800,9 @@ pub async fn run(
     for (c, crashes) in plan.crashes.into_iter().enumerate() {
         tasks.spawn(queue.clone().consume(c as u16, crashes));
     }
-    let producing = async {
-        for a in plan.arrivals {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let intended = log.instant(a.at);
-            clock::until(intended).await;
-            log.late(Instant::now() - intended);
-            let (req, node) = (a.req, a.client);
-            log.emit_at(intended, What::Offered { req, node });
-            tasks.spawn(queue.clone().produce(a));
-        }
-        std::future::pending::<()>().await
-    };
+    let producing = arrivals::offer_each(log, stop, plan.arrivals, |a| {
+        tasks.spawn(queue.clone().produce(a));
+    });
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, producing).await;
     tasks.shutdown().await;
     ended

@@ -37,7 +37,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::arrivals;
-use super::broker::Broker;
+use super::broker::{self, Broker};
 use super::clock;
 use super::hop::{self, Leg};
 use super::log::Log;
@@ -384,10 +384,6 @@ impl Publishers {
     }
 }
 
-fn nats_error(e: impl std::fmt::Display) -> String {
-    format!("the nats-server would not serve the run: {e}")
-}
-
 /// Runs the model's publishes for real through `broker` until `horizon`.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -438,12 +434,12 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     // Each subscriber: its own connection and subscription, and a worker.
     for s in 0..n {
-        let client = async_nats::connect(&broker.url).await.map_err(nats_error)?;
+        let client = broker::connect(&broker.url).await?;
         let mut copies = client
             .subscribe(subject.clone())
             .await
-            .map_err(nats_error)?;
-        client.flush().await.map_err(nats_error)?;
+            .map_err(broker::refused)?;
+        client.flush().await.map_err(broker::refused)?;
         let subs = subscribers.clone();
         tasks.spawn(subs.each[s as usize].clone().work());
         let subs = subscribers.clone();
@@ -458,8 +454,7 @@ pub async fn run(
             }
         });
     }
-    let setup =
-        async_nats::jetstream::new(async_nats::connect(&broker.url).await.map_err(nats_error)?);
+    let setup = async_nats::jetstream::new(broker::connect(&broker.url).await?);
     setup
         .create_stream(async_nats::jetstream::stream::Config {
             name: format!("SWITCHBOARD_{seed}"),
@@ -470,7 +465,7 @@ pub async fn run(
             ..Default::default()
         })
         .await
-        .map_err(nats_error)?;
+        .map_err(broker::refused)?;
     // The publishers' connection goes through a relay that keeps its
     // frames: a publish and the broker's ack, for the page.
     *log.capture.lock().expect("never poisoned") = Capture::nats(Frames {
@@ -478,7 +473,7 @@ pub async fn run(
         received: "MSG _INBOX",
     });
     let url = broker.tapped(log.capture.clone()).await?;
-    let js = async_nats::jetstream::new(async_nats::connect(url).await.map_err(nats_error)?);
+    let js = async_nats::jetstream::new(broker::connect(&url).await?);
     let publishing = Arc::new(Publishers {
         js,
         subject,

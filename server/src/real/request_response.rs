@@ -14,7 +14,7 @@
 //! Linux), invisible to the application but for the delay.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -319,30 +319,13 @@ pub async fn run(
         open: open.clone(),
     });
     let mut tasks = tokio::task::JoinSet::new();
-    for a in arrivals {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let intended = log.instant(a.at);
-        clock::until(intended).await;
-        log.late(Instant::now() - intended);
-        log.emit_at(
-            intended,
-            What::Offered {
-                req: a.req,
-                node: a.client,
-            },
-        );
+    let sending = arrivals::offer_each(log, stop, arrivals, |a| {
         open.lock().expect("never poisoned").insert(a.req);
-        let clients = clients.clone();
-        tasks.spawn(clients.request(a));
-    }
+        tasks.spawn(clients.clone().request(a));
+    });
     // The model stops at the horizon with some requests still pending; so
     // does the real run (their tasks are dropped, their sockets closed).
-    let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, sending).await;
     tasks.shutdown().await;
     serving.stop().await;
     ended

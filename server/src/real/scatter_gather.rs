@@ -92,7 +92,7 @@ pub fn branch_draws(
                 arrive_at,
                 lost: false,
                 ..
-            } if link >= first_branch_link && (link - first_branch_link) % 2 == 0 => {
+            } if link >= first_branch_link && (link - first_branch_link).is_multiple_of(2) => {
                 Some((arrive_at, i, req, (link - first_branch_link) / 2))
             }
             _ => None,
@@ -520,20 +520,9 @@ pub async fn run(
         log: log.clone(),
     });
     let mut tasks = tokio::task::JoinSet::new();
-    let sending = async {
-        for a in arrivals {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let intended = log.instant(a.at);
-            clock::until(intended).await;
-            log.late(Instant::now() - intended);
-            let (req, node) = (a.req, a.client);
-            log.emit_at(intended, What::Offered { req, node });
-            tasks.spawn(clients.clone().request(a));
-        }
-        std::future::pending::<()>().await
-    };
+    let sending = arrivals::offer_each(log, stop, arrivals, |a| {
+        tasks.spawn(clients.clone().request(a));
+    });
     let ended = super::until_horizon_or_stop(log.t0() + horizon, stop, sending).await;
     tasks.shutdown().await;
     serving.stop().await;
