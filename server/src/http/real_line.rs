@@ -3,7 +3,9 @@
 //! again with its ticket (the page does, every second), and runs when its
 //! turn comes and a place is free. A ticket not asked for in `STALE` is
 //! dropped — its page went away — and the line holds at most
-//! `MAX_WAITING`, past which a page is refused in words.
+//! `MAX_WAITING`, past which a page is refused in words. Tickets are random
+//! 64-bit numbers: a page cannot take another's turn by guessing its
+//! ticket.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -26,7 +28,6 @@ pub struct Line {
 
 #[derive(Default)]
 struct Inner {
-    next: u64,
     waiting: VecDeque<Waiting>,
 }
 
@@ -71,8 +72,8 @@ impl Line {
         if line.waiting.len() >= MAX_WAITING {
             return Turn::Full;
         }
-        line.next += 1;
-        let ticket = line.next;
+        // Random, so no page can guess another's ticket to take its turn.
+        let ticket = rand::random::<u64>();
         line.waiting.push_back(Waiting { ticket, seen: now });
         Turn::Wait {
             ticket,
