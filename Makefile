@@ -76,6 +76,7 @@ bench: setup setup-e2e build
 	cargo run --release -p server --example sweepload -- target/release/switchboard
 	cargo run --release -p server --example realbench
 	LOAD=real cargo run --release -p server --example sweepload -- target/release/switchboard
+	LOAD=real-queue cargo run --release -p server --example sweepload -- target/release/switchboard
 	cargo run --release -p server --example classbench -- target/release/switchboard
 	cargo run --release -p server --example replicabench -- target/release/switchboard
 	cargo run --release -p server --example bandwidth -- target/release/switchboard

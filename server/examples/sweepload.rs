@@ -8,9 +8,11 @@
 //! With `LOAD=real` the pages run real traffic instead (`POST /api/real`,
 //! a request-response recipe at the real run's cap of 200 requests/s, 30
 //! real seconds each): the issue's "200 viewers keep ≥ 28 frames/s while a
-//! real run at its cap runs".
+//! real run at its cap runs". With `LOAD=real-queue` the real runs are the
+//! message queue at its cap on the run's own `nats-server` (JetStream,
+//! 200 messages/s, eight consumers): a broker process beside the class.
 //!
-//! Usage: `[LOAD=real] cargo run --release -p server --example sweepload -- [switchboard]`
+//! Usage: `[LOAD=real|real-queue] cargo run --release -p server --example sweepload -- [switchboard]`
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,9 +32,13 @@ const POINT: &str = r#"{"pattern":"request-response","vary":"rate=2000..2000:1",
 /// A real run at its cap: 200 requests/s for 30 s over loopback.
 const REAL: &str = r#"{"pattern":"request-response","sets":["rate=200","workers=8","service_ms=20","net_ms=5"],"seed":1,"duration_s":30}"#;
 
-/// Whether the pages run real traffic (`LOAD=real`) instead of sweeps.
+/// A real run on a broker at its cap: the message queue, 200 messages/s.
+const REAL_QUEUE: &str = r#"{"pattern":"message-queue","sets":["rate=200","consumers=8","prefetch=4","service_ms=20","net_ms=5"],"seed":1,"duration_s":30}"#;
+
+/// Whether the pages run real traffic (`LOAD=real`, `LOAD=real-queue`)
+/// instead of sweeps.
 fn real() -> bool {
-    std::env::var("LOAD").is_ok_and(|l| l == "real")
+    std::env::var("LOAD").is_ok_and(|l| l.starts_with("real"))
 }
 
 async fn post_point(addr: &str) -> u16 {
@@ -41,7 +47,8 @@ async fn post_point(addr: &str) -> u16 {
         return 0;
     };
     let (path, body) = if real() {
-        ("/api/real", REAL)
+        let queue = std::env::var("LOAD").is_ok_and(|l| l == "real-queue");
+        ("/api/real", if queue { REAL_QUEUE } else { REAL })
     } else {
         ("/api/sweep", POINT)
     };
