@@ -713,3 +713,121 @@ fn a_saga_compensates_back_up_the_chain() {
     assert!(e.response.starts_with("MSG switchboard.real."), "{e:?}");
     assert_eq!(children("nats-server"), 0, "the broker is gone");
 }
+
+/// The pids of this process and of its children named `name`.
+fn family(name: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let mut pids = vec![me.clone()];
+    for e in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        if let Some((head, rest)) = stat.rsplit_once(") ") {
+            if head.ends_with(&format!("({name}")) && rest.split(' ').nth(1) == Some(&me) {
+                pids.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    pids
+}
+
+/// Whether a `/proc/net/tcp{,6}` address (hex, the kernel's byte order)
+/// is on loopback; `remote` allows the unspecified address of a listener.
+fn on_loopback(hex: &str, remote: bool) -> bool {
+    let ip = hex.split(':').next().unwrap_or("");
+    let unspecified = ip.chars().all(|c| c == '0');
+    match ip.len() {
+        8 => ip.ends_with("7F") || (remote && unspecified),
+        32 => {
+            ip == "00000000000000000000000001000000"
+                || (ip.starts_with("0000000000000000FFFF0000") && ip.ends_with("7F"))
+                || (remote && unspecified)
+        }
+        _ => false,
+    }
+}
+
+/// How many TCP sockets `pids` hold on loopback, and those not on
+/// loopback at both ends, as the kernel lists them.
+fn sockets(pids: &[String]) -> (usize, Vec<String>) {
+    let mut inodes = std::collections::HashSet::new();
+    for pid in pids {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.filter_map(Result::ok) {
+            if let Ok(link) = std::fs::read_link(fd.path()) {
+                let link = link.to_string_lossy().into_owned();
+                if let Some(inode) = link
+                    .strip_prefix("socket:[")
+                    .and_then(|l| l.strip_suffix(']'))
+                {
+                    inodes.insert(inode.to_string());
+                }
+            }
+        }
+    }
+    let (mut on, mut bad) = (0, Vec::new());
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() <= 9 || !inodes.contains(cols[9]) {
+                continue;
+            }
+            if on_loopback(cols[1], false) && on_loopback(cols[2], true) {
+                on += 1;
+            } else {
+                bad.push(line.to_string());
+            }
+        }
+    }
+    (on, bad)
+}
+
+#[test]
+fn the_kernels_socket_table_reads_loopback_right() {
+    assert!(on_loopback("0100007F:1F90", false));
+    assert!(on_loopback("00000000:0000", true));
+    assert!(
+        !on_loopback("00000000:1F90", false),
+        "bound to every address"
+    );
+    assert!(!on_loopback("0A00000A:0050", true), "10.0.0.10");
+    assert!(on_loopback("00000000000000000000000001000000:1F90", false));
+    assert!(on_loopback("0000000000000000FFFF00000100007F:1F90", false));
+    assert!(!on_loopback("000080FE00000000FF005450B6AD1DFE:1F90", false));
+}
+
+/// While every pattern runs for real, no socket of this process or of the
+/// `nats-server`s it starts is anywhere but on loopback (sampled every
+/// 10 ms from the kernel's own socket table).
+#[test]
+fn no_socket_leaves_loopback() {
+    let _one = serial();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watching = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let (mut seen, mut on) = (Vec::new(), 0);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let (fine, off) = sockets(&family("nats-server"));
+                on = on.max(fine);
+                seen.extend(off);
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            (seen, on)
+        })
+    };
+    for info in sim::catalogue() {
+        compare(info.defaults(), 3, 1.0, Limits::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", info.id));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (seen, on) = watching.join().unwrap();
+    // The sampler sees the runs' own sockets: the check can fail.
+    assert!(on > 10, "the runs' loopback sockets were seen ({on})");
+    assert!(seen.is_empty(), "sockets off loopback: {seen:#?}");
+}
