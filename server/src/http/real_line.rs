@@ -4,8 +4,8 @@
 //! turn comes and a place is free. A ticket not asked for in `STALE` is
 //! dropped — its page went away — and the line holds at most
 //! `MAX_WAITING`, past which a page is refused in words. Tickets are random
-//! 64-bit numbers: a page cannot take another's turn by guessing its
-//! ticket.
+//! 53-bit numbers (exact in a browser's JSON): a page cannot take
+//! another's turn by guessing its ticket.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -72,8 +72,9 @@ impl Line {
         if line.waiting.len() >= MAX_WAITING {
             return Turn::Full;
         }
-        // Random, so no page can guess another's ticket to take its turn.
-        let ticket = rand::random::<u64>();
+        // Random, so no page can guess another's ticket to take its turn;
+        // 53 bits, so a browser's JSON numbers carry it exactly.
+        let ticket = rand::random::<u64>() >> 11;
         line.waiting.push_back(Waiting { ticket, seen: now });
         Turn::Wait {
             ticket,
@@ -143,5 +144,16 @@ mod tests {
             waits(line.ask(&places, None, t0 + STALE));
         }
         assert!(matches!(line.ask(&places, None, t0 + STALE), Turn::Full));
+    }
+
+    /// A ticket survives a browser's JSON numbers (doubles) unchanged.
+    #[test]
+    fn tickets_are_exact_in_a_browsers_numbers() {
+        let places = Arc::new(Semaphore::new(0));
+        let line = Line::default();
+        for _ in 0..MAX_WAITING {
+            let (ticket, _) = waits(line.ask(&places, None, Instant::now()));
+            assert_eq!(ticket as f64 as u64, ticket);
+        }
     }
 }
