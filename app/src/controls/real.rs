@@ -205,7 +205,7 @@ pub fn RealView(page: Page) -> impl IntoView {
             </button>
             <Show when=move || open.get()>
                 <div class="real-panel" role="region" aria-label="Real traffic beside the model">
-                    <p>"Pane A's recipe, run twice on the same seed: once by the model, once for real on the server's own loopback — real HTTP requests and responses, real event streams, real WebSocket frames, real webhook POSTs and their retries, a real gateway fanning out to real backends, a real NATS broker with JetStream, real queues, real timers. Runs for real so far: request-response, async request-reply, fire-and-forget, webhooks, scatter-gather, publish-subscribe, message queue, short polling, long polling, server-sent events, websocket."</p>
+                    <p>"Pane A's recipe, run twice on the same seed: once by the model, once for real on the server's own loopback — real HTTP requests and responses, real event streams, real WebSocket frames, real webhook POSTs and their retries, a real gateway fanning out to real backends, a real NATS broker with JetStream, real queues, real timers. Every pattern runs for real; publish-subscribe, the message queue and the choreography on a nats-server the run starts for itself."</p>
                     <label>"Seconds "
                         <input type="number" min="1" max="30" step="1" data-testid="real-secs"
                             prop:value=move || secs.get().to_string()

@@ -17,8 +17,9 @@
 //! ([`loopback`]), at most 200 messages a second (a faster recipe is run
 //! slower, model and real alike, and the report says so), 64 sockets, two
 //! minutes, on a runtime of its own so the class's sessions never wait
-//! for it. The patterns in `REAL` run for real; others are refused in
-//! words.
+//! for it. Every pattern of the catalogue is in `REAL` (a test says so);
+//! one added without a real run is refused in words. The broker patterns
+//! (`BROKERED`) run on a `nats-server` of the run's own ([`broker`]).
 
 pub mod arrivals;
 pub mod async_request_reply;
