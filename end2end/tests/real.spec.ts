@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { expectAxeClean } from './access';
 import { watchErrors } from './helpers';
 
@@ -6,14 +6,28 @@ import { watchErrors } from './helpers';
 // sockets by the real server, the table of model and real figures in the
 // page, for an HTTP pattern, event streams, WebSockets and a real NATS broker.
 
+
+/** Opens `query` with pane A live and the real panel open, its run set to `secs` seconds. */
+async function openRealPanel(page: Page, query: string, secs: number) {
+  await page.goto(query);
+  await expect(page.getByTestId('connection')).toHaveText('live');
+  await page.getByTestId('real-open').click();
+  await page.getByTestId('real-secs').fill(String(secs));
+  await page.getByTestId('real-secs').press('Tab');
+}
+
+/** Runs pane A for real; its table once the run is in. */
+async function runForReal(page: Page, timeout = 30_000) {
+  await page.getByTestId('real-run').click();
+  const table = page.getByTestId('real-table');
+  await expect(table).toBeVisible({ timeout });
+  return table;
+}
+
 test('pane A runs for real beside its model, and the page shows both', async ({ page }) => {
   test.setTimeout(60_000);
   const errors = watchErrors(page);
-  await page.goto('/?pattern=request-response&rate=40&seed=3');
-  await expect(page.getByTestId('connection')).toHaveText('live');
-  await page.getByTestId('real-open').click();
-  await page.getByTestId('real-secs').fill('3');
-  await page.getByTestId('real-secs').press('Tab');
+  await openRealPanel(page, '/?pattern=request-response&rate=40&seed=3', 3);
   await page.getByTestId('real-run').click();
   await expect(page.getByTestId('real-status')).toContainText('for real for 3 s');
   const table = page.getByTestId('real-table');
@@ -43,14 +57,8 @@ test('pane A runs for real beside its model, and the page shows both', async ({ 
 test('server-sent events run for real: streams drop, resume, and show their bytes', async ({ page }) => {
   test.setTimeout(60_000);
   const errors = watchErrors(page);
-  await page.goto('/?pattern=server-sent-events&update_rate=20&drops_per_min=30&reconnect_ms=300&seed=5');
-  await expect(page.getByTestId('connection')).toHaveText('live');
-  await page.getByTestId('real-open').click();
-  await page.getByTestId('real-secs').fill('4');
-  await page.getByTestId('real-secs').press('Tab');
-  await page.getByTestId('real-run').click();
-  const table = page.getByTestId('real-table');
-  await expect(table).toBeVisible({ timeout: 30_000 });
+  await openRealPanel(page, '/?pattern=server-sent-events&update_rate=20&drops_per_min=30&reconnect_ms=300&seed=5', 4);
+  const table = await runForReal(page);
   const reconnects = await table.getByRole('row', { name: /^reconnects/ }).getByRole('cell').allTextContents();
   expect(reconnects[0]).toBe(reconnects[1]);
   const lost = await table.getByRole('row', { name: /^events lost in drops/ }).getByRole('cell').allTextContents();
@@ -66,14 +74,8 @@ test('server-sent events run for real: streams drop, resume, and show their byte
 test('a websocket room runs for real and shows its frames', async ({ page }) => {
   test.setTimeout(60_000);
   const errors = watchErrors(page);
-  await page.goto('/?pattern=websocket&drops_per_min=20&seed=6');
-  await expect(page.getByTestId('connection')).toHaveText('live');
-  await page.getByTestId('real-open').click();
-  await page.getByTestId('real-secs').fill('3');
-  await page.getByTestId('real-secs').press('Tab');
-  await page.getByTestId('real-run').click();
-  const table = page.getByTestId('real-table');
-  await expect(table).toBeVisible({ timeout: 30_000 });
+  await openRealPanel(page, '/?pattern=websocket&drops_per_min=20&seed=6', 3);
+  const table = await runForReal(page);
   const heartbeats = await table.getByRole('row', { name: /^heartbeat messages/ }).getByRole('cell').allTextContents();
   expect(heartbeats[0]).toBe(heartbeats[1]);
   const bytes = page.getByTestId('real-bytes');
@@ -87,14 +89,8 @@ test('a websocket room runs for real and shows its frames', async ({ page }) => 
 test('the message queue runs for real on a nats-server and shows its frames', async ({ page }) => {
   test.setTimeout(60_000);
   const errors = watchErrors(page);
-  await page.goto('/?pattern=message-queue&rate=40&prefetch=4&crashes_per_min=30&restart_ms=300&visibility_ms=400&seed=7');
-  await expect(page.getByTestId('connection')).toHaveText('live');
-  await page.getByTestId('real-open').click();
-  await page.getByTestId('real-secs').fill('4');
-  await page.getByTestId('real-secs').press('Tab');
-  await page.getByTestId('real-run').click();
-  const table = page.getByTestId('real-table');
-  await expect(table).toBeVisible({ timeout: 40_000 });
+  await openRealPanel(page, '/?pattern=message-queue&rate=40&prefetch=4&crashes_per_min=30&restart_ms=300&visibility_ms=400&seed=7', 4);
+  const table = await runForReal(page, 40_000);
   const offered = await table.getByRole('row', { name: /^offered/ }).getByRole('cell').allTextContents();
   expect(offered[0]).toBe(offered[1]);
   // Crashed consumers' copies came back from JetStream.
@@ -111,14 +107,8 @@ test('the message queue runs for real on a nats-server and shows its frames', as
 test('scatter-gather runs for real: a gateway fans out to real backends', async ({ page }) => {
   test.setTimeout(60_000);
   const errors = watchErrors(page);
-  await page.goto('/?pattern=scatter-gather&rate=20&fanout=4&seed=5');
-  await expect(page.getByTestId('connection')).toHaveText('live');
-  await page.getByTestId('real-open').click();
-  await page.getByTestId('real-secs').fill('3');
-  await page.getByTestId('real-secs').press('Tab');
-  await page.getByTestId('real-run').click();
-  const table = page.getByTestId('real-table');
-  await expect(table).toBeVisible({ timeout: 30_000 });
+  await openRealPanel(page, '/?pattern=scatter-gather&rate=20&fanout=4&seed=5', 3);
+  const table = await runForReal(page);
   await expect(table.getByRole('row', { name: /^one branch p99/ })).toBeVisible();
   const bytes = page.getByTestId('real-bytes');
   await expect(bytes.locator('pre').first()).toContainText('POST /real/scatter-gather HTTP/1.1');
@@ -132,11 +122,7 @@ test('a page past the real-run places is told its place and runs in its turn', a
   const pages = [await browser.newPage(), await browser.newPage()];
   try {
     for (const p of pages) {
-      await p.goto('/?pattern=request-response&rate=20&seed=2');
-      await expect(p.getByTestId('connection')).toHaveText('live');
-      await p.getByTestId('real-open').click();
-      await p.getByTestId('real-secs').fill('3');
-      await p.getByTestId('real-secs').press('Tab');
+      await openRealPanel(p, '/?pattern=request-response&rate=20&seed=2', 3);
     }
     for (const p of pages) await p.getByTestId('real-run').click();
     // Whichever asked second waits, told so in its live status region.

@@ -1,17 +1,22 @@
 //! The HTTP plumbing the real HTTP patterns share: their client (hyper's,
 //! through the loopback-only connector), a router served on a loopback
-//! listener for the length of a run, and the numbers the parties pass in
-//! headers (message ids, run times in nanoseconds, counts).
+//! listener for the length of a run, a service's answer worked on a task
+//! of its own, and the numbers the parties pass in headers (message ids,
+//! run times in nanoseconds, counts).
 
+use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Router;
-use http_body_util::Empty;
+use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use sim::event::MsgId;
+use sim::time::Time;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::log::Log;
 use super::loopback::{self, Loopback};
@@ -61,6 +66,58 @@ impl Serving {
         self.task.abort();
         let _ = self.task.await;
     }
+}
+
+/// Runs a service's handling of a message on a task of its own, so a
+/// client that gives up (drops its request) does not stop the work — the
+/// model's wasted work; a task that failed answers `500`.
+pub async fn detached<F>(job: F) -> (StatusCode, HeaderMap)
+where
+    F: Future<Output = (StatusCode, HeaderMap)> + Send + 'static,
+{
+    tokio::spawn(job)
+        .await
+        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+}
+
+/// The headers of a service's answer to a message it took in: the
+/// answer's own message id and when (run time) the message arrived, was
+/// taken up and answered.
+pub fn answer(log: &Log, [arrived, started, left]: [Instant; 3]) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    stamp(&mut out, "x-msg", log.msg());
+    stamp(&mut out, "x-arrived-ns", log.time(arrived));
+    stamp(&mut out, "x-started-ns", log.time(started));
+    stamp(&mut out, "x-left-ns", log.time(left));
+    out
+}
+
+/// A service's answer as its client read it.
+pub struct Answered {
+    pub status: StatusCode,
+    /// The answer's message id.
+    pub msg: MsgId,
+    /// When (run time) the message arrived, was taken up and answered
+    /// (the first two are the third when the answer does not say).
+    pub trip: [Time; 3],
+}
+
+/// Sends `request` and reads the whole answer; none when the exchange
+/// failed or the service answered nothing the pattern counts (no `x-msg`
+/// and `x-left-ns`: a service that is down).
+pub async fn exchange(http: &Http, request: hyper::Request<Empty<Bytes>>) -> Option<Answered> {
+    let response = http.request(request).await.ok()?;
+    let status = response.status();
+    let h = response.headers();
+    let (msg, left) = (num(h, "x-msg")?, num(h, "x-left-ns")?);
+    let arrived = num(h, "x-arrived-ns").unwrap_or(left);
+    let started = num(h, "x-started-ns").unwrap_or(left);
+    response.into_body().collect().await.ok()?;
+    Some(Answered {
+        status,
+        msg,
+        trip: [arrived, started, left],
+    })
 }
 
 /// A number from header `name`, if it is there and is one.

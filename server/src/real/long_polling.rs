@@ -73,7 +73,7 @@ async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, 
     let Some((msg, cursor)) = poll::asked(&headers) else {
         return (StatusCode::BAD_REQUEST, HeaderMap::new());
     };
-    let job = tokio::spawn(async move {
+    http::detached(async move {
         let log = &s.log;
         let mut out = HeaderMap::new();
         let n = s.taken.fetch_add(1, Ordering::Relaxed);
@@ -109,9 +109,8 @@ async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, 
         };
         answer.stamp(&mut out, log.msg(), upto, [t; 3]);
         (StatusCode::OK, out)
-    });
-    job.await
-        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+    })
+    .await
 }
 
 /// The clients' side: their polls, and how long each waits for an answer.

@@ -24,8 +24,6 @@ use axum::routing::post;
 use axum::Router;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::dist::backoff;
@@ -40,9 +38,8 @@ use tokio::time::Instant;
 use super::arrivals::{self, Arrival};
 use super::clock;
 use super::hop::{self, Leg};
-use super::http::{self, num, stamp, Http};
+use super::http::{self, num, Http};
 use super::log::Log;
-use super::loopback::Loopback;
 use super::station::{Entry, Station};
 use super::Limits;
 
@@ -100,34 +97,26 @@ async fn work(State(s): State<Arc<Service>>, headers: HeaderMap) -> (StatusCode,
     ) else {
         return (StatusCode::BAD_REQUEST, HeaderMap::new());
     };
-    // Detached: a client that gives up does not stop the work (the model's
-    // wasted work), and the worker stays busy until it is done.
-    let job = tokio::spawn(async move {
+    // The worker stays busy until it is done, whoever still waits.
+    http::detached(async move {
         let log = &s.log;
-        let mut out = HeaderMap::new();
         let (permit, started) = match s.station.enter(msg, arrived).await {
             Entry::Working { permit, started } => (permit, started),
             Entry::Full => {
-                stamp(&mut out, "x-msg", log.msg());
-                stamp(&mut out, "x-left-ns", log.time(arrived));
-                return (StatusCode::SERVICE_UNAVAILABLE, out);
+                let refused = http::answer(log, [arrived; 3]);
+                return (StatusCode::SERVICE_UNAVAILABLE, refused);
             }
             Entry::Down => {
                 // A service that is down answers nothing.
                 tokio::time::sleep(s.hold).await;
-                return (StatusCode::SERVICE_UNAVAILABLE, out);
+                return (StatusCode::SERVICE_UNAVAILABLE, HeaderMap::new());
             }
         };
         let wasted = || !s.open.lock().expect("never poisoned").contains(&req);
         let left = s.station.work(msg, permit, started, service, wasted).await;
-        stamp(&mut out, "x-msg", log.msg());
-        stamp(&mut out, "x-arrived-ns", log.time(arrived));
-        stamp(&mut out, "x-started-ns", log.time(started));
-        stamp(&mut out, "x-left-ns", log.time(left));
-        (StatusCode::OK, out)
-    });
-    job.await
-        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+        (StatusCode::OK, http::answer(log, [arrived, started, left]))
+    })
+    .await
 }
 
 /// An answer that reached its client: 200 or 503, its message id and the
@@ -185,21 +174,13 @@ impl Clients {
             .header("x-service-ns", a.service)
             .body(Empty::<Bytes>::new())
             .expect("a valid request");
-        let Ok(response) = self.http.request(request).await else {
+        // No answer: a service that is down answers nothing.
+        let Some(answered) = http::exchange(&self.http, request).await else {
             return;
         };
-        let ok = response.status() == StatusCode::OK;
-        let h = response.headers();
-        // No answer (a service that is down answers nothing).
-        let (Some(reply), Some(left)) = (num(h, "x-msg"), num(h, "x-left-ns")) else {
-            return;
-        };
-        let arrived = num(h, "x-arrived-ns").unwrap_or(left);
-        let started = num(h, "x-started-ns").unwrap_or(left);
-        if response.into_body().collect().await.is_err() {
-            return;
-        }
         drop(_socket);
+        let ok = answered.status == StatusCode::OK;
+        let (reply, [arrived, started, left]) = (answered.msg, answered.trip);
         // The answer left the service at `left`; the hop down from there.
         let leg = Leg {
             msg: reply,
@@ -334,28 +315,23 @@ pub async fn run(
 /// The floor: round trips with no work, no delay, before the run.
 pub async fn floor(n: usize) -> hdrhistogram::Histogram<u64> {
     let mut h = clock::histogram();
-    let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
-        return h;
-    };
-    let Ok(addr) = listener.local_addr() else {
-        return h;
-    };
     let app = Router::new().route("/floor", post(|| async { "" }));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let http: Client<Loopback, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(Loopback::new());
-    let url = format!("http://{addr}/floor");
+    let Ok(serving) = http::serve(app).await else {
+        return h;
+    };
+    let client = http::inner_client(&Limits::default());
+    let url = serving.url("/floor");
     for _ in 0..n {
         let start = Instant::now();
         let req = hyper::Request::post(&url)
             .body(Empty::<Bytes>::new())
             .expect("valid");
-        if let Ok(r) = http.request(req).await {
+        if let Ok(r) = client.request(req).await {
             let _ = r.into_body().collect().await;
             clock::record(&mut h, Instant::now() - start);
         }
     }
-    server.abort();
+    serving.stop().await;
     h
 }
 

@@ -140,7 +140,7 @@ async fn branch(
     if b >= s.stations.len() {
         return (StatusCode::NOT_FOUND, HeaderMap::new());
     }
-    let job = tokio::spawn(async move {
+    http::detached(async move {
         let (station, log) = (&s.stations[b], &s.log);
         let service = match s.draws.get(&(req, b as u16)) {
             Some(&d) => d,
@@ -149,29 +149,19 @@ async fn branch(
                 s.spare.get(n).copied().unwrap_or(0)
             }
         };
-        let mut out = HeaderMap::new();
         let (permit, started) = match station.enter(msg, arrived).await {
             Entry::Working { permit, started } => (permit, started),
             Entry::Full => {
-                let t = log.time(arrived);
-                stamp(&mut out, "x-msg", log.msg());
-                for name in ["x-arrived-ns", "x-started-ns", "x-left-ns"] {
-                    stamp(&mut out, name, t);
-                }
-                return (StatusCode::SERVICE_UNAVAILABLE, out);
+                let refused = http::answer(log, [arrived; 3]);
+                return (StatusCode::SERVICE_UNAVAILABLE, refused);
             }
-            Entry::Down => return (StatusCode::SERVICE_UNAVAILABLE, out),
+            Entry::Down => return (StatusCode::SERVICE_UNAVAILABLE, HeaderMap::new()),
         };
         let wasted = || !s.gathering.lock().expect("never poisoned").contains(&req);
         let left = station.work(msg, permit, started, service, wasted).await;
-        stamp(&mut out, "x-msg", log.msg());
-        stamp(&mut out, "x-arrived-ns", log.time(arrived));
-        stamp(&mut out, "x-started-ns", log.time(started));
-        stamp(&mut out, "x-left-ns", log.time(left));
-        (StatusCode::OK, out)
-    });
-    job.await
-        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+        (StatusCode::OK, http::answer(log, [arrived, started, left]))
+    })
+    .await
 }
 
 /// A branch's answer, back at the gateway.
@@ -226,20 +216,12 @@ impl Gateway {
             .header("x-req", req)
             .body(Empty::<Bytes>::new())
             .expect("a valid request");
-        let Ok(response) = self.http.request(request).await else {
+        let Some(answered) = http::exchange(&self.http, request).await else {
             return;
         };
-        let ok = response.status() == StatusCode::OK;
-        let h = response.headers();
-        let (Some(reply), Some(left)) = (num(h, "x-msg"), num(h, "x-left-ns")) else {
-            return;
-        };
-        let arrived = num(h, "x-arrived-ns").unwrap_or(left);
-        let started = num(h, "x-started-ns").unwrap_or(left);
-        if response.into_body().collect().await.is_err() {
-            return;
-        }
         drop(socket);
+        let ok = answered.status == StatusCode::OK;
+        let (reply, [arrived, started, left]) = (answered.msg, answered.trip);
         let leg = Leg {
             msg: reply,
             req,
@@ -341,7 +323,7 @@ async fn request(State(g): State<Arc<Gateway>>, headers: HeaderMap) -> (StatusCo
     let (Some(msg), Some(req)) = (num(&headers, "x-msg"), num(&headers, "x-req")) else {
         return (StatusCode::BAD_REQUEST, HeaderMap::new());
     };
-    let job = tokio::spawn(async move {
+    http::detached(async move {
         let log = &g.log;
         let gateway = g.layout.gateway();
         log.emit_at(arrived, What::Delivered { msg, node: gateway });
@@ -360,9 +342,8 @@ async fn request(State(g): State<Arc<Gateway>>, headers: HeaderMap) -> (StatusCo
             stamp(&mut out, name, t);
         }
         (StatusCode::OK, out)
-    });
-    job.await
-        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+    })
+    .await
 }
 
 /// The clients' side.

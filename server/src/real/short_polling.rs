@@ -57,7 +57,7 @@ async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, 
     let Some((msg, cursor)) = poll::asked(&headers) else {
         return (StatusCode::BAD_REQUEST, HeaderMap::new());
     };
-    let job = tokio::spawn(async move {
+    http::detached(async move {
         let log = &s.log;
         let mut out = HeaderMap::new();
         let n = s.taken.fetch_add(1, Ordering::Relaxed);
@@ -84,9 +84,8 @@ async fn poll(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, 
         let trip = [log.time(arrived), log.time(started), log.time(left)];
         answer.stamp(&mut out, log.msg(), upto, trip);
         (StatusCode::OK, out)
-    });
-    job.await
-        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+    })
+    .await
 }
 
 /// Runs the model's updates and polls for real until `horizon`.

@@ -27,7 +27,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper::body::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -125,8 +125,8 @@ async fn callback(
     if r >= s.stations.len() {
         return (StatusCode::NOT_FOUND, HeaderMap::new());
     }
-    // Detached: a provider that gives up does not stop the handling.
-    let job = tokio::spawn(async move {
+    // A provider that gives up does not stop the handling.
+    http::detached(async move {
         let (station, log) = (&s.stations[r], &s.log);
         let service = if station.down(arrived) {
             0
@@ -155,9 +155,8 @@ async fn callback(
         stamp(&mut ack, "x-msg", log.msg());
         stamp(&mut ack, "x-left-ns", log.time(left));
         (StatusCode::OK, ack)
-    });
-    job.await
-        .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new()))
+    })
+    .await
 }
 
 /// The provider's side.
@@ -206,17 +205,11 @@ impl Provider {
             .header("x-sent-ns", log.time(sent))
             .body(Empty::<Bytes>::new())
             .expect("a valid request");
-        let Ok(response) = self.http.request(request).await else {
+        let Some(answered) = http::exchange(&self.http, request).await else {
             return;
         };
-        let h = response.headers();
-        let (Some(ack), Some(left)) = (num(h, "x-msg"), num(h, "x-left-ns")) else {
-            return;
-        };
-        if response.into_body().collect().await.is_err() {
-            return;
-        }
         drop(socket);
+        let (ack, [.., left]) = (answered.msg, answered.trip);
         let leg = Leg {
             msg: ack,
             req: e.req,
