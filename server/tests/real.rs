@@ -341,8 +341,10 @@ fn short_polls_bring_every_update_home() {
     }
     let r = compare(p, 3, 4.0, Limits::default()).unwrap();
     conserved(&r, &[]);
+    // Every poll the model sent, sent — but one due in the last moment
+    // before the horizon, whose task the machine ran just after it.
     let (model, real) = figure(&r, "polls");
-    assert!(model > 50.0 && model == real, "{r:#?}");
+    assert!(model > 50.0 && (model - real).abs() <= 1.0, "{r:#?}");
     let (model, real) = figure(&r, "completed");
     assert!((real - model).abs() <= (model * 0.05).max(5.0), "{r:#?}");
     let e = r.exchange.expect("bytes");
