@@ -29,6 +29,8 @@ pub struct Shared {
     pub real_runs: Arc<Semaphore>,
     /// Pages waiting for a place for a real run, in order.
     pub real_line: crate::http::real_line::Line,
+    /// Finished real runs a page may play back beside the model.
+    pub recordings: crate::real::recording::Recordings,
     pub shutdown: Shutdown,
     pub warnings: Warnings,
     /// Open classroom rooms.
@@ -61,6 +63,7 @@ impl Shared {
             sweeps: Arc::new(Semaphore::new(limits.max_sweeps)),
             real_runs: Arc::new(Semaphore::new(limits.max_real_runs)),
             real_line: Default::default(),
+            recordings: Default::default(),
             limits,
             simulators,
             shutdown,

@@ -68,3 +68,102 @@ async fn a_page_past_the_places_waits_its_turn() {
     let (status, report) = post(addr, 1, Some(c_ticket)).await;
     assert!(status.contains("200"), "then the next: {status} {report}");
 }
+
+/// A finished real run is kept: a pane plays it back over `/ws?real=`
+/// in the live frames (its hello the model's topology, its ticks the real
+/// events in time order, played to its end), and its messages' bytes are
+/// served by id — an unknown run or a bad list is refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_run_plays_back_in_a_pane_with_its_bytes() {
+    use sim::wire::Frame;
+    let addr = common::serve().await;
+    let (status, report) = post(addr, 2, None).await;
+    assert!(status.contains("200"), "{status} {report}");
+    let id = report["recording"].as_str().expect("kept").to_string();
+
+    let mut ws = common::connect(addr, &format!("real={id}")).await;
+    let Frame::Hello(h) = common::next_frame(&mut ws).await else {
+        panic!("a hello first")
+    };
+    assert_eq!(h.pattern, "request-response");
+    assert!(!h.topology.links.is_empty());
+    common::send(&mut ws, r#"{"type":"speed","value":20}"#).await;
+    let mut msgs = Vec::new();
+    let mut last = 0;
+    let mut completed = 0;
+    loop {
+        let Frame::Tick(t) = common::next_frame(&mut ws).await else {
+            continue;
+        };
+        for e in t.events.iter() {
+            assert!(e.at >= last, "in time order");
+            last = e.at;
+            match e.what {
+                sim::What::Sent { msg, .. } => msgs.push(msg),
+                sim::What::Completed { .. } => completed += 1,
+                _ => {}
+            }
+        }
+        if !t.playing {
+            assert_eq!(t.now, sim::time::from_secs(2.0), "played to its end");
+            break;
+        }
+    }
+    assert!(completed > 10, "{completed} requests answered");
+    let row = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "completed")
+        .cloned()
+        .expect("a completed row");
+    assert_eq!(
+        row["real"].as_f64(),
+        Some(completed as f64),
+        "the pane plays what the table counts: {row}"
+    );
+    // Changing what happened is refused in words.
+    common::send(&mut ws, r#"{"type":"set","param":"rate","value":5}"#).await;
+    let said = common::next_text(&mut ws).await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("as it happened"),
+        "{said}"
+    );
+
+    let list: Vec<String> = msgs.iter().take(40).map(|m| m.to_string()).collect();
+    let get =
+        |q: String| format!("GET /api/real/{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (head, body) =
+        common::http(addr, &get(format!("{id}/bytes?msgs={}", list.join(",")))).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let bytes: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert!(
+        !bytes.is_empty(),
+        "some of the first messages crossed the tapped connection"
+    );
+    for (m, text) in &bytes {
+        let text = text.as_str().unwrap();
+        assert!(
+            text.to_ascii_lowercase()
+                .contains(&format!("x-msg: {m}\r\n")),
+            "message {m}'s own bytes: {text}"
+        );
+        assert!(
+            text.starts_with("POST /real") || text.starts_with("HTTP/1.1 200"),
+            "{text}"
+        );
+    }
+    let (head, body) = common::http(addr, &get("0123456789abcdef/bytes?msgs=1".into())).await;
+    assert!(
+        head.starts_with("HTTP/1.1 404") && body.contains("no longer kept"),
+        "{head}{body}"
+    );
+    let (head, body) = common::http(addr, &get(format!("{id}/bytes?msgs=x"))).await;
+    assert!(
+        head.starts_with("HTTP/1.1 400") && body.contains("expected message numbers"),
+        "{body}"
+    );
+}

@@ -1,5 +1,7 @@
 //! `POST /api/real`: a pane's recipe run as the model and for real over
-//! this machine's loopback, side by side (`crate::real`).
+//! this machine's loopback, side by side (`crate::real`); the real run is
+//! kept for a pane to play back (`/ws?real=<id>`), and
+//! `GET /api/real/{id}/bytes?msgs=…` gives its messages' bytes.
 //!
 //! A real run takes the real seconds it runs, on a runtime and threads of
 //! its own; the server runs at most `limits.max_real_runs` at once; a page
@@ -10,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -90,7 +92,7 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
     let spawned = std::thread::Builder::new()
         .name("real-run".into())
         .spawn(move || {
-            let _ = tx.send(crate::real::compare_until(
+            let _ = tx.send(crate::real::compare_recorded(
                 params,
                 seed,
                 secs,
@@ -107,7 +109,10 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
     let stopping = shared.shutdown.triggered();
     tokio::select! {
         done = rx => match done {
-            Ok(Ok(report)) => Json(report).into_response(),
+            Ok(Ok((mut report, recorded))) => {
+                report.recording = Some(shared.recordings.keep(recorded));
+                Json(report).into_response()
+            }
             Ok(Err(words)) => bad(StatusCode::BAD_REQUEST, words),
             Err(_) => bad(StatusCode::INTERNAL_SERVER_ERROR, "the real run stopped"),
         },
@@ -116,4 +121,57 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
             bad(StatusCode::SERVICE_UNAVAILABLE, crate::shutdown::REASON)
         }
     }
+}
+
+/// Most messages one bytes request asks for.
+pub const MAX_ASKED: usize = 64;
+
+/// What the inspector asks: which messages' bytes, as `msgs=3,4,9`.
+#[derive(Deserialize)]
+pub struct BytesQuery {
+    #[serde(default)]
+    msgs: String,
+}
+
+/// `GET /api/real/{id}/bytes?msgs=…`: the bytes of those messages of a
+/// kept real run that its tapped connection carried, as a JSON object
+/// from message id to text (a message not tapped is left out).
+pub async fn bytes(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(q): Query<BytesQuery>,
+) -> Response {
+    let Some(rec) = shared.recordings.find(&id) else {
+        return bad(StatusCode::NOT_FOUND, crate::real::recording::GONE);
+    };
+    let mut asked = Vec::new();
+    for part in q.msgs.split(',').filter(|p| !p.is_empty()) {
+        match part.trim().parse::<u64>() {
+            Ok(m) if asked.len() < MAX_ASKED => asked.push(m),
+            Ok(_) => {
+                return bad(
+                    StatusCode::BAD_REQUEST,
+                    format!("at most {MAX_ASKED} messages at a time"),
+                )
+            }
+            Err(_) => {
+                return bad(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "msgs = '{}': expected message numbers separated by commas",
+                        sim::params::clip(&q.msgs)
+                    ),
+                )
+            }
+        }
+    }
+    let found: serde_json::Map<String, serde_json::Value> = asked
+        .into_iter()
+        .filter_map(|m| {
+            rec.bytes
+                .get(&m)
+                .map(|b| (m.to_string(), serde_json::Value::from(b.as_str())))
+        })
+        .collect();
+    Json(found).into_response()
 }

@@ -96,6 +96,7 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
             axum::routing::post(crate::http::real::real)
                 .layer(DefaultBodyLimit::max(MAX_SWEEP_BODY)),
         )
+        .route("/api/real/{id}/bytes", get(crate::http::real::bytes))
         .with_state(Arc::clone(&shared));
     let compressed = api.merge(pages).layer(CompressionLayer::new());
     // The WebSocket route and the precompressed bundle stay outside the

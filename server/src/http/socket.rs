@@ -19,6 +19,7 @@ use crate::shared::Shared;
 /// carries the room's presenter cookie, follower otherwise).
 /// `GET /ws?fork=<code>&pane=<i>`: a private session continuing the room
 /// pane's run from where it stands now.
+/// `GET /ws?real=<id>`: a kept real run played back (`live::playback`).
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
@@ -50,6 +51,24 @@ pub async fn upgrade(
                     .await
                 }
             }
+        });
+    }
+    if let Some(id) = get("real") {
+        let recording = shared.recordings.find(&id);
+        let permit = Arc::clone(&shared.sessions).try_acquire_owned();
+        return ws.on_upgrade(move |socket| async move {
+            let Some(rec) = recording else {
+                return refuse(socket, close_code::POLICY, crate::real::recording::GONE).await;
+            };
+            let Ok(permit) = permit else {
+                let reason = format!(
+                    "the server is full ({} sessions): try again in a minute",
+                    shared.limits.max_sessions
+                );
+                return refuse(socket, close_code::AGAIN, &reason).await;
+            };
+            let playback = crate::live::playback::Playback::new(rec);
+            serve_viewer(socket, playback, Vec::new(), shared, permit).await
         });
     }
     let fork = match get("fork") {

@@ -26,9 +26,10 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::live::session::{Session, Worked};
+use crate::live::session::Worked;
 use crate::live::session::{METRICS_EVERY, TICK};
 use crate::live::simulators::Weight;
+use crate::live::watched::Watched;
 use crate::shared::Shared;
 
 /// Ticks that may wait for the socket before the session starts coalescing.
@@ -81,11 +82,12 @@ enum Ending {
     Close(u16, String),
 }
 
-/// Runs a session for one connected viewer until it disconnects, stalls,
-/// or the server stops. `_permit` holds its place under the session cap.
-pub async fn serve_viewer(
+/// Runs a session (a live run, or a real run played back) for one
+/// connected viewer until it disconnects, stalls, or the server stops.
+/// `_permit` holds its place under the session cap.
+pub async fn serve_viewer<S: Watched>(
     socket: WebSocket,
-    session: Session,
+    session: S,
     problems: Vec<String>,
     shared: Arc<Shared>,
     _permit: OwnedSemaphorePermit,
@@ -133,7 +135,7 @@ pub async fn serve_viewer(
         }
 
         let mut session = Some(session);
-        let mut job: Option<tokio::sync::oneshot::Receiver<(Session, Worked)>> = None;
+        let mut job: Option<tokio::sync::oneshot::Receiver<(S, Worked)>> = None;
         let mut controls: Vec<String> = Vec::with_capacity(limits.controls_per_tick);
         let mut interval = tokio::time::interval(TICK);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);

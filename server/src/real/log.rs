@@ -143,9 +143,19 @@ impl Log {
     /// The run measured: every event up to `horizon`, in time order (tasks
     /// report concurrently), through a recorder like the model's.
     pub fn recorder(&self, horizon: sim::Time) -> (Recorder, Kinds) {
+        let (rec, kinds, _) = self.finish(horizon);
+        (rec, kinds)
+    }
+
+    /// Like [`Log::recorder`], and the events themselves (up to `horizon`,
+    /// in time order): what a real pane plays back.
+    pub fn finish(&self, horizon: sim::Time) -> (Recorder, Kinds, Vec<Event>) {
         let mut events = std::mem::take(&mut *self.events.lock().expect("never poisoned"));
+        // Stable: a task's own events keep their order at one instant.
         events.sort_by_key(|e| e.at);
-        to_recorder(&events, horizon)
+        let (rec, kinds) = to_recorder(&events, horizon);
+        events.truncate(events.partition_point(|e| e.at <= horizon));
+        (rec, kinds, events)
     }
 }
 

@@ -24,6 +24,7 @@
 pub mod arrivals;
 pub mod async_request_reply;
 pub mod broker;
+pub mod bytes;
 pub mod clock;
 pub mod event_choreography;
 pub mod fire_and_forget;
@@ -36,6 +37,7 @@ pub mod message_queue;
 pub mod news;
 pub mod poll;
 pub mod publish_subscribe;
+pub mod recording;
 pub mod request_response;
 pub mod rows;
 pub mod scatter_gather;
@@ -160,6 +162,9 @@ pub struct Report {
     pub exchange: Option<tap::Exchange>,
     /// How the real run differs from a real network, in words.
     pub note: &'static str,
+    /// Where the server keeps the real run for a pane to play back
+    /// (`/ws?real=<id>`), when it keeps it.
+    pub recording: Option<String>,
 }
 
 const NOTE: &str = "Loss is an application-level drop, as in the model: a lost message is never sent (or is read and thrown away). Real TCP would resend it after a retransmission timeout (at least 200 ms on Linux) and the application would see only the delay.";
@@ -178,12 +183,23 @@ pub fn compare(
 /// [`compare`], stopped (sockets closed, tasks dropped) as soon as `stop`
 /// is set: the page went away or the server is stopping.
 pub fn compare_until(
-    mut params: ParamSet,
+    params: ParamSet,
     seed: u64,
     duration_s: f64,
     limits: Limits,
     stop: &AtomicBool,
 ) -> Result<Report, String> {
+    compare_recorded(params, seed, duration_s, limits, stop).map(|(report, _)| report)
+}
+
+/// [`compare_until`], and the real run itself, for a pane to play back.
+pub fn compare_recorded(
+    mut params: ParamSet,
+    seed: u64,
+    duration_s: f64,
+    limits: Limits,
+    stop: &AtomicBool,
+) -> Result<(Report, recording::Recording), String> {
     let pattern = params.pattern();
     let Some(&(_, load)) = REAL.iter().find(|(id, _)| *id == pattern) else {
         let real: Vec<&str> = REAL.iter().map(|(id, _)| *id).collect();
@@ -300,7 +316,7 @@ pub fn compare_until(
     if log.full() {
         return Err("the real run logged more events than its budget allows; try a lower rate or a shorter run".into());
     }
-    let (mut real_rec, real_kinds) = log.recorder(end);
+    let (mut real_rec, real_kinds, real_events) = log.finish(end);
 
     let mut calibration = Calibration::default();
     (calibration.floor_p50_ms, calibration.floor_p99_ms) = clock::p50_p99(&floor);
@@ -312,7 +328,7 @@ pub fn compare_until(
     calibration.judge();
 
     let info = sim::find_pattern(pattern).map_err(|e| e.to_string())?;
-    Ok(Report {
+    let report = Report {
         pattern: summary.pattern,
         seed,
         duration_s,
@@ -323,7 +339,16 @@ pub fn compare_until(
         calibration,
         exchange: tap::Capture::exchange(&log.capture),
         note: NOTE,
-    })
+        recording: None,
+    };
+    let recorded = recording::Recording {
+        params,
+        seed,
+        horizon: end,
+        events: real_events,
+        bytes: tap::Capture::by_message(&log.capture),
+    };
+    Ok((report, recorded))
 }
 
 /// What a run stopped part-way says.

@@ -12,8 +12,14 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Most bytes kept each way (a request head is a few hundred).
-const KEEP: usize = 2048;
+/// Most bytes kept each way of an HTTP, event-stream or WebSocket
+/// connection: a request head is a few hundred, so this holds the first
+/// hundred or so messages each way, each readable in the inspector
+/// ([`super::bytes`]).
+const KEEP: usize = 64 * 1024;
+
+/// Most payload bytes shown of one WebSocket frame.
+const SHOWN_PAYLOAD: usize = 2048;
 
 /// One request and its response, as text (HTTP/1.1 heads are ASCII).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -66,6 +72,16 @@ impl Capture {
     pub fn claim(capture: &Mutex<Capture>) -> bool {
         let mut c = capture.lock().expect("never poisoned");
         !std::mem::replace(&mut c.taken, true)
+    }
+
+    /// Every whole message the tapped connection carried, by message id
+    /// (none for a broker's connection, whose frames carry no such id).
+    pub fn by_message(capture: &Mutex<Capture>) -> std::collections::BTreeMap<u64, String> {
+        let c = capture.lock().expect("never poisoned");
+        if c.nats.is_some() {
+            return Default::default();
+        }
+        super::bytes::by_message(&c.sent, &c.received)
     }
 
     /// The first message each way, cut at the end of its head and body
@@ -132,7 +148,7 @@ fn first_message(bytes: &[u8]) -> String {
             .contains("upgrade: websocket")
     {
         let mut text = String::from_utf8_lossy(&bytes[..head]).into_owned();
-        if let Some(frame) = frame(&bytes[head..]) {
+        if let Some((frame, _)) = frame(&bytes[head..]) {
             text.push_str(&frame);
         }
         return text;
@@ -152,8 +168,9 @@ fn first_message(bytes: &[u8]) -> String {
 
 /// The first WebSocket frame in `bytes`, told: its header bytes in hex
 /// with what they say, then its payload (unmasked, when the client masked
-/// it) as text.
-fn frame(bytes: &[u8]) -> Option<String> {
+/// it) as text; and how many bytes the frame took (`None`: the frame is
+/// not all there).
+pub fn frame(bytes: &[u8]) -> Option<(String, usize)> {
     let (&b0, &b1) = (bytes.first()?, bytes.get(1)?);
     let masked = b1 & 0x80 != 0;
     let (len, mut at) = match b1 & 0x7f {
@@ -183,7 +200,8 @@ fn frame(bytes: &[u8]) -> Option<String> {
         _ => "continuation",
     };
     let head: Vec<String> = bytes[..at].iter().map(|b| format!("{b:02x}")).collect();
-    let payload = bytes.get(at..at + len.min(KEEP))?;
+    let payload = bytes.get(at..at + len)?;
+    let payload = &payload[..len.min(SHOWN_PAYLOAD)];
     let payload: Vec<u8> = match key {
         Some(k) => payload
             .iter()
@@ -201,7 +219,7 @@ fn frame(bytes: &[u8]) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    Some(format!(
+    let told = format!(
         "[first frame: {} — {}{kind}, {len} bytes, {}]\n{shown}\n",
         head.join(" "),
         if b0 & 0x80 != 0 { "FIN, " } else { "" },
@@ -210,7 +228,8 @@ fn frame(bytes: &[u8]) -> Option<String> {
         } else {
             "unmasked"
         },
-    ))
+    );
+    Some((told, at + len))
 }
 
 /// A stream that copies what it carries into a [`Capture`].

@@ -1,0 +1,216 @@
+//! Each real message's own bytes: the tapped connection's bytes ([`tap`])
+//! cut into what crossed it — HTTP requests and responses, an event
+//! stream's events, WebSocket frames — and filed under the message id
+//! each carries (an `x-msg` header, a `"msg":` field, a ping's payload),
+//! so the inspector can show a student the very bytes of the message
+//! they clicked in the real pane.
+//!
+//! Only whole messages are filed: the tap keeps the first 64 KiB each way,
+//! and a message cut by that limit is left out rather than shown in part.
+//!
+//! [`tap`]: super::tap
+
+use std::collections::BTreeMap;
+
+use sim::event::MsgId;
+
+/// Most messages filed for one run (a tapped connection holds ~100 each
+/// way; this bounds a run whose messages are tiny).
+pub const MAX_MESSAGES: usize = 512;
+
+/// The messages in `sent` and `received` (a connection's two directions),
+/// by message id. A message id seen twice (a request resent on the same
+/// connection) keeps both, one after the other.
+pub fn by_message(sent: &[u8], received: &[u8]) -> BTreeMap<MsgId, String> {
+    let mut out = BTreeMap::new();
+    walk(sent, &mut out);
+    walk(received, &mut out);
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Files `text` under `msg`.
+fn file(out: &mut BTreeMap<MsgId, String>, msg: Option<MsgId>, text: &str) {
+    let Some(msg) = msg else { return };
+    if out.len() >= MAX_MESSAGES && !out.contains_key(&msg) {
+        return;
+    }
+    let kept = out.entry(msg).or_default();
+    kept.push_str(text);
+}
+
+/// A header's value in a message head (names are case-insensitive).
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// The number after `"msg":` in a JSON payload.
+fn msg_field(text: &str) -> Option<MsgId> {
+    let at = text.find("\"msg\":")? + 6;
+    let digits: String = text[at..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// One direction of a connection: HTTP messages one after another, until
+/// a WebSocket upgrade or an event stream takes the rest.
+fn walk(bytes: &[u8], out: &mut BTreeMap<MsgId, String>) {
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let Some(h) = find(rest, b"\r\n\r\n") else {
+            return;
+        };
+        let head_end = h + 4;
+        let head = String::from_utf8_lossy(&rest[..head_end]);
+        let msg = header(&head, "x-msg").and_then(|v| v.parse().ok());
+        let chunked =
+            header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        let upgraded = head.starts_with("HTTP/1.1 101")
+            || header(&head, "upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+        if upgraded {
+            file(out, msg, &head);
+            frames(&rest[head_end..], out);
+            return;
+        }
+        let streaming = header(&head, "content-type")
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/event-stream"));
+        if streaming {
+            file(out, msg, &head);
+            events(&rest[head_end..], out);
+            return;
+        }
+        let body = if chunked {
+            match chunks(&rest[head_end..]).last() {
+                // Through the last chunk (of length 0) and its blank line.
+                Some(&(_, end, 0)) => end,
+                _ => return,
+            }
+        } else {
+            header(&head, "content-length")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        let end = head_end + body;
+        if end > rest.len() {
+            return;
+        }
+        file(out, msg, &String::from_utf8_lossy(&rest[..end]));
+        at += end;
+    }
+}
+
+/// The chunks of a chunked body, each as (start, end, data length), up to
+/// the last (of length 0) or as far as they are all there.
+fn chunks(body: &[u8]) -> Vec<(usize, usize, usize)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(line) = find(&body[at..], b"\r\n") {
+        let size = std::str::from_utf8(&body[at..at + line])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok());
+        let Some(size) = size else { break };
+        let end = at + line + 2 + size + 2;
+        if end > body.len() {
+            break;
+        }
+        found.push((at, end, size));
+        at = end;
+        if size == 0 {
+            break;
+        }
+    }
+    found
+}
+
+/// An event stream's chunks: each event, with its chunk's framing, under
+/// the message id in its data.
+fn events(body: &[u8], out: &mut BTreeMap<MsgId, String>) {
+    for (start, end, _) in chunks(body) {
+        let text = String::from_utf8_lossy(&body[start..end]);
+        file(out, msg_field(&text), &text);
+    }
+}
+
+/// WebSocket frames, each under the message id its payload carries: a
+/// text frame's `"msg":` field, a ping's first id, a pong's second (a
+/// ping carries its own id and its pong's).
+fn frames(bytes: &[u8], out: &mut BTreeMap<MsgId, String>) {
+    let mut at = 0;
+    while let Some((told, len)) = super::tap::frame(&bytes[at..]) {
+        let told = told.replacen("[first frame:", "[frame:", 1);
+        let opcode = bytes[at] & 0x0f;
+        let ids = told.lines().nth(1).unwrap_or("");
+        let msg = match opcode {
+            0x1 => msg_field(ids),
+            0x9 | 0xa => {
+                let hex: Vec<u8> = ids
+                    .split(' ')
+                    .filter_map(|b| u8::from_str_radix(b, 16).ok())
+                    .collect();
+                let half = if opcode == 0x9 { 0 } else { 8 };
+                hex.get(half..half + 8)
+                    .map(|b| u64::from_be_bytes(b.try_into().expect("eight bytes")))
+            }
+            _ => None,
+        };
+        file(out, msg, &told);
+        at += len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_messages_are_filed_by_their_x_msg() {
+        let sent = b"POST /real HTTP/1.1\r\nx-msg: 3\r\ncontent-length: 2\r\n\r\nhiPOST /real HTTP/1.1\r\nx-msg: 7\r\n\r\nPOST /real HTTP/1.1\r\nx-msg: 9\r\ncontent-length: 50\r\n\r\ncut";
+        let received = b"HTTP/1.1 200 OK\r\nX-Msg: 4\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nx-msg: 8\r\ncontent-length: 0\r\n\r\n";
+        let m = by_message(sent, received);
+        assert_eq!(
+            m[&3],
+            "POST /real HTTP/1.1\r\nx-msg: 3\r\ncontent-length: 2\r\n\r\nhi"
+        );
+        assert_eq!(m[&7], "POST /real HTTP/1.1\r\nx-msg: 7\r\n\r\n");
+        assert!(m[&4].ends_with("2\r\nok\r\n0\r\n\r\n"), "{}", m[&4]);
+        assert!(m[&8].starts_with("HTTP/1.1 200 OK\r\nx-msg: 8"));
+        assert!(
+            !m.contains_key(&9),
+            "a message cut by the tap's limit is left out"
+        );
+    }
+
+    #[test]
+    fn stream_events_and_websocket_frames_are_filed_by_their_ids() {
+        let event = "id: 1\nevent: update\ndata: {\"update\":0,\"msg\":12}\n\n";
+        let received = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{event}\r\n",
+            event.len()
+        );
+        let m = by_message(b"", received.as_bytes());
+        assert!(m[&12].contains("id: 1\nevent: update"), "{:?}", m);
+
+        let mut sent = b"GET /ws HTTP/1.1\r\nupgrade: websocket\r\n\r\n".to_vec();
+        let text = br#"{"msg":21,"sent_ns":5}"#;
+        sent.extend_from_slice(&[0x81, text.len() as u8]);
+        sent.extend_from_slice(text);
+        let mut ping = vec![0x89, 16];
+        ping.extend_from_slice(&30u64.to_be_bytes());
+        ping.extend_from_slice(&31u64.to_be_bytes());
+        sent.extend_from_slice(&ping);
+        let m = by_message(&sent, b"");
+        assert!(m[&21].starts_with("[frame: 81 16"), "{}", m[&21]);
+        assert!(m[&30].contains("ping, 16 bytes"), "{}", m[&30]);
+        assert!(!m.contains_key(&31), "a ping is filed under its own id");
+    }
+}
