@@ -148,6 +148,7 @@ pub async fn load_room(
             fork: None,
             at: None,
             bookmarks: Vec::new(),
+            real: None,
         },
         v.get("presenter").bool().unwrap_or(false),
         v.get("preset")

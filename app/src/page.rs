@@ -249,8 +249,14 @@ impl Page {
             .map(|(p, (start, _))| (p.pattern.get_untracked(), start.clone()))
             .collect();
         let changes: Vec<_> = runs.into_iter().map(|(_, c)| c).collect();
+        let real = self
+            .panes()
+            .iter()
+            .find_map(|p| p.real.get_value())
+            .map_or(String::new(), |id| format!("&real={id}"));
         page_query(&panes, self.seed.get_untracked())
             + &history_query(&changes, &self.clock.bookmarks.get_untracked())
+            + &real
     }
 
     /// Keeps the address bar equal to what is on screen, so a reload or a

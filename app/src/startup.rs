@@ -51,6 +51,9 @@ pub fn start(page: Page, started: Started) {
                 pane
             })
             .collect();
+        if let (Some(id), Some(last)) = (settings.real.clone(), states.last()) {
+            last.real.set_value(Some(id));
+        }
         page.clock.bookmarks.set(settings.bookmarks.clone());
         page.set_panes(states.clone());
         if let Some(p) = chosen {

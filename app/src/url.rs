@@ -50,6 +50,9 @@ pub struct PageSettings {
     pub at: Option<f64>,
     /// `bm=<seconds>:<label>`, in time order.
     pub bookmarks: Vec<Bookmark>,
+    /// `real=<id>`: the last pane plays back this real run the server
+    /// keeps, beside the model in the panes before it.
+    pub real: Option<String>,
 }
 
 /// What a link adds after the settings for a run's history: each pane's
@@ -230,7 +233,8 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
                     Ok(b) => bookmarks.push(b),
                     Err(e) => problems.push(e),
                 },
-                "seed" | "preset" | "room" | "fork" | "t" | "bm" | "ch" | "b.ch" | "c.ch" => {}
+                "seed" | "preset" | "room" | "fork" | "t" | "bm" | "ch" | "b.ch" | "c.ch"
+                | "real" => {}
                 _ => {
                     let pane = PREFIX[1..]
                         .iter()
@@ -279,7 +283,13 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
             }
         }
     }
+    let real = real_of(&pairs);
+    if real.is_some() && infos.len() < 2 {
+        problems
+            .push("a real run plays beside its model: the link needs a second pane (vs=)".into());
+    }
     PageSettings {
+        real: real.filter(|_| infos.len() > 1),
         panes: infos
             .into_iter()
             .zip(sets)
@@ -301,6 +311,15 @@ pub fn parse(search: &str, default: &'static PatternInfo) -> PageSettings {
             bookmarks
         },
     }
+}
+
+/// A real run's id from the link: 16 hex digits, as the server writes it.
+fn real_of(pairs: &[(String, String)]) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "real")
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+        .filter(|v| v.len() == 16 && v.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// A room's join code from the link, as the server spells it.
@@ -325,6 +344,27 @@ mod tests {
 
     fn rr() -> &'static PatternInfo {
         find_pattern("request-response").unwrap()
+    }
+
+    /// `real=` names a kept real run for the last pane: 16 hex digits,
+    /// beside a model (a link with one pane says why it is ignored).
+    #[test]
+    fn a_real_run_is_read_from_the_link() {
+        let q = "?pattern=request-response&vs=request-response&seed=3&real=00FF00ff00ff00ff";
+        let s = parse(q, catalogue()[0]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.real.as_deref(), Some("00ff00ff00ff00ff"));
+        assert_eq!(parse("?vs=sse&real=12", catalogue()[0]).real, None);
+        let alone = parse(
+            "?pattern=request-response&real=00ff00ff00ff00ff",
+            catalogue()[0],
+        );
+        assert_eq!(alone.real, None);
+        assert!(
+            alone.problems[0].contains("beside its model"),
+            "{:?}",
+            alone.problems
+        );
     }
 
     #[test]

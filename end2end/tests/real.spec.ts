@@ -54,6 +54,59 @@ test('pane A runs for real beside its model, and the page shows both', async ({ 
   expect(errors).toEqual([]);
 });
 
+test('the real run is drawn in a pane beside the model, and a real message shows its bytes', async ({ page }) => {
+  test.setTimeout(90_000);
+  const errors = watchErrors(page);
+  // A light load: requests seldom overlap, so most cross the client's
+  // first connection, whose bytes the server keeps.
+  await openRealPanel(page, '/?pattern=request-response&rate=6&seed=4', 4);
+  await runForReal(page);
+  await page.getByTestId('real-draw').click();
+  await expect(page).toHaveURL(/vs=request-response.*&real=[0-9a-f]{16}/);
+  const model = page.getByTestId('pane-a');
+  const real = page.getByTestId('pane-b');
+  await expect(real.getByTestId('pattern-name')).toHaveText(/real run on loopback, played back/);
+  await expect(model.getByTestId('connection')).toHaveText('live');
+  await expect(real.getByTestId('connection')).toHaveText('live');
+  await expect(real).toHaveAttribute('aria-label', /the real run played back/);
+  // The real pane draws and counts what really happened, request by
+  // request, to the end of the real run, where it stops.
+  await expect(real.getByRole('region', { name: 'Pane B: the stage' })).toContainText('t = 4.000 s', { timeout: 20_000 });
+  await expect(real.getByTestId('words')).toContainText(/[1-9]\d* delivered/);
+  await real.locator('details.recent summary').click();
+  const recent = real.getByTestId('recent').locator('button');
+  await expect(recent.first()).toBeVisible({ timeout: 15_000 });
+  // A real message's bytes in the inspector: the first recent requests,
+  // until one crossed the tapped connection.
+  const inspector = page.getByTestId('inspector');
+  let shown = false;
+  const n = Math.min(await recent.count(), 6);
+  for (let i = 0; i < n && !shown; i++) {
+    await recent.nth(i).click();
+    await expect(inspector).toContainText('pane B');
+    const wire = inspector.getByTestId('inspector-bytes');
+    await expect(wire).toBeVisible();
+    await expect(wire).not.toContainText('Asking the server');
+    shown = (await wire.locator('pre').count()) > 0;
+    if (!shown) {
+      await page.getByTestId('inspector-close').click();
+    }
+  }
+  expect(shown).toBe(true);
+  const pre = inspector.getByTestId('inspector-bytes').locator('pre');
+  await expect(pre.first()).toContainText('POST /real/request-response HTTP/1.1');
+  await expect(pre.first()).toContainText(/x-msg: \d+/);
+  await expect(inspector.getByTestId('inspector-bytes')).toContainText('HTTP/1.1 200 OK');
+  await expectAxeClean(page, 'a real pane beside a model pane, the inspector on a real message');
+  // The model pane's inspector has no wire section: it is a model.
+  await page.getByTestId('inspector-close').click();
+  await model.locator('details.recent summary').click();
+  await model.getByTestId('recent').locator('button').first().click();
+  await expect(inspector).toContainText('pane A');
+  await expect(inspector.getByTestId('inspector-bytes')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
 test('server-sent events run for real: streams drop, resume, and show their bytes', async ({ page }) => {
   test.setTimeout(60_000);
   const errors = watchErrors(page);

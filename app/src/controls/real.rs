@@ -39,6 +39,8 @@ struct Answer {
     exchange: Option<(String, String)>,
     /// Events by kind: (kind, model, real).
     kinds: Vec<(String, f64, f64)>,
+    /// Where the server keeps the real run for a pane to play back.
+    recording: Option<String>,
 }
 
 fn field(v: &JsValue, key: &str) -> JsValue {
@@ -74,6 +76,7 @@ fn read(text: &str) -> Option<Answer> {
     Some(Answer {
         rows,
         capped: field(&v, "capped").as_string(),
+        recording: field(&v, "recording").as_string(),
         badge,
         noisy,
         note: field(&v, "note").as_string().unwrap_or_default(),
@@ -120,6 +123,19 @@ pub fn RealView(page: Page) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let running = RwSignal::new(false);
     let answer: RwSignal<Option<Answer>> = RwSignal::new(None);
+    // The recipe that ran: the pane beside the real one runs it again.
+    let drawn = StoredValue::new(None::<(&'static sim::PatternInfo, Vec<f64>)>);
+    // Two panes from the start: the model on pane A's recipe (same seed)
+    // and the real run played back, side by side.
+    let draw = move |id: String| {
+        if let Some((info, values)) = drawn.get_value() {
+            let both = [(info, values.clone()), (info, values)];
+            crate::page::navigate(&format!(
+                "{}&real={id}",
+                crate::url::page_query(&both, page.seed.get_untracked())
+            ));
+        }
+    };
 
     let run = move |_| {
         if running.get_untracked() {
@@ -129,7 +145,9 @@ pub fn RealView(page: Page) -> impl IntoView {
             return;
         };
         let p = pane.param_set_untracked();
-        let pattern = pane.pattern.get_untracked().id;
+        let info = pane.pattern.get_untracked();
+        let pattern = info.id;
+        drawn.set_value(Some((info, p.values().to_vec())));
         let s = secs.get_untracked().clamp(1.0, 30.0);
         let sets = crate::json::array(sets(&p).iter().map(|s| crate::json::quote(s)));
         let seed = page.seed.get_untracked();
@@ -222,6 +240,15 @@ pub fn RealView(page: Page) -> impl IntoView {
                     <p role="status" aria-live="polite" data-testid="real-status">{move || status.get()}</p>
                     {move || answer.get().map(|a| view! {
                         {a.capped.clone().map(|c| view! { <p class="real-capped" data-testid="real-capped">{c}</p> })}
+                        {a.recording.clone().map(|id| view! {
+                            <p>
+                                <button data-testid="real-draw" on:click=move |_| draw(id.clone())
+                                    title="Pane A's model and this real run, each drawn in a pane from the start, side by side">
+                                    "Draw the real run beside the model"
+                                </button>
+                                " The real run plays back in pane B as it happened, message by message; open a message to read its bytes."
+                            </p>
+                        })}
                         <div class="real-table-wrap" tabindex="0" role="region" aria-label="Model and real figures">
                             <table class="real-table" data-testid="real-table">
                                 <caption>"The model beside the real run"</caption>

@@ -89,6 +89,26 @@ pub struct Conversation {
     pub title: String,
     pub lanes: Vec<String>,
     pub rows: Vec<Row>,
+    /// The messages it sent, in order (what a real pane asks the bytes of).
+    pub msgs: Vec<sim::event::MsgId>,
+    /// A real run's conversation: what crossed the socket, message by
+    /// message (`None`: a model's, or not asked yet).
+    pub bytes: Option<Wire>,
+}
+
+/// Most messages whose bytes one conversation asks for (the server's
+/// limit for one request).
+pub const MAX_ASKED: usize = 64;
+
+/// What a real conversation's messages were on the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Wire {
+    /// Asked of the server.
+    Asking,
+    /// Each message the tapped connection carried, with its bytes.
+    Bytes(Vec<(sim::event::MsgId, String)>),
+    /// Why there are none, in words.
+    None(String),
 }
 
 impl Conversation {
@@ -103,7 +123,13 @@ impl Conversation {
             })
         };
         let mut rows = Vec::new();
+        let mut msgs = Vec::new();
         for e in events {
+            if let What::Sent { msg, .. } = e.what {
+                if !msgs.contains(&msg) {
+                    msgs.push(msg);
+                }
+            }
             let step = match e.what {
                 What::Sent {
                     kind,
@@ -206,6 +232,8 @@ impl Conversation {
                 })
                 .collect(),
             rows,
+            msgs,
+            bytes: None,
         }
     }
 }
@@ -307,6 +335,7 @@ pub fn Inspector(
                 <ol class="story" data-testid="inspector-story">
                     {story.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
                 </ol>
+                {c.bytes.clone().map(wire)}
             }
         })
     };
@@ -323,6 +352,31 @@ pub fn Inspector(
                 </div>
             </aside>
         }.into_any())}
+    }
+}
+
+/// A real conversation's messages as they crossed the socket.
+fn wire(w: Wire) -> impl IntoView {
+    let body = match w {
+        Wire::Asking => view! { <p>"Asking the server for the bytes…"</p> }.into_any(),
+        Wire::None(why) => view! { <p data-testid="inspector-no-bytes">{why}</p> }.into_any(),
+        Wire::Bytes(list) => list
+            .into_iter()
+            .map(|(m, text)| {
+                view! {
+                    <h4>{format!("Message #{m}")}</h4>
+                    <pre tabindex="0" aria-label=format!("Message {m} as it crossed the socket")>{text}</pre>
+                }
+            })
+            .collect_view()
+            .into_any(),
+    };
+    view! {
+        <section class="inspector-wire" data-testid="inspector-bytes" aria-label="On the wire">
+            <h3 class="story-title">"On the wire"</h3>
+            <p class="inspector-source">"The real bytes, as the run's first connection carried them (HTTP lines end in CR LF; a WebSocket frame's header in hex, its payload unmasked)."</p>
+            {body}
+        </section>
     }
 }
 

@@ -57,6 +57,9 @@ pub struct PaneState {
     /// The recent-requests list has focus: it is not rebuilt under the
     /// reader (a rebuilt button would throw focus to the page).
     pub recent_frozen: StoredValue<bool>,
+    /// This pane plays back a real run the server keeps (its id), beside
+    /// the model in the panes before it: what it shows cannot change.
+    pub real: StoredValue<Option<String>>,
 }
 
 impl PaneState {
@@ -88,6 +91,7 @@ impl PaneState {
             tables_shown: RwSignal::new([false; 4]),
             tables_frozen: StoredValue::new([false; 4]),
             recent_frozen: StoredValue::new(false),
+            real: StoredValue::new(None),
         }
     }
 

@@ -227,7 +227,11 @@ pub fn start(
                             show_metrics(pane, &scene, m);
                         }
                     }
-                    page.tick(t.playing);
+                    // A real run played back stops at its end while the
+                    // model goes on: the play button follows the models.
+                    if pane.real.with_value(Option::is_none) {
+                        page.tick(t.playing);
+                    }
                     if pane.index == 0 {
                         page.clock.reached(t.now, t.head);
                         // A replay that reached where it started: on at
@@ -329,6 +333,9 @@ pub fn start(
     };
     let feed = Feed::connect(Callbacks {
         url: Box::new(move || {
+            if let Some(id) = pane.real.get_value() {
+                return ws_url(&format!("real={id}&pane={}", pane.index));
+            }
             ws_url(&match page.class.get_untracked() {
                 Some(crate::page::Class {
                     code,

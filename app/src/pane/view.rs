@@ -18,7 +18,7 @@ use crate::charts::figures::{Figures, Legend};
 use crate::charts::laws::{little_text, theory_text};
 use crate::charts::pane_charts::{CHART_IDS, CHART_LABELS};
 use crate::page::Page;
-use crate::pane::inspector::{Conversation, Source};
+use crate::pane::inspector::{Conversation, Source, Wire};
 use crate::pane::state::PaneState;
 use crate::stage::paint;
 use sim::story::Subject;
@@ -113,6 +113,18 @@ impl PaneState {
                 c
             })
         });
+        // A real conversation keeps the bytes it has, or asks again when
+        // the whole story has messages the page's did not.
+        let before = page
+            .inspect
+            .with_untracked(|c| c.as_ref().map(|c| (c.msgs.clone(), c.bytes.clone())));
+        let conv = conv.map(|mut c| match before {
+            Some((msgs, bytes)) if msgs == c.msgs => {
+                c.bytes = bytes;
+                c
+            }
+            _ => self.ask_bytes(page, c),
+        });
         if conv.is_some() {
             page.inspect.set(conv);
         }
@@ -161,7 +173,63 @@ impl PaneState {
                 other.highlight(None);
             }
         }
+        let conv = conv.map(|c| self.ask_bytes(page, c));
         page.inspect.set(conv);
+    }
+
+    /// A real pane's conversation: asks the server what its messages were
+    /// on the wire, shown when they come if it is still open.
+    fn ask_bytes(&self, page: &Page, mut c: Conversation) -> Conversation {
+        let Some(id) = self.real.get_value() else {
+            return c;
+        };
+        let msgs: Vec<String> = c
+            .msgs
+            .iter()
+            .take(crate::pane::inspector::MAX_ASKED)
+            .map(|m| m.to_string())
+            .collect();
+        if msgs.is_empty() {
+            c.bytes = Some(Wire::None(
+                "No message of this conversation was sent.".into(),
+            ));
+            return c;
+        }
+        c.bytes = Some(Wire::Asking);
+        let (subject, pane) = (c.subject, self.index);
+        let url = format!("/api/real/{id}/bytes?msgs={}", msgs.join(","));
+        let page = *page;
+        leptos::task::spawn_local(async move {
+            let wire = match crate::class::fetch_text("GET", &url, None).await {
+                Ok((200, text)) => {
+                    let found: Vec<(u64, String)> = crate::json::Json::parse(&text)
+                        .map(|j| {
+                            msgs.iter()
+                                .filter_map(|m| {
+                                    let text = j.get(m).str()?;
+                                    Some((m.parse().ok()?, text))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if found.is_empty() {
+                        Wire::None("None of these messages crossed the connection whose bytes were kept (the first one a client opened, its first 64 KiB each way); the \"Real vs model\" panel shows that connection's first exchange.".into())
+                    } else {
+                        Wire::Bytes(found)
+                    }
+                }
+                Ok((_, text)) | Err(text) => Wire::None(format!("No bytes: {text}")),
+            };
+            page.inspect.update(|open| {
+                if let Some(c) = open
+                    .as_mut()
+                    .filter(|c| c.pane == pane && c.subject == subject)
+                {
+                    c.bytes = Some(wire);
+                }
+            });
+        });
+        c
     }
 
     /// Brings every chart's picture up to date, on screen or not (the PNG
@@ -249,16 +317,23 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
         });
     };
     let testid = format!("pane-{}", pane.id());
+    let real = pane.real.with_value(Option::is_some);
 
     // Each note is built when it appears, not for every new value.
     let behind = Memo::new(move |_| pane.behind.with(Option::is_some));
     let sampled = Memo::new(move |_| pane.stride.get() > 1);
     let coalesced = Memo::new(move |_| pane.coalesced.get() > 0);
     view! {
-        <article class="pane" data-testid=testid aria-label=move || format!("Pane {}: {}", pane.name(), pane.pattern.get().lesson.name)>
+        <article class="pane" class:real-pane=real data-testid=testid aria-label=move || format!("Pane {}: {}{}", pane.name(), pane.pattern.get().lesson.name, if real { ", the real run played back" } else { "" })>
             <header class="pane-head">
                 <span class="pane-name" aria-hidden="true">{pane.name()}</span>
-                {move || if page.following() {
+                {move || if real {
+                    // A recording: its pattern is what ran, not a choice.
+                    view! { <span class="pattern-name" data-testid="pattern-name"
+                        title="What really crossed this server's loopback, played back as it happened: it plays, pauses, changes speed and starts again, but its settings cannot change">
+                        {move || format!("{} — real run on loopback, played back", pane.pattern.get().lesson.name)}
+                    </span> }.into_any()
+                } else if page.following() {
                     // A follower's pattern is the teacher's: its name, not
                     // a control it cannot use.
                     view! { <span class="pattern-name" data-testid="pattern-name">{move || pane.pattern.get().lesson.name}</span> }.into_any()

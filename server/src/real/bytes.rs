@@ -146,7 +146,7 @@ fn events(body: &[u8], out: &mut BTreeMap<MsgId, String>) {
 /// ping carries its own id and its pong's).
 fn frames(bytes: &[u8], out: &mut BTreeMap<MsgId, String>) {
     let mut at = 0;
-    while let Some((told, len)) = super::tap::frame(&bytes[at..]) {
+    while let Some((told, len)) = frame(&bytes[at..]) {
         let told = told.replacen("[first frame:", "[frame:", 1);
         let opcode = bytes[at] & 0x0f;
         let ids = told.lines().nth(1).unwrap_or("");
@@ -166,6 +166,75 @@ fn frames(bytes: &[u8], out: &mut BTreeMap<MsgId, String>) {
         file(out, msg, &told);
         at += len;
     }
+}
+
+/// Most payload bytes shown of one WebSocket frame.
+const SHOWN_PAYLOAD: usize = 2048;
+
+/// The first WebSocket frame in `bytes`, told: its header bytes in hex
+/// with what they say, then its payload (unmasked, when the client masked
+/// it) as text; and how many bytes the frame took (`None`: the frame is
+/// not all there).
+pub fn frame(bytes: &[u8]) -> Option<(String, usize)> {
+    let (&b0, &b1) = (bytes.first()?, bytes.get(1)?);
+    let masked = b1 & 0x80 != 0;
+    let (len, mut at) = match b1 & 0x7f {
+        126 => (
+            u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize,
+            4,
+        ),
+        127 => (
+            u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        n => (n as usize, 2),
+    };
+    let key: Option<[u8; 4]> = if masked {
+        let k = bytes.get(at..at + 4)?.try_into().ok()?;
+        at += 4;
+        Some(k)
+    } else {
+        None
+    };
+    let kind = match b0 & 0x0f {
+        0x1 => "text",
+        0x2 => "binary",
+        0x8 => "close",
+        0x9 => "ping",
+        0xa => "pong",
+        _ => "continuation",
+    };
+    let head: Vec<String> = bytes[..at].iter().map(|b| format!("{b:02x}")).collect();
+    let payload = bytes.get(at..at + len)?;
+    let payload = &payload[..len.min(SHOWN_PAYLOAD)];
+    let payload: Vec<u8> = match key {
+        Some(k) => payload
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ k[i % 4])
+            .collect(),
+        None => payload.to_vec(),
+    };
+    let shown = if kind == "text" {
+        String::from_utf8_lossy(&payload).into_owned()
+    } else {
+        payload
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let told = format!(
+        "[first frame: {} — {}{kind}, {len} bytes, {}]\n{shown}\n",
+        head.join(" "),
+        if b0 & 0x80 != 0 { "FIN, " } else { "" },
+        if masked {
+            "masked by the client, shown unmasked"
+        } else {
+            "unmasked"
+        },
+    );
+    Some((told, at + len))
 }
 
 #[cfg(test)]
