@@ -105,6 +105,9 @@ test('the real run is drawn in a pane beside the model, and a real message shows
   await expect(inspector).toContainText('pane A');
   await expect(inspector.getByTestId('inspector-bytes')).toHaveCount(0);
   expect(errors).toEqual([]);
+  // A link to a real run the server no longer keeps says so in words.
+  await page.goto('/?pattern=request-response&vs=request-response&real=0123456789abcdef');
+  await expect(page.getByTestId('notice')).toContainText('no longer kept');
 });
 
 test('server-sent events run for real: streams drop, resume, and show their bytes', async ({ page }) => {
