@@ -167,3 +167,60 @@ async fn a_real_run_plays_back_in_a_pane_with_its_bytes() {
         "{body}"
     );
 }
+
+/// Hostile asks for a real run are refused in words before anything runs:
+/// a body past the limit, a run too long, an unknown pattern or setting,
+/// fields the server does not know.
+#[tokio::test]
+async fn bad_asks_for_a_real_run_are_refused_in_words() {
+    let addr = common::serve().await;
+    let ask = |body: &str, length: usize| {
+        format!(
+            "POST /api/real HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}"
+        )
+    };
+    let big = "x".repeat(20_000);
+    let (head, _) = common::http(addr, &ask(&big, big.len())).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    for (body, words) in [
+        (
+            r#"{"pattern":"request-response","duration_s":1e9}"#,
+            "lasts 1 to 30 s",
+        ),
+        (
+            r#"{"pattern":"request-response","duration_s":0.5}"#,
+            "lasts 1 to 30 s",
+        ),
+        (r#"{"pattern":"nope","duration_s":2}"#, "nope"),
+        (
+            r#"{"pattern":"request-response","duration_s":2,"sets":["rate=-4"]}"#,
+            "rate",
+        ),
+        (
+            r#"{"pattern":"request-response","duration_s":2,"sets":["bogus=1"]}"#,
+            "bogus",
+        ),
+        (
+            r#"{"pattern":"request-response","duration_s":2,"extra":1}"#,
+            "extra",
+        ),
+    ] {
+        let (head, said) = common::http(addr, &ask(body, body.len())).await;
+        assert!(
+            head.starts_with("HTTP/1.1 400") || head.starts_with("HTTP/1.1 422"),
+            "{body}: {head}"
+        );
+        assert!(said.contains(words), "{body}: {said}");
+    }
+}
+
+/// A client that announces a body and never sends it does not hold its
+/// connection: the body's time runs out (virtual time: the runtime's
+/// clock moves on while everyone waits) and it is answered and closed.
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_comes_is_given_up() {
+    let addr = common::serve().await;
+    let request = "POST /api/real HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{";
+    let (head, body) = common::http(addr, request).await;
+    assert!(head.starts_with("HTTP/1.1 4"), "{head} {body}");
+}

@@ -20,6 +20,11 @@ use crate::shared::Shared;
 const MAX_EXPORT_BODY: usize = 4 * 1024 * 1024;
 /// A sweep request is a few settings.
 const MAX_SWEEP_BODY: usize = 16 * 1024;
+/// Longest a request body may take to arrive: a client that announces a
+/// body and sends it slowly (or never) would otherwise hold its connection
+/// and task for as long as it likes. The largest body allowed (an export's
+/// 4 MiB) takes well under a second on a class's network.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Leptos options for serving the built site from `site_root`. The page
 /// names the content-hashed bundle when the build hashed it.
@@ -97,6 +102,9 @@ pub fn router(options: LeptosOptions, shared: Arc<Shared>, origins: Origins) -> 
                 .layer(DefaultBodyLimit::max(MAX_SWEEP_BODY)),
         )
         .route("/api/real/{id}/bytes", get(crate::http::real::bytes))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_TIMEOUT,
+        ))
         .with_state(Arc::clone(&shared));
     let compressed = api.merge(pages).layer(CompressionLayer::new());
     // The WebSocket route and the precompressed bundle stay outside the
