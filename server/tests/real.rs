@@ -6,7 +6,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use server::real::{compare, Limits, Report};
+use server::real::{compare, compare_recorded, Limits, Report};
 use sim::ParamSet;
 
 /// One real run at a time in this file: their timing is their own, and
@@ -657,16 +657,38 @@ fn a_killed_consumers_copies_come_back() {
 }
 
 /// One contract over the whole catalogue: every pattern runs for real at
-/// its defaults, replays the model's offers and accounts for each one.
+/// its defaults, replays the model's offers and accounts for each one;
+/// its recording holds its events in time order and the bytes of messages
+/// it really sent, each under the id of a message the run reported.
 #[test]
 fn every_pattern_runs_for_real_at_its_defaults() {
     let _one = serial();
     for info in sim::catalogue() {
-        let r = compare(info.defaults(), 11, 2.0, Limits::default())
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (r, rec) = compare_recorded(info.defaults(), 11, 2.0, Limits::default(), &stop)
             .unwrap_or_else(|e| panic!("{}: {e}", info.id));
         // Two seconds are too short for every rare kind on both sides.
         conserved(&r, &["Queued", "Dropped", "Failed", "TimedOut"]);
         assert!(figure(&r, "offered").1 > 0.0, "{}: {r:#?}", info.id);
+        assert!(rec.events.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(rec.events.last().is_some_and(|e| e.at <= rec.horizon));
+        let sent: std::collections::HashSet<u64> = rec
+            .events
+            .iter()
+            .filter_map(|e| match e.what {
+                sim::What::Sent { msg, .. } => Some(msg),
+                _ => None,
+            })
+            .collect();
+        assert!(!rec.bytes.is_empty(), "{}: no message's bytes", info.id);
+        for (msg, text) in &rec.bytes {
+            assert!(
+                sent.contains(msg),
+                "{}: #{msg} was never sent: {text}",
+                info.id
+            );
+            assert!(!text.is_empty());
+        }
     }
 }
 

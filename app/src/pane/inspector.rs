@@ -374,7 +374,7 @@ fn wire(w: Wire) -> impl IntoView {
     view! {
         <section class="inspector-wire" data-testid="inspector-bytes" aria-label="On the wire">
             <h3 class="story-title">"On the wire"</h3>
-            <p class="inspector-source">"The real bytes, as the run's first connection carried them (HTTP lines end in CR LF; a WebSocket frame's header in hex, its payload unmasked)."</p>
+            <p class="inspector-source">"The real bytes, as the one connection the run taps carried them: HTTP lines end in CR LF; a WebSocket frame's header is in hex, its payload unmasked; a NATS frame shows its subject, reply subject and payload, and a JetStream delivery which delivery it is."</p>
             {body}
         </section>
     }

@@ -1,16 +1,19 @@
 //! Each real message's own bytes: the tapped connection's bytes ([`tap`])
 //! cut into what crossed it — HTTP requests and responses, an event
-//! stream's events, WebSocket frames — and filed under the message id
-//! each carries (an `x-msg` header, a `"msg":` field, a ping's payload),
-//! so the inspector can show a student the very bytes of the message
-//! they clicked in the real pane.
+//! stream's events, WebSocket frames, NATS protocol frames — and filed
+//! under the message id each carries (an `x-msg` header, a `"msg":`
+//! field, a ping's payload) or, on a broker's connection, the id a real
+//! party named for something in the frame (a delivery's reply subject, a
+//! payload; a reply to a filed frame goes with it), so the inspector can
+//! show a student the very bytes of the message they clicked in the real
+//! pane.
 //!
 //! Only whole messages are filed: the tap keeps the first 64 KiB each way,
 //! and a message cut by that limit is left out rather than shown in part.
 //!
 //! [`tap`]: super::tap
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sim::event::MsgId;
 
@@ -168,6 +171,125 @@ fn frames(bytes: &[u8], out: &mut BTreeMap<MsgId, String>) {
     }
 }
 
+/// NATS protocol frames one by one: each control line, and the frame as
+/// text (a message's payload, whose length its line ends in, included:
+/// a payload is never mistaken for a line). Stops at a frame not all
+/// there.
+pub fn nats_frames(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let Some(line_end) = find(rest, b"\r\n") else {
+            break;
+        };
+        let Ok(line) = std::str::from_utf8(&rest[..line_end]) else {
+            break;
+        };
+        let op = line.split(' ').next().unwrap_or("");
+        let payload = if matches!(op, "PUB" | "HPUB" | "MSG" | "HMSG") {
+            match line
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                Some(n) => n + 2,
+                None => break,
+            }
+        } else {
+            0
+        };
+        let end = line_end + 2 + payload;
+        if end > rest.len() {
+            break;
+        }
+        out.push((
+            line.to_string(),
+            String::from_utf8_lossy(&rest[..end]).into_owned(),
+        ));
+        at += end;
+    }
+    out
+}
+
+/// A broker connection's message frames (sent, then received), each filed
+/// under the message whose name (`names`) its subject, reply subject or
+/// payload is; a frame on a filed frame's reply subject (a `PubAck`, an
+/// ack) goes with it. A JetStream delivery says which delivery it is.
+pub fn by_nats(
+    sent: &[u8],
+    received: &[u8],
+    names: &HashMap<String, MsgId>,
+) -> BTreeMap<MsgId, String> {
+    let mut found: BTreeMap<MsgId, Vec<(u8, String)>> = BTreeMap::new();
+    let mut replies: HashMap<String, MsgId> = HashMap::new();
+    for bytes in [sent, received] {
+        for (line, text) in nats_frames(bytes) {
+            let words: Vec<&str> = line.split(' ').collect();
+            // The reply subject's place: PUB subject reply len, HPUB
+            // subject reply hlen len, MSG subject sid reply len, HMSG
+            // subject sid reply hlen len.
+            let reply = match (words[0], words.len()) {
+                ("PUB", 4) | ("HPUB", 5) => Some(words[2]),
+                ("MSG", 5) | ("HMSG", 6) => Some(words[3]),
+                _ => None,
+            };
+            if words.len() < 2 {
+                continue;
+            }
+            let payload = text[line.len() + 2..].trim_end_matches("\r\n");
+            let payload = payload.rsplit("\r\n\r\n").next().unwrap_or(payload);
+            // Whose it is: by its payload or its reply subject first (the
+            // frame that asks), then by its subject (the frame answering).
+            let asking = names
+                .get(payload)
+                .or_else(|| reply.and_then(|r| names.get(r)));
+            let answering = || names.get(words[1]).or_else(|| replies.get(words[1]));
+            let (msg, rank) = match asking {
+                Some(&m) => (m, 0),
+                None => match answering() {
+                    Some(&m) => (m, 1),
+                    None => continue,
+                },
+            };
+            let mut told = text.clone();
+            if let Some(d) = reply.and_then(delivery) {
+                told.push_str(&d);
+            }
+            if let Some(r) = reply {
+                replies.insert(r.to_string(), msg);
+            }
+            found.entry(msg).or_default().push((rank, told));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (msg, mut parts) in found {
+        parts.sort_by_key(|(rank, _)| *rank);
+        for (_, text) in parts {
+            file(&mut out, Some(msg), &text);
+        }
+    }
+    out
+}
+
+/// What a JetStream delivery's reply subject says
+/// (`$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer
+/// seq>.<time>.<pending>`), in words.
+fn delivery(reply: &str) -> Option<String> {
+    let t: Vec<&str> = reply.strip_prefix("$JS.ACK.")?.split('.').collect();
+    if t.len() < 7 {
+        return None;
+    }
+    Some(format!(
+        "[JetStream: delivery {} of stream message {} from stream {}, consumer {}; {} more pending]\n",
+        t[2],
+        t[3],
+        t[0],
+        t[1],
+        t.get(6).unwrap_or(&"?")
+    ))
+}
+
 /// Most payload bytes shown of one WebSocket frame.
 const SHOWN_PAYLOAD: usize = 2048;
 
@@ -281,5 +403,41 @@ mod tests {
         assert!(m[&21].starts_with("[frame: 81 16"), "{}", m[&21]);
         assert!(m[&30].contains("ping, 16 bytes"), "{}", m[&30]);
         assert!(!m.contains_key(&31), "a ping is filed under its own id");
+    }
+
+    /// A broker's frames go under the names the parties gave: a publish by
+    /// its payload, its `PubAck` (on the publish's reply inbox) with it; a
+    /// JetStream delivery by its reply subject, told, and its ack with it.
+    #[test]
+    fn broker_frames_are_filed_by_their_names() {
+        let sent = b"CONNECT {}\r\nPUB jobs _INBOX.a.1 4\r\n7 55\r\nPUB $JS.ACK.Q.workers.2.9.4.17.3 4\r\n+ACK\r\nPUB jobs _INBOX.a.2 4\r\n8 60\r\n";
+        let received = b"INFO {}\r\nMSG _INBOX.a.1 1 22\r\n{\"stream\":\"Q\",\"seq\":9}\r\nMSG jobs.q 2 $JS.ACK.Q.workers.2.9.4.17.3 1\r\n7\r\n";
+        let names: HashMap<String, MsgId> = [
+            ("7 55".to_string(), 40),
+            ("$JS.ACK.Q.workers.2.9.4.17.3".to_string(), 41),
+        ]
+        .into();
+        let m = by_nats(sent, received, &names);
+        assert!(
+            m[&40].starts_with("PUB jobs _INBOX.a.1 4\r\n7 55\r\n"),
+            "{}",
+            m[&40]
+        );
+        assert!(
+            m[&40].contains("\"seq\":9"),
+            "the PubAck goes with its publish: {}",
+            m[&40]
+        );
+        assert!(
+            m[&41].contains("+ACK") && m[&41].contains("MSG jobs.q 2"),
+            "{}",
+            m[&41]
+        );
+        assert!(
+            m[&41].contains("delivery 2 of stream message 9 from stream Q, consumer workers"),
+            "{}",
+            m[&41]
+        );
+        assert_eq!(m.len(), 2, "an unnamed publish is left out: {m:?}");
     }
 }

@@ -191,10 +191,9 @@ impl Chain {
             to: self.node(to),
         };
         if hop::cross(log, leg, Instant::now(), self.link.transit(&mut rng)).await {
-            let _ = self
-                .nats
-                .publish(subject.to_string(), ctx.encode().into())
-                .await;
+            let payload = ctx.encode();
+            log.name(&payload, ctx.msg);
+            let _ = self.nats.publish(subject.to_string(), payload.into()).await;
         }
     }
 

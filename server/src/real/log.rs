@@ -125,6 +125,12 @@ impl Log {
         );
     }
 
+    /// A broker frame holding `token` (a reply subject, a payload) is
+    /// message `msg`'s: how the inspector finds a NATS message's bytes.
+    pub fn name(&self, token: &str, msg: MsgId) {
+        tap::Capture::name(&self.capture, token, msg);
+    }
+
     /// A scheduled step ran `late` after its moment.
     pub fn late(&self, late: Duration) {
         clock::record(&mut self.lag.lock().expect("never poisoned"), late);

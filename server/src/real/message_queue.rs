@@ -390,6 +390,9 @@ impl Queue {
                     b.coming.remove(&leg.msg);
                 }
             };
+            if let Some(reply) = &real.reply {
+                log.name(reply.as_str(), leg.msg);
+            }
             coming(true);
             let arrived = hop::cross(log, leg, now, self.link.transit(&mut rng)).await;
             coming(false);

@@ -348,6 +348,7 @@ impl Publishers {
             log.emit_at(now, What::Offered { req, node: broker });
         }
         let payload = format!("{k} {}", log.time(now));
+        log.name(&payload, leg.msg);
         let Ok(ack) = self.js.publish(self.subject.clone(), payload.into()).await else {
             return;
         };

@@ -27,7 +27,10 @@ pub struct Exchange {
 
 /// Most bytes kept each way of a broker's connection: its greeting and
 /// API calls come before the frames shown.
-const KEEP_NATS: usize = 32 * 1024;
+const KEEP_NATS: usize = 64 * 1024;
+
+/// Most names ([`Capture::name`]) one run keeps.
+const MAX_NAMES: usize = 8192;
 
 /// Where the tapped bytes go.
 #[derive(Default)]
@@ -38,6 +41,10 @@ pub struct Capture {
     taken: bool,
     /// A broker's connection: the frames to show, not an HTTP exchange.
     nats: Option<Frames>,
+    /// What in a broker's frame tells whose message it is (a delivery's
+    /// reply subject, a payload), by message id: NATS frames carry no
+    /// `x-msg` of ours, so the real parties say what to look for.
+    names: std::collections::HashMap<String, u64>,
 }
 
 /// Which NATS protocol frames a broker's connection shows: the first the
@@ -71,12 +78,20 @@ impl Capture {
         !std::mem::replace(&mut c.taken, true)
     }
 
-    /// Every whole message the tapped connection carried, by message id
-    /// (none for a broker's connection, whose frames carry no such id).
+    /// A broker's frame holding `token` (a subject, a payload) is message
+    /// `msg`'s. Kept for a broker's capture only, at most [`MAX_NAMES`].
+    pub fn name(capture: &Mutex<Capture>, token: &str, msg: u64) {
+        let mut c = capture.lock().expect("never poisoned");
+        if c.nats.is_some() && c.names.len() < MAX_NAMES {
+            c.names.insert(token.to_string(), msg);
+        }
+    }
+
+    /// Every whole message the tapped connection carried, by message id.
     pub fn by_message(capture: &Mutex<Capture>) -> std::collections::BTreeMap<u64, String> {
         let c = capture.lock().expect("never poisoned");
         if c.nats.is_some() {
-            return Default::default();
+            return super::bytes::by_nats(&c.sent, &c.received, &c.names);
         }
         super::bytes::by_message(&c.sent, &c.received)
     }
@@ -101,29 +116,13 @@ impl Capture {
     }
 }
 
-/// The first NATS protocol frame starting with `prefix`: its control line
-/// and, for a message (`PUB`, `HPUB`, `MSG`, `HMSG`, whose line ends in
-/// the payload's length), the payload after it. Frames are walked one by
-/// one, so a payload is never mistaken for a line.
+/// The first NATS protocol frame starting with `prefix` (its control
+/// line, and a message's payload after it).
 fn nats_frame(bytes: &[u8], prefix: &str) -> Option<String> {
-    let mut at = 0;
-    while at < bytes.len() {
-        let rest = &bytes[at..];
-        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let line = std::str::from_utf8(&rest[..line_end]).ok()?;
-        let op = line.split(' ').next().unwrap_or("");
-        let payload = if matches!(op, "PUB" | "HPUB" | "MSG" | "HMSG") {
-            line.rsplit(' ').next()?.parse::<usize>().ok()? + 2
-        } else {
-            0
-        };
-        let end = (line_end + 2 + payload).min(rest.len());
-        if line.starts_with(prefix) {
-            return Some(String::from_utf8_lossy(&rest[..end]).into_owned());
-        }
-        at += end;
-    }
-    None
+    super::bytes::nats_frames(bytes)
+        .into_iter()
+        .find(|(line, _)| line.starts_with(prefix))
+        .map(|(_, text)| text)
 }
 
 /// Events of a stream shown after its head.
