@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { expectAxeClean } from './access';
-import { watchErrors } from './helpers';
+import { sideways, watchErrors } from './helpers';
 
 // Real traffic beside the model: pane A's recipe run over real loopback
 // sockets by the real server, the table of model and real figures in the
@@ -73,6 +73,8 @@ test('the real run is drawn in a pane beside the model, and a real message shows
   // request, to the end of the real run, where it stops.
   await expect(real.getByRole('region', { name: 'Pane B: the stage' })).toContainText('t = 4.000 s', { timeout: 20_000 });
   await expect(real.getByTestId('words')).toContainText(/[1-9]\d* delivered/);
+  // Stopped at its end while the model goes on: its words say so.
+  await expect(real.getByTestId('words')).toContainText(/at 4\.0 s, paused/);
   await real.locator('details.recent summary').click();
   const recent = real.getByTestId('recent').locator('button');
   await expect(recent.first()).toBeVisible({ timeout: 15_000 });
@@ -201,7 +203,7 @@ test('a page past the real-run places is told its place and runs in its turn', a
   }
 });
 
-test('the real panel works from the keyboard and fits a 320 px phone', async ({ page }) => {
+test('the real panel and a real pane work from the keyboard, on a 320 px phone and at 200 % zoom', async ({ page }) => {
   test.setTimeout(60_000);
   await page.setViewportSize({ width: 320, height: 640 });
   await page.goto('/?pattern=webhooks&loss=0.1&seed=4');
@@ -222,4 +224,22 @@ test('the real panel works from the keyboard and fits a 320 px phone', async ({ 
   );
   expect(overflow).toBeLessThanOrEqual(0);
   await expectAxeClean(page, 'real vs model at 320 px');
+  // The real pane beside the model, from the keyboard, on the phone: the
+  // page never scrolls sideways; then at 200 % zoom with the inspector on
+  // a real delivery, nor there.
+  await page.getByTestId('real-draw').focus();
+  await page.keyboard.press('Enter');
+  const real = page.getByTestId('pane-b');
+  await expect(real.getByTestId('pattern-name')).toHaveText(/real run on loopback, played back/);
+  await expect(real.getByTestId('connection')).toHaveText('live');
+  expect(await sideways(page)).toBeLessThanOrEqual(0);
+  await expectAxeClean(page, 'a real pane at 320 px');
+  await page.setViewportSize({ width: 640, height: 400 });
+  await expect(real.getByTestId('words')).toContainText(/at 2\.0 s, paused/, { timeout: 15_000 });
+  await real.locator('details.recent summary').click();
+  await real.getByTestId('recent').locator('button').first().focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('inspector-bytes')).toBeVisible();
+  await expect(page.getByTestId('inspector-bytes')).not.toContainText('Asking the server');
+  expect(await sideways(page)).toBeLessThanOrEqual(0);
 });

@@ -79,18 +79,28 @@ impl Look {
     }
 }
 
+/// Whether pane `p` plays: the page's transport, except for a real run
+/// played back, which stops at its end while the models go on.
+fn playing(page: &Page, p: &PaneState) -> bool {
+    if p.real.with_value(Option::is_none) {
+        return page.playing.get_untracked();
+    }
+    p.scene
+        .with_value(|s| s.as_ref().map(|s| s.borrow().playback.playing))
+        .unwrap_or(false)
+}
+
 /// "Describe now": every pane as it stands, in words.
 pub fn describe_now(page: &Page) -> String {
     let panes = page.panes();
     let n = panes.len();
-    let playing = page.playing.get_untracked();
     let mut parts = Vec::new();
     for p in &panes {
         let kept: Kept = StoredValue::new_local(VecDeque::new());
         match look(p, &kept) {
             Some(l) => {
                 let cx = l.context(p, n);
-                parts.push(overview(&cx, &l.reading, playing));
+                parts.push(overview(&cx, &l.reading, playing(page, p)));
                 for a in actors(&cx, &l.reading, None) {
                     parts.push(format!("{}: {}.", a.name, a.state));
                 }
@@ -128,7 +138,7 @@ pub fn listen(page: Page) {
             let Some(l) = look(p, &k) else { continue };
             let cx = l.context(p, n);
             let words = Words {
-                overview: overview(&cx, &l.reading, page.playing.get_untracked()),
+                overview: overview(&cx, &l.reading, playing(&page, p)),
                 actors: actors(&cx, &l.reading, l.before.as_ref()),
             };
             if p.words.with_untracked(|w| *w != words) {
