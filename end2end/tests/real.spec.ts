@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { expectAxeClean } from './access';
+import { expectAxeClean, heard, withScreenReader } from './access';
 import { sideways, watchErrors } from './helpers';
 
 // Real traffic beside the model: pane A's recipe run over real loopback
@@ -182,6 +182,7 @@ test('a page past the real-run places is told its place and runs in its turn', a
   const pages = [await browser.newPage(), await browser.newPage()];
   try {
     for (const p of pages) {
+      await withScreenReader(p);
       await openRealPanel(p, '/?pattern=request-response&rate=20&seed=2', 3);
     }
     for (const p of pages) await p.getByTestId('real-run').click();
@@ -197,6 +198,11 @@ test('a page past the real-run places is told its place and runs in its turn', a
       await expect(p.getByTestId('real-status')).toContainText('Done');
       await expect(p.getByTestId('real-status')).toHaveAttribute('role', 'status');
     }
+    // A screen reader hears its place once (not at each of the page's
+    // asks, once a second), then that its run is done.
+    await expect.poll(async () => (await Promise.all(pages.map(heard))).flat().filter((h) => h.text.includes('Done')).length, { timeout: 5_000 }).toBe(2);
+    const told = (await Promise.all(pages.map(heard))).flat().map((h) => h.text);
+    expect(told.filter((t) => t.includes('yours is next'))).toHaveLength(1);
   } finally {
     // A page left open would keep its place in line for the next test.
     for (const p of pages) await p.close();
