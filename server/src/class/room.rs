@@ -26,6 +26,7 @@ use crate::class::codes::hash_secret;
 use crate::limits::Limits;
 use crate::live::session::{Session, METRICS_EVERY, TICK};
 use crate::live::simulators::{Simulators, Weight};
+use crate::live::watched::Watched;
 
 /// Followers one room may have.
 pub const MAX_FOLLOWERS: usize = 200;

@@ -61,11 +61,7 @@ pub async fn upgrade(
                 return refuse(socket, close_code::POLICY, crate::real::recording::GONE).await;
             };
             let Ok(permit) = permit else {
-                let reason = format!(
-                    "the server is full ({} sessions): try again in a minute",
-                    shared.limits.max_sessions
-                );
-                return refuse(socket, close_code::AGAIN, &reason).await;
+                return refuse_full(socket, &shared).await;
             };
             let playback = crate::live::playback::Playback::new(rec);
             serve_viewer(socket, playback, Vec::new(), shared, permit).await
@@ -86,12 +82,7 @@ pub async fn upgrade(
             return refuse(socket, close_code::AWAY, crate::shutdown::REASON).await;
         }
         let Ok(permit) = permit else {
-            shared.warnings.full.warn("a viewer was refused");
-            let reason = format!(
-                "the server is full ({} sessions): try again in a minute",
-                shared.limits.max_sessions
-            );
-            return refuse(socket, close_code::AGAIN, &reason).await;
+            return refuse_full(socket, &shared).await;
         };
         let (session, problems) = match fork {
             None => Session::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -124,4 +115,14 @@ pub async fn upgrade(
         };
         serve_viewer(socket, session, problems, shared, permit).await
     })
+}
+
+/// Tells a viewer past the session cap that the server is full.
+async fn refuse_full(socket: axum::extract::ws::WebSocket, shared: &Shared) {
+    shared.warnings.full.warn("a viewer was refused");
+    let reason = format!(
+        "the server is full ({} sessions): try again in a minute",
+        shared.limits.max_sessions
+    );
+    refuse(socket, close_code::AGAIN, &reason).await
 }

@@ -12,13 +12,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sim::topology::Topology;
 use sim::wire::{Control, Frame, Hello, Tick};
-use sim::{Recorder, Simulation};
+use sim::Recorder;
 
 use crate::live::pacer::Pacer;
-use crate::live::session::{Worked, QUIET_HEARTBEAT};
-use crate::live::watched::Watched;
+use crate::live::session::QUIET_HEARTBEAT;
+use crate::live::watched::{Watched, Worked};
 use crate::real::recording::Recording;
 
 /// What a refused control says.
@@ -26,10 +25,6 @@ const RECORDED: &str = "the real pane plays back a real run as it happened: it p
 
 pub struct Playback {
     rec: Arc<Recording>,
-    /// The pattern's parties and links, as the model lays them out for
-    /// the same recipe: the real parties report on the same nodes.
-    topology: Topology,
-    pattern: &'static str,
     /// Increments with every restart, so the page drops stale ticks.
     run: u32,
     pacer: Pacer,
@@ -49,13 +44,8 @@ pub struct Playback {
 impl Playback {
     /// A playback of `rec` from its start, playing.
     pub fn new(rec: Arc<Recording>) -> Playback {
-        let model = Simulation::new(rec.params.clone(), rec.seed, sim::run::Options::default());
-        let topology = model.topology().clone();
-        let pattern = model.info().id;
         Playback {
             rec,
-            topology,
-            pattern,
             run: 1,
             pacer: Pacer::default(),
             now: 0,
@@ -134,10 +124,10 @@ impl Watched for Playback {
     fn hello(&self) -> Vec<u8> {
         Frame::Hello(Hello {
             run: self.run,
-            pattern: self.pattern.to_string(),
+            pattern: self.rec.params.pattern().to_string(),
             seed: self.rec.seed,
             values: self.rec.params.values().to_vec(),
-            topology: self.topology.clone(),
+            topology: self.rec.topology.clone(),
             speed: self.pacer.speed,
             playing: self.pacer.playing,
         })
@@ -213,6 +203,7 @@ impl Watched for Playback {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sim::Simulation;
     use std::collections::BTreeMap;
 
     /// A recording of the model itself (what a real run reports has the
@@ -225,6 +216,7 @@ mod tests {
         Arc::new(Recording {
             params,
             seed: 4,
+            topology: model.topology().clone(),
             horizon,
             events: model.events().to_vec(),
             bytes: BTreeMap::new(),

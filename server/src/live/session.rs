@@ -22,6 +22,7 @@ use sim::{find_pattern, ParamSet, Simulation};
 
 use crate::live::pacer::Pacer;
 use crate::live::sampling::Sampler;
+use crate::live::watched::{Watched, Worked};
 
 /// Wall time between ticks (~30 Hz): a session's pace.
 pub const TICK: std::time::Duration = std::time::Duration::from_millis(33);
@@ -108,27 +109,6 @@ struct Opening {
 
 /// The latest moment a link may open a run at (`t=`), in virtual seconds.
 pub const MAX_OPEN_S: f64 = 3_600.0;
-
-/// What one tick's work produced.
-#[derive(Debug, Default)]
-pub struct Worked {
-    /// One answer per control, in order: a frame for everyone watching (a
-    /// new `Hello`, the `Params` after a live change), nothing, or the
-    /// refusal for whoever sent it.
-    pub answers: Vec<Result<Option<Vec<u8>>, String>>,
-    /// The run reached its memory budget and was paused.
-    pub notice: Option<String>,
-    /// The tick frame, when the viewer had room for one.
-    pub tick: Option<Vec<u8>>,
-    /// The same tick without its events, when it carries metrics: chart
-    /// history for a room's late joiners.
-    pub history: Option<Vec<u8>>,
-    /// The tick's simulation used its whole CPU budget (the run is heavy).
-    pub spent: bool,
-    /// Frames for the viewer that no control asked for: the `Params` of
-    /// each change a link's run was opened with (the page's history).
-    pub said: Vec<Vec<u8>>,
-}
 
 impl Session {
     pub fn new(params: ParamSet, seed: u64) -> Self {
@@ -239,86 +219,6 @@ impl Session {
     /// room over keeps the number the followers' pages know.
     pub fn set_run(&mut self, run: u32) {
         self.run = run;
-    }
-
-    /// The frame that starts a run on the viewer.
-    pub fn hello(&self) -> Vec<u8> {
-        Frame::Hello(Hello {
-            run: self.run,
-            pattern: self.timeline.sim().info().id.to_string(),
-            seed: self.timeline.sim().seed(),
-            values: self.timeline.sim().params().values().to_vec(),
-            topology: self.timeline.sim().topology().clone(),
-            speed: self.pacer.speed,
-            playing: self.pacer.playing,
-        })
-        .encode()
-    }
-
-    /// One tick of a viewer's session: applies the controls that arrived
-    /// (each answered in order), advances the simulation by what `wall` is
-    /// worth within `cpu` of processor time, then encodes the tick if the
-    /// viewer has room for it (`send_tick`) or coalesces it. `history`: also
-    /// encode the metrics-only copy a room keeps for late joiners.
-    pub fn work(
-        &mut self,
-        controls: &[String],
-        wall: Duration,
-        cpu: Duration,
-        send_tick: bool,
-        with_metrics: bool,
-        history: bool,
-    ) -> Worked {
-        if self.opening.is_some() {
-            return self.open_towards(controls.len(), cpu);
-        }
-        let started = Instant::now();
-        let answers = controls.iter().map(|text| self.control(text)).collect();
-        if self.timeline.seeking() {
-            // A seek (or step back) is run inside the tick's CPU budget,
-            // like playing: the moment is sent when it is reached.
-            let notice = self.seek_within(cpu.saturating_sub(started.elapsed()));
-            if self.timeline.seeking() {
-                return Worked {
-                    answers,
-                    notice,
-                    tick: None,
-                    history: None,
-                    spent: true,
-                    said: std::mem::take(&mut self.said),
-                };
-            }
-            if notice.is_some() {
-                return Worked {
-                    answers,
-                    notice,
-                    said: std::mem::take(&mut self.said),
-                    ..Worked::default()
-                };
-            }
-        }
-        let (notice, spent) = self.advance_within(wall, cpu);
-        let (tick, history) = if self.nothing_to_tell() && controls.is_empty() {
-            self.quiet += 1;
-            (None, None)
-        } else if send_tick {
-            // Paused ticks are rare (a change, a step, the heartbeat): each
-            // carries the figures, so the page never shows stale ones.
-            let with_metrics = with_metrics || !self.pacer.playing;
-            let (t, h) = self.take_tick_pair(with_metrics, history);
-            (Some(t), h)
-        } else {
-            self.coalesce();
-            (None, None)
-        };
-        Worked {
-            answers,
-            notice,
-            tick,
-            history,
-            spent,
-            said: std::mem::take(&mut self.said),
-        }
     }
 
     /// Runs the seek under way for at most `cpu` (at least one slice), and
@@ -774,6 +674,88 @@ impl Session {
         self.coalesced = 0;
         self.timeline.sim_mut().clear_events();
         self.hello()
+    }
+}
+
+impl Watched for Session {
+    /// The frame that starts a run on the viewer.
+    fn hello(&self) -> Vec<u8> {
+        Frame::Hello(Hello {
+            run: self.run,
+            pattern: self.timeline.sim().info().id.to_string(),
+            seed: self.timeline.sim().seed(),
+            values: self.timeline.sim().params().values().to_vec(),
+            topology: self.timeline.sim().topology().clone(),
+            speed: self.pacer.speed,
+            playing: self.pacer.playing,
+        })
+        .encode()
+    }
+
+    /// One tick of a viewer's session: applies the controls that arrived
+    /// (each answered in order), advances the simulation by what `wall` is
+    /// worth within `cpu` of processor time, then encodes the tick if the
+    /// viewer has room for it (`send_tick`) or coalesces it. `history`: also
+    /// encode the metrics-only copy a room keeps for late joiners.
+    fn work(
+        &mut self,
+        controls: &[String],
+        wall: Duration,
+        cpu: Duration,
+        send_tick: bool,
+        with_metrics: bool,
+        history: bool,
+    ) -> Worked {
+        if self.opening.is_some() {
+            return self.open_towards(controls.len(), cpu);
+        }
+        let started = Instant::now();
+        let answers = controls.iter().map(|text| self.control(text)).collect();
+        if self.timeline.seeking() {
+            // A seek (or step back) is run inside the tick's CPU budget,
+            // like playing: the moment is sent when it is reached.
+            let notice = self.seek_within(cpu.saturating_sub(started.elapsed()));
+            if self.timeline.seeking() {
+                return Worked {
+                    answers,
+                    notice,
+                    tick: None,
+                    history: None,
+                    spent: true,
+                    said: std::mem::take(&mut self.said),
+                };
+            }
+            if notice.is_some() {
+                return Worked {
+                    answers,
+                    notice,
+                    said: std::mem::take(&mut self.said),
+                    ..Worked::default()
+                };
+            }
+        }
+        let (notice, spent) = self.advance_within(wall, cpu);
+        let (tick, history) = if self.nothing_to_tell() && controls.is_empty() {
+            self.quiet += 1;
+            (None, None)
+        } else if send_tick {
+            // Paused ticks are rare (a change, a step, the heartbeat): each
+            // carries the figures, so the page never shows stale ones.
+            let with_metrics = with_metrics || !self.pacer.playing;
+            let (t, h) = self.take_tick_pair(with_metrics, history);
+            (Some(t), h)
+        } else {
+            self.coalesce();
+            (None, None)
+        };
+        Worked {
+            answers,
+            notice,
+            tick,
+            history,
+            spent,
+            said: std::mem::take(&mut self.said),
+        }
     }
 }
 

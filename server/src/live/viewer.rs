@@ -26,10 +26,9 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::live::session::Worked;
 use crate::live::session::{METRICS_EVERY, TICK};
 use crate::live::simulators::Weight;
-use crate::live::watched::Watched;
+use crate::live::watched::{Watched, Worked};
 use crate::shared::Shared;
 
 /// Ticks that may wait for the socket before the session starts coalescing.

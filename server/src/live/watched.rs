@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use crate::live::session::{Session, Worked};
-
 pub trait Watched: Send + 'static {
     /// The frame that starts the run on the viewer.
     fn hello(&self) -> Vec<u8>;
@@ -26,20 +24,23 @@ pub trait Watched: Send + 'static {
     ) -> Worked;
 }
 
-impl Watched for Session {
-    fn hello(&self) -> Vec<u8> {
-        Session::hello(self)
-    }
-
-    fn work(
-        &mut self,
-        controls: &[String],
-        wall: Duration,
-        cpu: Duration,
-        send_tick: bool,
-        with_metrics: bool,
-        history: bool,
-    ) -> Worked {
-        Session::work(self, controls, wall, cpu, send_tick, with_metrics, history)
-    }
+/// What one tick's work produced.
+#[derive(Debug, Default)]
+pub struct Worked {
+    /// One answer per control, in order: a frame for everyone watching (a
+    /// new `Hello`, the `Params` after a live change), nothing, or the
+    /// refusal for whoever sent it.
+    pub answers: Vec<Result<Option<Vec<u8>>, String>>,
+    /// The run reached its memory budget and was paused.
+    pub notice: Option<String>,
+    /// The tick frame, when the viewer had room for one.
+    pub tick: Option<Vec<u8>>,
+    /// The same tick without its events, when it carries metrics: chart
+    /// history for a room's late joiners.
+    pub history: Option<Vec<u8>>,
+    /// The tick's simulation used its whole CPU budget (the run is heavy).
+    pub spent: bool,
+    /// Frames for the viewer that no control asked for: the `Params` of
+    /// each change a link's run was opened with (the page's history).
+    pub said: Vec<Vec<u8>>,
 }

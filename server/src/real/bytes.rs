@@ -149,25 +149,19 @@ fn events(body: &[u8], out: &mut BTreeMap<MsgId, String>) {
 /// ping carries its own id and its pong's).
 fn frames(bytes: &[u8], out: &mut BTreeMap<MsgId, String>) {
     let mut at = 0;
-    while let Some((told, len)) = frame(&bytes[at..]) {
-        let told = told.replacen("[first frame:", "[frame:", 1);
-        let opcode = bytes[at] & 0x0f;
-        let ids = told.lines().nth(1).unwrap_or("");
-        let msg = match opcode {
-            0x1 => msg_field(ids),
-            0x9 | 0xa => {
-                let hex: Vec<u8> = ids
-                    .split(' ')
-                    .filter_map(|b| u8::from_str_radix(b, 16).ok())
-                    .collect();
-                let half = if opcode == 0x9 { 0 } else { 8 };
-                hex.get(half..half + 8)
-                    .map(|b| u64::from_be_bytes(b.try_into().expect("eight bytes")))
-            }
+    while let Some(f) = WsFrame::read(&bytes[at..]) {
+        let id = |half: usize| {
+            let b = f.payload.get(half..half + 8)?;
+            Some(u64::from_be_bytes(b.try_into().ok()?))
+        };
+        let msg = match f.opcode() {
+            0x1 => msg_field(&String::from_utf8_lossy(&f.payload)),
+            0x9 => id(0),
+            0xa => id(8),
             _ => None,
         };
-        file(out, msg, &told);
-        at += len;
+        file(out, msg, &f.told("frame"));
+        at += f.taken;
     }
 }
 
@@ -293,70 +287,102 @@ fn delivery(reply: &str) -> Option<String> {
 /// Most payload bytes shown of one WebSocket frame.
 const SHOWN_PAYLOAD: usize = 2048;
 
-/// The first WebSocket frame in `bytes`, told: its header bytes in hex
-/// with what they say, then its payload (unmasked, when the client masked
-/// it) as text; and how many bytes the frame took (`None`: the frame is
-/// not all there).
-pub fn frame(bytes: &[u8]) -> Option<(String, usize)> {
-    let (&b0, &b1) = (bytes.first()?, bytes.get(1)?);
-    let masked = b1 & 0x80 != 0;
-    let (len, mut at) = match b1 & 0x7f {
-        126 => (
-            u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize,
-            4,
-        ),
-        127 => (
-            u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?) as usize,
-            10,
-        ),
-        n => (n as usize, 2),
-    };
-    let key: Option<[u8; 4]> = if masked {
-        let k = bytes.get(at..at + 4)?.try_into().ok()?;
-        at += 4;
-        Some(k)
-    } else {
-        None
-    };
-    let kind = match b0 & 0x0f {
-        0x1 => "text",
-        0x2 => "binary",
-        0x8 => "close",
-        0x9 => "ping",
-        0xa => "pong",
-        _ => "continuation",
-    };
-    let head: Vec<String> = bytes[..at].iter().map(|b| format!("{b:02x}")).collect();
-    let payload = bytes.get(at..at + len)?;
-    let payload = &payload[..len.min(SHOWN_PAYLOAD)];
-    let payload: Vec<u8> = match key {
-        Some(k) => payload
-            .iter()
-            .enumerate()
-            .map(|(i, b)| b ^ k[i % 4])
-            .collect(),
-        None => payload.to_vec(),
-    };
-    let shown = if kind == "text" {
-        String::from_utf8_lossy(&payload).into_owned()
-    } else {
-        payload
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let told = format!(
-        "[first frame: {} — {}{kind}, {len} bytes, {}]\n{shown}\n",
-        head.join(" "),
-        if b0 & 0x80 != 0 { "FIN, " } else { "" },
-        if masked {
-            "masked by the client, shown unmasked"
+/// One WebSocket frame read off the wire.
+pub struct WsFrame {
+    /// Its header's first byte: FIN and the opcode.
+    b0: u8,
+    /// Its header bytes (length and mask key included).
+    head: Vec<u8>,
+    masked: bool,
+    /// The payload's length, as the header says.
+    len: usize,
+    /// The payload (unmasked), at most [`SHOWN_PAYLOAD`] bytes of it.
+    pub payload: Vec<u8>,
+    /// How many bytes the frame took.
+    pub taken: usize,
+}
+
+impl WsFrame {
+    /// The first WebSocket frame in `bytes` (`None`: it is not all there).
+    pub fn read(bytes: &[u8]) -> Option<WsFrame> {
+        let (&b0, &b1) = (bytes.first()?, bytes.get(1)?);
+        let masked = b1 & 0x80 != 0;
+        let (len, mut at) = match b1 & 0x7f {
+            126 => (
+                u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize,
+                4,
+            ),
+            127 => (
+                u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?) as usize,
+                10,
+            ),
+            n => (n as usize, 2),
+        };
+        let key: Option<[u8; 4]> = if masked {
+            let k = bytes.get(at..at + 4)?.try_into().ok()?;
+            at += 4;
+            Some(k)
         } else {
-            "unmasked"
-        },
-    );
-    Some((told, at + len))
+            None
+        };
+        let payload = bytes.get(at..at.checked_add(len)?)?;
+        let payload = &payload[..len.min(SHOWN_PAYLOAD)];
+        let payload = match key {
+            Some(k) => payload
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ k[i % 4])
+                .collect(),
+            None => payload.to_vec(),
+        };
+        Some(WsFrame {
+            b0,
+            head: bytes[..at].to_vec(),
+            masked,
+            len,
+            payload,
+            taken: at + len,
+        })
+    }
+
+    pub fn opcode(&self) -> u8 {
+        self.b0 & 0x0f
+    }
+
+    /// The frame told under `label`: its header bytes in hex with what
+    /// they say, then its payload as text (a text frame) or hex.
+    pub fn told(&self, label: &str) -> String {
+        let kind = match self.opcode() {
+            0x1 => "text",
+            0x2 => "binary",
+            0x8 => "close",
+            0x9 => "ping",
+            0xa => "pong",
+            _ => "continuation",
+        };
+        let hex = |b: &[u8]| {
+            b.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let shown = if kind == "text" {
+            String::from_utf8_lossy(&self.payload).into_owned()
+        } else {
+            hex(&self.payload)
+        };
+        format!(
+            "[{label}: {} — {}{kind}, {} bytes, {}]\n{shown}\n",
+            hex(&self.head),
+            if self.b0 & 0x80 != 0 { "FIN, " } else { "" },
+            self.len,
+            if self.masked {
+                "masked by the client, shown unmasked"
+            } else {
+                "unmasked"
+            },
+        )
+    }
 }
 
 #[cfg(test)]

@@ -147,14 +147,8 @@ impl Log {
     }
 
     /// The run measured: every event up to `horizon`, in time order (tasks
-    /// report concurrently), through a recorder like the model's.
-    pub fn recorder(&self, horizon: sim::Time) -> (Recorder, Kinds) {
-        let (rec, kinds, _) = self.finish(horizon);
-        (rec, kinds)
-    }
-
-    /// Like [`Log::recorder`], and the events themselves (up to `horizon`,
-    /// in time order): what a real pane plays back.
+    /// report concurrently), through a recorder like the model's; and the
+    /// events themselves, what a real pane plays back.
     pub fn finish(&self, horizon: sim::Time) -> (Recorder, Kinds, Vec<Event>) {
         let mut events = std::mem::take(&mut *self.events.lock().expect("never poisoned"));
         // Stable: a task's own events keep their order at one instant.

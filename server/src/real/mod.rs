@@ -344,6 +344,7 @@ pub fn compare_recorded(
     let recorded = recording::Recording {
         params,
         seed,
+        topology: model.topology().clone(),
         horizon: end,
         events: real_events,
         bytes: tap::Capture::by_message(&log.capture),

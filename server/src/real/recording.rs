@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sim::event::MsgId;
+use sim::topology::Topology;
 use sim::{Event, ParamSet};
 
 /// Real runs kept at once.
@@ -24,6 +25,9 @@ pub struct Recording {
     /// The recipe it ran (after any cap on its rate): the pane's values.
     pub params: ParamSet,
     pub seed: u64,
+    /// The model's parties and links for the recipe: the real parties
+    /// reported on the same nodes.
+    pub topology: Topology,
     /// Where it stops: the run's length.
     pub horizon: sim::Time,
     /// Every event up to the horizon, in time order.
@@ -77,6 +81,7 @@ mod tests {
         Recording {
             params: sim::catalogue()[0].defaults(),
             seed: 1,
+            topology: Topology::default(),
             horizon: 0,
             events: Vec::new(),
             bytes: BTreeMap::new(),

@@ -144,8 +144,8 @@ fn first_message(bytes: &[u8]) -> String {
             .contains("upgrade: websocket")
     {
         let mut text = String::from_utf8_lossy(&bytes[..head]).into_owned();
-        if let Some((frame, _)) = super::bytes::frame(&bytes[head..]) {
-            text.push_str(&frame);
+        if let Some(frame) = super::bytes::WsFrame::read(&bytes[head..]) {
+            text.push_str(&frame.told("first frame"));
         }
         return text;
     }
