@@ -204,7 +204,7 @@ impl Registry {
         if let Some(cluster) = &self.cluster {
             match cluster.record(&code).await {
                 Some((_, revision)) => {
-                    owner::keep(cluster, Arc::clone(&room), &self.host, revision, 0)
+                    owner::keep(cluster, Arc::clone(&room), &self.host, revision, 0).await
                 }
                 None => {
                     room.close("the room registry lost the class");

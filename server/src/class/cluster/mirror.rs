@@ -72,12 +72,7 @@ pub async fn open(
             .subscribe(frames_subject(code, i))
             .await
             .map_err(|e| format!("cannot follow the class: {e}"))?;
-        let ask = serde_json::to_vec(&Ask::CatchUp { pane: i }).unwrap_or_default();
-        let got = cluster
-            .client
-            .request(ask_subject(code), ask.into())
-            .await
-            .map_err(|_| MOVING.to_string())?;
+        let got = catch_up(cluster, code, i).await?;
         for (kind, n) in wire::decode_entries(&got.payload).ok_or(MOVING)? {
             pane.publish(n, kind);
         }
@@ -119,6 +114,32 @@ pub async fn open(
     host.rooms().insert(Arc::clone(&room));
     tracing::info!("class {code} relayed here from replica {}", record.owner);
     Ok(Some(room))
+}
+
+/// A pane's catch-up from its owner. A room is in the registry a moment
+/// before its owner listens for requests, so "nobody is listening" is
+/// asked again for up to a second before the member is told to retry.
+async fn catch_up(
+    cluster: &Cluster,
+    code: &str,
+    pane: usize,
+) -> Result<async_nats::Message, String> {
+    const TRIES: u32 = 5;
+    let ask = serde_json::to_vec(&Ask::CatchUp { pane }).unwrap_or_default();
+    for attempt in 1..=TRIES {
+        match cluster
+            .client
+            .request(ask_subject(code), ask.clone().into())
+            .await
+        {
+            Ok(m) => return Ok(m),
+            Err(e) if e.kind() == RequestErrorKind::NoResponders && attempt < TRIES => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(_) => break,
+        }
+    }
+    Err(MOVING.to_string())
 }
 
 /// Stops relaying `code` and hands back each pane's order queue.

@@ -47,8 +47,11 @@ pub async fn register(cluster: &Cluster, code: &str, record: &RoomRecord) -> Res
     }
 }
 
-/// Serves `room` to the other replicas while it is open here.
-pub fn keep(
+/// Serves `room` to the other replicas while it is open here. Returns
+/// once the broker has this replica's subscription to the room's requests,
+/// so a replica that finds the room right after it is created or taken
+/// over is answered, not told nobody is listening.
+pub async fn keep(
     cluster: &Arc<Cluster>,
     room: Arc<Room>,
     host: &Arc<dyn Host>,
@@ -57,15 +60,19 @@ pub fn keep(
 ) {
     let cluster = Arc::clone(cluster);
     let host = Arc::clone(host);
+    let code = room.code.clone();
+    let mut asks = match cluster.client.subscribe(ask_subject(&code)).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("class {code}: cannot take requests from other replicas: {e}");
+            return;
+        }
+    };
+    // The subscription is only queued until flushed to the broker.
+    if let Err(e) = cluster.client.flush().await {
+        tracing::warn!("class {code}: the broker did not take the subscription yet: {e}");
+    }
     tokio::spawn(async move {
-        let code = room.code.clone();
-        let mut asks = match cluster.client.subscribe(ask_subject(&code)).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("class {code}: cannot take requests from other replicas: {e}");
-                return;
-            }
-        };
         let mut revision = revision;
         let mut every = tokio::time::interval(WRITE_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -174,7 +174,7 @@ pub async fn take(
     if let Ok(mut t) = room.presenter_seen.lock() {
         *t = tokio::time::Instant::now();
     }
-    owner::keep(cluster, Arc::clone(&room), host, revision, epoch);
+    owner::keep(cluster, Arc::clone(&room), host, revision, epoch).await;
     tracing::info!(
         "class {code} taken over from replica {} (epoch {epoch})",
         record.owner
