@@ -7,6 +7,15 @@ import { sideways, watchErrors } from './helpers';
 // page, for an HTTP pattern, event streams, WebSockets and a real NATS broker.
 
 
+/** Moves the timeline's scrubber to `t` seconds as a drag would. */
+async function scrubTo(page: Page, t: number) {
+  await page.getByTestId('scrubber').evaluate((el, t) => {
+    const input = el as HTMLInputElement;
+    input.value = String(t);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, t);
+}
+
 /** Opens `query` with pane A live and the real panel open, its run set to `secs` seconds. */
 async function openRealPanel(page: Page, query: string, secs: number) {
   await page.goto(query);
@@ -106,6 +115,20 @@ test('the real run is drawn in a pane beside the model, and a real message shows
   await model.getByTestId('recent').locator('button').first().click();
   await expect(inspector).toContainText('pane A');
   await expect(inspector.getByTestId('inspector-bytes')).toHaveCount(0);
+  await page.getByTestId('inspector-close').click();
+  // The timeline moves both panes: the real one stands where the run
+  // stood at that moment, a step back undoes its last events, and back to
+  // live returns it to the furthest it played.
+  const realClock = real.getByRole('region', { name: 'Pane B: the stage' });
+  await scrubTo(page, 1.0);
+  await expect(realClock).toContainText('t = 1.000 s');
+  await expect(model.getByRole('region', { name: 'Pane A: the stage' })).toContainText('t = 1.000 s');
+  await expect(real.getByTestId('words')).toContainText(/at 1\.0 s, paused/);
+  await page.getByTestId('step-back').click();
+  await expect(realClock).toContainText(/t = 0\.\d{3} s/);
+  await page.getByTestId('live').click();
+  await expect(realClock).toContainText('t = 4.000 s');
+  await expect(page.locator('[data-testid=notice]', { hasText: 'as it happened' })).toHaveCount(0);
   expect(errors).toEqual([]);
   // A link to a real run the server no longer keeps says so in words.
   await page.goto('/?pattern=request-response&vs=request-response&real=0123456789abcdef');

@@ -72,7 +72,8 @@ async fn a_page_past_the_places_waits_its_turn() {
 /// A finished real run is kept: a pane plays it back over `/ws?real=`
 /// in the live frames (its hello the model's topology, its ticks the real
 /// events in time order, played to its end), and its messages' bytes are
-/// served by id — an unknown run or a bad list is refused in words.
+/// served by id — an unknown run or a bad list is refused in words. A
+/// seek shows it as it stood at that moment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_run_plays_back_in_a_pane_with_its_bytes() {
     use sim::wire::Frame;
@@ -121,6 +122,20 @@ async fn a_real_run_plays_back_in_a_pane_with_its_bytes() {
         row["real"].as_f64(),
         Some(completed as f64),
         "the pane plays what the table counts: {row}"
+    );
+    // The timeline shows it at any moment of what happened: a seek
+    // answers with the run as it stood then.
+    common::send(&mut ws, r#"{"type":"seek","t":1}"#).await;
+    let m = loop {
+        if let Frame::Moment(m) = common::next_frame(&mut ws).await {
+            break m;
+        }
+    };
+    assert_eq!((m.now, m.playing), (sim::time::SECOND, false));
+    assert!(
+        m.metrics.totals.completed > 0 && m.metrics.totals.completed < completed,
+        "the figures up to 1 s: {} of {completed}",
+        m.metrics.totals.completed
     );
     // Changing what happened is refused in words.
     common::send(&mut ws, r#"{"type":"set","param":"rate","value":5}"#).await;

@@ -330,7 +330,7 @@ pub fn Pane(page: Page, pane: PaneState) -> impl IntoView {
                 {move || if real {
                     // A recording: its pattern is what ran, not a choice.
                     view! { <span class="pattern-name" data-testid="pattern-name"
-                        title="What really crossed this server's loopback, played back as it happened: it plays, pauses, changes speed and starts again, but its settings cannot change">
+                        title="What really crossed this server's loopback, played back as it happened: it plays, pauses, seeks and steps with the timeline and starts again, but its settings cannot change">
                         {move || format!("{} — real run on loopback, played back", pane.pattern.get().lesson.name)}
                     </span> }.into_any()
                 } else if page.following() {

@@ -4,16 +4,20 @@
 //! the model. Its figures come from a recorder fed those events as they
 //! play, the same code that measures the model.
 //!
-//! A recording is what happened: play, pause, speed and a restart from
-//! its start work; a change of parameter, pattern or seed, a step or a
-//! seek is refused in words (the real run would have to run again).
+//! A recording is what happened, so the whole of it can be shown: play,
+//! pause, speed, a restart, a seek to any moment of it, a step to its next
+//! event and a step back over its last, and the way back to the furthest
+//! it has played all work, so a real pane follows the page's timeline
+//! beside the model. A change of parameter, pattern or seed is refused in
+//! words (the real run would have to run again).
 
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sim::wire::{Control, Frame, Hello, Tick};
-use sim::Recorder;
+use sim::timeline::SeekError;
+use sim::wire::{Control, Flight, Frame, Hello, Moment, Tick, MAX_FLIGHTS};
+use sim::{Recorder, What};
 
 use crate::live::pacer::Pacer;
 use crate::live::session::QUIET_HEARTBEAT;
@@ -21,7 +25,7 @@ use crate::live::watched::{Watched, Worked};
 use crate::real::recording::Recording;
 
 /// What a refused control says.
-const RECORDED: &str = "the real pane plays back a real run as it happened: it plays, pauses, changes speed and starts again, but cannot change; change pane A's settings and run it for real again";
+const RECORDED: &str = "the real pane plays back a real run as it happened: it plays, pauses, seeks, steps and starts again, but cannot change; change pane A's settings and run it for real again";
 
 pub struct Playback {
     rec: Arc<Recording>,
@@ -30,6 +34,10 @@ pub struct Playback {
     pacer: Pacer,
     /// Where the playback stands.
     now: sim::Time,
+    /// The furthest it has played ("back to live" returns there).
+    furthest: sim::Time,
+    /// A step asked for: the next tick plays to this moment at once.
+    step_to: Option<sim::Time>,
     /// The first event not yet sent.
     next: usize,
     /// The real run's figures so far.
@@ -49,6 +57,8 @@ impl Playback {
             run: 1,
             pacer: Pacer::default(),
             now: 0,
+            furthest: 0,
+            step_to: None,
             next: 0,
             recorder: Recorder::new(false, false),
             coalesced: 0,
@@ -61,10 +71,111 @@ impl Playback {
     fn restart(&mut self) {
         self.run += 1;
         self.now = 0;
+        self.furthest = 0;
+        self.step_to = None;
         self.next = 0;
         self.recorder = Recorder::new(false, false);
         self.coalesced = 0;
         self.told = None;
+    }
+
+    /// Stands the playback at `t`: its figures are of every event up to
+    /// then (fed again from the start to go back: at most a run's ~60,000
+    /// events, a few milliseconds).
+    fn go_to(&mut self, t: sim::Time) {
+        let t = t.min(self.rec.horizon);
+        if t < self.now {
+            self.recorder = Recorder::new(false, false);
+            self.next = 0;
+        }
+        let events = &self.rec.events;
+        let to = self.next + events[self.next..].partition_point(|e| e.at <= t);
+        for e in &events[self.next..to] {
+            self.recorder.emit(e.at, e.what);
+        }
+        self.recorder.metrics_mut().advance_to(t);
+        self.next = to;
+        self.now = t;
+        self.furthest = self.furthest.max(t);
+        self.step_to = None;
+    }
+
+    /// The frame that shows the real run where the playback stands, drawn
+    /// from nothing: the messages then on their links (sent, not yet
+    /// arrived), each node's counts and the figures so far. Events not yet
+    /// sent to the viewer are dropped: it starts over from this moment.
+    fn moment(&mut self, undone: Vec<sim::Event>) -> Vec<u8> {
+        let now = self.now;
+        let mut flights: Vec<Flight> = self.rec.events[..self.next]
+            .iter()
+            .filter_map(|e| match e.what {
+                What::Sent {
+                    msg,
+                    req,
+                    kind,
+                    link,
+                    arrive_at,
+                    lost,
+                } if arrive_at > now => Some(Flight {
+                    msg,
+                    req,
+                    kind,
+                    link,
+                    sent: e.at,
+                    arrive: arrive_at,
+                    lost,
+                }),
+                _ => None,
+            })
+            .collect();
+        let total = flights.len() as u64;
+        if flights.len() > MAX_FLIGHTS {
+            // The soonest to arrive, as the model's moment keeps.
+            flights.sort_unstable_by_key(|f| (f.arrive, f.msg));
+            flights.truncate(MAX_FLIGHTS);
+        }
+        let metrics = self.recorder.metrics_mut();
+        let nodes = metrics.node_counts(self.rec.topology.nodes.len());
+        let snapshot = metrics.snapshot();
+        self.coalesced = 0;
+        self.told = Some((self.run, self.now, self.pacer.playing, self.pacer.speed));
+        Frame::Moment(Moment {
+            run: self.run,
+            now,
+            head: self.furthest,
+            playing: self.pacer.playing,
+            speed: self.pacer.speed,
+            flights,
+            flights_total: total,
+            nodes,
+            metrics: snapshot,
+            undone,
+        })
+        .encode()
+    }
+
+    /// One event time back: the events at the last moment played are
+    /// undone, and the playback stands at the moment before them.
+    fn step_back(&mut self) -> Result<Vec<u8>, String> {
+        if self.pacer.playing {
+            return Err("step back works while paused: pause first".into());
+        }
+        let events = &self.rec.events;
+        let Some(last) = events[..self.next].last() else {
+            return Err("this is the start of the run: there is no step before it".into());
+        };
+        let first = events[..self.next].partition_point(|e| e.at < last.at);
+        let undone = events[first..self.next].to_vec();
+        match first.checked_sub(1) {
+            Some(i) => self.go_to(events[i].at),
+            None => {
+                // Back over the first events: the start, before any.
+                self.recorder = Recorder::new(false, false);
+                self.next = 0;
+                self.now = 0;
+            }
+        }
+        Ok(self.moment(undone))
     }
 
     fn control(&mut self, text: &str) -> Result<Option<Vec<u8>>, String> {
@@ -105,16 +216,40 @@ impl Playback {
                     .encode(),
                 ));
             }
-            Control::Live
-            | Control::Inspect { .. }
-            | Control::Bookmarks { .. }
-            | Control::Sweep { .. } => {}
-            Control::Set { .. }
-            | Control::Pattern { .. }
-            | Control::Reset { seed: Some(_) }
-            | Control::Step
-            | Control::StepBack
-            | Control::Seek { .. } => return Err(RECORDED.into()),
+            Control::Seek { t } => {
+                if !t.is_finite() || t < 0.0 {
+                    return Err(SeekError::NotATime(t).to_string());
+                }
+                let horizon = sim::time::to_secs(self.rec.horizon);
+                if t > horizon + 1e-9 {
+                    return Err(SeekError::Beyond {
+                        asked: t,
+                        head: horizon,
+                    }
+                    .to_string());
+                }
+                self.pacer.playing = false;
+                self.go_to(sim::time::from_secs(t));
+                return Ok(Some(self.moment(Vec::new())));
+            }
+            Control::Step => {
+                if self.pacer.playing {
+                    return Err("step works while paused: pause first".into());
+                }
+                let Some(e) = self.rec.events.get(self.next) else {
+                    return Err("this is the end of the real run: there is no step after it".into());
+                };
+                self.step_to = Some(e.at);
+            }
+            Control::StepBack => return self.step_back().map(Some),
+            Control::Live => {
+                self.go_to(self.furthest);
+                return Ok(Some(self.moment(Vec::new())));
+            }
+            Control::Inspect { .. } | Control::Bookmarks { .. } | Control::Sweep { .. } => {}
+            Control::Set { .. } | Control::Pattern { .. } | Control::Reset { seed: Some(_) } => {
+                return Err(RECORDED.into())
+            }
         }
         Ok(None)
     }
@@ -145,21 +280,21 @@ impl Watched for Playback {
     ) -> Worked {
         let answers = controls.iter().map(|c| self.control(c)).collect();
         let from = self.next;
-        let target = (self.now + self.pacer.advance(wall)).min(self.rec.horizon);
-        let events = &self.rec.events;
-        let to = from + events[from..].partition_point(|e| e.at <= target);
-        for e in &events[from..to] {
-            self.recorder.emit(e.at, e.what);
+        let advanced = self.pacer.advance(wall);
+        let target = match self.step_to {
+            Some(t) => t,
+            None => self.now + advanced,
+        };
+        if target > self.now || self.step_to.is_some() {
+            self.go_to(target);
         }
-        self.recorder.metrics_mut().advance_to(target);
-        self.now = target;
-        self.next = to;
+        let to = self.next;
         if self.now >= self.rec.horizon {
             // The end of what happened: it stands there until played again.
             self.pacer.playing = false;
         }
         let told = (self.run, self.now, self.pacer.playing, self.pacer.speed);
-        let still = to == from && self.told == Some(told) && controls.is_empty();
+        let still = to == from && self.told == Some(told);
         if still && self.quiet + 1 < QUIET_HEARTBEAT {
             self.quiet += 1;
             return Worked {
@@ -274,8 +409,8 @@ mod tests {
         assert!(!t.playing && t.now == sim::time::from_ms(100.0));
         for c in [
             r#"{"type":"set","param":"rate","value":5}"#,
-            r#"{"type":"seek","t":1}"#,
-            r#"{"type":"step"}"#,
+            r#"{"type":"pattern","id":"polling"}"#,
+            r#"{"type":"reset","seed":3}"#,
         ] {
             let w = tick(&mut p, &[c], 33);
             assert!(
@@ -296,5 +431,99 @@ mod tests {
             panic!("a story")
         };
         assert!(matches!(Frame::decode(story), Ok(Frame::Story(_))));
+    }
+
+    fn moment_of(w: &Worked) -> Moment {
+        match &w.answers[0] {
+            Ok(Some(bytes)) => match Frame::decode(bytes) {
+                Ok(Frame::Moment(m)) => m,
+                other => panic!("a moment, not {other:?}"),
+            },
+            other => panic!("a moment, not {other:?}"),
+        }
+    }
+
+    fn sorted(mut f: Vec<Flight>) -> Vec<Flight> {
+        f.sort_by_key(|f| (f.msg, f.arrive));
+        f
+    }
+
+    /// A seek shows the recording at that moment exactly as the run that
+    /// made it stood there (the recording here is of the model): the same
+    /// messages on their links, node counts and figures, backwards as
+    /// forwards; back to live returns to the furthest it played.
+    #[test]
+    fn a_seek_shows_the_moment_the_run_stood_at() {
+        let rec = recording();
+        let mut p = Playback::new(Arc::clone(&rec));
+        for _ in 0..60 {
+            tick(&mut p, &[], 33);
+        }
+        let mut furthest = p.now;
+        for t in [1.5, 0.25, 2.0, 0.0, 1.5] {
+            let w = tick(&mut p, &[&format!(r#"{{"type":"seek","t":{t}}}"#)], 33);
+            let m = moment_of(&w);
+            let at = sim::time::from_secs(t);
+            let mut model = Simulation::new(rec.params.clone(), 4, sim::run::Options::EVENTS);
+            model.advance_to(at);
+            let want = model.moment(m.run, 0, Vec::new());
+            assert_eq!(
+                (m.now, m.head, m.playing),
+                (at, furthest.max(at), false),
+                "t = {t}"
+            );
+            assert_eq!(m.flights_total, want.flights_total, "t = {t}");
+            assert_eq!(sorted(m.flights), sorted(want.flights), "t = {t}");
+            assert_eq!(m.nodes, want.nodes, "t = {t}");
+            assert_eq!(m.metrics.totals, want.metrics.totals, "t = {t}");
+            assert!(
+                w.tick.is_none(),
+                "a seek stands still: no tick after its moment"
+            );
+            assert!(tick(&mut p, &[], 33).tick.is_none(), "and stays still");
+            furthest = furthest.max(at);
+        }
+        let m = moment_of(&tick(&mut p, &[r#"{"type":"live"}"#], 33));
+        assert_eq!(m.now, furthest);
+        for c in [r#"{"type":"seek","t":-1}"#, r#"{"type":"seek","t":3.5}"#] {
+            let w = tick(&mut p, &[c], 33);
+            assert!(matches!(&w.answers[0], Err(e) if e.contains("t = ")), "{c}");
+        }
+    }
+
+    /// A step back undoes the events of the last moment played and a step
+    /// plays exactly them again; at the start there is no step back.
+    #[test]
+    fn steps_back_and_forth_over_one_moment_of_events() {
+        let rec = recording();
+        let mut p = Playback::new(Arc::clone(&rec));
+        tick(&mut p, &[r#"{"type":"seek","t":1}"#], 33);
+        let before = p.next;
+        let m = moment_of(&tick(&mut p, &[r#"{"type":"step_back"}"#], 33));
+        assert!(!m.undone.is_empty());
+        let at = m.undone[0].at;
+        assert!(m.undone.iter().all(|e| e.at == at), "one moment's events");
+        assert_eq!(&rec.events[before - m.undone.len()..before], &m.undone[..]);
+        assert!(m.now < at);
+        let w = tick(&mut p, &[r#"{"type":"step"}"#], 33);
+        assert!(w.answers[0].as_ref().is_ok_and(Option::is_none));
+        let Ok(Frame::Tick(t)) = Frame::decode(w.tick.as_ref().unwrap()) else {
+            panic!("a tick")
+        };
+        assert_eq!((t.now, &t.events[..]), (at, &m.undone[..]));
+        tick(&mut p, &[r#"{"type":"seek","t":0}"#], 33);
+        let first = rec.events[0].at;
+        if first == 0 {
+            tick(&mut p, &[r#"{"type":"step_back"}"#], 33);
+        }
+        let w = tick(&mut p, &[r#"{"type":"step_back"}"#], 33);
+        assert!(
+            matches!(&w.answers[0], Err(e) if e.contains("start of the run")),
+            "{:?}",
+            w.answers
+        );
+        tick(&mut p, &[r#"{"type":"play"}"#], 33);
+        let w = tick(&mut p, &[r#"{"type":"step"}"#], 33);
+        assert!(matches!(&w.answers[0], Err(e) if e.contains("pause first")));
     }
 }
