@@ -130,9 +130,18 @@ test('the real run is drawn in a pane beside the model, and a real message shows
   await expect(realClock).toContainText('t = 4.000 s');
   await expect(page.locator('[data-testid=notice]', { hasText: 'as it happened' })).toHaveCount(0);
   expect(errors).toEqual([]);
-  // A link to a real run the server no longer keeps says so in words.
+  // A link to a real run the server no longer keeps says so in words,
+  // once: the pane says "ended" and does not knock again.
+  const asked: string[] = [];
+  page.on('websocket', (ws) => {
+    if (ws.url().includes('real=')) asked.push(ws.url());
+  });
   await page.goto('/?pattern=request-response&vs=request-response&real=0123456789abcdef');
   await expect(page.getByTestId('notice')).toContainText('no longer kept');
+  await expect(page.getByTestId('pane-b').getByTestId('connection')).toHaveText('ended');
+  await expect(page.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
+  await page.waitForTimeout(3000); // a retry would come within 0.25 to 2 s
+  expect(asked).toHaveLength(1);
 });
 
 test('server-sent events run for real: streams drop, resume, and show their bytes', async ({ page }) => {

@@ -309,6 +309,12 @@ fn clip_message(said: &str) -> String {
 /// The longest refusal of a control message, in characters.
 pub const MAX_ERROR_CHARS: usize = 240;
 
+/// The close code of a socket that asked for something that no longer
+/// exists (a real run the server no longer keeps): trying again cannot
+/// help, so the page stops reconnecting and says why (4000–4999 are the
+/// application's own codes; 4404 reads as "not found").
+pub const CLOSE_GONE: u16 = 4404;
+
 /// The JSON of an error text frame.
 pub fn error_text(message: &str) -> String {
     serde_json::json!({ "type": "error", "message": message }).to_string()

@@ -323,12 +323,13 @@ pub fn ConnBadge(conn: RwSignal<ConnState>) -> impl IntoView {
                 in_ms as f64 / 1000.0
             )
         }
+        ConnState::Ended => "ended".to_string(),
     };
     let class = move || {
         conn.with(|c| match c {
             ConnState::Live => "conn live",
             ConnState::Connecting => "conn connecting",
-            ConnState::Reconnecting { .. } => "conn down",
+            ConnState::Reconnecting { .. } | ConnState::Ended => "conn down",
         })
     };
     view! {

@@ -3,7 +3,8 @@
 //! Binary frames are decoded into [`Frame`]s and handed to a callback; text
 //! frames are the server's error messages. When the socket closes (the server
 //! restarted, the network blinked, the server was full) the feed says why
-//! and reconnects with jittered exponential back-off, so a class whose
+//! and reconnects with jittered exponential back-off (unless the server
+//! said what it asked for is gone for good: then it stops), so a class whose
 //! server restarts does not come back in one burst; it asks the URL callback
 //! afresh so the new session starts with the settings the page shows.
 
@@ -27,6 +28,9 @@ pub enum ConnState {
         in_ms: u32,
         reason: Option<String>,
     },
+    /// The server said what this pane asked for no longer exists (a real
+    /// run no longer kept): no more attempts; the reason is in the notice.
+    Ended,
 }
 
 /// What the feed calls back into.
@@ -182,6 +186,10 @@ fn open(inner: &Rc<Inner>) {
         if let Some(inner) = w.upgrade() {
             inner.ws.borrow_mut().take();
             let reason = e.reason();
+            if e.code() == sim::wire::CLOSE_GONE {
+                (inner.cb.on_state)(ConnState::Ended);
+                return;
+            }
             let reason = (!reason.is_empty()).then_some(reason);
             schedule_reconnect(&inner, e.code(), reason);
         }

@@ -58,7 +58,7 @@ pub async fn upgrade(
         let permit = Arc::clone(&shared.sessions).try_acquire_owned();
         return ws.on_upgrade(move |socket| async move {
             let Some(rec) = recording else {
-                return refuse(socket, close_code::POLICY, crate::real::recording::GONE).await;
+                return refuse(socket, sim::wire::CLOSE_GONE, crate::real::recording::GONE).await;
             };
             let Ok(permit) = permit else {
                 return refuse_full(socket, &shared).await;

@@ -58,11 +58,20 @@ pub(crate) fn too_big(e: &axum::Error) -> bool {
 
 /// A close frame with its code and the reason the page shows.
 pub(crate) fn close(code: u16, reason: &str) -> Message {
+    // A close frame's reason holds at most 123 bytes; the whole text went
+    // in the error frame before it.
+    let mut end = reason.len().min(MAX_CLOSE_REASON);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
     Message::Close(Some(CloseFrame {
         code,
-        reason: Utf8Bytes::from(reason),
+        reason: Utf8Bytes::from(&reason[..end]),
     }))
 }
+
+/// The most bytes a WebSocket close frame's reason may have (RFC 6455 §5.5).
+const MAX_CLOSE_REASON: usize = 123;
 
 /// Tells a viewer why it cannot have a session, and closes.
 pub(crate) async fn refuse(mut socket: WebSocket, code: u16, reason: &str) {
