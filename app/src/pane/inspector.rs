@@ -105,7 +105,7 @@ pub const MAX_ASKED: usize = 64;
 pub enum Wire {
     /// Asked of the server.
     Asking,
-    /// Each message the tapped connection carried, with its bytes.
+    /// Each message the tapped connections carried, with its bytes.
     Bytes(Vec<(sim::event::MsgId, String)>),
     /// Why there are none, in words.
     None(String),
@@ -374,7 +374,7 @@ fn wire(w: Wire) -> impl IntoView {
     view! {
         <section class="inspector-wire" data-testid="inspector-bytes" aria-label="On the wire">
             <h3 class="story-title">"On the wire"</h3>
-            <p class="inspector-source">"The real bytes, as the one connection the run taps carried them: HTTP lines end in CR LF; a WebSocket frame's header is in hex, its payload unmasked; a NATS frame shows its subject, reply subject and payload, and a JetStream delivery which delivery it is."</p>
+            <p class="inspector-source">"The real bytes, as the connections the run taps (its first eight, 32 KiB each way; a broker's one) carried them: HTTP lines end in CR LF; a WebSocket frame's header is in hex, its payload unmasked; a NATS frame shows its subject, reply subject and payload, and a JetStream delivery which delivery it is."</p>
             {body}
         </section>
     }

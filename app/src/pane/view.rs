@@ -213,7 +213,7 @@ impl PaneState {
                         })
                         .unwrap_or_default();
                     if found.is_empty() {
-                        Wire::None("None of these messages crossed the one connection whose bytes the run keeps (the first a client opened, or one client's connection to the broker; its first 64 KiB each way): try another message. The \"Real vs model\" panel shows that connection's first exchange.".into())
+                        Wire::None("None of these messages crossed the connections whose bytes the run keeps (the first eight clients opened, 32 KiB each way of each; or one client's connection to the broker, 64 KiB): try an earlier message. The \"Real vs model\" panel shows the first connection's first exchange.".into())
                     } else {
                         Wire::Bytes(found)
                     }

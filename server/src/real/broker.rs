@@ -128,8 +128,7 @@ impl Broker {
             let Ok(broker) = TcpStream::connect(&upstream).await else {
                 return;
             };
-            let claimed = Capture::claim(&capture).then_some(capture);
-            let mut broker = Tap::new(broker, claimed);
+            let mut broker = Tap::new(broker, Capture::claim(&capture));
             let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
         });
         Ok(format!("nats://{addr}"))

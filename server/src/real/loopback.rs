@@ -99,7 +99,7 @@ impl Service<Uri> for Loopback {
             return Box::pin(async move { Err(why.into()) });
         }
         let connecting = self.inner.call(uri);
-        let capture = self.capture.clone().filter(|c| Capture::claim(c));
+        let capture = self.capture.as_ref().and_then(Capture::claim);
         Box::pin(async move {
             let stream = connecting.await?.into_inner();
             Ok(TokioIo::new(Tap::new(stream, capture)))

@@ -1,7 +1,8 @@
-//! The bytes of one real exchange, as they crossed the socket: a wrapper
-//! around the first connection a real run's clients open that copies the
-//! first bytes written and read (the first request and its response), for
-//! the page to show a student what HTTP actually sent.
+//! The bytes of real exchanges, as they crossed the socket: a wrapper
+//! around the first few connections a real run's clients open that copies
+//! the first bytes each writes and reads, for the page to show a student
+//! what HTTP, an event stream, a WebSocket or NATS actually sent — the
+//! run's first request and its response, and each message's own bytes.
 
 use std::io;
 use std::pin::Pin;
@@ -14,9 +15,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Most bytes kept each way of an HTTP, event-stream or WebSocket
 /// connection: a request head is a few hundred, so this holds the first
-/// hundred or so messages each way, each readable in the inspector
+/// fifty or so messages each way, each readable in the inspector
 /// ([`super::bytes`]).
-const KEEP: usize = 64 * 1024;
+const KEEP: usize = 32 * 1024;
+
+/// Most connections of one run whose bytes are kept. A client's pool opens
+/// one connection per request in flight, so a run with requests
+/// overlapping spreads them over several: with this many, most messages
+/// of a lesson's loads crossed a tapped one. At most 512 KiB a run.
+const MAX_CONNS: usize = 8;
 
 /// One request and its response, as text (HTTP/1.1 heads are ASCII).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -32,13 +39,19 @@ const KEEP_NATS: usize = 64 * 1024;
 /// Most names ([`Capture::name`]) one run keeps.
 const MAX_NAMES: usize = 8192;
 
+/// One tapped connection's bytes, each way from its start.
+#[derive(Default)]
+struct Conn {
+    sent: Vec<u8>,
+    received: Vec<u8>,
+}
+
 /// Where the tapped bytes go.
 #[derive(Default)]
 pub struct Capture {
-    sent: Vec<u8>,
-    received: Vec<u8>,
-    /// A connection has been tapped: later ones are not.
-    taken: bool,
+    /// The connections tapped, in the order they opened (the first one's
+    /// first exchange is the one the report shows).
+    conns: Vec<Conn>,
     /// A broker's connection: the frames to show, not an HTTP exchange.
     nats: Option<Frames>,
     /// What in a broker's frame tells whose message it is (a delivery's
@@ -72,10 +85,20 @@ impl Capture {
             KEEP
         }
     }
-    /// Whether to tap the next connection (the first one only).
-    pub fn claim(capture: &Mutex<Capture>) -> bool {
+
+    /// A place for the next connection's bytes, while there is one (a
+    /// broker's capture has a single relay in front of it).
+    pub fn claim(capture: &Arc<Mutex<Capture>>) -> Option<Claim> {
         let mut c = capture.lock().expect("never poisoned");
-        !std::mem::replace(&mut c.taken, true)
+        let most = if c.nats.is_some() { 1 } else { MAX_CONNS };
+        if c.conns.len() >= most {
+            return None;
+        }
+        c.conns.push(Conn::default());
+        Some(Claim {
+            capture: Arc::clone(capture),
+            conn: c.conns.len() - 1,
+        })
     }
 
     /// A broker's frame holding `token` (a subject, a payload) is message
@@ -87,31 +110,41 @@ impl Capture {
         }
     }
 
-    /// Every whole message the tapped connection carried, by message id.
+    /// Every whole message the tapped connections carried, by message id
+    /// (a message that crossed two is shown as each carried it, in the
+    /// order they opened).
     pub fn by_message(capture: &Mutex<Capture>) -> std::collections::BTreeMap<u64, String> {
         let c = capture.lock().expect("never poisoned");
-        if c.nats.is_some() {
-            return super::bytes::by_nats(&c.sent, &c.received, &c.names);
+        let mut out = std::collections::BTreeMap::<u64, String>::new();
+        for conn in &c.conns {
+            let found = match c.nats {
+                Some(_) => super::bytes::by_nats(&conn.sent, &conn.received, &c.names),
+                None => super::bytes::by_message(&conn.sent, &conn.received),
+            };
+            for (msg, text) in found {
+                if out.len() >= super::bytes::MAX_MESSAGES && !out.contains_key(&msg) {
+                    continue;
+                }
+                out.entry(msg).or_default().push_str(&text);
+            }
         }
-        super::bytes::by_message(&c.sent, &c.received)
+        out
     }
 
     /// The first message each way, cut at the end of its head and body
     /// (a request without a body; a response of `content-length: 0`).
     pub fn exchange(capture: &Mutex<Capture>) -> Option<Exchange> {
         let c = capture.lock().expect("never poisoned");
-        if c.sent.is_empty() {
-            return None;
-        }
+        let first = c.conns.first().filter(|f| !f.sent.is_empty())?;
         if let Some(f) = c.nats {
             return Some(Exchange {
-                request: nats_frame(&c.sent, f.sent)?,
-                response: nats_frame(&c.received, f.received)?,
+                request: nats_frame(&first.sent, f.sent)?,
+                response: nats_frame(&first.received, f.received)?,
             });
         }
         Some(Exchange {
-            request: first_message(&c.sent),
-            response: first_message(&c.received),
+            request: first_message(&first.sent),
+            response: first_message(&first.received),
         })
     }
 }
@@ -162,22 +195,33 @@ fn first_message(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-/// A stream that copies what it carries into a [`Capture`].
+/// One connection's place in a [`Capture`] ([`Capture::claim`]).
+pub struct Claim {
+    capture: Arc<Mutex<Capture>>,
+    conn: usize,
+}
+
+/// A stream that copies what it carries into its [`Claim`], if it has one.
 pub struct Tap<T> {
     inner: T,
-    capture: Option<Arc<Mutex<Capture>>>,
+    claim: Option<Claim>,
 }
 
 impl<T> Tap<T> {
-    pub fn new(inner: T, capture: Option<Arc<Mutex<Capture>>>) -> Tap<T> {
-        Tap { inner, capture }
+    pub fn new(inner: T, claim: Option<Claim>) -> Tap<T> {
+        Tap { inner, claim }
     }
 
     fn keep(&self, bytes: &[u8], sent: bool) {
-        if let Some(c) = &self.capture {
-            let mut c = c.lock().expect("never poisoned");
+        if let Some(claim) = &self.claim {
+            let mut c = claim.capture.lock().expect("never poisoned");
             let keep = c.keep();
-            let into = if sent { &mut c.sent } else { &mut c.received };
+            let conn = &mut c.conns[claim.conn];
+            let into = if sent {
+                &mut conn.sent
+            } else {
+                &mut conn.received
+            };
             let room = keep.saturating_sub(into.len());
             into.extend_from_slice(&bytes[..bytes.len().min(room)]);
         }
@@ -248,15 +292,17 @@ mod tests {
 
     #[test]
     fn cuts_each_way_at_the_first_message() {
-        let c = Mutex::new(Capture::default());
-        assert!(Capture::claim(&c));
-        assert!(!Capture::claim(&c), "only the first connection is tapped");
+        let c = Arc::new(Mutex::new(Capture::default()));
         assert_eq!(Capture::exchange(&c), None);
+        let _tap = Capture::claim(&c).unwrap();
+        assert_eq!(Capture::exchange(&c), None, "nothing sent yet");
         {
             let mut g = c.lock().unwrap();
-            g.sent
+            g.conns[0]
+                .sent
                 .extend_from_slice(b"POST /x HTTP/1.1\r\nhost: a\r\n\r\nPOST /x HTTP/1.1\r\n");
-            g.received
+            g.conns[0]
+                .received
                 .extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\nHTTP/1.1 200");
         }
         let e = Capture::exchange(&c).unwrap();
@@ -266,18 +312,23 @@ mod tests {
 
     #[test]
     fn a_websocket_shows_its_first_frame() {
-        let c = Mutex::new(Capture::default());
+        let c = Arc::new(Mutex::new(Capture::default()));
+        let _tap = Capture::claim(&c).unwrap();
         {
             let mut g = c.lock().unwrap();
-            g.sent
+            g.conns[0]
+                .sent
                 .extend_from_slice(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
             // "hi", masked with key 01 02 03 04.
-            g.sent
+            g.conns[0]
+                .sent
                 .extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
-            g.received.extend_from_slice(
+            g.conns[0].received.extend_from_slice(
                 b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n",
             );
-            g.received.extend_from_slice(&[0x81, 0x02, b'o', b'k']);
+            g.conns[0]
+                .received
+                .extend_from_slice(&[0x81, 0x02, b'o', b'k']);
         }
         let e = Capture::exchange(&c).unwrap();
         assert!(
@@ -295,19 +346,64 @@ mod tests {
 
     #[test]
     fn an_event_stream_shows_its_first_events() {
-        let c = Mutex::new(Capture::default());
+        let c = Arc::new(Mutex::new(Capture::default()));
+        let _tap = Capture::claim(&c).unwrap();
         let event = |id: u32| format!("2a\r\nid: {id}\nevent: update\ndata: {{}}\n\n\r\n");
         {
             let mut g = c.lock().unwrap();
-            g.sent.extend_from_slice(b"GET /e HTTP/1.1\r\n\r\n");
-            g.received
+            g.conns[0]
+                .sent
+                .extend_from_slice(b"GET /e HTTP/1.1\r\n\r\n");
+            g.conns[0]
+                .received
                 .extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n");
             for id in 1..=5 {
-                g.received.extend_from_slice(event(id).as_bytes());
+                g.conns[0].received.extend_from_slice(event(id).as_bytes());
             }
         }
         let e = Capture::exchange(&c).unwrap();
         assert!(e.response.ends_with(&event(3)), "{}", e.response);
         assert!(!e.response.contains("id: 4"), "{}", e.response);
+    }
+
+    /// Several connections are tapped, each from its start, up to
+    /// [`MAX_CONNS`]; their messages are filed together, and the report's
+    /// exchange is the first connection's. A broker's capture has one.
+    #[tokio::test]
+    async fn several_connections_are_tapped_each_from_its_start() {
+        use tokio::io::AsyncWriteExt;
+        let c = Arc::new(Mutex::new(Capture::default()));
+        let request =
+            |m: u64| format!("POST /x HTTP/1.1\r\nx-msg: {m}\r\ncontent-length: 0\r\n\r\n");
+        let mut taps = Vec::new();
+        for _ in 0..MAX_CONNS {
+            taps.push(Tap::new(Vec::<u8>::new(), Capture::claim(&c)));
+        }
+        assert!(Capture::claim(&c).is_none(), "at most {MAX_CONNS}");
+        for (i, tap) in taps.iter_mut().enumerate().rev() {
+            tap.write_all(request(i as u64 + 10).as_bytes())
+                .await
+                .unwrap();
+        }
+        let filed = Capture::by_message(&c);
+        assert_eq!(
+            filed.keys().copied().collect::<Vec<_>>(),
+            (10..10 + MAX_CONNS as u64).collect::<Vec<_>>()
+        );
+        assert_eq!(filed[&13], request(13));
+        let e = Capture::exchange(&c).unwrap();
+        assert_eq!(e.request, request(10), "the first connection's");
+        assert_eq!(
+            taps[0].inner,
+            request(10).into_bytes(),
+            "bytes pass through"
+        );
+
+        let broker = Arc::new(Mutex::new(Capture::nats(Frames {
+            sent: "PUB",
+            received: "MSG",
+        })));
+        assert!(Capture::claim(&broker).is_some());
+        assert!(Capture::claim(&broker).is_none(), "one relay");
     }
 }

@@ -423,7 +423,7 @@ impl Member {
     async fn dial(&self, connect: Option<MsgId>) -> Option<Socket> {
         let socket = tokio::net::TcpStream::connect(self.addr).await.ok()?;
         let _ = socket.set_nodelay(true);
-        let capture = Capture::claim(&self.log.capture).then(|| self.log.capture.clone());
+        let capture = Capture::claim(&self.log.capture);
         let mut request =
             tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
                 format!("ws://{}{PATH}", self.addr),
