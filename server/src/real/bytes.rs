@@ -8,7 +8,8 @@
 //! show a student the very bytes of the message they clicked in the real
 //! pane.
 //!
-//! Only whole messages are filed: the tap keeps the first 64 KiB each way,
+//! Only whole messages are filed: the tap keeps the first bytes each way
+//! of each connection it taps (32 KiB; a broker relay 64 KiB),
 //! and a message cut by that limit is left out rather than shown in part.
 //!
 //! [`tap`]: super::tap
