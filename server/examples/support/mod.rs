@@ -73,6 +73,35 @@ pub fn usage(pid: u32) -> (f64, f64) {
     (rss, (t(11) + t(12)) / 100.0)
 }
 
+/// CPU seconds of `pid` and every process it started: its own, its
+/// children's that ended (the kernel adds them to it when it reaps them)
+/// and those still running (a real run's `nats-server`), from `/proc`.
+pub fn usage_with_children(pid: u32) -> f64 {
+    let fields = |p: &str| -> Vec<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        stat.rsplit_once(')')
+            .map(|(_, r)| r)
+            .unwrap_or("")
+            .split_whitespace()
+            .map(|v| v.parse::<f64>().unwrap_or(0.0))
+            .collect()
+    };
+    // After the name: 1 ppid, 11 utime, 12 stime, 13 cutime, 14 cstime.
+    let cpu = |f: &[f64]| f.get(11..15).map_or(0.0, |t| t.iter().sum::<f64>()) / 100.0;
+    let mut total = cpu(&fields(&pid.to_string()));
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(p) = name.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
+            continue;
+        };
+        let f = fields(p);
+        if f.get(1) == Some(&(pid as f64)) {
+            total += cpu(&f);
+        }
+    }
+    total
+}
+
 /// What the clients saw: per frame (by its bytes' hash), each arrival.
 #[derive(Default)]
 pub struct Seen {
