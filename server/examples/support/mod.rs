@@ -91,7 +91,10 @@ pub fn usage_with_children(pid: u32) -> f64 {
     let mut total = cpu(&fields(&pid.to_string()));
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let name = entry.file_name();
-        let Some(p) = name.to_str().filter(|p| p.bytes().all(|b| b.is_ascii_digit())) else {
+        let Some(p) = name
+            .to_str()
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        else {
             continue;
         };
         let f = fields(p);
