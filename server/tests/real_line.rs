@@ -69,6 +69,32 @@ async fn a_page_past_the_places_waits_its_turn() {
     assert!(status.contains("200"), "then the next: {status} {report}");
 }
 
+/// One address holds at most a quarter of the line: a script asking
+/// again and again is refused in words (429) once it holds its share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_fill_the_line() {
+    let limits = Limits {
+        max_real_runs: 0,
+        ..Limits::default()
+    };
+    let server = common::serve_with(limits, 1).await;
+    let addr = server.addr;
+    let share = server::http::real_line::PER_CLIENT;
+    for i in 0..share {
+        let (status, b) = post(addr, 1, None).await;
+        assert!(status.contains("202"), "{status} {b}");
+        assert_eq!(b["ahead"].as_u64(), Some(i as u64));
+    }
+    let (status, b) = post(addr, 1, None).await;
+    assert!(status.contains("429"), "{status} {b}");
+    assert!(
+        b.as_str()
+            .unwrap_or("")
+            .contains("pages from your address already wait"),
+        "{b}"
+    );
+}
+
 /// A finished real run is kept: a pane plays it back over `/ws?real=`
 /// in the live frames (its hello the model's topology, its ticks the real
 /// events in time order, played to its end), and its messages' bytes are

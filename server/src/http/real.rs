@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use tokio::time::Instant;
 
-use super::real_line::{Turn, MAX_WAITING};
+use super::real_line::{Turn, MAX_WAITING, PER_CLIENT};
 use crate::export::CancelOnDrop;
 use crate::shared::Shared;
 
@@ -47,7 +47,11 @@ fn bad(status: StatusCode, words: impl Into<String>) -> Response {
     (status, words.into()).into_response()
 }
 
-pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest>) -> Response {
+pub async fn real(
+    State(shared): State<Arc<Shared>>,
+    client: crate::http::client::Client,
+    Json(ask): Json<RealRequest>,
+) -> Response {
     let info = match sim::find_pattern(&ask.pattern) {
         Ok(info) => info,
         Err(e) => return bad(StatusCode::BAD_REQUEST, e.to_string()),
@@ -68,7 +72,10 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
         }
     }
     let places = shared.limits.max_real_runs;
-    let _place = match shared.real_line.ask(&shared.real_runs, ask.ticket, Instant::now()) {
+    let asked = shared
+        .real_line
+        .ask(&shared.real_runs, ask.ticket, client.0, Instant::now());
+    let _place = match asked {
         Turn::Run(place) => place,
         Turn::Wait { ticket, ahead } => {
             let line = serde_json::json!({ "ticket": ticket, "ahead": ahead, "places": places });
@@ -79,6 +86,14 @@ pub async fn real(State(shared): State<Arc<Shared>>, Json(ask): Json<RealRequest
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "{places} real runs are under way on this server (its limit) and {MAX_WAITING} pages wait for a place: try again later"
+                ),
+            )
+        }
+        Turn::Crowded => {
+            return bad(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{PER_CLIENT} pages from your address already wait for a real run (the most one address may hold of the line's {MAX_WAITING} places): try again when one of them has run"
                 ),
             )
         }
