@@ -341,13 +341,25 @@ pub fn compare_recorded(
         note: NOTE,
         recording: None,
     };
+    // Only the bytes of messages the pane shows: a message sent after the
+    // horizon may still have crossed a tapped socket before the run was
+    // torn down.
+    let shown: std::collections::HashSet<sim::event::MsgId> = real_events
+        .iter()
+        .filter_map(|e| match e.what {
+            sim::What::Sent { msg, .. } => Some(msg),
+            _ => None,
+        })
+        .collect();
+    let mut bytes = tap::Capture::by_message(&log.capture);
+    bytes.retain(|msg, _| shown.contains(msg));
     let recorded = recording::Recording {
         params,
         seed,
         topology: model.topology().clone(),
         horizon: end,
         events: real_events,
-        bytes: tap::Capture::by_message(&log.capture),
+        bytes,
     };
     Ok((report, recorded))
 }
