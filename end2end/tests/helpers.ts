@@ -89,3 +89,12 @@ export async function openSettled(page: Page, path: string) {
   await expect(page.getByTestId('pane-a').getByTestId('connection')).toHaveText('live');
   await page.waitForTimeout(800);
 }
+
+/** Moves the timeline's scrubber to `t` seconds as a drag would. */
+export async function scrubTo(page: Page, t: number) {
+  await page.getByTestId('scrubber').evaluate((el, t) => {
+    const input = el as HTMLInputElement;
+    input.value = String(t);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, t);
+}

@@ -1,20 +1,11 @@
 import { test, expect, type Page } from '@playwright/test';
 import { expectAxeClean, heard, withScreenReader } from './access';
-import { sideways, watchErrors } from './helpers';
+import { scrubTo, sideways, watchErrors } from './helpers';
 
 // Real traffic beside the model: pane A's recipe run over real loopback
 // sockets by the real server, the table of model and real figures in the
 // page, for an HTTP pattern, event streams, WebSockets and a real NATS broker.
 
-
-/** Moves the timeline's scrubber to `t` seconds as a drag would. */
-async function scrubTo(page: Page, t: number) {
-  await page.getByTestId('scrubber').evaluate((el, t) => {
-    const input = el as HTMLInputElement;
-    input.value = String(t);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, t);
-}
 
 /** Opens `query` with pane A live and the real panel open, its run set to `secs` seconds. */
 async function openRealPanel(page: Page, query: string, secs: number) {

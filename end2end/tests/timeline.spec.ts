@@ -1,6 +1,6 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { classFrom, figure, openLive, watchErrors } from './helpers';
+import { classFrom, figure, openLive, scrubTo, watchErrors } from './helpers';
 import { expectAxeClean } from './access';
 
 // The timeline (app/src/controls/timeline.rs, sim/src/timeline.rs): a seek
@@ -17,15 +17,6 @@ function completedBy(seconds: number): number {
     ...SETS.flatMap((s) => ['--set', s]),
   ]);
   return JSON.parse(out.toString()).completed;
-}
-
-/** Moves the scrubber to `t` seconds as a drag would. */
-async function scrubTo(page: Page, t: number) {
-  await page.getByTestId('scrubber').evaluate((el, t) => {
-    const input = el as HTMLInputElement;
-    input.value = String(t);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, t);
 }
 
 test('a link to a moment opens there, paused, with the counts of the uninterrupted run', async ({ page }) => {

@@ -131,6 +131,31 @@ pub struct Flight {
     pub lost: bool,
 }
 
+impl Flight {
+    /// The message event `e` put on its link, if `e` is a send.
+    pub fn of(e: &crate::event::Event) -> Option<Flight> {
+        match e.what {
+            crate::event::What::Sent {
+                msg,
+                req,
+                kind,
+                link,
+                arrive_at,
+                lost,
+            } => Some(Flight {
+                msg,
+                req,
+                kind,
+                link,
+                sent: e.at,
+                arrive: arrive_at,
+                lost,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One node's counts at a moment (kept beside the counts it reads).
 pub use crate::metrics::NodeCounts;
 

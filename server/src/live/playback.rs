@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use sim::timeline::SeekError;
 use sim::wire::{Control, Flight, Frame, Hello, Moment, Tick, MAX_FLIGHTS};
-use sim::{Recorder, What};
+use sim::Recorder;
 
 use crate::live::pacer::Pacer;
 use crate::live::session::QUIET_HEARTBEAT;
@@ -108,25 +108,8 @@ impl Playback {
         let now = self.now;
         let mut flights: Vec<Flight> = self.rec.events[..self.next]
             .iter()
-            .filter_map(|e| match e.what {
-                What::Sent {
-                    msg,
-                    req,
-                    kind,
-                    link,
-                    arrive_at,
-                    lost,
-                } if arrive_at > now => Some(Flight {
-                    msg,
-                    req,
-                    kind,
-                    link,
-                    sent: e.at,
-                    arrive: arrive_at,
-                    lost,
-                }),
-                _ => None,
-            })
+            .filter_map(Flight::of)
+            .filter(|f| f.arrive > now)
             .collect();
         let total = flights.len() as u64;
         if flights.len() > MAX_FLIGHTS {

@@ -346,10 +346,7 @@ pub fn compare_recorded(
     // torn down.
     let shown: std::collections::HashSet<sim::event::MsgId> = real_events
         .iter()
-        .filter_map(|e| match e.what {
-            sim::What::Sent { msg, .. } => Some(msg),
-            _ => None,
-        })
+        .filter_map(|e| sim::wire::Flight::of(e).map(|f| f.msg))
         .collect();
     let mut bytes = tap::Capture::by_message(&log.capture);
     bytes.retain(|msg, _| shown.contains(msg));
