@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use sim::event::{Event, MsgId, MsgKind, ReqId, What};
 use sim::time::{Time, MS};
 use sim::topology::{LinkId, NodeId, Topology};
-use sim::wire::{Hello, Moment, Tick};
+use sim::wire::{Flight, Hello, Moment, Tick};
 
 /// A message in flight, drawn as a dot on its link.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,6 +29,22 @@ pub struct Dot {
     pub arrive: Time,
     /// Drawn hollow: it will vanish at `arrive`.
     pub lost: bool,
+}
+
+/// A message on its link, as the server names it (a sent event or a
+/// moment's flight).
+impl From<&Flight> for Dot {
+    fn from(f: &Flight) -> Dot {
+        Dot {
+            msg: f.msg,
+            req: f.req,
+            link: f.link,
+            kind: f.kind,
+            sent: f.sent,
+            arrive: f.arrive,
+            lost: f.lost,
+        }
+    }
 }
 
 impl Dot {
@@ -274,15 +290,7 @@ impl Playback {
         self.recent.clear();
         self.marks.clear();
         self.dots.clear();
-        self.dots.extend(m.flights.iter().map(|f| Dot {
-            msg: f.msg,
-            req: f.req,
-            link: f.link,
-            kind: f.kind,
-            sent: f.sent,
-            arrive: f.arrive,
-            lost: f.lost,
-        }));
+        self.dots.extend(m.flights.iter().map(Dot::from));
         for ((state, node), counts) in self
             .nodes
             .iter_mut()
@@ -381,22 +389,7 @@ impl Playback {
 
     fn apply(&mut self, e: &Event, now_ms: f64) {
         match e.what {
-            What::Sent {
-                msg,
-                req,
-                kind,
-                link,
-                arrive_at,
-                lost,
-            } => self.dots.push(Dot {
-                msg,
-                req,
-                link,
-                kind,
-                sent: e.at,
-                arrive: arrive_at,
-                lost,
-            }),
+            What::Sent { .. } => self.dots.extend(Flight::of(e).as_ref().map(Dot::from)),
             What::Queued { node, .. } => {
                 if let Some(n) = self.node(node) {
                     n.queued += 1;

@@ -62,33 +62,30 @@ pub fn usage(pid: u32) -> (f64, f64) {
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(0.0)
         / 1024.0;
+    let f = stat_fields(&pid.to_string());
+    let t = |i: usize| f.get(i).copied().unwrap_or(0.0);
+    (rss, (t(11) + t(12)) / 100.0)
+}
+
+/// The numbers of `/proc/<pid>/stat` after the process's name (0 for a
+/// word): 1 is the parent's pid, 11 and 12 the CPU ticks in user and
+/// kernel mode, 13 and 14 those of its children it has reaped.
+fn stat_fields(pid: &str) -> Vec<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat
-        .rsplit_once(')')
+    stat.rsplit_once(')')
         .map(|(_, r)| r)
         .unwrap_or("")
         .split_whitespace()
-        .collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (rss, (t(11) + t(12)) / 100.0)
+        .map(|v| v.parse::<f64>().unwrap_or(0.0))
+        .collect()
 }
 
 /// CPU seconds of `pid` and every process it started: its own, its
 /// children's that ended (the kernel adds them to it when it reaps them)
 /// and those still running (a real run's `nats-server`), from `/proc`.
 pub fn usage_with_children(pid: u32) -> f64 {
-    let fields = |p: &str| -> Vec<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-        stat.rsplit_once(')')
-            .map(|(_, r)| r)
-            .unwrap_or("")
-            .split_whitespace()
-            .map(|v| v.parse::<f64>().unwrap_or(0.0))
-            .collect()
-    };
-    // After the name: 1 ppid, 11 utime, 12 stime, 13 cutime, 14 cstime.
     let cpu = |f: &[f64]| f.get(11..15).map_or(0.0, |t| t.iter().sum::<f64>()) / 100.0;
-    let mut total = cpu(&fields(&pid.to_string()));
+    let mut total = cpu(&stat_fields(&pid.to_string()));
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let name = entry.file_name();
         let Some(p) = name
@@ -97,7 +94,7 @@ pub fn usage_with_children(pid: u32) -> f64 {
         else {
             continue;
         };
-        let f = fields(p);
+        let f = stat_fields(p);
         if f.get(1) == Some(&(pid as f64)) {
             total += cpu(&f);
         }

@@ -70,13 +70,23 @@ impl Playback {
     /// From the start again, as a new run.
     fn restart(&mut self) {
         self.run += 1;
-        self.now = 0;
+        self.rewind();
         self.furthest = 0;
         self.step_to = None;
-        self.next = 0;
-        self.recorder = Recorder::new(false, false);
         self.coalesced = 0;
         self.told = None;
+    }
+
+    /// Back before the first event: no event played, no figure counted.
+    fn rewind(&mut self) {
+        self.recorder = Recorder::new(false, false);
+        self.next = 0;
+        self.now = 0;
+    }
+
+    /// What a tick tells, to send nothing while it stays the same.
+    fn told_now(&self) -> (u32, sim::Time, bool, f64) {
+        (self.run, self.now, self.pacer.playing, self.pacer.speed)
     }
 
     /// Stands the playback at `t`: its figures are of every event up to
@@ -85,8 +95,7 @@ impl Playback {
     fn go_to(&mut self, t: sim::Time) {
         let t = t.min(self.rec.horizon);
         if t < self.now {
-            self.recorder = Recorder::new(false, false);
-            self.next = 0;
+            self.rewind();
         }
         let events = &self.rec.events;
         let to = self.next + events[self.next..].partition_point(|e| e.at <= t);
@@ -121,7 +130,7 @@ impl Playback {
         let nodes = metrics.node_counts(self.rec.topology.nodes.len());
         let snapshot = metrics.snapshot();
         self.coalesced = 0;
-        self.told = Some((self.run, self.now, self.pacer.playing, self.pacer.speed));
+        self.told = Some(self.told_now());
         Frame::Moment(Moment {
             run: self.run,
             now,
@@ -151,12 +160,8 @@ impl Playback {
         let undone = events[first..self.next].to_vec();
         match first.checked_sub(1) {
             Some(i) => self.go_to(events[i].at),
-            None => {
-                // Back over the first events: the start, before any.
-                self.recorder = Recorder::new(false, false);
-                self.next = 0;
-                self.now = 0;
-            }
+            // Back over the first events: the start, before any.
+            None => self.rewind(),
         }
         Ok(self.moment(undone))
     }
@@ -328,7 +333,7 @@ impl Watched for Playback {
             // The end of what happened: it stands there until played again.
             self.pacer.playing = false;
         }
-        let told = (self.run, self.now, self.pacer.playing, self.pacer.speed);
+        let told = self.told_now();
         let still = to == from && self.told == Some(told);
         if still && self.quiet + 1 < QUIET_HEARTBEAT {
             self.quiet += 1;

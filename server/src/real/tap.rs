@@ -205,26 +205,39 @@ pub struct Claim {
 pub struct Tap<T> {
     inner: T,
     claim: Option<Claim>,
+    /// Each way (received, sent) whose share is full: the rest of the
+    /// connection passes without taking the capture's lock.
+    full: [bool; 2],
 }
 
 impl<T> Tap<T> {
     pub fn new(inner: T, claim: Option<Claim>) -> Tap<T> {
-        Tap { inner, claim }
+        Tap {
+            inner,
+            claim,
+            full: [false; 2],
+        }
     }
 
-    fn keep(&self, bytes: &[u8], sent: bool) {
-        if let Some(claim) = &self.claim {
-            let mut c = claim.capture.lock().expect("never poisoned");
-            let keep = c.keep();
-            let conn = &mut c.conns[claim.conn];
-            let into = if sent {
-                &mut conn.sent
-            } else {
-                &mut conn.received
-            };
-            let room = keep.saturating_sub(into.len());
-            into.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        }
+    fn keep(&mut self, bytes: &[u8], sent: bool) {
+        let Some(claim) = self
+            .claim
+            .as_ref()
+            .filter(|_| !self.full[usize::from(sent)])
+        else {
+            return;
+        };
+        let mut c = claim.capture.lock().expect("never poisoned");
+        let keep = c.keep();
+        let conn = &mut c.conns[claim.conn];
+        let into = if sent {
+            &mut conn.sent
+        } else {
+            &mut conn.received
+        };
+        let room = keep.saturating_sub(into.len());
+        into.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.full[usize::from(sent)] = into.len() >= keep;
     }
 }
 
