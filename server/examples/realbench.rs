@@ -7,12 +7,14 @@
 //! per client every 10 s on average, 60 s): every update once, replays
 //! beside the model's. Then every pattern at its defaults (10 s): those
 //! that run for real side by side, the others say they are model-only so
-//! far.
+//! far. Last, how many of a real run's messages the inspector can show
+//! the bytes of (the tap keeps the first eight connections' first 32 KiB
+//! each way), request-response at three loads.
 //!
 //! `cargo run --release -p server --example realbench` (part of
 //! `make bench`); `REAL_SECS` shortens the fidelity run.
 
-use server::real::{compare, Limits, Report};
+use server::real::{compare, compare_recorded, Limits, Report};
 
 fn print(r: &Report) {
     if let Some(why) = &r.capped {
@@ -117,6 +119,27 @@ fn main() {
         match compare(info.defaults(), 1, 10.0, Limits::default()) {
             Ok(r) => print(&r),
             Err(e) => println!("  {e}"),
+        }
+    }
+    println!("\nmessages with their bytes in the inspector, request-response, 6 s, seed 1:");
+    for rate in [10.0, 40.0, 120.0] {
+        let mut p = info.defaults();
+        p.set("rate", rate).expect("in range");
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        match compare_recorded(p, 1, 6.0, Limits::default(), &stop) {
+            Ok((_, rec)) => {
+                let sent = rec
+                    .events
+                    .iter()
+                    .filter(|e| matches!(e.what, sim::What::Sent { .. }))
+                    .count();
+                println!(
+                    "  rate {rate:>5}/s: {} of {sent} messages ({:.2})",
+                    rec.bytes.len(),
+                    rec.bytes.len() as f64 / sent.max(1) as f64
+                );
+            }
+            Err(e) => println!("  rate {rate}/s refused: {e}"),
         }
     }
 }
